@@ -1,0 +1,115 @@
+"""Tensor <-> array round trips and the dtype policy.
+
+Policy, in one place:
+
+* float16 and bfloat16 have no (or no exact) NumPy twin, so NumPy sees them as
+  float32 and the result is cast back to the tensor's dtype.
+* float32 and float64 pass through unchanged; on the CPU the array *is* the
+  tensor's memory (no copy either way).
+* A CUDA tensor is copied into pinned host memory, one synchronisation for all
+  inputs, and results go back with a single host-to-device copy each.
+* Integer and bool tensors are data (labels, masks): they travel as their own
+  dtype and never get a gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+# torch dtype that NumPy computes in, for each floating dtype torch has
+_COMPUTE_DTYPE = {
+    torch.float16: torch.float32,
+    torch.bfloat16: torch.float32,
+    torch.float32: torch.float32,
+    torch.float64: torch.float64,
+}
+
+_NP_TO_TORCH = {
+    np.dtype(np.float32): torch.float32,
+    np.dtype(np.float64): torch.float64,
+    np.dtype(np.float16): torch.float16,
+    np.dtype(np.int64): torch.int64,
+    np.dtype(np.int32): torch.int32,
+    np.dtype(np.int16): torch.int16,
+    np.dtype(np.int8): torch.int8,
+    np.dtype(np.uint8): torch.uint8,
+    np.dtype(np.bool_): torch.bool,
+    np.dtype(np.complex64): torch.complex64,
+    np.dtype(np.complex128): torch.complex128,
+}
+
+
+def is_differentiable(t: torch.Tensor) -> bool:
+    """True for the dtypes that can carry a gradient through npgrad."""
+    return t.dtype in _COMPUTE_DTYPE
+
+
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype NumPy sees for a tensor of ``dtype``."""
+    return _COMPUTE_DTYPE.get(dtype, dtype)
+
+
+def numpy_dtype(dtype: torch.dtype) -> np.dtype:
+    """The NumPy dtype NumPy code sees for a tensor of ``dtype``."""
+    return torch.empty((), dtype=compute_dtype(dtype)).numpy().dtype
+
+
+def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
+    """Arrays for ``tensors``: views on the CPU, pinned host copies for CUDA.
+
+    All device-to-host copies are queued first and waited for once.
+    """
+    arrays: list[np.ndarray | None] = [None] * len(tensors)
+    pending = False
+    for i, t in enumerate(tensors):
+        t = t.detach()
+        want = compute_dtype(t.dtype)
+        if t.device.type == "cpu":
+            if t.dtype != want:
+                t = t.to(want)
+            arrays[i] = t.resolve_conj().resolve_neg().numpy()
+        else:
+            host = torch.empty(t.shape, dtype=want, pin_memory=torch.cuda.is_available())
+            host.copy_(t, non_blocking=True)
+            arrays[i] = host.numpy()
+            pending = True
+    if pending:
+        torch.cuda.current_stream().synchronize()
+    return arrays  # type: ignore[return-value]
+
+
+def from_numpy(
+    value: object,
+    *,
+    dtype: torch.dtype | None,
+    device: torch.device,
+    avoid: list[np.ndarray] = (),  # type: ignore[assignment]
+) -> torch.Tensor:
+    """A tensor on ``device`` with ``dtype`` (``None``: NumPy's own) from a NumPy result.
+
+    ``avoid`` lists arrays whose memory the result must not share (the inputs), so
+    that an op never hands back an alias of its own input.
+    """
+    arr = np.asarray(value)
+    if arr.dtype == object:
+        raise TypeError(f"expected a numeric array, got an array of Python objects: {value!r:.80}")
+    if dtype is None:
+        if arr.dtype not in _NP_TO_TORCH:
+            arr = arr.astype(np.float64) if arr.dtype.kind == "f" else arr.astype(np.int64)
+        target = _NP_TO_TORCH[arr.dtype]
+    else:
+        target = dtype
+    copy = not arr.flags.writeable or any(np.may_share_memory(arr, a) for a in avoid)
+    if arr.dtype not in _NP_TO_TORCH:
+        arr = arr.astype(numpy_dtype(target))
+        copy = False
+    if copy:
+        arr = arr.copy()
+    out = torch.from_numpy(arr)
+    if device.type != "cpu":
+        if out.dtype != target:
+            # cast on the host only when it shrinks the transfer
+            out = out.to(target) if target.itemsize < out.dtype.itemsize else out
+        out = out.to(device, non_blocking=False)
+    return out if out.dtype == target else out.to(target)

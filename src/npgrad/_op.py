@@ -1,0 +1,619 @@
+"""The bridge: a NumPy forward (and backward) becomes a differentiable torch op.
+
+Two routes share one implementation of the actual work (:class:`_Call`):
+
+* eager and ``torch.func``: a ``torch.autograd.Function`` with ``setup_context``
+  and a ``vmap`` rule, which ``grad``/``vjp``/``vmap`` understand;
+* ``torch.compile``: the same kind of ``autograd.Function``, but its forward and
+  backward call two opaque ``torch.library`` custom ops, so Dynamo never traces the
+  user's NumPy or SciPy code and ``fullgraph=True`` holds.
+
+Non-tensor arguments travel untouched in eager mode.  Under ``torch.compile`` they
+are encoded into a constant string key (str, bool, None) and two scalar lists
+(int, float), which is what a custom op schema can carry.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import _convert
+from ._errors import BackwardError, NpgradError, describe
+
+_NONFINITE = ("raise", "warn", "ignore")
+_MODES = ("auto", "numpy", "numeric")
+_REGISTRY: dict[str, Function] = {}
+_ids = itertools.count()
+
+
+class Function:
+    """A NumPy function usable on torch tensors, with a gradient.
+
+    Create it with :func:`function` or :func:`loss`; register a backward with
+    :meth:`backward`.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        mode: str | None = None,
+        nonfinite: str = "warn",
+        batched: bool = False,
+        is_loss: bool = False,
+        broadcast: bool = False,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"npgrad.function: expected a callable, got {describe(fn)}")
+        if nonfinite not in _NONFINITE:
+            raise ValueError(
+                f"npgrad.function: nonfinite must be one of {_NONFINITE}, got {nonfinite!r}"
+            )
+        if mode is not None and mode not in _MODES:
+            raise ValueError(f"npgrad.function: mode must be one of {_MODES}, got {mode!r}")
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.name = name or getattr(fn, "__qualname__", None) or repr(fn)
+        self._mode = mode
+        self.nonfinite = nonfinite
+        self.batched = batched
+        self.is_loss = is_loss
+        self.broadcast = broadcast
+        self.bwd: Callable[..., Any] | None = None
+        self.torch_backward = False
+        self.signature = inspect.signature(fn)
+        self.key = f"{next(_ids)}"
+        _REGISTRY[self.key] = self
+        self._fake_cache: dict[tuple, list[tuple[tuple[int, ...], torch.dtype]]] = {}
+
+    def __repr__(self) -> str:
+        kind = "loss" if self.is_loss else "function"
+        return f"<npgrad.{kind} {self.name} mode={self.mode}>"
+
+    @property
+    def mode(self) -> str:
+        """``"numpy"`` with a registered backward, else ``"auto"`` unless set."""
+        if self._mode is not None:
+            return self._mode
+        return "numpy" if self.bwd is not None else "auto"
+
+    def backward(self, bwd: Callable[..., Any] | None = None, *, torch_ops: bool = False):
+        """Register the backward: ``bwd(g, *inputs, out, **kwargs) -> gradients``.
+
+        ``g`` and ``out`` are arrays (tuples of them for a tuple output).  Return one
+        gradient per tensor input, in order (a bare array when there is one), with
+        ``None`` where there is none.  With ``torch_ops=True`` the backward gets and
+        returns torch tensors and may be differentiated again (``create_graph``).
+        """
+
+        def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self.bwd = f
+            self.torch_backward = torch_ops
+            return f
+
+        return register(bwd) if bwd is not None else register
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if torch.compiler.is_compiling():
+            return _call_compiled(self, args, kwargs)
+        call = _Call.build(self, args, kwargs)
+        if call.mode == "auto":
+            from ._trace import run_traced
+
+            return run_traced(call)
+        outs = _EagerBridge.apply(call, *call.tensors)
+        return call.unpack(outs)
+
+
+class _Call:
+    """One call of a :class:`Function`: its arguments, tensors and output layout."""
+
+    __slots__ = (
+        "op",
+        "args",
+        "kwargs",
+        "slots",
+        "names",
+        "tensors",
+        "device",
+        "dtype",
+        "structure",
+        "out_meta",
+        "mode",
+    )
+
+    @classmethod
+    def build(cls, op: Function, args: tuple, kwargs: dict) -> _Call:
+        self = cls()
+        self.op = op
+        self.mode = op.mode
+        try:
+            bound = op.signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"npgrad op '{op.name}': {e}") from None
+        bound.apply_defaults()
+        self.args = list(bound.args)
+        self.kwargs = dict(bound.kwargs)
+        # positional parameter names; a *args parameter gives name[i]
+        names: list[str] = []
+        for p in op.signature.parameters.values():
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                names.append(p.name)
+            elif p.kind is p.VAR_POSITIONAL:
+                names.extend(f"{p.name}[{i}]" for i in range(len(self.args) - len(names)))
+        self.slots: list[int | str] = []
+        self.names: list[str] = []
+        self.tensors: list[torch.Tensor] = []
+        for i, a in enumerate(self.args):
+            if isinstance(a, torch.Tensor):
+                self.slots.append(i)
+                self.names.append(names[i] if i < len(names) else f"args[{i}]")
+                self.tensors.append(a)
+        for k, a in self.kwargs.items():
+            if isinstance(a, torch.Tensor):
+                self.slots.append(k)
+                self.names.append(k)
+                self.tensors.append(a)
+        self._validate()
+        if self.mode == "numpy" and op.bwd is None:
+            raise NpgradError(
+                f"npgrad op '{op.name}': mode='numpy' needs a backward; register one with "
+                f"@{op.__name__}.backward, or use mode='auto' or mode='numeric'"
+            )
+        return self
+
+    def _validate(self) -> None:
+        op = self.op
+        if not self.tensors:
+            raise TypeError(f"npgrad op '{op.name}': no torch.Tensor among the arguments")
+        floats = [t for t in self.tensors if _convert.is_differentiable(t)]
+        first = self.tensors[0]
+        self.device = first.device
+        self.dtype = floats[0].dtype if floats else None
+        for name, t in zip(self.names, self.tensors):
+            if t.device != self.device:
+                raise ValueError(
+                    f"npgrad op '{op.name}': argument '{name}' is on {t.device} but "
+                    f"'{self.names[0]}' is on {self.device}; move them to one device"
+                )
+            if t.is_complex():
+                raise TypeError(
+                    f"npgrad op '{op.name}': argument '{name}' is complex ({t.dtype}); "
+                    "complex tensors are not supported"
+                )
+        if op.is_loss:
+            check_loss_inputs(op, self.names, [tuple(t.shape) for t in self.tensors], self.tensors)
+
+    # -- running the user's code ------------------------------------------------
+    def numpy_args(self, arrays: list[np.ndarray]) -> tuple[list, dict]:
+        args, kwargs = list(self.args), dict(self.kwargs)
+        for slot, arr in zip(self.slots, arrays):
+            if isinstance(slot, int):
+                args[slot] = arr
+            else:
+                kwargs[slot] = arr
+        return args, kwargs
+
+    def forward(self, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        """Run the NumPy forward on ``tensors``; return torch outputs on their device."""
+        arrays = _convert.to_numpy(tensors)
+        args, kwargs = self.numpy_args(arrays)
+        out = _run_user(self.op, "forward", self.op.fn, args, kwargs)
+        return self.outputs_from_numpy(out, arrays, tensors[0].device)
+
+    def outputs_from_numpy(self, out: Any, arrays: list, device: torch.device) -> tuple:
+        op = self.op
+        self.structure = "tuple" if isinstance(out, tuple) else "single"
+        outs = out if isinstance(out, tuple) else (out,)
+        results = []
+        for j, o in enumerate(outs):
+            try:
+                arr = np.asarray(o)
+            except Exception as e:  # noqa: BLE001 - any conversion failure is the user's value
+                raise TypeError(
+                    f"npgrad op '{op.name}': output {j} is not array-like: {describe(o)}"
+                ) from e
+            if arr.dtype.kind not in "fiub":
+                raise TypeError(
+                    f"npgrad op '{op.name}': output {j} has dtype {arr.dtype}; expected a "
+                    "real number array"
+                )
+            if arr.dtype.kind == "f":
+                _check_finite(op, arr, f"output {j}")
+                dtype = self.dtype
+            else:
+                dtype = None
+            if op.is_loss and arr.ndim != 0:
+                raise ValueError(
+                    f"npgrad.loss '{op.name}': the loss must be a scalar, got output of "
+                    f"shape {arr.shape}; use npgrad.function for non-scalar results"
+                )
+            results.append(_convert.from_numpy(arr, dtype=dtype, device=device, avoid=arrays))
+        self.out_meta = [(tuple(r.shape), r.dtype) for r in results]
+        return tuple(results)
+
+    def backward(
+        self, grads: tuple, inputs: tuple, outputs: tuple, needs: tuple[bool, ...]
+    ) -> list[torch.Tensor | None]:
+        op = self.op
+        if self.mode == "numeric":
+            from ._check import numeric_vjp
+
+            return numeric_vjp(self, grads, inputs, needs)
+        if op.torch_backward:
+            g = grads if self.structure == "tuple" else grads[0]
+            out = outputs if self.structure == "tuple" else outputs[0]
+            args, kwargs = self.numpy_args(list(inputs))
+            result = _run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
+            return self._check_grads(result, inputs, as_tensor=True)
+        arrays = _convert.to_numpy([*grads, *inputs, *outputs])
+        n_out = len(grads)
+        g_np, in_np = arrays[:n_out], arrays[n_out : n_out + len(inputs)]
+        out_np = arrays[n_out + len(inputs) :]
+        g = tuple(g_np) if self.structure == "tuple" else g_np[0]
+        out = tuple(out_np) if self.structure == "tuple" else out_np[0]
+        args, kwargs = self.numpy_args(in_np)
+        result = _run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
+        return self._check_grads(result, inputs, as_tensor=False, avoid=arrays)
+
+    def _check_grads(self, result: Any, inputs: tuple, *, as_tensor: bool, avoid=()) -> list:
+        op = self.op
+        n = len(inputs)
+        if n == 1 and not isinstance(result, (tuple, list)):
+            result = (result,)
+        if not isinstance(result, (tuple, list)) or len(result) != n:
+            got = len(result) if isinstance(result, (tuple, list)) else describe(result)
+            raise BackwardError(
+                f"npgrad op '{op.name}': the backward must return {n} gradient(s), one per "
+                f"tensor input ({', '.join(self.names)}), got {got}"
+            )
+        out: list[torch.Tensor | None] = []
+        for name, t, g in zip(self.names, inputs, result):
+            if g is None or not _convert.is_differentiable(t):
+                out.append(None)
+                continue
+            shape = tuple(g.shape) if hasattr(g, "shape") else ()
+            if shape != tuple(t.shape):
+                raise BackwardError(
+                    f"npgrad op '{op.name}': the gradient for '{name}' has shape {shape}, "
+                    f"but '{name}' has shape {tuple(t.shape)}"
+                )
+            if as_tensor:
+                if not isinstance(g, torch.Tensor) or g.dtype != t.dtype:
+                    raise BackwardError(
+                        f"npgrad op '{op.name}': the torch backward's gradient for '{name}' "
+                        f"must be a tensor of dtype {t.dtype}, got {describe(g)}"
+                    )
+                out.append(g)
+                continue
+            want = _convert.numpy_dtype(t.dtype)
+            gdtype = getattr(g, "dtype", None)
+            if gdtype is None or np.dtype(gdtype) != want:
+                raise BackwardError(
+                    f"npgrad op '{op.name}': the gradient for '{name}' has dtype {gdtype}, "
+                    f"expected {want} (the dtype NumPy saw for '{name}', a {t.dtype} tensor)"
+                )
+            _check_finite(op, np.asarray(g), f"gradient for '{name}'")
+            out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
+        return out
+
+    def unpack(self, outs: tuple) -> Any:
+        return outs if self.structure == "tuple" else outs[0]
+
+
+def check_loss_inputs(op: Function, names: list[str], shapes: list[tuple], tensors=None) -> None:
+    """Refuse empty inputs and (unless ``broadcast``) inputs of different shapes."""
+    dims = [
+        (n, s)
+        for i, (n, s) in enumerate(zip(names, shapes))
+        if tensors is None or _convert.is_differentiable(tensors[i])
+    ]
+    for n, s in dims:
+        if 0 in s:
+            raise ValueError(
+                f"npgrad.loss '{op.name}': argument '{n}' is empty (shape {s}); a mean over "
+                "no elements is undefined"
+            )
+    if not op.broadcast and dims:
+        n0, s0 = dims[0]
+        for n, s in dims[1:]:
+            if s != s0:
+                raise ValueError(
+                    f"npgrad.loss '{op.name}': argument '{n}' has shape {s} but '{n0}' has "
+                    f"shape {s0}; pass broadcast=True to npgrad.loss to allow broadcasting"
+                )
+
+
+def _check_finite(op: Function, arr: np.ndarray, what: str) -> None:
+    if op.nonfinite == "ignore" or np.isfinite(arr).all():
+        return
+    msg = f"npgrad op '{op.name}': {what} is not finite (contains nan or inf)"
+    if op.nonfinite == "raise":
+        raise FloatingPointError(msg)
+    warnings.warn(msg, RuntimeWarning, stacklevel=4)
+
+
+def _run_user(op: Function, which: str, f: Callable, args: list, kwargs: dict) -> Any:
+    try:
+        return f(*args, **kwargs)
+    except NpgradError:
+        raise
+    except Exception as e:
+        e.add_note(f"(raised in the {which} of npgrad op '{op.name}')")
+        raise
+
+
+def _batched_loop(apply: Callable, info, in_dims, *tensors) -> tuple:
+    """A ``vmap`` rule by looping over the batch: correct for any NumPy code."""
+    size = info.batch_size
+    moved = [
+        t.movedim(d, 0) if d is not None and isinstance(t, torch.Tensor) else None
+        for t, d in zip(tensors, in_dims)
+    ]
+    rows = []
+    for i in range(size):
+        rows.append(apply(*[m[i] if m is not None else t for m, t in zip(moved, tensors)]))
+    outs = tuple(torch.stack(col) for col in zip(*rows))
+    return outs, (0,) * len(outs)
+
+
+class _EagerBridge(torch.autograd.Function):
+    @staticmethod
+    def forward(call: _Call, *tensors: torch.Tensor):  # type: ignore[override]
+        return call.forward(list(tensors))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        call, *tensors = inputs
+        ctx.call = call
+        ctx.n_in = len(tensors)
+        ctx.save_for_backward(*tensors, *output)
+        nondiff = [o for o in output if not o.is_floating_point()]
+        if nondiff:
+            ctx.mark_non_differentiable(*nondiff)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        call: _Call = ctx.call
+        saved = ctx.saved_tensors
+        inputs, outputs = saved[: ctx.n_in], saved[ctx.n_in :]
+        needs = tuple(
+            n and _convert.is_differentiable(t) for n, t in zip(ctx.needs_input_grad[1:], inputs)
+        )
+        if not any(needs):
+            return (None,) * (1 + ctx.n_in)
+        if call.op.torch_backward:
+            result = call.backward(grads, inputs, outputs, needs)
+        else:
+            # a second autograd.Function, so that torch.func unwraps its inputs and
+            # differentiating the gradient again raises instead of being wrong
+            got = iter(_BackwardBridge.apply(call, needs, len(grads), *grads, *inputs, *outputs))
+            result = [next(got) if n else None for n in needs]
+        return (None, *[g if n else None for g, n in zip(result, needs)])
+
+    @staticmethod
+    def vmap(info, in_dims, call: _Call, *tensors):
+        if call.op.batched:
+            size = info.batch_size
+            moved = [
+                t.movedim(d, 0) if d is not None else t.unsqueeze(0).expand(size, *t.shape)
+                for t, d in zip(tensors, in_dims[1:])
+            ]
+            outs = _EagerBridge.apply(call, *moved)
+            return outs, (0,) * len(outs)
+        return _batched_loop(lambda *ts: _EagerBridge.apply(call, *ts), info, in_dims[1:], *tensors)
+
+
+class _BackwardBridge(torch.autograd.Function):
+    """Runs a NumPy backward; returns the gradients of the inputs in ``needs``."""
+
+    @staticmethod
+    def forward(call: _Call, needs: tuple, n_grads: int, *tensors: torch.Tensor):  # type: ignore[override]
+        grads = tensors[:n_grads]
+        n_in = len(needs)
+        inputs, outputs = tensors[n_grads : n_grads + n_in], tensors[n_grads + n_in :]
+        result = call.backward(grads, inputs, outputs, needs)
+        return tuple(
+            g if g is not None else torch.zeros_like(t)
+            for g, t, n in zip(result, inputs, needs)
+            if n
+        )
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.name = inputs[0].op.name
+
+    @staticmethod
+    def backward(ctx, *_):
+        raise NpgradError(
+            f"npgrad op '{ctx.name}': a second-order gradient cannot flow through a NumPy "
+            "backward (it would silently be wrong); write the backward in torch ops and "
+            "register it with @op.backward(torch_ops=True)"
+        )
+
+    @staticmethod
+    def vmap(info, in_dims, call: _Call, needs: tuple, n_grads: int, *tensors):
+        return _batched_loop(
+            lambda *ts: _BackwardBridge.apply(call, needs, n_grads, *ts), info, in_dims[3:], *tensors
+        )
+
+
+# ---------------------------------------------------------------- torch.compile
+_SEP = "\x1f"
+
+
+def _encode(op: Function, args: tuple, kwargs: dict):
+    """Split a call into tensors, ints, floats and a constant string key."""
+    parts = [op.key]
+    tensors: list[torch.Tensor] = []
+    ints: list[int] = []
+    floats: list[float] = []
+    items = [(None, a) for a in args] + list(kwargs.items())
+    for k, a in items:
+        tag = "" if k is None else k
+        if isinstance(a, torch.Tensor):
+            tensors.append(a)
+            parts.append(tag + ":" + "T")
+        elif a is None:
+            parts.append(tag + ":" + "N")
+        elif isinstance(a, bool):
+            parts.append(tag + ":" + ("B1" if a else "B0"))
+        elif isinstance(a, int):
+            ints.append(a)
+            parts.append(tag + ":" + "I")
+        elif isinstance(a, float):
+            floats.append(a)
+            parts.append(tag + ":" + "F")
+        elif isinstance(a, str):
+            parts.append(tag + ":" + "S" + a)
+        else:
+            raise TypeError(
+                f"npgrad op '{op.name}': under torch.compile, arguments must be tensors, "
+                f"int, float, bool, str or None; got {type(a).__name__}"
+            )
+    return _SEP.join(parts), tensors, ints, floats
+
+
+def _decode(key: str, tensors, ints, floats) -> tuple[Function, tuple, dict]:
+    fid, *parts = key.split(_SEP)
+    op = _REGISTRY[fid]
+    ti, ii, fi = iter(tensors), iter(ints), iter(floats)
+    args: list = []
+    kwargs: dict = {}
+    for p in parts:
+        name, _, code = p.partition(":")
+        kind, rest = code[0], code[1:]
+        value = {
+            "T": lambda: next(ti),
+            "N": lambda: None,
+            "B": lambda: rest == "1",
+            "I": lambda: int(next(ii)),
+            "F": lambda: float(next(fi)),
+            "S": lambda: rest,
+        }[kind]()
+        if name:
+            kwargs[name] = value
+        else:
+            args.append(value)
+    return op, tuple(args), kwargs
+
+
+def _meta(op: Function, key: str, tensors, ints, floats) -> tuple[list, str]:
+    """Output shapes, dtypes and structure, found by running the forward once on zeros."""
+    shapes = tuple((tuple(int(s) for s in t.shape), t.dtype) for t in tensors)
+    cache_key = (key, shapes, tuple(ints), tuple(floats))
+    if cache_key not in op._fake_cache:
+        from torch._subclasses.fake_tensor import unset_fake_temporarily
+
+        with unset_fake_temporarily():
+            zeros = [torch.zeros(s, dtype=d) for s, d in shapes]
+            _, args, kwargs = _decode(key, zeros, ints, floats)
+            call = _Call.build(op, args, kwargs)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                saved, op.nonfinite = op.nonfinite, "ignore"
+                try:
+                    call.forward(call.tensors)
+                finally:
+                    op.nonfinite = saved
+        op._fake_cache[cache_key] = (call.out_meta, call.structure)
+    return op._fake_cache[cache_key]
+
+
+# A tuple result is returned as [*outputs, marker], a single one as [output], so the
+# structure is visible to Dynamo as the list's length (no side channel needed).
+def _marker(device: torch.device) -> torch.Tensor:
+    return torch.empty(0, dtype=torch.uint8, device=device)
+
+
+@torch.library.custom_op("npgrad::forward", mutates_args=())
+def _forward_op(
+    tensors: list[torch.Tensor], key: str, ints: list[int], floats: list[float]
+) -> list[torch.Tensor]:
+    op, args, kwargs = _decode(key, tensors, ints, floats)
+    call = _Call.build(op, args, kwargs)
+    outs = list(call.forward(call.tensors))
+    return outs + [_marker(call.device)] if call.structure == "tuple" else outs
+
+
+@_forward_op.register_fake
+def _(tensors, key, ints, floats):
+    op = _REGISTRY[key.split(_SEP, 1)[0]]
+    device = tensors[0].device
+    meta, structure = _meta(op, key, tensors, ints, floats)
+    outs = [torch.empty(s, dtype=d, device=device) for s, d in meta]
+    return outs + [_marker(device)] if structure == "tuple" else outs
+
+
+@torch.library.custom_op("npgrad::backward", mutates_args=())
+def _backward_op(
+    grads: list[torch.Tensor],
+    tensors: list[torch.Tensor],
+    outputs: list[torch.Tensor],
+    key: str,
+    ints: list[int],
+    floats: list[float],
+) -> list[torch.Tensor]:
+    op, args, kwargs = _decode(key, tensors, ints, floats)
+    call = _Call.build(op, args, kwargs)
+    call.structure = "tuple" if len(outputs) > 1 else "single"
+    if call.structure == "tuple":
+        grads, outputs = grads[:-1], outputs[:-1]
+    needs = tuple(_convert.is_differentiable(t) for t in tensors)
+    result = call.backward(tuple(grads), tuple(tensors), tuple(outputs), needs)
+    return [
+        g if g is not None else torch.zeros_like(t)
+        for g, t in zip(result, tensors)
+        if _convert.is_differentiable(t)
+    ]
+
+
+@_backward_op.register_fake
+def _(grads, tensors, outputs, key, ints, floats):
+    return [torch.empty_like(t) for t in tensors if _convert.is_differentiable(t)]
+
+
+class _CompiledBridge(torch.autograd.Function):
+    @staticmethod
+    def forward(key: str, ints: list, floats: list, *tensors: torch.Tensor):  # type: ignore[override]
+        return tuple(_forward_op(list(tensors), key, ints, floats))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        key, ints, floats, *tensors = inputs
+        ctx.key, ctx.ints, ctx.floats = key, ints, floats
+        ctx.n_in = len(tensors)
+        ctx.diff = [_convert.is_differentiable(t) for t in tensors]
+        ctx.save_for_backward(*tensors, *output)
+        nondiff = [o for o in output if not o.is_floating_point()]
+        if nondiff:
+            ctx.mark_non_differentiable(*nondiff)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        saved = ctx.saved_tensors
+        tensors, outputs = list(saved[: ctx.n_in]), list(saved[ctx.n_in :])
+        grads = [torch.zeros_like(o) if g is None else g for g, o in zip(grads, outputs)]
+        got = iter(_backward_op(grads, tensors, outputs, ctx.key, ctx.ints, ctx.floats))
+        result = [next(got) if d else None for d in ctx.diff]
+        return (None, None, None, *result)
+
+
+def _call_compiled(op: Function, args: tuple, kwargs: dict) -> Any:
+    if op.mode == "auto":
+        from ._trace import run_traced_compiled
+
+        return run_traced_compiled(op, args, kwargs)
+    key, tensors, ints, floats = _encode(op, args, kwargs)
+    outs = _CompiledBridge.apply(key, ints, floats, *tensors)
+    return outs[0] if len(outs) == 1 else outs[:-1]

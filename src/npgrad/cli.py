@@ -1,0 +1,131 @@
+"""The ``npgrad`` command line: ``reproduce`` the founding experiment, ``bench`` it.
+
+Only argparse is imported up front; torch and friends load when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit("npgrad: --device cuda was asked for, but no CUDA device is available")
+    return name
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=None,
+                   help="torchvision MNIST root (holds MNIST/raw/); default: $NPGRAD_DATA or ./data")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--seed", type=int, default=0, help="seed for random, NumPy and torch")
+    p.add_argument("--batch-size", type=int, default=256, help="training batch size")  # fmt: skip
+
+
+def _parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="npgrad", description="npgrad: NumPy losses as native PyTorch ops.", formatter_class=fmt
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    rep = sub.add_parser(
+        "reproduce",
+        help="train the founding experiment twice (native and NumPy loss) and compare",
+        description="Train the MNIST autoencoder with torch.nn.MSELoss and with npgrad's "
+        "NumPy MSE, prove the runs identical, and write a report.",
+        formatter_class=fmt,
+    )
+    _add_common(rep)
+    rep.add_argument("--epochs", type=int, default=2, help="training epochs")
+    rep.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    rep.add_argument("--out", default=None, help="output folder (default: runs/<timestamp>)")
+    rep.add_argument("--limit", type=int, default=None,
+                     help="train on the first N images only (quick checks)")  # fmt: skip
+    rep.add_argument("--loss-impl", default="numpy", choices=("numpy", "numpy-auto"),
+                     help="the NumPy loss to compare with torch.nn.MSELoss")  # fmt: skip
+    rep.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    rep.add_argument("--no-download", action="store_true",
+                     help="never try to download MNIST")  # fmt: skip
+    rep.add_argument("--ddp", type=int, default=0, metavar="N",
+                     help="train each run under DistributedDataParallel with N CPU processes")  # fmt: skip
+    return parser
+
+
+def _positive(parser: argparse.ArgumentParser, args: argparse.Namespace, *names: str) -> None:
+    for n in names:
+        v = getattr(args, n, None)
+        if v is not None and v < 1:
+            parser.error(f"--{n.replace('_', '-')} must be at least 1, got {v}")
+
+
+def reproduce(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    import torch
+
+    from .experiment import data, report, train
+
+    device = _device(args.device)
+    root = data.resolve_root(args.data_dir)
+    try:
+        images, labels = data.load(root, train=True, download=not args.no_download)
+    except data.DataMissing as e:
+        print(f"npgrad reproduce: {e}", file=sys.stderr)
+        return 2
+    batches = data.Batches(images, labels, args.batch_size, device=device, limit=args.limit)
+    out = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+    progress = sys.stderr.isatty()
+    other_name = args.loss_impl
+    runs = []
+    for impl in ("native", other_name):
+        label = "torch.nn.MSELoss" if impl == "native" else f"npgrad {impl} MSE"
+        print(f"--- run '{impl}' ({label}) on {device}, {len(batches)} steps an epoch", flush=True)
+        kw = dict(epochs=args.epochs, lr=args.lr, seed=args.seed, device=device)
+        if args.ddp:
+            from .experiment.ddp import train_ddp
+
+            run = train_ddp(impl, batches, world_size=args.ddp, **kw)
+        else:
+            run = train.train(impl, train.make_loss(impl), batches, progress=progress, **kw)
+        runs.append(run)
+    native, other = runs
+    config = {k: v for k, v in vars(args).items() if k != "func"}
+    rep = report.build(native, other, device=str(torch.device(device)), config=config)
+    report.save_outputs(out, rep, native, other)
+    if not args.no_plots:
+        from .experiment import plots
+
+        plots.loss_curves(out / "loss_curves.png", native, other)
+        test_images, _ = data.load(root, train=False, download=not args.no_download)
+        plots.reconstructions(out / "reconstructions.png", other.model, test_images)
+    print(report.summary(rep, other_name))
+    print(f"\nWrote {out}/ (report.json, losses.csv, weights"
+          f"{', plots' if not args.no_plots else ''}) in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+    if other_name == "numpy" and not rep["parity"]["params_bitwise_equal"]:
+        print("npgrad reproduce: the NumPy run's parameters differ from the native run's",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    _positive(parser, args, "epochs", "batch_size", "limit")
+    if args.command == "reproduce":
+        return reproduce(args)
+    raise AssertionError(args.command)  # argparse refuses unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The reference log, the parity verdict, and the files a reproduction writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .train import LOG_EVERY, Run
+
+# The article's published log (facts from shared/reference/seed-experiment.md)
+REFERENCE = {
+    1: [0.2321, 0.1319, 0.0835, 0.0688, 0.0700, 0.0665, 0.0625, 0.0624, 0.0649, 0.0608,
+        0.0668, 0.0600, 0.0611],
+    2: [0.0598, 0.0625, 0.0619, 0.0565, 0.0585, 0.0550, 0.0537, 0.0538, 0.0573, 0.0545,
+        0.0595, 0.0555, 0.0578],
+}  # fmt: skip
+REFERENCE_TOLERANCE = 1e-4
+
+
+def reference_keys() -> list[tuple[int, int | str]]:
+    keys: list[tuple[int, int | str]] = []
+    for epoch in REFERENCE:
+        keys += [(epoch, s) for s in range(1, 12 * LOG_EVERY, LOG_EVERY)] + [(epoch, "end")]
+    return keys
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda p: p.write_text(text))
+
+
+def parity(a: Run, b: Run) -> dict[str, Any]:
+    pa, pb = list(a.model.parameters()), list(b.model.parameters())
+    equal = len(pa) == len(pb) and all(torch.equal(x, y) for x, y in zip(pa, pb))
+    la, lb = np.array(sum(a.losses, [])), np.array(sum(b.losses, []))
+    return {
+        "params_bitwise_equal": bool(equal and a.params_sha256 == b.params_sha256),
+        "max_abs_loss_diff": float(np.max(np.abs(la - lb))) if la.size else 0.0,
+        "steps": int(la.size),
+    }
+
+
+def reference_rows(native: Run, other: Run) -> list[dict[str, Any]]:
+    """The 26 logged values beside the reference (only those the runs reached)."""
+    got_n, got_o = native.logged(), other.logged()
+    rows = []
+    for epoch, step in reference_keys():
+        if (epoch, step) not in got_n:
+            continue
+        idx = 12 if step == "end" else (step - 1) // LOG_EVERY
+        rows.append(
+            {
+                "epoch": epoch,
+                "step": step,
+                "reference": REFERENCE[epoch][idx],
+                "native": got_n[(epoch, step)],
+                "numpy": got_o[(epoch, step)],
+            }
+        )
+    return rows
+
+
+def versions() -> dict[str, str]:
+    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__}
+
+
+def build(native: Run, other: Run, *, device: str, config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "reference": reference_rows(native, other),
+        "parity": parity(native, other),
+        "runs": {
+            r.name: {"seconds": round(r.seconds, 4), "params_sha256": r.params_sha256}
+            for r in (native, other)
+        },
+        "device": device,
+        "versions": versions(),
+        "config": config,
+    }
+
+
+def losses_csv(native: Run, other: Run) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["epoch", "step", native.name, other.name])
+    for e, (ln, lo) in enumerate(zip(native.losses, other.losses), 1):
+        for s, (a, b) in enumerate(zip(ln, lo), 1):
+            w.writerow([e, s, repr(a), repr(b)])
+    return buf.getvalue()
+
+
+def save_outputs(out: Path, report: dict[str, Any], native: Run, other: Run) -> None:
+    write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
+    write_text(out / "losses.csv", losses_csv(native, other))
+    for r in (native, other):
+        sd = {k: v.detach().cpu() for k, v in r.model.state_dict().items()}
+        atomic_write(out / f"{r.name}.pt", lambda p, sd=sd: torch.save(sd, p))
+
+
+def summary(report: dict[str, Any], other: str) -> str:
+    par = report["parity"]
+    rows = report["reference"]
+    lines = [
+        "",
+        f"Parity (native vs {other}, {par['steps']} steps): parameters bitwise equal: "
+        f"{'yes' if par['params_bitwise_equal'] else 'NO'}; "
+        f"max |loss difference| {par['max_abs_loss_diff']:.3g}",
+    ]
+    for name, r in report["runs"].items():
+        lines.append(f"  {name:<10} {r['seconds']:7.2f} s  params sha256 {r['params_sha256'][:16]}…")
+    if rows:
+        lines.append("")
+        lines.append("Against the reference log (tolerance 1e-4):")
+        lines.append(f"  {'epoch':>5} {'step':>5} {'reference':>10} {'native':>10} {other:>10}")
+        worst = 0.0
+        for row in rows:
+            d = max(abs(row["native"] - row["reference"]), abs(row["numpy"] - row["reference"]))
+            worst = max(worst, d)
+            flag = "" if d <= REFERENCE_TOLERANCE + 1e-12 else "  <-- off"
+            lines.append(
+                f"  {row['epoch']:>5} {row['step']!s:>5} {row['reference']:>10.4f} "
+                f"{row['native']:>10.6f} {row['numpy']:>10.6f}{flag}"
+            )
+        lines.append(f"  {len(rows)} values, worst distance {worst:.2e}")
+    return "\n".join(lines)
