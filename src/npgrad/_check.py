@@ -166,7 +166,9 @@ def numeric_vjp(call: Any, grads: tuple, inputs: tuple, needs: tuple[bool, ...])
     """
     from . import _convert
 
-    arrays = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in _convert.to_numpy(list(inputs))]
+    arrays = [
+        a.astype(np.float64) if a.dtype.kind == "f" else a for a in _convert.to_numpy(list(inputs))
+    ]
     gs = [g.astype(np.float64) for g in _convert.to_numpy(list(grads))]
     size = sum(a.size for a, n in zip(arrays, needs) if n)
     if size > NUMERIC_WARN_SIZE:

@@ -71,6 +71,11 @@ class Function:
         self.bwd: Callable[..., Any] | None = None
         self.torch_backward = False
         self.signature = inspect.signature(fn)
+        params = list(self.signature.parameters.values())
+        self._positional = [
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        self._plain = len(self._positional) == len(params)  # no *args, **kwargs, kw-only
         self.key = f"{next(_ids)}"
         _REGISTRY[self.key] = self
         self._fake_cache: dict[tuple, list[tuple[tuple[int, ...], torch.dtype]]] = {}
@@ -111,7 +116,8 @@ class Function:
             from ._trace import run_traced
 
             return run_traced(call)
-        outs = _EagerBridge.apply(call, *call.tensors)
+        functorch = torch._C._are_functorch_transforms_active()
+        outs = (_EagerBridge if functorch else _FastBridge).apply(call, *call.tensors)
         return call.unpack(outs)
 
 
@@ -137,20 +143,22 @@ class _Call:
         self = cls()
         self.op = op
         self.mode = op.mode
-        try:
-            bound = op.signature.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"npgrad op '{op.name}': {e}") from None
-        bound.apply_defaults()
-        self.args = list(bound.args)
-        self.kwargs = dict(bound.kwargs)
-        # positional parameter names; a *args parameter gives name[i]
-        names: list[str] = []
-        for p in op.signature.parameters.values():
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                names.append(p.name)
-            elif p.kind is p.VAR_POSITIONAL:
-                names.extend(f"{p.name}[{i}]" for i in range(len(self.args) - len(names)))
+        if op._plain and not kwargs and len(args) == len(op._positional):
+            # the common case, without inspect's binding (tens of microseconds a call)
+            self.args, self.kwargs, names = list(args), {}, op._positional
+        else:
+            try:
+                bound = op.signature.bind(*args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f"npgrad op '{op.name}': {e}") from None
+            bound.apply_defaults()
+            self.args = list(bound.args)
+            self.kwargs = dict(bound.kwargs)
+            # positional parameter names; a *args parameter gives name[i]
+            names = list(op._positional)
+            for p in op.signature.parameters.values():
+                if p.kind is p.VAR_POSITIONAL:
+                    names.extend(f"{p.name}[{i}]" for i in range(len(self.args) - len(names)))
         self.slots: list[int | str] = []
         self.names: list[str] = []
         self.tensors: list[torch.Tensor] = []
@@ -303,7 +311,6 @@ class _Call:
                     f"npgrad op '{op.name}': the gradient for '{name}' has dtype {gdtype}, "
                     f"expected {want} (the dtype NumPy saw for '{name}', a {t.dtype} tensor)"
                 )
-            _check_finite(op, np.asarray(g), f"gradient for '{name}'")
             out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
         return out
 
@@ -367,39 +374,63 @@ def _batched_loop(apply: Callable, info, in_dims, *tensors) -> tuple:
     return outs, (0,) * len(outs)
 
 
+def _save(ctx, call: _Call, tensors: tuple, output: tuple) -> None:
+    ctx.call = call
+    ctx.n_in = len(tensors)
+    ctx.save_for_backward(*tensors, *output)
+    nondiff = [o for o in output if not o.is_floating_point()]
+    if nondiff:
+        ctx.mark_non_differentiable(*nondiff)
+
+
+def _bridge_backward(ctx, grads: tuple) -> tuple:
+    call: _Call = ctx.call
+    saved = ctx.saved_tensors
+    inputs, outputs = saved[: ctx.n_in], saved[ctx.n_in :]
+    needs = tuple(
+        n and _convert.is_differentiable(t) for n, t in zip(ctx.needs_input_grad[1:], inputs)
+    )
+    if not any(needs):
+        return (None,) * (1 + ctx.n_in)
+    if call.op.torch_backward or not torch.is_grad_enabled():
+        result = call.backward(grads, inputs, outputs, needs)
+    else:
+        # create_graph=True or torch.func: a second autograd.Function, so that
+        # torch.func unwraps its inputs and differentiating the gradient again
+        # raises instead of silently treating it as a constant
+        got = iter(_BackwardBridge.apply(call, needs, len(grads), *grads, *inputs, *outputs))
+        result = [next(got) if n else None for n in needs]
+    return (None, *[g if n else None for g, n in zip(result, needs)])
+
+
+class _FastBridge(torch.autograd.Function):
+    """Old-style Function for plain eager autograd: its ``apply`` is ~25 us cheaper."""
+
+    @staticmethod
+    def forward(ctx, call: _Call, *tensors: torch.Tensor):  # type: ignore[override]
+        output = call.forward(list(tensors))
+        _save(ctx, call, tensors, output)
+        return output
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return _bridge_backward(ctx, grads)
+
+
 class _EagerBridge(torch.autograd.Function):
+    """``setup_context`` style with a ``vmap`` rule: what ``torch.func`` needs."""
+
     @staticmethod
     def forward(call: _Call, *tensors: torch.Tensor):  # type: ignore[override]
         return call.forward(list(tensors))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        call, *tensors = inputs
-        ctx.call = call
-        ctx.n_in = len(tensors)
-        ctx.save_for_backward(*tensors, *output)
-        nondiff = [o for o in output if not o.is_floating_point()]
-        if nondiff:
-            ctx.mark_non_differentiable(*nondiff)
+        _save(ctx, inputs[0], inputs[1:], output)
 
     @staticmethod
     def backward(ctx, *grads):
-        call: _Call = ctx.call
-        saved = ctx.saved_tensors
-        inputs, outputs = saved[: ctx.n_in], saved[ctx.n_in :]
-        needs = tuple(
-            n and _convert.is_differentiable(t) for n, t in zip(ctx.needs_input_grad[1:], inputs)
-        )
-        if not any(needs):
-            return (None,) * (1 + ctx.n_in)
-        if call.op.torch_backward:
-            result = call.backward(grads, inputs, outputs, needs)
-        else:
-            # a second autograd.Function, so that torch.func unwraps its inputs and
-            # differentiating the gradient again raises instead of being wrong
-            got = iter(_BackwardBridge.apply(call, needs, len(grads), *grads, *inputs, *outputs))
-            result = [next(got) if n else None for n in needs]
-        return (None, *[g if n else None for g, n in zip(result, needs)])
+        return _bridge_backward(ctx, grads)
 
     @staticmethod
     def vmap(info, in_dims, call: _Call, *tensors):
@@ -444,7 +475,10 @@ class _BackwardBridge(torch.autograd.Function):
     @staticmethod
     def vmap(info, in_dims, call: _Call, needs: tuple, n_grads: int, *tensors):
         return _batched_loop(
-            lambda *ts: _BackwardBridge.apply(call, needs, n_grads, *ts), info, in_dims[3:], *tensors
+            lambda *ts: _BackwardBridge.apply(call, needs, n_grads, *ts),
+            info,
+            in_dims[3:],
+            *tensors,
         )
 
 
@@ -493,14 +527,18 @@ def _decode(key: str, tensors, ints, floats) -> tuple[Function, tuple, dict]:
     for p in parts:
         name, _, code = p.partition(":")
         kind, rest = code[0], code[1:]
-        value = {
-            "T": lambda: next(ti),
-            "N": lambda: None,
-            "B": lambda: rest == "1",
-            "I": lambda: int(next(ii)),
-            "F": lambda: float(next(fi)),
-            "S": lambda: rest,
-        }[kind]()
+        if kind == "T":
+            value: Any = next(ti)
+        elif kind == "I":
+            value = int(next(ii))
+        elif kind == "F":
+            value = float(next(fi))
+        elif kind == "B":
+            value = rest == "1"
+        elif kind == "S":
+            value = rest
+        else:
+            value = None
         if name:
             kwargs[name] = value
         else:

@@ -23,17 +23,22 @@ def _device(name: str) -> str:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", default=None,
-                   help="torchvision MNIST root (holds MNIST/raw/); default: $NPGRAD_DATA or ./data")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="torchvision MNIST root (holds MNIST/raw/); default: $NPGRAD_DATA or ./data",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--seed", type=int, default=0, help="seed for random, NumPy and torch")
-    p.add_argument("--batch-size", type=int, default=256, help="training batch size")  # fmt: skip
+    p.add_argument("--batch-size", type=int, default=256, help="training batch size")
 
 
 def _parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="npgrad", description="npgrad: NumPy losses as native PyTorch ops.", formatter_class=fmt
+        prog="npgrad",
+        description="npgrad: NumPy losses as native PyTorch ops.",
+        formatter_class=fmt,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     rep = sub.add_parser(
@@ -47,15 +52,24 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--epochs", type=int, default=2, help="training epochs")
     rep.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     rep.add_argument("--out", default=None, help="output folder (default: runs/<timestamp>)")
-    rep.add_argument("--limit", type=int, default=None,
-                     help="train on the first N images only (quick checks)")  # fmt: skip
-    rep.add_argument("--loss-impl", default="numpy", choices=("numpy", "numpy-auto"),
-                     help="the NumPy loss to compare with torch.nn.MSELoss")  # fmt: skip
+    rep.add_argument(
+        "--limit", type=int, default=None, help="train on the first N images only (quick checks)"
+    )
+    rep.add_argument(
+        "--loss-impl",
+        default="numpy",
+        choices=("numpy", "numpy-auto"),
+        help="the NumPy loss to compare with torch.nn.MSELoss",
+    )
     rep.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    rep.add_argument("--no-download", action="store_true",
-                     help="never try to download MNIST")  # fmt: skip
-    rep.add_argument("--ddp", type=int, default=0, metavar="N",
-                     help="train each run under DistributedDataParallel with N CPU processes")  # fmt: skip
+    rep.add_argument("--no-download", action="store_true", help="never try to download MNIST")
+    rep.add_argument(
+        "--ddp",
+        type=int,
+        default=0,
+        metavar="N",
+        help="train each run under DistributedDataParallel with N CPU processes",
+    )
     return parser
 
 
@@ -106,11 +120,15 @@ def reproduce(args: argparse.Namespace) -> int:
         test_images, _ = data.load(root, train=False, download=not args.no_download)
         plots.reconstructions(out / "reconstructions.png", other.model, test_images)
     print(report.summary(rep, other_name))
-    print(f"\nWrote {out}/ (report.json, losses.csv, weights"
-          f"{', plots' if not args.no_plots else ''}) in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+    print(
+        f"\nWrote {out}/ (report.json, losses.csv, weights"
+        f"{', plots' if not args.no_plots else ''}) in {time.perf_counter() - t0:.1f} s"
+    )
     if other_name == "numpy" and not rep["parity"]["params_bitwise_equal"]:
-        print("npgrad reproduce: the NumPy run's parameters differ from the native run's",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "npgrad reproduce: the NumPy run's parameters differ from the native run's",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

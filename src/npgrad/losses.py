@@ -20,15 +20,24 @@ def _mse(x, t):
     return np.mean((x - t) ** 2)
 
 
-mse = loss(_mse, name="mse")
+def _mse_fast(x, t):
+    # the same operations as _mse, in place: one temporary instead of two
+    d = np.subtract(x, t)
+    np.square(d, out=d)
+    return d.mean()
+
+
+mse = loss(_mse_fast, name="mse")
 
 
 @mse.backward
 def _mse_backward(g, x, t, out):
     # float32(2/N) * (x - t) * g is ATen's own order for mse_loss backward;
     # any other order (2 * (x - t) / N, ...) differs in the last bit
-    d = (x - t) * np.asarray(2.0 / x.size, dtype=x.dtype) * g
-    return d, -d
+    d = np.subtract(x, t)
+    d *= np.asarray(2.0 / x.size, dtype=x.dtype)
+    d *= g
+    return d, np.negative(d)
 
 
 __all__ = ["mse"]

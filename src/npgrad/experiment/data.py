@@ -73,7 +73,8 @@ def load(root: Path, train: bool = True, download: bool = True) -> tuple[np.ndar
 
             MNIST(str(root), train=train, download=True)
         except Exception as e:  # noqa: BLE001 - any failure to fetch means "missing"
-            raise DataMissing(_missing_message(root, f"{type(e).__name__}: {e}")) from None
+            first = (str(e).strip().splitlines() or [""])[0].rstrip(":")
+            raise DataMissing(_missing_message(root, f"{type(e).__name__}: {first}")) from None
     images = _read_idx(paths[0], 2051)
     labels = _read_idx(paths[1], 2049).astype(np.int64)
     return images, labels

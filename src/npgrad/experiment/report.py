@@ -62,12 +62,27 @@ def parity(a: Run, b: Run) -> dict[str, Any]:
     }
 
 
-def reference_rows(native: Run, other: Run) -> list[dict[str, Any]]:
-    """The 26 logged values beside the reference (only those the runs reached)."""
+REFERENCE_SETUP = {"seed": 0, "lr": 1e-3, "batch_size": 256}
+REFERENCE_STEPS = 235
+
+
+def comparable(epoch: int, step: int | str, steps_per_epoch: int) -> bool:
+    """Whether a run with ``steps_per_epoch`` saw the same history as the reference
+    up to (epoch, step): a ``--limit`` run shares only its first epoch's first steps."""
+    if steps_per_epoch == REFERENCE_STEPS:
+        return True
+    return epoch == 1 and step != "end" and step <= steps_per_epoch
+
+
+def reference_rows(native: Run, other: Run, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The 26 logged values beside the reference: those a run of this setup can match."""
+    if any(config.get(k, v) != v for k, v in REFERENCE_SETUP.items()):
+        return []
     got_n, got_o = native.logged(), other.logged()
+    steps = len(native.losses[0]) if native.losses else 0
     rows = []
     for epoch, step in reference_keys():
-        if (epoch, step) not in got_n:
+        if (epoch, step) not in got_n or not comparable(epoch, step, steps):
             continue
         idx = 12 if step == "end" else (step - 1) // LOG_EVERY
         rows.append(
@@ -83,12 +98,16 @@ def reference_rows(native: Run, other: Run) -> list[dict[str, Any]]:
 
 
 def versions() -> dict[str, str]:
-    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def build(native: Run, other: Run, *, device: str, config: dict[str, Any]) -> dict[str, Any]:
     return {
-        "reference": reference_rows(native, other),
+        "reference": reference_rows(native, other, config),
         "parity": parity(native, other),
         "runs": {
             r.name: {"seconds": round(r.seconds, 4), "params_sha256": r.params_sha256}
@@ -128,7 +147,9 @@ def summary(report: dict[str, Any], other: str) -> str:
         f"max |loss difference| {par['max_abs_loss_diff']:.3g}",
     ]
     for name, r in report["runs"].items():
-        lines.append(f"  {name:<10} {r['seconds']:7.2f} s  params sha256 {r['params_sha256'][:16]}…")
+        lines.append(
+            f"  {name:<10} {r['seconds']:7.2f} s  params sha256 {r['params_sha256'][:16]}…"
+        )
     if rows:
         lines.append("")
         lines.append("Against the reference log (tolerance 1e-4):")

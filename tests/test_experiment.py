@@ -1,0 +1,171 @@
+"""The founding experiment: data path, bitwise parity, the report, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from npgrad import cli
+from npgrad.experiment import data, report
+
+from .conftest import DATA_ROOT, needs_mnist
+
+REPORT_KEYS = {"reference", "parity", "runs", "device", "versions"}
+
+
+def _dataloader(limit: int | None):
+    from torch.utils.data import DataLoader, Subset
+    from torchvision.datasets import MNIST
+    from torchvision.transforms import ToTensor
+
+    ds = MNIST(str(DATA_ROOT), train=True, download=False, transform=ToTensor())
+    if limit is not None:
+        ds = Subset(ds, range(limit))
+    return DataLoader(ds, batch_size=256, shuffle=False)
+
+
+@needs_mnist
+@pytest.mark.parametrize(
+    "limit",
+    [pytest.param(1000, id="first-1000"), pytest.param(None, id="all", marks=pytest.mark.slow)],
+)
+def test_batches_equal_torchvision_dataloader(limit):
+    images, labels = data.load(DATA_ROOT, download=False)
+    ours = list(data.Batches(images, labels, 256, limit=limit))
+    theirs = list(_dataloader(limit))
+    assert len(ours) == len(theirs)
+    for (x, y), (tx, ty) in zip(ours, theirs):
+        assert x.dtype == tx.dtype and y.dtype == ty.dtype
+        assert torch.equal(x, tx) and torch.equal(y, ty)
+    if limit is None:
+        assert len(ours) == 235 and ours[-1][0].shape[0] == 96
+
+
+def _run(tmp_path, *extra: str) -> dict:
+    out = tmp_path / "run"
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--device", "cpu", "--out", str(out)]
+    assert cli.main([*argv, *extra]) == 0
+    return json.loads((out / "report.json").read_text())
+
+
+@needs_mnist
+def test_reproduce_limit_parity_and_report(tmp_path, capsys):
+    rep = _run(tmp_path, "--limit", "2048", "--no-plots")
+    assert REPORT_KEYS <= rep.keys()
+    assert rep["parity"]["params_bitwise_equal"] is True
+    assert rep["parity"]["steps"] == 16  # 8 batches of 256, two epochs
+    assert rep["runs"]["native"]["params_sha256"] == rep["runs"]["numpy"]["params_sha256"]
+    assert set(rep["runs"]["native"]) == {"seconds", "params_sha256"}
+    assert set(rep["versions"]) >= {"python", "torch", "numpy"}
+    # on 2048 images only the first step shares the reference's history
+    assert [(r["epoch"], r["step"]) for r in rep["reference"]] == [(1, 1)]
+    # NumPy's pairwise mean and ATen's reduction may differ in the last bit of the
+    # loss value; the gradients, hence the parameters, are bit-identical
+    assert abs(rep["reference"][0]["native"] - rep["reference"][0]["numpy"]) < 1e-6
+    printed = capsys.readouterr().out
+    assert "Step [  1/8], Loss: 0.2321" in printed
+    assert "=== Epoch [2/2], Loss:" in printed
+    # the weights load safely
+    out = tmp_path / "run"
+    for name in ("native", "numpy"):
+        sd = torch.load(out / f"{name}.pt", weights_only=True)
+        assert set(sd) >= {"encoder.0.weight", "decoder.6.bias"}
+    lines = (out / "losses.csv").read_text().splitlines()
+    assert lines[0] == "epoch,step,native,numpy" and len(lines) == 17
+    assert not list(out.glob(".*")), "temporary files left behind"
+
+
+@needs_mnist
+@pytest.mark.slow
+def test_reproduce_full_matches_reference(tmp_path):
+    rep = _run(tmp_path)
+    assert rep["parity"] == {
+        "params_bitwise_equal": True,
+        "max_abs_loss_diff": rep["parity"]["max_abs_loss_diff"],
+        "steps": 470,
+    }
+    assert rep["parity"]["max_abs_loss_diff"] < 1e-6
+    rows = rep["reference"]
+    assert len(rows) == 26
+    for row in rows:
+        for impl in ("native", "numpy"):
+            assert abs(row[impl] - row["reference"]) <= report.REFERENCE_TOLERANCE + 1e-9, row
+    # printed to four decimals, step 1 of epoch 1 is exactly the reference's 0.2321
+    assert f"{rows[0]['native']:.4f}" == f"{rows[0]['numpy']:.4f}" == "0.2321"
+    out = tmp_path / "run"
+    for png in ("loss_curves.png", "reconstructions.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_missing_data_is_one_clear_paragraph(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "npgrad",
+            "reproduce",
+            "--data-dir",
+            str(tmp_path),
+            "--device",
+            "cpu",
+            "--no-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    for name in data.ALL_FILES:
+        assert name in proc.stderr
+    assert str((tmp_path / "MNIST" / "raw").resolve()) in proc.stderr
+    assert "--data-dir" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_failed_download_is_reported(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    def offline(*args, **kwargs):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nno network")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    with pytest.raises(data.DataMissing, match="could not be downloaded .RuntimeError: Error "):
+        data.load(tmp_path)
+
+
+def test_data_root_resolution(monkeypatch, tmp_path):
+    monkeypatch.delenv("NPGRAD_DATA", raising=False)
+    assert str(data.resolve_root(None)) == "data"
+    monkeypatch.setenv("NPGRAD_DATA", str(tmp_path))
+    assert data.resolve_root(None) == tmp_path
+    assert str(data.resolve_root("x")) == "x"
+
+
+def test_scaling_matches_totensor():
+    from torchvision.transforms.functional import to_tensor
+
+    u8 = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    assert torch.equal(torch.from_numpy(data.scaled(u8[None]))[0], to_tensor(u8[:, :, None]))
+
+
+def test_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["reproduce", "--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--seed", "--device", "--epochs", "--lr", "--limit", "--batch-size"):
+        assert flag in text
+    assert "(default: 256)" in text and "(default: 0.001)" in text
+
+
+def test_bad_arguments_are_refused(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["reproduce", "--limit", "0"])
+    assert e.value.code == 2
+    assert "--limit must be at least 1, got 0" in capsys.readouterr().err
