@@ -14,7 +14,7 @@
 tensor([0.3333, 0.3333, 0.3333])
 """
 
-from ._api import Loss, function, loss
+from ._api import Loss, function, loss, unbroadcast
 from ._check import CheckReport, check
 from ._errors import BackwardError, GradcheckError, NpgradError, TraceError
 from ._op import Function
@@ -32,4 +32,5 @@ __all__ = [
     "check",
     "function",
     "loss",
+    "unbroadcast",
 ]

@@ -102,3 +102,26 @@ class Loss(torch.nn.Module):
         name = getattr(self.fn, "name", getattr(self.fn, "__name__", repr(self.fn)))
         extra = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
         return f"{name}{extra}"
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a broadcast gradient back down to ``shape`` (a helper for backwards).
+
+    >>> import numpy as np
+    >>> unbroadcast(np.ones((4, 3)), (3,))
+    array([4., 4., 4.])
+    >>> unbroadcast(np.ones((4, 3)), (4, 1)).shape
+    (4, 1)
+    """
+    import numpy as np
+
+    grad = np.asarray(grad)
+    if grad.shape == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"unbroadcast: a gradient of shape {grad.shape} cannot give {shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)

@@ -62,7 +62,7 @@ class Function:
             raise ValueError(f"npgrad.function: mode must be one of {_MODES}, got {mode!r}")
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.name = name or getattr(fn, "__qualname__", None) or repr(fn)
+        self.name = name or getattr(fn, "__name__", None) or repr(fn)
         self._mode = mode
         self.nonfinite = nonfinite
         self.batched = batched
@@ -279,6 +279,22 @@ class _Call:
         n = len(inputs)
         if n == 1 and not isinstance(result, (tuple, list)):
             result = (result,)
+        positional = [s for s in self.slots if isinstance(s, int)]
+        if (
+            isinstance(result, (tuple, list))
+            and len(result) != n
+            and len(result) == len(self.args)
+            and len(positional) == n
+        ):
+            # one gradient per positional argument, like autograd.Function: the
+            # non-tensor positions must hold None
+            extra = [i for i in range(len(self.args)) if i not in positional]
+            if any(result[i] is not None for i in extra):
+                raise BackwardError(
+                    f"npgrad op '{op.name}': the backward returned a gradient for a "
+                    f"non-tensor argument (position {extra[0]}); return None there"
+                )
+            result = [result[i] for i in positional]
         if not isinstance(result, (tuple, list)) or len(result) != n:
             got = len(result) if isinstance(result, (tuple, list)) else describe(result)
             raise BackwardError(
@@ -319,18 +335,21 @@ class _Call:
 
 
 def check_loss_inputs(op: Function, names: list[str], shapes: list[tuple], tensors=None) -> None:
-    """Refuse empty inputs and (unless ``broadcast``) inputs of different shapes."""
-    dims = [
-        (n, s)
-        for i, (n, s) in enumerate(zip(names, shapes))
-        if tensors is None or _convert.is_differentiable(tensors[i])
-    ]
-    for n, s in dims:
+    """Refuse empty inputs and (unless ``broadcast``) floating inputs of different shapes.
+
+    Integer and bool inputs (labels, masks) may have other shapes, but not be empty.
+    """
+    for n, s in zip(names, shapes):
         if 0 in s:
             raise ValueError(
                 f"npgrad.loss '{op.name}': argument '{n}' is empty (shape {s}); a mean over "
                 "no elements is undefined"
             )
+    dims = [
+        (n, s)
+        for i, (n, s) in enumerate(zip(names, shapes))
+        if tensors is None or _convert.is_differentiable(tensors[i])
+    ]
     if not op.broadcast and dims:
         n0, s0 = dims[0]
         for n, s in dims[1:]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._api import loss
+from ._api import loss, unbroadcast
 
 
 def _mse(x, t):
@@ -22,7 +22,7 @@ def _mse(x, t):
 
 def _mse_fast(x, t):
     # the same operations as _mse, in place: one temporary instead of two
-    d = np.subtract(x, t)
+    d = np.asarray(np.subtract(x, t))  # asarray: 0-d inputs give a scalar, not an array
     np.square(d, out=d)
     return d.mean()
 
@@ -34,10 +34,14 @@ mse = loss(_mse_fast, name="mse")
 def _mse_backward(g, x, t, out):
     # float32(2/N) * (x - t) * g is ATen's own order for mse_loss backward;
     # any other order (2 * (x - t) / N, ...) differs in the last bit
-    d = np.subtract(x, t)
-    d *= np.asarray(2.0 / x.size, dtype=x.dtype)
+    d = np.asarray(np.subtract(x, t))
+    d *= np.asarray(2.0 / d.size, dtype=d.dtype)  # N: the broadcast size
     d *= g
-    return d, np.negative(d)
+    # mixed dtypes or a broadcast integer target: each gradient takes its input's
+    # dtype and shape (both no-ops in the common case, so parity is untouched)
+    gx = unbroadcast(d, x.shape).astype(x.dtype, copy=False)
+    gt = unbroadcast(np.negative(d), t.shape).astype(t.dtype, copy=False)
+    return gx, gt
 
 
 __all__ = ["mse"]

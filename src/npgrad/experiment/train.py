@@ -85,8 +85,13 @@ def train(
     log: Callable[[str], None] = print,
     progress: bool = False,
     model_wrapper: Callable[[torch.nn.Module], torch.nn.Module] | None = None,
+    reduce_loss: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> Run:
-    """Train the autoencoder; each step: forward, loss, zero_grad, backward, log, step."""
+    """Train the autoencoder; each step: forward, loss, zero_grad, backward, log, step.
+
+    ``model_wrapper`` wraps the model (``DistributedDataParallel``); ``reduce_loss``
+    turns the loss into the value to log (the global batch's loss under DDP).
+    """
     device = torch.device(device)
     seed_everything(seed)
     model = Autoencoder().to(device)  # built on the CPU right after seeding, then moved
@@ -111,7 +116,7 @@ def train(
             loss = criterion(out, x)
             optimizer.zero_grad()
             loss.backward()
-            buf[i] = loss.detach()
+            buf[i] = loss.detach() if reduce_loss is None else reduce_loss(loss.detach())
             if i % LOG_EVERY == 0:
                 log(f"Step [{i + 1:3d}/{n}], Loss: {buf[i].item():.4f}")
             optimizer.step()

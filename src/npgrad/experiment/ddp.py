@@ -1,0 +1,104 @@
+"""The founding experiment under ``DistributedDataParallel`` (gloo, CPU processes).
+
+Each global batch is split into ``world_size`` contiguous shards.  Every rank scales
+its local mean loss by ``n_local * world_size / n_global``, so that DDP's gradient
+average equals the gradient of the global batch's mean loss, also when the last
+batch does not split evenly.  Rank 0 logs the global batch's loss.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from .model import Autoencoder
+from .train import Run, make_loss, train
+
+
+class _Shards:
+    """Rank ``rank``'s slice of every global batch; remembers the current sizes."""
+
+    def __init__(self, batches, rank: int, world: int) -> None:
+        self.batches, self.rank, self.world = batches, rank, world
+        self.scale = 1.0
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        for x, y in self.batches:
+            xs = torch.tensor_split(x, self.world)
+            ys = torch.tensor_split(y, self.world)
+            self.scale = xs[self.rank].shape[0] * self.world / x.shape[0]
+            yield xs[self.rank], ys[self.rank]
+
+
+class _Scaled:
+    def __init__(self, criterion, shards: _Shards) -> None:
+        self.criterion, self.shards = criterion, shards
+
+    def __call__(self, out, target):
+        loss = self.criterion(out, target)
+        return loss if self.shards.scale == 1.0 else loss * self.shards.scale
+
+
+def _global_loss(world: int):
+    def reduce(loss: torch.Tensor) -> torch.Tensor:
+        total = loss.clone()
+        dist.all_reduce(total)
+        return total / world
+
+    return reduce
+
+
+def _worker(rank: int, world: int, port: int, impl: str, batches, kw: dict, out: str) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                            world_size=world)  # fmt: skip
+    try:
+        shards = _Shards(batches, rank, world)
+        run = train(
+            impl,
+            _Scaled(make_loss(impl), shards),
+            shards,
+            log=print if rank == 0 else (lambda s: None),
+            model_wrapper=lambda m: torch.nn.parallel.DistributedDataParallel(m),
+            reduce_loss=_global_loss(world),
+            **kw,
+        )
+        if rank == 0:
+            state = {k: v.detach().cpu() for k, v in run.model.state_dict().items()}
+            torch.save({"losses": run.losses, "seconds": run.seconds,
+                        "sha": run.params_sha256, "state": state}, out)  # fmt: skip
+    finally:
+        dist.destroy_process_group()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def train_ddp(impl: str, batches, *, world_size: int, device: str = "cpu", **kw) -> Run:
+    """Train one run with ``world_size`` gloo processes; return rank 0's result."""
+    if str(device) != "cpu":
+        raise ValueError(f"train_ddp: the gloo runs use the CPU, got device={device!r}")
+    import torch.multiprocessing as mp
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "rank0.pt")
+        mp.spawn(_worker, args=(world_size, _free_port(), impl, batches, dict(kw, device="cpu"),
+                                out), nprocs=world_size, join=True)  # fmt: skip
+        got = torch.load(out, weights_only=True)
+    model = Autoencoder()
+    model.load_state_dict(got["state"])
+    run = Run(name=impl, losses=got["losses"], seconds=got["seconds"],
+              params_sha256=got["sha"], model=model)  # fmt: skip
+    return run

@@ -1,0 +1,324 @@
+"""The bridge: values, gradients, devices, dtypes, argument handling and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import npgrad
+from npgrad.losses import mse
+
+from .conftest import TOL
+
+
+def _pair(device, dtype, shape=(8, 4), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=g).to(device=device, dtype=dtype).requires_grad_()
+    t = torch.randn(shape, generator=g).to(device=device, dtype=dtype).requires_grad_()
+    return x, t
+
+
+def _clone(*ts):
+    return [t.detach().clone().requires_grad_() for t in ts]
+
+
+def test_mse_matches_torch_value_and_both_gradients(device, dtype):
+    x, t = _pair(device, dtype)
+    rx, rt = _clone(x, t)
+    out = mse(x, t)
+    ref = F.mse_loss(rx, rt)
+    assert out.dtype == dtype and out.device == x.device and out.shape == ()
+    torch.testing.assert_close(out, ref, **TOL[dtype])
+    out.backward()
+    ref.backward()
+    assert x.grad is not None and t.grad is not None, "every input that requires grad gets one"
+    assert x.grad.dtype == dtype and x.grad.device == x.device
+    torch.testing.assert_close(x.grad, rx.grad, **TOL[dtype])
+    torch.testing.assert_close(t.grad, rt.grad, **TOL[dtype])
+
+
+def test_mse_gradient_is_bitwise_atens_in_float32():
+    x, t = _pair("cpu", torch.float32, (256, 784))
+    rx, rt = _clone(x, t)
+    mse(x, t).backward()
+    F.mse_loss(rx, rt).backward()
+    assert torch.equal(x.grad, rx.grad) and torch.equal(t.grad, rt.grad)
+
+
+def test_mse_backward_passes_gradient_check():
+    assert npgrad.check(mse, torch.Size([5, 3]), torch.Size([5, 3])).ok
+
+
+def test_cpu_arrays_share_memory_with_tensors():
+    seen = {}
+
+    @npgrad.function
+    def ident_plus(x):
+        seen["ptr"] = x.__array_interface__["data"][0]
+        return x + 1
+
+    @ident_plus.backward
+    def _(g, x, out):
+        return g
+
+    x = torch.randn(4, 3)
+    out = ident_plus(x)
+    assert seen["ptr"] == x.data_ptr(), "the CPU forward must see the tensor's own memory"
+    assert out.data_ptr() != x.data_ptr()
+
+
+def test_output_never_aliases_an_input():
+    @npgrad.function(mode="numpy")
+    def same(x):
+        return x
+
+    same.backward(lambda g, x, out: g)
+    x = torch.randn(3, requires_grad=True)
+    y = same(x)
+    assert y.data_ptr() != x.data_ptr()
+    y.sum().backward()
+    assert torch.equal(x.grad, torch.ones(3))
+
+
+def test_non_tensor_arguments_pass_through():
+    got = {}
+
+    @npgrad.function
+    def scale(x, factor, *, label="?", opts=None):
+        got.update(factor=factor, label=label, opts=opts)
+        return x * factor
+
+    @scale.backward
+    def _(g, x, factor, out, *, label, opts):
+        return g * np.asarray(factor, dtype=x.dtype)
+
+    x = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    opts = {"a": [1, 2]}
+    y = scale(x, 3, label="L", opts=opts)
+    assert got == {"factor": 3, "label": "L", "opts": opts} and got["opts"] is opts
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, torch.full((5,), 3.0, dtype=torch.float64))
+
+
+def test_tuple_outputs_and_integer_outputs():
+    @npgrad.function
+    def stats(x):
+        return x.sum(), x * 2, np.argmax(x)
+
+    @stats.backward
+    def _(g, x, out):
+        gs, gd, _ = g
+        return gs + 2 * gd
+
+    x = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    s, d, i = stats(x)
+    assert i.dtype == torch.int64 and not i.requires_grad and int(i) == int(x.argmax())
+    (s * 3 + d.sum()).backward()
+    torch.testing.assert_close(x.grad, torch.full((6,), 5.0, dtype=torch.float64))
+
+
+def test_integer_and_bool_inputs_are_data():
+    @npgrad.loss(broadcast=True)
+    def masked_nll(logp, labels, mask):
+        picked = np.take_along_axis(logp, labels[:, None], axis=1)[:, 0]
+        return -np.sum(picked * mask) / max(mask.sum(), 1)
+
+    @masked_nll.backward
+    def _(g, logp, labels, mask, out):
+        grad = np.zeros_like(logp)
+        grad[np.arange(len(labels)), labels] = -mask.astype(logp.dtype) / max(mask.sum(), 1)
+        return grad * g, None, None
+
+    logp = torch.randn(5, 3, dtype=torch.float64).log_softmax(1).requires_grad_()
+    labels = torch.tensor([0, 2, 1, 1, 0])
+    mask = torch.tensor([True, True, False, True, True])
+    rl = logp.detach().clone().requires_grad_()
+    out = masked_nll(logp, labels, mask)
+    ref = F.nll_loss(rl[mask], labels[mask])
+    torch.testing.assert_close(out, ref)
+    out.backward()
+    ref.backward()
+    torch.testing.assert_close(logp.grad, rl.grad)
+
+
+def test_numpy_result_of_another_dtype_is_cast_back():
+    @npgrad.function
+    def f(x):
+        return x.astype(np.float64) * 2  # leaks float64 unless cast back
+
+    f.backward(lambda g, x, out: (g * 2).astype(x.dtype))
+    x = torch.ones(3, dtype=torch.float32, requires_grad=True)
+    y = f(x)
+    assert y.dtype == torch.float32
+    y.sum().backward()
+    assert x.grad.dtype == torch.float32
+
+
+def test_module_wrapper_only_calls_the_function():
+    crit = npgrad.Loss(mse)
+    x, t = _pair("cpu", torch.float64)
+    assert torch.equal(crit(x, t), mse(x, t))
+    assert "mse" in repr(crit)
+    assert list(crit.parameters()) == []
+
+
+# ------------------------------------------------------------------ errors
+def _bad_backward(result):
+    @npgrad.loss
+    def sq(x, t):
+        return np.mean((x - t) ** 2)
+
+    sq.backward(lambda g, x, t, out: result(x))
+    return sq
+
+
+@pytest.mark.parametrize(
+    ("result", "match"),
+    [
+        pytest.param(lambda x: (x,), r"must return 2 gradient\(s\).*\(x, t\), got 1", id="count"),
+        pytest.param(lambda x: (x[:1], None), r"gradient for 'x' has shape \(1, 3\)", id="shape"),
+        pytest.param(
+            lambda x: (x.astype(np.float64), None), r"'x' has dtype float64, expected float32",
+            id="dtype",
+        ),
+        pytest.param(lambda x: 3.0, r"must return 2 gradient", id="not-a-tuple"),
+    ],
+)  # fmt: skip
+def test_backward_mistakes_are_named(result, match):
+    sq = _bad_backward(result)
+    x = torch.randn(4, 3, requires_grad=True)
+    with pytest.raises(npgrad.BackwardError, match=match) as e:
+        sq(x, torch.randn(4, 3)).backward()
+    assert "'sq'" in str(e.value)
+
+
+def test_shape_mismatch_refused_unless_broadcast():
+    x, t = torch.randn(8, 4), torch.randn(8, 1)
+    with pytest.raises(ValueError, match=r"argument 't' has shape \(8, 1\) but 'x' has shape"):
+        mse(x, t)
+    bmse = npgrad.loss(
+        lambda x, t: np.mean((x - t) ** 2), name="bmse", broadcast=True, mode="numeric"
+    )
+    x, t = x.double(), t.double()
+    ref = F.mse_loss(*torch.broadcast_tensors(x, t))
+    torch.testing.assert_close(bmse(x, t), ref)
+
+
+def test_empty_batch_is_refused():
+    with pytest.raises(ValueError, match=r"'mse': argument 'x' is empty"):
+        mse(torch.zeros(0, 4), torch.zeros(0, 4))
+
+
+def test_mixed_devices_are_refused():
+    with pytest.raises(ValueError, match=r"argument 't' is on meta but 'x' is on cpu"):
+        mse(torch.zeros(2), torch.zeros(2, device="meta"))
+
+
+def test_no_tensor_argument():
+    with pytest.raises(TypeError, match="no torch.Tensor among the arguments"):
+        mse(np.zeros(2), np.zeros(2))
+
+
+def test_loss_must_be_scalar():
+    bad = npgrad.loss(lambda x: x * 2, name="notscalar", mode="numeric")
+    with pytest.raises(ValueError, match=r"'notscalar': the loss must be a scalar"):
+        bad(torch.ones(3))
+
+
+@pytest.mark.parametrize("policy", ["raise", "warn", "ignore"])
+def test_nonfinite_policy(policy):
+    f = npgrad.loss(lambda x: np.log(x).sum(), name="logsum", nonfinite=policy, mode="numeric")
+    x = torch.tensor([0.0, 1.0])
+    if policy == "raise":
+        with pytest.raises(FloatingPointError, match="'logsum': output 0 is not finite"):
+            with np.errstate(divide="ignore"):
+                f(x)
+    elif policy == "warn":
+        with pytest.warns(RuntimeWarning, match="not finite"), np.errstate(divide="ignore"):
+            assert f(x).isinf()
+    else:
+        with np.errstate(divide="ignore"):
+            assert f(x).isinf()
+
+
+def test_user_exception_names_the_op():
+    @npgrad.function(mode="numpy")
+    def boom(x):
+        raise KeyError("inner")
+
+    boom.backward(lambda g, x, out: g)
+    with pytest.raises(KeyError, match="inner") as e:
+        boom(torch.ones(1))
+    assert any("npgrad op 'boom'" in n for n in e.value.__notes__)
+
+
+def test_numpy_mode_without_backward():
+    f = npgrad.function(lambda x: x, name="nobwd", mode="numpy")
+    with pytest.raises(npgrad.NpgradError, match="mode='numpy' needs a backward"):
+        f(torch.ones(2))
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="nonfinite must be one of"):
+        npgrad.function(lambda x: x, nonfinite="maybe")
+    with pytest.raises(ValueError, match="mode must be one of"):
+        npgrad.function(lambda x: x, mode="magic")
+    with pytest.raises(TypeError, match="expected a callable"):
+        npgrad.function(3)
+
+
+# --------------------------------------------------------- gradient checking
+def test_check_reports_and_raises_on_a_wrong_backward():
+    @npgrad.loss
+    def cube(x):
+        return np.sum(x**3)
+
+    @cube.backward
+    def _(g, x, out):
+        return 2 * x**2 * g  # wrong: should be 3 x^2
+
+    with pytest.raises(npgrad.GradcheckError) as e:
+        npgrad.check(cube, torch.Size([4]))
+    text = str(e.value)
+    assert "gradient check of cube" in text and "FAIL" in text and "max abs err" in text
+    report = npgrad.check(cube, torch.Size([4]), raise_on_fail=False)
+    assert not report.ok and report.inputs[0].name == "x" and report.inputs[0].max_abs_err > 0.1
+
+
+def test_check_works_on_plain_torch_functions():
+    assert npgrad.check(lambda a, b: (a * b).sin(), torch.Size([3]), torch.Size([3])).ok
+
+
+def test_numeric_mode_matches_torch():
+    f = npgrad.function(lambda x, w: np.tanh(x) * w, name="tanhw", mode="numeric")
+    x, w = _pair("cpu", torch.float64, (3, 2))
+    rx, rw = _clone(x, w)
+    f(x, w).sum().backward()
+    (rx.tanh() * rw).sum().backward()
+    torch.testing.assert_close(x.grad, rx.grad, atol=1e-7, rtol=1e-6)
+    torch.testing.assert_close(w.grad, rw.grad, atol=1e-7, rtol=1e-6)
+
+
+# -------------------------------------------------------------- second order
+def test_second_order_through_numpy_backward_raises():
+    x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(mse(x, torch.zeros(3, dtype=torch.float64)), x, create_graph=True)
+    with pytest.raises(npgrad.NpgradError, match="second-order gradient cannot flow"):
+        g.sum().backward()
+
+
+def test_second_order_with_torch_backward_is_right():
+    @npgrad.loss
+    def quartic(x):
+        return np.sum(x**4)
+
+    @quartic.backward(torch_ops=True)
+    def _(g, x, out):
+        return 4 * x**3 * g
+
+    x = torch.randn(4, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(quartic(x), x, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), x)
+    torch.testing.assert_close(h, 12 * x.detach() ** 2)

@@ -1,0 +1,148 @@
+"""npgrad ops under torch.compile and torch.func."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import npgrad
+from npgrad.losses import mse
+
+
+@npgrad.function
+def scaled(x, w, kind="one"):
+    if kind == "one":
+        return x * w
+    return x * (2 * w), x.sum()
+
+
+@scaled.backward
+def _scaled_backward(g, x, w, kind, out):
+    if kind == "one":
+        return g * np.asarray(w, x.dtype)
+    return g[0] * np.asarray(2 * w, x.dtype) + g[1]
+
+
+@npgrad.function
+def erf_scipy(x):
+    from scipy import special
+
+    return special.erf(x)
+
+
+@erf_scipy.backward
+def _erf_backward(g, x, out):
+    return (g * 2 / np.sqrt(np.pi) * np.exp(-(x**2))).astype(x.dtype)
+
+
+def _grads(fn, *inputs):
+    inputs = [i.detach().clone().requires_grad_() for i in inputs]
+    out = fn(*inputs)
+    out.backward()
+    return out.detach(), [i.grad for i in inputs]
+
+
+# ------------------------------------------------------------- torch.compile
+@pytest.fixture(autouse=True)
+def _fresh_dynamo():
+    torch._dynamo.reset()
+    yield
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+def test_compile_fullgraph_training_step_matches_eager(backend):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Sigmoid())
+    x = torch.rand(4, 6)
+
+    def step(x):
+        out = model(x)
+        return mse(out, x[:, :5])
+
+    compiled = torch.compile(step, fullgraph=True, backend=backend)
+    ref = step(x)
+    ref.backward()
+    ref_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    got = compiled(x)
+    got.backward()
+    torch.testing.assert_close(got, ref)
+    for p, g in zip(model.parameters(), ref_grads):
+        torch.testing.assert_close(p.grad, g)
+
+
+def test_compile_with_scalar_arguments_tuple_outputs_and_scipy():
+    def f(x, w):
+        a = scaled(x, w).sum()
+        b, s = scaled(x, w, "two")
+        return a + b.sum() + s + erf_scipy(x).sum()
+
+    compiled = torch.compile(f, fullgraph=True, backend="aot_eager")
+    x = torch.randn(5, dtype=torch.float64)
+    for w in (2.0, 3.5):  # a changed float recompiles with a dynamic scalar
+        ref, ref_g = _grads(lambda x, w=w: f(x, w), x)
+        got, got_g = _grads(lambda x, w=w: compiled(x, w), x)
+        torch.testing.assert_close(got, ref)
+        torch.testing.assert_close(got_g[0], ref_g[0])
+
+
+def test_compile_refuses_unsupported_argument_types():
+    compiled = torch.compile(lambda x: scaled(x, [1.0]), fullgraph=True, backend="aot_eager")
+    with pytest.raises(Exception, match="under torch.compile, arguments must be tensors"):
+        compiled(torch.ones(2))
+
+
+# ---------------------------------------------------------------- torch.func
+def test_func_grad_and_vjp():
+    x, t = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    gx, gt = torch.func.grad(mse, argnums=(0, 1))(x, t)
+    rx, rt = torch.func.grad(F.mse_loss, argnums=(0, 1))(x, t)
+    torch.testing.assert_close(gx, rx)
+    torch.testing.assert_close(gt, rt)
+    out, vjp = torch.func.vjp(lambda a: scaled(a, 3.0), x)
+    (v,) = vjp(torch.ones_like(out))
+    torch.testing.assert_close(v, torch.full_like(x, 3.0))
+
+
+def test_func_vmap_loop_fallback_and_batched():
+    x, t = torch.randn(5, 4, 3, dtype=torch.float64), torch.randn(5, 4, 3, dtype=torch.float64)
+    ref = torch.stack([F.mse_loss(a, b) for a, b in zip(x, t)])
+    torch.testing.assert_close(torch.func.vmap(mse)(x, t), ref)
+    # in_dims with an unbatched target
+    ref2 = torch.stack([F.mse_loss(a, t[0]) for a in x])
+    torch.testing.assert_close(torch.func.vmap(mse, in_dims=(0, None))(x, t[0]), ref2)
+
+    calls = []
+
+    @npgrad.function(batched=True)
+    def rowsum(v):
+        calls.append(v.shape)
+        return v.sum(axis=-1)
+
+    @rowsum.backward
+    def _(g, v, out):
+        return np.broadcast_to(g[..., None], v.shape).copy()
+
+    y = torch.func.vmap(rowsum)(x)
+    torch.testing.assert_close(y, x.sum(-1))
+    assert calls == [(5, 4, 3)], "a batch-aware function is called once with the batch"
+
+
+def test_func_grad_of_vmap_and_vmap_of_grad():
+    x, t = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
+    g1 = torch.func.grad(lambda a: torch.func.vmap(mse)(a, t).sum())(x)
+    r1 = torch.func.grad(lambda a: torch.func.vmap(F.mse_loss)(a, t).sum())(x)
+    torch.testing.assert_close(g1, r1)
+    g2 = torch.func.vmap(torch.func.grad(mse))(x, t)
+    r2 = torch.func.vmap(torch.func.grad(F.mse_loss))(x, t)
+    torch.testing.assert_close(g2, r2)
+
+
+def test_func_second_order_through_numpy_raises():
+    x = torch.randn(3, dtype=torch.float64)
+    t = torch.zeros(3, dtype=torch.float64)
+    hess = torch.func.grad(lambda a: torch.func.grad(mse)(a, t).sum())
+    with pytest.raises(npgrad.NpgradError, match="second-order gradient cannot flow"):
+        hess(x)
