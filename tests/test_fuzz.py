@@ -47,9 +47,14 @@ def _broadcastable(a, b):
 
 @settings(max_examples=80, deadline=None)
 @given(
-    sx=shapes, st_=shapes, dx=st.sampled_from(DTYPES), dt=st.sampled_from(DTYPES),
-    rx=st.booleans(), rt=st.booleans(), seed=st.integers(0, 2**16),
-)  # fmt: skip
+    sx=shapes,
+    st_=shapes,
+    dx=st.sampled_from(DTYPES),
+    dt=st.sampled_from(DTYPES),
+    rx=st.booleans(),
+    rt=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_mse_any_mix(sx, st_, dx, dt, rx, rt, seed):
     x = _tensor(sx, dx, seed, rx)
     t = _tensor(st_, dt, seed + 1, rt)
@@ -100,9 +105,11 @@ def _affine_backward(g, x, w, out, *, shift):
 @settings(max_examples=60, deadline=None)
 @given(
     shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple),
-    dtype=st.sampled_from(FLOATS), w_kind=st.sampled_from(["float", "int", "tensor"]),
-    shift=st.floats(-2, 2), seed=st.integers(0, 2**16),
-)  # fmt: skip
+    dtype=st.sampled_from(FLOATS),
+    w_kind=st.sampled_from(["float", "int", "tensor"]),
+    shift=st.floats(-2, 2),
+    seed=st.integers(0, 2**16),
+)
 def test_function_with_scalar_and_tensor_arguments(shape, dtype, w_kind, shift, seed):
     x = _tensor(shape, dtype, seed, True)
     w = {"float": 1.5, "int": 2, "tensor": _tensor(shape[-1:], dtype, seed + 7, True)}[w_kind]

@@ -180,12 +180,13 @@ def _bad_backward(result):
         pytest.param(lambda x: (x,), r"must return 2 gradient\(s\).*\(x, t\), got 1", id="count"),
         pytest.param(lambda x: (x[:1], None), r"gradient for 'x' has shape \(1, 3\)", id="shape"),
         pytest.param(
-            lambda x: (x.astype(np.float64), None), r"'x' has dtype float64, expected float32",
+            lambda x: (x.astype(np.float64), None),
+            r"'x' has dtype float64, expected float32",
             id="dtype",
         ),
         pytest.param(lambda x: 3.0, r"must return 2 gradient", id="not-a-tuple"),
     ],
-)  # fmt: skip
+)
 def test_backward_mistakes_are_named(result, match):
     sq = _bad_backward(result)
     x = torch.randn(4, 3, requires_grad=True)

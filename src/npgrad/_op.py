@@ -214,6 +214,13 @@ class _Call:
 
     def forward(self, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """Run the NumPy forward on ``tensors``; return torch outputs on their device."""
+        if self.mode == "auto":
+            from ._trace import evaluate
+
+            with torch.no_grad():
+                outs, self.structure = evaluate(self, tensors)
+            self.out_meta = [(tuple(r.shape), r.dtype) for r in outs]
+            return tuple(o.clone() if any(o is t for t in tensors) else o for o in outs)
         arrays = _convert.to_numpy(tensors)
         args, kwargs = self.numpy_args(arrays)
         out = _run_user(self.op, "forward", self.op.fn, args, kwargs)
@@ -254,6 +261,18 @@ class _Call:
         self, grads: tuple, inputs: tuple, outputs: tuple, needs: tuple[bool, ...]
     ) -> list[torch.Tensor | None]:
         op = self.op
+        if self.mode == "auto":
+            # the compiled route: recompute the traced forward with autograd on
+            from ._trace import evaluate
+
+            with _autograd_inside_kernel(), torch.enable_grad():
+                leaves = [t.detach().requires_grad_(n) for t, n in zip(inputs, needs)]
+                outs, _ = evaluate(self, leaves)
+                pairs = [(o, g) for o, g in zip(outs, grads) if o.requires_grad]
+                wanted = [t for t, n in zip(leaves, needs) if n]
+                outs_, grads_ = [o for o, _ in pairs], [g for _, g in pairs]
+                got = iter(torch.autograd.grad(outs_, wanted, grads_, allow_unused=True))
+            return [next(got) if n else None for n in needs]
         if self.mode == "numeric":
             from ._check import numeric_vjp
 
@@ -332,6 +351,22 @@ class _Call:
 
     def unpack(self, outs: tuple) -> Any:
         return outs if self.structure == "tuple" else outs[0]
+
+
+def _autograd_inside_kernel():
+    """Autograd back on inside a custom op's kernel, which runs below it.
+
+    The compiled route's backward recomputes the traced forward and differentiates
+    it; the dispatcher has excluded the autograd keys there, so they are let back in.
+    """
+    dk = torch._C.DispatchKey
+    autograd = torch._C.DispatchKeySet(dk.AutogradFunctionality) | torch._C.DispatchKeySet(
+        dk.ADInplaceOrView
+    )
+    return torch._C._ForceDispatchKeyGuard(
+        torch._C._dispatch_tls_local_include_set(),
+        torch._C._dispatch_tls_local_exclude_set() - autograd,
+    )
 
 
 def check_loss_inputs(op: Function, names: list[str], shapes: list[tuple], tensors=None) -> None:
@@ -667,10 +702,6 @@ class _CompiledBridge(torch.autograd.Function):
 
 
 def _call_compiled(op: Function, args: tuple, kwargs: dict) -> Any:
-    if op.mode == "auto":
-        from ._trace import run_traced_compiled
-
-        return run_traced_compiled(op, args, kwargs)
     key, tensors, ints, floats = _encode(op, args, kwargs)
     outs = _CompiledBridge.apply(key, ints, floats, *tensors)
     return outs[0] if len(outs) == 1 else outs[:-1]

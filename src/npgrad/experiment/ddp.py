@@ -59,8 +59,9 @@ def _global_loss(world: int):
 def _worker(rank: int, world: int, port: int, impl: str, batches, kw: dict, out: str) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
-                            world_size=world)  # fmt: skip
+    dist.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+    )
     try:
         shards = _Shards(batches, rank, world)
         run = train(
@@ -74,8 +75,15 @@ def _worker(rank: int, world: int, port: int, impl: str, batches, kw: dict, out:
         )
         if rank == 0:
             state = {k: v.detach().cpu() for k, v in run.model.state_dict().items()}
-            torch.save({"losses": run.losses, "seconds": run.seconds,
-                        "sha": run.params_sha256, "state": state}, out)  # fmt: skip
+            torch.save(
+                {
+                    "losses": run.losses,
+                    "seconds": run.seconds,
+                    "sha": run.params_sha256,
+                    "state": state,
+                },
+                out,
+            )
     finally:
         dist.destroy_process_group()
 
@@ -94,11 +102,20 @@ def train_ddp(impl: str, batches, *, world_size: int, device: str = "cpu", **kw)
 
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "rank0.pt")
-        mp.spawn(_worker, args=(world_size, _free_port(), impl, batches, dict(kw, device="cpu"),
-                                out), nprocs=world_size, join=True)  # fmt: skip
+        mp.spawn(
+            _worker,
+            args=(world_size, _free_port(), impl, batches, dict(kw, device="cpu"), out),
+            nprocs=world_size,
+            join=True,
+        )
         got = torch.load(out, weights_only=True)
     model = Autoencoder()
     model.load_state_dict(got["state"])
-    run = Run(name=impl, losses=got["losses"], seconds=got["seconds"],
-              params_sha256=got["sha"], model=model)  # fmt: skip
+    run = Run(
+        name=impl,
+        losses=got["losses"],
+        seconds=got["seconds"],
+        params_sha256=got["sha"],
+        model=model,
+    )
     return run

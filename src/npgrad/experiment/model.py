@@ -16,17 +16,24 @@ class Autoencoder(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.encoder = nn.Sequential(
-            nn.Linear(784, 128), nn.ReLU(),
-            nn.Linear(128, 64), nn.ReLU(),
-            nn.Linear(64, 12), nn.ReLU(),
+            nn.Linear(784, 128),
+            nn.ReLU(),
+            nn.Linear(128, 64),
+            nn.ReLU(),
+            nn.Linear(64, 12),
+            nn.ReLU(),
             nn.Linear(12, 3),
-        )  # fmt: skip
+        )
         self.decoder = nn.Sequential(
-            nn.Linear(3, 12), nn.ReLU(),
-            nn.Linear(12, 64), nn.ReLU(),
-            nn.Linear(64, 128), nn.ReLU(),
-            nn.Linear(128, 784), nn.Sigmoid(),
-        )  # fmt: skip
+            nn.Linear(3, 12),
+            nn.ReLU(),
+            nn.Linear(12, 64),
+            nn.ReLU(),
+            nn.Linear(64, 128),
+            nn.ReLU(),
+            nn.Linear(128, 784),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x):
         return self.decoder(self.encoder(x))

@@ -1,0 +1,1258 @@
+"""Automatic gradients for plain NumPy code (``mode="auto"``).
+
+The user's function receives :class:`TracedArray` objects instead of arrays.  They
+wrap a torch tensor and implement NumPy's dispatch protocols (``__array_ufunc__``,
+NEP 13, and ``__array_function__``, NEP 18), the operators, indexing and the
+ndarray methods that NumPy code uses.  Each NumPy call becomes the equivalent torch
+op on the tensor itself, so autograd records it and nothing leaves the device.
+
+Whatever would drop the gradient (``np.asarray``, ``float()``, ``.item()`` on a
+float, writes into a traced array, a function with no mapping) raises
+:class:`~npgrad.TraceError` naming the call and the way out.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._errors import TraceError
+
+_CURRENT: list[str] = []  # the op being traced, for error messages
+
+
+def _op_name() -> str:
+    return _CURRENT[-1] if _CURRENT else "?"
+
+
+def _fail(what: str) -> TraceError:
+    return TraceError(
+        f"npgrad op '{_op_name()}' (mode='auto'): {what} would drop the gradient. "
+        "Keep the computation in NumPy functions on the array, or register a backward "
+        "with @op.backward, or use mode='numeric'."
+    )
+
+
+def _caller() -> str:
+    """The innermost caller outside npgrad and NumPy, for error messages."""
+    f = sys._getframe(2)
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if not mod.startswith(("numpy", "npgrad._trace", "scipy._lib")):
+            return f"{mod}.{f.f_code.co_name}"
+        f = f.f_back
+    return "?"
+
+
+# ----------------------------------------------------------------- conversion
+_TORCH_TO_NP = {
+    torch.float16: np.dtype(np.float16),
+    torch.bfloat16: np.dtype(np.float32),  # NumPy has no bfloat16: the nearest it knows
+    torch.float32: np.dtype(np.float32),
+    torch.float64: np.dtype(np.float64),
+    torch.complex64: np.dtype(np.complex64),
+    torch.complex128: np.dtype(np.complex128),
+    torch.int64: np.dtype(np.int64),
+    torch.int32: np.dtype(np.int32),
+    torch.int16: np.dtype(np.int16),
+    torch.int8: np.dtype(np.int8),
+    torch.uint8: np.dtype(np.uint8),
+    torch.bool: np.dtype(np.bool_),
+}
+
+
+def _torch_dtype(dtype: Any) -> torch.dtype | None:
+    if dtype is None:
+        return None
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    nd = np.dtype(dtype)
+    for t, n in _TORCH_TO_NP.items():
+        if n == nd and t is not torch.bfloat16:
+            return t
+    raise TypeError(f"npgrad op '{_op_name()}' (mode='auto'): dtype {nd} has no torch twin")
+
+
+class _Ctx:
+    """Device of the traced call, so NumPy constants meet the tensors where they are."""
+
+    device: torch.device = torch.device("cpu")
+
+
+def _unwrap(x: Any) -> Any:
+    """Tensors for TracedArrays and NumPy arrays; Python numbers stay numbers."""
+    if isinstance(x, TracedArray):
+        return x.t
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return x.item()  # a 0-d constant behaves like a Python scalar (no promotion)
+        return torch.as_tensor(x, device=_Ctx.device)
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (list, tuple)):
+        if any(isinstance(v, TracedArray) for v in x):
+            return type(x)(_unwrap(v) for v in x)
+        return x
+    return x
+
+
+def _tensor(x: Any) -> torch.Tensor:
+    x = _unwrap(x)
+    if isinstance(x, torch.Tensor):
+        return x
+    return torch.as_tensor(np.asarray(x), device=_Ctx.device)
+
+
+def _wrap(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return TracedArray(x)
+    if isinstance(x, (tuple, list)):
+        return type(x)(_wrap(v) for v in x)
+    return x
+
+
+def _axis(kwargs: dict) -> dict:
+    out = {}
+    for k, v in kwargs.items():
+        if v is None and k in ("out", "where", "dtype", "casting", "order", "subok"):
+            continue
+        if k == "out":
+            raise _fail("writing into out= (an in-place write)")
+        if k == "axis":
+            k = "dim"
+            v = tuple(v) if isinstance(v, list) else v
+        elif k == "keepdims":
+            k = "keepdim"
+        elif k == "dtype":
+            v = _torch_dtype(v)
+        elif k == "where":
+            raise TraceError(f"npgrad op '{_op_name()}' (mode='auto'): where= is not supported")
+        out[k] = v
+    return out
+
+
+# --------------------------------------------------------------- the mappings
+def _reduce(fn: Callable, *, float_only: bool = False) -> Callable:
+    def run(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        if out is not None:
+            raise _fail("writing into out= (an in-place write)")
+        t = _tensor(a)
+        if dtype is not None:
+            t = t.to(_torch_dtype(dtype))
+        elif float_only and not (t.is_floating_point() or t.is_complex()):
+            t = t.to(torch.float64)
+        if axis is None:
+            r = fn(t, **kw)
+            return r.reshape((1,) * t.ndim) if keepdims else r
+        axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+        return fn(t, dim=axis, keepdim=keepdims, **kw)
+
+    return run
+
+
+def _sum(t, dim=None, keepdim=False):
+    if t.dtype == torch.bool:
+        t = t.to(torch.int64)
+    return t.sum() if dim is None else torch.sum(t, dim=dim, keepdim=keepdim)
+
+
+def _prod(t, dim=None, keepdim=False):
+    if dim is None:
+        return t.prod()
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    for d in sorted((d % t.ndim for d in dims), reverse=True):
+        t = t.prod(d, keepdim=keepdim)
+    return t
+
+
+def _amax(t, dim=None, keepdim=False):
+    return t.amax() if dim is None else torch.amax(t, dim=dim, keepdim=keepdim)
+
+
+def _amin(t, dim=None, keepdim=False):
+    return t.amin() if dim is None else torch.amin(t, dim=dim, keepdim=keepdim)
+
+
+def _mean(t, dim=None, keepdim=False):
+    return t.mean() if dim is None else torch.mean(t, dim=dim, keepdim=keepdim)
+
+
+def _var(ddof=0):
+    def run(t, dim=None, keepdim=False, ddof=ddof):
+        return torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
+
+    return run
+
+
+def _std(t, dim=None, keepdim=False, ddof=0):
+    return torch.std(t, dim=dim, correction=ddof, keepdim=keepdim)
+
+
+def _logical(fn):
+    return lambda t, dim=None, keepdim=False: (
+        fn(t) if dim is None else fn(t, dim=dim, keepdim=keepdim)
+    )
+
+
+def _arg(fn):
+    def run(a, axis=None, out=None, keepdims=False):
+        t = _tensor(a)
+        if axis is None:
+            r = fn(t.reshape(-1))
+            return r.reshape((1,) * t.ndim) if keepdims else r
+        return fn(t, dim=axis, keepdim=keepdims)
+
+    return run
+
+
+def _clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
+    if out is not None:
+        raise _fail("writing into out= (an in-place write)")
+    lo = a_min if a_min is not None else min
+    hi = a_max if a_max is not None else max
+    t = _tensor(a)
+    lo, hi = _unwrap(lo), _unwrap(hi)
+    if isinstance(lo, torch.Tensor) or isinstance(hi, torch.Tensor):
+        lo = None if lo is None else torch.as_tensor(lo, dtype=t.dtype, device=t.device)
+        hi = None if hi is None else torch.as_tensor(hi, dtype=t.dtype, device=t.device)
+    return torch.clamp(t, lo, hi)
+
+
+def _where(cond, x=None, y=None):
+    if x is None and y is None:
+        return tuple(torch.nonzero(_tensor(cond), as_tuple=True))
+    c = _tensor(cond).to(torch.bool)
+    xt, yt = _unwrap(x), _unwrap(y)
+    if not isinstance(xt, torch.Tensor) and not isinstance(yt, torch.Tensor):
+        xt = torch.as_tensor(xt, device=c.device)
+    return torch.where(c, xt, yt)
+
+
+def _concat(arrays, axis=0, out=None, dtype=None, **kw):
+    ts = [_tensor(a) for a in arrays]
+    if axis is None:
+        ts, axis = [t.reshape(-1) for t in ts], 0
+    return torch.cat(_promote(ts), dim=axis)
+
+
+def _promote(ts: list[torch.Tensor]) -> list[torch.Tensor]:
+    dtype = ts[0].dtype
+    for t in ts[1:]:
+        dtype = torch.promote_types(dtype, t.dtype)
+    return [t.to(dtype) for t in ts]
+
+
+def _stack(arrays, axis=0, out=None, **kw):
+    return torch.stack(_promote([_tensor(a) for a in arrays]), dim=axis)
+
+
+def _reshape(a, *shape, newshape=None, order="C", **kw):
+    if order != "C":
+        raise TraceError(f"npgrad op '{_op_name()}' (mode='auto'): order={order!r} unsupported")
+    shape = shape if shape else (kw.get("shape", newshape),)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return _tensor(a).reshape(shape)
+
+
+def _transpose(a, axes=None):
+    t = _tensor(a)
+    return t.permute(*reversed(range(t.ndim))) if axes is None else t.permute(*axes)
+
+
+def _expand_dims(a, axis):
+    t = _tensor(a)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    nd = t.ndim + len(axes)
+    for ax in sorted(a % nd for a in axes):
+        t = t.unsqueeze(ax)
+    return t
+
+
+def _squeeze(a, axis=None):
+    t = _tensor(a)
+    return t.squeeze() if axis is None else t.squeeze(axis)
+
+
+def _take_along_axis(arr, indices, axis):
+    t, idx = _tensor(arr), _tensor(indices)
+    if axis is None:
+        return torch.take_along_dim(t.reshape(-1), idx.reshape(-1))
+    return torch.take_along_dim(t, idx, dim=axis)
+
+
+def _take(a, indices, axis=None, **kw):
+    t, idx = _tensor(a), _tensor(indices)
+    if axis is None:
+        return t.reshape(-1)[idx]
+    return torch.index_select(t, axis, idx.reshape(-1)).reshape(
+        t.shape[:axis] + idx.shape + t.shape[axis + 1 :]
+    )
+
+
+def _sort(a, axis=-1, **kw):
+    t = _tensor(a)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    return torch.sort(t, dim=axis, stable=True).values
+
+
+def _argsort(a, axis=-1, **kw):
+    t = _tensor(a)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    return torch.argsort(t, dim=axis, stable=True)
+
+
+def _cum(fn):
+    def run(a, axis=None, dtype=None, out=None):
+        t = _tensor(a)
+        if dtype is not None:
+            t = t.to(_torch_dtype(dtype))
+        if axis is None:
+            t, axis = t.reshape(-1), 0
+        return fn(t, dim=axis)
+
+    return run
+
+
+def _diff(a, n=1, axis=-1, **kw):
+    return torch.diff(_tensor(a), n=n, dim=axis)
+
+
+def _dot(a, b, out=None):
+    ta, tb = _promote([_tensor(a), _tensor(b)])
+    if ta.ndim == 0 or tb.ndim == 0:
+        return ta * tb
+    if ta.ndim == 1 and tb.ndim == 1:
+        return torch.dot(ta, tb)
+    if tb.ndim == 1 or ta.ndim <= 2 and tb.ndim <= 2:
+        return torch.matmul(ta, tb)
+    return torch.tensordot(ta, tb, dims=([-1], [-2]))
+
+
+def _tensordot(a, b, axes=2):
+    ta, tb = _promote([_tensor(a), _tensor(b)])
+    return torch.tensordot(ta, tb, dims=axes)
+
+
+def _einsum(subscripts, *operands, **kw):
+    return torch.einsum(subscripts, *_promote([_tensor(o) for o in operands]))
+
+
+def _norm(x, ord=None, axis=None, keepdims=False):
+    t = _tensor(x)
+    if ord is None and axis is None:
+        return torch.linalg.vector_norm(t.reshape(-1)).reshape((1,) * t.ndim if keepdims else ())
+    if axis is None or isinstance(axis, int):
+        return torch.linalg.vector_norm(
+            t, ord=2 if ord is None else ord, dim=axis, keepdim=keepdims
+        )
+    return torch.linalg.matrix_norm(
+        t, ord="fro" if ord is None else ord, dim=axis, keepdim=keepdims
+    )
+
+
+def _like(fill: Callable):
+    def run(a, dtype=None, *args, **kw):
+        t = _tensor(a)
+        return fill(t, dtype=_torch_dtype(dtype) or t.dtype)
+
+    return run
+
+
+def _full_like(a, fill_value, dtype=None, **kw):
+    t = _tensor(a)
+    return torch.full_like(t, _unwrap(fill_value), dtype=_torch_dtype(dtype) or t.dtype)
+
+
+def _pad(array, pad_width, mode="constant", constant_values=0, **kw):
+    t = _tensor(array)
+    pw = np.broadcast_to(np.asarray(pad_width), (t.ndim, 2))
+    flat = [int(v) for pair in pw[::-1] for v in pair]
+    modes = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+    if mode not in modes:
+        raise TraceError(
+            f"npgrad op '{_op_name()}' (mode='auto'): np.pad mode={mode!r} unsupported"
+        )
+    if mode == "constant":
+        return torch.nn.functional.pad(t, flat, value=float(constant_values))
+    # torch pads the trailing dims of a batch: add leading dims as needed
+    n = sum(1 for v in pw if any(v))
+    x = t.reshape((1, 1) + t.shape) if t.ndim == n else t
+    out = torch.nn.functional.pad(x, flat[: 2 * n], mode=modes[mode])
+    return out.reshape(out.shape[2:]) if t.ndim == n else out
+
+
+def _quantile(pct: bool):
+    def run(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+        t = _tensor(a)
+        qq = _tensor(q).to(t.dtype) / (100 if pct else 1)
+        return torch.quantile(t, qq, dim=axis, keepdim=keepdims, interpolation=method)
+
+    return run
+
+
+def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    t = _tensor(a)
+    return torch.quantile(t, 0.5, dim=axis, keepdim=keepdims)
+
+
+def _round(a, decimals=0, out=None):
+    return torch.round(_tensor(a), decimals=decimals)
+
+
+def _flip(m, axis=None):
+    t = _tensor(m)
+    dims = tuple(range(t.ndim)) if axis is None else axis
+    return torch.flip(t, dims=dims if isinstance(dims, tuple) else (dims,))
+
+
+def _roll(a, shift, axis=None):
+    t = _tensor(a)
+    if axis is None:
+        return torch.roll(t.reshape(-1), shift).reshape(t.shape)
+    return torch.roll(t, shift, dims=axis)
+
+
+def _broadcast_to(array, shape, subok=False):
+    return _tensor(array).expand(shape) + 0  # + 0: a real array, like NumPy's read-only view
+
+
+def _fft(fn, real_out=False):
+    def run(a, n=None, axis=-1, norm=None, out=None):
+        return fn(_tensor(a), n=n, dim=axis, norm=norm)
+
+    return run
+
+
+def _diag(v, k=0):
+    return torch.diag(_tensor(v), k)
+
+
+def _trace_fn(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    return torch.diagonal(_tensor(a), offset, axis1, axis2).sum(-1)
+
+
+def _diagonal(a, offset=0, axis1=0, axis2=1):
+    return torch.diagonal(_tensor(a), offset, axis1, axis2)
+
+
+def _outer(a, b, out=None):
+    ta, tb = _promote([_tensor(a), _tensor(b)])
+    return torch.outer(ta.reshape(-1), tb.reshape(-1))
+
+
+def _tile(A, reps):
+    return _tensor(A).tile(reps if isinstance(reps, tuple) else (reps,))
+
+
+def _repeat(a, repeats, axis=None):
+    t = _tensor(a)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    return torch.repeat_interleave(t, _unwrap(repeats), dim=axis)
+
+
+def _tri(fn):
+    return lambda m, k=0: fn(_tensor(m), k)
+
+
+def _moveaxis(a, source, destination):
+    return torch.movedim(_tensor(a), source, destination)
+
+
+def _swapaxes(a, axis1, axis2):
+    return torch.swapaxes(_tensor(a), axis1, axis2)
+
+
+def _atleast(n):
+    def run(*arys):
+        outs = []
+        for a in arys:
+            t = _tensor(a)
+            while t.ndim < n:
+                t = t.unsqueeze(0) if t.ndim < 1 or n == 2 else t.unsqueeze(-1)
+            outs.append(t)
+        return outs[0] if len(outs) == 1 else outs
+
+    return run
+
+
+def _count_nonzero(a, axis=None, keepdims=False):
+    t = _tensor(a)
+    return torch.count_nonzero(t, dim=axis) if axis is not None else torch.count_nonzero(t)
+
+
+def _nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    return torch.nan_to_num(_tensor(x), nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    ta, tb = _promote([_tensor(a), _tensor(b)])
+    return bool(torch.allclose(ta, tb, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    ta, tb = _promote([_tensor(a), _tensor(b)])
+    return torch.isclose(ta, tb, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def _shape(a):
+    return tuple(_tensor(a).shape)
+
+
+def _ndim(a):
+    return _tensor(a).ndim
+
+
+def _size(a, axis=None):
+    t = _tensor(a)
+    return t.numel() if axis is None else t.shape[axis]
+
+
+def _copy(a, *args, **kw):
+    return _tensor(a).clone()
+
+
+def _linalg(fn):
+    return lambda a, *args: fn(_tensor(a), *[_unwrap(x) for x in args])
+
+
+def _slogdet(a):
+    s, ld = torch.linalg.slogdet(_tensor(a))
+    return s, ld
+
+
+def _split_fn(a, indices_or_sections, axis=0):
+    t = _tensor(a)
+    return list(torch.tensor_split(t, _unwrap(indices_or_sections), dim=axis))
+
+
+# NumPy function -> torch implementation (taking NumPy's own arguments)
+FUNCTIONS: dict[Callable, Callable] = {
+    np.sum: _reduce(_sum),
+    np.mean: _reduce(_mean, float_only=True),
+    np.prod: _reduce(_prod),
+    np.max: _reduce(_amax),
+    np.amax: _reduce(_amax),
+    np.min: _reduce(_amin),
+    np.amin: _reduce(_amin),
+    np.var: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _reduce(
+        _var(ddof), float_only=True
+    )(a, axis=axis, keepdims=keepdims),
+    np.std: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _reduce(
+        lambda t, dim=None, keepdim=False: _std(t, dim, keepdim, ddof), float_only=True
+    )(a, axis=axis, keepdims=keepdims),
+    np.any: _reduce(_logical(torch.any)),
+    np.all: _reduce(_logical(torch.all)),
+    np.argmax: _arg(torch.argmax),
+    np.argmin: _arg(torch.argmin),
+    np.clip: _clip,
+    np.where: _where,
+    np.concatenate: _concat,
+    np.stack: _stack,
+    np.vstack: lambda tup, **kw: torch.cat(
+        _promote([t if t.ndim > 1 else t.reshape(1, -1) for t in map(_tensor, tup)]), 0
+    ),  # noqa: E501
+    np.hstack: lambda tup, **kw: torch.cat(
+        _promote([_tensor(t) for t in tup]), 0 if _tensor(tup[0]).ndim == 1 else 1
+    ),  # noqa: E501
+    np.reshape: _reshape,
+    np.ravel: lambda a, order="C": _tensor(a).reshape(-1),
+    np.transpose: _transpose,
+    np.moveaxis: _moveaxis,
+    np.swapaxes: _swapaxes,
+    np.expand_dims: _expand_dims,
+    np.squeeze: _squeeze,
+    np.broadcast_to: _broadcast_to,
+    np.take_along_axis: _take_along_axis,
+    np.take: _take,
+    np.sort: _sort,
+    np.argsort: _argsort,
+    np.cumsum: _cum(torch.cumsum),
+    np.cumprod: _cum(torch.cumprod),
+    np.diff: _diff,
+    np.dot: _dot,
+    np.vdot: lambda a, b: torch.dot(*_promote([_tensor(a).reshape(-1), _tensor(b).reshape(-1)])),
+    np.inner: lambda a, b: torch.inner(*_promote([_tensor(a), _tensor(b)])),
+    np.outer: _outer,
+    np.tensordot: _tensordot,
+    np.einsum: _einsum,
+    np.trace: _trace_fn,
+    np.diag: _diag,
+    np.diagonal: _diagonal,
+    np.zeros_like: _like(lambda t, dtype: torch.zeros_like(t, dtype=dtype)),
+    np.ones_like: _like(lambda t, dtype: torch.ones_like(t, dtype=dtype)),
+    np.empty_like: _like(lambda t, dtype: torch.zeros_like(t, dtype=dtype)),
+    np.full_like: _full_like,
+    np.pad: _pad,
+    np.quantile: _quantile(pct=False),
+    np.percentile: _quantile(pct=True),
+    np.median: _median,
+    np.round: _round,
+    np.around: _round,
+    np.flip: _flip,
+    np.fliplr: lambda m: torch.flip(_tensor(m), (1,)),
+    np.flipud: lambda m: torch.flip(_tensor(m), (0,)),
+    np.roll: _roll,
+    np.tile: _tile,
+    np.repeat: _repeat,
+    np.triu: _tri(torch.triu),
+    np.tril: _tri(torch.tril),
+    np.atleast_1d: _atleast(1),
+    np.atleast_2d: _atleast(2),
+    np.count_nonzero: _count_nonzero,
+    np.nan_to_num: _nan_to_num,
+    np.allclose: _allclose,
+    np.isclose: _isclose,
+    np.shape: _shape,
+    np.ndim: _ndim,
+    np.size: _size,
+    np.copy: _copy,
+    np.split: _split_fn,
+    np.array_split: _split_fn,
+    np.linalg.norm: _norm,
+    np.linalg.det: _linalg(torch.linalg.det),
+    np.linalg.inv: _linalg(torch.linalg.inv),
+    np.linalg.solve: lambda a, b: torch.linalg.solve(_tensor(a), _tensor(b)),
+    np.linalg.slogdet: _slogdet,
+    np.linalg.cholesky: _linalg(torch.linalg.cholesky),
+    np.fft.fft: _fft(torch.fft.fft),
+    np.fft.ifft: _fft(torch.fft.ifft),
+    np.fft.rfft: _fft(torch.fft.rfft),
+    np.fft.irfft: _fft(torch.fft.irfft),
+}
+
+
+def _int_pow(a, b):
+    return torch.pow(a, b)
+
+
+def _true_divide(a, b):
+    return torch.true_divide(a, b)
+
+
+# NumPy ufunc -> torch function (elementwise, broadcasting)
+UFUNCS: dict[np.ufunc, Callable] = {
+    np.add: torch.add,
+    np.subtract: torch.sub,
+    np.multiply: torch.mul,
+    np.divide: _true_divide,
+    np.true_divide: _true_divide,
+    np.floor_divide: torch.floor_divide,
+    np.remainder: torch.remainder,
+    np.fmod: torch.fmod,
+    np.power: _int_pow,
+    np.float_power: lambda a, b: torch.float_power(a, b),
+    np.negative: torch.neg,
+    np.positive: lambda a: +a,
+    np.absolute: torch.abs,
+    np.fabs: torch.abs,
+    np.sign: torch.sign,
+    np.exp: torch.exp,
+    np.exp2: torch.exp2,
+    np.expm1: torch.expm1,
+    np.log: torch.log,
+    np.log2: torch.log2,
+    np.log10: torch.log10,
+    np.log1p: torch.log1p,
+    np.logaddexp: torch.logaddexp,
+    np.logaddexp2: torch.logaddexp2,
+    np.sqrt: torch.sqrt,
+    np.cbrt: lambda a: torch.sign(a) * torch.abs(a) ** (1 / 3),
+    np.square: torch.square,
+    np.reciprocal: torch.reciprocal,
+    np.sin: torch.sin,
+    np.cos: torch.cos,
+    np.tan: torch.tan,
+    np.arcsin: torch.asin,
+    np.arccos: torch.acos,
+    np.arctan: torch.atan,
+    np.arctan2: torch.atan2,
+    np.hypot: torch.hypot,
+    np.sinh: torch.sinh,
+    np.cosh: torch.cosh,
+    np.tanh: torch.tanh,
+    np.arcsinh: torch.asinh,
+    np.arccosh: torch.acosh,
+    np.arctanh: torch.atanh,
+    np.deg2rad: torch.deg2rad,
+    np.rad2deg: torch.rad2deg,
+    np.maximum: torch.maximum,
+    np.minimum: torch.minimum,
+    np.fmax: torch.fmax,
+    np.fmin: torch.fmin,
+    np.floor: torch.floor,
+    np.ceil: torch.ceil,
+    np.trunc: torch.trunc,
+    np.rint: torch.round,
+    np.copysign: torch.copysign,
+    np.heaviside: torch.heaviside,
+    np.equal: torch.eq,
+    np.not_equal: torch.ne,
+    np.less: torch.lt,
+    np.less_equal: torch.le,
+    np.greater: torch.gt,
+    np.greater_equal: torch.ge,
+    np.logical_and: torch.logical_and,
+    np.logical_or: torch.logical_or,
+    np.logical_xor: torch.logical_xor,
+    np.logical_not: torch.logical_not,
+    np.bitwise_and: torch.bitwise_and,
+    np.bitwise_or: torch.bitwise_or,
+    np.bitwise_xor: torch.bitwise_xor,
+    np.invert: torch.bitwise_not,
+    np.isnan: torch.isnan,
+    np.isinf: torch.isinf,
+    np.isfinite: torch.isfinite,
+    np.signbit: torch.signbit,
+    np.conjugate: torch.conj_physical,
+    np.matmul: lambda a, b: torch.matmul(*_promote([_tensor(a), _tensor(b)])),
+}
+if hasattr(np, "vecdot"):
+    UFUNCS[np.vecdot] = lambda a, b: torch.linalg.vecdot(*_promote([_tensor(a), _tensor(b)]))
+
+# scipy.special ufuncs, matched by name once SciPy is imported by the user's code
+SCIPY_UFUNCS: dict[str, Callable] = {
+    "xlogy": torch.special.xlogy,
+    "xlog1py": torch.special.xlog1py,
+    "expit": torch.sigmoid,
+    "logit": torch.logit,
+    "log_expit": torch.nn.functional.logsigmoid,
+    "erf": torch.special.erf,
+    "erfc": torch.special.erfc,
+    "erfinv": torch.special.erfinv,
+    "erfcx": torch.special.erfcx,
+    "gammaln": torch.special.gammaln,
+    "psi": torch.special.digamma,
+    "digamma": torch.special.digamma,
+    "i0": torch.special.i0,
+    "i0e": torch.special.i0e,
+    "i1": torch.special.i1,
+    "i1e": torch.special.i1e,
+    "ndtr": torch.special.ndtr,
+    "ndtri": torch.special.ndtri,
+    "log_ndtr": torch.special.log_ndtr,
+    "entr": torch.special.entr,
+    "sinc": torch.special.sinc,
+    "expm1": torch.special.expm1,
+    "log1p": torch.special.log1p,
+    "exp2": torch.special.exp2,
+    "rel_entr": lambda x, y: torch.where(
+        (x > 0) & (y > 0),
+        torch.special.xlogy(x, x) - torch.special.xlogy(x, y),
+        torch.where((x == 0) & (y >= 0), torch.zeros_like(x * y), torch.full_like(x * y, math.inf)),
+    ),
+    "huber": lambda d, r: torch.where(torch.abs(r) <= d, 0.5 * r * r, d * (torch.abs(r) - 0.5 * d)),
+    "pseudo_huber": lambda d, r: d * d * (torch.sqrt(1 + (r / d) ** 2) - 1),
+}
+
+
+def _scipy_ufunc(ufunc: np.ufunc) -> Callable | None:
+    special = sys.modules.get("scipy.special")
+    name = getattr(ufunc, "__name__", "")
+    if special is not None and getattr(special, name, None) is ufunc:
+        return SCIPY_UFUNCS.get(name)
+    return None
+
+
+def supported() -> list[str]:
+    """Every NumPy and SciPy name that ``mode="auto"`` follows, sorted.
+
+    >>> names = supported()
+    >>> "numpy.mean" in names and "scipy.special.xlogy" in names
+    True
+    """
+    out = set()
+    for f in FUNCTIONS:
+        mod = getattr(f, "__module__", "numpy") or "numpy"
+        mod = "numpy.linalg" if "linalg" in mod else "numpy.fft" if "fft" in mod else "numpy"
+        out.add(f"{mod}.{f.__name__}")
+    out |= {f"numpy.{u.__name__}" for u in UFUNCS}
+    out |= {f"scipy.special.{n}" for n in SCIPY_UFUNCS}
+    out |= {f"ndarray.{m}" for m in _METHODS}
+    out |= {f"ndarray.{op}" for op in _OPERATORS}
+    return sorted(out)
+
+
+# -------------------------------------------------------------- the wrapper
+def _as_float(a: Any) -> Any:
+    if isinstance(a, torch.Tensor) and not (a.is_floating_point() or a.is_complex()):
+        return a.to(torch.float64)
+    return a
+
+
+def _binop(ufunc: np.ufunc, reflected: bool = False):
+    def op(self, other):
+        if reflected:
+            return self.__array_ufunc__(ufunc, "__call__", other, self)
+        return self.__array_ufunc__(ufunc, "__call__", self, other)
+
+    return op
+
+
+_OPERATORS = {
+    "__add__": np.add,
+    "__sub__": np.subtract,
+    "__mul__": np.multiply,
+    "__truediv__": np.true_divide,
+    "__floordiv__": np.floor_divide,
+    "__mod__": np.remainder,
+    "__pow__": np.power,
+    "__matmul__": np.matmul,
+    "__lt__": np.less,
+    "__le__": np.less_equal,
+    "__gt__": np.greater,
+    "__ge__": np.greater_equal,
+    "__eq__": np.equal,
+    "__ne__": np.not_equal,
+    "__and__": np.bitwise_and,
+    "__or__": np.bitwise_or,
+    "__xor__": np.bitwise_xor,
+}
+_REFLECTED = {
+    "__radd__": np.add,
+    "__rsub__": np.subtract,
+    "__rmul__": np.multiply,
+    "__rtruediv__": np.true_divide,
+    "__rfloordiv__": np.floor_divide,
+    "__rmod__": np.remainder,
+    "__rpow__": np.power,
+    "__rmatmul__": np.matmul,
+    "__rand__": np.bitwise_and,
+    "__ror__": np.bitwise_or,
+    "__rxor__": np.bitwise_xor,
+}
+_METHODS = (
+    "sum mean prod max min var std any all argmax argmin clip reshape transpose ravel flatten "
+    "squeeze swapaxes cumsum cumprod dot round copy astype item tolist conj diagonal trace "
+    "repeat take nonzero"
+).split()
+
+
+def _index(key: Any) -> Any:
+    if isinstance(key, tuple):
+        return tuple(_index(k) for k in key)
+    if isinstance(key, TracedArray):
+        return key.t
+    if isinstance(key, np.ndarray):
+        return torch.as_tensor(key, device=_Ctx.device)
+    if isinstance(key, list):
+        return torch.as_tensor(np.asarray(key), device=_Ctx.device)
+    return key
+
+
+def _negative_steps(t: torch.Tensor, key: Any) -> tuple[torch.Tensor, Any]:
+    """Torch slices cannot step backwards: flip those dims first."""
+    keys = key if isinstance(key, tuple) else (key,)
+    if not any(isinstance(k, slice) and k.step is not None and k.step < 0 for k in keys):
+        return t, key
+    if any(k is Ellipsis or k is None or not isinstance(k, (slice, int)) for k in keys):
+        raise TraceError(
+            f"npgrad op '{_op_name()}' (mode='auto'): a negative slice step mixed with "
+            "..., None or array indices is not supported; use np.flip"
+        )
+    out = []
+    dim = 0
+    for k in keys:
+        if isinstance(k, slice) and k.step is not None and k.step < 0:
+            n = t.shape[dim]
+            idx = range(*k.indices(n))
+            t = t.flip(dim)
+            out.append(slice(n - 1 - idx[0], n - idx[-1], -k.step) if len(idx) else slice(0, 0))
+        else:
+            out.append(k)
+        dim += 1  # t is flipped before indexing: every key, int or slice, is one dim
+    return t, tuple(out)
+
+
+class TracedArray:
+    """A torch tensor that NumPy code can use as an array, with autograd attached."""
+
+    __slots__ = ("t",)
+    __array_priority__ = 1000
+
+    def __init__(self, t: torch.Tensor) -> None:
+        self.t = t
+
+    # -- the dispatch protocols
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
+        fn = UFUNCS.get(ufunc) or _scipy_ufunc(ufunc)
+        if fn is None:
+            raise TraceError(
+                f"npgrad op '{_op_name()}' (mode='auto'): no torch mapping for the ufunc "
+                f"{ufunc.__name__!r} (called from {_caller()}); register a backward with "
+                "@op.backward, or use mode='numeric'. npgrad.supported() lists what is followed"
+            )
+        if method != "__call__":
+            if method == "reduce" and ufunc in _UFUNC_REDUCE:
+                return _wrap(FUNCTIONS[_UFUNC_REDUCE[ufunc]](*inputs, **kwargs))
+            raise TraceError(
+                f"npgrad op '{_op_name()}' (mode='auto'): {ufunc.__name__}.{method} is not "
+                "supported; use the equivalent NumPy function"
+            )
+        if kwargs.get("out") is not None:
+            raise _fail(f"np.{ufunc.__name__}(..., out=...) (an in-place write)")
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("out", None)
+        if kwargs:
+            raise TraceError(
+                f"npgrad op '{_op_name()}' (mode='auto'): np.{ufunc.__name__} with "
+                f"{sorted(kwargs)} is not supported"
+            )
+        args = [_unwrap(x) for x in inputs]
+        if ufunc in (np.true_divide, np.divide) or ufunc in _FLOAT_UFUNCS:
+            # NumPy computes these in float64 for integer input
+            args = [_as_float(a) for a in args]
+        if not any(isinstance(a, torch.Tensor) for a in args):
+            args[0] = torch.as_tensor(args[0], device=_Ctx.device)
+        elif ufunc in _TENSOR_ONLY:
+            ref = next(a for a in args if isinstance(a, torch.Tensor))
+            args = [a if isinstance(a, torch.Tensor) else _scalar_tensor(a, ref) for a in args]
+        result = fn(*args)
+        if dtype is not None:
+            result = result.to(_torch_dtype(dtype))
+        return _wrap(result)
+
+    def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict):
+        impl = FUNCTIONS.get(func)
+        if impl is None:
+            name = f"{getattr(func, '__module__', 'numpy')}.{getattr(func, '__name__', func)}"
+            raise TraceError(
+                f"npgrad op '{_op_name()}' (mode='auto'): no torch mapping for {name} "
+                f"(called from {_caller()}); register a backward with @op.backward, or use "
+                "mode='numeric'. npgrad.supported() lists what is followed"
+            )
+        return _wrap(impl(*args, **kwargs))
+
+    def __array__(self, dtype=None, copy=None):
+        raise _fail(f"converting a traced array to a NumPy array (in {_caller()})")
+
+    # -- properties NumPy code reads
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.t.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.t.ndim
+
+    @property
+    def size(self) -> int:
+        return self.t.numel()
+
+    @property
+    def dtype(self) -> np.dtype:
+        return _TORCH_TO_NP[self.t.dtype]
+
+    @property
+    def T(self) -> TracedArray:
+        return TracedArray(self.t.permute(*reversed(range(self.t.ndim))))
+
+    @property
+    def real(self) -> TracedArray:
+        return TracedArray(self.t.real if self.t.is_complex() else self.t)
+
+    @property
+    def imag(self) -> TracedArray:
+        return TracedArray(self.t.imag if self.t.is_complex() else torch.zeros_like(self.t))
+
+    @property
+    def flat(self):
+        raise TraceError(f"npgrad op '{_op_name()}' (mode='auto'): .flat is not supported")
+
+    def __len__(self) -> int:
+        if self.t.ndim == 0:
+            raise TypeError("len() of unsized object")
+        return self.t.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield TracedArray(self.t[i])
+
+    def __repr__(self) -> str:
+        return f"TracedArray({self.t!r})"
+
+    # -- values that leave the graph
+    def _scalar(self, kind: str):
+        if self.t.is_floating_point() or self.t.is_complex():
+            raise _fail(f"{kind} on a floating traced array (in {_caller()})")
+        return self.t.item()
+
+    def __float__(self):
+        return float(self._scalar("float()"))
+
+    def __int__(self):
+        return int(self._scalar("int()"))
+
+    def __index__(self):
+        if self.t.is_floating_point():
+            raise TypeError("only integer arrays can be used as an index")
+        return int(self.t.item())
+
+    def __bool__(self):
+        # control flow on values keeps the gradient of what is computed (eager)
+        return bool(self.t)
+
+    def item(self, *args):
+        return self._scalar(".item()")
+
+    def tolist(self):
+        return self._scalar(".tolist()") if self.t.ndim == 0 else [v.tolist() for v in self]
+
+    def __setitem__(self, key, value):
+        raise _fail(f"writing into a traced array (x[...] = ..., in {_caller()})")
+
+    def __getitem__(self, key):
+        t, key = _negative_steps(self.t, key)
+        return TracedArray(t[_index(key)])
+
+    def __neg__(self):
+        return self.__array_ufunc__(np.negative, "__call__", self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self.__array_ufunc__(np.absolute, "__call__", self)
+
+    def __invert__(self):
+        return self.__array_ufunc__(np.invert, "__call__", self)
+
+    for _name, _uf in _OPERATORS.items():
+        locals()[_name] = _binop(_uf)
+    for _name, _uf in _REFLECTED.items():
+        locals()[_name] = _binop(_uf, reflected=True)
+    del _name, _uf
+    __hash__ = None  # type: ignore[assignment]
+
+    def __iadd__(self, other):
+        raise _fail(f"an in-place update (+=, in {_caller()})")
+
+    __isub__ = __imul__ = __itruediv__ = __ipow__ = __iadd__
+
+    # -- ndarray methods
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False):
+        return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False):
+        return np.mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False):
+        return np.prod(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+    def max(self, axis=None, out=None, keepdims=False):
+        return np.max(self, axis=axis, out=out, keepdims=keepdims)
+
+    def min(self, axis=None, out=None, keepdims=False):
+        return np.min(self, axis=axis, out=out, keepdims=keepdims)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        return np.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        return np.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def any(self, axis=None, out=None, keepdims=False):
+        return np.any(self, axis=axis, keepdims=keepdims)
+
+    def all(self, axis=None, out=None, keepdims=False):
+        return np.all(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis=None, out=None, keepdims=False):
+        return np.argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, out=None, keepdims=False):
+        return np.argmin(self, axis=axis, keepdims=keepdims)
+
+    def clip(self, min=None, max=None, out=None):
+        return np.clip(self, min, max, out=out)
+
+    def reshape(self, *shape, order="C"):
+        return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
+
+    def transpose(self, *axes):
+        return (
+            np.transpose(self, axes if axes and axes[0] is not None else None)
+            if not (len(axes) == 1 and isinstance(axes[0], (tuple, list)))
+            else np.transpose(self, axes[0])
+        )
+
+    def ravel(self, order="C"):
+        return np.ravel(self, order)
+
+    flatten = ravel
+
+    def squeeze(self, axis=None):
+        return np.squeeze(self, axis)
+
+    def swapaxes(self, a, b):
+        return np.swapaxes(self, a, b)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return np.cumsum(self, axis=axis, dtype=dtype)
+
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return np.cumprod(self, axis=axis, dtype=dtype)
+
+    def dot(self, b, out=None):
+        return np.dot(self, b)
+
+    def round(self, decimals=0, out=None):
+        return np.round(self, decimals)
+
+    def copy(self, order="C"):
+        return TracedArray(self.t.clone())
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        return TracedArray(self.t.to(_torch_dtype(dtype)))
+
+    def conj(self):
+        return np.conjugate(self)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return np.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        return np.trace(self, offset, axis1, axis2)
+
+    def repeat(self, repeats, axis=None):
+        return np.repeat(self, repeats, axis)
+
+    def take(self, indices, axis=None, out=None, mode="raise"):
+        return np.take(self, indices, axis)
+
+    def nonzero(self):
+        return tuple(TracedArray(i) for i in torch.nonzero(self.t, as_tuple=True))
+
+    def sort(self, *args, **kwargs):
+        raise _fail(f"sorting in place (.sort(), in {_caller()}); use np.sort(a)")
+
+
+# torch functions that take no Python scalars: a scalar becomes a 0-d CPU tensor,
+# which TensorIterator passes to any device's kernel without a host-to-device copy
+_TENSOR_ONLY = {
+    np.maximum, np.minimum, np.fmax, np.fmin, np.arctan2, np.hypot, np.copysign,
+    np.heaviside, np.logaddexp, np.logaddexp2, np.logical_and, np.logical_or,
+    np.logical_xor,
+}  # fmt: skip
+
+
+def _scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
+    same_kind = (
+        isinstance(v, bool)
+        or (isinstance(v, int) and ref.dtype != torch.bool)
+        or (isinstance(v, float) and (ref.is_floating_point() or ref.is_complex()))
+    )
+    return torch.tensor(v, dtype=ref.dtype if same_kind else None)
+
+
+_UFUNC_REDUCE = {
+    np.add: np.sum,
+    np.multiply: np.prod,
+    np.maximum: np.max,
+    np.minimum: np.min,
+    np.logical_and: np.all,
+    np.logical_or: np.any,
+}
+_FLOAT_UFUNCS = {
+    np.exp,
+    np.exp2,
+    np.expm1,
+    np.log,
+    np.log2,
+    np.log10,
+    np.log1p,
+    np.sqrt,
+    np.sin,
+    np.cos,
+    np.tan,
+    np.arcsin,
+    np.arccos,
+    np.arctan,
+    np.sinh,
+    np.cosh,
+    np.tanh,
+    np.arcsinh,
+    np.arccosh,
+    np.arctanh,
+    np.reciprocal,
+    np.logaddexp,
+    np.logaddexp2,
+    np.arctan2,
+    np.hypot,
+    np.deg2rad,
+    np.rad2deg,
+    np.cbrt,
+}
+
+
+# ------------------------------------------------------------------ running
+def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor, ...], str]:
+    """Run ``call``'s NumPy function on ``tensors`` through the traced wrapper.
+
+    Returns the outputs as tensors (with autograd history when grad is enabled)
+    and the structure (``"single"`` or ``"tuple"``).
+    """
+    op = call.op
+    _CURRENT.append(op.name)
+    prev = _Ctx.device
+    _Ctx.device = tensors[0].device if tensors else torch.device("cpu")
+    try:
+        args, kwargs = call.numpy_args([TracedArray(t) for t in tensors])
+        from ._op import _run_user
+
+        out = _run_user(op, "forward", op.fn, args, kwargs)
+    finally:
+        _CURRENT.pop()
+        _Ctx.device = prev
+    structure = "tuple" if isinstance(out, tuple) else "single"
+    outs = out if isinstance(out, tuple) else (out,)
+    results = []
+    for j, o in enumerate(outs):
+        if isinstance(o, TracedArray):
+            r = o.t
+        elif isinstance(o, (np.ndarray, np.generic, int, float, bool)):
+            r = torch.as_tensor(np.asarray(o), device=_Ctx.device if tensors else None)
+            r = r.to(tensors[0].device) if tensors else r
+        else:
+            raise TypeError(
+                f"npgrad op '{op.name}': output {j} is not array-like: {type(o).__name__}"
+            )
+        if r.is_complex():
+            raise TypeError(
+                f"npgrad op '{op.name}': output {j} is complex; return a real array "
+                "(for example np.abs of the spectrum)"
+            )
+        if r.is_floating_point() and call.dtype is not None and r.dtype != call.dtype:
+            r = r.to(call.dtype)
+        # reading the check's answer is a device-to-host copy: off the CPU only an
+        # explicit nonfinite="raise" pays for it
+        if (
+            r.is_floating_point()
+            and not torch._C._are_functorch_transforms_active()  # values are not concrete
+            and (op.nonfinite == "raise" or (op.nonfinite == "warn" and r.device.type == "cpu"))
+        ):
+            from ._op import _check_finite
+
+            if not bool(torch.isfinite(r).all()):
+                _check_finite(op, np.array([np.nan]), f"output {j}")
+        if op.is_loss and r.ndim != 0:
+            raise ValueError(
+                f"npgrad.loss '{op.name}': the loss must be a scalar, got output of shape "
+                f"{tuple(r.shape)}; use npgrad.function for non-scalar results"
+            )
+        results.append(r)
+    return tuple(results), structure
+
+
+def run_traced(call: Any) -> Any:
+    """Eager automatic mode: autograd records the torch ops directly."""
+    outs, structure = evaluate(call, call.tensors)
+    return outs if structure == "tuple" else outs[0]

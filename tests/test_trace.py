@@ -1,0 +1,174 @@
+"""Automatic mode: plain NumPy code gets exact gradients, or an honest error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.special as sp
+import torch
+
+import npgrad
+from npgrad._trace import supported
+
+from .conftest import REPO
+
+# NumPy expressions on x (shape (3, 4), values in (0.2, 1.2)) and y (shape (4,)):
+# auto mode must give NumPy's own value and a gradient that passes npgrad.check
+EXPRESSIONS = {
+    "arith": lambda x, y: np.sum((x * 2 - y) / (1 + x) ** 1.5),
+    "ufuncs": lambda x, y: np.sum(np.exp(-x) + np.log1p(x) + np.sqrt(x) + np.tanh(y)),
+    "trig": lambda x, y: np.sum(np.sin(x) * np.cos(y) + np.arctan2(x, y + 2)),
+    "minmax": lambda x, y: np.sum(np.maximum(x, 0.7) + np.minimum(x, y) + np.clip(x, 0.3, 0.9)),
+    "reductions": lambda x, y: np.mean(x, axis=0) @ y + np.max(x, axis=1).sum() + x.std(),
+    "var-prod": lambda x, y: np.var(x, axis=1, ddof=1).sum() + np.prod(x[0]),
+    "matmul": lambda x, y: np.sum(x @ y) + np.dot(x, y).sum() + np.einsum("ij,j->", x, y),
+    "shapes": lambda x, y: np.sum(
+        x.T.reshape(2, 6)[:, ::2] * np.expand_dims(y[:3], 0) + np.squeeze(x[:1]).sum()
+    ),
+    "stack-concat": lambda x, y: (
+        np.sum(np.concatenate([x, y[None]], 0) ** 2) + np.stack([y, y * 2]).sum()
+    ),
+    "indexing": lambda x, y: x[1, 2] + x[x > 0.5].sum() + x[[0, 2], 1:3].sum() + x[..., -1].sum(),
+    "reverse": lambda x, y: np.sum(x[::-1, ::2] * np.arange(1, 3)) + y[::-1] @ y,
+    "where": lambda x, y: np.sum(np.where(x > 0.6, x**2, -x)),
+    "sort-cumsum": lambda x, y: np.sum(np.sort(x, axis=1) * np.arange(4)) + np.cumsum(y).sum(),
+    "take-along": lambda x, y: np.sum(np.take_along_axis(x, np.array([[0], [3], [1]]), axis=1)),
+    "norm": lambda x, y: np.linalg.norm(x) + np.linalg.norm(y, 1) + np.linalg.norm(x, axis=1).sum(),
+    "fft": lambda x, y: np.sum(np.abs(np.fft.rfft(x, axis=1))) + np.sum(np.fft.fft(y).real),
+    "scipy": lambda x, y: np.sum(sp.xlogy(x, x) + sp.expit(y) + sp.erf(x) + sp.gammaln(x + 1)),
+    "logsumexp-by-hand": lambda x, y: np.sum(np.log(np.sum(np.exp(x - x.max()), axis=1))),
+    "pad-roll": lambda x, y: np.sum(np.pad(x, 1) ** 2 * 2) + np.sum(np.roll(y, 1) * y),
+    "methods": lambda x, y: (
+        x.sum(axis=1).dot(x.mean(axis=1)) + x.clip(0.4, 1).max() + x.astype(np.float64).ravel()[3]
+    ),
+    "int-data": lambda x, y: np.sum(x[np.arange(3), np.array([0, 3, 2])]) * len(y) / x.shape[1],
+    "median-quantile": lambda x, y: np.median(y) + np.quantile(x, 0.25),
+    "diff-tri": lambda x, y: np.sum(np.diff(x, axis=1) ** 2) + np.triu(x[:, :3]).sum(),
+}
+
+
+def _inputs():
+    g = torch.Generator().manual_seed(0)
+    x = 0.2 + torch.rand(3, 4, generator=g, dtype=torch.float64)
+    y = 0.2 + torch.rand(4, generator=g, dtype=torch.float64)
+    return x, y
+
+
+@pytest.mark.parametrize("name", sorted(EXPRESSIONS))
+def test_expression_value_and_gradient(name):
+    expr = EXPRESSIONS[name]
+    op = npgrad.function(expr, name=name)
+    x, y = _inputs()
+    want = expr(x.numpy(), y.numpy())
+    got = op(x, y)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    assert npgrad.check(op, x, y, atol=1e-6, rtol=1e-5).ok
+
+
+def _raises(fn, match, *args):
+    op = npgrad.function(fn, name="probe")
+    args = args or (torch.rand(3, requires_grad=True),)
+    with pytest.raises(npgrad.TraceError, match=match) as e:
+        op(*args)
+    assert "'probe'" in str(e.value)
+    return str(e.value)
+
+
+def test_np_asarray_is_refused():
+    msg = _raises(lambda x: np.asarray(x).sum(), "converting a traced array to a NumPy array")
+    assert "register a backward" in msg and "mode='numeric'" in msg
+
+
+def test_float_and_item_are_refused():
+    _raises(lambda x: float(x.sum()) * x, r"float\(\) on a floating traced array")
+    _raises(lambda x: x.sum().item() * x, r"\.item\(\) on a floating traced array")
+
+
+def test_in_place_writes_are_refused():
+    def write(x):
+        x[0] = 0
+        return x
+
+    def augmented(x):
+        x += 1
+        return x
+
+    _raises(write, r"writing into a traced array")
+    _raises(augmented, r"an in-place update")
+    _raises(lambda x: np.exp(x, out=x), r"out=")
+    _raises(lambda x: x.sort(), r"sorting in place")
+
+
+def test_unmapped_functions_are_named():
+    msg = _raises(lambda x: np.unwrap(x), r"no torch mapping for numpy.unwrap")
+    assert "test_trace" in msg  # the caller is named
+    _raises(lambda x: sp.logsumexp(x), r"scipy.special.*logsumexp")
+    _raises(lambda x: sp.zeta(x, 2.0), r"no torch mapping for the ufunc '_?zeta'")
+
+
+def test_values_that_need_no_gradient_work():
+    @npgrad.loss
+    def nll(logp, labels):
+        n = labels.shape[0]
+        idx = np.arange(n)
+        first = int(labels[0])  # an integer value leaves the graph harmlessly
+        return -np.sum(logp[idx, labels]) / n + 0 * first
+
+    logp = torch.randn(4, 3, dtype=torch.float64).log_softmax(1).requires_grad_()
+    labels = torch.tensor([2, 0, 1, 1])
+    out = nll(logp, labels)
+    ref = torch.nn.functional.nll_loss(logp, labels)
+    torch.testing.assert_close(out, ref)
+    assert npgrad.check(nll, logp, labels).ok
+
+
+def test_auto_mode_under_compile_vmap_and_grad():
+    from npgrad.losses import focal, mse_auto
+
+    torch._dynamo.reset()
+    x, t = torch.rand(4, 5, dtype=torch.float64), torch.rand(4, 5, dtype=torch.float64)
+    scipy_loss = npgrad.loss(lambda a, b: np.mean(sp.xlogy(a, b) + (a - b) ** 2), name="sx")
+
+    def f(a, b):
+        return mse_auto(a, b) + scipy_loss(a, b) + focal(a, (b > 0.5).long())
+
+    compiled = torch.compile(f, fullgraph=True, backend="aot_eager")
+    a1 = x.clone().requires_grad_()
+    a2 = x.clone().requires_grad_()
+    ref, got = f(a1, t), compiled(a2, t)
+    torch.testing.assert_close(got, ref)
+    ref.backward()
+    got.backward()
+    torch.testing.assert_close(a2.grad, a1.grad)
+    torch.testing.assert_close(torch.func.vmap(mse_auto)(x, t), ((x - t) ** 2).mean(dim=1))
+    torch.testing.assert_close(torch.func.grad(mse_auto)(x, t), 2 * (x - t) / x.numel())
+
+
+def test_auto_mode_keeps_the_device_and_records_torch_ops():
+    from npgrad.losses import mse_auto
+
+    x = torch.rand(3, requires_grad=True)
+    out = mse_auto(x, torch.zeros(3))
+    # autograd recorded torch's own ops: no bridge node, nothing left the tensor
+    assert type(out.grad_fn).__name__.startswith("MeanBackward")
+
+
+def test_supported_list_is_published_and_current():
+    names = supported()
+    assert len(names) >= 150
+    assert {"numpy.mean", "numpy.fft.rfft", "scipy.special.xlogy", "ndarray.__matmul__"} <= set(
+        names
+    )
+    doc = (REPO / "docs" / "supported.md").read_text()
+    assert f"{len(names)} names" in doc, "regenerate with: python -m npgrad.supported"
+    listed = re.findall(r"^- `([^`]+)`$", doc, flags=re.M)
+    assert listed == names, "regenerate with: python -m npgrad.supported"
+
+
+def test_docs_generator_writes_the_same_file(tmp_path: Path):
+    from npgrad.supported import render
+
+    assert render() == (REPO / "docs" / "supported.md").read_text()
