@@ -323,3 +323,42 @@ def test_second_order_with_torch_backward_is_right():
     (g,) = torch.autograd.grad(quartic(x), x, create_graph=True)
     (h,) = torch.autograd.grad(g.sum(), x)
     torch.testing.assert_close(h, 12 * x.detach() ** 2)
+
+
+# ------------------------------------------------- residuals and needs_input_grad
+def test_residuals_and_needs_input_grad_reach_the_backward():
+    seen = {}
+
+    @npgrad.loss
+    def sq(x, t):
+        return np.sum((x - t) ** 2)
+
+    @sq.def_fwd
+    def _(x, t):
+        d = x - t
+        return np.sum(d**2), d
+
+    @sq.backward
+    def _(g, x, t, out, *, needs_input_grad, residuals):
+        seen["needs"], seen["res"] = needs_input_grad, residuals
+        d = residuals if residuals is not None else x - t
+        return (2 * d * g if needs_input_grad[0] else None), (
+            -2 * d * g if needs_input_grad[1] else None
+        )
+
+    x, t = _pair("cpu", torch.float64)
+    t.requires_grad_(False)
+    sq(x, t).backward()
+    assert seen["needs"] == (True, False)
+    np.testing.assert_array_equal(seen["res"], (x - t).detach().numpy())
+    torch.testing.assert_close(x.grad, 2 * (x - t).detach())
+    assert npgrad.check(sq, x, t).ok
+
+
+def test_mse_residual_survives_a_second_backward():
+    x, t = _pair("cpu", torch.float32)
+    loss = mse(x, t)
+    loss.backward(retain_graph=True)
+    first = x.grad.clone()
+    loss.backward()
+    torch.testing.assert_close(x.grad, 2 * first)

@@ -15,6 +15,7 @@ are encoded into a constant string key (str, bool, None) and two scalar lists
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import itertools
@@ -70,6 +71,9 @@ class Function:
         self.broadcast = broadcast
         self.bwd: Callable[..., Any] | None = None
         self.torch_backward = False
+        self._bwd_wants_needs = False
+        self._bwd_wants_res = False
+        self.fwd_res: Callable[..., Any] | None = None
         self.signature = inspect.signature(fn)
         params = list(self.signature.parameters.values())
         self._positional = [
@@ -98,14 +102,33 @@ class Function:
         gradient per tensor input, in order (a bare array when there is one), with
         ``None`` where there is none.  With ``torch_ops=True`` the backward gets and
         returns torch tensors and may be differentiated again (``create_graph``).
+        A backward with a keyword parameter ``needs_input_grad`` receives a tuple of
+        booleans, one per tensor input, and may skip the gradients nobody wants.
         """
 
         def register(f: Callable[..., Any]) -> Callable[..., Any]:
             self.bwd = f
             self.torch_backward = torch_ops
+            try:
+                params = inspect.signature(f).parameters
+            except (TypeError, ValueError):
+                params = {}
+            self._bwd_wants_needs = "needs_input_grad" in params
+            self._bwd_wants_res = "residuals" in params
             return f
 
         return register(bwd) if bwd is not None else register
+
+    def def_fwd(self, fwd: Callable[..., Any]) -> Callable[..., Any]:
+        """Register a forward that also returns residuals: ``fwd(*inputs) -> (out, res)``.
+
+        The bridge then calls it instead of the plain function and hands ``res`` to a
+        backward that declares a keyword parameter ``residuals`` (saving work such as
+        ``x - t`` between the passes).  ``residuals`` is ``None`` where the forward ran
+        elsewhere (the compiled route), so the backward must be able to recompute.
+        """
+        self.fwd_res = fwd
+        return fwd
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -136,6 +159,7 @@ class _Call:
         "structure",
         "out_meta",
         "mode",
+        "residuals",
     )
 
     @classmethod
@@ -143,6 +167,7 @@ class _Call:
         self = cls()
         self.op = op
         self.mode = op.mode
+        self.residuals = None
         if op._plain and not kwargs and len(args) == len(op._positional):
             # the common case, without inspect's binding (tens of microseconds a call)
             self.args, self.kwargs, names = list(args), {}, op._positional
@@ -223,7 +248,10 @@ class _Call:
             return tuple(o.clone() if any(o is t for t in tensors) else o for o in outs)
         arrays = _convert.to_numpy(tensors)
         args, kwargs = self.numpy_args(arrays)
-        out = _run_user(self.op, "forward", self.op.fn, args, kwargs)
+        if self.op.fwd_res is not None and self.mode == "numpy":
+            out, self.residuals = _run_user(self.op, "forward", self.op.fwd_res, args, kwargs)
+        else:
+            out = _run_user(self.op, "forward", self.op.fn, args, kwargs)
         return self.outputs_from_numpy(out, arrays, tensors[0].device)
 
     def outputs_from_numpy(self, out: Any, arrays: list, device: torch.device) -> tuple:
@@ -281,6 +309,8 @@ class _Call:
             g = grads if self.structure == "tuple" else grads[0]
             out = outputs if self.structure == "tuple" else outputs[0]
             args, kwargs = self.numpy_args(list(inputs))
+            if op._bwd_wants_needs:
+                kwargs["needs_input_grad"] = needs
             result = _run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
             return self._check_grads(result, inputs, as_tensor=True)
         arrays = _convert.to_numpy([*grads, *inputs, *outputs])
@@ -290,6 +320,10 @@ class _Call:
         g = tuple(g_np) if self.structure == "tuple" else g_np[0]
         out = tuple(out_np) if self.structure == "tuple" else out_np[0]
         args, kwargs = self.numpy_args(in_np)
+        if op._bwd_wants_needs:
+            kwargs["needs_input_grad"] = needs
+        if op._bwd_wants_res:
+            kwargs["residuals"] = self.residuals
         result = _run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
         return self._check_grads(result, inputs, as_tensor=False, avoid=arrays)
 
@@ -496,7 +530,15 @@ class _EagerBridge(torch.autograd.Function):
             ]
             outs = _EagerBridge.apply(call, *moved)
             return outs, (0,) * len(outs)
-        return _batched_loop(lambda *ts: _EagerBridge.apply(call, *ts), info, in_dims[1:], *tensors)
+
+        def row(*ts):
+            # a copy of the call per row: each keeps its own residuals
+            c = copy.copy(call)
+            out = _EagerBridge.apply(c, *ts)
+            call.structure = c.structure
+            return out
+
+        return _batched_loop(row, info, in_dims[1:], *tensors)
 
 
 class _BackwardBridge(torch.autograd.Function):

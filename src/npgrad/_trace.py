@@ -897,6 +897,10 @@ class TracedArray:
                 f"npgrad op '{_op_name()}' (mode='auto'): {ufunc.__name__}.{method} is not "
                 "supported; use the equivalent NumPy function"
             )
+        if not kwargs:
+            fused = _defer(ufunc, inputs)
+            if fused is not None:
+                return fused
         if kwargs.get("out") is not None:
             raise _fail(f"np.{ufunc.__name__}(..., out=...) (an in-place write)")
         dtype = kwargs.pop("dtype", None)
@@ -1135,6 +1139,99 @@ class TracedArray:
         raise _fail(f"sorting in place (.sort(), in {_caller()}); use np.sort(a)")
 
 
+class _Deferred(TracedArray):
+    """An elementwise difference (or its square or absolute value) not computed yet.
+
+    ``np.mean((x - t) ** 2)`` would run three unfused ops and three backward ops;
+    deferring the elementwise part lets the reduction become ``F.mse_loss`` (or
+    ``F.l1_loss``): one fused kernel each way, with the same value and gradient.
+    Anything else that reads the array computes it exactly as the unfused path would.
+    """
+
+    __slots__ = ("_value", "kind", "a", "b")
+
+    def __init__(self, kind: str, a: torch.Tensor, b: torch.Tensor) -> None:
+        self._value = None
+        self.kind, self.a, self.b = kind, a, b
+
+    @property  # type: ignore[override]
+    def t(self) -> torch.Tensor:
+        if self._value is None:
+            d = torch.sub(self.a, self.b)
+            if self.kind == "square":
+                d = torch.square(d)
+            elif self.kind == "pow2":
+                d = torch.pow(d, 2)
+            elif self.kind == "abs":
+                d = torch.abs(d)
+            self._value = d
+        return self._value
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.a.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.a.ndim
+
+    @property
+    def size(self) -> int:
+        return self.a.numel()
+
+    @property
+    def dtype(self) -> np.dtype:
+        return _TORCH_TO_NP[self.a.dtype]
+
+
+def _defer(ufunc: np.ufunc, inputs: tuple) -> _Deferred | None:
+    if ufunc is np.subtract and len(inputs) == 2:
+        a, b = inputs
+        if (
+            type(a) is TracedArray
+            and type(b) is TracedArray
+            and a.t.shape == b.t.shape
+            and a.t.dtype == b.t.dtype
+            and a.t.is_floating_point()
+        ):
+            return _Deferred("sub", a.t, b.t)
+        return None
+    x = inputs[0]
+    if not isinstance(x, _Deferred) or x.kind != "sub" or x._value is not None:
+        return None
+    if ufunc is np.square:
+        return _Deferred("square", x.a, x.b)
+    if ufunc is np.absolute:
+        return _Deferred("abs", x.a, x.b)
+    if ufunc is np.power and len(inputs) == 2 and type(inputs[1]) in (int, float):
+        if inputs[1] == 2:
+            return _Deferred("pow2", x.a, x.b)
+    return None
+
+
+def _fusing(reduction: str, plain: Callable) -> Callable:
+    def run(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        if (
+            isinstance(a, _Deferred)
+            and a._value is None
+            and a.kind != "sub"
+            and axis is None
+            and dtype is None
+            and out is None
+            and not keepdims
+            and not kw
+        ):
+            fn = torch.nn.functional.l1_loss if a.kind == "abs" else torch.nn.functional.mse_loss
+            return fn(a.a, a.b, reduction=reduction)
+        return plain(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    return run
+
+
+FUNCTIONS[np.mean] = _fusing("mean", FUNCTIONS[np.mean])
+FUNCTIONS[np.sum] = _fusing("sum", FUNCTIONS[np.sum])
+
+
 # torch functions that take no Python scalars: a scalar becomes a 0-d CPU tensor,
 # which TensorIterator passes to any device's kernel without a host-to-device copy
 _TENSOR_ONLY = {
@@ -1200,27 +1297,31 @@ def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor
     Returns the outputs as tensors (with autograd history when grad is enabled)
     and the structure (``"single"`` or ``"tuple"``).
     """
+    from ._op import _check_finite, _run_user
+
     op = call.op
     _CURRENT.append(op.name)
     prev = _Ctx.device
-    _Ctx.device = tensors[0].device if tensors else torch.device("cpu")
+    device = _Ctx.device = tensors[0].device if tensors else torch.device("cpu")
     try:
         args, kwargs = call.numpy_args([TracedArray(t) for t in tensors])
-        from ._op import _run_user
-
         out = _run_user(op, "forward", op.fn, args, kwargs)
     finally:
         _CURRENT.pop()
         _Ctx.device = prev
     structure = "tuple" if isinstance(out, tuple) else "single"
-    outs = out if isinstance(out, tuple) else (out,)
+    outs = out if structure == "tuple" else (out,)
+    # reading a finiteness check's answer is a device-to-host copy: off the CPU only
+    # an explicit nonfinite="raise" pays for it; under torch.func values are abstract
+    check = (op.nonfinite == "raise" or (op.nonfinite == "warn" and device.type == "cpu")) and (
+        not torch._C._are_functorch_transforms_active()
+    )
     results = []
     for j, o in enumerate(outs):
         if isinstance(o, TracedArray):
             r = o.t
         elif isinstance(o, (np.ndarray, np.generic, int, float, bool)):
-            r = torch.as_tensor(np.asarray(o), device=_Ctx.device if tensors else None)
-            r = r.to(tensors[0].device) if tensors else r
+            r = torch.as_tensor(np.asarray(o)).to(device)
         else:
             raise TypeError(
                 f"npgrad op '{op.name}': output {j} is not array-like: {type(o).__name__}"
@@ -1230,24 +1331,18 @@ def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor
                 f"npgrad op '{op.name}': output {j} is complex; return a real array "
                 "(for example np.abs of the spectrum)"
             )
-        if r.is_floating_point() and call.dtype is not None and r.dtype != call.dtype:
-            r = r.to(call.dtype)
-        # reading the check's answer is a device-to-host copy: off the CPU only an
-        # explicit nonfinite="raise" pays for it
-        if (
-            r.is_floating_point()
-            and not torch._C._are_functorch_transforms_active()  # values are not concrete
-            and (op.nonfinite == "raise" or (op.nonfinite == "warn" and r.device.type == "cpu"))
-        ):
-            from ._op import _check_finite
-
-            if not bool(torch.isfinite(r).all()):
-                _check_finite(op, np.array([np.nan]), f"output {j}")
         if op.is_loss and r.ndim != 0:
             raise ValueError(
                 f"npgrad.loss '{op.name}': the loss must be a scalar, got output of shape "
                 f"{tuple(r.shape)}; use npgrad.function for non-scalar results"
             )
+        if r.is_floating_point():
+            if call.dtype is not None and r.dtype != call.dtype:
+                r = r.to(call.dtype)
+            if check:
+                finite = math.isfinite(r.item()) if r.ndim == 0 else bool(r.isfinite().all())
+                if not finite:
+                    _check_finite(op, np.array([np.nan]), f"output {j}")
         results.append(r)
     return tuple(results), structure
 

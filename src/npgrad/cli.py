@@ -70,7 +70,57 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="train each run under DistributedDataParallel with N CPU processes",
     )
+    ben = sub.add_parser(
+        "bench",
+        help="measure npgrad's overhead against native PyTorch",
+        description="Time a training step, the loss alone at several batch sizes, and the "
+        "data path, side by side with native PyTorch (warm-up, repeats, median).",
+        formatter_class=fmt,
+    )
+    ben.add_argument(
+        "--data-dir",
+        default=None,
+        help="MNIST root for the data-path benchmark (default: $NPGRAD_DATA or ./data)",
+    )
+    ben.add_argument(
+        "--device",
+        default="auto",
+        help="auto (the CPU, and CUDA when present), cpu, cuda or cuda:N",
+    )
+    ben.add_argument("--seed", type=int, default=0, help="seed for the synthetic inputs")
+    ben.add_argument(
+        "--quick",
+        action="store_true",
+        help="few repeats and 4096 images for the data path (under a minute)",
+    )
+    ben.add_argument("--json", default=None, metavar="PATH", help="write every figure as JSON")
+    ben.add_argument(
+        "--plot",
+        default=None,
+        metavar="PATH",
+        help="write the overhead ratio against batch size as a PNG",
+    )
     return parser
+
+
+def bench(args: argparse.Namespace) -> int:
+    import torch
+
+    from . import bench as b
+
+    if args.device == "auto":
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    else:
+        devices = [_device(args.device)]
+    result = b.run(devices, quick=args.quick, data_dir=args.data_dir or "", seed=args.seed)
+    print(b.table(result))
+    if args.json:
+        b.write_json(result, Path(args.json))
+        print(f"wrote {args.json}")
+    if args.plot:
+        b.plot(result, Path(args.plot))
+        print(f"wrote {args.plot}")
+    return 0
 
 
 def _positive(parser: argparse.ArgumentParser, args: argparse.Namespace, *names: str) -> None:
@@ -142,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _positive(parser, args, "epochs", "batch_size", "limit")
     if args.command == "reproduce":
         return reproduce(args)
+    if args.command == "bench":
+        return bench(args)
     raise AssertionError(args.command)  # argparse refuses unknown commands
 
 

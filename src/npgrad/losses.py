@@ -26,28 +26,46 @@ def _mse(x, t):
     return np.mean((x - t) ** 2)
 
 
-def _mse_inplace(x, t):
-    # the same operations as _mse, in place: one temporary instead of two
-    d = np.asarray(np.subtract(x, t))  # asarray: 0-d inputs give a scalar, not an array
-    np.square(d, out=d)
-    return d.mean()
+def _mse_fast(x, t):
+    # (x - t) once, then a BLAS dot for the sum of squares: about half the time of
+    # np.mean((x - t) ** 2). The value may differ from it in the last bits; the
+    # gradient below does not depend on it.
+    d = np.asarray(np.subtract(x, t))
+    if d.dtype.kind != "f" or d.size == 0:
+        return np.mean(d**2)
+    return _sum_sq_mean(d)
 
 
-mse = loss(_mse_inplace, name="mse")
+mse = loss(_mse_fast, name="mse")
 mse_auto = loss(_mse, name="mse_auto")
 
 
-@mse.backward
-def _mse_backward(g, x, t, out):
-    # float32(2/N) * (x - t) * g is ATen's own order for mse_loss backward;
-    # any other order (2 * (x - t) / N, ...) differs in the last bit
+@mse.def_fwd
+def _mse_fwd(x, t):
     d = np.asarray(np.subtract(x, t))
-    d *= np.asarray(2.0 / d.size, dtype=d.dtype)  # N: the broadcast size
-    d *= g
+    return _mse_fast(x, t) if d.dtype.kind != "f" or d.size == 0 else _sum_sq_mean(d), d
+
+
+def _sum_sq_mean(d):
+    flat = d.reshape(-1)
+    return np.asarray(np.dot(flat, flat) / np.asarray(d.size, dtype=d.dtype), dtype=d.dtype)
+
+
+@mse.backward
+def _mse_backward(g, x, t, out, *, needs_input_grad=(True, True), residuals=None):
+    # (x - t) * float32(2/N) * g is ATen's own order for mse_loss backward;
+    # any other order (2 * (x - t) / N, ...) differs in the last bit
+    d = residuals if residuals is not None else np.asarray(np.subtract(x, t))
+    # a new array: the residual stays intact for a second backward (retain_graph)
+    d = np.multiply(d, np.asarray(2.0 / d.size, dtype=d.dtype))  # N: the broadcast size
+    if g != 1:  # multiplying by exactly 1 changes no bit: skip the pass
+        d *= g
     # mixed dtypes or a broadcast integer target: each gradient takes its input's
     # dtype and shape (both no-ops in the common case, so parity is untouched)
-    gx = unbroadcast(d, x.shape).astype(x.dtype, copy=False)
-    gt = unbroadcast(np.negative(d), t.shape).astype(t.dtype, copy=False)
+    gx = unbroadcast(d, x.shape).astype(x.dtype, copy=False) if needs_input_grad[0] else None
+    gt = None
+    if needs_input_grad[1]:
+        gt = unbroadcast(np.negative(d), t.shape).astype(t.dtype, copy=False)
     return gx, gt
 
 

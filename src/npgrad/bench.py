@@ -1,0 +1,272 @@
+"""``npgrad bench``: npgrad's overhead against native PyTorch, measured side by side.
+
+One contract for every figure: warm-up, several repeats interleaved across the
+variants being compared (so drift hits all of them alike), the median, a device
+synchronisation around each timed block, and the environment recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+LOSS_SIZES = (64, 256, 1024, 4096)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timeit(
+    variants: dict[str, Callable[[], Any]],
+    *,
+    device: torch.device,
+    warmup: int,
+    repeats: int,
+    inner: int,
+) -> dict[str, dict[str, float]]:
+    """Median seconds per call of each variant; repeats interleaved across variants."""
+    for fn in variants.values():
+        for _ in range(warmup):
+            fn()
+    _sync(device)
+    samples: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            _sync(device)
+            start = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            _sync(device)
+            samples[name].append((time.perf_counter() - start) / inner)
+    return {
+        k: {"median_s": statistics.median(v), "min_s": min(v), "repeats": len(v)}
+        for k, v in samples.items()
+    }
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    env = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+    }
+    if device.type == "cuda":
+        env["gpu"] = torch.cuda.get_device_name(device)
+    return env
+
+
+def _criteria() -> dict[str, Callable]:
+    from .losses import mse, mse_auto
+
+    return {
+        "native": torch.nn.functional.mse_loss,
+        "numpy": mse,
+        "auto": mse_auto,
+    }
+
+
+def bench_step(device: torch.device, *, batch: int, warmup: int, repeats: int, inner: int):
+    """One training step of the founding experiment's autoencoder, per loss."""
+    from .experiment.model import Autoencoder
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, 784, generator=g).to(device)
+    variants = {}
+    for name, crit in _criteria().items():
+        torch.manual_seed(0)
+        model = Autoencoder().to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+        def step(model=model, opt=opt, crit=crit):
+            loss = crit(model(x), x)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        variants[name] = step
+    return timeit(variants, device=device, warmup=warmup, repeats=repeats, inner=inner)
+
+
+def bench_loss(device: torch.device, *, batch: int, warmup: int, repeats: int, inner: int):
+    """The loss alone, forward plus backward, on a [batch, 784] input."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, 784, generator=g).to(device).requires_grad_()
+    t = torch.rand(batch, 784, generator=g).to(device)
+    variants = {}
+    for name, crit in _criteria().items():
+
+        def run(crit=crit):
+            x.grad = None
+            crit(x, t).backward()
+
+        variants[name] = run
+    return timeit(variants, device=device, warmup=warmup, repeats=repeats, inner=inner)
+
+
+def bench_data(root: Path, device: torch.device, *, limit: int | None, repeats: int):
+    """One epoch of training (native loss) fed by npgrad's data path vs a DataLoader
+    over ``ToTensor`` (the article's path).  Loading is part of each timing."""
+    from torch.utils.data import DataLoader, Subset
+    from torchvision.datasets import MNIST
+    from torchvision.transforms import ToTensor
+
+    from .experiment import data
+    from .experiment.model import Autoencoder
+
+    def epoch(batches) -> None:
+        torch.manual_seed(0)
+        model = Autoencoder().to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        crit = torch.nn.MSELoss()
+        for images, _ in batches:
+            x = images.to(device, non_blocking=True).view(images.size(0), -1)
+            loss = crit(model(x), x)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    def npgrad_path() -> None:
+        images, labels = data.load(root, download=False)
+        epoch(data.Batches(images, labels, 256, device=str(device), limit=limit))
+
+    def article_path() -> None:
+        ds = MNIST(str(root), train=True, download=False, transform=ToTensor())
+        if limit is not None:
+            ds = Subset(ds, range(limit))
+        epoch(DataLoader(ds, batch_size=256, shuffle=False))
+
+    return timeit(
+        {"npgrad": npgrad_path, "dataloader": article_path},
+        device=device,
+        warmup=0,
+        repeats=repeats,
+        inner=1,
+    )
+
+
+def _ratio(res: dict, name: str, base: str = "native") -> float:
+    return res[name]["median_s"] / res[base]["median_s"]
+
+
+def run(
+    devices: list[str],
+    *,
+    quick: bool,
+    data_dir: str | None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    torch.manual_seed(seed)
+    cfg = dict(warmup=5, repeats=5, inner=10) if quick else dict(warmup=20, repeats=15, inner=25)
+    out: dict[str, Any] = {"quick": quick, "config": cfg, "devices": {}}
+    for dev in devices:
+        device = torch.device(dev)
+        res: dict[str, Any] = {"environment": environment(device)}
+        step = bench_step(device, batch=256, **cfg)
+        res["train_step"] = {
+            "batch": 256,
+            "seconds": step,
+            "ratio": {k: _ratio(step, k) for k in ("numpy", "auto")},
+        }
+        res["loss"] = {}
+        for b in LOSS_SIZES:
+            lo = bench_loss(device, batch=b, **cfg)
+            res["loss"][str(b)] = {
+                "seconds": lo,
+                "ratio": {k: _ratio(lo, k) for k in ("numpy", "auto")},
+            }
+        if data_dir is not None:
+            from .experiment import data
+
+            root = data.resolve_root(data_dir)
+            try:
+                data.load(root, download=False)
+            except data.DataMissing as e:
+                res["data_path"] = {"skipped": str(e)}
+            else:
+                limit = 4096 if quick else None
+                d = bench_data(root, device, limit=limit, repeats=1 if quick else 3)
+                res["data_path"] = {
+                    "images": limit or 60000,
+                    "seconds": d,
+                    "speedup": d["dataloader"]["median_s"] / d["npgrad"]["median_s"],
+                }
+        out["devices"][dev] = res
+    return out
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = []
+    for dev, res in result["devices"].items():
+        env = res["environment"]
+        card = env.get("gpu", f"{env['cpu_count']} CPU cores, {env['torch_threads']} threads")
+        lines.append(f"== {dev} ({card}; torch {env['torch']}, numpy {env['numpy']})")
+        st = res["train_step"]
+        lines.append("training step, batch 256 (median ms; ratio to nn.MSELoss)")
+        for k, v in st["seconds"].items():
+            r = "" if k == "native" else f"  x{st['ratio'][k]:.3f}"
+            lines.append(f"  {k:<8} {v['median_s'] * 1e3:9.3f} ms{r}")
+        lines.append("loss forward+backward, [batch, 784] (median us; ratio to F.mse_loss)")
+        lines.append(
+            f"  {'batch':>6} {'native':>10} {'numpy':>10} {'auto':>10} {'x numpy':>8} {'x auto':>8}"
+        )
+        for b, v in res["loss"].items():
+            us = [v["seconds"][k]["median_s"] * 1e6 for k in ("native", "numpy", "auto")]
+            r = v["ratio"]
+            lines.append(
+                f"  {b:>6} {us[0]:10.1f} {us[1]:10.1f} {us[2]:10.1f}"
+                f" {r['numpy']:8.3f} {r['auto']:8.3f}"
+            )
+        dp = res.get("data_path")
+        if dp and "skipped" not in dp:
+            s = dp["seconds"]
+            lines.append(
+                f"one epoch on {dp['images']} images: npgrad data path "
+                f"{s['npgrad']['median_s']:.2f} s, DataLoader+ToTensor "
+                f"{s['dataloader']['median_s']:.2f} s (x{dp['speedup']:.1f} faster)"
+            )
+        elif dp:
+            lines.append(f"data path skipped: {dp['skipped']}")
+    return "\n".join(lines)
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from .experiment.report import atomic_write
+
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    for dev, res in result["devices"].items():
+        sizes = [int(b) for b in res["loss"]]
+        for k, style in (("numpy", "o-"), ("auto", "s--")):
+            ax.plot(sizes, [res["loss"][str(b)]["ratio"][k] for b in sizes], style,
+                    label=f"{k} ({dev})")  # fmt: skip
+    ax.axhline(1.0, color="gray", lw=0.8)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("batch size ([batch, 784] inputs)")
+    ax.set_ylabel("time ratio to F.mse_loss (fwd+bwd)")
+    ax.set_title("npgrad loss overhead")
+    ax.legend()
+    fig.tight_layout()
+    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    from .experiment.report import atomic_write
+
+    atomic_write(path, lambda p: p.write_text(json.dumps(result, indent=2) + "\n"))
