@@ -46,11 +46,19 @@ def test_batches_equal_torchvision_dataloader(limit):
         assert len(ours) == 235 and ours[-1][0].shape[0] == 96
 
 
-def _run(tmp_path, *extra: str) -> dict:
+def _run(tmp_path, *extra: str, device: str = "cpu") -> dict:
     out = tmp_path / "run"
-    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--device", "cpu", "--out", str(out)]
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--device", device, "--out", str(out)]
     assert cli.main([*argv, *extra]) == 0
     return json.loads((out / "report.json").read_text())
+
+
+@needs_mnist
+@pytest.mark.parametrize("impl", ["numpy", "numpy-auto"])
+def test_reproduce_parity_on_each_device(tmp_path, device, impl):
+    rep = _run(tmp_path, "--limit", "1024", "--no-plots", "--loss-impl", impl, device=device)
+    assert rep["parity"]["params_bitwise_equal"] is True
+    assert rep["device"].startswith(device)
 
 
 @needs_mnist

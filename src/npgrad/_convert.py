@@ -50,9 +50,15 @@ def compute_dtype(dtype: torch.dtype) -> torch.dtype:
     return _COMPUTE_DTYPE.get(dtype, dtype)
 
 
+_NUMPY_DTYPE: dict[torch.dtype, np.dtype] = {}
+
+
 def numpy_dtype(dtype: torch.dtype) -> np.dtype:
     """The NumPy dtype NumPy code sees for a tensor of ``dtype``."""
-    return torch.empty((), dtype=compute_dtype(dtype)).numpy().dtype
+    got = _NUMPY_DTYPE.get(dtype)
+    if got is None:
+        got = _NUMPY_DTYPE[dtype] = torch.empty((), dtype=compute_dtype(dtype)).numpy().dtype
+    return got
 
 
 def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
@@ -64,11 +70,12 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
     pending = False
     for i, t in enumerate(tensors):
         t = t.detach()
-        want = compute_dtype(t.dtype)
+        want = _COMPUTE_DTYPE.get(t.dtype, t.dtype)
         if t.device.type == "cpu":
             if t.dtype != want:
                 t = t.to(want)
-            arrays[i] = t.resolve_conj().resolve_neg().numpy()
+            # conjugate/negative views exist only for complex tensors
+            arrays[i] = t.resolve_conj().resolve_neg().numpy() if t.is_complex() else t.numpy()
         else:
             host = torch.empty(t.shape, dtype=want, pin_memory=torch.cuda.is_available())
             host.copy_(t, non_blocking=True)

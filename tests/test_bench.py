@@ -1,0 +1,57 @@
+"""The benchmark contract (warm-up, interleaved repeats, median) and its outputs."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from npgrad import bench, cli
+
+from .conftest import DATA_ROOT, needs_mnist
+
+
+def test_timeit_warms_up_interleaves_and_takes_the_median():
+    calls = []
+    result = bench.timeit(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+        device=torch.device("cpu"),
+        warmup=2,
+        repeats=3,
+        inner=2,
+    )
+    assert calls == ["a", "a", "b", "b"] + ["a", "a", "b", "b"] * 3
+    for r in result.values():
+        assert r["repeats"] == 3 and 0 <= r["min_s"] <= r["median_s"]
+
+
+@needs_mnist
+def test_run_reports_every_figure(tmp_path):
+    result = bench.run(
+        ["cpu"],
+        quick=True,
+        data_dir=str(DATA_ROOT),
+        config=dict(warmup=1, repeats=2, inner=1),
+        data_limit=512,
+    )
+    res = result["devices"]["cpu"]
+    assert res["environment"]["torch_threads"] >= 1
+    assert set(res["train_step"]["seconds"]) == {"native", "numpy", "auto"}
+    assert set(res["loss"]) == {"64", "256", "1024", "4096"}
+    for part in ("data_only", "with_training"):
+        assert res["data_path"][part]["speedup"] > 0
+    path = tmp_path / "b.json"
+    bench.write_json(result, path)
+    assert json.loads(path.read_text())["devices"]["cpu"]["loss"]["64"]["ratio"]["numpy"] > 0
+    bench.plot(result, tmp_path / "b.png")
+    assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
+    assert "training step" in bench.table(result)
+
+
+def test_bench_help_shows_defaults(capsys):
+    try:
+        cli.main(["bench", "--help"])
+    except SystemExit as e:
+        assert e.code == 0
+    text = capsys.readouterr().out
+    assert "--quick" in text and "--json" in text and "(default: auto)" in text

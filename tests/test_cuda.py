@@ -1,0 +1,70 @@
+"""CUDA-only checks (skipped without a GPU): round trips, copies, the target's gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import npgrad
+from npgrad.losses import mse, mse_auto
+
+from .conftest import FLOAT_DTYPES, TOL
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("loss", [mse, mse_auto], ids=["numpy", "auto"])
+def test_round_trip_dtype_device_and_target_gradient(dtype, loss):
+    x = torch.rand(64, 784, device="cuda", dtype=dtype, requires_grad=True)
+    t = torch.rand(64, 784, device="cuda", dtype=dtype, requires_grad=True)
+    rx, rt = (v.detach().clone().requires_grad_() for v in (x, t))
+    out, ref = loss(x, t), torch.nn.functional.mse_loss(rx, rt)
+    assert out.device.type == "cuda" and out.dtype == dtype
+    torch.testing.assert_close(out, ref, **TOL[dtype])
+    out.backward()
+    ref.backward()
+    assert t.grad is not None and t.grad.device.type == "cuda" and t.grad.dtype == dtype
+    torch.testing.assert_close(x.grad, rx.grad, **TOL[dtype])
+    torch.testing.assert_close(t.grad, rt.grad, **TOL[dtype])
+
+
+def _copies(fn) -> list[str]:
+    from torch.profiler import ProfilerActivity, profile
+
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    return [e.name for e in prof.events() if "Memcpy" in e.name]
+
+
+def test_auto_mode_makes_no_host_copy():
+    x = torch.rand(256, 784, device="cuda", requires_grad=True)
+    t = torch.rand(256, 784, device="cuda")
+
+    def step():
+        x.grad = None
+        mse_auto(x, t).backward()
+
+    assert _copies(step) == []
+
+
+def test_numpy_mode_copies_through_the_host_and_back():
+    x = torch.rand(256, 784, device="cuda", requires_grad=True)
+    t = torch.rand(256, 784, device="cuda")
+
+    def step():
+        x.grad = None
+        mse(x, t).backward()
+
+    names = _copies(step)
+    assert any("DtoH" in n for n in names) and any("HtoD" in n for n in names)
+
+
+def test_numpy_function_result_returns_to_the_device():
+    f = npgrad.function(lambda a: np.cumsum(a, axis=1), name="cumsum")
+    x = torch.rand(3, 4, device="cuda", dtype=torch.float64)
+    torch.testing.assert_close(f(x), x.cumsum(1))
