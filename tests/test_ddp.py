@@ -29,3 +29,5 @@ def test_ddp_matches_single_process(batch_size):
         assert abs(a - b) < 1e-6
     native = train_ddp("native", batches, world_size=2, **kw)
     assert native.params_sha256 == ddp.params_sha256, "under DDP too, NumPy == native bitwise"
+    auto = train_ddp("numpy-auto", batches, world_size=2, **kw)
+    assert auto.params_sha256 == native.params_sha256, "and the automatic-gradient MSE"

@@ -182,3 +182,23 @@ def test_docs_generator_writes_the_same_file(tmp_path: Path):
     from npgrad.supported import render
 
     assert render() == (REPO / "docs" / "supported.md").read_text()
+
+
+def test_unfollowable_scipy_routine_under_compile_is_named():
+    torch._dynamo.reset()
+    op = npgrad.loss(lambda a: sp.logsumexp(a), name="lse")
+    compiled = torch.compile(lambda a: op(a) * 2, fullgraph=True, backend="aot_eager")
+    # Dynamo wraps the TraceError raised while it traces; its text names op and call
+    msg = (
+        r"npgrad op .{1,2}lse.*\(in scipy\.special\._logsumexp\.logsumexp\) would drop the gradient"
+    )
+    with pytest.raises(Exception, match=msg):
+        compiled(torch.rand(5, requires_grad=True))
+
+
+def test_numeric_mode_warns_above_its_size():
+    f = npgrad.function(lambda a: np.sum(a * a), name="big", mode="numeric")
+    x = torch.rand(5000, dtype=torch.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="mode='numeric' differentiates 5000 elements"):
+        f(x).backward()
+    torch.testing.assert_close(x.grad, 2 * x.detach(), atol=1e-6, rtol=1e-6)

@@ -1209,6 +1209,10 @@ def _defer(ufunc: np.ufunc, inputs: tuple) -> _Deferred | None:
     return None
 
 
+_REDUCTION = {"mean": 1, "sum": 2}  # ATen's Reduction enum
+_FUSED = {False: torch._C._nn.mse_loss, True: torch._C._nn.l1_loss}
+
+
 def _fusing(reduction: str, plain: Callable) -> Callable:
     def run(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
         if (
@@ -1221,8 +1225,9 @@ def _fusing(reduction: str, plain: Callable) -> Callable:
             and not keepdims
             and not kw
         ):
-            fn = torch.nn.functional.l1_loss if a.kind == "abs" else torch.nn.functional.mse_loss
-            return fn(a.a, a.b, reduction=reduction)
+            # shapes and dtypes already match (see _defer): the ATen kernels directly,
+            # without torch.nn.functional's broadcasting checks
+            return _FUSED[a.kind == "abs"](a.a, a.b, _REDUCTION[reduction])
         return plain(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     return run
