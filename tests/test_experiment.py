@@ -62,8 +62,9 @@ def test_reproduce_parity_on_each_device(tmp_path, device, impl):
 
 
 @needs_mnist
-def test_reproduce_limit_parity_and_report(tmp_path, capsys):
-    rep = _run(tmp_path, "--limit", "2048", "--no-plots")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_reproduce_limit_parity_and_report(tmp_path, capsys, jobs):
+    rep = _run(tmp_path, "--limit", "2048", "--no-plots", "--jobs", jobs)
     assert REPORT_KEYS <= rep.keys()
     assert rep["parity"]["params_bitwise_equal"] is True
     assert rep["parity"]["steps"] == 16  # 8 batches of 256, two epochs

@@ -6,6 +6,7 @@ Only argparse is imported up front; torch and friends load when a command runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -63,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     rep.add_argument("--no-download", action="store_true", help="never try to download MNIST")
+    rep.add_argument(
+        "--jobs",
+        type=int,
+        default=2 if (os.cpu_count() or 1) >= 2 else 1,
+        choices=(1, 2),
+        help="CPU only: 2 trains both runs at once, one core and one thread each; "
+        "1 trains them one after the other with torch's default threads",
+    )
     rep.add_argument(
         "--ddp",
         type=int,
@@ -147,18 +156,31 @@ def reproduce(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
     progress = sys.stderr.isatty()
     other_name = args.loss_impl
-    runs = []
-    for impl in ("native", other_name):
+    impls = ["native", other_name]
+    kw = dict(epochs=args.epochs, lr=args.lr, seed=args.seed, device=device)
+
+    def header(impl: str) -> None:
         label = "torch.nn.MSELoss" if impl == "native" else f"npgrad {impl} MSE"
         print(f"--- run '{impl}' ({label}) on {device}, {len(batches)} steps an epoch", flush=True)
-        kw = dict(epochs=args.epochs, lr=args.lr, seed=args.seed, device=device)
-        if args.ddp:
-            from .experiment.ddp import train_ddp
 
-            run = train_ddp(impl, batches, world_size=args.ddp, **kw)
-        else:
-            run = train.train(impl, train.make_loss(impl), batches, progress=progress, **kw)
-        runs.append(run)
+    runs = []
+    if args.jobs == 2 and device == "cpu" and not args.ddp:
+        from .experiment import parallel
+
+        for run, log in parallel.train_side_by_side(impls, batches, progress=progress, **kw):
+            header(run.name)
+            print("\n".join(log), flush=True)
+            runs.append(run)
+    else:
+        for impl in impls:
+            header(impl)
+            if args.ddp:
+                from .experiment.ddp import train_ddp
+
+                run = train_ddp(impl, batches, world_size=args.ddp, **kw)
+            else:
+                run = train.train(impl, train.make_loss(impl), batches, progress=progress, **kw)
+            runs.append(run)
     native, other = runs
     config = {k: v for k, v in vars(args).items() if k != "func"}
     rep = report.build(native, other, device=str(torch.device(device)), config=config)

@@ -86,6 +86,7 @@ def train(
     progress: bool = False,
     model_wrapper: Callable[[torch.nn.Module], torch.nn.Module] | None = None,
     reduce_loss: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> Run:
     """Train the autoencoder; each step: forward, loss, zero_grad, backward, log, step.
 
@@ -122,6 +123,8 @@ def train(
             optimizer.step()
             if bar is not None:
                 bar.update()
+            if on_step is not None:
+                on_step()
         losses = buf.tolist()
         run.losses.append(losses)
         log(f"=== Epoch [{epoch}/{epochs}], Loss: {losses[-1]:.4f}")
