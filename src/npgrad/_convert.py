@@ -25,6 +25,8 @@ _COMPUTE_DTYPE = {
     torch.float64: torch.float64,
 }
 
+PINNED_UPLOAD_BYTES = 1 << 16  # below this a plain copy is as fast
+
 _NP_TO_TORCH = {
     np.dtype(np.float32): torch.float32,
     np.dtype(np.float64): torch.float64,
@@ -115,8 +117,14 @@ def from_numpy(
         arr = arr.copy()
     out = torch.from_numpy(arr)
     if device.type != "cpu":
-        if out.dtype != target:
-            # cast on the host only when it shrinks the transfer
-            out = out.to(target) if target.itemsize < out.dtype.itemsize else out
-        out = out.to(device, non_blocking=False)
+        if out.dtype != target and target.itemsize < out.dtype.itemsize:
+            out = out.to(target)  # cast on the host only when it shrinks the transfer
+        if out.nbytes >= PINNED_UPLOAD_BYTES and device.type == "cuda":
+            # through pinned memory, so the upload is asynchronous; torch's caching host
+            # allocator keeps the buffer until the copy has finished
+            staged = torch.empty(out.shape, dtype=out.dtype, pin_memory=True)
+            staged.copy_(out)
+            out = staged.to(device, non_blocking=True)
+        else:
+            out = out.to(device)
     return out if out.dtype == target else out.to(target)

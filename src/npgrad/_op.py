@@ -160,6 +160,7 @@ class _Call:
         "out_meta",
         "mode",
         "residuals",
+        "host_in",
     )
 
     @classmethod
@@ -168,6 +169,7 @@ class _Call:
         self.op = op
         self.mode = op.mode
         self.residuals = None
+        self.host_in = None
         if op._plain and not kwargs and len(args) == len(op._positional):
             # the common case, without inspect's binding (tens of microseconds a call)
             self.args, self.kwargs, names = list(args), {}, op._positional
@@ -247,6 +249,9 @@ class _Call:
             self.out_meta = [(tuple(r.shape), r.dtype) for r in outs]
             return tuple(o.clone() if any(o is t for t in tensors) else o for o in outs)
         arrays = _convert.to_numpy(tensors)
+        # kept for the backward: on CUDA this saves copying the inputs to the host again
+        # (autograd's saved-tensor version check still catches in-place changes)
+        self.host_in = arrays
         args, kwargs = self.numpy_args(arrays)
         if self.op.fwd_res is not None and self.mode == "numpy":
             out, self.residuals = _run_user(self.op, "forward", self.op.fwd_res, args, kwargs)
@@ -313,10 +318,16 @@ class _Call:
                 kwargs["needs_input_grad"] = needs
             result = _run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
             return self._check_grads(result, inputs, as_tensor=True)
-        arrays = _convert.to_numpy([*grads, *inputs, *outputs])
         n_out = len(grads)
-        g_np, in_np = arrays[:n_out], arrays[n_out : n_out + len(inputs)]
-        out_np = arrays[n_out + len(inputs) :]
+        if self.host_in is not None:
+            in_np = self.host_in
+            arrays = _convert.to_numpy([*grads, *outputs])
+            g_np, out_np = arrays[:n_out], arrays[n_out:]
+            arrays = arrays + list(in_np)
+        else:
+            arrays = _convert.to_numpy([*grads, *inputs, *outputs])
+            g_np, in_np = arrays[:n_out], arrays[n_out : n_out + len(inputs)]
+            out_np = arrays[n_out + len(inputs) :]
         g = tuple(g_np) if self.structure == "tuple" else g_np[0]
         out = tuple(out_np) if self.structure == "tuple" else out_np[0]
         args, kwargs = self.numpy_args(in_np)
