@@ -202,3 +202,57 @@ def test_numeric_mode_warns_above_its_size():
     with pytest.warns(UserWarning, match="mode='numeric' differentiates 5000 elements"):
         f(x).backward()
     torch.testing.assert_close(x.grad, 2 * x.detach(), atol=1e-6, rtol=1e-6)
+
+
+# NumPy semantics that torch spells differently; each value must equal NumPy's
+SEMANTICS = {
+    "int-plus-float": lambda x, v, i: x * (i + 0.1),
+    "int-pow-float": lambda x, v, i: x + np.abs(i) ** 0.5,
+    "clip-int-float": lambda x, v, i: x + np.clip(i, -1.5, 2.5),
+    "maximum-int-float": lambda x, v, i: x + np.maximum(i, 0.5),
+    "where-int-float": lambda x, v, i: x + np.where(i > 1, i, 0.5),
+    "bool-minus-int": lambda x, v, i: x + ((i > 1) - 1),
+    "norm-matrix-ord1": lambda x, v, i: np.linalg.norm(x, ord=1),
+    "norm-matrix-inf": lambda x, v, i: np.linalg.norm(x, ord=np.inf),
+    "norm-matrix-2": lambda x, v, i: np.linalg.norm(x, ord=2),
+    "norm-fro-nuc": lambda x, v, i: np.linalg.norm(x, "fro") + np.linalg.norm(x, "nuc"),
+    "norm-axis-tuple1": lambda x, v, i: np.linalg.norm(x, axis=(1,)),
+    "pad-edge-leading": lambda x, v, i: np.pad(x, ((2, 1), (0, 0)), mode="edge"),
+    "pad-wrap-both": lambda x, v, i: np.pad(x, ((1, 0), (0, 2)), mode="wrap"),
+    "pad-constant-pairs": lambda x, v, i: np.pad(x, 1, constant_values=(1.0, 2.0)),
+    "sum-axis-empty": lambda x, v, i: np.sum(x, axis=()) + np.var(x, axis=()),
+    "diff-prepend": lambda x, v, i: np.diff(v, prepend=0.0, append=v[-1]),
+    "add-reduce": lambda x, v, i: np.add.reduce(x) + np.maximum.reduce(x),
+    "take-negative": lambda x, v, i: np.take(x, [0, 2], axis=-1).sum() + np.take(x, [-1], axis=0),
+    "median-int": lambda x, v, i: x + np.median(i) + np.quantile(i, 0.25),
+    "quantile-axes": lambda x, v, i: np.quantile(x, 0.3, axis=(0, 1)) + np.median(x, axis=(0, 1)),
+    "quantile-axes-keep": lambda x, v, i: np.quantile(x, 0.3, axis=(0,), keepdims=True),
+    "zeros-like-shape": lambda x, v, i: v[:2] + np.zeros_like(v, shape=(2,)),
+    "count-keepdims": lambda x, v, i: x * np.count_nonzero(i, axis=0, keepdims=True),
+    "list-arguments": lambda x, v, i: (
+        np.flip(x, [0]).sum() + np.tile(x, [2, 1]).sum() + np.repeat(x, [1, 2, 3], axis=0).sum()
+    ),
+    "hstack-scalars": lambda x, v, i: np.hstack([v[0], v[1], v[2:4]]),
+    "round-int": lambda x, v, i: x + np.round(i),
+    "int64-index-reverse": lambda x, v, i: x[np.int64(1), ::-1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEMANTICS))
+def test_numpy_semantics(name):
+    expr = SEMANTICS[name]
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(3, 4, generator=g, dtype=torch.float64) + 0.1
+    v = torch.rand(7, generator=g, dtype=torch.float64)
+    i = torch.randint(-2, 4, (3, 4), generator=g)
+    want = np.asarray(expr(x.numpy(), v.numpy(), i.numpy()))
+    got = npgrad.function(expr, name=name)(x, v, i)
+    assert tuple(got.shape) == want.shape
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_unequal_split_and_unknown_options_are_refused():
+    with pytest.raises(ValueError, match="equal division"):
+        npgrad.function(lambda v: np.split(v, 3)[0])(torch.rand(7))
+    _raises(lambda x: np.sum(x, initial=1.0), r"initial= is not supported")
+    _raises(lambda x: np.take(x, [0], mode="clip"), r"np.take mode='clip' unsupported")

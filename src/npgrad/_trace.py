@@ -141,6 +141,7 @@ def _reduce(fn: Callable, *, float_only: bool = False) -> Callable:
     def run(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
         if out is not None:
             raise _fail("writing into out= (an in-place write)")
+        _refuse_options(kw, "initial", "where")
         t = _tensor(a)
         if dtype is not None:
             t = t.to(_torch_dtype(dtype))
@@ -150,9 +151,22 @@ def _reduce(fn: Callable, *, float_only: bool = False) -> Callable:
             r = fn(t, **kw)
             return r.reshape((1,) * t.ndim) if keepdims else r
         axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+        if axis == ():
+            # NumPy reduces over no axis; torch reads dim=() as every axis
+            return fn(t.unsqueeze(0), dim=0, keepdim=False, **kw)
         return fn(t, dim=axis, keepdim=keepdims, **kw)
 
     return run
+
+
+def _refuse_options(kw: dict, *names: str) -> None:
+    for name in names:
+        if kw.get(name) is not None:
+            raise TraceError(
+                f"npgrad op '{_op_name()}' (mode='auto'): the option {name}= is not "
+                "supported; register a backward, or use mode='numeric'"
+            )
+        kw.pop(name, None)
 
 
 def _sum(t, dim=None, keepdim=False):
@@ -217,6 +231,11 @@ def _clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
     hi = a_max if a_max is not None else max
     t = _tensor(a)
     lo, hi = _unwrap(lo), _unwrap(hi)
+    if not (t.is_floating_point() or t.is_complex()) and any(
+        isinstance(v, float) or (isinstance(v, torch.Tensor) and v.is_floating_point())
+        for v in (lo, hi)
+    ):
+        t = t.to(torch.float64)
     if isinstance(lo, torch.Tensor) or isinstance(hi, torch.Tensor):
         lo = None if lo is None else torch.as_tensor(lo, dtype=t.dtype, device=t.device)
         hi = None if hi is None else torch.as_tensor(hi, dtype=t.dtype, device=t.device)
@@ -227,7 +246,7 @@ def _where(cond, x=None, y=None):
     if x is None and y is None:
         return tuple(torch.nonzero(_tensor(cond), as_tuple=True))
     c = _tensor(cond).to(torch.bool)
-    xt, yt = _unwrap(x), _unwrap(y)
+    xt, yt = _numpy_promotion([_unwrap(x), _unwrap(y)])
     if not isinstance(xt, torch.Tensor) and not isinstance(yt, torch.Tensor):
         xt = torch.as_tensor(xt, device=c.device)
     return torch.where(c, xt, yt)
@@ -286,11 +305,19 @@ def _take_along_axis(arr, indices, axis):
     return torch.take_along_dim(t, idx, dim=axis)
 
 
-def _take(a, indices, axis=None, **kw):
+def _take(a, indices, axis=None, out=None, mode="raise"):
+    if mode != "raise":
+        raise TraceError(
+            f"npgrad op '{_op_name()}' (mode='auto'): np.take mode={mode!r} unsupported"
+        )
     t, idx = _tensor(a), _tensor(indices)
     if axis is None:
-        return t.reshape(-1)[idx]
-    return torch.index_select(t, axis, idx.reshape(-1)).reshape(
+        t, axis = t.reshape(-1), 0
+    axis %= t.ndim
+    n = t.shape[axis]
+    flat = idx.reshape(-1)
+    flat = torch.where(flat < 0, flat + n, flat)
+    return torch.index_select(t, axis, flat).reshape(
         t.shape[:axis] + idx.shape + t.shape[axis + 1 :]
     )
 
@@ -321,8 +348,20 @@ def _cum(fn):
     return run
 
 
-def _diff(a, n=1, axis=-1, **kw):
-    return torch.diff(_tensor(a), n=n, dim=axis)
+def _diff(a, n=1, axis=-1, prepend=None, append=None):
+    t = _tensor(a)
+
+    def edge(v):
+        if v is None:
+            return None
+        e = _tensor(v).to(t.dtype)
+        if e.ndim == 0:
+            shape = list(t.shape)
+            shape[axis] = 1
+            e = e.expand(shape)
+        return e
+
+    return torch.diff(t, n=n, dim=axis, prepend=edge(prepend), append=edge(append))
 
 
 def _dot(a, b, out=None):
@@ -347,70 +386,119 @@ def _einsum(subscripts, *operands, **kw):
 
 def _norm(x, ord=None, axis=None, keepdims=False):
     t = _tensor(x)
-    if ord is None and axis is None:
-        return torch.linalg.vector_norm(t.reshape(-1)).reshape((1,) * t.ndim if keepdims else ())
-    if axis is None or isinstance(axis, int):
+    if not (t.is_floating_point() or t.is_complex()):
+        t = t.to(torch.float64)
+    if axis is None and (ord is None or t.ndim == 1):
+        r = torch.linalg.vector_norm(t.reshape(-1), ord=2 if ord is None else ord)
+        return r.reshape((1,) * t.ndim) if keepdims else r
+    if axis is None and t.ndim == 2:
+        axis = (0, 1)
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis = axis[0]
+    if isinstance(axis, int):
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order '{ord}' for vectors")
         return torch.linalg.vector_norm(
             t, ord=2 if ord is None else ord, dim=axis, keepdim=keepdims
         )
+    if axis is None:
+        raise ValueError("Improper number of dimensions to norm.")
     return torch.linalg.matrix_norm(
-        t, ord="fro" if ord is None else ord, dim=axis, keepdim=keepdims
+        t, ord="fro" if ord is None else ord, dim=tuple(axis), keepdim=keepdims
     )
 
 
 def _like(fill: Callable):
-    def run(a, dtype=None, *args, **kw):
+    def run(a, dtype=None, order="K", subok=True, shape=None, **kw):
         t = _tensor(a)
-        return fill(t, dtype=_torch_dtype(dtype) or t.dtype)
+        dtype = _torch_dtype(dtype) or t.dtype
+        if shape is not None:
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            return fill(torch.empty(shape, dtype=dtype, device=t.device), dtype=dtype)
+        return fill(t, dtype=dtype)
 
     return run
 
 
-def _full_like(a, fill_value, dtype=None, **kw):
+def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw):
     t = _tensor(a)
-    return torch.full_like(t, _unwrap(fill_value), dtype=_torch_dtype(dtype) or t.dtype)
+    dtype = _torch_dtype(dtype) or t.dtype
+    if shape is not None:
+        t = torch.empty((shape,) if isinstance(shape, int) else tuple(shape), device=t.device)
+    return torch.full_like(t, _unwrap(fill_value), dtype=dtype)
 
 
 def _pad(array, pad_width, mode="constant", constant_values=0, **kw):
     t = _tensor(array)
     pw = np.broadcast_to(np.asarray(pad_width), (t.ndim, 2))
-    flat = [int(v) for pair in pw[::-1] for v in pair]
     modes = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
     if mode not in modes:
         raise TraceError(
             f"npgrad op '{_op_name()}' (mode='auto'): np.pad mode={mode!r} unsupported"
         )
     if mode == "constant":
-        return torch.nn.functional.pad(t, flat, value=float(constant_values))
-    # torch pads the trailing dims of a batch: add leading dims as needed
-    n = sum(1 for v in pw if any(v))
-    x = t.reshape((1, 1) + t.shape) if t.ndim == n else t
-    out = torch.nn.functional.pad(x, flat[: 2 * n], mode=modes[mode])
-    return out.reshape(out.shape[2:]) if t.ndim == n else out
+        cv = np.broadcast_to(np.asarray(constant_values, dtype=float), (t.ndim, 2))
+        if (cv == cv.flat[0]).all():
+            flat = [int(v) for pair in pw[::-1] for v in pair]
+            return torch.nn.functional.pad(t, flat, value=float(cv.flat[0]))
+        for ax in range(t.ndim):  # one axis at a time, each side its own value
+            parts = []
+            for side, width in enumerate(pw[ax]):
+                shape = list(t.shape)
+                shape[ax] = int(width)
+                parts.append(torch.full(shape, float(cv[ax, side]), dtype=t.dtype, device=t.device))
+            t = torch.cat([parts[0], t, parts[1]], dim=ax)
+        return t
+    # torch pads the last k dims of a batched input: pad every axis from the first
+    # padded one to the end, behind two leading batch dims
+    padded = [i for i in range(t.ndim) if any(pw[i])]
+    if not padded:
+        return t.clone()
+    k = t.ndim - padded[0]
+    flat = [int(v) for pair in pw[::-1][:k] for v in pair]
+    lead = t.shape[: t.ndim - k]
+    x = t.reshape((1, -1) + t.shape[t.ndim - k :])
+    out = torch.nn.functional.pad(x, flat, mode=modes[mode])
+    return out.reshape(lead + out.shape[2:])
 
 
 def _quantile(pct: bool):
     def run(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
         t = _tensor(a)
+        if not t.is_floating_point():
+            t = t.to(torch.float64)
         qq = _tensor(q).to(t.dtype) / (100 if pct else 1)
+        if isinstance(axis, (tuple, list)):
+            axes = [ax % t.ndim for ax in axis]
+            rest = [i for i in range(t.ndim) if i not in axes]
+            flat = t.permute(*rest, *axes).reshape([t.shape[i] for i in rest] + [-1])
+            r = torch.quantile(flat, qq, dim=-1, interpolation=method)
+            if keepdims:
+                shape = list(r.shape[: r.ndim - len(rest)]) + [
+                    1 if i in axes else t.shape[i] for i in range(t.ndim)
+                ]
+                r = r.reshape(shape)
+            return r
         return torch.quantile(t, qq, dim=axis, keepdim=keepdims, interpolation=method)
 
     return run
 
 
 def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    t = _tensor(a)
-    return torch.quantile(t, 0.5, dim=axis, keepdim=keepdims)
+    return _quantile(pct=False)(a, 0.5, axis=axis, keepdims=keepdims)
 
 
 def _round(a, decimals=0, out=None):
-    return torch.round(_tensor(a), decimals=decimals)
+    t = _tensor(a)
+    if not (t.is_floating_point() or t.is_complex()) and decimals >= 0:
+        return t.clone()  # NumPy leaves integers as they are
+    return torch.round(t, decimals=decimals)
 
 
 def _flip(m, axis=None):
     t = _tensor(m)
     dims = tuple(range(t.ndim)) if axis is None else axis
-    return torch.flip(t, dims=dims if isinstance(dims, tuple) else (dims,))
+    return torch.flip(t, dims=tuple(dims) if isinstance(dims, (tuple, list)) else (dims,))
 
 
 def _roll(a, shift, axis=None):
@@ -449,14 +537,17 @@ def _outer(a, b, out=None):
 
 
 def _tile(A, reps):
-    return _tensor(A).tile(reps if isinstance(reps, tuple) else (reps,))
+    return _tensor(A).tile(tuple(reps) if isinstance(reps, (tuple, list)) else (reps,))
 
 
 def _repeat(a, repeats, axis=None):
     t = _tensor(a)
     if axis is None:
         t, axis = t.reshape(-1), 0
-    return torch.repeat_interleave(t, _unwrap(repeats), dim=axis)
+    reps = _unwrap(repeats)
+    if isinstance(reps, (list, tuple, np.ndarray)):
+        reps = torch.as_tensor(np.asarray(reps), device=t.device)
+    return torch.repeat_interleave(t, reps, dim=axis)
 
 
 def _tri(fn):
@@ -486,7 +577,14 @@ def _atleast(n):
 
 def _count_nonzero(a, axis=None, keepdims=False):
     t = _tensor(a)
-    return torch.count_nonzero(t, dim=axis) if axis is not None else torch.count_nonzero(t)
+    if axis is None:
+        r = torch.count_nonzero(t)
+        return r.reshape((1,) * t.ndim) if keepdims else r
+    r = torch.count_nonzero(t, dim=axis)
+    if keepdims:
+        for ax in sorted(d % t.ndim for d in (axis if isinstance(axis, tuple) else (axis,))):
+            r = r.unsqueeze(ax)
+    return r
 
 
 def _nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
@@ -529,9 +627,12 @@ def _slogdet(a):
     return s, ld
 
 
-def _split_fn(a, indices_or_sections, axis=0):
+def _split_fn(a, indices_or_sections, axis=0, *, strict=False):
     t = _tensor(a)
-    return list(torch.tensor_split(t, _unwrap(indices_or_sections), dim=axis))
+    sections = _unwrap(indices_or_sections)
+    if strict and isinstance(sections, int) and t.shape[axis] % sections:
+        raise ValueError("array split does not result in an equal division")
+    return list(torch.tensor_split(t, sections, dim=axis))
 
 
 # NumPy function -> torch implementation (taking NumPy's own arguments)
@@ -561,8 +662,9 @@ FUNCTIONS: dict[Callable, Callable] = {
         _promote([t if t.ndim > 1 else t.reshape(1, -1) for t in map(_tensor, tup)]), 0
     ),  # noqa: E501
     np.hstack: lambda tup, **kw: torch.cat(
-        _promote([_tensor(t) for t in tup]), 0 if _tensor(tup[0]).ndim == 1 else 1
-    ),  # noqa: E501
+        _promote([_tensor(t).reshape(-1) if _tensor(t).ndim == 0 else _tensor(t) for t in tup]),
+        0 if _tensor(tup[0]).ndim <= 1 else 1,
+    ),
     np.reshape: _reshape,
     np.ravel: lambda a, order="C": _tensor(a).reshape(-1),
     np.transpose: _transpose,
@@ -615,7 +717,7 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.ndim: _ndim,
     np.size: _size,
     np.copy: _copy,
-    np.split: _split_fn,
+    np.split: lambda a, i, axis=0: _split_fn(a, i, axis, strict=True),
     np.array_split: _split_fn,
     np.linalg.norm: _norm,
     np.linalg.det: _linalg(torch.linalg.det),
@@ -853,7 +955,7 @@ def _negative_steps(t: torch.Tensor, key: Any) -> tuple[torch.Tensor, Any]:
     keys = key if isinstance(key, tuple) else (key,)
     if not any(isinstance(k, slice) and k.step is not None and k.step < 0 for k in keys):
         return t, key
-    if any(k is Ellipsis or k is None or not isinstance(k, (slice, int)) for k in keys):
+    if any(k is Ellipsis or k is None or not isinstance(k, (slice, int, np.integer)) for k in keys):
         raise TraceError(
             f"npgrad op '{_op_name()}' (mode='auto'): a negative slice step mixed with "
             "..., None or array indices is not supported; use np.flip"
@@ -892,6 +994,7 @@ class TracedArray:
             )
         if method != "__call__":
             if method == "reduce" and ufunc in _UFUNC_REDUCE:
+                kwargs.setdefault("axis", 0)  # ufunc.reduce's default, unlike np.sum's
                 return _wrap(FUNCTIONS[_UFUNC_REDUCE[ufunc]](*inputs, **kwargs))
             raise TraceError(
                 f"npgrad op '{_op_name()}' (mode='auto'): {ufunc.__name__}.{method} is not "
@@ -910,7 +1013,16 @@ class TracedArray:
                 f"npgrad op '{_op_name()}' (mode='auto'): np.{ufunc.__name__} with "
                 f"{sorted(kwargs)} is not supported"
             )
-        args = [_unwrap(x) for x in inputs]
+        args = _numpy_promotion([_unwrap(x) for x in inputs])
+        if ufunc in _ARITHMETIC and any(
+            isinstance(a, torch.Tensor) and a.dtype == torch.bool for a in args
+        ):
+            if all(isinstance(a, torch.Tensor) and a.dtype == torch.bool for a in args):
+                if ufunc in (np.subtract, np.negative):
+                    raise TypeError(f"numpy boolean {ufunc.__name__} is not supported")
+            else:
+                args = [a.to(torch.int64) if isinstance(a, torch.Tensor) and a.dtype == torch.bool
+                        else a for a in args]  # fmt: skip
         if ufunc in (np.true_divide, np.divide) or ufunc in _FLOAT_UFUNCS:
             # NumPy computes these in float64 for integer input
             args = [_as_float(a) for a in args]
@@ -1252,9 +1364,24 @@ def _scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
         or (isinstance(v, int) and ref.dtype != torch.bool)
         or (isinstance(v, float) and (ref.is_floating_point() or ref.is_complex()))
     )
-    return torch.tensor(v, dtype=ref.dtype if same_kind else None)
+    if same_kind:
+        return torch.tensor(v, dtype=ref.dtype)
+    return torch.tensor(v, dtype=torch.float64 if isinstance(v, float) else None)
 
 
+def _numpy_promotion(args: list) -> list:
+    """NumPy's rules where torch's differ: integer/bool arrays meeting a Python float
+    compute in float64 (torch would use float32), and bool arrays in arithmetic with
+    numbers count as integers."""
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if not tensors or any(t.is_floating_point() or t.is_complex() for t in tensors):
+        return args
+    if any(isinstance(a, float) for a in args):
+        return [a.to(torch.float64) if isinstance(a, torch.Tensor) else a for a in args]
+    return args
+
+
+_ARITHMETIC = {np.add, np.subtract, np.multiply, np.negative, np.floor_divide, np.remainder}
 _UFUNC_REDUCE = {
     np.add: np.sum,
     np.multiply: np.prod,

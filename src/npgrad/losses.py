@@ -181,7 +181,11 @@ def total_variation(img):
 @loss
 def gaussian_nll(mu, t, var, eps=1e-6):
     """Gaussian negative log-likelihood with a predicted variance
-    (``torch.nn.GaussianNLLLoss``, ``full=False``)."""
+    (``torch.nn.GaussianNLLLoss``, ``full=False``).
+
+    Below ``eps`` the variance is clamped like torch's, but the gradient is the true
+    derivative of the clamped loss (zero); torch lets the gradient pass as if
+    unclamped."""
     v = np.maximum(var, eps)
     return np.mean(0.5 * (np.log(v) + (t - mu) ** 2 / v))
 
