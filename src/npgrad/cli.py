@@ -167,7 +167,13 @@ def reproduce(args: argparse.Namespace) -> int:
     if args.jobs == 2 and device == "cpu" and not args.ddp:
         from .experiment import parallel
 
-        for run, log in parallel.train_side_by_side(impls, batches, progress=progress, **kw):
+        def prepare_plots() -> None:
+            if not args.no_plots:
+                import matplotlib.figure  # noqa: F401 - warm the import while children train
+
+        for run, log in parallel.train_side_by_side(
+            impls, batches, progress=progress, meanwhile=prepare_plots, **kw
+        ):
             header(run.name)
             print("\n".join(log), flush=True)
             runs.append(run)

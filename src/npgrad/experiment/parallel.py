@@ -41,9 +41,13 @@ def _child(impl: str, batches, kw: dict, out: str, counter) -> None:
 
 
 def train_side_by_side(
-    impls: list[str], batches, *, progress: bool, **kw
+    impls: list[str], batches, *, progress: bool, meanwhile=None, **kw
 ) -> list[tuple[Run, list[str]]]:
-    """Train each of ``impls`` in its own forked process; return runs and their logs."""
+    """Train each of ``impls`` in its own forked process; return runs and their logs.
+
+    ``meanwhile()`` runs in the parent while the children train (the parent is idle
+    otherwise): the reproduction imports matplotlib there.
+    """
     ctx = mp.get_context("fork")
     total = len(batches) * kw.get("epochs", 2)
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,6 +59,8 @@ def train_side_by_side(
         ]
         for p in procs:
             p.start()
+        if meanwhile is not None:
+            meanwhile()
         bar = None
         if progress:
             from tqdm import tqdm

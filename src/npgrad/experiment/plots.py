@@ -35,7 +35,8 @@ def loss_curves(path: Path, native: Run, other: Run) -> None:
     bottom.plot(steps, b - a, color="C3", lw=1)
     bottom.set_ylabel(f"{other.name} − {native.name}")
     bottom.set_xlabel("step")
-    fig.tight_layout()
+    # fixed margins: tight_layout would cost a tenth of a second per figure
+    fig.subplots_adjust(left=0.14, right=0.97, top=0.94, bottom=0.08, hspace=0.08)
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
 
 
@@ -53,5 +54,5 @@ def reconstructions(path: Path, model: torch.nn.Module, images: np.ndarray, n: i
         for ax in axes[:, i]:
             ax.axis("off")
     fig.suptitle("test digits (top) and their reconstructions (bottom)")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.86, bottom=0.01, wspace=0.05, hspace=0.05)
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=80))
