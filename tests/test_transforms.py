@@ -146,3 +146,23 @@ def test_func_second_order_through_numpy_raises():
     hess = torch.func.grad(lambda a: torch.func.grad(mse)(a, t).sum())
     with pytest.raises(npgrad.NpgradError, match="second-order gradient cannot flow"):
         hess(x)
+
+
+def test_compile_and_func_with_a_torch_ops_backward():
+    @npgrad.loss
+    def quartic(x):
+        return np.sum(x**4)
+
+    @quartic.backward(torch_ops=True)
+    def _(g, x, out):
+        return 4 * x**3 * g
+
+    x = torch.randn(5, dtype=torch.float64)
+    compiled = torch.compile(lambda a: quartic(a) * 2, fullgraph=True, backend="aot_eager")
+    got, got_g = _grads(compiled, x)
+    torch.testing.assert_close(got_g[0], 8 * x**3)
+    torch.testing.assert_close(torch.func.grad(quartic)(x), 4 * x**3)
+    # second order through a torch backward works under torch.func too
+    torch.testing.assert_close(
+        torch.func.grad(lambda a: torch.func.grad(quartic)(a).sum())(x), 12 * x**2
+    )
