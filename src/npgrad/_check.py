@@ -28,7 +28,13 @@ class InputCheck:
 
 @dataclass
 class CheckReport:
-    """What :func:`check` found, one row per differentiable input."""
+    """What :func:`check` found, one row per differentiable input.
+
+    >>> import torch, npgrad
+    >>> report = npgrad.check(lambda a: a.exp(), torch.Size([2]))
+    >>> report.ok, [r.name for r in report.inputs]
+    (True, ['a'])
+    """
 
     op: str
     inputs: list[InputCheck] = field(default_factory=list)

@@ -4,19 +4,54 @@ from __future__ import annotations
 
 
 class NpgradError(Exception):
-    """Base class of npgrad's own errors."""
+    """Base class of npgrad's own errors.
+
+    >>> import numpy as np, torch, npgrad
+    >>> f = npgrad.function(lambda x: x, name="ident", mode="numpy")
+    >>> f(torch.ones(1))
+    Traceback (most recent call last):
+    ...
+    npgrad._errors.NpgradError: npgrad op 'ident': mode='numpy' needs a backward; ...
+    """
 
 
 class BackwardError(NpgradError, ValueError):
-    """A registered backward returned something that cannot be a gradient."""
+    """A registered backward returned something that cannot be a gradient.
+
+    >>> import numpy as np, torch, npgrad
+    >>> f = npgrad.function(lambda x: 2 * x, name="double")
+    >>> _ = f.backward(lambda g, x, out: (2 * g)[:1])
+    >>> f(torch.ones(3, requires_grad=True)).sum().backward()
+    Traceback (most recent call last):
+    ...
+    npgrad._errors.BackwardError: npgrad op 'double': the gradient for 'x' has shape (1,), ...
+    """
 
 
 class GradcheckError(NpgradError, AssertionError):
-    """A backward disagrees with finite differences (raised by :func:`npgrad.check`)."""
+    """A backward disagrees with finite differences (raised by :func:`npgrad.check`).
+
+    >>> import numpy as np, torch, npgrad
+    >>> f = npgrad.function(lambda x: x**3, name="cube")
+    >>> _ = f.backward(lambda g, x, out: 2 * x**2 * g)
+    >>> npgrad.check(f, torch.Size([2]))
+    Traceback (most recent call last):
+    ...
+    npgrad._errors.GradcheckError: gradient check of cube (atol=1e-06, rtol=1e-05)
+    ...
+    """
 
 
 class TraceError(NpgradError, TypeError):
-    """Automatic mode met an operation whose gradient it cannot follow."""
+    """Automatic mode met an operation whose gradient it cannot follow.
+
+    >>> import numpy as np, torch, npgrad
+    >>> f = npgrad.function(lambda x: np.asarray(x).sum(), name="leak")
+    >>> f(torch.ones(2))
+    Traceback (most recent call last):
+    ...
+    npgrad._errors.TraceError: npgrad op 'leak' (mode='auto'): converting a traced array ...
+    """
 
 
 def describe(value: object) -> str:

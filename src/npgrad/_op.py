@@ -40,6 +40,14 @@ class Function:
 
     Create it with :func:`function` or :func:`loss`; register a backward with
     :meth:`backward`.
+
+    >>> import numpy as np, torch, npgrad
+    >>> f = npgrad.function(lambda x: np.sin(x), name="sin")
+    >>> f
+    <npgrad.function sin mode=auto>
+    >>> _ = f.backward(lambda g, x, out: np.cos(x) * g)
+    >>> f.mode
+    'numpy'
     """
 
     def __init__(
