@@ -40,6 +40,23 @@ def have_mnist() -> bool:
 needs_mnist = pytest.mark.skipif(not have_mnist(), reason=f"MNIST not found under {DATA_ROOT}")
 
 
+def quartic_with_torch_backward():
+    """sum(x**4) in NumPy, with its backward written in torch ops (twice differentiable)."""
+    import numpy as np
+
+    import npgrad
+
+    @npgrad.loss
+    def quartic(x):
+        return np.sum(x**4)
+
+    @quartic.backward(torch_ops=True)
+    def _(g, x, out):
+        return 4 * x**3 * g
+
+    return quartic
+
+
 @pytest.fixture(params=DEVICES)
 def device(request) -> str:
     return request.param

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 import npgrad
 from npgrad.losses import mse
 
-from .conftest import TOL
+from .conftest import TOL, quartic_with_torch_backward
 
 
 def _pair(device, dtype, shape=(8, 4), seed=0):
@@ -311,14 +311,7 @@ def test_second_order_through_numpy_backward_raises():
 
 
 def test_second_order_with_torch_backward_is_right():
-    @npgrad.loss
-    def quartic(x):
-        return np.sum(x**4)
-
-    @quartic.backward(torch_ops=True)
-    def _(g, x, out):
-        return 4 * x**3 * g
-
+    quartic = quartic_with_torch_backward()
     x = torch.randn(4, dtype=torch.float64, requires_grad=True)
     (g,) = torch.autograd.grad(quartic(x), x, create_graph=True)
     (h,) = torch.autograd.grad(g.sum(), x)

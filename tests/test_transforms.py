@@ -10,6 +10,8 @@ import torch.nn.functional as F
 import npgrad
 from npgrad.losses import mse
 
+from .conftest import quartic_with_torch_backward
+
 
 @npgrad.function
 def scaled(x, w, kind="one"):
@@ -149,14 +151,7 @@ def test_func_second_order_through_numpy_raises():
 
 
 def test_compile_and_func_with_a_torch_ops_backward():
-    @npgrad.loss
-    def quartic(x):
-        return np.sum(x**4)
-
-    @quartic.backward(torch_ops=True)
-    def _(g, x, out):
-        return 4 * x**3 * g
-
+    quartic = quartic_with_torch_backward()
     x = torch.randn(5, dtype=torch.float64)
     compiled = torch.compile(lambda a: quartic(a) * 2, fullgraph=True, backend="aot_eager")
     got, got_g = _grads(compiled, x)

@@ -116,26 +116,6 @@ def _wrap(x: Any) -> Any:
     return x
 
 
-def _axis(kwargs: dict) -> dict:
-    out = {}
-    for k, v in kwargs.items():
-        if v is None and k in ("out", "where", "dtype", "casting", "order", "subok"):
-            continue
-        if k == "out":
-            raise _fail("writing into out= (an in-place write)")
-        if k == "axis":
-            k = "dim"
-            v = tuple(v) if isinstance(v, list) else v
-        elif k == "keepdims":
-            k = "keepdim"
-        elif k == "dtype":
-            v = _torch_dtype(v)
-        elif k == "where":
-            raise TraceError(f"npgrad op '{_op_name()}' (mode='auto'): where= is not supported")
-        out[k] = v
-    return out
-
-
 # --------------------------------------------------------------- the mappings
 def _reduce(fn: Callable, *, float_only: bool = False) -> Callable:
     def run(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
