@@ -1031,21 +1031,25 @@ class TracedArray:
         raise _fail(f"converting a traced array to a NumPy array (in {_caller()})")
 
     # -- properties NumPy code reads
+    def _like(self) -> torch.Tensor:
+        """A tensor with this array's shape and dtype (a deferred one has no value yet)."""
+        return self.t
+
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.t.shape)
+        return tuple(self._like().shape)
 
     @property
     def ndim(self) -> int:
-        return self.t.ndim
+        return self._like().ndim
 
     @property
     def size(self) -> int:
-        return self.t.numel()
+        return self._like().numel()
 
     @property
     def dtype(self) -> np.dtype:
-        return _TORCH_TO_NP[self.t.dtype]
+        return _TORCH_TO_NP[self._like().dtype]
 
     @property
     def T(self) -> TracedArray:
@@ -1259,21 +1263,8 @@ class _Deferred(TracedArray):
             self._value = d
         return self._value
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.a.shape)
-
-    @property
-    def ndim(self) -> int:
-        return self.a.ndim
-
-    @property
-    def size(self) -> int:
-        return self.a.numel()
-
-    @property
-    def dtype(self) -> np.dtype:
-        return _TORCH_TO_NP[self.a.dtype]
+    def _like(self) -> torch.Tensor:
+        return self.a  # _defer only defers when a and b share shape and dtype
 
 
 def _defer(ufunc: np.ufunc, inputs: tuple) -> _Deferred | None:
