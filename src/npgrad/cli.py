@@ -164,8 +164,9 @@ def reproduce(args: argparse.Namespace) -> int:
         print(f"--- run '{impl}' ({label}) on {device}, {len(batches)} steps an epoch", flush=True)
 
     runs = []
-    if args.jobs == 2 and device == "cpu" and not args.ddp:
-        from .experiment import parallel
+    from .experiment import parallel
+
+    if args.jobs == 2 and device == "cpu" and not args.ddp and parallel.available():
 
         def prepare_plots() -> None:
             if not args.no_plots:
