@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import _convert
+from . import _convert, _trace
 from ._errors import BackwardError, NpgradError, describe
 
 _NONFINITE = ("raise", "warn", "ignore")
@@ -144,9 +144,7 @@ class Function:
             return _call_compiled(self, args, kwargs)
         call = _Call.build(self, args, kwargs)
         if call.mode == "auto":
-            from ._trace import run_traced
-
-            return run_traced(call)
+            return _trace.run_traced(call)
         functorch = torch._C._are_functorch_transforms_active()
         outs = (_EagerBridge if functorch else _FastBridge).apply(call, *call.tensors)
         return call.unpack(outs)
@@ -250,10 +248,8 @@ class _Call:
     def forward(self, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """Run the NumPy forward on ``tensors``; return torch outputs on their device."""
         if self.mode == "auto":
-            from ._trace import evaluate
-
             with torch.no_grad():
-                outs, self.structure = evaluate(self, tensors)
+                outs, self.structure = _trace.evaluate(self, tensors)
             self.out_meta = [(tuple(r.shape), r.dtype) for r in outs]
             return tuple(o.clone() if any(o is t for t in tensors) else o for o in outs)
         arrays = _convert.to_numpy(tensors)
@@ -304,11 +300,9 @@ class _Call:
         op = self.op
         if self.mode == "auto":
             # the compiled route: recompute the traced forward with autograd on
-            from ._trace import evaluate
-
             with _autograd_inside_kernel(), torch.enable_grad():
                 leaves = [t.detach().requires_grad_(n) for t, n in zip(inputs, needs)]
-                outs, _ = evaluate(self, leaves)
+                outs, _ = _trace.evaluate(self, leaves)
                 pairs = [(o, g) for o, g in zip(outs, grads) if o.requires_grad]
                 wanted = [t for t, n in zip(leaves, needs) if n]
                 outs_, grads_ = [o for o, _ in pairs], [g for _, g in pairs]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import _op
 from ._errors import TraceError
 
 _CURRENT: list[str] = []  # the op being traced, for error messages
@@ -1400,15 +1401,13 @@ def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor
     Returns the outputs as tensors (with autograd history when grad is enabled)
     and the structure (``"single"`` or ``"tuple"``).
     """
-    from ._op import _check_finite, _run_user
-
     op = call.op
     _CURRENT.append(op.name)
     prev = _Ctx.device
     device = _Ctx.device = tensors[0].device if tensors else torch.device("cpu")
     try:
         args, kwargs = call.numpy_args([TracedArray(t) for t in tensors])
-        out = _run_user(op, "forward", op.fn, args, kwargs)
+        out = _op._run_user(op, "forward", op.fn, args, kwargs)
     finally:
         _CURRENT.pop()
         _Ctx.device = prev
@@ -1445,7 +1444,7 @@ def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor
             if check:
                 finite = math.isfinite(r.item()) if r.ndim == 0 else bool(r.isfinite().all())
                 if not finite:
-                    _check_finite(op, np.array([np.nan]), f"output {j}")
+                    _op._check_finite(op, np.array([np.nan]), f"output {j}")
         results.append(r)
     return tuple(results), structure
 
