@@ -31,3 +31,13 @@ def test_ddp_matches_single_process(batch_size):
     assert native.params_sha256 == ddp.params_sha256, "under DDP too, NumPy == native bitwise"
     auto = train_ddp("numpy-auto", batches, world_size=2, **kw)
     assert auto.params_sha256 == native.params_sha256, "and the automatic-gradient MSE"
+
+
+def test_ddp_refuses_a_batch_smaller_than_the_world():
+    import numpy as np
+
+    from npgrad.experiment.data import Batches
+
+    batches = Batches(np.zeros((257, 28, 28), np.uint8), np.zeros(257, np.int64), 256)
+    with pytest.raises(ValueError, match="a batch of 1 images cannot be split across"):
+        train_ddp("numpy", batches, world_size=2, epochs=1)

@@ -178,3 +178,12 @@ def test_bad_arguments_are_refused(capsys):
         cli.main(["reproduce", "--limit", "0"])
     assert e.value.code == 2
     assert "--limit must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_only_whole_first_epoch_batches_meet_the_reference():
+    assert report.comparable(2, "end", 235, full=True)
+    # 59,999 images also make 235 batches, but not the reference's
+    assert not report.comparable(1, "end", 235, full=False)
+    assert report.comparable(1, 221, 235, full=False)
+    assert not report.comparable(1, 221, 221, full=False)  # its last batch is partial
+    assert not report.comparable(2, 1, 8, full=False)

@@ -292,6 +292,22 @@ def test_check_works_on_plain_torch_functions():
     assert npgrad.check(lambda a, b: (a * b).sin(), torch.Size([3]), torch.Size([3])).ok
 
 
+def test_check_handles_non_contiguous_and_keyword_tensors():
+    assert npgrad.check(lambda a: (a * a).sum(), torch.randn(3, 4, dtype=torch.float64).T).ok
+
+    @npgrad.function
+    def scaled(x, **kw):
+        return np.sum(x * kw["w"])
+
+    @scaled.backward
+    def _(g, x, out, **kw):
+        return g * kw["w"], np.zeros_like(x)  # wrong on purpose for w
+
+    report = npgrad.check(scaled, torch.Size([3]), w=torch.Size([3]), raise_on_fail=False)
+    assert [r.name for r in report.inputs] == ["x", "w"]
+    assert report.inputs[0].ok and not report.inputs[1].ok
+
+
 def test_numeric_mode_matches_torch():
     f = npgrad.function(lambda x, w: np.tanh(x) * w, name="tanhw", mode="numeric")
     x, w = _pair("cpu", torch.float64, (3, 2))
@@ -348,10 +364,43 @@ def test_residuals_and_needs_input_grad_reach_the_backward():
     assert npgrad.check(sq, x, t).ok
 
 
-def test_mse_residual_survives_a_second_backward():
+def test_mse_residual_survives_repeated_backwards():
     x, t = _pair("cpu", torch.float32)
     loss = mse(x, t)
     loss.backward(retain_graph=True)
     first = x.grad.clone()
+    loss.backward(retain_graph=True)
     loss.backward()
-    torch.testing.assert_close(x.grad, 2 * first)
+    torch.testing.assert_close(x.grad, 3 * first)
+
+
+# ----------------------------------------------------- memory ownership (review)
+def test_one_array_returned_for_two_inputs_gives_independent_gradients():
+    @npgrad.function
+    def add(x, y):
+        return np.sum(x + y)
+
+    @add.backward
+    def _(g, x, y, out):
+        same = np.full_like(x, g)
+        return same, same
+
+    x, y = _pair("cpu", torch.float64, (3,))
+    add(x, y).backward()
+    add(x, y).backward()
+    assert x.grad.data_ptr() != y.grad.data_ptr()
+    torch.testing.assert_close(x.grad, torch.full((3,), 2.0, dtype=torch.float64))
+    torch.testing.assert_close(y.grad, torch.full((3,), 2.0, dtype=torch.float64))
+
+
+def test_user_code_cannot_write_into_the_callers_tensor():
+    @npgrad.function(mode="numpy")
+    def shift(x):
+        x -= x.max()
+        return x
+
+    shift.backward(lambda g, x, out: g)
+    x = torch.arange(3.0)
+    with pytest.raises(ValueError, match="read-only"):
+        shift(x)
+    assert torch.equal(x, torch.arange(3.0))

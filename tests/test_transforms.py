@@ -161,3 +161,31 @@ def test_compile_and_func_with_a_torch_ops_backward():
     torch.testing.assert_close(
         torch.func.grad(lambda a: torch.func.grad(quartic)(a).sum())(x), 12 * x**2
     )
+
+
+def test_vmap_of_grad_of_a_batched_function():
+    @npgrad.function(batched=True)
+    def rowcube(x):
+        return np.sum(x**3, axis=-1)
+
+    @rowcube.backward
+    def _(g, x, out):
+        return np.asarray(g)[..., None] * 3 * x**2
+
+    x = torch.randn(5, 3, dtype=torch.float64)
+    torch.testing.assert_close(torch.func.vmap(torch.func.grad(rowcube))(x), 3 * x**2)
+
+
+def test_compiled_auto_function_returning_a_view_of_its_input():
+    flat = npgrad.function(lambda x: x.reshape(-1), name="flat")
+    x = torch.randn(3, 2)
+    compiled = torch.compile(lambda a: flat(a) * 1, fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled(x), x.reshape(-1))
+
+
+def test_compile_refuses_the_key_separator_in_strings():
+    compiled = torch.compile(
+        lambda x: scaled(x, 2.0, "a\x1fb"), fullgraph=True, backend="aot_eager"
+    )
+    with pytest.raises(Exception, match="may not contain the character"):
+        compiled(torch.ones(2))

@@ -62,7 +62,8 @@ def _as_input(a: Any, gen: torch.Generator) -> Any:
     if isinstance(a, np.ndarray):
         a = torch.from_numpy(a)
     if isinstance(a, torch.Tensor) and a.is_floating_point():
-        return a.detach().cpu().to(torch.float64).clone().requires_grad_()
+        a = a.detach().cpu().to(torch.float64)
+        return a.clone(memory_format=torch.contiguous_format).requires_grad_()
     if isinstance(a, torch.Tensor):
         return a.detach().cpu()
     return a
@@ -156,8 +157,11 @@ def _names(fn: Callable, args: tuple, kwargs: dict) -> list[tuple[str, Any]]:
         bound = sig.bind(*args, **kwargs)
         out: list[tuple[str, Any]] = []
         for k, v in bound.arguments.items():
-            if isinstance(v, tuple) and sig.parameters[k].kind is inspect.Parameter.VAR_POSITIONAL:
+            kind = sig.parameters[k].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
                 out.extend((f"{k}[{i}]", x) for i, x in enumerate(v))
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                out.extend(v.items())
             else:
                 out.append((k, v))
         return out

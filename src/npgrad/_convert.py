@@ -85,6 +85,10 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
             pending = True
     if pending:
         torch.cuda.current_stream().synchronize()
+    for a in arrays:
+        # read-only: an in-place edit in user code would otherwise change the caller's
+        # tensor (or the copy the backward reuses) behind autograd's back
+        a.flags.writeable = False
     return arrays  # type: ignore[return-value]
 
 

@@ -251,7 +251,10 @@ class _Call:
             with torch.no_grad():
                 outs, self.structure = _trace.evaluate(self, tensors)
             self.out_meta = [(tuple(r.shape), r.dtype) for r in outs]
-            return tuple(o.clone() if any(o is t for t in tensors) else o for o in outs)
+            storages = {t.untyped_storage().data_ptr() for t in tensors}
+            return tuple(
+                o.clone() if o.untyped_storage().data_ptr() in storages else o for o in outs
+            )
         arrays = _convert.to_numpy(tensors)
         # kept for the backward: on CUDA this saves copying the inputs to the host again
         # (autograd's saved-tensor version check still catches in-place changes)
@@ -338,9 +341,14 @@ class _Call:
         if op._bwd_wants_res:
             kwargs["residuals"] = self.residuals
         result = _run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
-        return self._check_grads(result, inputs, as_tensor=False, avoid=arrays)
+        # a gradient must own its memory: not an input's, not a residual's (a later
+        # backward would see it changed), not another gradient's (accumulating into
+        # one .grad would change the other)
+        avoid = [*arrays, *_arrays_in(self.residuals)]
+        return self._check_grads(result, inputs, as_tensor=False, avoid=avoid)
 
     def _check_grads(self, result: Any, inputs: tuple, *, as_tensor: bool, avoid=()) -> list:
+        avoid = list(avoid)
         op = self.op
         n = len(inputs)
         if n == 1 and not isinstance(result, (tuple, list)):
@@ -394,6 +402,8 @@ class _Call:
                     f"expected {want} (the dtype NumPy saw for '{name}', a {t.dtype} tensor)"
                 )
             out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
+            if isinstance(g, np.ndarray):
+                avoid.append(g)
         return out
 
     def unpack(self, outs: tuple) -> Any:
@@ -414,6 +424,17 @@ def _autograd_inside_kernel():
         torch._C._dispatch_tls_local_include_set(),
         torch._C._dispatch_tls_local_exclude_set() - autograd,
     )
+
+
+def _arrays_in(value: Any) -> list[np.ndarray]:
+    """The NumPy arrays in a residuals value (an array, or a tuple/list/dict of them)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [a for v in value for a in _arrays_in(v)]
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in _arrays_in(v)]
+    return []
 
 
 def check_loss_inputs(op: Function, names: list[str], shapes: list[tuple], tensors=None) -> None:
@@ -583,12 +604,13 @@ class _BackwardBridge(torch.autograd.Function):
 
     @staticmethod
     def vmap(info, in_dims, call: _Call, needs: tuple, n_grads: int, *tensors):
-        return _batched_loop(
-            lambda *ts: _BackwardBridge.apply(call, needs, n_grads, *ts),
-            info,
-            in_dims[3:],
-            *tensors,
-        )
+        def row(*ts):
+            # this row's inputs, not the forward's (which may have seen the whole batch)
+            c = copy.copy(call)
+            c.host_in = c.residuals = None
+            return _BackwardBridge.apply(c, needs, n_grads, *ts)
+
+        return _batched_loop(row, info, in_dims[3:], *tensors)
 
 
 # ---------------------------------------------------------------- torch.compile
@@ -618,6 +640,11 @@ def _encode(op: Function, args: tuple, kwargs: dict):
             floats.append(a)
             parts.append(tag + ":" + "F")
         elif isinstance(a, str):
+            if _SEP in a:
+                raise ValueError(
+                    f"npgrad op '{op.name}': under torch.compile, string arguments may not "
+                    "contain the character \\x1f"
+                )
             parts.append(tag + ":" + "S" + a)
         else:
             raise TypeError(

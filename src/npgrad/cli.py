@@ -219,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     _positive(parser, args, "epochs", "batch_size", "limit")
+    if getattr(args, "ddp", 0) < 0:
+        parser.error(f"--ddp must be 0 (off) or a number of processes, got {args.ddp}")
     if args.command == "reproduce":
         return reproduce(args)
     if args.command == "bench":

@@ -98,6 +98,12 @@ def train_ddp(impl: str, batches, *, world_size: int, device: str = "cpu", **kw)
     """Train one run with ``world_size`` gloo processes; return rank 0's result."""
     if str(device) != "cpu":
         raise ValueError(f"train_ddp: the gloo runs use the CPU, got device={device!r}")
+    smallest = min(x.shape[0] for x, _ in batches)
+    if smallest < world_size:
+        raise ValueError(
+            f"train_ddp: a batch of {smallest} images cannot be split across "
+            f"world_size={world_size} processes; use fewer processes or other --limit"
+        )
     import torch.multiprocessing as mp
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -97,14 +97,16 @@ def parity(a: Run, b: Run) -> dict[str, Any]:
 
 REFERENCE_SETUP = {"seed": 0, "lr": 1e-3, "batch_size": 256}
 REFERENCE_STEPS = 235
+REFERENCE_IMAGES = 60000
 
 
-def comparable(epoch: int, step: int | str, steps_per_epoch: int) -> bool:
-    """Whether a run with ``steps_per_epoch`` saw the same history as the reference
-    up to (epoch, step): a ``--limit`` run shares only its first epoch's first steps."""
-    if steps_per_epoch == REFERENCE_STEPS:
+def comparable(epoch: int, step: int | str, steps_per_epoch: int, full: bool = True) -> bool:
+    """Whether a run saw the same history as the reference up to (epoch, step): a
+    ``--limit`` run shares only the steps of its first epoch whose batches are whole."""
+    if full and steps_per_epoch == REFERENCE_STEPS:
         return True
-    return epoch == 1 and step != "end" and step <= steps_per_epoch
+    whole_steps = steps_per_epoch if full else steps_per_epoch - 1
+    return epoch == 1 and step != "end" and step <= whole_steps
 
 
 def reference_rows(native: Run, other: Run, config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -113,9 +115,11 @@ def reference_rows(native: Run, other: Run, config: dict[str, Any]) -> list[dict
         return []
     got_n, got_o = native.logged(), other.logged()
     steps = len(native.losses[0]) if native.losses else 0
+    limit = config.get("limit")
+    full = limit is None or limit >= REFERENCE_IMAGES
     rows = []
     for epoch, step in reference_keys():
-        if (epoch, step) not in got_n or not comparable(epoch, step, steps):
+        if (epoch, step) not in got_n or not comparable(epoch, step, steps, full):
             continue
         idx = 12 if step == "end" else (step - 1) // LOG_EVERY
         rows.append(
