@@ -2,8 +2,10 @@
 
 Two routes share one implementation of the actual work (:class:`_Call`):
 
-* eager and ``torch.func``: a ``torch.autograd.Function`` with ``setup_context``
-  and a ``vmap`` rule, which ``grad``/``vjp``/``vmap`` understand;
+* eager: an old-style ``torch.autograd.Function`` (cheapest to apply), or, while a
+  ``torch.func`` transform is active, one with ``setup_context`` and a ``vmap`` rule,
+  which ``grad``/``vjp``/``vmap`` understand; a NumPy backward runs inside a second
+  ``autograd.Function`` whose own backward refuses second-order gradients;
 * ``torch.compile``: the same kind of ``autograd.Function``, but its forward and
   backward call two opaque ``torch.library`` custom ops, so Dynamo never traces the
   user's NumPy or SciPy code and ``fullgraph=True`` holds.
@@ -20,6 +22,7 @@ import functools
 import inspect
 import itertools
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +34,8 @@ from ._errors import BackwardError, NpgradError, describe
 
 _NONFINITE = ("raise", "warn", "ignore")
 _MODES = ("auto", "numpy", "numeric")
-_REGISTRY: dict[str, Function] = {}
+# key -> op, for the compiled route's kernels; weak, so ops made on the fly can go
+_REGISTRY: weakref.WeakValueDictionary[str, Function] = weakref.WeakValueDictionary()
 _ids = itertools.count()
 
 
@@ -90,7 +94,8 @@ class Function:
         self._plain = len(self._positional) == len(params)  # no *args, **kwargs, kw-only
         self.key = f"{next(_ids)}"
         _REGISTRY[self.key] = self
-        self._fake_cache: dict[tuple, list[tuple[tuple[int, ...], torch.dtype]]] = {}
+        # (key, shapes, scalars) -> (output shapes and dtypes, structure), for fake kernels
+        self._fake_cache: dict[tuple, tuple[list, str]] = {}
 
     def __repr__(self) -> str:
         kind = "loss" if self.is_loss else "function"
