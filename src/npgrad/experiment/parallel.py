@@ -61,15 +61,21 @@ def train_side_by_side(
             p.start()
         if meanwhile is not None:
             meanwhile()
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total * len(impls), desc=" + ".join(impls), leave=False,
-                       file=sys.stderr)  # fmt: skip
+        bar, shown = None, 0
+        steps = len(batches)
         while any(p.is_alive() for p in procs):
-            if bar is not None:
-                bar.n = sum(c.value for c in counters)
+            if progress:
+                # one bar per epoch, counting both runs' steps in it
+                epoch = min(min(c.value for c in counters) // steps + 1, total // steps)
+                if epoch != shown:
+                    from tqdm import tqdm
+
+                    if bar is not None:
+                        bar.close()
+                    desc = f"{' + '.join(impls)} epoch {epoch}/{total // steps}"
+                    bar = tqdm(total=steps * len(impls), desc=desc, leave=False, file=sys.stderr)
+                    shown = epoch
+                bar.n = sum(min(max(c.value - (epoch - 1) * steps, 0), steps) for c in counters)
                 bar.refresh()
             time.sleep(0.05)
         if bar is not None:

@@ -104,13 +104,15 @@ def train(
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n * epochs, desc=name, leave=False, file=sys.stderr)
-        log = bar.write
+        write = log
+        log = lambda s: tqdm.write(s, file=sys.stdout) if bar is not None else write(s)  # noqa: E731
     _sync(device)
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         # losses stay on the device; reading one forces a sync, so read only to log
         buf = torch.empty(n, device=device)
+        if progress:
+            bar = tqdm(total=n, desc=f"{name} epoch {epoch}/{epochs}", leave=False, file=sys.stderr)
         for i, (images, _) in enumerate(batches):
             x = images.view(images.size(0), -1)
             out = net(x)
@@ -125,13 +127,14 @@ def train(
                 bar.update()
             if on_step is not None:
                 on_step()
+        if bar is not None:
+            bar.close()
+            bar = None
         losses = buf.tolist()
         run.losses.append(losses)
         log(f"=== Epoch [{epoch}/{epochs}], Loss: {losses[-1]:.4f}")
     _sync(device)
     run.seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
     run.params_sha256 = params_sha256(model)
     run.model = model
     return run
