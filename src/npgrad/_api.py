@@ -20,7 +20,8 @@ def function(
 ) -> Any:
     """Turn a NumPy function into a differentiable function on torch tensors.
 
-    Tensor arguments reach ``fn`` as NumPy arrays; everything else passes through.
+    Tensor arguments reach ``fn`` as read-only NumPy arrays (on the CPU, the tensors'
+    own memory); everything else passes through.
     Register a backward with ``@f.backward``; without one, ``mode="auto"`` derives
     gradients and ``mode="numeric"`` uses central differences.  ``batched=True``
     declares that ``fn`` handles a leading batch dimension (used by ``vmap``).
