@@ -16,8 +16,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .model import Autoencoder
-from .train import Run, make_loss, train
+from .train import Run, load_run, make_loss, save_run, train
 
 
 class _Shards:
@@ -74,16 +73,7 @@ def _worker(rank: int, world: int, port: int, impl: str, batches, kw: dict, out:
             **kw,
         )
         if rank == 0:
-            state = {k: v.detach().cpu() for k, v in run.model.state_dict().items()}
-            torch.save(
-                {
-                    "losses": run.losses,
-                    "seconds": run.seconds,
-                    "sha": run.params_sha256,
-                    "state": state,
-                },
-                out,
-            )
+            save_run(run, out)
     finally:
         dist.destroy_process_group()
 
@@ -114,14 +104,5 @@ def train_ddp(impl: str, batches, *, world_size: int, device: str = "cpu", **kw)
             nprocs=world_size,
             join=True,
         )
-        got = torch.load(out, weights_only=True)
-    model = Autoencoder()
-    model.load_state_dict(got["state"])
-    run = Run(
-        name=impl,
-        losses=got["losses"],
-        seconds=got["seconds"],
-        params_sha256=got["sha"],
-        model=model,
-    )
+        run, _ = load_run(impl, out)
     return run

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import torch
 
-from .model import Autoencoder
-from .train import Run, make_loss, train
+from .train import Run, load_run, make_loss, save_run, train
 
 
 def available() -> bool:
@@ -35,9 +34,7 @@ def _child(impl: str, batches, kw: dict, out: str, counter) -> None:
             counter.value += 1
 
     run = train(impl, make_loss(impl), batches, log=lines.append, on_step=tick, **kw)
-    state = {k: v.detach().cpu() for k, v in run.model.state_dict().items()}
-    torch.save({"losses": run.losses, "seconds": run.seconds, "sha": run.params_sha256,
-                "state": state, "log": lines}, out)  # fmt: skip
+    save_run(run, out, log=lines)
 
 
 def train_side_by_side(
@@ -85,10 +82,6 @@ def train_side_by_side(
             p.join()
             if p.exitcode != 0:
                 raise RuntimeError(f"the '{impl}' run failed (exit code {p.exitcode})")
-            got = torch.load(out, weights_only=True)
-            model = Autoencoder()
-            model.load_state_dict(got["state"])
-            run = Run(name=impl, losses=got["losses"], seconds=got["seconds"],
-                      params_sha256=got["sha"], model=model)  # fmt: skip
-            results.append((run, got["log"]))
+            run, extra = load_run(impl, out)
+            results.append((run, extra["log"]))
     return results

@@ -138,3 +138,20 @@ def train(
     run.params_sha256 = params_sha256(model)
     run.model = model
     return run
+
+
+def save_run(run: Run, path: str, **extra) -> None:
+    """Hand a run from a worker process to its parent (see :func:`load_run`)."""
+    state = {k: v.detach().cpu() for k, v in run.model.state_dict().items()}
+    torch.save({"losses": run.losses, "seconds": run.seconds, "sha": run.params_sha256,
+                "state": state, **extra}, path)  # fmt: skip
+
+
+def load_run(name: str, path: str) -> tuple[Run, dict]:
+    """The run a worker saved, with its model rebuilt, and the extra entries."""
+    got = torch.load(path, weights_only=True)
+    model = Autoencoder()
+    model.load_state_dict(got.pop("state"))
+    run = Run(name=name, losses=got.pop("losses"), seconds=got.pop("seconds"),
+              params_sha256=got.pop("sha"), model=model)  # fmt: skip
+    return run, got
