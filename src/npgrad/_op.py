@@ -219,26 +219,45 @@ class _Call:
         return self
 
     def _validate(self) -> None:
+        """Devices, dtypes and (for a loss) shapes, in one pass over the tensors."""
         op = self.op
         if not self.tensors:
             raise TypeError(f"npgrad op '{op.name}': no torch.Tensor among the arguments")
-        floats = [t for t in self.tensors if _convert.is_differentiable(t)]
-        first = self.tensors[0]
-        self.device = first.device
-        self.dtype = floats[0].dtype if floats else None
+        device = self.tensors[0].device
+        dtype = None
+        loss, same_shape = op.is_loss, op.is_loss and not op.broadcast
+        ref_name, ref_shape = None, None
         for name, t in zip(self.names, self.tensors):
-            if t.device != self.device:
+            if t.device != device:
                 raise ValueError(
                     f"npgrad op '{op.name}': argument '{name}' is on {t.device} but "
-                    f"'{self.names[0]}' is on {self.device}; move them to one device"
+                    f"'{self.names[0]}' is on {device}; move them to one device"
                 )
-            if t.is_complex():
+            differentiable = t.dtype in _convert._COMPUTE_DTYPE
+            if not differentiable and t.is_complex():
                 raise TypeError(
                     f"npgrad op '{op.name}': argument '{name}' is complex ({t.dtype}); "
                     "complex tensors are not supported"
                 )
-        if op.is_loss:
-            check_loss_inputs(op, self.names, [tuple(t.shape) for t in self.tensors], self.tensors)
+            if loss and t.numel() == 0:
+                raise ValueError(
+                    f"npgrad.loss '{op.name}': argument '{name}' is empty (shape "
+                    f"{tuple(t.shape)}); a mean over no elements is undefined"
+                )
+            if differentiable:
+                if dtype is None:
+                    dtype = t.dtype
+                # integer and bool inputs (labels, masks) may have other shapes
+                if same_shape:
+                    if ref_shape is None:
+                        ref_name, ref_shape = name, t.shape
+                    elif t.shape != ref_shape:
+                        raise ValueError(
+                            f"npgrad.loss '{op.name}': argument '{name}' has shape "
+                            f"{tuple(t.shape)} but '{ref_name}' has shape {tuple(ref_shape)}; "
+                            "pass broadcast=True to npgrad.loss to allow broadcasting"
+                        )
+        self.device, self.dtype = device, dtype
 
     # -- running the user's code ------------------------------------------------
     def numpy_args(self, arrays: list[np.ndarray]) -> tuple[list, dict]:
@@ -440,32 +459,6 @@ def _arrays_in(value: Any) -> list[np.ndarray]:
     if isinstance(value, dict):
         return [a for v in value.values() for a in _arrays_in(v)]
     return []
-
-
-def check_loss_inputs(op: Function, names: list[str], shapes: list[tuple], tensors=None) -> None:
-    """Refuse empty inputs and (unless ``broadcast``) floating inputs of different shapes.
-
-    Integer and bool inputs (labels, masks) may have other shapes, but not be empty.
-    """
-    for n, s in zip(names, shapes):
-        if 0 in s:
-            raise ValueError(
-                f"npgrad.loss '{op.name}': argument '{n}' is empty (shape {s}); a mean over "
-                "no elements is undefined"
-            )
-    dims = [
-        (n, s)
-        for i, (n, s) in enumerate(zip(names, shapes))
-        if tensors is None or _convert.is_differentiable(tensors[i])
-    ]
-    if not op.broadcast and dims:
-        n0, s0 = dims[0]
-        for n, s in dims[1:]:
-            if s != s0:
-                raise ValueError(
-                    f"npgrad.loss '{op.name}': argument '{n}' has shape {s} but '{n0}' has "
-                    f"shape {s0}; pass broadcast=True to npgrad.loss to allow broadcasting"
-                )
 
 
 def _check_finite(op: Function, arr: np.ndarray, what: str) -> None:
