@@ -68,27 +68,28 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
 
     All device-to-host copies are queued first and waited for once.
     """
-    arrays: list[np.ndarray | None] = [None] * len(tensors)
+    arrays: list[np.ndarray] = []
     pending = False
-    for i, t in enumerate(tensors):
+    for t in tensors:
         t = t.detach()
-        want = _COMPUTE_DTYPE.get(t.dtype, t.dtype)
-        if t.device.type == "cpu":
-            if t.dtype != want:
+        dtype = t.dtype
+        want = _COMPUTE_DTYPE.get(dtype, dtype)
+        if t.is_cpu:
+            if dtype != want:
                 t = t.to(want)
             # conjugate/negative views exist only for complex tensors
-            arrays[i] = t.resolve_conj().resolve_neg().numpy() if t.is_complex() else t.numpy()
+            a = t.resolve_conj().resolve_neg().numpy() if dtype.is_complex else t.numpy()
         else:
             host = torch.empty(t.shape, dtype=want, pin_memory=torch.cuda.is_available())
             host.copy_(t, non_blocking=True)
-            arrays[i] = host.numpy()
+            a = host.numpy()
             pending = True
-    if pending:
-        torch.cuda.current_stream().synchronize()
-    for a in arrays:
         # read-only: an in-place edit in user code would otherwise change the caller's
         # tensor (or the copy the backward reuses) behind autograd's back
         a.flags.writeable = False
+        arrays.append(a)
+    if pending:
+        torch.cuda.current_stream().synchronize()
     return arrays  # type: ignore[return-value]
 
 
