@@ -189,3 +189,14 @@ def test_compile_refuses_the_key_separator_in_strings():
     )
     with pytest.raises(Exception, match="may not contain the character"):
         compiled(torch.ones(2))
+
+
+def test_compile_shape_inference_tolerates_non_finite_values_on_zeros():
+    logsum = npgrad.function(lambda x: np.log(x), name="log", nonfinite="raise")
+    compiled = torch.compile(lambda a: logsum(a).sum(), fullgraph=True, backend="aot_eager")
+    x = torch.rand(4, dtype=torch.float64) + 0.5
+    torch.testing.assert_close(compiled(x), x.log().sum())
+    assert logsum.nonfinite == "raise"
+    with pytest.raises(FloatingPointError, match="'log': output 0 is not finite"):
+        with np.errstate(divide="ignore"):
+            compiled(torch.zeros(4, dtype=torch.float64))

@@ -1415,8 +1415,10 @@ def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor
     outs = out if structure == "tuple" else (out,)
     # reading a finiteness check's answer is a device-to-host copy: off the CPU only
     # an explicit nonfinite="raise" pays for it; under torch.func values are abstract
-    check = (op.nonfinite == "raise" or (op.nonfinite == "warn" and device.type == "cpu")) and (
-        not torch._C._are_functorch_transforms_active()
+    check = (
+        call.check_finite
+        and (op.nonfinite == "raise" or (op.nonfinite == "warn" and device.type == "cpu"))
+        and not torch._C._are_functorch_transforms_active()
     )
     results = []
     for j, o in enumerate(outs):
