@@ -315,11 +315,7 @@ class _Call:
                 dtype = self.dtype
             else:
                 dtype = None
-            if op.is_loss and arr.ndim != 0:
-                raise ValueError(
-                    f"npgrad.loss '{op.name}': the loss must be a scalar, got output of "
-                    f"shape {arr.shape}; use npgrad.function for non-scalar results"
-                )
+            require_scalar_loss(op, arr.shape)
             results.append(_convert.from_numpy(arr, dtype=dtype, device=device, avoid=arrays))
         self.out_meta = [(tuple(r.shape), r.dtype) for r in results]
         return tuple(results)
@@ -343,12 +339,7 @@ class _Call:
 
             return numeric_vjp(self, grads, inputs, needs)
         if op.torch_backward:
-            g = grads if self.structure == "tuple" else grads[0]
-            out = outputs if self.structure == "tuple" else outputs[0]
-            args, kwargs = self.numpy_args(list(inputs))
-            if op._bwd_wants_needs:
-                kwargs["needs_input_grad"] = needs
-            result = _run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
+            result = self._user_backward(grads, inputs, outputs, needs)
             return self._check_grads(result, inputs, as_tensor=True)
         n_out = len(grads)
         if self.host_in is not None:
@@ -360,19 +351,24 @@ class _Call:
             arrays = _convert.to_numpy([*grads, *inputs, *outputs])
             g_np, in_np = arrays[:n_out], arrays[n_out : n_out + len(inputs)]
             out_np = arrays[n_out + len(inputs) :]
-        g = tuple(g_np) if self.structure == "tuple" else g_np[0]
-        out = tuple(out_np) if self.structure == "tuple" else out_np[0]
-        args, kwargs = self.numpy_args(in_np)
-        if op._bwd_wants_needs:
-            kwargs["needs_input_grad"] = needs
-        if op._bwd_wants_res:
-            kwargs["residuals"] = self.residuals
-        result = _run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
+        result = self._user_backward(g_np, in_np, out_np, needs)
         # a gradient must own its memory: not an input's, not a residual's (a later
         # backward would see it changed), not another gradient's (accumulating into
         # one .grad would change the other)
         avoid = [*arrays, *_arrays_in(self.residuals)]
         return self._check_grads(result, inputs, as_tensor=False, avoid=avoid)
+
+    def _user_backward(self, grads, inputs, outputs, needs: tuple[bool, ...]) -> Any:
+        """Call the registered backward as ``bwd(g, *inputs, out, **kwargs)``."""
+        op = self.op
+        g = tuple(grads) if self.structure == "tuple" else grads[0]
+        out = tuple(outputs) if self.structure == "tuple" else outputs[0]
+        args, kwargs = self.numpy_args(list(inputs))
+        if op._bwd_wants_needs:
+            kwargs["needs_input_grad"] = needs
+        if op._bwd_wants_res:
+            kwargs["residuals"] = self.residuals
+        return _run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
 
     def _check_grads(self, result: Any, inputs: tuple, *, as_tensor: bool, avoid=()) -> list:
         avoid = list(avoid)
@@ -467,10 +463,23 @@ def _arrays_in(value: Any) -> list[np.ndarray]:
 def _check_finite(op: Function, arr: np.ndarray, what: str) -> None:
     if op.nonfinite == "ignore" or np.isfinite(arr).all():
         return
+    report_nonfinite(op, what)
+
+
+def report_nonfinite(op: Function, what: str) -> None:
+    """Apply the op's ``nonfinite`` policy to an output known to hold nan or inf."""
     msg = f"npgrad op '{op.name}': {what} is not finite (contains nan or inf)"
     if op.nonfinite == "raise":
         raise FloatingPointError(msg)
     warnings.warn(msg, RuntimeWarning, stacklevel=4)
+
+
+def require_scalar_loss(op: Function, shape: tuple) -> None:
+    if op.is_loss and len(shape) != 0:
+        raise ValueError(
+            f"npgrad.loss '{op.name}': the loss must be a scalar, got output of shape "
+            f"{tuple(shape)}; use npgrad.function for non-scalar results"
+        )
 
 
 def _run_user(op: Function, which: str, f: Callable, args: list, kwargs: dict) -> Any:

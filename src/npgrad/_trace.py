@@ -1435,18 +1435,14 @@ def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor
                 f"npgrad op '{op.name}': output {j} is complex; return a real array "
                 "(for example np.abs of the spectrum)"
             )
-        if op.is_loss and r.ndim != 0:
-            raise ValueError(
-                f"npgrad.loss '{op.name}': the loss must be a scalar, got output of shape "
-                f"{tuple(r.shape)}; use npgrad.function for non-scalar results"
-            )
+        _op.require_scalar_loss(op, r.shape)
         if r.is_floating_point():
             if call.dtype is not None and r.dtype != call.dtype:
                 r = r.to(call.dtype)
             if check:
                 finite = math.isfinite(r.item()) if r.ndim == 0 else bool(r.isfinite().all())
                 if not finite:
-                    _op._check_finite(op, np.array([np.nan]), f"output {j}")
+                    _op.report_nonfinite(op, f"output {j}")
         results.append(r)
     return tuple(results), structure
 
