@@ -26,6 +26,39 @@ def test_timeit_warms_up_interleaves_and_takes_the_median():
 
 
 @needs_mnist
+def test_timeit_prerolls_each_block_untimed():
+    calls = []
+    bench.timeit(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+        device=torch.device("cpu"),
+        warmup=1,
+        repeats=2,
+        inner=2,
+        preroll=1,
+    )
+    # warm-up a, b; then per repeat: 1 preroll + 2 timed calls of each variant
+    assert calls == ["a", "b"] + ["a"] * 3 + ["b"] * 3 + ["a"] * 3 + ["b"] * 3
+
+
+def test_compare_pairs_each_variant_with_the_base_in_its_own_loop():
+    calls = []
+    res = bench.compare(
+        {k: (lambda k=k: calls.append(k)) for k in ("native", "a", "b")},
+        device=torch.device("cpu"),
+        warmup=0,
+        repeats=2,
+        inner=1,
+    )
+    assert calls == ["native", "a"] * 2 + ["native", "b"] * 2
+    sec = res["seconds"]
+    assert sec["native"]["repeats"] == 4 and sec["a"]["repeats"] == 2
+    for i, k in enumerate(("a", "b")):
+        base = sec["native"]["samples_s"][2 * i : 2 * i + 2]
+        paired = [x / y for x, y in zip(sec[k]["samples_s"], base)]
+        assert res["ratio"][k] == sum(paired) / 2  # the median of two
+
+
+@needs_mnist
 def test_run_reports_every_figure(tmp_path):
     result = bench.run(
         ["cpu"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -242,6 +244,32 @@ def test_nonfinite_policy(policy):
     else:
         with np.errstate(divide="ignore"):
             assert f(x).isinf()
+
+
+@pytest.mark.parametrize("mode", ["numpy", "auto-fast", "auto-general", "numeric"])
+def test_nonfinite_warning_points_at_the_callers_line(mode):
+    def logsum(x, k=1):
+        return np.log(x).sum() * k
+
+    f = npgrad.loss(logsum, mode={"numpy": None, "numeric": "numeric"}.get(mode, "auto"))
+    if mode == "numpy":
+        f.backward(lambda g, x, out, k=1: g * k / x)
+    x = torch.tensor([0.0, 1.0])
+    kwargs = {"k": 1} if mode == "auto-general" else {}  # a keyword takes the general route
+    with pytest.warns(RuntimeWarning, match="not finite") as rec, np.errstate(divide="ignore"):
+        line = sys._getframe().f_lineno + 1
+        f(x, **kwargs)
+    assert (rec[0].filename, rec[0].lineno) == (__file__, line)
+
+
+def test_numeric_size_warning_points_at_the_backward_call():
+    f = npgrad.function(lambda x: x * 2, name="big", mode="numeric")
+    x = torch.zeros(npgrad._check.NUMERIC_WARN_SIZE + 1, requires_grad=True)
+    y = f(x).sum()
+    with pytest.warns(UserWarning, match="finite differences") as rec:
+        line = sys._getframe().f_lineno + 1
+        y.backward()
+    assert (rec[0].filename, rec[0].lineno) == (__file__, line)
 
 
 def test_user_exception_names_the_op():

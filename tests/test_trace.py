@@ -157,6 +157,63 @@ def test_auto_mode_keeps_the_device_and_records_torch_ops():
     assert out.device == x.device
 
 
+ROUTE_CASES = {
+    "mse-loss": npgrad.loss(lambda a, b: np.mean((a - b) ** 2), name="mse_r"),
+    "huber-loss": npgrad.loss(
+        lambda a, b: np.mean(np.where(np.abs(a - b) < 1, 0.5 * (a - b) ** 2, np.abs(a - b) - 0.5))
+    ),
+    "array": npgrad.function(lambda a, b: np.tanh(a) * b, name="arr"),
+    "tuple-with-int": npgrad.function(lambda a, b: (a * b, np.argmax(a, axis=1)), name="tup"),
+    "float64-result": npgrad.function(lambda a, b: np.sum(a.astype(np.float64) * b), name="f64"),
+    "constant": npgrad.function(lambda a, b: 1.5, name="const"),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("name", sorted(ROUTE_CASES))
+def test_fast_route_gives_what_the_general_route_gives(name, dtype):
+    from npgrad import _op, _trace
+
+    f = ROUTE_CASES[name]
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.rand(3, 4, generator=g).to(dtype).requires_grad_() for _ in range(2))
+    fast = _trace.run_fast(f, (a, b))
+    general = _trace.run_traced(_op._Call.build(f, (a, b), {}))
+    assert fast is not None  # the plain call takes the fast route
+    fast, general = (r if isinstance(r, tuple) else (r,) for r in (fast, general))
+    for x, y in zip(fast, general):
+        assert x.dtype == y.dtype and torch.equal(x, y)
+    diff = [o for o in fast if o.requires_grad]
+    if diff:
+        grads = torch.autograd.grad(sum(o.sum() for o in diff), (a, b), allow_unused=True)
+        ref = torch.autograd.grad(
+            sum(o.sum() for o in general if o.requires_grad), (a, b), allow_unused=True
+        )
+        for x, y in zip(grads, ref):
+            assert (x is None and y is None) or torch.equal(x, y)
+
+
+def test_calls_the_fast_route_declines_take_the_general_route():
+    from npgrad import _trace
+
+    f = ROUTE_CASES["array"]
+    x = torch.rand(3)
+    for args in [
+        (x, 2.0),  # a non-tensor argument
+        (x, x.double()),  # mixed dtypes
+        (torch.arange(3), x),  # an integer first argument
+    ]:
+        assert _trace.run_fast(f, args) is None
+        assert torch.is_tensor(f(*args))
+    loss = ROUTE_CASES["mse-loss"]
+    assert _trace.run_fast(loss, (x, x[:2])) is None  # shapes differ: the general route refuses
+    with pytest.raises(ValueError, match="has shape"):
+        loss(x, x[:2])
+    assert _trace.run_fast(loss, (x[:0], x[:0])) is None
+    with pytest.raises(ValueError, match="is empty"):
+        loss(x[:0], x[:0])
+
+
 def test_deferred_difference_is_computed_like_the_unfused_path():
     x, t = torch.rand(3, 4, dtype=torch.float64), torch.rand(3, 4, dtype=torch.float64)
     reads = npgrad.function(lambda a, b: np.mean((a - b) ** 2, axis=1) + ((a - b) ** 2)[:, 0])

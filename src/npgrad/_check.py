@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._errors import GradcheckError
+from ._errors import GradcheckError, user_stacklevel
 
 NUMERIC_WARN_SIZE = 4096  # elements; above this, mode="numeric" warns that it is slow
 
@@ -185,7 +185,7 @@ def numeric_vjp(call: Any, grads: tuple, inputs: tuple, needs: tuple[bool, ...])
         warnings.warn(
             f"npgrad op '{call.op.name}': mode='numeric' differentiates {size} elements "
             "by finite differences (2 forward calls each); this is slow",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
     def value(arrs: list[np.ndarray]) -> float:

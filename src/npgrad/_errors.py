@@ -1,6 +1,8 @@
-"""Exception types and the one helper that words npgrad's messages."""
+"""Exception types, and the helpers that word npgrad's messages and place its warnings."""
 
 from __future__ import annotations
+
+import sys
 
 
 class NpgradError(Exception):
@@ -61,3 +63,17 @@ def describe(value: object) -> str:
     if shape is not None and dtype is not None:
         return f"{type(value).__name__} of shape {tuple(shape)} and dtype {dtype}"
     return f"{type(value).__name__} {value!r:.60}"
+
+
+def user_stacklevel() -> int:
+    """``warnings.warn``'s stacklevel for the first frame outside npgrad's private
+    modules and torch: the user's line, however deep the call came (autograd's
+    engine included), so that a filter on the user's module catches it."""
+    # level 1 is the function that calls warnings.warn (our caller)
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if not (name.startswith(("npgrad._", "torch.")) or name == "torch"):
+            return level
+        frame, level = frame.f_back, level + 1
+    return 1

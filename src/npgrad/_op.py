@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from . import _convert, _trace
-from ._errors import BackwardError, NpgradError, describe
+from ._errors import BackwardError, NpgradError, describe, user_stacklevel
 
 _NONFINITE = ("raise", "warn", "ignore")
 _MODES = ("auto", "numpy", "numeric")
@@ -147,6 +147,11 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if torch.compiler.is_compiling():
             return _call_compiled(self, args, kwargs)
+        if not kwargs and self._plain and len(args) == len(self._positional) and args:
+            if self.mode == "auto":
+                out = _trace.run_fast(self, args)
+                if out is not None:
+                    return out
         call = _Call.build(self, args, kwargs)
         if call.mode == "auto":
             return _trace.run_traced(call)
@@ -471,7 +476,7 @@ def report_nonfinite(op: Function, what: str) -> None:
     msg = f"npgrad op '{op.name}': {what} is not finite (contains nan or inf)"
     if op.nonfinite == "raise":
         raise FloatingPointError(msg)
-    warnings.warn(msg, RuntimeWarning, stacklevel=4)
+    warnings.warn(msg, RuntimeWarning, stacklevel=user_stacklevel())
 
 
 def require_scalar_loss(op: Function, shape: tuple) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from . import _op
+from ._convert import _COMPUTE_DTYPE
 from ._errors import TraceError
 
 _CURRENT: list[str] = []  # the op being traced, for error messages
@@ -1395,31 +1396,45 @@ _FLOAT_UFUNCS = {
 
 
 # ------------------------------------------------------------------ running
-def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor, ...], str]:
-    """Run ``call``'s NumPy function on ``tensors`` through the traced wrapper.
-
-    Returns the outputs as tensors (with autograd history when grad is enabled)
-    and the structure (``"single"`` or ``"tuple"``).
-    """
-    op = call.op
+def _run(op: Any, args: list, kwargs: dict, device: torch.device) -> Any:
     _CURRENT.append(op.name)
     prev = _Ctx.device
-    device = _Ctx.device = tensors[0].device if tensors else torch.device("cpu")
+    _Ctx.device = device
     try:
-        args, kwargs = call.numpy_args([TracedArray(t) for t in tensors])
-        out = _op._run_user(op, "forward", op.fn, args, kwargs)
+        return _op._run_user(op, "forward", op.fn, args, kwargs)
     finally:
         _CURRENT.pop()
         _Ctx.device = prev
+
+
+def _check_output(op: Any, j: int, r: torch.Tensor, dtype: Any, device: torch.device, check: bool):
+    if r.is_complex():
+        raise TypeError(
+            f"npgrad op '{op.name}': output {j} is complex; return a real array "
+            "(for example np.abs of the spectrum)"
+        )
+    _op.require_scalar_loss(op, r.shape)
+    if r.is_floating_point():
+        if dtype is not None and r.dtype != dtype:
+            r = r.to(dtype)
+        # reading a finiteness check's answer is a device-to-host copy: off the CPU only
+        # an explicit nonfinite="raise" pays for it; under torch.func values are abstract
+        if (
+            check
+            and (op.nonfinite == "raise" or (op.nonfinite == "warn" and device.type == "cpu"))
+            and not torch._C._are_functorch_transforms_active()
+        ):
+            finite = math.isfinite(r.item()) if r.ndim == 0 else bool(r.isfinite().all())
+            if not finite:
+                _op.report_nonfinite(op, f"output {j}")
+    return r
+
+
+def _outputs(
+    op: Any, out: Any, dtype: Any, device: torch.device, check: bool
+) -> tuple[tuple[torch.Tensor, ...], str]:
     structure = "tuple" if isinstance(out, tuple) else "single"
     outs = out if structure == "tuple" else (out,)
-    # reading a finiteness check's answer is a device-to-host copy: off the CPU only
-    # an explicit nonfinite="raise" pays for it; under torch.func values are abstract
-    check = (
-        call.check_finite
-        and (op.nonfinite == "raise" or (op.nonfinite == "warn" and device.type == "cpu"))
-        and not torch._C._are_functorch_transforms_active()
-    )
     results = []
     for j, o in enumerate(outs):
         if isinstance(o, TracedArray):
@@ -1430,24 +1445,88 @@ def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor
             raise TypeError(
                 f"npgrad op '{op.name}': output {j} is not array-like: {type(o).__name__}"
             )
-        if r.is_complex():
-            raise TypeError(
-                f"npgrad op '{op.name}': output {j} is complex; return a real array "
-                "(for example np.abs of the spectrum)"
-            )
-        _op.require_scalar_loss(op, r.shape)
-        if r.is_floating_point():
-            if call.dtype is not None and r.dtype != call.dtype:
-                r = r.to(call.dtype)
-            if check:
-                finite = math.isfinite(r.item()) if r.ndim == 0 else bool(r.isfinite().all())
-                if not finite:
-                    _op.report_nonfinite(op, f"output {j}")
-        results.append(r)
+        results.append(_check_output(op, j, r, dtype, device, check))
     return tuple(results), structure
+
+
+def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor, ...], str]:
+    """Run ``call``'s NumPy function on ``tensors`` through the traced wrapper.
+
+    Returns the outputs as tensors (with autograd history when grad is enabled)
+    and the structure (``"single"`` or ``"tuple"``).
+    """
+    device = tensors[0].device if tensors else torch.device("cpu")
+    args, kwargs = call.numpy_args([TracedArray(t) for t in tensors])
+    out = _run(call.op, args, kwargs, device)
+    return _outputs(call.op, out, call.dtype, device, call.check_finite)
 
 
 def run_traced(call: Any) -> Any:
     """Eager automatic mode: autograd records the torch ops directly."""
     outs, structure = evaluate(call, call.tensors)
+    return outs if structure == "tuple" else outs[0]
+
+
+_FLOATS = frozenset(_COMPUTE_DTYPE)
+
+
+def run_fast(op: Any, args: tuple) -> Any:
+    """Eager automatic mode for the common call: positional tensors only, one
+    device, one floating dtype and (for a loss) one non-empty shape.
+
+    Returns ``None`` for any other call, which then takes the general route
+    (``_Call.build``, which also words the errors).  In a training loop the
+    general route's Python costs more than the loss's own kernels at small sizes;
+    this one does the same checks in a fraction of the steps.
+    """
+    first = args[0]
+    if not isinstance(first, torch.Tensor):
+        return None
+    dtype, device = first.dtype, first.device
+    if dtype not in _FLOATS:
+        return None
+    wrapped = []
+    if op.is_loss:
+        if not first.numel():
+            return None
+        shape = None if op.broadcast else first.shape
+        for a in args:
+            if (
+                not isinstance(a, torch.Tensor)
+                or a.dtype != dtype
+                or a.device != device
+                or (shape is not None and a.shape != shape)
+            ):
+                return None
+            wrapped.append(TracedArray(a))
+    else:
+        for a in args:
+            if not isinstance(a, torch.Tensor) or a.dtype != dtype or a.device != device:
+                return None
+            wrapped.append(TracedArray(a))
+    _CURRENT.append(op.name)
+    prev = _Ctx.device
+    _Ctx.device = device
+    try:
+        out = op.fn(*wrapped)
+    except Exception as e:
+        if not isinstance(e, _op.NpgradError):
+            e.add_note(f"(raised in the forward of npgrad op '{op.name}')")
+        raise
+    finally:
+        _CURRENT.pop()
+        _Ctx.device = prev
+    if isinstance(out, TracedArray):
+        r = out.t
+        if r.dtype == dtype and (r.ndim == 0 or not op.is_loss):
+            # the float result of the input's dtype: only the finiteness policy is left
+            policy = op.nonfinite
+            if (
+                (policy == "raise" or (policy == "warn" and device.type == "cpu"))
+                and not torch._C._are_functorch_transforms_active()
+                and not (math.isfinite(r.item()) if r.ndim == 0 else bool(r.isfinite().all()))
+            ):
+                _op.report_nonfinite(op, "output 0")
+            return r
+    outs, structure = _outputs(op, out, dtype, device, True)
     return outs if structure == "tuple" else outs[0]

@@ -34,8 +34,16 @@ def timeit(
     warmup: int,
     repeats: int,
     inner: int,
+    preroll: int = 0,
 ) -> dict[str, dict[str, float]]:
-    """Median seconds per call of each variant; repeats interleaved across variants."""
+    """Median seconds per call of each variant; repeats interleaved across variants.
+
+    ``preroll`` untimed calls of a variant precede each of its timed blocks: on the
+    2-core CPU machine, torch code timed right after single-threaded NumPy work ran
+    measurably slower for several calls, so a variant would partly pay for its
+    neighbour.  A variant's after-effects on itself, as in a training loop, stay
+    inside its own timing.
+    """
     for fn in variants.values():
         for _ in range(warmup):
             fn()
@@ -43,16 +51,48 @@ def timeit(
     samples: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(repeats):
         for name, fn in variants.items():
+            for _ in range(preroll):
+                fn()
             _sync(device)
             start = time.perf_counter()
             for _ in range(inner):
                 fn()
             _sync(device)
             samples[name].append((time.perf_counter() - start) / inner)
+    return {k: _summary(v) for k, v in samples.items()}
+
+
+def _summary(samples: list[float]) -> dict[str, Any]:
     return {
-        k: {"median_s": statistics.median(v), "min_s": min(v), "repeats": len(v)}
-        for k, v in samples.items()
+        "median_s": statistics.median(samples),
+        "min_s": min(samples),
+        "repeats": len(samples),
+        "samples_s": samples,
     }
+
+
+def compare(
+    variants: dict[str, Callable[[], Any]], *, base: str = "native", **timing: Any
+) -> dict[str, Any]:
+    """Each variant against ``base``, in an interleaved loop of just the two.
+
+    The ratio is paired: the median, over repeats, of the variant's block time over
+    the base's block time next to it.  Adjacent blocks share the machine's state,
+    so drift (frequency, neighbours) cancels in each ratio.  One loop per pair
+    keeps a third variant's after-effects out of the comparison.
+    """
+    seconds: dict[str, Any] = {}
+    ratio: dict[str, float] = {}
+    base_samples: list[float] = []
+    for name, fn in variants.items():
+        if name == base:
+            continue
+        res = timeit({base: variants[base], name: fn}, **timing)
+        seconds[name] = res[name]
+        base_samples += res[base]["samples_s"]
+        pairs = zip(res[name]["samples_s"], res[base]["samples_s"])
+        ratio[name] = statistics.median(a / b for a, b in pairs)
+    return {"seconds": {base: _summary(base_samples), **seconds}, "ratio": ratio}
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -80,7 +120,7 @@ def _criteria() -> dict[str, Callable]:
     }
 
 
-def bench_step(device: torch.device, *, batch: int, warmup: int, repeats: int, inner: int):
+def bench_step(device: torch.device, *, batch: int, **timing: int) -> dict[str, Any]:
     """One training step of the founding experiment's autoencoder, per loss."""
     from .experiment.model import Autoencoder
 
@@ -99,10 +139,10 @@ def bench_step(device: torch.device, *, batch: int, warmup: int, repeats: int, i
             opt.step()
 
         variants[name] = step
-    return timeit(variants, device=device, warmup=warmup, repeats=repeats, inner=inner)
+    return compare(variants, device=device, **timing)
 
 
-def bench_loss(device: torch.device, *, batch: int, warmup: int, repeats: int, inner: int):
+def bench_loss(device: torch.device, *, batch: int, **timing: int) -> dict[str, Any]:
     """The loss alone, forward plus backward, on a [batch, 784] input."""
     g = torch.Generator().manual_seed(0)
     x = torch.rand(batch, 784, generator=g).to(device).requires_grad_()
@@ -115,7 +155,7 @@ def bench_loss(device: torch.device, *, batch: int, warmup: int, repeats: int, i
             crit(x, t).backward()
 
         variants[name] = run
-    return timeit(variants, device=device, warmup=warmup, repeats=repeats, inner=inner)
+    return compare(variants, device=device, **timing)
 
 
 def bench_data(root: Path, device: torch.device, *, limit: int | None, repeats: int):
@@ -168,10 +208,6 @@ def bench_data(root: Path, device: torch.device, *, limit: int | None, repeats: 
     }  # fmt: skip
 
 
-def _ratio(res: dict, name: str, base: str = "native") -> float:
-    return res[name]["median_s"] / res[base]["median_s"]
-
-
 def run(
     devices: list[str],
     *,
@@ -185,25 +221,16 @@ def run(
     loop (warmup, repeats, inner) and ``data_limit`` the data path's image count."""
     torch.manual_seed(seed)
     cfg = config or (
-        dict(warmup=5, repeats=5, inner=10) if quick else dict(warmup=20, repeats=15, inner=25)
+        dict(warmup=5, repeats=8, inner=5, preroll=2)
+        if quick
+        else dict(warmup=20, repeats=40, inner=10, preroll=5)
     )
     out: dict[str, Any] = {"quick": quick, "config": cfg, "devices": {}}
     for dev in devices:
         device = torch.device(dev)
         res: dict[str, Any] = {"environment": environment(device)}
-        step = bench_step(device, batch=256, **cfg)
-        res["train_step"] = {
-            "batch": 256,
-            "seconds": step,
-            "ratio": {k: _ratio(step, k) for k in ("numpy", "auto")},
-        }
-        res["loss"] = {}
-        for b in LOSS_SIZES:
-            lo = bench_loss(device, batch=b, **cfg)
-            res["loss"][str(b)] = {
-                "seconds": lo,
-                "ratio": {k: _ratio(lo, k) for k in ("numpy", "auto")},
-            }
+        res["train_step"] = {"batch": 256, **bench_step(device, batch=256, **cfg)}
+        res["loss"] = {str(b): bench_loss(device, batch=b, **cfg) for b in LOSS_SIZES}
         if data_dir is not None:
             from .experiment import data
 
@@ -232,11 +259,11 @@ def table(result: dict[str, Any]) -> str:
         card = env.get("gpu", f"{env['cpu_count']} CPU cores, {env['torch_threads']} threads")
         lines.append(f"== {dev} ({card}; torch {env['torch']}, numpy {env['numpy']})")
         st = res["train_step"]
-        lines.append("training step, batch 256 (median ms; ratio to nn.MSELoss)")
+        lines.append("training step, batch 256 (median ms; paired ratio to nn.MSELoss)")
         for k, v in st["seconds"].items():
             r = "" if k == "native" else f"  x{st['ratio'][k]:.3f}"
             lines.append(f"  {k:<8} {v['median_s'] * 1e3:9.3f} ms{r}")
-        lines.append("loss forward+backward, [batch, 784] (median us; ratio to F.mse_loss)")
+        lines.append("loss forward+backward, [batch, 784] (median us; paired ratio to F.mse_loss)")
         lines.append(
             f"  {'batch':>6} {'native':>10} {'numpy':>10} {'auto':>10} {'x numpy':>8} {'x auto':>8}"
         )
