@@ -41,15 +41,22 @@ def test_timeit_prerolls_each_block_untimed():
 
 
 def test_compare_pairs_each_variant_with_the_base_in_its_own_loop():
-    calls = []
+    calls, made = [], []
+
+    def make(name):
+        made.append(name)
+        return lambda: calls.append(name)
+
     res = bench.compare(
-        {k: (lambda k=k: calls.append(k)) for k in ("native", "a", "b")},
+        make,
+        ["native", "a", "b"],
         device=torch.device("cpu"),
         warmup=0,
         repeats=2,
         inner=1,
     )
     assert calls == ["native", "a"] * 2 + ["native", "b"] * 2
+    assert made == ["native", "a", "native", "b"]  # fresh variants for each loop
     sec = res["seconds"]
     assert sec["native"]["repeats"] == 4 and sec["a"]["repeats"] == 2
     for i, k in enumerate(("a", "b")):

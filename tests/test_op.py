@@ -41,12 +41,39 @@ def test_mse_matches_torch_value_and_both_gradients(device, dtype):
     torch.testing.assert_close(t.grad, rt.grad, **TOL[dtype])
 
 
-def test_mse_gradient_is_bitwise_atens_in_float32():
+@pytest.mark.parametrize("scale", [1.0, 3.0], ids=["g=1", "g=3"])
+def test_mse_gradient_is_bitwise_atens_in_float32(scale):
     x, t = _pair("cpu", torch.float32, (256, 784))
     rx, rt = _clone(x, t)
-    mse(x, t).backward()
-    F.mse_loss(rx, rt).backward()
-    assert torch.equal(x.grad, rx.grad) and torch.equal(t.grad, rt.grad)
+    ours, theirs = mse(x, t) * scale, F.mse_loss(rx, rt) * scale
+    # the first backward uses the forward's residual, the second recomputes it
+    for _ in range(2):
+        ours.backward(retain_graph=True)
+        theirs.backward(retain_graph=True)
+        assert torch.equal(x.grad, rx.grad) and torch.equal(t.grad, rt.grad)
+
+
+def test_residual_forward_runs_only_when_a_backward_can_follow():
+    calls = []
+
+    @npgrad.loss
+    def sq(x):
+        calls.append("plain")
+        return np.sum(x**2)
+
+    @sq.def_fwd
+    def _(x):
+        calls.append("residual")
+        return np.sum(x**2), [x * 2]
+
+    sq.backward(lambda g, x, out, residuals=None: (residuals or [2 * x])[0] * g)
+    x = torch.ones(3, requires_grad=True)
+    with torch.no_grad():
+        sq(x)
+    sq(x.detach())
+    sq(x).backward()
+    assert calls == ["plain", "plain", "residual"]
+    assert torch.equal(x.grad, torch.full((3,), 2.0))
 
 
 def test_mse_backward_passes_gradient_check():

@@ -21,6 +21,7 @@ import copy
 import functools
 import inspect
 import itertools
+import math
 import warnings
 import weakref
 from collections.abc import Callable
@@ -139,6 +140,10 @@ class Function:
         backward that declares a keyword parameter ``residuals`` (saving work such as
         ``x - t`` between the passes).  ``residuals`` is ``None`` where the forward ran
         elsewhere (the compiled route), so the backward must be able to recompute.
+        The plain forward runs instead where no backward can follow (no input requires
+        grad, or grad mode is off).  A backward may consume a mutable residual (say,
+        ``residuals.pop()`` from a list) to return its memory as a gradient; a second
+        backward (``retain_graph=True``) then finds it gone and recomputes.
         """
         self.fwd_res = fwd
         return fwd
@@ -148,14 +153,29 @@ class Function:
         if torch.compiler.is_compiling():
             return _call_compiled(self, args, kwargs)
         if not kwargs and self._plain and len(args) == len(self._positional) and args:
-            if self.mode == "auto":
+            # the common call (positional tensors of one dtype and device) skips the
+            # general route's argument binding and checks: in a training loop that
+            # Python runs with cold caches and costs more than NumPy's own work
+            mode = self.mode
+            if mode == "auto":
                 out = _trace.run_fast(self, args)
                 if out is not None:
                     return out
+            elif not torch._C._are_functorch_transforms_active():
+                call = _Call.quick(self, args, mode)
+                if call is not None:
+                    call.keep_residuals = torch.is_grad_enabled() and any(
+                        t.requires_grad for t in args
+                    )
+                    return call.unpack(_FastBridge.apply(call, *args))
         call = _Call.build(self, args, kwargs)
         if call.mode == "auto":
             return _trace.run_traced(call)
         functorch = torch._C._are_functorch_transforms_active()
+        # residuals only pay off when a backward can follow
+        call.keep_residuals = functorch or (
+            torch.is_grad_enabled() and any(t.requires_grad for t in call.tensors)
+        )
         outs = (_EagerBridge if functorch else _FastBridge).apply(call, *call.tensors)
         return call.unpack(outs)
 
@@ -178,6 +198,7 @@ class _Call:
         "residuals",
         "host_in",
         "check_finite",
+        "keep_residuals",
     )
 
     @classmethod
@@ -188,6 +209,7 @@ class _Call:
         self.residuals = None
         self.host_in = None
         self.check_finite = True
+        self.keep_residuals = False
         if op._plain and not kwargs and len(args) == len(op._positional):
             # the common case, without inspect's binding (tens of microseconds a call)
             self.args, self.kwargs, names = list(args), {}, op._positional
@@ -223,6 +245,24 @@ class _Call:
                 f"npgrad op '{op.name}': mode='numpy' needs a backward; register one with "
                 f"@{op.__name__}.backward, or use mode='auto' or mode='numeric'"
             )
+        return self
+
+    @classmethod
+    def quick(cls, op: Function, args: tuple, mode: str) -> _Call | None:
+        """A call built without binding or per-argument checks, for arguments that
+        :func:`uniform_tensors` accepts; ``None`` otherwise (take :meth:`build`)."""
+        dtype = uniform_tensors(op, args)
+        if dtype is None or (mode == "numpy" and op.bwd is None):
+            return None
+        self = cls()
+        self.op, self.mode = op, mode
+        self.residuals = self.host_in = None
+        self.check_finite, self.keep_residuals = True, False
+        self.args, self.kwargs = list(args), {}
+        self.slots = list(range(len(args)))
+        self.names = op._positional
+        self.tensors = list(args)
+        self.device, self.dtype = args[0].device, dtype
         return self
 
     def _validate(self) -> None:
@@ -291,7 +331,7 @@ class _Call:
         # (autograd's saved-tensor version check still catches in-place changes)
         self.host_in = arrays
         args, kwargs = self.numpy_args(arrays)
-        if self.op.fwd_res is not None and self.mode == "numpy":
+        if self.op.fwd_res is not None and self.mode == "numpy" and self.keep_residuals:
             out, self.residuals = _run_user(self.op, "forward", self.op.fwd_res, args, kwargs)
         else:
             out = _run_user(self.op, "forward", self.op.fn, args, kwargs)
@@ -299,6 +339,23 @@ class _Call:
 
     def outputs_from_numpy(self, out: Any, arrays: list, device: torch.device) -> tuple:
         op = self.op
+        if (
+            type(out) is np.ndarray
+            and out.base is None  # NumPy's own memory: it aliases no input
+            and device.type == "cpu"
+            and self.dtype in _SAME_ON_HOST
+            and out.dtype == _convert.numpy_dtype(self.dtype)
+        ):
+            # a fresh float array of the input's dtype (a loss's value, typically): it
+            # becomes the output as it is, with the same checks in fewer steps
+            self.structure = "single"
+            require_scalar_loss(op, out.shape)
+            if self.check_finite and op.nonfinite != "ignore":
+                if not (math.isfinite(out.item()) if out.ndim == 0 else np.isfinite(out).all()):
+                    report_nonfinite(op, "output 0")
+            result = torch.from_numpy(out)
+            self.out_meta = [(out.shape, result.dtype)]
+            return (result,)
         self.structure = "tuple" if isinstance(out, tuple) else "single"
         outs = out if isinstance(out, tuple) else (out,)
         results = []
@@ -429,13 +486,50 @@ class _Call:
                     f"npgrad op '{op.name}': the gradient for '{name}' has dtype {gdtype}, "
                     f"expected {want} (the dtype NumPy saw for '{name}', a {t.dtype} tensor)"
                 )
-            out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
+            if (
+                type(g) is np.ndarray
+                and g.base is None  # NumPy's own memory: no input's, output's or g's view
+                and g.flags.writeable
+                and t.dtype in _SAME_ON_HOST
+                and t.device.type == "cpu"
+                and not any(g is a for a in avoid)  # not a residual, nor another gradient
+            ):
+                out.append(torch.from_numpy(g))
+            else:
+                out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
             if isinstance(g, np.ndarray):
                 avoid.append(g)
         return out
 
     def unpack(self, outs: tuple) -> Any:
         return outs if self.structure == "tuple" else outs[0]
+
+
+_SAME_ON_HOST = (torch.float32, torch.float64)  # NumPy computes in these dtypes as they are
+
+
+def uniform_tensors(op: Function, args: tuple) -> torch.dtype | None:
+    """The dtype when every argument is a tensor of one floating dtype on one device
+    (and, for a loss without ``broadcast``, of one non-empty shape); else ``None``.
+    Such a call passes every check of :meth:`_Call._validate`."""
+    first = args[0]
+    if not isinstance(first, torch.Tensor):
+        return None
+    dtype, device = first.dtype, first.device
+    if dtype not in _convert._COMPUTE_DTYPE:
+        return None
+    shape = first.shape if op.is_loss and not op.broadcast else None
+    for a in args:
+        if (
+            not isinstance(a, torch.Tensor)
+            or a.dtype != dtype
+            or a.device != device
+            or (shape is not None and a.shape != shape)
+        ):
+            return None
+    if op.is_loss and not first.numel():
+        return None
+    return dtype
 
 
 def _autograd_inside_kernel():

@@ -1479,31 +1479,11 @@ def run_fast(op: Any, args: tuple) -> Any:
     general route's Python costs more than the loss's own kernels at small sizes;
     this one does the same checks in a fraction of the steps.
     """
+    if _op.uniform_tensors(op, args) is None:
+        return None
     first = args[0]
-    if not isinstance(first, torch.Tensor):
-        return None
     dtype, device = first.dtype, first.device
-    if dtype not in _FLOATS:
-        return None
-    wrapped = []
-    if op.is_loss:
-        if not first.numel():
-            return None
-        shape = None if op.broadcast else first.shape
-        for a in args:
-            if (
-                not isinstance(a, torch.Tensor)
-                or a.dtype != dtype
-                or a.device != device
-                or (shape is not None and a.shape != shape)
-            ):
-                return None
-            wrapped.append(TracedArray(a))
-    else:
-        for a in args:
-            if not isinstance(a, torch.Tensor) or a.dtype != dtype or a.device != device:
-                return None
-            wrapped.append(TracedArray(a))
+    wrapped = [TracedArray(a) for a in args]
     _CURRENT.append(op.name)
     prev = _Ctx.device
     _Ctx.device = device

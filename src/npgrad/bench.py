@@ -72,22 +72,30 @@ def _summary(samples: list[float]) -> dict[str, Any]:
 
 
 def compare(
-    variants: dict[str, Callable[[], Any]], *, base: str = "native", **timing: Any
+    make: Callable[[str], Callable[[], Any]],
+    names: list[str],
+    *,
+    base: str = "native",
+    **timing: Any,
 ) -> dict[str, Any]:
-    """Each variant against ``base``, in an interleaved loop of just the two.
+    """Each variant in ``names`` against ``base``, in an interleaved loop of just the
+    two; ``make(name)`` builds a fresh variant for each loop.
 
     The ratio is paired: the median, over repeats, of the variant's block time over
     the base's block time next to it.  Adjacent blocks share the machine's state,
     so drift (frequency, neighbours) cancels in each ratio.  One loop per pair
-    keeps a third variant's after-effects out of the comparison.
+    keeps a third variant's after-effects out of the comparison, and fresh
+    variants per loop keep both sides at the same point: a training step slows as
+    the model trains (denormal numbers appear), so a base reused across loops
+    would have trained longer than its partner.
     """
     seconds: dict[str, Any] = {}
     ratio: dict[str, float] = {}
     base_samples: list[float] = []
-    for name, fn in variants.items():
+    for name in names:
         if name == base:
             continue
-        res = timeit({base: variants[base], name: fn}, **timing)
+        res = timeit({base: make(base), name: make(name)}, **timing)
         seconds[name] = res[name]
         base_samples += res[base]["samples_s"]
         pairs = zip(res[name]["samples_s"], res[base]["samples_s"])
@@ -126,20 +134,23 @@ def bench_step(device: torch.device, *, batch: int, **timing: int) -> dict[str, 
 
     g = torch.Generator().manual_seed(0)
     x = torch.rand(batch, 784, generator=g).to(device)
-    variants = {}
-    for name, crit in _criteria().items():
+    criteria = _criteria()
+
+    def make(name: str) -> Callable[[], None]:
+        crit = criteria[name]
         torch.manual_seed(0)
         model = Autoencoder().to(device)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-        def step(model=model, opt=opt, crit=crit):
+        def step() -> None:
             loss = crit(model(x), x)
             opt.zero_grad()
             loss.backward()
             opt.step()
 
-        variants[name] = step
-    return compare(variants, device=device, **timing)
+        return step
+
+    return compare(make, list(criteria), device=device, **timing)
 
 
 def bench_loss(device: torch.device, *, batch: int, **timing: int) -> dict[str, Any]:
@@ -147,15 +158,18 @@ def bench_loss(device: torch.device, *, batch: int, **timing: int) -> dict[str, 
     g = torch.Generator().manual_seed(0)
     x = torch.rand(batch, 784, generator=g).to(device).requires_grad_()
     t = torch.rand(batch, 784, generator=g).to(device)
-    variants = {}
-    for name, crit in _criteria().items():
+    criteria = _criteria()
 
-        def run(crit=crit):
+    def make(name: str) -> Callable[[], None]:
+        crit = criteria[name]
+
+        def run() -> None:
             x.grad = None
             crit(x, t).backward()
 
-        variants[name] = run
-    return compare(variants, device=device, **timing)
+        return run
+
+    return compare(make, list(criteria), device=device, **timing)
 
 
 def bench_data(root: Path, device: torch.device, *, limit: int | None, repeats: int):

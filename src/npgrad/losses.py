@@ -43,7 +43,13 @@ mse_auto = loss(_mse, name="mse_auto")
 @mse.def_fwd
 def _mse_fwd(x, t):
     d = np.asarray(np.subtract(x, t))
-    return _mse_fast(x, t) if d.dtype.kind != "f" or d.size == 0 else _sum_sq_mean(d), d
+    if d.dtype.kind != "f" or d.size == 0:
+        return _mse_fast(x, t), []
+    value = _sum_sq_mean(d)
+    # the backward's first step, done while d is still in cache, in place: the same
+    # operation on the same operands as in the backward, so the same bits
+    np.multiply(d, _two_over_n(d), out=d)
+    return value, [d]
 
 
 def _sum_sq_mean(d):
@@ -51,15 +57,23 @@ def _sum_sq_mean(d):
     return np.asarray(np.dot(flat, flat) / np.asarray(d.size, dtype=d.dtype), dtype=d.dtype)
 
 
+def _two_over_n(d):
+    return np.asarray(2.0 / d.size, dtype=d.dtype)  # N: the broadcast size
+
+
 @mse.backward
 def _mse_backward(g, x, t, out, *, needs_input_grad=(True, True), residuals=None):
     # (x - t) * float32(2/N) * g is ATen's own order for mse_loss backward;
     # any other order (2 * (x - t) / N, ...) differs in the last bit
-    d = residuals if residuals is not None else np.asarray(np.subtract(x, t))
-    # a new array: the residual stays intact for a second backward (retain_graph)
-    d = np.multiply(d, np.asarray(2.0 / d.size, dtype=d.dtype))  # N: the broadcast size
-    if g != 1:  # multiplying by exactly 1 changes no bit: skip the pass
-        d *= g
+    if residuals:
+        # the forward's (x - t) * 2/N, taken: its memory becomes the gradient, and a
+        # second backward (retain_graph=True) finds the list empty and recomputes
+        d = residuals.pop()
+    else:
+        d = np.asarray(np.subtract(x, t))
+        d = np.multiply(d, _two_over_n(d))
+    if g.ndim or float(g) != 1.0:  # multiplying by exactly 1 changes no bit: skip it
+        d *= g  # d is this backward's own array
     # mixed dtypes or a broadcast integer target: each gradient takes its input's
     # dtype and shape (both no-ops in the common case, so parity is untouched)
     gx = unbroadcast(d, x.shape).astype(x.dtype, copy=False) if needs_input_grad[0] else None
