@@ -1134,6 +1134,22 @@ class TracedArray:
     del _name, _uf
     __hash__ = None  # type: ignore[assignment]
 
+    # the first two steps of a difference-based loss, (a - b) ** 2, straight to the
+    # deferral: the general ufunc route costs as much as a small loss's kernel
+    def __sub__(self, other):
+        if type(other) is TracedArray and type(self) is TracedArray:
+            fused = _defer(np.subtract, (self, other))
+            if fused is not None:
+                return fused
+        return self.__array_ufunc__(np.subtract, "__call__", self, other)
+
+    def __pow__(self, other):
+        if type(self) is _Deferred:
+            fused = _defer(np.power, (self, other))
+            if fused is not None:
+                return fused
+        return self.__array_ufunc__(np.power, "__call__", self, other)
+
     def __iadd__(self, other):
         raise _fail(f"an in-place update (+=, in {_caller()})")
 
