@@ -147,6 +147,18 @@ def test_auto_mode_under_compile_vmap_and_grad():
     torch.testing.assert_close(torch.func.grad(mse_auto)(x, t), 2 * (x - t) / x.numel())
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"k": 2}], ids=["fast-route", "general-route"])
+def test_an_op_never_returns_its_input_tensor_itself(kwargs):
+    ident = npgrad.function(lambda x, k=1: (x, x * k), name="ident")
+    x = torch.ones(3, requires_grad=True)
+    same, scaled = ident(x, **kwargs)
+    assert same is not x and same._base is x  # a view, like torch's own view ops
+    (same.sum() + scaled.sum()).backward()
+    assert torch.equal(x.grad, torch.full((3,), 1.0 + kwargs.get("k", 1)))
+    alone = npgrad.function(lambda x: x, name="alone")
+    assert alone(x) is not x
+
+
 def test_auto_mode_keeps_the_device_and_records_torch_ops():
     from npgrad.losses import mse_auto
 

@@ -150,6 +150,15 @@ def test_func_second_order_through_numpy_raises():
         hess(x)
 
 
+def test_compiled_second_order_raises_instead_of_a_silent_result():
+    x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    compiled = torch.compile(lambda a: mse(a, torch.zeros_like(a)), fullgraph=True)
+    (g,) = torch.autograd.grad(compiled(x), x, create_graph=True)
+    # torch's own refusal (aot_autograd has no double backward), not a wrong number
+    with pytest.raises(RuntimeError, match="double backward"):
+        g.sum().backward()
+
+
 def test_compile_and_func_with_a_torch_ops_backward():
     quartic = quartic_with_torch_backward()
     x = torch.randn(5, dtype=torch.float64)

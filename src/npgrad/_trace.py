@@ -1447,7 +1447,7 @@ def _check_output(op: Any, j: int, r: torch.Tensor, dtype: Any, device: torch.de
 
 
 def _outputs(
-    op: Any, out: Any, dtype: Any, device: torch.device, check: bool
+    op: Any, out: Any, dtype: Any, device: torch.device, check: bool, inputs: Any = ()
 ) -> tuple[tuple[torch.Tensor, ...], str]:
     structure = "tuple" if isinstance(out, tuple) else "single"
     outs = out if structure == "tuple" else (out,)
@@ -1461,6 +1461,8 @@ def _outputs(
             raise TypeError(
                 f"npgrad op '{op.name}': output {j} is not array-like: {type(o).__name__}"
             )
+        if any(r is a for a in inputs):
+            r = r.view_as(r)  # an op returns a new tensor (here a view), never its input
         results.append(_check_output(op, j, r, dtype, device, check))
     return tuple(results), structure
 
@@ -1474,7 +1476,7 @@ def evaluate(call: Any, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor
     device = tensors[0].device if tensors else torch.device("cpu")
     args, kwargs = call.numpy_args([TracedArray(t) for t in tensors])
     out = _run(call.op, args, kwargs, device)
-    return _outputs(call.op, out, call.dtype, device, call.check_finite)
+    return _outputs(call.op, out, call.dtype, device, call.check_finite, tensors)
 
 
 def run_traced(call: Any) -> Any:
@@ -1514,7 +1516,7 @@ def run_fast(op: Any, args: tuple) -> Any:
         _Ctx.device = prev
     if isinstance(out, TracedArray):
         r = out.t
-        if r.dtype == dtype and (r.ndim == 0 or not op.is_loss):
+        if r.dtype == dtype and (r.ndim == 0 or not op.is_loss) and all(r is not a for a in args):
             # the float result of the input's dtype: only the finiteness policy is left
             policy = op.nonfinite
             if (
@@ -1524,5 +1526,5 @@ def run_fast(op: Any, args: tuple) -> Any:
             ):
                 _op.report_nonfinite(op, "output 0")
             return r
-    outs, structure = _outputs(op, out, dtype, device, True)
+    outs, structure = _outputs(op, out, dtype, device, True, args)
     return outs if structure == "tuple" else outs[0]
