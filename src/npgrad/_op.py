@@ -93,6 +93,9 @@ class Function:
             p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ]
         self._plain = len(self._positional) == len(params)  # no *args, **kwargs, kw-only
+        # positional-argument count for the quick call route; -1: never quick
+        self._nargs = len(self._positional) if self._plain else -1
+        self._auto = self.mode == "auto"  # kept current by backward()
         self.key = f"{next(_ids)}"
         _REGISTRY[self.key] = self
         # (key, shapes, scalars) -> (output shapes and dtypes, structure), for fake kernels
@@ -122,6 +125,7 @@ class Function:
 
         def register(f: Callable[..., Any]) -> Callable[..., Any]:
             self.bwd = f
+            self._auto = self.mode == "auto"
             self.torch_backward = torch_ops
             try:
                 params = inspect.signature(f).parameters
@@ -152,16 +156,16 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if torch.compiler.is_compiling():
             return _call_compiled(self, args, kwargs)
-        if not kwargs and self._plain and len(args) == len(self._positional) and args:
+        if not kwargs and self._nargs == len(args) and args:
             # the common call (positional tensors of one dtype and device) skips the
             # general route's argument binding and checks: in a training loop that
             # Python runs with cold caches and costs more than NumPy's own work
-            mode = self.mode
-            if mode == "auto":
+            if self._auto:
                 out = _trace.run_fast(self, args)
                 if out is not None:
                     return out
             elif not torch._C._are_functorch_transforms_active():
+                mode = self.mode
                 call = _Call.quick(self, args, mode)
                 if call is not None:
                     call.keep_residuals = torch.is_grad_enabled() and any(

@@ -1493,15 +1493,32 @@ def run_fast(op: Any, args: tuple) -> Any:
     device, one floating dtype and (for a loss) one non-empty shape.
 
     Returns ``None`` for any other call, which then takes the general route
-    (``_Call.build``, which also words the errors).  In a training loop the
-    general route's Python costs more than the loss's own kernels at small sizes;
-    this one does the same checks in a fraction of the steps.
+    (``_Call.build``, which also words the errors).  In a training loop this Python
+    runs with cold caches and costs as much as a small loss's kernels, so it does
+    the general route's checks (``_op.uniform_tensors``, ``_check_output``) inline,
+    in as few steps as it can.
     """
-    if _op.uniform_tensors(op, args) is None:
-        return None
     first = args[0]
-    dtype, device = first.dtype, first.device
-    wrapped = [TracedArray(a) for a in args]
+    if not isinstance(first, torch.Tensor):
+        return None
+    dtype = first.dtype
+    if dtype not in _FLOATS:
+        return None
+    device = first.device
+    is_loss = op.is_loss
+    shape = first.shape if is_loss and not op.broadcast else None
+    wrapped = []
+    for a in args:
+        if (
+            not isinstance(a, torch.Tensor)
+            or a.dtype != dtype
+            or a.device != device
+            or (shape is not None and a.shape != shape)
+        ):
+            return None
+        wrapped.append(TracedArray(a))
+    if is_loss and not first.numel():
+        return None
     _CURRENT.append(op.name)
     prev = _Ctx.device
     _Ctx.device = device
@@ -1516,15 +1533,20 @@ def run_fast(op: Any, args: tuple) -> Any:
         _Ctx.device = prev
     if isinstance(out, TracedArray):
         r = out.t
-        if r.dtype == dtype and (r.ndim == 0 or not op.is_loss) and all(r is not a for a in args):
-            # the float result of the input's dtype: only the finiteness policy is left
-            policy = op.nonfinite
-            if (
-                (policy == "raise" or (policy == "warn" and device.type == "cpu"))
-                and not torch._C._are_functorch_transforms_active()
-                and not (math.isfinite(r.item()) if r.ndim == 0 else bool(r.isfinite().all()))
-            ):
-                _op.report_nonfinite(op, "output 0")
-            return r
+        if r.dtype == dtype and (r.ndim == 0 or not is_loss):
+            for a in args:
+                if r is a:
+                    break  # the input itself: the general route returns a view
+            else:
+                # the float result of the input's dtype: only the finiteness policy is left
+                policy = op.nonfinite
+                if (
+                    policy != "ignore"
+                    and (policy == "raise" or device.type == "cpu")
+                    and not torch._C._are_functorch_transforms_active()
+                    and not (math.isfinite(r.item()) if r.ndim == 0 else r.isfinite().all())
+                ):
+                    _op.report_nonfinite(op, "output 0")
+                return r
     outs, structure = _outputs(op, out, dtype, device, True, args)
     return outs if structure == "tuple" else outs[0]

@@ -237,7 +237,7 @@ def run(
     cfg = config or (
         dict(warmup=5, repeats=8, inner=5, preroll=2)
         if quick
-        else dict(warmup=20, repeats=40, inner=10, preroll=5)
+        else dict(warmup=20, repeats=60, inner=10, preroll=5)
     )
     out: dict[str, Any] = {"quick": quick, "config": cfg, "devices": {}}
     for dev in devices:
