@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import torch
 
@@ -38,6 +39,14 @@ def test_timeit_prerolls_each_block_untimed():
     )
     # warm-up a, b; then per repeat: 1 preroll + 2 timed calls of each variant
     assert calls == ["a", "b"] + ["a"] * 3 + ["b"] * 3 + ["a"] * 3 + ["b"] * 3
+
+
+def test_timeit_prerolls_for_at_least_the_given_time():
+    starts = []
+    bench.timeit({"a": lambda: starts.append(time.perf_counter())}, device=torch.device("cpu"),
+                 warmup=0, repeats=1, inner=1, preroll=0, preroll_s=0.02)  # fmt: skip
+    # the last call is the timed one; the untimed ones before it span at least 20 ms
+    assert len(starts) >= 2 and starts[-1] - starts[0] >= 0.02 - 1e-3
 
 
 def test_compare_pairs_each_variant_with_the_base_in_its_own_loop():

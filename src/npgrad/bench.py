@@ -35,14 +35,15 @@ def timeit(
     repeats: int,
     inner: int,
     preroll: int = 0,
+    preroll_s: float = 0.0,
 ) -> dict[str, dict[str, float]]:
     """Median seconds per call of each variant; repeats interleaved across variants.
 
-    ``preroll`` untimed calls of a variant precede each of its timed blocks: on the
-    2-core CPU machine, torch code timed right after single-threaded NumPy work ran
-    measurably slower for several calls, so a variant would partly pay for its
-    neighbour.  A variant's after-effects on itself, as in a training loop, stay
-    inside its own timing.
+    Untimed calls of a variant precede each of its timed blocks, ``preroll`` of them
+    and at least ``preroll_s`` seconds' worth: on the 2-core CPU machine, torch code
+    timed right after single-threaded NumPy work ran measurably slower for several
+    milliseconds, so a variant would partly pay for its neighbour.  A variant's
+    after-effects on itself, as in a training loop, stay inside its own timing.
     """
     for fn in variants.values():
         for _ in range(warmup):
@@ -51,7 +52,10 @@ def timeit(
     samples: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(repeats):
         for name, fn in variants.items():
+            start = time.perf_counter()
             for _ in range(preroll):
+                fn()
+            while time.perf_counter() - start < preroll_s:
                 fn()
             _sync(device)
             start = time.perf_counter()
@@ -237,7 +241,7 @@ def run(
     cfg = config or (
         dict(warmup=5, repeats=8, inner=5, preroll=2)
         if quick
-        else dict(warmup=20, repeats=60, inner=10, preroll=5)
+        else dict(warmup=20, repeats=60, inner=10, preroll=5, preroll_s=0.02)
     )
     out: dict[str, Any] = {"quick": quick, "config": cfg, "devices": {}}
     for dev in devices:
