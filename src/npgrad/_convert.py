@@ -25,6 +25,8 @@ _COMPUTE_DTYPE = {
     torch.float64: torch.float64,
 }
 
+_SAME_ON_HOST = (torch.float32, torch.float64)  # NumPy computes in these as they are
+
 PINNED_UPLOAD_BYTES = 1 << 16  # below this a plain copy is as fast
 
 _NP_TO_TORCH = {
@@ -71,6 +73,12 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
     arrays: list[np.ndarray] = []
     pending = False
     for t in tensors:
+        if t.is_cpu and t.dtype in _SAME_ON_HOST:
+            # the common case in a few steps: the array is the tensor's memory
+            a = (t.detach() if t.requires_grad else t).numpy()
+            a.flags.writeable = False
+            arrays.append(a)
+            continue
         t = t.detach()
         dtype = t.dtype
         want = _COMPUTE_DTYPE.get(dtype, dtype)

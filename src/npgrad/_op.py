@@ -168,9 +168,11 @@ class Function:
                 mode = self.mode
                 call = _Call.quick(self, args, mode)
                 if call is not None:
-                    call.keep_residuals = torch.is_grad_enabled() and any(
-                        t.requires_grad for t in args
-                    )
+                    if torch.is_grad_enabled():
+                        for t in args:
+                            if t.requires_grad:
+                                call.keep_residuals = True
+                                break
                     return call.unpack(_FastBridge.apply(call, *args))
         call = _Call.build(self, args, kwargs)
         if call.mode == "auto":
@@ -203,6 +205,7 @@ class _Call:
         "host_in",
         "check_finite",
         "keep_residuals",
+        "all_tensors",
     )
 
     @classmethod
@@ -213,7 +216,7 @@ class _Call:
         self.residuals = None
         self.host_in = None
         self.check_finite = True
-        self.keep_residuals = False
+        self.keep_residuals = self.all_tensors = False
         if op._plain and not kwargs and len(args) == len(op._positional):
             # the common case, without inspect's binding (tens of microseconds a call)
             self.args, self.kwargs, names = list(args), {}, op._positional
@@ -261,7 +264,7 @@ class _Call:
         self = cls()
         self.op, self.mode = op, mode
         self.residuals = self.host_in = None
-        self.check_finite, self.keep_residuals = True, False
+        self.check_finite, self.keep_residuals, self.all_tensors = True, False, True
         self.args, self.kwargs = list(args), {}
         self.slots = list(range(len(args)))
         self.names = op._positional
@@ -312,6 +315,8 @@ class _Call:
 
     # -- running the user's code ------------------------------------------------
     def numpy_args(self, arrays: list[np.ndarray]) -> tuple[list, dict]:
+        if self.all_tensors:  # every argument positional and a tensor
+            return list(arrays), {}
         args, kwargs = list(self.args), dict(self.kwargs)
         for slot, arr in zip(self.slots, arrays):
             if isinstance(slot, int):
@@ -442,22 +447,20 @@ class _Call:
         n = len(inputs)
         if n == 1 and not isinstance(result, (tuple, list)):
             result = (result,)
-        positional = [s for s in self.slots if isinstance(s, int)]
-        if (
-            isinstance(result, (tuple, list))
-            and len(result) != n
-            and len(result) == len(self.args)
-            and len(positional) == n
+        elif (
+            isinstance(result, (tuple, list)) and len(result) != n and len(result) == len(self.args)
         ):
-            # one gradient per positional argument, like autograd.Function: the
-            # non-tensor positions must hold None
-            extra = [i for i in range(len(self.args)) if i not in positional]
-            if any(result[i] is not None for i in extra):
-                raise BackwardError(
-                    f"npgrad op '{op.name}': the backward returned a gradient for a "
-                    f"non-tensor argument (position {extra[0]}); return None there"
-                )
-            result = [result[i] for i in positional]
+            positional = [s for s in self.slots if isinstance(s, int)]
+            if len(positional) == n:
+                # one gradient per positional argument, like autograd.Function: the
+                # non-tensor positions must hold None
+                extra = [i for i in range(len(self.args)) if i not in positional]
+                if any(result[i] is not None for i in extra):
+                    raise BackwardError(
+                        f"npgrad op '{op.name}': the backward returned a gradient for a "
+                        f"non-tensor argument (position {extra[0]}); return None there"
+                    )
+                result = [result[i] for i in positional]
         if not isinstance(result, (tuple, list)) or len(result) != n:
             got = len(result) if isinstance(result, (tuple, list)) else describe(result)
             raise BackwardError(
@@ -466,14 +469,14 @@ class _Call:
             )
         out: list[torch.Tensor | None] = []
         for name, t, g in zip(self.names, inputs, result):
-            if g is None or not _convert.is_differentiable(t):
+            if g is None or t.dtype not in _convert._COMPUTE_DTYPE:
                 out.append(None)
                 continue
-            shape = tuple(g.shape) if hasattr(g, "shape") else ()
-            if shape != tuple(t.shape):
+            shape = getattr(g, "shape", ())
+            if shape != t.shape:  # a tuple against a torch.Size: equal when the dims are
                 raise BackwardError(
-                    f"npgrad op '{op.name}': the gradient for '{name}' has shape {shape}, "
-                    f"but '{name}' has shape {tuple(t.shape)}"
+                    f"npgrad op '{op.name}': the gradient for '{name}' has shape "
+                    f"{tuple(shape)}, but '{name}' has shape {tuple(t.shape)}"
                 )
             if as_tensor:
                 if not isinstance(g, torch.Tensor) or g.dtype != t.dtype:
@@ -490,14 +493,22 @@ class _Call:
                     f"npgrad op '{op.name}': the gradient for '{name}' has dtype {gdtype}, "
                     f"expected {want} (the dtype NumPy saw for '{name}', a {t.dtype} tensor)"
                 )
-            if (
+            # NumPy's own fresh memory (no view of an input, output or upstream
+            # gradient) that is not a residual nor another gradient: it becomes the
+            # gradient as it is
+            fresh = (
                 type(g) is np.ndarray
-                and g.base is None  # NumPy's own memory: no input's, output's or g's view
+                and g.base is None
                 and g.flags.writeable
                 and t.dtype in _SAME_ON_HOST
                 and t.device.type == "cpu"
-                and not any(g is a for a in avoid)  # not a residual, nor another gradient
-            ):
+            )
+            if fresh:
+                for a in avoid:
+                    if a is g:
+                        fresh = False
+                        break
+            if fresh:
                 out.append(torch.from_numpy(g))
             else:
                 out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
@@ -509,7 +520,7 @@ class _Call:
         return outs if self.structure == "tuple" else outs[0]
 
 
-_SAME_ON_HOST = (torch.float32, torch.float64)  # NumPy computes in these dtypes as they are
+_SAME_ON_HOST = _convert._SAME_ON_HOST
 
 
 def uniform_tensors(op: Function, args: tuple) -> torch.dtype | None:
@@ -613,9 +624,10 @@ def _save(ctx, call: _Call, tensors: tuple, output: tuple) -> None:
     ctx.call = call
     ctx.n_in = len(tensors)
     ctx.save_for_backward(*tensors, *output)
-    nondiff = [o for o in output if not o.is_floating_point()]
-    if nondiff:
-        ctx.mark_non_differentiable(*nondiff)
+    if len(output) != 1 or not output[0].is_floating_point():
+        nondiff = [o for o in output if not o.is_floating_point()]
+        if nondiff:
+            ctx.mark_non_differentiable(*nondiff)
 
 
 def _bridge_backward(ctx, grads: tuple) -> tuple:
