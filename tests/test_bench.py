@@ -85,7 +85,7 @@ def test_run_reports_every_figure(tmp_path):
     )
     res = result["devices"]["cpu"]
     assert res["environment"]["torch_threads"] >= 1
-    assert set(res["train_step"]["seconds"]) == {"native", "numpy", "auto"}
+    assert set(res["train_step"]["seconds"]) == {"native", "numpy", "auto", "handrolled"}
     assert set(res["loss"]) == {"64", "256", "1024", "4096"}
     for part in ("data_only", "with_training"):
         assert res["data_path"][part]["speedup"] > 0

@@ -122,6 +122,9 @@ def environment(device: torch.device) -> dict[str, Any]:
     return env
 
 
+VARIANTS = ("numpy", "auto", "handrolled")
+
+
 def _criteria() -> dict[str, Callable]:
     from .losses import mse, mse_auto
 
@@ -129,7 +132,33 @@ def _criteria() -> dict[str, Callable]:
         "native": torch.nn.functional.mse_loss,
         "numpy": mse,
         "auto": mse_auto,
+        "handrolled": _handrolled_mse().apply,
     }
+
+
+def _handrolled_mse() -> type[torch.autograd.Function]:
+    """For reference, the usual way: a bare ``autograd.Function`` around the same NumPy
+    forward and backward as ``npgrad.losses.mse``, with none of npgrad's checks (no
+    dtype policy, no aliasing or shape checks, a plain host round trip)."""
+    from .losses import _mse_backward, _mse_fwd
+
+    class HandRolledMSE(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, y, x):  # type: ignore[override]
+            a, b = y.detach().cpu().numpy(), x.detach().cpu().numpy()
+            value, res = _mse_fwd(a, b)
+            ctx.saved = (a, b, res)
+            return torch.from_numpy(np.asarray(value)).to(y.device)
+
+        @staticmethod
+        def backward(ctx, g):  # type: ignore[override]
+            a, b, res = ctx.saved
+            grads = _mse_backward(
+                g.cpu().numpy(), a, b, None, needs_input_grad=ctx.needs_input_grad, residuals=res
+            )
+            return tuple(None if d is None else torch.from_numpy(d).to(g.device) for d in grads)
+
+    return HandRolledMSE
 
 
 def bench_step(device: torch.device, *, batch: int, **timing: int) -> dict[str, Any]:
@@ -280,17 +309,19 @@ def table(result: dict[str, Any]) -> str:
         lines.append("training step, batch 256 (median ms; paired ratio to nn.MSELoss)")
         for k, v in st["seconds"].items():
             r = "" if k == "native" else f"  x{st['ratio'][k]:.3f}"
-            lines.append(f"  {k:<8} {v['median_s'] * 1e3:9.3f} ms{r}")
+            lines.append(f"  {k:<10} {v['median_s'] * 1e3:9.3f} ms{r}")
         lines.append("loss forward+backward, [batch, 784] (median us; paired ratio to F.mse_loss)")
+        names = ["native", *VARIANTS]
         lines.append(
-            f"  {'batch':>6} {'native':>10} {'numpy':>10} {'auto':>10} {'x numpy':>8} {'x auto':>8}"
+            f"  {'batch':>6}"
+            + "".join(f" {k:>10}" for k in names)
+            + "".join(f" {'x ' + k:>12}" for k in VARIANTS)
         )
         for b, v in res["loss"].items():
-            us = [v["seconds"][k]["median_s"] * 1e6 for k in ("native", "numpy", "auto")]
-            r = v["ratio"]
             lines.append(
-                f"  {b:>6} {us[0]:10.1f} {us[1]:10.1f} {us[2]:10.1f}"
-                f" {r['numpy']:8.3f} {r['auto']:8.3f}"
+                f"  {b:>6}"
+                + "".join(f" {v['seconds'][k]['median_s'] * 1e6:10.1f}" for k in names)
+                + "".join(f" {v['ratio'][k]:12.3f}" for k in VARIANTS)
             )
         dp = res.get("data_path")
         if dp and "skipped" not in dp:
@@ -316,7 +347,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     ax = fig.subplots()
     for dev, res in result["devices"].items():
         sizes = [int(b) for b in res["loss"]]
-        for k, style in (("numpy", "o-"), ("auto", "s--")):
+        for k, style in (("numpy", "o-"), ("auto", "s--"), ("handrolled", "^:")):
             ax.plot(sizes, [res["loss"][str(b)]["ratio"][k] for b in sizes], style,
                     label=f"{k} ({dev})")  # fmt: skip
     ax.axhline(1.0, color="gray", lw=0.8)
