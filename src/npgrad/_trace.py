@@ -22,7 +22,6 @@ import numpy as np
 import torch
 
 from . import _op
-from ._convert import _COMPUTE_DTYPE
 from ._errors import TraceError
 
 _CURRENT: list[str] = []  # the op being traced, for error messages
@@ -1485,9 +1484,6 @@ def run_traced(call: Any) -> Any:
     return outs if structure == "tuple" else outs[0]
 
 
-_FLOATS = frozenset(_COMPUTE_DTYPE)
-
-
 def run_fast(op: Any, args: tuple) -> Any:
     """Eager automatic mode for the common call: positional tensors only, one
     device, one floating dtype and (for a loss) one non-empty shape.
@@ -1495,30 +1491,14 @@ def run_fast(op: Any, args: tuple) -> Any:
     Returns ``None`` for any other call, which then takes the general route
     (``_Call.build``, which also words the errors).  In a training loop this Python
     runs with cold caches and costs as much as a small loss's kernels, so it does
-    the general route's checks (``_op.uniform_tensors``, ``_check_output``) inline,
-    in as few steps as it can.
+    ``_check_output``'s checks inline, in as few steps as it can.
     """
-    first = args[0]
-    if not isinstance(first, torch.Tensor):
+    dtype = _op.uniform_tensors(op, args)
+    if dtype is None:
         return None
-    dtype = first.dtype
-    if dtype not in _FLOATS:
-        return None
-    device = first.device
+    device = args[0].device
     is_loss = op.is_loss
-    shape = first.shape if is_loss and not op.broadcast else None
-    wrapped = []
-    for a in args:
-        if (
-            not isinstance(a, torch.Tensor)
-            or a.dtype != dtype
-            or a.device != device
-            or (shape is not None and a.shape != shape)
-        ):
-            return None
-        wrapped.append(TracedArray(a))
-    if is_loss and not first.numel():
-        return None
+    wrapped = [TracedArray(a) for a in args]
     _CURRENT.append(op.name)
     prev = _Ctx.device
     _Ctx.device = device
