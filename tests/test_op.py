@@ -430,6 +430,75 @@ def test_mse_residual_survives_repeated_backwards():
 
 
 # ----------------------------------------------------- memory ownership (review)
+def test_popped_residual_that_is_the_output_is_copied_into_the_gradient():
+    @npgrad.function
+    def ex(x):
+        return np.exp(x)
+
+    @ex.def_fwd
+    def _(x):
+        y = np.exp(x)
+        return y, [y]  # exp's natural residual: its own output
+
+    @ex.backward
+    def _(g, x, out, *, residuals=None):
+        y = residuals.pop() if residuals else np.exp(x)
+        return y if np.all(g == 1) else y * g  # skips multiplying by 1, as mse does
+
+    x = torch.zeros(3, requires_grad=True)
+    out = ex(x)
+    (gx,) = torch.autograd.grad(out, x, torch.ones(3))
+    gx.mul_(10)
+    assert torch.equal(out, torch.ones(3))
+
+
+def test_a_gradient_viewing_another_gradient_is_copied():
+    @npgrad.function
+    def f(x, y):
+        return x[:, 0] + y
+
+    @f.backward
+    def _(g, x, y, out):
+        d = np.array(g)
+        return d[:, None], d  # x's gradient views y's
+
+    x, y = torch.zeros(3, 1, requires_grad=True), torch.zeros(3, requires_grad=True)
+    gx, gy = torch.autograd.grad(f(x, y).sum(), (x, y))
+    gy.mul_(5)
+    assert torch.equal(gx, torch.ones(3, 1))
+
+
+def test_read_only_or_input_backed_outputs_are_copied():
+    @npgrad.function(mode="numeric")
+    def frozen(x):
+        r = np.exp(x)
+        r.flags.writeable = False
+        return r
+
+    y = frozen(torch.zeros(3))  # torch's non-writable-array warning would fail here
+    y.add_(1)
+    assert torch.equal(y, torch.full((3,), 2.0))
+    buffer = np.zeros(3, np.float32)
+    x = torch.from_numpy(buffer)
+    lookup = npgrad.function(lambda x: buffer, name="lookup", mode="numeric")
+    lookup(x).add_(1)
+    assert torch.equal(x, torch.zeros(3))
+
+
+def test_empty_later_argument_of_a_broadcasting_loss_is_refused():
+    for mode in ("auto", "numeric"):
+        f = npgrad.loss(lambda x, t: np.mean((x - t) ** 2), broadcast=True, mode=mode, name="b")
+        with pytest.raises(ValueError, match="argument 't' is empty"):
+            f(torch.ones(1), torch.ones(0))
+
+
+def test_non_finite_check_comes_before_the_scalar_check_on_every_dtype():
+    f = npgrad.loss(lambda x: x / 0.0, mode="numeric", nonfinite="raise", name="div0")
+    for dtype in (torch.float32, torch.float16):
+        with np.errstate(divide="ignore"), pytest.raises(FloatingPointError):
+            f(torch.ones(2, dtype=dtype))
+
+
 def test_one_array_returned_for_two_inputs_gives_independent_gradients():
     @npgrad.function
     def add(x, y):

@@ -349,19 +349,19 @@ class _Call:
     def outputs_from_numpy(self, out: Any, arrays: list, device: torch.device) -> tuple:
         op = self.op
         if (
-            type(out) is np.ndarray
-            and out.base is None  # NumPy's own memory: it aliases no input
-            and device.type == "cpu"
+            device.type == "cpu"
             and self.dtype in _SAME_ON_HOST
+            and type(out) is np.ndarray
             and out.dtype == _convert.numpy_dtype(self.dtype)
+            and _owned_and_apart(out, arrays)
         ):
-            # a fresh float array of the input's dtype (a loss's value, typically): it
-            # becomes the output as it is, with the same checks in fewer steps
+            # a float array of the input's dtype, of its own memory (a loss's value,
+            # typically): it becomes the output as it is, after the same checks
             self.structure = "single"
-            require_scalar_loss(op, out.shape)
             if self.check_finite and op.nonfinite != "ignore":
                 if not (math.isfinite(out.item()) if out.ndim == 0 else np.isfinite(out).all()):
                     report_nonfinite(op, "output 0")
+            require_scalar_loss(op, out.shape)
             result = torch.from_numpy(out)
             self.out_meta = [(out.shape, result.dtype)]
             return (result,)
@@ -493,22 +493,8 @@ class _Call:
                     f"npgrad op '{op.name}': the gradient for '{name}' has dtype {gdtype}, "
                     f"expected {want} (the dtype NumPy saw for '{name}', a {t.dtype} tensor)"
                 )
-            # NumPy's own fresh memory (no view of an input, output or upstream
-            # gradient) that is not a residual nor another gradient: it becomes the
-            # gradient as it is
-            fresh = (
-                type(g) is np.ndarray
-                and g.base is None
-                and g.flags.writeable
-                and t.dtype in _SAME_ON_HOST
-                and t.device.type == "cpu"
-            )
-            if fresh:
-                for a in avoid:
-                    if a is g:
-                        fresh = False
-                        break
-            if fresh:
+            if _owned_and_apart(g, avoid) and t.dtype in _SAME_ON_HOST and t.device.type == "cpu":
+                # it becomes the gradient as it is
                 out.append(torch.from_numpy(g))
             else:
                 out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
@@ -523,6 +509,17 @@ class _Call:
 _SAME_ON_HOST = _convert._SAME_ON_HOST
 
 
+def _owned_and_apart(a: Any, others: list) -> bool:
+    """True for a writeable ndarray that owns its memory and shares none with
+    ``others``: torch may then take that memory as it is, without a copy."""
+    if type(a) is not np.ndarray or a.base is not None or not a.flags.writeable:
+        return False
+    for o in others:
+        if np.may_share_memory(a, o):
+            return False
+    return True
+
+
 def uniform_tensors(op: Function, args: tuple) -> torch.dtype | None:
     """The dtype when every argument is a tensor of one floating dtype on one device
     (and, for a loss without ``broadcast``, of one non-empty shape); else ``None``.
@@ -533,17 +530,17 @@ def uniform_tensors(op: Function, args: tuple) -> torch.dtype | None:
     dtype, device = first.dtype, first.device
     if dtype not in _convert._COMPUTE_DTYPE:
         return None
-    shape = first.shape if op.is_loss and not op.broadcast else None
+    is_loss = op.is_loss
+    shape = first.shape if is_loss and not op.broadcast else None
     for a in args:
         if (
             not isinstance(a, torch.Tensor)
             or a.dtype != dtype
             or a.device != device
             or (shape is not None and a.shape != shape)
+            or (is_loss and not a.numel())
         ):
             return None
-    if op.is_loss and not first.numel():
-        return None
     return dtype
 
 
