@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import runpy
 import time
 
 import torch
 
 from npgrad import bench, cli
 
-from .conftest import DATA_ROOT, needs_mnist
+from .conftest import DATA_ROOT, REPO, needs_mnist
 
 
 def test_timeit_warms_up_interleaves_and_takes_the_median():
@@ -92,6 +93,11 @@ def test_run_reports_every_figure(tmp_path):
     path = tmp_path / "b.json"
     bench.write_json(result, path)
     assert json.loads(path.read_text())["devices"]["cpu"]["loss"]["64"]["ratio"]["numpy"] > 0
+    summarize = runpy.run_path(str(REPO / "benchmarks" / "summarize.py"))["summarize"]
+    text = summarize([path, path])
+    step = res["train_step"]["ratio"]["numpy"]
+    assert "| training step, batch 256 |" in text and f"x{step:.3f} / x{step:.3f}" in text
+    assert text.count("| loss fwd+bwd, batch") == 4 and "data path, data_only" in text
     bench.plot(result, tmp_path / "b.png")
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
     assert "training step" in bench.table(result)
