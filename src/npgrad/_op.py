@@ -168,22 +168,24 @@ class Function:
                 mode = self.mode
                 call = _Call.quick(self, args, mode)
                 if call is not None:
-                    if torch.is_grad_enabled():
-                        for t in args:
-                            if t.requires_grad:
-                                call.keep_residuals = True
-                                break
+                    call.keep_residuals = _backward_can_follow(args)
                     return call.unpack(_FastBridge.apply(call, *args))
         call = _Call.build(self, args, kwargs)
         if call.mode == "auto":
             return _trace.run_traced(call)
         functorch = torch._C._are_functorch_transforms_active()
-        # residuals only pay off when a backward can follow
-        call.keep_residuals = functorch or (
-            torch.is_grad_enabled() and any(t.requires_grad for t in call.tensors)
-        )
+        call.keep_residuals = functorch or _backward_can_follow(call.tensors)
         outs = (_EagerBridge if functorch else _FastBridge).apply(call, *call.tensors)
         return call.unpack(outs)
+
+
+def _backward_can_follow(tensors) -> bool:
+    """Whether autograd will record this call: only then do residuals pay off."""
+    if torch.is_grad_enabled():
+        for t in tensors:
+            if t.requires_grad:
+                return True
+    return False
 
 
 class _Call:
@@ -209,14 +211,16 @@ class _Call:
     )
 
     @classmethod
-    def build(cls, op: Function, args: tuple, kwargs: dict) -> _Call:
+    def _blank(cls, op: Function, mode: str) -> _Call:
         self = cls()
-        self.op = op
-        self.mode = op.mode
-        self.residuals = None
-        self.host_in = None
-        self.check_finite = True
-        self.keep_residuals = self.all_tensors = False
+        self.op, self.mode = op, mode
+        self.residuals = self.host_in = None
+        self.check_finite, self.keep_residuals, self.all_tensors = True, False, False
+        return self
+
+    @classmethod
+    def build(cls, op: Function, args: tuple, kwargs: dict) -> _Call:
+        self = cls._blank(op, op.mode)
         if op._plain and not kwargs and len(args) == len(op._positional):
             # the common case, without inspect's binding (tens of microseconds a call)
             self.args, self.kwargs, names = list(args), {}, op._positional
@@ -261,10 +265,8 @@ class _Call:
         dtype = uniform_tensors(op, args)
         if dtype is None or (mode == "numpy" and op.bwd is None):
             return None
-        self = cls()
-        self.op, self.mode = op, mode
-        self.residuals = self.host_in = None
-        self.check_finite, self.keep_residuals, self.all_tensors = True, False, True
+        self = cls._blank(op, mode)
+        self.all_tensors = True
         self.args, self.kwargs = list(args), {}
         self.slots = list(range(len(args)))
         self.names = op._positional
@@ -350,19 +352,18 @@ class _Call:
         op = self.op
         if (
             device.type == "cpu"
-            and self.dtype in _SAME_ON_HOST
+            and self.dtype in _convert._SAME_ON_HOST
             and type(out) is np.ndarray
             and out.dtype == _convert.numpy_dtype(self.dtype)
-            and _owned_and_apart(out, arrays)
         ):
-            # a float array of the input's dtype, of its own memory (a loss's value,
-            # typically): it becomes the output as it is, after the same checks
+            # one float array of the input's dtype (a loss's value, typically): the same
+            # checks as below, in fewer steps
             self.structure = "single"
             if self.check_finite and op.nonfinite != "ignore":
                 if not (math.isfinite(out.item()) if out.ndim == 0 else np.isfinite(out).all()):
                     report_nonfinite(op, "output 0")
             require_scalar_loss(op, out.shape)
-            result = torch.from_numpy(out)
+            result = _convert.from_numpy(out, dtype=self.dtype, device=device, avoid=arrays)
             self.out_meta = [(out.shape, result.dtype)]
             return (result,)
         self.structure = "tuple" if isinstance(out, tuple) else "single"
@@ -493,31 +494,13 @@ class _Call:
                     f"npgrad op '{op.name}': the gradient for '{name}' has dtype {gdtype}, "
                     f"expected {want} (the dtype NumPy saw for '{name}', a {t.dtype} tensor)"
                 )
-            if _owned_and_apart(g, avoid) and t.dtype in _SAME_ON_HOST and t.device.type == "cpu":
-                # it becomes the gradient as it is
-                out.append(torch.from_numpy(g))
-            else:
-                out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
+            out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
             if isinstance(g, np.ndarray):
                 avoid.append(g)
         return out
 
     def unpack(self, outs: tuple) -> Any:
         return outs if self.structure == "tuple" else outs[0]
-
-
-_SAME_ON_HOST = _convert._SAME_ON_HOST
-
-
-def _owned_and_apart(a: Any, others: list) -> bool:
-    """True for a writeable ndarray that owns its memory and shares none with
-    ``others``: torch may then take that memory as it is, without a copy."""
-    if type(a) is not np.ndarray or a.base is not None or not a.flags.writeable:
-        return False
-    for o in others:
-        if np.may_share_memory(a, o):
-            return False
-    return True
 
 
 def uniform_tensors(op: Function, args: tuple) -> torch.dtype | None:
@@ -621,10 +604,9 @@ def _save(ctx, call: _Call, tensors: tuple, output: tuple) -> None:
     ctx.call = call
     ctx.n_in = len(tensors)
     ctx.save_for_backward(*tensors, *output)
-    if len(output) != 1 or not output[0].is_floating_point():
-        nondiff = [o for o in output if not o.is_floating_point()]
-        if nondiff:
-            ctx.mark_non_differentiable(*nondiff)
+    nondiff = [o for o in output if not o.is_floating_point()]
+    if nondiff:
+        ctx.mark_non_differentiable(*nondiff)
 
 
 def _bridge_backward(ctx, grads: tuple) -> tuple:
