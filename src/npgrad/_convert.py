@@ -71,7 +71,7 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
     All device-to-host copies are queued first and waited for once.
     """
     arrays: list[np.ndarray] = []
-    pending = False
+    pending: set[torch.device] = set()  # CUDA devices with a copy in flight
     for t in tensors:
         if t.is_cpu and t.dtype in _SAME_ON_HOST:
             # the common case in a few steps: the array is the tensor's memory
@@ -87,17 +87,22 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
                 t = t.to(want)
             # conjugate/negative views exist only for complex tensors
             a = t.resolve_conj().resolve_neg().numpy() if dtype.is_complex else t.numpy()
-        else:
-            host = torch.empty(t.shape, dtype=want, pin_memory=torch.cuda.is_available())
+        elif t.is_cuda:
+            host = torch.empty(t.shape, dtype=want, pin_memory=True)
             host.copy_(t, non_blocking=True)
             a = host.numpy()
-            pending = True
+            pending.add(t.device)
+        else:
+            # other accelerators: no pinned memory to offer, so a copy that blocks
+            a = t.to("cpu", want).numpy()
         # read-only: an in-place edit in user code would otherwise change the caller's
         # tensor (or the copy the backward reuses) behind autograd's back
         a.flags.writeable = False
         arrays.append(a)
-    if pending:
-        torch.cuda.current_stream().synchronize()
+    for device in pending:
+        # the copy was queued on that device's current stream, which need not be
+        # the current device's
+        torch.cuda.current_stream(device).synchronize()
     return arrays  # type: ignore[return-value]
 
 
