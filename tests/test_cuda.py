@@ -61,7 +61,54 @@ def test_numpy_mode_copies_through_the_host_and_back():
     assert any("DtoH" in n for n in names) and any("HtoD" in n for n in names)
 
 
-def test_numpy_function_result_returns_to_the_device():
-    f = npgrad.function(lambda a: np.cumsum(a, axis=1), name="cumsum")
-    x = torch.rand(3, 4, device="cuda", dtype=torch.float64)
-    torch.testing.assert_close(f(x), x.cumsum(1))
+@npgrad.function
+def _cumsum_and_sum(a):
+    return np.cumsum(a, axis=1), a.sum()
+
+
+@_cumsum_and_sum.backward
+def _(g, a, out):
+    gc, gs = g
+    return np.flip(np.cumsum(np.flip(gc, 1), axis=1), 1) + gs
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_numpy_mode_outputs_and_gradient_return_to_the_device(dtype):
+    # 128 KiB of float32 goes up through pinned staging, the 0-d sum by a plain copy
+    x = torch.rand(128, 256, device="cuda", dtype=dtype, requires_grad=True)
+    c, s = _cumsum_and_sum(x)
+    for out in (c, s):
+        assert out.device == x.device and out.dtype == dtype
+    ref = x.detach().double().requires_grad_()
+    rc, rs = ref.cumsum(1), ref.sum()
+    torch.testing.assert_close(c, rc.to(dtype), **TOL[dtype])
+    torch.testing.assert_close(s, rs.to(dtype), **TOL[dtype])
+    (c.sum() + s).backward()
+    (rc.sum() + rs).backward()
+    assert x.grad.device == x.device and x.grad.dtype == dtype
+    torch.testing.assert_close(x.grad, ref.grad.to(dtype), **TOL[dtype])
+
+
+def test_compiled_with_cuda_graphs_follows_changing_inputs():
+    # mode="reduce-overhead" records CUDA graphs; npgrad's ops must stay outside them,
+    # or the replays would hand back the first call's NumPy results
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Sigmoid()).cuda()
+
+    def step(x):
+        return mse(model(x), x[:, :5])
+
+    compiled = torch.compile(step, mode="reduce-overhead")
+    for _ in range(4):
+        x = torch.rand(4, 6, device="cuda")
+        model.zero_grad()
+        want = step(x)
+        want.backward()
+        want_grads = [p.grad.clone() for p in model.parameters()]
+        model.zero_grad()
+        got = compiled(x)
+        got.backward()
+        torch.testing.assert_close(got, want, **TOL[torch.float32])
+        for p, g in zip(model.parameters(), want_grads):
+            torch.testing.assert_close(p.grad, g, **TOL[torch.float32])

@@ -180,6 +180,19 @@ def test_bad_arguments_are_refused(capsys):
     assert "--limit must be at least 1, got 0" in capsys.readouterr().err
 
 
+def test_ddp_runs_on_the_cpu_whatever_the_machine_has(capsys, monkeypatch):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["reproduce", "--ddp", "2", "--device", "cuda"])
+    assert e.value.code == 2
+    assert "--ddp trains with gloo on CPU processes, got --device cuda" in capsys.readouterr().err
+    # on a machine with a GPU, "auto" must still mean the CPU for the gloo runs
+    seen = {}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(cli, "reproduce", lambda args: seen.setdefault("device", args.device))
+    cli.main(["reproduce", "--ddp", "2"])
+    assert seen["device"] == "cpu"
+
+
 def test_only_whole_first_epoch_batches_meet_the_reference():
     assert report.comparable(2, "end", 235, full=True)
     # 59,999 images also make 235 batches, but not the reference's

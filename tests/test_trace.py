@@ -13,7 +13,7 @@ import torch
 import npgrad
 from npgrad._trace import supported
 
-from .conftest import REPO
+from .conftest import REPO, TOL
 
 # NumPy expressions on x (shape (3, 4), values in (0.2, 1.2)) and y (shape (4,)):
 # auto mode must give NumPy's own value and a gradient that passes npgrad.check
@@ -47,6 +47,12 @@ EXPRESSIONS = {
     "int-data": lambda x, y: np.sum(x[np.arange(3), np.array([0, 3, 2])]) * len(y) / x.shape[1],
     "median-quantile": lambda x, y: np.median(y) + np.quantile(x, 0.25),
     "diff-tri": lambda x, y: np.sum(np.diff(x, axis=1) ** 2) + np.triu(x[:, :3]).sum(),
+    "list-operands": lambda x, y: (
+        np.sum(x * [1.0, 2.0, 3.0, 4.0] + np.maximum(x, [0.3, 0.5, 0.7, 0.9]))
+        + np.sum([y[0], 2.0] * y[:2])
+        + np.sum(x[:2, :1] * [[y[1]], [3]])
+    ),
+    "split-indices": lambda x, y: np.sum(np.split(x, np.array([1, 3]), axis=1)[1] ** 2),
 }
 
 
@@ -58,14 +64,30 @@ def _inputs():
 
 
 @pytest.mark.parametrize("name", sorted(EXPRESSIONS))
-def test_expression_value_and_gradient(name):
+def test_expression_value_and_gradient(name, device):
     expr = EXPRESSIONS[name]
     op = npgrad.function(expr, name=name)
     x, y = _inputs()
     want = expr(x.numpy(), y.numpy())
-    got = op(x, y)
-    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
-    assert npgrad.check(op, x, y, atol=1e-6, rtol=1e-5).ok
+    if device == "cpu":
+        got = op(x, y)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+        assert npgrad.check(op, x, y, atol=1e-6, rtol=1e-5).ok
+        return
+    # elsewhere: NumPy's value, and the gradient the CPU run gives (checked above),
+    # with every constant the code makes meeting the inputs on their device
+    xd, yd = (v.to(device).requires_grad_() for v in (x, y))
+    got = op(xd, yd)
+    assert got.device == xd.device
+    torch.testing.assert_close(got.cpu(), torch.as_tensor(want), **TOL[torch.float64])
+    got.backward()
+    xc, yc = (v.clone().requires_grad_() for v in (x, y))
+    op(xc, yc).backward()
+    for on_device, on_cpu in ((xd, xc), (yd, yc)):
+        if on_cpu.grad is None:  # an input used for its shape only
+            assert on_device.grad is None
+        else:
+            torch.testing.assert_close(on_device.grad.cpu(), on_cpu.grad, **TOL[torch.float64])
 
 
 def _raises(fn, match, *args):
@@ -325,3 +347,37 @@ def test_unequal_split_and_unknown_options_are_refused():
         npgrad.function(lambda v: np.split(v, 3)[0])(torch.rand(7))
     _raises(lambda x: np.sum(x, initial=1.0), r"initial= is not supported")
     _raises(lambda x: np.take(x, [0], mode="clip"), r"np.take mode='clip' unsupported")
+
+
+def test_each_thread_traces_on_its_own_device():
+    # nn.DataParallel traces on several devices at once, one thread each; 'meta'
+    # stands in for a second device, and the events force the interleaving
+    import threading
+
+    a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
+
+    def on_cpu(x):
+        a_inside.set()
+        assert b_inside.wait(10)  # the other thread is now inside its own traced call
+        return x * np.array([1.0, 2.0])  # a constant, made where this call's tensors are
+
+    def on_meta(x):
+        b_inside.set()
+        a_done.wait(10)
+        return x * np.array([3.0, 4.0])
+
+    results = {}
+
+    def other():
+        a_inside.wait(10)
+        results["meta"] = npgrad.function(on_meta, name="b")(torch.ones(2, device="meta"))
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        got = npgrad.function(on_cpu, name="a")(torch.ones(2, dtype=torch.float64))
+    finally:
+        a_done.set()
+        thread.join()
+    torch.testing.assert_close(got, torch.tensor([1.0, 2.0], dtype=torch.float64))
+    assert results["meta"].device.type == "meta" and results["meta"].shape == (2,)

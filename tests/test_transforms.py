@@ -90,6 +90,13 @@ def test_compile_with_scalar_arguments_tuple_outputs_and_scipy():
         torch.testing.assert_close(got_g[0], ref_g[0])
 
 
+@pytest.mark.skipif(not hasattr(torch.Tag, "cudagraph_unsafe"), reason="torch has no such tag")
+def test_custom_ops_are_kept_out_of_cuda_graphs():
+    # NumPy on the host can be neither captured nor replayed by a CUDA graph
+    for op in (torch.ops.npgrad.forward.default, torch.ops.npgrad.backward.default):
+        assert torch.Tag.cudagraph_unsafe in op.tags
+
+
 def test_compile_refuses_unsupported_argument_types():
     compiled = torch.compile(lambda x: scaled(x, [1.0]), fullgraph=True, backend="aot_eager")
     with pytest.raises(Exception, match="under torch.compile, arguments must be tensors"):

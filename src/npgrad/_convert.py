@@ -73,20 +73,22 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
     arrays: list[np.ndarray] = []
     pending: set[torch.device] = set()  # CUDA devices with a copy in flight
     for t in tensors:
-        if t.is_cpu and t.dtype in _SAME_ON_HOST:
+        if t.is_cpu and t.dtype in _SAME_ON_HOST and not t.is_neg():
             # the common case in a few steps: the array is the tensor's memory
             a = (t.detach() if t.requires_grad else t).numpy()
             a.flags.writeable = False
             arrays.append(a)
             continue
-        t = t.detach()
+        # a lazy negation (``z.conj().imag`` is a real tensor with one) is applied
+        # first: on the CPU numpy() refuses it, and on CUDA copy_ would negate the
+        # host buffer before an asynchronous copy has filled it
+        t = t.detach().resolve_conj().resolve_neg()
         dtype = t.dtype
         want = _COMPUTE_DTYPE.get(dtype, dtype)
         if t.is_cpu:
             if dtype != want:
                 t = t.to(want)
-            # conjugate/negative views exist only for complex tensors
-            a = t.resolve_conj().resolve_neg().numpy() if dtype.is_complex else t.numpy()
+            a = t.numpy()
         elif t.is_cuda:
             host = torch.empty(t.shape, dtype=want, pin_memory=True)
             host.copy_(t, non_blocking=True)

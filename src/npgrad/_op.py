@@ -811,7 +811,18 @@ def _marker(device: torch.device) -> torch.Tensor:
     return torch.empty(0, dtype=torch.uint8, device=device)
 
 
-@torch.library.custom_op("npgrad::forward", mutates_args=())
+# The ops run NumPy on the host and synchronise with the device, which a CUDA graph
+# can neither capture nor replay: the tag keeps torch.compile(mode="reduce-overhead")
+# from recording them (older torch has neither the tag nor the keyword).
+_CUSTOM_OP_OPTIONS: dict[str, Any] = (
+    {"tags": (torch.Tag.cudagraph_unsafe,)}
+    if hasattr(torch.Tag, "cudagraph_unsafe")
+    and "tags" in inspect.signature(torch.library.custom_op).parameters
+    else {}
+)
+
+
+@torch.library.custom_op("npgrad::forward", mutates_args=(), **_CUSTOM_OP_OPTIONS)
 def _forward_op(
     tensors: list[torch.Tensor], key: str, ints: list[int], floats: list[float]
 ) -> list[torch.Tensor]:
@@ -830,7 +841,7 @@ def _(tensors, key, ints, floats):
     return outs + [_marker(device)] if structure == "tuple" else outs
 
 
-@torch.library.custom_op("npgrad::backward", mutates_args=())
+@torch.library.custom_op("npgrad::backward", mutates_args=(), **_CUSTOM_OP_OPTIONS)
 def _backward_op(
     grads: list[torch.Tensor],
     tensors: list[torch.Tensor],

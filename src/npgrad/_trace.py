@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -24,11 +25,22 @@ import torch
 from . import _op
 from ._errors import TraceError
 
-_CURRENT: list[str] = []  # the op being traced, for error messages
+
+class _State(threading.local):
+    """Per thread (``nn.DataParallel`` traces on several devices at once): the ops
+    being traced, for error messages, and the device of the innermost one, so NumPy
+    constants meet the tensors where they are."""
+
+    def __init__(self) -> None:
+        self.ops: list[str] = []
+        self.device = torch.device("cpu")
+
+
+_STATE = _State()
 
 
 def _op_name() -> str:
-    return _CURRENT[-1] if _CURRENT else "?"
+    return _STATE.ops[-1] if _STATE.ops else "?"
 
 
 def _fail(what: str) -> TraceError:
@@ -79,12 +91,6 @@ def _torch_dtype(dtype: Any) -> torch.dtype | None:
     raise TypeError(f"npgrad op '{_op_name()}' (mode='auto'): dtype {nd} has no torch twin")
 
 
-class _Ctx:
-    """Device of the traced call, so NumPy constants meet the tensors where they are."""
-
-    device: torch.device = torch.device("cpu")
-
-
 def _unwrap(x: Any) -> Any:
     """Tensors for TracedArrays and NumPy arrays; Python numbers stay numbers."""
     if isinstance(x, TracedArray):
@@ -92,7 +98,7 @@ def _unwrap(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return x.item()  # a 0-d constant behaves like a Python scalar (no promotion)
-        return torch.as_tensor(x, device=_Ctx.device)
+        return torch.as_tensor(x, device=_STATE.device)
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, (list, tuple)):
@@ -106,7 +112,34 @@ def _tensor(x: Any) -> torch.Tensor:
     x = _unwrap(x)
     if isinstance(x, torch.Tensor):
         return x
-    return torch.as_tensor(np.asarray(x), device=_Ctx.device)
+    return torch.as_tensor(np.asarray(x), device=_STATE.device)
+
+
+def _operand(x: Any) -> Any:
+    """A ufunc operand: like ``_unwrap``, and a (nested) list becomes the array NumPy
+    would make of it, on the traced device; traced elements keep their gradient."""
+    x = _unwrap(x)
+    if not isinstance(x, (list, tuple)):
+        return x
+    if not _holds_tensor(x):
+        return torch.as_tensor(np.asarray(x), device=_STATE.device)
+    parts = [_operand(v) if isinstance(v, (list, tuple)) else v for v in x]
+    parts = [v.t if isinstance(v, TracedArray) else v for v in parts]
+    dtypes = [v.dtype for v in parts if isinstance(v, torch.Tensor)]
+    dtype = dtypes[0]
+    for d in dtypes[1:]:
+        dtype = torch.promote_types(dtype, d)
+    if not (dtype.is_floating_point or dtype.is_complex) and any(
+        isinstance(v, float) for v in parts
+    ):
+        dtype = torch.float64
+    return torch.stack([torch.as_tensor(v, dtype=dtype, device=_STATE.device) for v in parts])
+
+
+def _holds_tensor(x: Any) -> bool:
+    if isinstance(x, (list, tuple)):
+        return any(_holds_tensor(v) for v in x)
+    return isinstance(x, (torch.Tensor, TracedArray))
 
 
 def _wrap(x: Any) -> Any:
@@ -611,6 +644,8 @@ def _slogdet(a):
 def _split_fn(a, indices_or_sections, axis=0, *, strict=False):
     t = _tensor(a)
     sections = _unwrap(indices_or_sections)
+    if isinstance(sections, torch.Tensor):
+        sections = sections.tolist()  # torch takes split indices on the host only
     if strict and isinstance(sections, int) and t.shape[axis] % sections:
         raise ValueError("array split does not result in an equal division")
     return list(torch.tensor_split(t, sections, dim=axis))
@@ -925,9 +960,9 @@ def _index(key: Any) -> Any:
     if isinstance(key, TracedArray):
         return key.t
     if isinstance(key, np.ndarray):
-        return torch.as_tensor(key, device=_Ctx.device)
+        return torch.as_tensor(key, device=_STATE.device)
     if isinstance(key, list):
-        return torch.as_tensor(np.asarray(key), device=_Ctx.device)
+        return torch.as_tensor(np.asarray(key), device=_STATE.device)
     return key
 
 
@@ -994,7 +1029,7 @@ class TracedArray:
                 f"npgrad op '{_op_name()}' (mode='auto'): np.{ufunc.__name__} with "
                 f"{sorted(kwargs)} is not supported"
             )
-        args = _numpy_promotion([_unwrap(x) for x in inputs])
+        args = _numpy_promotion([_operand(x) for x in inputs])
         if ufunc in _ARITHMETIC and any(
             isinstance(a, torch.Tensor) and a.dtype == torch.bool for a in args
         ):
@@ -1008,7 +1043,7 @@ class TracedArray:
             # NumPy computes these in float64 for integer input
             args = [_as_float(a) for a in args]
         if not any(isinstance(a, torch.Tensor) for a in args):
-            args[0] = torch.as_tensor(args[0], device=_Ctx.device)
+            args[0] = torch.as_tensor(args[0], device=_STATE.device)
         elif ufunc in _TENSOR_ONLY:
             ref = next(a for a in args if isinstance(a, torch.Tensor))
             args = [a if isinstance(a, torch.Tensor) else _scalar_tensor(a, ref) for a in args]
@@ -1354,7 +1389,10 @@ def _scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
     )
     if same_kind:
         return torch.tensor(v, dtype=ref.dtype)
-    return torch.tensor(v, dtype=torch.float64 if isinstance(v, float) else None)
+    if isinstance(v, (bool, int, float, complex)):
+        return torch.tensor(v, dtype=torch.float64 if isinstance(v, float) else None)
+    # a list or array is no scalar: it goes to the device, with NumPy's dtype
+    return torch.as_tensor(np.asarray(v), device=ref.device)
 
 
 def _numpy_promotion(args: list) -> list:
@@ -1412,14 +1450,14 @@ _FLOAT_UFUNCS = {
 
 # ------------------------------------------------------------------ running
 def _run(op: Any, args: list, kwargs: dict, device: torch.device) -> Any:
-    _CURRENT.append(op.name)
-    prev = _Ctx.device
-    _Ctx.device = device
+    _STATE.ops.append(op.name)
+    prev = _STATE.device
+    _STATE.device = device
     try:
         return _op._run_user(op, "forward", op.fn, args, kwargs)
     finally:
-        _CURRENT.pop()
-        _Ctx.device = prev
+        _STATE.ops.pop()
+        _STATE.device = prev
 
 
 def _check_output(op: Any, j: int, r: torch.Tensor, dtype: Any, device: torch.device, check: bool):
@@ -1499,9 +1537,9 @@ def run_fast(op: Any, args: tuple) -> Any:
     device = args[0].device
     is_loss = op.is_loss
     wrapped = [TracedArray(a) for a in args]
-    _CURRENT.append(op.name)
-    prev = _Ctx.device
-    _Ctx.device = device
+    _STATE.ops.append(op.name)
+    prev = _STATE.device
+    _STATE.device = device
     try:
         out = op.fn(*wrapped)
     except Exception as e:
@@ -1509,8 +1547,8 @@ def run_fast(op: Any, args: tuple) -> Any:
             e.add_note(f"(raised in the forward of npgrad op '{op.name}')")
         raise
     finally:
-        _CURRENT.pop()
-        _Ctx.device = prev
+        _STATE.ops.pop()
+        _STATE.device = prev
     if isinstance(out, TracedArray):
         r = out.t
         if r.dtype == dtype and (r.ndim == 0 or not is_loss):

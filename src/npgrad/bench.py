@@ -25,6 +25,8 @@ LOSS_SIZES = (64, 256, 1024, 4096)
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+    elif device.type != "cpu" and hasattr(torch, "accelerator"):  # mps, xpu, ...
+        torch.accelerator.synchronize(device)
 
 
 def timeit(

@@ -77,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="train each run under DistributedDataParallel with N CPU processes",
+        help="train each run under DistributedDataParallel with N CPU processes (gloo; "
+        "implies --device cpu)",
     )
     ben = sub.add_parser(
         "bench",
@@ -221,6 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _positive(parser, args, "epochs", "batch_size", "limit")
     if getattr(args, "ddp", 0) < 0:
         parser.error(f"--ddp must be 0 (off) or a number of processes, got {args.ddp}")
+    if getattr(args, "ddp", 0):
+        # the DDP runs use gloo on CPU processes: "auto" means the CPU here, and a
+        # device asked for by name is refused before any data is loaded
+        if args.device == "auto":
+            args.device = "cpu"
+        elif args.device != "cpu":
+            parser.error(f"--ddp trains with gloo on CPU processes, got --device {args.device}")
     if args.command == "reproduce":
         return reproduce(args)
     if args.command == "bench":

@@ -71,6 +71,8 @@ class Run:
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+    elif device.type != "cpu" and hasattr(torch, "accelerator"):  # mps, xpu, ...
+        torch.accelerator.synchronize(device)
 
 
 def train(
