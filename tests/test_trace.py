@@ -13,7 +13,7 @@ import torch
 import npgrad
 from npgrad._trace import supported
 
-from .conftest import REPO, TOL
+from .conftest import FLOAT32_VS_FLOAT64, REPO, TOL
 
 # NumPy expressions on x (shape (3, 4), values in (0.2, 1.2)) and y (shape (4,)):
 # auto mode must give NumPy's own value and a gradient that passes npgrad.check
@@ -53,6 +53,12 @@ EXPRESSIONS = {
         + np.sum(x[:2, :1] * [[y[1]], [3]])
     ),
     "split-indices": lambda x, y: np.sum(np.split(x, np.array([1, 3]), axis=1)[1] ** 2),
+    "float64-constants": lambda x, y: (
+        np.sum(x * np.array([1.0, 2.0, 3.0, 4.0])) * np.mean(x > 0.5)
+        + np.sum(np.arange(4) / 2.0 * y)
+        + np.linalg.norm(np.arange(3)) * np.sum(np.where(x > 0.5, 1.0, 0.0) * x)
+        + np.sum(np.clip(np.arange(4), 0.5, 2.5) * y)
+    ),
 }
 
 
@@ -381,3 +387,37 @@ def test_each_thread_traces_on_its_own_device():
         thread.join()
     torch.testing.assert_close(got, torch.tensor([1.0, 2.0], dtype=torch.float64))
     assert results["meta"].device.type == "meta" and results["meta"].shape == (2,)
+
+
+# every expression but two: "methods" asks for float64 by name (astype), and
+# torch.quantile ("median-quantile") computes its ranks in float64 on the CPU itself
+@pytest.mark.parametrize("name", sorted(set(EXPRESSIONS) - {"methods", "median-quantile"}))
+def test_no_float64_appears_on_a_device_without_it(name, monkeypatch):
+    # MPS has no float64: NumPy's float64 constants and integer promotions must come
+    # as float32 there. The CPU stands in for such a device; every op's results are
+    # watched, and the value must still be NumPy's to float32 accuracy.
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from npgrad import _trace
+
+    class Dtypes(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.seen = set()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for r in out if isinstance(out, (tuple, list)) else (out,):
+                if isinstance(r, torch.Tensor):
+                    self.seen.add(r.dtype)
+            return out
+
+    monkeypatch.setattr(_trace, "_NO_FLOAT64", frozenset({"cpu"}))
+    expr = EXPRESSIONS[name]
+    x, y = (v.float().requires_grad_() for v in _inputs())
+    with Dtypes() as watch:
+        got = npgrad.function(expr, name=name)(x, y)
+        got.backward()
+    assert not watch.seen & {torch.float64, torch.complex128}, watch.seen
+    want = expr(x.detach().double().numpy(), y.detach().double().numpy())
+    torch.testing.assert_close(got.double(), torch.as_tensor(want), **FLOAT32_VS_FLOAT64)

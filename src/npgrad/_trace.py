@@ -91,6 +91,29 @@ def _torch_dtype(dtype: Any) -> torch.dtype | None:
     raise TypeError(f"npgrad op '{_op_name()}' (mode='auto'): dtype {nd} has no torch twin")
 
 
+# device types with no float64, NumPy's default float: there NumPy's float64 constants
+# and promotions use float32 (and complex64) instead of failing
+_NO_FLOAT64 = frozenset({"mps"})
+_NARROW = {
+    np.dtype(np.float64): np.dtype(np.float32),
+    np.dtype(np.complex128): np.dtype(np.complex64),
+}
+
+
+def _constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
+    """A NumPy value (array, list, scalar) as a tensor on the traced device."""
+    device = _STATE.device if device is None else device
+    a = np.asarray(x)
+    if device.type in _NO_FLOAT64 and a.dtype in _NARROW:
+        a = a.astype(_NARROW[a.dtype])
+    return torch.as_tensor(a, device=device)
+
+
+def _wide() -> torch.dtype:
+    """The float NumPy promotes integers to: float64 where the traced device has it."""
+    return torch.float32 if _STATE.device.type in _NO_FLOAT64 else torch.float64
+
+
 def _unwrap(x: Any) -> Any:
     """Tensors for TracedArrays and NumPy arrays; Python numbers stay numbers."""
     if isinstance(x, TracedArray):
@@ -98,7 +121,7 @@ def _unwrap(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return x.item()  # a 0-d constant behaves like a Python scalar (no promotion)
-        return torch.as_tensor(x, device=_STATE.device)
+        return _constant(x)
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, (list, tuple)):
@@ -112,7 +135,7 @@ def _tensor(x: Any) -> torch.Tensor:
     x = _unwrap(x)
     if isinstance(x, torch.Tensor):
         return x
-    return torch.as_tensor(np.asarray(x), device=_STATE.device)
+    return _constant(x)
 
 
 def _operand(x: Any) -> Any:
@@ -122,7 +145,7 @@ def _operand(x: Any) -> Any:
     if not isinstance(x, (list, tuple)):
         return x
     if not _holds_tensor(x):
-        return torch.as_tensor(np.asarray(x), device=_STATE.device)
+        return _constant(x)
     parts = [_operand(v) if isinstance(v, (list, tuple)) else v for v in x]
     parts = [v.t if isinstance(v, TracedArray) else v for v in parts]
     dtypes = [v.dtype for v in parts if isinstance(v, torch.Tensor)]
@@ -132,7 +155,7 @@ def _operand(x: Any) -> Any:
     if not (dtype.is_floating_point or dtype.is_complex) and any(
         isinstance(v, float) for v in parts
     ):
-        dtype = torch.float64
+        dtype = _wide()
     return torch.stack([torch.as_tensor(v, dtype=dtype, device=_STATE.device) for v in parts])
 
 
@@ -160,7 +183,7 @@ def _reduce(fn: Callable, *, float_only: bool = False) -> Callable:
         if dtype is not None:
             t = t.to(_torch_dtype(dtype))
         elif float_only and not (t.is_floating_point() or t.is_complex()):
-            t = t.to(torch.float64)
+            t = t.to(_wide())
         if axis is None:
             r = fn(t, **kw)
             return r.reshape((1,) * t.ndim) if keepdims else r
@@ -249,7 +272,7 @@ def _clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
         isinstance(v, float) or (isinstance(v, torch.Tensor) and v.is_floating_point())
         for v in (lo, hi)
     ):
-        t = t.to(torch.float64)
+        t = t.to(_wide())
     if isinstance(lo, torch.Tensor) or isinstance(hi, torch.Tensor):
         lo = None if lo is None else torch.as_tensor(lo, dtype=t.dtype, device=t.device)
         hi = None if hi is None else torch.as_tensor(hi, dtype=t.dtype, device=t.device)
@@ -262,7 +285,7 @@ def _where(cond, x=None, y=None):
     c = _tensor(cond).to(torch.bool)
     xt, yt = _numpy_promotion([_unwrap(x), _unwrap(y)])
     if not isinstance(xt, torch.Tensor) and not isinstance(yt, torch.Tensor):
-        xt = torch.as_tensor(xt, device=c.device)
+        xt = _constant(xt, c.device)
     return torch.where(c, xt, yt)
 
 
@@ -401,7 +424,7 @@ def _einsum(subscripts, *operands, **kw):
 def _norm(x, ord=None, axis=None, keepdims=False):
     t = _tensor(x)
     if not (t.is_floating_point() or t.is_complex()):
-        t = t.to(torch.float64)
+        t = t.to(_wide())
     if axis is None and (ord is None or t.ndim == 1):
         r = torch.linalg.vector_norm(t.reshape(-1), ord=2 if ord is None else ord)
         return r.reshape((1,) * t.ndim) if keepdims else r
@@ -480,7 +503,7 @@ def _quantile(pct: bool):
     def run(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
         t = _tensor(a)
         if not t.is_floating_point():
-            t = t.to(torch.float64)
+            t = t.to(_wide())
         qq = _tensor(q).to(t.dtype) / (100 if pct else 1)
         if isinstance(axis, (tuple, list)):
             axes = [ax % t.ndim for ax in axis]
@@ -902,7 +925,7 @@ def supported() -> list[str]:
 # -------------------------------------------------------------- the wrapper
 def _as_float(a: Any) -> Any:
     if isinstance(a, torch.Tensor) and not (a.is_floating_point() or a.is_complex()):
-        return a.to(torch.float64)
+        return a.to(_wide())
     return a
 
 
@@ -960,9 +983,9 @@ def _index(key: Any) -> Any:
     if isinstance(key, TracedArray):
         return key.t
     if isinstance(key, np.ndarray):
-        return torch.as_tensor(key, device=_STATE.device)
+        return _constant(key)
     if isinstance(key, list):
-        return torch.as_tensor(np.asarray(key), device=_STATE.device)
+        return _constant(key)
     return key
 
 
@@ -1043,7 +1066,7 @@ class TracedArray:
             # NumPy computes these in float64 for integer input
             args = [_as_float(a) for a in args]
         if not any(isinstance(a, torch.Tensor) for a in args):
-            args[0] = torch.as_tensor(args[0], device=_STATE.device)
+            args[0] = _constant(args[0])
         elif ufunc in _TENSOR_ONLY:
             ref = next(a for a in args if isinstance(a, torch.Tensor))
             args = [a if isinstance(a, torch.Tensor) else _scalar_tensor(a, ref) for a in args]
@@ -1390,9 +1413,9 @@ def _scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
     if same_kind:
         return torch.tensor(v, dtype=ref.dtype)
     if isinstance(v, (bool, int, float, complex)):
-        return torch.tensor(v, dtype=torch.float64 if isinstance(v, float) else None)
+        return torch.tensor(v, dtype=_wide() if isinstance(v, float) else None)
     # a list or array is no scalar: it goes to the device, with NumPy's dtype
-    return torch.as_tensor(np.asarray(v), device=ref.device)
+    return _constant(v, ref.device)
 
 
 def _numpy_promotion(args: list) -> list:
@@ -1403,7 +1426,7 @@ def _numpy_promotion(args: list) -> list:
     if not tensors or any(t.is_floating_point() or t.is_complex() for t in tensors):
         return args
     if any(isinstance(a, float) for a in args):
-        return [a.to(torch.float64) if isinstance(a, torch.Tensor) else a for a in args]
+        return [a.to(_wide()) if isinstance(a, torch.Tensor) else a for a in args]
     return args
 
 
@@ -1493,7 +1516,7 @@ def _outputs(
         if isinstance(o, TracedArray):
             r = o.t
         elif isinstance(o, (np.ndarray, np.generic, int, float, bool)):
-            r = torch.as_tensor(np.asarray(o)).to(device)
+            r = _constant(o, device)
         else:
             raise TypeError(
                 f"npgrad op '{op.name}': output {j} is not array-like: {type(o).__name__}"
