@@ -6,8 +6,8 @@ Policy, in one place:
   float32 and the result is cast back to the tensor's dtype.
 * float32 and float64 pass through unchanged; on the CPU the array *is* the
   tensor's memory (no copy either way).
-* A CUDA tensor is copied into pinned host memory, one synchronisation for all
-  inputs, and results go back with a single host-to-device copy each.
+* A CUDA tensor is copied into pinned host memory, one synchronisation per device
+  for all inputs, and results go back with a single host-to-device copy each.
 * Integer and bool tensors are data (labels, masks): they travel as their own
   dtype and never get a gradient.
 """
