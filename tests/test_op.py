@@ -355,6 +355,15 @@ def test_check_works_on_plain_torch_functions():
     assert npgrad.check(lambda a, b: (a * b).sin(), torch.Size([3]), torch.Size([3])).ok
 
 
+def test_check_refuses_a_function_that_returns_no_tensor():
+    with pytest.raises(TypeError, match=r"'<lambda>' must return a tensor .* got float 3.0"):
+        npgrad.check(lambda a: 3.0, torch.Size([3]))
+    # an op returning a constant gives a tensor with no graph: a zero gradient, checked
+    assert npgrad.check(npgrad.function(lambda a: 3.0, name="three"), torch.Size([3])).ok
+    with pytest.raises(npgrad.GradcheckError):  # and a zero gradient cannot pass for sin's
+        npgrad.check(lambda a: torch.sin(a).detach() + 0 * torch.sin(a.detach()), torch.Size([3]))
+
+
 def test_check_handles_non_contiguous_and_keyword_tensors():
     assert npgrad.check(lambda a: (a * a).sum(), torch.randn(3, 4, dtype=torch.float64).T).ok
 

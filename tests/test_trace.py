@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 import torch
+import torch.nn.functional as F
 
 import npgrad
 from npgrad._trace import supported
@@ -35,7 +36,11 @@ EXPRESSIONS = {
     "reverse": lambda x, y: np.sum(x[::-1, ::2] * np.arange(1, 3)) + y[::-1] @ y,
     "where": lambda x, y: np.sum(np.where(x > 0.6, x**2, -x)),
     "sort-cumsum": lambda x, y: np.sum(np.sort(x, axis=1) * np.arange(4)) + np.cumsum(y).sum(),
-    "take-along": lambda x, y: np.sum(np.take_along_axis(x, np.array([[0], [3], [1]]), axis=1)),
+    "take-along": lambda x, y: (
+        np.sum(np.take_along_axis(x, np.array([[0], [3], [1]]), axis=1))
+        + np.sum(np.take_along_axis(x, np.array([[-1, 0, 0]]), axis=1) * np.arange(3))
+        + np.sum(np.take_along_axis(x, np.array([0, 11, -1]), axis=None) ** 2)
+    ),
     "norm": lambda x, y: np.linalg.norm(x) + np.linalg.norm(y, 1) + np.linalg.norm(x, axis=1).sum(),
     "fft": lambda x, y: np.sum(np.abs(np.fft.rfft(x, axis=1))) + np.sum(np.fft.fft(y).real),
     "scipy": lambda x, y: np.sum(sp.xlogy(x, x) + sp.expit(y) + sp.erf(x) + sp.gammaln(x + 1)),
@@ -51,6 +56,10 @@ EXPRESSIONS = {
         np.sum(x * [1.0, 2.0, 3.0, 4.0] + np.maximum(x, [0.3, 0.5, 0.7, 0.9]))
         + np.sum([y[0], 2.0] * y[:2])
         + np.sum(x[:2, :1] * [[y[1]], [3]])
+    ),
+    "step-functions": lambda x, y: (
+        np.sum(x // 0.3 * x + 1.0 // x + np.heaviside(x - 0.7, 0.5) * x)
+        + np.sum(np.heaviside(np.array([-1.0, 0.0, 2.0]), y[:3]) * y[:3])
     ),
     "split-indices": lambda x, y: np.sum(np.split(x, np.array([1, 3]), axis=1)[1] ** 2),
     "float64-constants": lambda x, y: (
@@ -135,6 +144,41 @@ def test_unmapped_functions_are_named():
     assert "test_trace" in msg  # the caller is named
     _raises(lambda x: sp.logsumexp(x), r"scipy.special.*logsumexp")
     _raises(lambda x: sp.zeta(x, 2.0), r"no torch mapping for the ufunc '_?zeta'")
+
+
+def test_index_out_of_range_is_refused():
+    # as NumPy and torch's own indexing refuse it; torch.take_along_dim would wrap it
+    for pick in (
+        lambda x: np.take_along_axis(x, np.array([[0], [5]]), axis=1),
+        lambda x: np.take(x, np.array([9])),
+        lambda x: x[np.arange(2), np.array([1, 4])],
+    ):
+        with pytest.raises((IndexError, RuntimeError), match="out of (bounds|range)"):
+            npgrad.function(pick, name="pick")(torch.rand(2, 4, requires_grad=True))
+
+
+def _weighted_nll(logp, y):
+    w = np.array([1.0, 2.0, 3.0])  # NumPy constants indexed by traced integer labels
+    onehot = np.eye(3)[y]
+    return -np.mean(w[y] * np.sum(onehot * logp, axis=1))
+
+
+def test_numpy_constants_indexed_by_integer_labels():
+    logp = torch.randn(5, 3, dtype=torch.float64).log_softmax(1).requires_grad_()
+    y = torch.tensor([0, 2, 1, 2, 0])
+    got = npgrad.function(_weighted_nll, name="wnll")(logp, y)
+    ref_logp = logp.detach().clone().requires_grad_()
+    want = F.nll_loss(ref_logp, y, weight=torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+    want = want * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)[y].sum() / len(y)
+    torch.testing.assert_close(got, want, **TOL[torch.float64])
+    got.backward()
+    want.backward()
+    torch.testing.assert_close(logp.grad, ref_logp.grad, **TOL[torch.float64])
+    assert y.tolist() == [0, 2, 1, 2, 0]  # the caller's labels are untouched
+    # under torch.func the labels have no values to hand to NumPy: a clear error
+    op = npgrad.function(_weighted_nll, name="wnll")
+    with pytest.raises(npgrad.TraceError, match="impossible under torch.func"):
+        torch.func.grad(op)(logp.detach(), y)
 
 
 def test_values_that_need_no_gradient_work():
@@ -421,3 +465,38 @@ def test_no_float64_appears_on_a_device_without_it(name, monkeypatch):
     assert not watch.seen & {torch.float64, torch.complex128}, watch.seen
     want = expr(x.detach().double().numpy(), y.detach().double().numpy())
     torch.testing.assert_close(got.double(), torch.as_tensor(want), **FLOAT32_VS_FLOAT64)
+
+
+# torch's quantile, FFT and linear-algebra kernels take float and double only: for half
+# precision automatic mode computes these in float32 and casts back
+HALF_FALLBACKS = {
+    "median-quantile": lambda x: np.median(x) + np.quantile(x, 0.25, axis=0).sum(),
+    "linalg": lambda x: (
+        np.linalg.det(x)
+        + np.sum(np.linalg.inv(x))
+        + np.linalg.slogdet(x)[1]
+        + np.sum(np.linalg.solve(x, x[:, 0]))
+        + np.sum(np.linalg.cholesky(x @ x.T))
+    ),
+    "fft": lambda x: np.sum(np.abs(np.fft.rfft(x, axis=1))) + np.sum(np.fft.fft(x).real),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HALF_FALLBACKS))
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+def test_half_precision_where_torch_has_no_half_kernel(name, dtype):
+    fn = HALF_FALLBACKS[name]
+    g = torch.Generator().manual_seed(0)
+    x = (2 * torch.eye(4) + 0.3 * torch.rand(4, 4, generator=g)).to(dtype).requires_grad_()
+    got = npgrad.function(fn, name=name)(x)
+    assert got.dtype == dtype
+    got.backward()
+    assert x.grad.dtype == dtype
+    # the reference: float64 on the same (rounded) values, through the float64 route
+    # that npgrad.check covers above
+    ref_x = x.detach().double().requires_grad_()
+    want = npgrad.function(fn, name=name)(ref_x)
+    want.backward()
+    torch.testing.assert_close(got, want.to(dtype), **TOL[dtype])
+    scale = ref_x.grad.abs().max()
+    torch.testing.assert_close(x.grad.double() / scale, ref_x.grad / scale, **TOL[dtype])

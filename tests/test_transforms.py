@@ -97,6 +97,53 @@ def test_custom_ops_are_kept_out_of_cuda_graphs():
         assert torch.Tag.cudagraph_unsafe in op.tags
 
 
+@pytest.mark.parametrize("loss", ["mse", "mae"], ids=["numpy-backward", "auto"])
+@pytest.mark.parametrize("grad", ["no_grad", "no-input-requires-grad"])
+def test_compiled_loss_without_gradient(loss, grad):
+    from npgrad import losses
+
+    fn = getattr(losses, loss)
+    x, t = torch.rand(4, 5), torch.rand(4, 5)
+    compiled = torch.compile(fn, fullgraph=True, backend="aot_eager")
+    if grad == "no_grad":
+        x.requires_grad_()
+        with torch.no_grad():
+            got = compiled(x, t)
+    else:
+        got = compiled(x, t)
+    assert not got.requires_grad
+    torch.testing.assert_close(got, fn(x.detach(), t))
+
+
+def _halved_l1(x, t):
+    return np.mean(np.abs(x - t)) / 2
+
+
+# the assignment form: the module's name for the op is not its function's name
+halved_l1 = npgrad.loss(_halved_l1, name="halved_l1")
+
+
+def test_copies_and_pickles_of_an_op_run_that_op_under_compile():
+    import copy
+    import pickle
+
+    from npgrad import _op, losses
+
+    # a copy is the op itself; an op its module names by its function's name is
+    # pickled by reference
+    assert copy.deepcopy(losses.huber) is losses.huber
+    crit = pickle.loads(pickle.dumps(npgrad.Loss(losses.huber)))
+    assert crit.fn is losses.huber
+    # otherwise by value, and registered anew: the compiled route finds ops by
+    # registry key, and a key carried to another process would name another op there
+    loaded = pickle.loads(pickle.dumps(halved_l1))
+    assert loaded is not halved_l1 and loaded.key != halved_l1.key
+    assert _op._REGISTRY[loaded.key] is loaded
+    x, t = torch.ones(4), torch.zeros(4)
+    got = torch.compile(lambda a, b: loaded(a, b), fullgraph=True, backend="aot_eager")(3 * x, t)
+    torch.testing.assert_close(got, torch.tensor(1.5))
+
+
 def test_compile_refuses_unsupported_argument_types():
     compiled = torch.compile(lambda x: scaled(x, [1.0]), fullgraph=True, backend="aot_eager")
     with pytest.raises(Exception, match="under torch.compile, arguments must be tensors"):

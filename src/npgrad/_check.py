@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._errors import GradcheckError, user_stacklevel
+from ._errors import GradcheckError, describe, user_stacklevel
 
 NUMERIC_WARN_SIZE = 4096  # elements; above this, mode="numeric" warns that it is slow
 
@@ -108,9 +108,23 @@ def check(
 
     outs = fn(*args, **kwargs)
     outs = outs if isinstance(outs, tuple) else (outs,)
+    for j, o in enumerate(outs):
+        if not isinstance(o, torch.Tensor):
+            raise TypeError(
+                f"npgrad.check: '{op_name}' must return a tensor or a tuple of tensors, "
+                f"got {describe(o)}" + (f" as output {j}" if len(outs) > 1 else "")
+            )
     float_outs = [o for o in outs if o.is_floating_point()]
     vs = [torch.randn(o.shape, dtype=o.dtype, generator=gen) for o in float_outs]
-    analytic = torch.autograd.grad(float_outs, [t for _, t in diff], vs, allow_unused=True)
+    # an output that does not depend on any input has no graph: its gradient is zero
+    linked = [(o, v) for o, v in zip(float_outs, vs) if o.requires_grad]
+    analytic = (
+        torch.autograd.grad(
+            [o for o, _ in linked], [t for _, t in diff], [v for _, v in linked], allow_unused=True
+        )
+        if linked
+        else [None] * len(diff)
+    )
 
     def scalar(*a: Any, **k: Any) -> float:
         with torch.no_grad():

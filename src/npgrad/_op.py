@@ -22,6 +22,7 @@ import functools
 import inspect
 import itertools
 import math
+import sys
 import warnings
 import weakref
 from collections.abc import Callable
@@ -104,6 +105,35 @@ class Function:
     def __repr__(self) -> str:
         kind = "loss" if self.is_loss else "function"
         return f"<npgrad.{kind} {self.name} mode={self.mode}>"
+
+    # An op is a function: a copy is the op itself, and pickling refers to it by module
+    # and qualified name where that finds it, as Python pickles functions. Otherwise it
+    # is pickled by value and registered anew when loaded: this process's registry key
+    # would name some other op in another process.
+    def __copy__(self) -> Function:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Function:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        qualname = self.__dict__.get("__qualname__")
+        found: Any = sys.modules.get(self.__dict__.get("__module__", ""))
+        for part in (qualname or "<none>").split("."):
+            found = getattr(found, part, None)
+        if found is self:
+            return qualname
+        return super().__reduce_ex__(protocol)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_fake_cache"] = {}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.key = f"{next(_ids)}"
+        _REGISTRY[self.key] = self
 
     @property
     def mode(self) -> str:
@@ -897,5 +927,10 @@ class _CompiledBridge(torch.autograd.Function):
 
 def _call_compiled(op: Function, args: tuple, kwargs: dict) -> Any:
     key, tensors, ints, floats = _encode(op, args, kwargs)
-    outs = _CompiledBridge.apply(key, ints, floats, *tensors)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        outs = _CompiledBridge.apply(key, ints, floats, *tensors)
+    else:
+        # no gradient can follow: the forward op alone (Dynamo cannot trace the
+        # autograd.Function here, with its string and list inputs and no grad)
+        outs = tuple(_forward_op(list(tensors), key, ints, floats))
     return outs[0] if len(outs) == 1 else outs[:-1]

@@ -336,10 +336,25 @@ def _squeeze(a, axis=None):
 
 
 def _take_along_axis(arr, indices, axis):
+    # through gather, which refuses an index out of range (take_along_dim wraps it)
     t, idx = _tensor(arr), _tensor(indices)
     if axis is None:
-        return torch.take_along_dim(t.reshape(-1), idx.reshape(-1))
-    return torch.take_along_dim(t, idx, dim=axis)
+        t, idx, axis = t.reshape(-1), idx.reshape(-1), 0
+    if idx.ndim != t.ndim:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    axis %= t.ndim
+    n = t.shape[axis]
+    idx = torch.where(idx < 0, idx + n, idx)
+    # the other dimensions broadcast, as in NumPy
+    common = list(
+        torch.broadcast_shapes(
+            t.shape[:axis] + (1,) + t.shape[axis + 1 :],
+            idx.shape[:axis] + (1,) + idx.shape[axis + 1 :],
+        )
+    )
+    t = t.expand(common[:axis] + [n] + common[axis + 1 :])
+    idx = idx.expand(common[:axis] + [idx.shape[axis]] + common[axis + 1 :])
+    return torch.gather(t, axis, idx)
 
 
 def _take(a, indices, axis=None, out=None, mode="raise"):
@@ -499,26 +514,48 @@ def _pad(array, pad_width, mode="constant", constant_values=0, **kw):
     return out.reshape(lead + out.shape[2:])
 
 
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _single(t: torch.Tensor) -> torch.Tensor:
+    """float32 for a half-precision tensor: torch's kernels for quantiles, FFTs and
+    linear algebra take float and double only (on the CPU, and mostly on CUDA)."""
+    return t.float() if t.dtype in _HALF else t
+
+
+def _back(r: Any, dtype: torch.dtype) -> Any:
+    """Floating results in the input's half precision again (complex ones stay)."""
+    if dtype not in _HALF:
+        return r
+    if isinstance(r, tuple):
+        return tuple(_back(v, dtype) for v in r)
+    return r.to(dtype) if r.is_floating_point() else r
+
+
 def _quantile(pct: bool):
     def run(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
         t = _tensor(a)
-        if not t.is_floating_point():
-            t = t.to(_wide())
-        qq = _tensor(q).to(t.dtype) / (100 if pct else 1)
-        if isinstance(axis, (tuple, list)):
-            axes = [ax % t.ndim for ax in axis]
-            rest = [i for i in range(t.ndim) if i not in axes]
-            flat = t.permute(*rest, *axes).reshape([t.shape[i] for i in rest] + [-1])
-            r = torch.quantile(flat, qq, dim=-1, interpolation=method)
-            if keepdims:
-                shape = list(r.shape[: r.ndim - len(rest)]) + [
-                    1 if i in axes else t.shape[i] for i in range(t.ndim)
-                ]
-                r = r.reshape(shape)
-            return r
-        return torch.quantile(t, qq, dim=axis, keepdim=keepdims, interpolation=method)
+        return _back(_quantile_single(_single(t), q, axis, method, keepdims, pct), t.dtype)
 
     return run
+
+
+def _quantile_single(t, q, axis, method, keepdims, pct):
+    if not t.is_floating_point():
+        t = t.to(_wide())
+    qq = _tensor(q).to(t.dtype) / (100 if pct else 1)
+    if isinstance(axis, (tuple, list)):
+        axes = [ax % t.ndim for ax in axis]
+        rest = [i for i in range(t.ndim) if i not in axes]
+        flat = t.permute(*rest, *axes).reshape([t.shape[i] for i in rest] + [-1])
+        r = torch.quantile(flat, qq, dim=-1, interpolation=method)
+        if keepdims:
+            shape = list(r.shape[: r.ndim - len(rest)]) + [
+                1 if i in axes else t.shape[i] for i in range(t.ndim)
+            ]
+            r = r.reshape(shape)
+        return r
+    return torch.quantile(t, qq, dim=axis, keepdim=keepdims, interpolation=method)
 
 
 def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
@@ -551,7 +588,7 @@ def _broadcast_to(array, shape, subok=False):
 
 def _fft(fn, real_out=False):
     def run(a, n=None, axis=-1, norm=None, out=None):
-        return fn(_tensor(a), n=n, dim=axis, norm=norm)
+        return fn(_single(_tensor(a)), n=n, dim=axis, norm=norm)
 
     return run
 
@@ -656,12 +693,24 @@ def _copy(a, *args, **kw):
 
 
 def _linalg(fn):
-    return lambda a, *args: fn(_tensor(a), *[_unwrap(x) for x in args])
+    def run(a, *args):
+        t = _tensor(a)
+        return _back(fn(_single(t), *[_unwrap(x) for x in args]), t.dtype)
+
+    return run
+
+
+def _solve(a, b):
+    ta, tb = _tensor(a), _tensor(b)
+    return _back(
+        torch.linalg.solve(_single(ta), _single(tb)), torch.promote_types(ta.dtype, tb.dtype)
+    )
 
 
 def _slogdet(a):
-    s, ld = torch.linalg.slogdet(_tensor(a))
-    return s, ld
+    t = _tensor(a)
+    s, ld = torch.linalg.slogdet(_single(t))
+    return _back((s, ld), t.dtype)
 
 
 def _split_fn(a, indices_or_sections, axis=0, *, strict=False):
@@ -761,7 +810,7 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.linalg.norm: _norm,
     np.linalg.det: _linalg(torch.linalg.det),
     np.linalg.inv: _linalg(torch.linalg.inv),
-    np.linalg.solve: lambda a, b: torch.linalg.solve(_tensor(a), _tensor(b)),
+    np.linalg.solve: _solve,
     np.linalg.slogdet: _slogdet,
     np.linalg.cholesky: _linalg(torch.linalg.cholesky),
     np.fft.fft: _fft(torch.fft.fft),
@@ -779,6 +828,23 @@ def _true_divide(a, b):
     return torch.true_divide(a, b)
 
 
+# torch.floor_divide and torch.heaviside have no derivative (autograd raises in the
+# backward); these forms give NumPy's values and the zero gradient a step function has
+def _floor_divide(a, b):
+    if not isinstance(a, torch.Tensor):  # 2.0 // x
+        a = _scalar_tensor(a, b)
+    return torch.div(a, b, rounding_mode="floor")
+
+
+def _heaviside(x, h):
+    if not x.is_floating_point():
+        x = x.to(_wide())
+    if isinstance(h, torch.Tensor) and h.ndim == 0 and h.is_cpu:
+        h = h.item()  # a scalar made on the host: no copy to the device
+    step = torch.where(torch.isnan(x), x, (torch.sign(x) + 1) / 2)
+    return torch.where(x == 0, h, step)
+
+
 # NumPy ufunc -> torch function (elementwise, broadcasting)
 UFUNCS: dict[np.ufunc, Callable] = {
     np.add: torch.add,
@@ -786,7 +852,7 @@ UFUNCS: dict[np.ufunc, Callable] = {
     np.multiply: torch.mul,
     np.divide: _true_divide,
     np.true_divide: _true_divide,
-    np.floor_divide: torch.floor_divide,
+    np.floor_divide: _floor_divide,
     np.remainder: torch.remainder,
     np.fmod: torch.fmod,
     np.power: _int_pow,
@@ -834,7 +900,7 @@ UFUNCS: dict[np.ufunc, Callable] = {
     np.trunc: torch.trunc,
     np.rint: torch.round,
     np.copysign: torch.copysign,
-    np.heaviside: torch.heaviside,
+    np.heaviside: _heaviside,
     np.equal: torch.eq,
     np.not_equal: torch.ne,
     np.less: torch.lt,
@@ -1087,7 +1153,22 @@ class TracedArray:
         return _wrap(impl(*args, **kwargs))
 
     def __array__(self, dtype=None, copy=None):
-        raise _fail(f"converting a traced array to a NumPy array (in {_caller()})")
+        t = self.t
+        if t.is_floating_point() or t.is_complex():
+            raise _fail(f"converting a traced array to a NumPy array (in {_caller()})")
+        # integer and bool arrays (labels, masks) carry no gradient, so NumPy code that
+        # does not dispatch, such as indexing a NumPy constant (class_weights[y]), may
+        # have their values: a host copy on an accelerator
+        if torch._C._are_functorch_transforms_active() or torch.compiler.is_compiling():
+            raise TraceError(
+                f"npgrad op '{_op_name()}' (mode='auto'): converting a traced integer array "
+                f"to a NumPy array (in {_caller()}) is impossible under torch.func and "
+                "torch.compile, where it has no values; compute with the traced array "
+                "instead, e.g. (y[:, None] == np.arange(len(w))) @ w for w[y]"
+            )
+        a = t.detach().cpu().numpy()
+        a.flags.writeable = False  # on the CPU it is the caller's tensor
+        return a if dtype is None else a.astype(dtype, copy=False)
 
     # -- properties NumPy code reads
     def _like(self) -> torch.Tensor:
