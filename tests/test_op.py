@@ -156,6 +156,28 @@ def test_tuple_outputs_and_integer_outputs():
     torch.testing.assert_close(x.grad, torch.full((6,), 5.0, dtype=torch.float64))
 
 
+class _Scaler:
+    def __init__(self, scale):
+        self.scale = scale
+
+    @npgrad.function
+    def scaled(self, x):
+        return x * self.scale
+
+    @scaled.backward
+    def _(g, self, x, out):
+        return g * self.scale
+
+
+def test_a_decorated_method_binds_its_instance():
+    x = torch.ones(2, dtype=torch.float64, requires_grad=True)
+    out = _Scaler(3.0).scaled(x)
+    torch.testing.assert_close(out, 3 * x.detach())
+    out.sum().backward()
+    torch.testing.assert_close(x.grad, torch.full_like(x, 3.0))
+    assert _Scaler.scaled.name == "scaled"  # looked up on the class: the op itself
+
+
 def test_integer_and_bool_inputs_are_data():
     @npgrad.loss(broadcast=True)
     def masked_nll(logp, labels, mask):
@@ -222,6 +244,15 @@ def _bad_backward(result):
             id="dtype",
         ),
         pytest.param(lambda x: 3.0, r"must return 2 gradient", id="not-a-tuple"),
+        pytest.param(
+            lambda x: (torch.from_numpy(x.copy()), None),
+            r"'x' must be a NumPy array, got Tensor .*torch_ops=True",
+            id="tensor",
+        ),
+        pytest.param(lambda x: ("oops", None), r"'x' must be a NumPy array, got str", id="str"),
+        pytest.param(
+            lambda x: (x.tolist(), None), r"'x' must be a NumPy array, got list", id="list"
+        ),
     ],
 )
 def test_backward_mistakes_are_named(result, match):
@@ -230,6 +261,53 @@ def test_backward_mistakes_are_named(result, match):
     with pytest.raises(npgrad.BackwardError, match=match) as e:
         sq(x, torch.randn(4, 3)).backward()
     assert "'sq'" in str(e.value)
+
+
+def test_def_fwd_must_return_a_pair():
+    @npgrad.function
+    def sq(x):
+        return x * x
+
+    @sq.def_fwd
+    def _(x):
+        return x * x  # the residuals forgotten: two rows must not unpack as a pair
+
+    sq.backward(lambda g, x, out, residuals: 2 * x * g)
+    with pytest.raises(TypeError, match=r"'sq': the @def_fwd forward must return \(output, "):
+        sq(torch.tensor([3.0, 4.0], requires_grad=True))
+
+
+@pytest.mark.parametrize("policy", ["raise", "warn"])
+def test_half_precision_overflow_on_the_way_back_is_not_finite(policy):
+    big = npgrad.loss(lambda x: np.sum(x) * np.float32(1e6), name="big", nonfinite=policy)
+    big.backward(lambda g, x, out: np.full_like(x, 1e6) * g)
+    x = torch.ones(4, dtype=torch.float16, requires_grad=True)  # 4e6 > float16's 65504
+    if policy == "raise":
+        with pytest.raises(FloatingPointError, match=r"'big': output 0 \(in torch.float16\)"):
+            big(x)
+    else:
+        with pytest.warns(RuntimeWarning, match="not finite"):
+            big(x)
+
+
+def test_a_ufunc_or_a_partial_is_a_function():
+    import functools
+
+    x = torch.rand(3, dtype=torch.float64, requires_grad=True)
+    sin = npgrad.function(np.sin)
+    sin(x).sum().backward()
+    torch.testing.assert_close(x.grad, torch.cos(x.detach()))
+    scaled = npgrad.function(functools.partial(np.multiply, 2.0), mode="numpy")
+    with pytest.raises(npgrad.NpgradError, match="mode='numpy' needs a backward"):
+        scaled(x)
+
+
+def test_a_number_is_a_gradient_for_a_0d_input():
+    half = npgrad.function(lambda x: x / 2, name="half")
+    half.backward(lambda g, x, out: float(g) / 2)
+    x = torch.tensor(3.0, requires_grad=True)
+    half(x).backward()
+    assert x.grad.dtype == torch.float32 and float(x.grad) == 0.5
 
 
 def test_shape_mismatch_refused_unless_broadcast():

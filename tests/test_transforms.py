@@ -239,6 +239,26 @@ def test_vmap_of_grad_of_a_batched_function():
     torch.testing.assert_close(torch.func.vmap(torch.func.grad(rowcube))(x), 3 * x**2)
 
 
+def test_batched_loss_gives_one_value_per_sample_under_vmap():
+    # the forward sees the whole batch and returns one scalar loss per sample
+    @npgrad.loss(batched=True)
+    def rowmse(x, t):
+        return np.mean((x - t) ** 2, axis=-1)
+
+    @rowmse.backward
+    def _(g, x, t, out):
+        d = 2 * (x - t) / x.shape[-1] * np.expand_dims(g, -1)
+        return d, -d
+
+    x, t = torch.randn(5, 4, dtype=torch.float64), torch.randn(5, 4, dtype=torch.float64)
+    vmap, grad = torch.func.vmap, torch.func.grad
+    torch.testing.assert_close(vmap(rowmse)(x, t), vmap(F.mse_loss)(x, t))
+    torch.testing.assert_close(vmap(grad(rowmse))(x, t), vmap(grad(F.mse_loss))(x, t))
+    torch.testing.assert_close(vmap(vmap(rowmse))(x[None], t[None]), vmap(F.mse_loss)(x, t)[None])
+    with pytest.raises(ValueError, match="the loss must be a scalar"):
+        rowmse(x, t)  # outside vmap a loss is still one scalar
+
+
 def test_compiled_auto_function_returning_a_view_of_its_input():
     flat = npgrad.function(lambda x: x.reshape(-1), name="flat")
     x = torch.randn(3, 2)

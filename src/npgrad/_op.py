@@ -23,6 +23,7 @@ import inspect
 import itertools
 import math
 import sys
+import types
 import warnings
 import weakref
 from collections.abc import Callable
@@ -77,7 +78,7 @@ class Function:
             raise ValueError(f"npgrad.function: mode must be one of {_MODES}, got {mode!r}")
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", None) or repr(fn)
+        self.name = name or _default_name(fn)
         self._mode = mode
         self.nonfinite = nonfinite
         self.batched = batched
@@ -105,6 +106,10 @@ class Function:
     def __repr__(self) -> str:
         kind = "loss" if self.is_loss else "function"
         return f"<npgrad.{kind} {self.name} mode={self.mode}>"
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # a decorated method binds its instance, as a function does
+        return self if obj is None else types.MethodType(self, obj)
 
     # An op is a function: a copy is the op itself, and pickling refers to it by module
     # and qualified name where that finds it, as Python pickles functions. Otherwise it
@@ -218,6 +223,12 @@ def _backward_can_follow(tensors) -> bool:
     return False
 
 
+def _default_name(fn: Any) -> str:
+    if isinstance(fn, functools.partial):
+        return f"partial({_default_name(fn.func)})"
+    return getattr(fn, "__name__", None) or type(fn).__name__
+
+
 class _Call:
     """One call of a :class:`Function`: its arguments, tensors and output layout."""
 
@@ -238,6 +249,7 @@ class _Call:
         "check_finite",
         "keep_residuals",
         "all_tensors",
+        "batch_rank",
     )
 
     @classmethod
@@ -246,6 +258,7 @@ class _Call:
         self.op, self.mode = op, mode
         self.residuals = self.host_in = None
         self.check_finite, self.keep_residuals, self.all_tensors = True, False, False
+        self.batch_rank = 0  # leading batch dimensions, in a batched vmap rule's call
         return self
 
     @classmethod
@@ -259,7 +272,8 @@ class _Call:
                 bound = op.signature.bind(*args, **kwargs)
             except TypeError as e:
                 raise TypeError(f"npgrad op '{op.name}': {e}") from None
-            bound.apply_defaults()
+            if not isinstance(op.fn, np.ufunc):  # ufuncs refuse some of their defaults
+                bound.apply_defaults()
             self.args = list(bound.args)
             self.kwargs = dict(bound.kwargs)
             # positional parameter names; a *args parameter gives name[i]
@@ -284,7 +298,7 @@ class _Call:
         if self.mode == "numpy" and op.bwd is None:
             raise NpgradError(
                 f"npgrad op '{op.name}': mode='numpy' needs a backward; register one with "
-                f"@{op.__name__}.backward, or use mode='auto' or mode='numeric'"
+                f"@{op.name}.backward, or use mode='auto' or mode='numeric'"
             )
         return self
 
@@ -373,7 +387,14 @@ class _Call:
         self.host_in = arrays
         args, kwargs = self.numpy_args(arrays)
         if self.op.fwd_res is not None and self.mode == "numpy" and self.keep_residuals:
-            out, self.residuals = _run_user(self.op, "forward", self.op.fwd_res, args, kwargs)
+            pair = _run_user(self.op, "forward", self.op.fwd_res, args, kwargs)
+            # an array of two rows would unpack too: only a tuple or list is a pair
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                raise TypeError(
+                    f"npgrad op '{self.op.name}': the @def_fwd forward must return "
+                    f"(output, residuals), got {describe(pair)}"
+                )
+            out, self.residuals = pair
         else:
             out = _run_user(self.op, "forward", self.op.fn, args, kwargs)
         return self.outputs_from_numpy(out, arrays, tensors[0].device)
@@ -392,7 +413,7 @@ class _Call:
             if self.check_finite and op.nonfinite != "ignore":
                 if not (math.isfinite(out.item()) if out.ndim == 0 else np.isfinite(out).all()):
                     report_nonfinite(op, "output 0")
-            require_scalar_loss(op, out.shape)
+            require_scalar_loss(op, out.shape[self.batch_rank :])
             result = _convert.from_numpy(out, dtype=self.dtype, device=device, avoid=arrays)
             self.out_meta = [(out.shape, result.dtype)]
             return (result,)
@@ -417,8 +438,13 @@ class _Call:
                 dtype = self.dtype
             else:
                 dtype = None
-            require_scalar_loss(op, arr.shape)
-            results.append(_convert.from_numpy(arr, dtype=dtype, device=device, avoid=arrays))
+            require_scalar_loss(op, arr.shape[self.batch_rank :])
+            r = _convert.from_numpy(arr, dtype=dtype, device=device, avoid=arrays)
+            if self.check_finite and dtype in _HALF and op.nonfinite != "ignore":
+                # a finite float32 value may overflow float16's range on the way back
+                if not bool(r.isfinite().all()) and np.isfinite(arr).all():
+                    report_nonfinite(op, f"output {j} (in {dtype})")
+            results.append(r)
         self.out_meta = [(tuple(r.shape), r.dtype) for r in results]
         return tuple(results)
 
@@ -503,6 +529,8 @@ class _Call:
             if g is None or t.dtype not in _convert._COMPUTE_DTYPE:
                 out.append(None)
                 continue
+            if not as_tensor and not isinstance(g, (np.ndarray, np.generic)):
+                g = self._as_array(g, name, t)
             shape = getattr(g, "shape", ())
             if shape != t.shape:  # a tuple against a torch.Size: equal when the dims are
                 raise BackwardError(
@@ -528,6 +556,21 @@ class _Call:
             if isinstance(g, np.ndarray):
                 avoid.append(g)
         return out
+
+    def _as_array(self, g: Any, name: str, t: torch.Tensor) -> np.ndarray:
+        """A NumPy backward's gradient that is no array: a plain number for a 0-d input
+        is one; anything else is refused with what came back."""
+        if isinstance(g, (int, float)) and not isinstance(g, bool) and t.ndim == 0:
+            return np.asarray(g, dtype=_convert.numpy_dtype(t.dtype))
+        hint = (
+            "; a backward written in torch ops is registered with @op.backward(torch_ops=True)"
+            if isinstance(g, torch.Tensor)
+            else ""
+        )
+        raise BackwardError(
+            f"npgrad op '{self.op.name}': the gradient for '{name}' must be a NumPy array, "
+            f"got {describe(g)}{hint}"
+        )
 
     def unpack(self, outs: tuple) -> Any:
         return outs if self.structure == "tuple" else outs[0]
@@ -582,6 +625,9 @@ def _arrays_in(value: Any) -> list[np.ndarray]:
     if isinstance(value, dict):
         return [a for v in value.values() for a in _arrays_in(v)]
     return []
+
+
+_HALF = (torch.float16, torch.bfloat16)
 
 
 def _check_finite(op: Function, arr: np.ndarray, what: str) -> None:
@@ -696,7 +742,11 @@ class _EagerBridge(torch.autograd.Function):
                 t.movedim(d, 0) if d is not None else t.unsqueeze(0).expand(size, *t.shape)
                 for t, d in zip(tensors, in_dims[1:])
             ]
-            outs = _EagerBridge.apply(call, *moved)
+            # a batched loss gives one value per sample: a copy of the call that knows
+            c = copy.copy(call)
+            c.batch_rank = call.batch_rank + 1
+            outs = _EagerBridge.apply(c, *moved)
+            call.structure = c.structure
             return outs, (0,) * len(outs)
 
         def row(*ts):
