@@ -73,6 +73,7 @@ def test_compare_pairs_each_variant_with_the_base_in_its_own_loop():
         base = sec["native"]["samples_s"][2 * i : 2 * i + 2]
         paired = [x / y for x, y in zip(sec[k]["samples_s"], base)]
         assert res["ratio"][k] == sum(paired) / 2  # the median of two
+        assert res["base_seconds"][k]["samples_s"] == base  # the pairing is recorded
 
 
 @needs_mnist

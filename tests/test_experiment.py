@@ -180,6 +180,40 @@ def test_bad_arguments_are_refused(capsys):
     assert "--limit must be at least 1, got 0" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--lr", "nan"], "--lr must be a positive number, got nan"),
+        (["--lr", "-1"], "--lr must be a positive number, got -1.0"),
+    ],
+    ids=["lr-nan", "lr-negative"],
+)
+def test_bad_numbers_are_refused_before_training(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["reproduce", *argv])
+    assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_bad_device_and_unwritable_out_are_refused_before_training(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="--device must be auto, cpu, cuda or cuda:N, got 'bogus'"):
+        cli.main(["reproduce", "--device", "bogus"])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    # no --data-dir: the check must come before any data is looked for
+    assert cli.main(["reproduce", "--device", "cpu", "--out", str(blocker / "run")]) == 2
+    assert f"cannot write to --out {blocker / 'run'}" in capsys.readouterr().err
+
+
+def test_version_and_a_missing_command(capsys):
+    from npgrad import __version__
+
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"npgrad {__version__}"
+    assert cli.main([]) == 2
+    assert "reproduce" in capsys.readouterr().err
+
+
 def test_ddp_runs_on_the_cpu_whatever_the_machine_has(capsys, monkeypatch):
     with pytest.raises(SystemExit) as e:
         cli.main(["reproduce", "--ddp", "2", "--device", "cuda"])

@@ -310,6 +310,21 @@ def test_a_number_is_a_gradient_for_a_0d_input():
     assert x.grad.dtype == torch.float32 and float(x.grad) == 0.5
 
 
+def test_unbroadcast_sums_arrays_and_tensors_back_to_shape():
+    g = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(npgrad.unbroadcast(g, (1, 3)), g.sum(0, keepdims=True))
+    np.testing.assert_array_equal(npgrad.unbroadcast(g, 3), g.sum(0))
+    assert npgrad.unbroadcast(g, ()) == g.sum()
+    for bad in ((4,), (2, 3), (5, 4, 3, 1)):
+        with pytest.raises(ValueError, match=r"npgrad.unbroadcast: a gradient of shape \(4, 3\)"):
+            npgrad.unbroadcast(g, bad)
+    # in a torch_ops backward the sum stays a differentiable tensor
+    t = torch.from_numpy(g).requires_grad_()
+    r = npgrad.unbroadcast(t * 2, (4, 1))
+    assert isinstance(r, torch.Tensor) and r.requires_grad
+    torch.testing.assert_close(r, torch.from_numpy(2 * g.sum(1, keepdims=True)))
+
+
 def test_shape_mismatch_refused_unless_broadcast():
     x, t = torch.randn(8, 4), torch.randn(8, 1)
     with pytest.raises(ValueError, match=r"argument 't' has shape \(8, 1\) but 'x' has shape"):

@@ -14,6 +14,7 @@
 tensor([0.3333, 0.3333, 0.3333])
 """
 
+from . import losses as losses  # light (NumPy only): npgrad.losses works after import npgrad
 from ._api import Loss, function, loss, unbroadcast
 from ._check import CheckReport, check
 from ._errors import BackwardError, GradcheckError, NpgradError, TraceError

@@ -105,8 +105,12 @@ class Loss(torch.nn.Module):
         return f"{name}{extra}"
 
 
-def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+def unbroadcast(grad: Any, shape: tuple[int, ...] | int) -> Any:
     """Sum a broadcast gradient back down to ``shape`` (a helper for backwards).
+
+    Takes a NumPy array (a NumPy backward) or a torch tensor (a backward registered
+    with ``torch_ops=True``, where the sum stays differentiable) and returns the same
+    kind.
 
     >>> import numpy as np
     >>> unbroadcast(np.ones((4, 3)), (3,))
@@ -116,13 +120,23 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     """
     import numpy as np
 
-    grad = np.asarray(grad)
-    if grad.shape == tuple(shape):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    is_tensor = isinstance(grad, torch.Tensor)
+    if not is_tensor:
+        grad = np.asarray(grad)
+    got = tuple(grad.shape)
+    if got == shape:
         return grad
-    lead = grad.ndim - len(shape)
-    if lead < 0:
-        raise ValueError(f"unbroadcast: a gradient of shape {grad.shape} cannot give {shape}")
+    lead = len(got) - len(shape)
+    # ``shape`` must broadcast to the gradient's: each of its sizes equal or 1
+    if lead < 0 or any(n not in (1, m) for n, m in zip(shape, got[lead:])):
+        raise ValueError(
+            f"npgrad.unbroadcast: a gradient of shape {got} does not come from "
+            f"broadcasting shape {shape}"
+        )
+    if is_tensor:
+        return grad.sum_to_size(shape) if shape else grad.sum()
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+        lead + i for i, n in enumerate(shape) if n == 1 and got[lead + i] != 1
     )
     return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)

@@ -6,6 +6,7 @@ Only argparse is imported up front; torch and friends load when a command runs.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -18,9 +19,32 @@ def _device(name: str) -> str:
 
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit("npgrad: --device cuda was asked for, but no CUDA device is available")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise SystemExit(
+            f"npgrad: --device must be auto, cpu, cuda or cuda:N, got {name!r}"
+        ) from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise SystemExit(f"npgrad: --device {name} was asked for, but no CUDA device is here")
+        if device.index is not None and device.index >= count:
+            raise SystemExit(f"npgrad: --device {name}: this machine has {count} CUDA device(s)")
+    elif device.type != "cpu":
+        backend = getattr(torch, device.type, None)
+        if not (backend is not None and getattr(backend, "is_available", lambda: False)()):
+            raise SystemExit(f"npgrad: --device {name} was asked for, but it is not available")
     return name
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except ``None`` ones, whose help says what happens instead."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -35,12 +59,15 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = _Help
     parser = argparse.ArgumentParser(
         prog="npgrad",
         description="npgrad: NumPy losses as native PyTorch ops.",
         formatter_class=fmt,
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"npgrad {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     rep = sub.add_parser(
         "reproduce",
@@ -140,6 +167,19 @@ def _positive(parser: argparse.ArgumentParser, args: argparse.Namespace, *names:
             parser.error(f"--{n.replace('_', '-')} must be at least 1, got {v}")
 
 
+def _unwritable(folder: Path) -> str | None:
+    """Why ``folder`` cannot take the run's files, or None; creates it when missing."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        return e.strerror or str(e)
+    return None
+
+
 def reproduce(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     import torch
@@ -147,6 +187,12 @@ def reproduce(args: argparse.Namespace) -> int:
     from .experiment import data, report, train
 
     device = _device(args.device)
+    out = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+    problem = _unwritable(out)
+    if problem:
+        # found now, not after both runs have trained
+        print(f"npgrad reproduce: cannot write to --out {out}: {problem}", file=sys.stderr)
+        return 2
     root = data.resolve_root(args.data_dir)
     try:
         images, labels = data.load(root, train=True, download=not args.no_download)
@@ -154,7 +200,6 @@ def reproduce(args: argparse.Namespace) -> int:
         print(f"npgrad reproduce: {e}", file=sys.stderr)
         return 2
     batches = data.Batches(images, labels, args.batch_size, device=device, limit=args.limit)
-    out = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
     progress = sys.stderr.isatty()
     other_name = args.loss_impl
     impls = ["native", other_name]
@@ -217,9 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        parser.print_help(sys.stderr)
+        return 2  # a command is required, as for any other usage error
     _positive(parser, args, "epochs", "batch_size", "limit")
+    lr = getattr(args, "lr", 1.0)
+    if not (math.isfinite(lr) and lr > 0):
+        parser.error(f"--lr must be a positive number, got {lr}")
     if getattr(args, "ddp", 0) < 0:
         parser.error(f"--ddp must be 0 (off) or a number of processes, got {args.ddp}")
     if getattr(args, "ddp", 0):
