@@ -43,6 +43,12 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
+        """True when every input's gradient is within tolerance.
+
+        >>> import torch, npgrad
+        >>> npgrad.check(torch.sin, torch.Size([3])).ok
+        True
+        """
         return all(r.ok for r in self.inputs)
 
     def __str__(self) -> str:

@@ -156,6 +156,16 @@ class Function:
         returns torch tensors and may be differentiated again (``create_graph``).
         A backward with a keyword parameter ``needs_input_grad`` receives a tuple of
         booleans, one per tensor input, and may skip the gradients nobody wants.
+
+        >>> import numpy as np, torch, npgrad
+        >>> cube = npgrad.function(lambda x: x**3, name="cube")
+        >>> @cube.backward
+        ... def _(g, x, out):
+        ...     return 3 * x**2 * g
+        >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+        >>> cube(x).sum().backward()
+        >>> x.grad
+        tensor([ 3., 12.])
         """
 
         def register(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -183,6 +193,23 @@ class Function:
         grad, or grad mode is off).  A backward may consume a mutable residual (say,
         ``residuals.pop()`` from a list) to return its memory as a gradient; a second
         backward (``retain_graph=True``) then finds it gone and recomputes.
+
+        >>> import numpy as np, torch, npgrad
+        >>> @npgrad.loss
+        ... def sse(x, t):
+        ...     return np.sum((x - t) ** 2)
+        >>> @sse.def_fwd
+        ... def _(x, t):
+        ...     d = x - t
+        ...     return np.sum(d * d), d
+        >>> @sse.backward
+        ... def _(g, x, t, out, residuals=None):
+        ...     d = (x - t) if residuals is None else residuals
+        ...     return 2 * d * g, -2 * d * g
+        >>> x = torch.ones(3, requires_grad=True)
+        >>> sse(x, torch.zeros(3)).backward()
+        >>> x.grad
+        tensor([2., 2., 2.])
         """
         self.fwd_res = fwd
         return fwd
