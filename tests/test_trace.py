@@ -61,6 +61,32 @@ EXPRESSIONS = {
         np.sum(x // 0.3 * x + 1.0 // x + np.heaviside(x - 0.7, 0.5) * x)
         + np.sum(np.heaviside(np.array([-1.0, 0.0, 2.0]), y[:3]) * y[:3])
     ),
+    "numpy-indexing-rules": lambda x, y: (
+        np.sum(x.reshape(3, 2, 2)[0, :, [1, 0]] * np.array([[1.0, 2.0], [3.0, 4.0]]))
+        + np.sum(x[np.array([2, 0], np.uint8)] * y)
+        + np.sum(x[np.broadcast_to(y > 0.6, x.shape)])
+        + np.sum(x[[]])
+        + np.sum(x[np.arange(3), np.argmax(x > 0.6, axis=1)])
+        + np.sum(np.squeeze(x[:1], axis=0) * y)
+    ),
+    "numpy-orders-and-types": lambda x, y: (
+        np.sum(np.ravel(x, order="F") * np.arange(12))
+        + np.sum(x.T.flatten("K") * np.arange(12))
+        + np.sum(np.sum(x) * np.ones(4, dtype=np.float32) * y)
+        + np.sum(np.sign(x - 0.7) * x)
+        + np.sum(x * np.round(np.arange(4) * 13, -1))
+    ),
+    "numpy-numbers-first": lambda x, y: (
+        np.sum(7.0 % (x + 1)) + np.sum(np.fmod(7.0, x + 1)) + np.sum(divmod(x, 0.3)[1])
+    ),
+    "solve-tensordot": lambda x, y: (
+        np.sum(
+            np.linalg.solve(
+                np.stack([np.eye(2) * 3 + x[:2, :2]] * 3) * [[[1.0]], [[2.0]], [[3.0]]], x[1:3, 2:4]
+            )
+        )
+        + np.sum(np.tensordot(x, y, axes=(1, 0)))
+    ),
     "split-indices": lambda x, y: np.sum(np.split(x, np.array([1, 3]), axis=1)[1] ** 2),
     "float64-constants": lambda x, y: (
         np.sum(x * np.array([1.0, 2.0, 3.0, 4.0])) * np.mean(x > 0.5)
@@ -179,6 +205,25 @@ def test_numpy_constants_indexed_by_integer_labels():
     op = npgrad.function(_weighted_nll, name="wnll")
     with pytest.raises(npgrad.TraceError, match="impossible under torch.func"):
         torch.func.grad(op)(logp.detach(), y)
+
+
+def test_numpy_errors_where_torch_would_go_on():
+    x = torch.rand(3, 4, dtype=torch.float64, requires_grad=True)
+    cases = [
+        (lambda a: np.squeeze(a, axis=0), ValueError, "size not equal to one"),
+        (lambda a: a[np.array([0.0, 1.0])], IndexError, "integer"),
+        (lambda a: a * (1.0 if bool(a > 0.5) else 2.0), ValueError, "ambiguous"),
+        (lambda a: np.linalg.solve(np.stack([np.eye(3)] * 2) + a[:2, :3, None], a[:2, :3]),
+         RuntimeError, "."),
+    ]  # fmt: skip
+    for fn, error, match in cases:
+        with pytest.raises(error, match=match):
+            npgrad.function(fn, name="probe")(x)
+    labels = torch.tensor([1, 2, 3], dtype=torch.int8)
+    with pytest.raises(OverflowError, match="Python integer 200 out of bounds for int8"):
+        npgrad.function(lambda y: y + 200, name="probe")(labels)
+    _raises(lambda a: a.fill(0) or a, r"an in-place method")
+    _raises(lambda a: a * round(np.sum(a)), r"round\(\) on a floating traced array")
 
 
 def test_values_that_need_no_gradient_work():

@@ -253,6 +253,8 @@ def _logical(fn):
 def _arg(fn):
     def run(a, axis=None, out=None, keepdims=False):
         t = _tensor(a)
+        if t.dtype is torch.bool:
+            t = t.to(torch.uint8)  # torch's argmax takes no bool; the first True wins alike
         if axis is None:
             r = fn(t.reshape(-1))
             return r.reshape((1,) * t.ndim) if keepdims else r
@@ -332,7 +334,35 @@ def _expand_dims(a, axis):
 
 def _squeeze(a, axis=None):
     t = _tensor(a)
-    return t.squeeze() if axis is None else t.squeeze(axis)
+    if axis is None:
+        return t.squeeze()
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    if any(t.shape[ax] != 1 for ax in axes):  # torch would leave such an axis be
+        raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return t.squeeze(tuple(axes))
+
+
+def _ravel(a, order="C"):
+    t = _tensor(a)
+    reverse = tuple(range(t.ndim))[::-1]
+    if order == "A":  # Fortran order only for a Fortran-contiguous array
+        fortran = t.permute(reverse).is_contiguous() and not t.is_contiguous()
+        order = "F" if fortran else "C"
+    if order == "F":
+        return t.permute(reverse).reshape(-1)
+    if order == "K":  # the order of the elements in memory
+        dims = sorted(range(t.ndim), key=lambda d: -t.stride(d))
+        return t.permute(dims).reshape(-1)
+    if order != "C":
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    return t.reshape(-1)
+
+
+def _sign(a):
+    t = _tensor(a)
+    s = torch.sign(t)
+    # NumPy's sign of nan is nan; torch's is 0
+    return torch.where(torch.isnan(t), t, s) if t.is_floating_point() else s
 
 
 def _take_along_axis(arr, indices, axis):
@@ -429,6 +459,9 @@ def _dot(a, b, out=None):
 
 def _tensordot(a, b, axes=2):
     ta, tb = _promote([_tensor(a), _tensor(b)])
+    if isinstance(axes, (tuple, list)) and len(axes) == 2:
+        # NumPy also takes one axis a side, axes=(1, 0); torch wants lists there
+        axes = tuple([ax] if isinstance(ax, int) else list(ax) for ax in axes)
     return torch.tensordot(ta, tb, dims=axes)
 
 
@@ -564,8 +597,11 @@ def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 def _round(a, decimals=0, out=None):
     t = _tensor(a)
-    if not (t.is_floating_point() or t.is_complex()) and decimals >= 0:
-        return t.clone()  # NumPy leaves integers as they are
+    if not (t.is_floating_point() or t.is_complex()):
+        if decimals >= 0:
+            return t.clone()  # NumPy leaves integers as they are
+        scale = 10 ** (-decimals)  # to tens, hundreds, ...: half to even, as NumPy
+        return (torch.round(t.double() / scale) * scale).to(t.dtype)
     return torch.round(t, decimals=decimals)
 
 
@@ -583,7 +619,8 @@ def _roll(a, shift, axis=None):
 
 
 def _broadcast_to(array, shape, subok=False):
-    return _tensor(array).expand(shape) + 0  # + 0: a real array, like NumPy's read-only view
+    # a copy with the same dtype (bool stays bool): never the input itself
+    return _tensor(array).expand(shape).clone(memory_format=torch.contiguous_format)
 
 
 def _fft(fn, real_out=False):
@@ -702,6 +739,11 @@ def _linalg(fn):
 
 def _solve(a, b):
     ta, tb = _tensor(a), _tensor(b)
+    if tb.ndim > 1:
+        # NumPy 2 reads b as a stack of matrices unless it is 1-d; torch would read a
+        # b shaped like a's batch of vectors as vectors: broadcast the batch first
+        batch = torch.broadcast_shapes(ta.shape[:-2], tb.shape[:-2])
+        ta, tb = ta.expand(*batch, *ta.shape[-2:]), tb.expand(*batch, *tb.shape[-2:])
     return _back(
         torch.linalg.solve(_single(ta), _single(tb)), torch.promote_types(ta.dtype, tb.dtype)
     )
@@ -754,7 +796,7 @@ FUNCTIONS: dict[Callable, Callable] = {
         0 if _tensor(tup[0]).ndim <= 1 else 1,
     ),
     np.reshape: _reshape,
-    np.ravel: lambda a, order="C": _tensor(a).reshape(-1),
+    np.ravel: _ravel,
     np.transpose: _transpose,
     np.moveaxis: _moveaxis,
     np.swapaxes: _swapaxes,
@@ -830,6 +872,16 @@ def _true_divide(a, b):
 
 # torch.floor_divide and torch.heaviside have no derivative (autograd raises in the
 # backward); these forms give NumPy's values and the zero gradient a step function has
+def _scalar_first(fn):
+    """``fn`` for a number on the left too (7.0 % x): as a 0-d tensor, whose overload
+    has a derivative (the number-first one has none, or none at all for fmod)."""
+
+    def run(a, b):
+        return fn(_scalar_tensor(a, b) if not isinstance(a, torch.Tensor) else a, b)
+
+    return run
+
+
 def _floor_divide(a, b):
     if not isinstance(a, torch.Tensor):  # 2.0 // x
         a = _scalar_tensor(a, b)
@@ -853,15 +905,15 @@ UFUNCS: dict[np.ufunc, Callable] = {
     np.divide: _true_divide,
     np.true_divide: _true_divide,
     np.floor_divide: _floor_divide,
-    np.remainder: torch.remainder,
-    np.fmod: torch.fmod,
+    np.remainder: _scalar_first(torch.remainder),
+    np.fmod: _scalar_first(torch.fmod),
     np.power: _int_pow,
     np.float_power: lambda a, b: torch.float_power(a, b),
     np.negative: torch.neg,
     np.positive: lambda a: +a,
     np.absolute: torch.abs,
     np.fabs: torch.abs,
-    np.sign: torch.sign,
+    np.sign: _sign,
     np.exp: torch.exp,
     np.exp2: torch.exp2,
     np.expm1: torch.expm1,
@@ -1045,13 +1097,29 @@ _METHODS = (
 
 def _index(key: Any) -> Any:
     if isinstance(key, tuple):
-        return tuple(_index(k) for k in key)
+        keys = tuple(_index(k) for k in key)
+        if any(isinstance(k, torch.Tensor) and k.ndim for k in keys):
+            # NumPy counts an integer beside an array index as an advanced index too
+            # (x[0, :, [0, 1]] puts the broadcast dimension first); torch selects with
+            # it first. As a one-element array it broadcasts the way NumPy's does.
+            device = next(k.device for k in keys if isinstance(k, torch.Tensor) and k.ndim)
+            keys = tuple(
+                torch.tensor([int(k)], device=device)
+                if isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+                else k
+                for k in keys
+            )
+        return keys
     if isinstance(key, TracedArray):
-        return key.t
-    if isinstance(key, np.ndarray):
-        return _constant(key)
-    if isinstance(key, list):
-        return _constant(key)
+        key = key.t
+    elif isinstance(key, list) and not key:
+        key = torch.empty(0, dtype=torch.int64, device=_STATE.device)  # x[[]]
+    elif isinstance(key, (np.ndarray, list)):
+        key = _constant(key)
+    if isinstance(key, torch.Tensor) and key.dtype not in (torch.bool, torch.int64):
+        if key.is_floating_point() or key.is_complex():
+            raise IndexError("arrays used as indices must be of integer (or boolean) type")
+        key = key.long()  # torch reads uint8 as a mask, and refuses int8 and int16
     return key
 
 
@@ -1118,7 +1186,7 @@ class TracedArray:
                 f"npgrad op '{_op_name()}' (mode='auto'): np.{ufunc.__name__} with "
                 f"{sorted(kwargs)} is not supported"
             )
-        args = _numpy_promotion([_operand(x) for x in inputs])
+        args = _numpy_types(_numpy_promotion([_operand(x) for x in inputs]))
         if ufunc in _ARITHMETIC and any(
             isinstance(a, torch.Tensor) and a.dtype == torch.bool for a in args
         ):
@@ -1238,7 +1306,32 @@ class TracedArray:
 
     def __bool__(self):
         # control flow on values keeps the gradient of what is computed (eager)
+        if self.t.numel() > 1:
+            raise ValueError(
+                "The truth value of an array with more than one element is ambiguous. "
+                "Use a.any() or a.all()"
+            )
         return bool(self.t)
+
+    def __contains__(self, value):
+        return bool((self == value).any())
+
+    def __divmod__(self, other):
+        return np.floor_divide(self, other), np.remainder(self, other)
+
+    def __rdivmod__(self, other):
+        return np.floor_divide(other, self), np.remainder(other, self)
+
+    def __format__(self, spec: str) -> str:
+        # a string carries no gradient: printing a traced value is harmless
+        if self.t.ndim == 0 and spec:
+            return format(self.t.item(), spec)
+        return format(str(self), spec)
+
+    def __round__(self, ndigits=None):
+        if ndigits is None:
+            return round(self._scalar("round()"))
+        return np.round(self, ndigits)
 
     def item(self, *args):
         return self._scalar(".item()")
@@ -1390,6 +1483,28 @@ class TracedArray:
     def sort(self, *args, **kwargs):
         raise _fail(f"sorting in place (.sort(), in {_caller()}); use np.sort(a)")
 
+    def _in_place(self, *args, **kwargs):
+        raise _fail(f"an in-place method (.fill/.put/.resize/.partition, in {_caller()})")
+
+    fill = put = resize = partition = itemset = _in_place
+
+    def argsort(self, axis=-1, kind=None, order=None):
+        return np.argsort(self, axis=axis, kind=kind, order=order)
+
+    conjugate = conj
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.itemsize
+
+    @property
+    def mT(self) -> TracedArray:
+        return TracedArray(self._like().mT)
+
 
 class _Deferred(TracedArray):
     """An elementwise difference (or its square or absolute value) not computed yet.
@@ -1499,6 +1614,19 @@ def _scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
     return _constant(v, ref.device)
 
 
+def _numpy_types(args: list) -> list:
+    """Arrays of different dtypes meet in NumPy's common dtype. Torch's differs: a 0-d
+    array yields to a larger one of the same kind (NumPy 2 counts it in full), and
+    int64 with float32 stays float32 (NumPy: float64)."""
+    dtypes = {a.dtype for a in args if isinstance(a, torch.Tensor)}
+    if len(dtypes) < 2 or torch.bfloat16 in dtypes or not dtypes <= _TORCH_TO_NP.keys():
+        return args  # one dtype, or bfloat16, which NumPy has no rule for
+    want = _torch_dtype(np.result_type(*(_TORCH_TO_NP[d] for d in dtypes)))
+    if want is torch.float64 and _STATE.device.type in _NO_FLOAT64:
+        want = torch.float32
+    return [a.to(want) if isinstance(a, torch.Tensor) and a.dtype != want else a for a in args]
+
+
 def _numpy_promotion(args: list) -> list:
     """NumPy's rules where torch's differ: integer/bool arrays meeting a Python float
     compute in float64 (torch would use float32), and bool arrays in arithmetic with
@@ -1508,6 +1636,15 @@ def _numpy_promotion(args: list) -> list:
         return args
     if any(isinstance(a, float) for a in args):
         return [a.to(_wide()) if isinstance(a, torch.Tensor) else a for a in args]
+    ints = [t.dtype for t in tensors if t.dtype is not torch.bool]
+    for a in args:
+        if type(a) is int and ints:
+            # NumPy 2 refuses a Python integer its array's dtype cannot hold; torch
+            # would wrap it around silently
+            widest = max(ints, key=lambda d: torch.iinfo(d).bits)
+            info = torch.iinfo(widest)
+            if not info.min <= a <= info.max:
+                raise OverflowError(f"Python integer {a} out of bounds for {_TORCH_TO_NP[widest]}")
     return args
 
 
