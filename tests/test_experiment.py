@@ -202,6 +202,11 @@ def test_bad_device_and_unwritable_out_are_refused_before_training(tmp_path, cap
     # no --data-dir: the check must come before any data is looked for
     assert cli.main(["reproduce", "--device", "cpu", "--out", str(blocker / "run")]) == 2
     assert f"cannot write to --out {blocker / 'run'}" in capsys.readouterr().err
+    # a run that stops early (no data here) leaves no empty output folder behind
+    out = tmp_path / "new" / "run"
+    argv = ["reproduce", "--device", "cpu", "--no-download", "--data-dir", str(tmp_path)]
+    assert cli.main([*argv, "--out", str(out)]) == 2
+    assert not (tmp_path / "new").exists()
 
 
 def test_version_and_a_missing_command(capsys):

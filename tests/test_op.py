@@ -178,6 +178,18 @@ def test_a_decorated_method_binds_its_instance():
     assert _Scaler.scaled.name == "scaled"  # looked up on the class: the op itself
 
 
+def test_an_op_kept_as_a_class_attribute_is_not_bound():
+    # only a function whose first parameter is "self" is a method
+    class Net(torch.nn.Module):
+        criterion = mse
+
+        def forward(self, x, t):
+            return self.criterion(x, t)
+
+    x, t = torch.rand(4, 3), torch.rand(4, 3)
+    torch.testing.assert_close(Net()(x, t), F.mse_loss(x, t), **TOL[torch.float32])
+
+
 def test_integer_and_bool_inputs_are_data():
     @npgrad.loss(broadcast=True)
     def masked_nll(logp, labels, mask):
@@ -300,6 +312,10 @@ def test_a_ufunc_or_a_partial_is_a_function():
     scaled = npgrad.function(functools.partial(np.multiply, 2.0), mode="numpy")
     with pytest.raises(npgrad.NpgradError, match="mode='numpy' needs a backward"):
         scaled(x)
+    scaled.backward(lambda g, a, out: 2.0 * g)
+    x.grad = None
+    scaled(x).sum().backward()
+    torch.testing.assert_close(x.grad, torch.full_like(x, 2.0))
 
 
 def test_a_number_is_a_gradient_for_a_0d_input():

@@ -201,6 +201,17 @@ def test_numpy_constants_indexed_by_integer_labels():
     want.backward()
     torch.testing.assert_close(logp.grad, ref_logp.grad, **TOL[torch.float64])
     assert y.tolist() == [0, 2, 1, 2, 0]  # the caller's labels are untouched
+
+    def ignore_index(logp, y):
+        labels = np.array(y)  # the function's own copy, to edit
+        keep = labels != -100
+        labels[~keep] = 0
+        return -np.sum(logp[np.arange(len(labels)), labels] * keep) / np.sum(keep)
+
+    y = torch.tensor([0, -100, 2])
+    got = npgrad.function(ignore_index, name="ii")(logp[:3], y)
+    torch.testing.assert_close(got, F.nll_loss(logp[:3].detach(), y), **TOL[torch.float64])
+    assert y.tolist() == [0, -100, 2]
     # under torch.func the labels have no values to hand to NumPy: a clear error
     op = npgrad.function(_weighted_nll, name="wnll")
     with pytest.raises(npgrad.TraceError, match="impossible under torch.func"):
@@ -219,6 +230,8 @@ def test_numpy_errors_where_torch_would_go_on():
     for fn, error, match in cases:
         with pytest.raises(error, match=match):
             npgrad.function(fn, name="probe")(x)
+    with pytest.raises(np.exceptions.AxisError, match="axis 2 is out of bounds"):
+        npgrad.function(lambda a: np.take_along_axis(a, np.array([[1]]), axis=2))(x)
     labels = torch.tensor([1, 2, 3], dtype=torch.int8)
     with pytest.raises(OverflowError, match="Python integer 200 out of bounds for int8"):
         npgrad.function(lambda y: y + 200, name="probe")(labels)

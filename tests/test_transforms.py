@@ -119,8 +119,8 @@ def _halved_l1(x, t):
     return np.mean(np.abs(x - t)) / 2
 
 
-# the assignment form: the module's name for the op is not its function's name
-halved_l1 = npgrad.loss(_halved_l1, name="halved_l1")
+# the module's name for the op is neither its function's name nor its own
+halved_op = npgrad.loss(_halved_l1, name="halved")
 
 
 def test_copies_and_pickles_of_an_op_run_that_op_under_compile():
@@ -132,12 +132,14 @@ def test_copies_and_pickles_of_an_op_run_that_op_under_compile():
     # a copy is the op itself; an op its module names by its function's name is
     # pickled by reference
     assert copy.deepcopy(losses.huber) is losses.huber
+    for op in (losses.huber, losses.mse, losses.mse_auto):  # mse = loss(_mse, name="mse")
+        assert pickle.loads(pickle.dumps(op)) is op
     crit = pickle.loads(pickle.dumps(npgrad.Loss(losses.huber)))
     assert crit.fn is losses.huber
     # otherwise by value, and registered anew: the compiled route finds ops by
     # registry key, and a key carried to another process would name another op there
-    loaded = pickle.loads(pickle.dumps(halved_l1))
-    assert loaded is not halved_l1 and loaded.key != halved_l1.key
+    loaded = pickle.loads(pickle.dumps(halved_op))
+    assert loaded is not halved_op and loaded.key != halved_op.key
     assert _op._REGISTRY[loaded.key] is loaded
     x, t = torch.ones(4), torch.zeros(4)
     got = torch.compile(lambda a, b: loaded(a, b), fullgraph=True, backend="aot_eager")(3 * x, t)

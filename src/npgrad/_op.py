@@ -95,6 +95,12 @@ class Function:
             p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ]
         self._plain = len(self._positional) == len(params)  # no *args, **kwargs, kw-only
+        self._method = bool(self._positional) and self._positional[0] == "self"
+        base = fn
+        while isinstance(base, functools.partial):
+            base = base.func
+        # ufuncs refuse some of their own defaults when given them by name
+        self._fill_defaults = not isinstance(base, np.ufunc)
         # positional-argument count for the quick call route; -1: never quick
         self._nargs = len(self._positional) if self._plain else -1
         self._auto = self.mode == "auto"  # kept current by backward()
@@ -108,8 +114,11 @@ class Function:
         return f"<npgrad.{kind} {self.name} mode={self.mode}>"
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
-        # a decorated method binds its instance, as a function does
-        return self if obj is None else types.MethodType(self, obj)
+        # a decorated method (first parameter "self") binds its instance, as a function
+        # does; an op kept as a class attribute (criterion = npgrad.losses.mse) does not
+        if obj is None or not self._method:
+            return self
+        return types.MethodType(self, obj)
 
     # An op is a function: a copy is the op itself, and pickling refers to it by module
     # and qualified name where that finds it, as Python pickles functions. Otherwise it
@@ -122,12 +131,14 @@ class Function:
         return self
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        qualname = self.__dict__.get("__qualname__")
-        found: Any = sys.modules.get(self.__dict__.get("__module__", ""))
-        for part in (qualname or "<none>").split("."):
-            found = getattr(found, part, None)
-        if found is self:
-            return qualname
+        module = sys.modules.get(self.__dict__.get("__module__", ""))
+        # the function's qualified name, or the op's name (mse = loss(_mse, name="mse"))
+        for qualname in (self.__dict__.get("__qualname__"), self.name):
+            found: Any = module
+            for part in (qualname or "<none>").split("."):
+                found = getattr(found, part, None)
+            if found is self:
+                return qualname
         return super().__reduce_ex__(protocol)
 
     def __getstate__(self) -> dict:
@@ -299,7 +310,7 @@ class _Call:
                 bound = op.signature.bind(*args, **kwargs)
             except TypeError as e:
                 raise TypeError(f"npgrad op '{op.name}': {e}") from None
-            if not isinstance(op.fn, np.ufunc):  # ufuncs refuse some of their defaults
+            if op._fill_defaults:
                 bound.apply_defaults()
             self.args = list(bound.args)
             self.kwargs = dict(bound.kwargs)

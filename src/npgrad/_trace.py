@@ -372,6 +372,8 @@ def _take_along_axis(arr, indices, axis):
         t, idx, axis = t.reshape(-1), idx.reshape(-1), 0
     if idx.ndim != t.ndim:
         raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    if not -t.ndim <= axis < t.ndim:
+        raise np.exceptions.AxisError(axis, t.ndim)
     axis %= t.ndim
     n = t.shape[axis]
     idx = torch.where(idx < 0, idx + n, idx)
@@ -1235,8 +1237,15 @@ class TracedArray:
                 "instead, e.g. (y[:, None] == np.arange(len(w))) @ w for w[y]"
             )
         a = t.detach().cpu().numpy()
-        a.flags.writeable = False  # on the CPU it is the caller's tensor
-        return a if dtype is None else a.astype(dtype, copy=False)
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        if copy:
+            return a.copy()  # np.array(y): the caller's own array, writeable
+        if copy is False and not t.is_cpu:
+            raise ValueError("a traced array on an accelerator cannot be read without a copy")
+        if t.is_cpu and np.shares_memory(a, t.detach().numpy()):
+            a.flags.writeable = False  # a view of the caller's tensor
+        return a
 
     # -- properties NumPy code reads
     def _like(self) -> torch.Tensor:

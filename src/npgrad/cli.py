@@ -168,15 +168,24 @@ def _positive(parser: argparse.ArgumentParser, args: argparse.Namespace, *names:
 
 
 def _unwritable(folder: Path) -> str | None:
-    """Why ``folder`` cannot take the run's files, or None; creates it when missing."""
+    """Why ``folder`` cannot take the run's files, or None. Tried for real (creating it
+    and a temporary file), then the folders it had to create are removed again: the
+    run creates them when it writes."""
     import tempfile
 
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as e:
         return e.strerror or str(e)
+    finally:
+        for p in missing:  # deepest first
+            try:
+                p.rmdir()
+            except OSError:
+                pass
     return None
 
 
