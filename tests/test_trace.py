@@ -87,6 +87,15 @@ EXPRESSIONS = {
         )
         + np.sum(np.tensordot(x, y, axes=(1, 0)))
     ),
+    "negative-steps-and-nonzero": lambda x, y: (
+        np.sum(x[..., ::-1] * np.arange(4))
+        + np.sum(x[None, ::-2, 1:] * y[1:])
+        + np.sum(x[[0, 2], ::-1] * y)
+        + np.sum(x[x > 0.5][::-1] * np.arange(int(np.count_nonzero(x > 0.5))))
+        + np.sum(x[np.nonzero(x > 0.6)])
+        + np.sum(y[np.flatnonzero(y > 0.5)])
+        + np.sum(x[tuple(np.argwhere(x > 0.7).T)])
+    ),
     "split-indices": lambda x, y: np.sum(np.split(x, np.array([1, 3]), axis=1)[1] ** 2),
     "float64-constants": lambda x, y: (
         np.sum(x * np.array([1.0, 2.0, 3.0, 4.0])) * np.mean(x > 0.5)

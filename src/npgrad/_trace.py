@@ -809,6 +809,9 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.take: _take,
     np.sort: _sort,
     np.argsort: _argsort,
+    np.nonzero: lambda a: tuple(torch.nonzero(_tensor(a), as_tuple=True)),
+    np.flatnonzero: lambda a: torch.nonzero(_tensor(a).reshape(-1)).reshape(-1),
+    np.argwhere: lambda a: torch.nonzero(_tensor(a)),
     np.cumsum: _cum(torch.cumsum),
     np.cumprod: _cum(torch.cumprod),
     np.diff: _diff,
@@ -1125,27 +1128,38 @@ def _index(key: Any) -> Any:
     return key
 
 
+def _dims_taken(k: Any) -> int:
+    """How many of the array's dimensions an index key consumes (not for ...)."""
+    if k is None:
+        return 0
+    if isinstance(k, (slice, int, np.integer)):
+        return 1
+    if isinstance(k, TracedArray):
+        k = k.t
+    dtype = k.dtype if isinstance(k, (torch.Tensor, np.ndarray)) else np.asarray(k).dtype
+    if dtype in (torch.bool, np.bool_):
+        return k.ndim if isinstance(k, (torch.Tensor, np.ndarray)) else np.asarray(k).ndim
+    return 1
+
+
 def _negative_steps(t: torch.Tensor, key: Any) -> tuple[torch.Tensor, Any]:
     """Torch slices cannot step backwards: flip those dims first."""
     keys = key if isinstance(key, tuple) else (key,)
     if not any(isinstance(k, slice) and k.step is not None and k.step < 0 for k in keys):
         return t, key
-    if any(k is Ellipsis or k is None or not isinstance(k, (slice, int, np.integer)) for k in keys):
-        raise TraceError(
-            f"npgrad op '{_op_name()}' (mode='auto'): a negative slice step mixed with "
-            "..., None or array indices is not supported; use np.flip"
-        )
+    taken = [None if k is Ellipsis else _dims_taken(k) for k in keys]
+    rest = t.ndim - sum(n for n in taken if n is not None)
     out = []
-    dim = 0
-    for k in keys:
+    dim = 0  # the input dimension the next key applies to
+    for k, n in zip(keys, taken):
         if isinstance(k, slice) and k.step is not None and k.step < 0:
-            n = t.shape[dim]
-            idx = range(*k.indices(n))
+            size = t.shape[dim]
+            idx = range(*k.indices(size))
             t = t.flip(dim)
-            out.append(slice(n - 1 - idx[0], n - idx[-1], -k.step) if len(idx) else slice(0, 0))
+            out.append(slice(size - 1 - idx[0], size - idx[-1], -k.step) if idx else slice(0, 0))
         else:
             out.append(k)
-        dim += 1  # t is flipped before indexing: every key, int or slice, is one dim
+        dim += rest if n is None else n  # t is flipped first: keys keep their dims
     return t, tuple(out)
 
 
