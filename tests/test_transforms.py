@@ -146,6 +146,65 @@ def test_copies_and_pickles_of_an_op_run_that_op_under_compile():
     torch.testing.assert_close(got, torch.tensor(1.5))
 
 
+def test_compile_refuses_an_op_whose_output_shape_depends_on_values():
+    @npgrad.function
+    def positives(x):
+        return x[x > 0]
+
+    @positives.backward
+    def _(g, x, out):
+        gx = np.zeros_like(x)
+        gx[x > 0] = g
+        return gx
+
+    compiled = torch.compile(lambda a: positives(a).sum(), fullgraph=True, backend="aot_eager")
+    with pytest.raises(Exception, match=r"output shapes must\s+follow from its input shapes"):
+        compiled(torch.tensor([1.0, -2.0, 3.0]))
+
+
+def test_compile_with_a_changing_int_argument():
+    first = npgrad.function(lambda x, k: x[:, :k] * 2, name="first")
+    compiled = torch.compile(lambda a, k: first(a, k).sum(1), backend="aot_eager")
+    x = torch.arange(12.0).reshape(3, 4)
+    for k in (1, 2, 3):  # Dynamo makes k symbolic after it changes once
+        torch.testing.assert_close(compiled(x, k), (x[:, :k] * 2).sum(1))
+
+
+def test_compile_finds_shapes_where_zeros_fail_and_says_when_nothing_works():
+    inv = npgrad.function(lambda a: np.linalg.inv(a), name="inv")  # singular at zero
+    a = torch.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+    compiled = torch.compile(lambda m: inv(m).sum(), fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled(a), torch.linalg.inv(a).sum())
+
+    def picky(x):
+        raise ValueError("never on stand-ins")
+
+    never = npgrad.function(picky, name="never")
+    compiled = torch.compile(lambda m: never(m), fullgraph=True, backend="aot_eager")
+    with pytest.raises(Exception, match="stand-in inputs of the same shapes"):
+        compiled(a)
+
+
+def test_inductor_takes_outputs_in_any_numpy_layout():
+    # NumPy keeps a transposed input's layout in x * x; the compiled op returns C order
+    sq = npgrad.function(lambda x: x * x, name="sq")
+    sq.backward(lambda g, x, out: 2 * x * g)
+    x = torch.rand(3, 4, requires_grad=True)
+    compiled = torch.compile(lambda a: sq(a.t()) * torch.arange(3.0), backend="inductor")
+    got = compiled(x)
+    got.sum().backward()
+    torch.testing.assert_close(got, x.detach().t() ** 2 * torch.arange(3.0))
+    torch.testing.assert_close(x.grad, 2 * x.detach() * torch.arange(3.0)[None, :].t())
+
+
+# torch's forward-mode AD machinery scripts a helper on first use and warns about it
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
+def test_forward_mode_through_a_numpy_backward_names_the_op():
+    x, t = torch.randn(3, dtype=torch.float64), torch.randn(3, dtype=torch.float64)
+    with pytest.raises(npgrad.NpgradError, match="'mse': forward-mode differentiation"):
+        torch.func.jacfwd(mse)(x, t)
+
+
 def test_compile_refuses_unsupported_argument_types():
     compiled = torch.compile(lambda x: scaled(x, [1.0]), fullgraph=True, backend="aot_eager")
     with pytest.raises(Exception, match="under torch.compile, arguments must be tensors"):

@@ -773,6 +773,15 @@ class _EagerBridge(torch.autograd.Function):
         return _bridge_backward(ctx, grads)
 
     @staticmethod
+    def jvp(ctx, *tangents):
+        raise NpgradError(
+            f"npgrad op '{ctx.call.op.name}': forward-mode differentiation "
+            "(torch.func.jvp, jacfwd, hessian, linearize) does not go through a registered "
+            "backward; use reverse mode (torch.func.jacrev; jacrev(jacrev(f)) for a Hessian "
+            "with a torch_ops=True backward), or mode='auto'"
+        )
+
+    @staticmethod
     def vmap(info, in_dims, call: _Call, *tensors):
         if call.op.batched:
             size = info.batch_size
@@ -904,22 +913,74 @@ def _decode(key: str, tensors, ints, floats) -> tuple[Function, tuple, dict]:
     return op, tuple(args), kwargs
 
 
-def _meta(op: Function, key: str, tensors, ints, floats) -> tuple[list, str]:
-    """Output shapes, dtypes and structure, found by running the forward once on zeros."""
+def _meta_key(key: str, tensors, ints, floats) -> tuple:
+    # int() and float(): under dynamic shapes these may be symbolic, which cannot be
+    # hashed; concrete values make Dynamo recompile for a new value instead
     shapes = tuple((tuple(int(s) for s in t.shape), t.dtype) for t in tensors)
-    cache_key = (key, shapes, tuple(ints), tuple(floats))
+    return (key, shapes, tuple(int(i) for i in ints), tuple(float(f) for f in floats))
+
+
+def _probes(shapes: tuple) -> list[list[torch.Tensor]]:
+    """Inputs to find output shapes with: zeros; random values in [0.5, 1.5); the same
+    plus a large diagonal (an invertible, positive definite matrix for linear algebra).
+    Integer and bool inputs (labels, masks) stay zero in every probe."""
+    gen = torch.Generator().manual_seed(0)
+
+    def filled(s, d, diagonal):
+        if not (d.is_floating_point or d.is_complex):
+            return torch.zeros(s, dtype=d)
+        t = 0.5 + torch.rand(s, generator=gen, dtype=torch.float64)
+        if diagonal and len(s) >= 2 and s[-1] == s[-2]:
+            t = t + s[-1] * torch.eye(s[-1], dtype=torch.float64)
+        return t.to(d)
+
+    return [
+        [torch.zeros(s, dtype=d) for s, d in shapes],
+        [filled(s, d, False) for s, d in shapes],
+        [filled(s, d, True) for s, d in shapes],
+    ]
+
+
+def _meta(op: Function, key: str, tensors, ints, floats) -> tuple[list, str]:
+    """Output shapes, dtypes and structure, found by running the forward on probes."""
+    cache_key = _meta_key(key, tensors, ints, floats)
     if cache_key not in op._fake_cache:
         from torch._subclasses.fake_tensor import unset_fake_temporarily
 
+        _, shapes, ints, floats = cache_key
+        failures, found = [], []
         with unset_fake_temporarily():
-            zeros = [torch.zeros(s, dtype=d) for s, d in shapes]
-            _, args, kwargs = _decode(key, zeros, ints, floats)
-            call = _Call.build(op, args, kwargs)
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                call.check_finite = False  # zeros may well give inf; only shapes matter
-                call.forward(call.tensors)
-        op._fake_cache[cache_key] = (call.out_meta, call.structure)
+            for probe in _probes(shapes):
+                _, args, kwargs = _decode(key, probe, list(ints), list(floats))
+                call = _Call.build(op, args, kwargs)
+                try:
+                    with np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        call.check_finite = False  # probes may well give inf: only shapes
+                        call.forward(call.tensors)
+                except Exception as e:  # noqa: BLE001 - any failure: try the next probe
+                    failures.append(f"{type(e).__name__}: {e}")
+                    continue
+                found.append((call.out_meta, call.structure))
+                if len(found) == 2:  # two probes that ran: enough to compare
+                    break
+        if not found:
+            raise NpgradError(
+                f"npgrad op '{op.name}': under torch.compile npgrad finds the output shapes "
+                "by running the op on stand-in inputs of the same shapes (zeros, random "
+                "values, random values with a large diagonal), and all of them failed; "
+                f"the first: {failures[0]}"
+            )
+        if any(f != found[0] for f in found):
+            # a compiled graph is built for one set of output shapes
+            raise NpgradError(
+                f"npgrad op '{op.name}': under torch.compile an op's output shapes must "
+                "follow from its input shapes alone, but inputs of the same shapes gave "
+                f"{[tuple(sh) for sh, _ in found[0][0]]} and "
+                f"{[tuple(sh) for sh, _ in found[1][0]]}. Call it outside the compiled "
+                "region, or return a fixed shape (a mask instead of a selection)"
+            )
+        op._fake_cache[cache_key] = found[0]
     return op._fake_cache[cache_key]
 
 
@@ -946,7 +1007,20 @@ def _forward_op(
 ) -> list[torch.Tensor]:
     op, args, kwargs = _decode(key, tensors, ints, floats)
     call = _Call.build(op, args, kwargs)
-    outs = list(call.forward(call.tensors))
+    # C order, as the fake kernel promised (NumPy keeps a transposed input's layout)
+    outs = [o.contiguous() for o in call.forward(call.tensors)]
+    meta = op._fake_cache.get(_meta_key(key, tensors, ints, floats))
+    if meta is not None:
+        got = [(tuple(o.shape), o.dtype) for o in outs]
+        if got != [(tuple(sh), dt) for sh, dt in meta[0]]:
+            # the graph was built for the probe's shapes: going on would be silently wrong
+            raise NpgradError(
+                f"npgrad op '{op.name}': under torch.compile an op's output shapes must "
+                "follow from its input shapes alone; this call gave "
+                f"{[sh for sh, _ in got]}, where the same input shapes gave "
+                f"{[tuple(sh) for sh, _ in meta[0]]} before. Call it outside the compiled "
+                "region, or return a fixed shape (a mask instead of a selection)"
+            )
     return outs + [_marker(call.device)] if call.structure == "tuple" else outs
 
 
@@ -976,7 +1050,7 @@ def _backward_op(
     needs = tuple(_convert.is_differentiable(t) for t in tensors)
     result = call.backward(tuple(grads), tuple(tensors), tuple(outputs), needs)
     return [
-        g if g is not None else torch.zeros_like(t)
+        g.contiguous() if g is not None else torch.zeros(t.shape, dtype=t.dtype, device=t.device)
         for g, t in zip(result, tensors)
         if _convert.is_differentiable(t)
     ]
@@ -984,7 +1058,11 @@ def _backward_op(
 
 @_backward_op.register_fake
 def _(grads, tensors, outputs, key, ints, floats):
-    return [torch.empty_like(t) for t in tensors if _convert.is_differentiable(t)]
+    return [
+        torch.empty(t.shape, dtype=t.dtype, device=t.device)  # C order, as returned
+        for t in tensors
+        if _convert.is_differentiable(t)
+    ]
 
 
 class _CompiledBridge(torch.autograd.Function):
