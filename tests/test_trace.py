@@ -567,3 +567,22 @@ def test_half_precision_where_torch_has_no_half_kernel(name, dtype):
     torch.testing.assert_close(got, want.to(dtype), **TOL[dtype])
     scale = ref_x.grad.abs().max()
     torch.testing.assert_close(x.grad.double() / scale, ref_x.grad / scale, **TOL[dtype])
+
+
+# torch's forward-mode AD machinery scripts a helper on first use and warns about it
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
+# linearize's make_fx keeps the closed-over x as a constant, pure torch code alike
+@pytest.mark.filterwarnings("ignore:Attempted to insert a get_attr Node:UserWarning")
+def test_auto_mode_under_linearize_and_make_fx():
+    # the default finiteness check must not read values while make_fx traces
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    x = torch.randn(3, 4, dtype=torch.float64)
+    w = torch.randn(4, 2, dtype=torch.float64)
+    op = npgrad.function(lambda a, b: np.tanh(a @ b), name="tanhmm")
+    _, jvp_fn = torch.func.linearize(lambda b: op(x, b), w)
+    t = torch.ones_like(w)
+    want = torch.func.jvp(lambda b: torch.tanh(x @ b), (w,), (t,))[1]
+    torch.testing.assert_close(jvp_fn(t), want, **TOL[torch.float64])
+    traced = make_fx(lambda a, b: op(a, b))(x, w)
+    torch.testing.assert_close(traced(x, w), torch.tanh(x @ w), **TOL[torch.float64])

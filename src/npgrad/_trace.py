@@ -39,6 +39,16 @@ class _State(threading.local):
 _STATE = _State()
 
 
+_PROXY = getattr(getattr(torch._C, "_TorchDispatchModeKey", None), "PROXY", None)
+
+
+def _abstract() -> bool:
+    """Values cannot be read: under torch.func, or while make_fx traces (linearize)."""
+    return torch._C._are_functorch_transforms_active() or (
+        _PROXY is not None and torch._C._get_dispatch_mode(_PROXY) is not None
+    )
+
+
 def _op_name() -> str:
     return _STATE.ops[-1] if _STATE.ops else "?"
 
@@ -1739,7 +1749,7 @@ def _check_output(op: Any, j: int, r: torch.Tensor, dtype: Any, device: torch.de
         if (
             check
             and (op.nonfinite == "raise" or (op.nonfinite == "warn" and device.type == "cpu"))
-            and not torch._C._are_functorch_transforms_active()
+            and not _abstract()
         ):
             finite = math.isfinite(r.item()) if r.ndim == 0 else bool(r.isfinite().all())
             if not finite:
@@ -1825,7 +1835,7 @@ def run_fast(op: Any, args: tuple) -> Any:
                 if (
                     policy != "ignore"
                     and (policy == "raise" or device.type == "cpu")
-                    and not torch._C._are_functorch_transforms_active()
+                    and not _abstract()
                     and not (math.isfinite(r.item()) if r.ndim == 0 else r.isfinite().all())
                 ):
                     _op.report_nonfinite(op, "output 0")
