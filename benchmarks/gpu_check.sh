@@ -23,7 +23,8 @@ python3 -c "import npgrad" 2>/dev/null || export PYTHONPATH="$PWD/src"
 export NPGRAD_TEST_DATA="$WORK/root"
 # -W default: a warning new in this torch/NumPy is shown, not turned into a failure
 timeout 150 python3 -m pytest -q -p no:cacheprovider -W default -rs tests/test_cuda.py \
-  tests/test_op.py tests/test_losses.py tests/test_trace.py tests/test_experiment.py -k "cuda" \
+  tests/test_op.py tests/test_losses.py tests/test_trace.py tests/test_transforms.py \
+  tests/test_experiment.py -k "cuda" \
   2>&1 | tee "$OUT/pytest-cuda.log"
 for impl in numpy numpy-auto; do
   timeout 75 python3 -m npgrad reproduce --data-dir "$WORK/root" --device cuda --no-plots \

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 import npgrad
 from npgrad.losses import mse
 
-from .conftest import quartic_with_torch_backward
+from .conftest import CUDA, quartic_with_torch_backward
 
 
 @npgrad.function
@@ -53,26 +53,43 @@ def _fresh_dynamo():
     yield
 
 
-@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
-def test_compile_fullgraph_training_step_matches_eager(backend):
+@pytest.mark.parametrize(
+    ("backend", "device", "mode"),
+    [
+        ("aot_eager", "cpu", None),
+        ("inductor", "cpu", None),
+        # CUDA graphs: npgrad's ops must stay outside them, or a replay would hand
+        # back the first call's NumPy results
+        pytest.param(
+            "inductor",
+            "cuda",
+            "reduce-overhead",
+            id="inductor-cuda-graphs",
+            marks=pytest.mark.skipif(not CUDA, reason="no CUDA device here"),
+        ),
+    ],
+)
+def test_compile_fullgraph_training_step_matches_eager(backend, device, mode):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Sigmoid())
-    x = torch.rand(4, 6)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Sigmoid()).to(device)
 
     def step(x):
         out = model(x)
         return mse(out, x[:, :5])
 
-    compiled = torch.compile(step, fullgraph=True, backend=backend)
-    ref = step(x)
-    ref.backward()
-    ref_grads = [p.grad.clone() for p in model.parameters()]
-    model.zero_grad()
-    got = compiled(x)
-    got.backward()
-    torch.testing.assert_close(got, ref)
-    for p, g in zip(model.parameters(), ref_grads):
-        torch.testing.assert_close(p.grad, g)
+    compiled = torch.compile(step, fullgraph=True, backend=backend, mode=mode)
+    for _ in range(3):  # new inputs each time: a frozen result would show
+        x = torch.rand(4, 6, device=device)
+        model.zero_grad()
+        ref = step(x)
+        ref.backward()
+        ref_grads = [p.grad.clone() for p in model.parameters()]
+        model.zero_grad()
+        got = compiled(x)
+        got.backward()
+        torch.testing.assert_close(got, ref)
+        for p, g in zip(model.parameters(), ref_grads):
+            torch.testing.assert_close(p.grad, g)
 
 
 def test_compile_with_scalar_arguments_tuple_outputs_and_scipy():
