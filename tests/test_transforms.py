@@ -222,6 +222,30 @@ def test_forward_mode_through_a_numpy_backward_names_the_op():
         torch.func.jacfwd(mse)(x, t)
 
 
+def test_compiled_backward_computes_only_the_wanted_gradients():
+    seen = []
+
+    @npgrad.loss
+    def l2(x, t):
+        return np.mean((x - t) ** 2)
+
+    @l2.backward
+    def _(g, x, t, out, needs_input_grad):
+        seen.append(needs_input_grad)
+        d = np.float32(2 / x.size) * (x - t) * g
+        return d, -d
+
+    compiled = torch.compile(l2, fullgraph=True, backend="aot_eager")
+    a, t = torch.randn(4, requires_grad=True), torch.randn(4)
+    compiled(a, t).backward()
+    assert seen == [(True, False)] and t.grad is None
+    t.requires_grad_()
+    torch._dynamo.reset()
+    torch.compile(l2, fullgraph=True, backend="aot_eager")(a, t).backward()
+    assert seen[-1] == (True, True)
+    torch.testing.assert_close(t.grad, -a.grad / 2)  # a.grad holds two backwards
+
+
 def test_compile_refuses_unsupported_argument_types():
     compiled = torch.compile(lambda x: scaled(x, [1.0]), fullgraph=True, backend="aot_eager")
     with pytest.raises(Exception, match="under torch.compile, arguments must be tensors"):

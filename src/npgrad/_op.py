@@ -1041,13 +1041,16 @@ def _backward_op(
     key: str,
     ints: list[int],
     floats: list[float],
+    wanted: list[bool],
 ) -> list[torch.Tensor]:
     op, args, kwargs = _decode(key, tensors, ints, floats)
     call = _Call.build(op, args, kwargs)
     call.structure = "tuple" if len(outputs) > 1 else "single"
     if call.structure == "tuple":
         grads, outputs = grads[:-1], outputs[:-1]
-    needs = tuple(_convert.is_differentiable(t) for t in tensors)
+    # one gradient per differentiable input comes back; only the wanted ones are
+    # computed (a backward may skip the rest, and numeric mode does), zeros elsewhere
+    needs = tuple(_convert.is_differentiable(t) and w for t, w in zip(tensors, wanted))
     result = call.backward(tuple(grads), tuple(tensors), tuple(outputs), needs)
     return [
         g.contiguous() if g is not None else torch.zeros(t.shape, dtype=t.dtype, device=t.device)
@@ -1057,7 +1060,7 @@ def _backward_op(
 
 
 @_backward_op.register_fake
-def _(grads, tensors, outputs, key, ints, floats):
+def _(grads, tensors, outputs, key, ints, floats, wanted):
     return [
         torch.empty(t.shape, dtype=t.dtype, device=t.device)  # C order, as returned
         for t in tensors
@@ -1086,7 +1089,8 @@ class _CompiledBridge(torch.autograd.Function):
         saved = ctx.saved_tensors
         tensors, outputs = list(saved[: ctx.n_in]), list(saved[ctx.n_in :])
         grads = [torch.zeros_like(o) if g is None else g for g, o in zip(grads, outputs)]
-        got = iter(_backward_op(grads, tensors, outputs, ctx.key, ctx.ints, ctx.floats))
+        wanted = list(ctx.needs_input_grad[3:])
+        got = iter(_backward_op(grads, tensors, outputs, ctx.key, ctx.ints, ctx.floats, wanted))
         result = [next(got) if d else None for d in ctx.diff]
         return (None, None, None, *result)
 
