@@ -586,3 +586,23 @@ def test_auto_mode_under_linearize_and_make_fx():
     torch.testing.assert_close(jvp_fn(t), want, **TOL[torch.float64])
     traced = make_fx(lambda a, b: op(a, b))(x, w)
     torch.testing.assert_close(traced(x, w), torch.tanh(x @ w), **TOL[torch.float64])
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda a: np.exp(a),  # int8: float16, NumPy's smallest float that holds it
+        lambda a: np.sqrt(a > 1),  # bool: float16
+        lambda a: np.log(a.astype(np.int16)),  # int16: float32
+        lambda a: a / a,  # division: float64 whatever the integer
+        lambda a: np.sum(a.astype(np.int32), dtype=np.int32),  # torch would give int64
+        lambda a: (a > 1) + True,  # bool stays bool
+    ],
+    ids=["exp-int8", "sqrt-bool", "log-int16", "divide-int8", "sum-dtype", "bool-plus-true"],
+)
+def test_integer_and_bool_inputs_get_numpys_result_dtype(expr):
+    a = torch.tensor([1, 2, 3], dtype=torch.int8)
+    want = expr(a.numpy())
+    got = npgrad.function(expr, name="probe")(a)
+    assert got.dtype == torch.from_numpy(np.asarray(want)).dtype
+    np.testing.assert_allclose(got.double().numpy(), np.asarray(want, dtype=np.float64))

@@ -194,16 +194,22 @@ def _reduce(fn: Callable, *, float_only: bool = False) -> Callable:
             t = t.to(_torch_dtype(dtype))
         elif float_only and not (t.is_floating_point() or t.is_complex()):
             t = t.to(_wide())
-        if axis is None:
-            r = fn(t, **kw)
-            return r.reshape((1,) * t.ndim) if keepdims else r
-        axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
-        if axis == ():
-            # NumPy reduces over no axis; torch reads dim=() as every axis
-            return fn(t.unsqueeze(0), dim=0, keepdim=False, **kw)
-        return fn(t, dim=axis, keepdim=keepdims, **kw)
+        r = _reduced(fn, t, axis, keepdims, kw)
+        # torch sums small integers into int64; NumPy keeps the dtype asked for
+        return r if dtype is None or r.dtype == t.dtype else r.to(t.dtype)
 
     return run
+
+
+def _reduced(fn: Callable, t: torch.Tensor, axis: Any, keepdims: bool, kw: dict):
+    if axis is None:
+        r = fn(t, **kw)
+        return r.reshape((1,) * t.ndim) if keepdims else r
+    axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+    if axis == ():
+        # NumPy reduces over no axis; torch reads dim=() as every axis
+        return fn(t.unsqueeze(0), dim=0, keepdim=False, **kw)
+    return fn(t, dim=axis, keepdim=keepdims, **kw)
 
 
 def _refuse_options(kw: dict, *names: str) -> None:
@@ -1056,9 +1062,18 @@ def supported() -> list[str]:
 
 
 # -------------------------------------------------------------- the wrapper
-def _as_float(a: Any) -> Any:
+# the float NumPy computes in for integer and bool input: the smallest that holds it
+_INT_TO_FLOAT = {
+    torch.bool: torch.float16,
+    torch.int8: torch.float16,
+    torch.uint8: torch.float16,
+    torch.int16: torch.float32,
+}
+
+
+def _as_float(a: Any, division: bool = False) -> Any:
     if isinstance(a, torch.Tensor) and not (a.is_floating_point() or a.is_complex()):
-        return a.to(_wide())
+        return a.to(_wide() if division else _INT_TO_FLOAT.get(a.dtype) or _wide())
     return a
 
 
@@ -1216,14 +1231,18 @@ class TracedArray:
         if ufunc in _ARITHMETIC and any(
             isinstance(a, torch.Tensor) and a.dtype == torch.bool for a in args
         ):
-            if all(isinstance(a, torch.Tensor) and a.dtype == torch.bool for a in args):
+            if all(
+                isinstance(a, bool) or (isinstance(a, torch.Tensor) and a.dtype == torch.bool)
+                for a in args
+            ):
                 if ufunc in (np.subtract, np.negative):
                     raise TypeError(f"numpy boolean {ufunc.__name__} is not supported")
             else:
                 args = [a.to(torch.int64) if isinstance(a, torch.Tensor) and a.dtype == torch.bool
                         else a for a in args]  # fmt: skip
-        if ufunc in (np.true_divide, np.divide) or ufunc in _FLOAT_UFUNCS:
-            # NumPy computes these in float64 for integer input
+        if ufunc in (np.true_divide, np.divide):
+            args = [_as_float(a, division=True) for a in args]  # float64, as NumPy
+        elif ufunc in _FLOAT_UFUNCS:
             args = [_as_float(a) for a in args]
         if not any(isinstance(a, torch.Tensor) for a in args):
             args[0] = _constant(args[0])
