@@ -26,6 +26,7 @@ _COMPUTE_DTYPE = {
 }
 
 _SAME_ON_HOST = (torch.float32, torch.float64)  # NumPy computes in these as they are
+HALF = (torch.float16, torch.bfloat16)  # computed in float32 on the host
 
 PINNED_UPLOAD_BYTES = 1 << 16  # below this a plain copy is as fast
 

@@ -478,7 +478,7 @@ class _Call:
                 dtype = None
             require_scalar_loss(op, arr.shape[self.batch_rank :])
             r = _convert.from_numpy(arr, dtype=dtype, device=device, avoid=arrays)
-            if self.check_finite and dtype in _HALF and op.nonfinite != "ignore":
+            if self.check_finite and dtype in _convert.HALF and op.nonfinite != "ignore":
                 # a finite float32 value may overflow float16's range on the way back
                 if not bool(r.isfinite().all()) and np.isfinite(arr).all():
                     report_nonfinite(op, f"output {j} (in {dtype})")
@@ -663,9 +663,6 @@ def _arrays_in(value: Any) -> list[np.ndarray]:
     if isinstance(value, dict):
         return [a for v in value.values() for a in _arrays_in(v)]
     return []
-
-
-_HALF = (torch.float16, torch.bfloat16)
 
 
 def _check_finite(op: Function, arr: np.ndarray, what: str) -> None:
@@ -941,6 +938,16 @@ def _probes(shapes: tuple) -> list[list[torch.Tensor]]:
     ]
 
 
+def _shapes_differ(op: Function, first: list, second: list) -> NpgradError:
+    return NpgradError(
+        f"npgrad op '{op.name}': under torch.compile an op's output shapes must follow "
+        "from its input shapes alone, but inputs of the same shapes gave "
+        f"{[tuple(sh) for sh, _ in first]} and {[tuple(sh) for sh, _ in second]}. Call "
+        "it outside the compiled region, or return a fixed shape (a mask instead of a "
+        "selection)"
+    )
+
+
 def _meta(op: Function, key: str, tensors, ints, floats) -> tuple[list, str]:
     """Output shapes, dtypes and structure, found by running the forward on probes."""
     cache_key = _meta_key(key, tensors, ints, floats)
@@ -973,13 +980,7 @@ def _meta(op: Function, key: str, tensors, ints, floats) -> tuple[list, str]:
             )
         if any(f != found[0] for f in found):
             # a compiled graph is built for one set of output shapes
-            raise NpgradError(
-                f"npgrad op '{op.name}': under torch.compile an op's output shapes must "
-                "follow from its input shapes alone, but inputs of the same shapes gave "
-                f"{[tuple(sh) for sh, _ in found[0][0]]} and "
-                f"{[tuple(sh) for sh, _ in found[1][0]]}. Call it outside the compiled "
-                "region, or return a fixed shape (a mask instead of a selection)"
-            )
+            raise _shapes_differ(op, found[0][0], found[1][0])
         op._fake_cache[cache_key] = found[0]
     return op._fake_cache[cache_key]
 
@@ -1014,13 +1015,7 @@ def _forward_op(
         got = [(tuple(o.shape), o.dtype) for o in outs]
         if got != [(tuple(sh), dt) for sh, dt in meta[0]]:
             # the graph was built for the probe's shapes: going on would be silently wrong
-            raise NpgradError(
-                f"npgrad op '{op.name}': under torch.compile an op's output shapes must "
-                "follow from its input shapes alone; this call gave "
-                f"{[sh for sh, _ in got]}, where the same input shapes gave "
-                f"{[tuple(sh) for sh, _ in meta[0]]} before. Call it outside the compiled "
-                "region, or return a fixed shape (a mask instead of a selection)"
-            )
+            raise _shapes_differ(op, meta[0], got)
     return outs + [_marker(call.device)] if call.structure == "tuple" else outs
 
 

@@ -13,6 +13,7 @@ float, writes into a traced array, a function with no mapping) raises
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import threading
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import _op
+from . import _convert, _op
 from ._errors import TraceError
 
 
@@ -565,18 +566,15 @@ def _pad(array, pad_width, mode="constant", constant_values=0, **kw):
     return out.reshape(lead + out.shape[2:])
 
 
-_HALF = (torch.float16, torch.bfloat16)
-
-
 def _single(t: torch.Tensor) -> torch.Tensor:
     """float32 for a half-precision tensor: torch's kernels for quantiles, FFTs and
     linear algebra take float and double only (on the CPU, and mostly on CUDA)."""
-    return t.float() if t.dtype in _HALF else t
+    return t.float() if t.dtype in _convert.HALF else t
 
 
 def _back(r: Any, dtype: torch.dtype) -> Any:
     """Floating results in the input's half precision again (complex ones stay)."""
-    if dtype not in _HALF:
+    if dtype not in _convert.HALF:
         return r
     if isinstance(r, tuple):
         return tuple(_back(v, dtype) for v in r)
@@ -891,8 +889,6 @@ def _true_divide(a, b):
     return torch.true_divide(a, b)
 
 
-# torch.floor_divide and torch.heaviside have no derivative (autograd raises in the
-# backward); these forms give NumPy's values and the zero gradient a step function has
 def _scalar_first(fn):
     """``fn`` for a number on the left too (7.0 % x): as a 0-d tensor, whose overload
     has a derivative (the number-first one has none, or none at all for fmod)."""
@@ -903,12 +899,9 @@ def _scalar_first(fn):
     return run
 
 
-def _floor_divide(a, b):
-    if not isinstance(a, torch.Tensor):  # 2.0 // x
-        a = _scalar_tensor(a, b)
-    return torch.div(a, b, rounding_mode="floor")
-
-
+# torch.heaviside and torch.floor_divide have no derivative (autograd raises in the
+# backward); _heaviside and div(rounding_mode="floor") give NumPy's values and the
+# zero gradient a step function has
 def _heaviside(x, h):
     if not x.is_floating_point():
         x = x.to(_wide())
@@ -925,7 +918,7 @@ UFUNCS: dict[np.ufunc, Callable] = {
     np.multiply: torch.mul,
     np.divide: _true_divide,
     np.true_divide: _true_divide,
-    np.floor_divide: _floor_divide,
+    np.floor_divide: _scalar_first(functools.partial(torch.div, rounding_mode="floor")),
     np.remainder: _scalar_first(torch.remainder),
     np.fmod: _scalar_first(torch.fmod),
     np.power: _int_pow,
