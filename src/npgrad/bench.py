@@ -22,13 +22,6 @@ import torch
 LOSS_SIZES = (64, 256, 1024, 4096)
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type != "cpu" and hasattr(torch, "accelerator"):  # mps, xpu, ...
-        torch.accelerator.synchronize(device)
-
-
 def timeit(
     variants: dict[str, Callable[[], Any]],
     *,
@@ -47,6 +40,8 @@ def timeit(
     milliseconds, so a variant would partly pay for its neighbour.  A variant's
     after-effects on itself, as in a training loop, stay inside its own timing.
     """
+    from .experiment.train import sync as _sync  # the training loop's, one rule
+
     for fn in variants.values():
         for _ in range(warmup):
             fn()

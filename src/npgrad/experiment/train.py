@@ -68,7 +68,8 @@ class Run:
         return out
 
 
-def _sync(device: torch.device) -> None:
+def sync(device: torch.device) -> None:
+    """Wait for the device's queued work (timings end at a synchronisation)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type != "cpu" and hasattr(torch, "accelerator"):  # mps, xpu, ...
@@ -108,7 +109,7 @@ def train(
 
         write = log
         log = lambda s: tqdm.write(s, file=sys.stdout) if bar is not None else write(s)  # noqa: E731
-    _sync(device)
+    sync(device)
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         # losses stay on the device; reading one forces a sync, so read only to log
@@ -135,7 +136,7 @@ def train(
         losses = buf.tolist()
         run.losses.append(losses)
         log(f"=== Epoch [{epoch}/{epochs}], Loss: {losses[-1]:.4f}")
-    _sync(device)
+    sync(device)
     run.seconds = time.perf_counter() - start
     run.params_sha256 = params_sha256(model)
     run.model = model
