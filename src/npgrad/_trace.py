@@ -1854,3 +1854,61 @@ def run_fast(op: Any, args: tuple) -> Any:
                 return r
     outs, structure = _outputs(op, out, dtype, device, True, args)
     return outs if structure == "tuple" else outs[0]
+
+
+# ------------------------------------------------------------ the engine entry
+def _wrap_tree(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return TracedArray(x)
+    if isinstance(x, (list, tuple)) and type(x) in (list, tuple):
+        return type(x)(_wrap_tree(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _wrap_tree(v) for k, v in x.items()}
+    return x
+
+
+def _unwrap_tree(x: Any, device: torch.device) -> Any:
+    if isinstance(x, TracedArray):
+        return x.t
+    if isinstance(x, (np.ndarray, np.generic, bool, int, float)):
+        return _constant(x, device)
+    if isinstance(x, (list, tuple)) and type(x) in (list, tuple):
+        return type(x)(_unwrap_tree(v, device) for v in x)
+    if isinstance(x, dict):
+        return {k: _unwrap_tree(v, device) for k, v in x.items()}
+    return x
+
+
+def trace(
+    fn: Callable[..., Any],
+    args: tuple | list,
+    kwargs: dict | None = None,
+    *,
+    name: str,
+    device: torch.device | str | None = None,
+) -> Any:
+    """Run plain NumPy ``fn`` on torch tensors; autograd records every op.
+
+    Every ``torch.Tensor`` in ``args``/``kwargs`` (inside lists, tuples and dicts
+    too) reaches ``fn`` as a :class:`TracedArray`; the result comes back with the
+    same structure, arrays and numbers as tensors on ``device``.  ``name`` is what
+    error messages call the computation.  Knows nothing of ``Function``.
+    """
+    kwargs = kwargs or {}
+    if device is None:
+        found = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
+        device = found[0].device if found else torch.device("cpu")
+    device = torch.device(device)
+    _STATE.ops.append(name)
+    prev = _STATE.device
+    _STATE.device = device
+    try:
+        out = fn(*_wrap_tree(list(args)), **_wrap_tree(dict(kwargs)))
+    except Exception as e:
+        if not isinstance(e, _op.NpgradError):
+            e.add_note(f"(raised in npgrad's trace of '{name}')")
+        raise
+    finally:
+        _STATE.ops.pop()
+        _STATE.device = prev
+    return _unwrap_tree(out, device)
