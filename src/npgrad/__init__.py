@@ -14,24 +14,63 @@
 tensor([0.3333, 0.3333, 0.3333])
 """
 
-from . import losses as losses  # light (NumPy only): npgrad.losses works after import npgrad
-from ._api import Loss, function, loss, unbroadcast
-from ._check import CheckReport, check
-from ._errors import BackwardError, GradcheckError, NpgradError, TraceError
-from ._op import Function
+from __future__ import annotations
+
+import importlib as _importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BackwardError",
-    "CheckReport",
-    "Function",
-    "GradcheckError",
-    "Loss",
-    "NpgradError",
-    "TraceError",
-    "check",
-    "function",
-    "loss",
-    "unbroadcast",
-]
+# The public API, name -> the private module that defines it. Loaded on first use
+# (PEP 562), so that `npgrad --help` and argument errors answer without importing
+# torch; everything but the version loads the registry's rows first.
+_EXPORTS = {
+    "BackwardError": "._errors",
+    "CheckReport": "._check",
+    "Function": "._function",
+    "GradcheckError": "._errors",
+    "Loss": "._function",
+    "NpgradError": "._errors",
+    "TraceError": "._errors",
+    "check": "._check",
+    "function": "._function",
+    "implements": "._trace",
+    "loss": "._function",
+    "supported": "._trace",
+    "unbroadcast": "._function",
+}
+_SUBMODULES = ("losses",)
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from . import losses as losses
+    from ._check import CheckReport as CheckReport
+    from ._check import check as check
+    from ._errors import BackwardError as BackwardError
+    from ._errors import GradcheckError as GradcheckError
+    from ._errors import NpgradError as NpgradError
+    from ._errors import TraceError as TraceError
+    from ._function import Function as Function
+    from ._function import Loss as Loss
+    from ._function import function as function
+    from ._function import loss as loss
+    from ._function import unbroadcast as unbroadcast
+    from ._trace import implements as implements
+    from ._trace import supported as supported
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS or name in _SUBMODULES:
+        _importlib.import_module("._mappings", __name__)
+        if name in _SUBMODULES:
+            value = _importlib.import_module(f".{name}", __name__)
+        else:
+            value = getattr(_importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'npgrad' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS, *_SUBMODULES})

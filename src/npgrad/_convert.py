@@ -1,6 +1,6 @@
-"""Tensor <-> array round trips and the dtype policy.
+"""Tensor <-> array round trips on the host route (the dtype rules are ``_dtypes``).
 
-Policy, in one place:
+What travels how:
 
 * float16 and bfloat16 have no (or no exact) NumPy twin, so NumPy sees them as
   float32 and the result is cast back to the tensor's dtype.
@@ -17,53 +17,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-# torch dtype that NumPy computes in, for each floating dtype torch has
-_COMPUTE_DTYPE = {
-    torch.float16: torch.float32,
-    torch.bfloat16: torch.float32,
-    torch.float32: torch.float32,
-    torch.float64: torch.float64,
-}
-
-_SAME_ON_HOST = (torch.float32, torch.float64)  # NumPy computes in these as they are
-HALF = (torch.float16, torch.bfloat16)  # computed in float32 on the host
+from ._dtypes import COMPUTE_DTYPE, NP_TO_TORCH, SAME_ON_HOST, numpy_dtype
 
 PINNED_UPLOAD_BYTES = 1 << 16  # below this a plain copy is as fast
-
-_NP_TO_TORCH = {
-    np.dtype(np.float32): torch.float32,
-    np.dtype(np.float64): torch.float64,
-    np.dtype(np.float16): torch.float16,
-    np.dtype(np.int64): torch.int64,
-    np.dtype(np.int32): torch.int32,
-    np.dtype(np.int16): torch.int16,
-    np.dtype(np.int8): torch.int8,
-    np.dtype(np.uint8): torch.uint8,
-    np.dtype(np.bool_): torch.bool,
-    np.dtype(np.complex64): torch.complex64,
-    np.dtype(np.complex128): torch.complex128,
-}
-
-
-def is_differentiable(t: torch.Tensor) -> bool:
-    """True for the dtypes that can carry a gradient through npgrad."""
-    return t.dtype in _COMPUTE_DTYPE
-
-
-def compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    """The dtype NumPy sees for a tensor of ``dtype``."""
-    return _COMPUTE_DTYPE.get(dtype, dtype)
-
-
-_NUMPY_DTYPE: dict[torch.dtype, np.dtype] = {}
-
-
-def numpy_dtype(dtype: torch.dtype) -> np.dtype:
-    """The NumPy dtype NumPy code sees for a tensor of ``dtype``."""
-    got = _NUMPY_DTYPE.get(dtype)
-    if got is None:
-        got = _NUMPY_DTYPE[dtype] = torch.empty((), dtype=compute_dtype(dtype)).numpy().dtype
-    return got
 
 
 def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
@@ -74,7 +30,7 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
     arrays: list[np.ndarray] = []
     pending: set[torch.device] = set()  # CUDA devices with a copy in flight
     for t in tensors:
-        if t.is_cpu and t.dtype in _SAME_ON_HOST and not t.is_neg():
+        if t.is_cpu and t.dtype in SAME_ON_HOST and not t.is_neg():
             # the common case in a few steps: the array is the tensor's memory
             a = (t.detach() if t.requires_grad else t).numpy()
             a.flags.writeable = False
@@ -85,7 +41,7 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
         # host buffer before an asynchronous copy has filled it
         t = t.detach().resolve_conj().resolve_neg()
         dtype = t.dtype
-        want = _COMPUTE_DTYPE.get(dtype, dtype)
+        want = COMPUTE_DTYPE.get(dtype, dtype)
         if t.is_cpu:
             if dtype != want:
                 t = t.to(want)
@@ -125,13 +81,13 @@ def from_numpy(
     if arr.dtype == object:
         raise TypeError(f"expected a numeric array, got an array of Python objects: {value!r:.80}")
     if dtype is None:
-        if arr.dtype not in _NP_TO_TORCH:
+        if arr.dtype not in NP_TO_TORCH:
             arr = arr.astype(np.float64) if arr.dtype.kind == "f" else arr.astype(np.int64)
-        target = _NP_TO_TORCH[arr.dtype]
+        target = NP_TO_TORCH[arr.dtype]
     else:
         target = dtype
     copy = not arr.flags.writeable or any(np.may_share_memory(arr, a) for a in avoid)
-    if arr.dtype not in _NP_TO_TORCH:
+    if arr.dtype not in NP_TO_TORCH:
         arr = arr.astype(numpy_dtype(target))
         copy = False
     if copy:

@@ -56,6 +56,15 @@ class TraceError(NpgradError, TypeError):
     """
 
 
+def prefix(name: str, mode: str | None = None) -> str:
+    """The start of every message about one op: ``npgrad op 'name' (mode='auto')``.
+
+    >>> prefix("mse", "auto")
+    "npgrad op 'mse' (mode='auto')"
+    """
+    return f"npgrad op '{name}'" + (f" (mode={mode!r})" if mode else "")
+
+
 def describe(value: object) -> str:
     """A short description of a received value for error messages."""
     shape = getattr(value, "shape", None)

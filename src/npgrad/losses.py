@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._api import loss, unbroadcast
+from ._function import loss, unbroadcast
 
 
 # ----------------------------------------------------------- the founding MSE

@@ -1,11 +1,12 @@
 """Print (or write) the list of NumPy and SciPy names that ``mode="auto"`` follows.
 
-``python -m npgrad.supported docs/supported.md`` regenerates the published list.
+``python -m npgrad._supported docs/supported.md`` regenerates the published list.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 from ._trace import supported
@@ -13,16 +14,21 @@ from ._trace import supported
 
 def render() -> str:
     names = supported()
+    counts = Counter(n.rsplit(".", 1)[0] for n in names)
     lines = [
         "# What automatic mode follows",
         "",
-        "Generated from npgrad's mapping table by `python -m npgrad.supported "
+        "Generated from npgrad's registry by `python -m npgrad._supported "
         "docs/supported.md`; do not edit by hand.",
         "",
         f"{len(names)} names. Anything else raises `npgrad.TraceError` naming the call "
         '(register a backward, or use `mode="numeric"`).',
         "",
+        "| module | names |",
+        "|---|---|",
     ]
+    lines += [f"| `{m}` | {counts[m]} |" for m in sorted(counts)]
+    lines.append("")
     lines += [f"- `{n}`" for n in names]
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,288 @@
+"""The compiled route: under ``torch.compile`` an op is two opaque custom ops.
+
+Dynamo never traces the user's NumPy or SciPy code, so ``fullgraph=True`` holds.
+Non-tensor arguments are encoded into a constant string key (str, bool, None) and
+two scalar lists (int, float), which is what a custom op schema can carry; output
+shapes are found once per input signature by running the op on stand-in inputs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+import weakref
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import _modes as modes
+from .._call import Call
+from .._dtypes import is_differentiable
+from .._errors import NpgradError
+
+# key -> op, for the kernels; weak, so ops made on the fly can go
+OPS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+def register(op: Any, key: str) -> None:
+    OPS[key] = op
+
+
+_SEP = "\x1f"
+
+
+def _encode(op: Any, args: tuple, kwargs: dict):
+    """Split a call into tensors, ints, floats and a constant string key."""
+    parts = [op.key]
+    tensors: list[torch.Tensor] = []
+    ints: list[int] = []
+    floats: list[float] = []
+    items = [(None, a) for a in args] + list(kwargs.items())
+    for k, a in items:
+        tag = "" if k is None else k
+        if isinstance(a, torch.Tensor):
+            tensors.append(a)
+            parts.append(tag + ":" + "T")
+        elif a is None:
+            parts.append(tag + ":" + "N")
+        elif isinstance(a, bool):
+            parts.append(tag + ":" + ("B1" if a else "B0"))
+        elif isinstance(a, int):
+            ints.append(a)
+            parts.append(tag + ":" + "I")
+        elif isinstance(a, float):
+            floats.append(a)
+            parts.append(tag + ":" + "F")
+        elif isinstance(a, str):
+            if _SEP in a:
+                raise ValueError(
+                    f"npgrad op '{op.name}': under torch.compile, string arguments may not "
+                    "contain the character \\x1f"
+                )
+            parts.append(tag + ":" + "S" + a)
+        else:
+            raise TypeError(
+                f"npgrad op '{op.name}': under torch.compile, arguments must be tensors, "
+                f"int, float, bool, str or None; got {type(a).__name__}"
+            )
+    return _SEP.join(parts), tensors, ints, floats
+
+
+def _decode(key: str, tensors, ints, floats) -> tuple[Any, tuple, dict]:
+    fid, *parts = key.split(_SEP)
+    op = OPS[fid]
+    ti, ii, fi = iter(tensors), iter(ints), iter(floats)
+    args: list = []
+    kwargs: dict = {}
+    for p in parts:
+        name, _, code = p.partition(":")
+        kind, rest = code[0], code[1:]
+        if kind == "T":
+            value: Any = next(ti)
+        elif kind == "I":
+            value = int(next(ii))
+        elif kind == "F":
+            value = float(next(fi))
+        elif kind == "B":
+            value = rest == "1"
+        elif kind == "S":
+            value = rest
+        else:
+            value = None
+        if name:
+            kwargs[name] = value
+        else:
+            args.append(value)
+    return op, tuple(args), kwargs
+
+
+def _meta_key(key: str, tensors, ints, floats) -> tuple:
+    # int() and float(): under dynamic shapes these may be symbolic, which cannot be
+    # hashed; concrete values make Dynamo recompile for a new value instead
+    shapes = tuple((tuple(int(s) for s in t.shape), t.dtype) for t in tensors)
+    return (key, shapes, tuple(int(i) for i in ints), tuple(float(f) for f in floats))
+
+
+def _probes(shapes: tuple) -> list[list[torch.Tensor]]:
+    """Inputs to find output shapes with: zeros; random values in [0.5, 1.5); the same
+    plus a large diagonal (an invertible, positive definite matrix for linear algebra).
+    Integer and bool inputs (labels, masks) stay zero in every probe."""
+    gen = torch.Generator().manual_seed(0)
+
+    def filled(s, d, diagonal):
+        if not (d.is_floating_point or d.is_complex):
+            return torch.zeros(s, dtype=d)
+        t = 0.5 + torch.rand(s, generator=gen, dtype=torch.float64)
+        if diagonal and len(s) >= 2 and s[-1] == s[-2]:
+            t = t + s[-1] * torch.eye(s[-1], dtype=torch.float64)
+        return t.to(d)
+
+    return [
+        [torch.zeros(s, dtype=d) for s, d in shapes],
+        [filled(s, d, False) for s, d in shapes],
+        [filled(s, d, True) for s, d in shapes],
+    ]
+
+
+def _shapes_differ(op: Any, first: list, second: list) -> NpgradError:
+    return NpgradError(
+        f"npgrad op '{op.name}': under torch.compile an op's output shapes must follow "
+        "from its input shapes alone, but inputs of the same shapes gave "
+        f"{[tuple(sh) for sh, _ in first]} and {[tuple(sh) for sh, _ in second]}. Call "
+        "it outside the compiled region, or return a fixed shape (a mask instead of a "
+        "selection)"
+    )
+
+
+def _meta(op: Any, key: str, tensors, ints, floats) -> tuple[list, str]:
+    """Output shapes, dtypes and structure, found by running the forward on probes."""
+    cache_key = _meta_key(key, tensors, ints, floats)
+    if cache_key not in op._fake_cache:
+        from torch._subclasses.fake_tensor import unset_fake_temporarily
+
+        _, shapes, ints, floats = cache_key
+        failures, found = [], []
+        with unset_fake_temporarily():
+            for probe in _probes(shapes):
+                _, args, kwargs = _decode(key, probe, list(ints), list(floats))
+                call = Call.build(op, args, kwargs)
+                try:
+                    with np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        call.check_finite = False  # probes may well give inf: only shapes
+                        modes.forward(call, call.tensors)
+                except Exception as e:  # noqa: BLE001 - any failure: try the next probe
+                    failures.append(f"{type(e).__name__}: {e}")
+                    continue
+                found.append((call.out_meta, call.structure))
+                if len(found) == 2:  # two probes that ran: enough to compare
+                    break
+        if not found:
+            raise NpgradError(
+                f"npgrad op '{op.name}': under torch.compile npgrad finds the output shapes "
+                "by running the op on stand-in inputs of the same shapes (zeros, random "
+                "values, random values with a large diagonal), and all of them failed; "
+                f"the first: {failures[0]}"
+            )
+        if any(f != found[0] for f in found):
+            # a compiled graph is built for one set of output shapes
+            raise _shapes_differ(op, found[0][0], found[1][0])
+        op._fake_cache[cache_key] = found[0]
+    return op._fake_cache[cache_key]
+
+
+# A tuple result is returned as [*outputs, marker], a single one as [output], so the
+# structure is visible to Dynamo as the list's length (no side channel needed).
+def _marker(device: torch.device) -> torch.Tensor:
+    return torch.empty(0, dtype=torch.uint8, device=device)
+
+
+# The ops run NumPy on the host and synchronise with the device, which a CUDA graph
+# can neither capture nor replay: the tag keeps torch.compile(mode="reduce-overhead")
+# from recording them (older torch has neither the tag nor the keyword).
+_CUSTOM_OP_OPTIONS: dict[str, Any] = (
+    {"tags": (torch.Tag.cudagraph_unsafe,)}
+    if hasattr(torch.Tag, "cudagraph_unsafe")
+    and "tags" in inspect.signature(torch.library.custom_op).parameters
+    else {}
+)
+
+
+@torch.library.custom_op("npgrad::forward", mutates_args=(), **_CUSTOM_OP_OPTIONS)
+def _forward_op(
+    tensors: list[torch.Tensor], key: str, ints: list[int], floats: list[float]
+) -> list[torch.Tensor]:
+    op, args, kwargs = _decode(key, tensors, ints, floats)
+    call = Call.build(op, args, kwargs)
+    # C order, as the fake kernel promised (NumPy keeps a transposed input's layout)
+    outs = [o.contiguous() for o in modes.forward(call, call.tensors)]
+    meta = op._fake_cache.get(_meta_key(key, tensors, ints, floats))
+    if meta is not None:
+        got = [(tuple(o.shape), o.dtype) for o in outs]
+        if got != [(tuple(sh), dt) for sh, dt in meta[0]]:
+            # the graph was built for the probe's shapes: going on would be silently wrong
+            raise _shapes_differ(op, meta[0], got)
+    return outs + [_marker(call.device)] if call.structure == "tuple" else outs
+
+
+@_forward_op.register_fake
+def _(tensors, key, ints, floats):
+    op = OPS[key.split(_SEP, 1)[0]]
+    device = tensors[0].device
+    meta, structure = _meta(op, key, tensors, ints, floats)
+    outs = [torch.empty(s, dtype=d, device=device) for s, d in meta]
+    return outs + [_marker(device)] if structure == "tuple" else outs
+
+
+@torch.library.custom_op("npgrad::backward", mutates_args=(), **_CUSTOM_OP_OPTIONS)
+def _backward_op(
+    grads: list[torch.Tensor],
+    tensors: list[torch.Tensor],
+    outputs: list[torch.Tensor],
+    key: str,
+    ints: list[int],
+    floats: list[float],
+    wanted: list[bool],
+) -> list[torch.Tensor]:
+    op, args, kwargs = _decode(key, tensors, ints, floats)
+    call = Call.build(op, args, kwargs)
+    call.structure = "tuple" if len(outputs) > 1 else "single"
+    if call.structure == "tuple":
+        grads, outputs = grads[:-1], outputs[:-1]
+    # one gradient per differentiable input comes back; only the wanted ones are
+    # computed (a backward may skip the rest, and numeric mode does), zeros elsewhere
+    needs = tuple(is_differentiable(t) and w for t, w in zip(tensors, wanted))
+    result = modes.backward(call, tuple(grads), tuple(tensors), tuple(outputs), needs)
+    return [
+        g.contiguous() if g is not None else torch.zeros(t.shape, dtype=t.dtype, device=t.device)
+        for g, t in zip(result, tensors)
+        if is_differentiable(t)
+    ]
+
+
+@_backward_op.register_fake
+def _(grads, tensors, outputs, key, ints, floats, wanted):
+    return [
+        torch.empty(t.shape, dtype=t.dtype, device=t.device)  # C order, as returned
+        for t in tensors
+        if is_differentiable(t)
+    ]
+
+
+class _CompiledBridge(torch.autograd.Function):
+    @staticmethod
+    def forward(key: str, ints: list, floats: list, *tensors: torch.Tensor):  # type: ignore[override]
+        return tuple(_forward_op(list(tensors), key, ints, floats))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        key, ints, floats, *tensors = inputs
+        ctx.key, ctx.ints, ctx.floats = key, ints, floats
+        ctx.n_in = len(tensors)
+        ctx.diff = [is_differentiable(t) for t in tensors]
+        ctx.save_for_backward(*tensors, *output)
+        nondiff = [o for o in output if not o.is_floating_point()]
+        if nondiff:
+            ctx.mark_non_differentiable(*nondiff)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        saved = ctx.saved_tensors
+        tensors, outputs = list(saved[: ctx.n_in]), list(saved[ctx.n_in :])
+        grads = [torch.zeros_like(o) if g is None else g for g, o in zip(grads, outputs)]
+        wanted = list(ctx.needs_input_grad[3:])
+        got = iter(_backward_op(grads, tensors, outputs, ctx.key, ctx.ints, ctx.floats, wanted))
+        result = [next(got) if d else None for d in ctx.diff]
+        return (None, None, None, *result)
+
+
+def call_compiled(op: Any, args: tuple, kwargs: dict) -> Any:
+    key, tensors, ints, floats = _encode(op, args, kwargs)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        outs = _CompiledBridge.apply(key, ints, floats, *tensors)
+    else:
+        # no gradient can follow: the forward op alone (Dynamo cannot trace the
+        # autograd.Function here, with its string and list inputs and no grad)
+        outs = tuple(_forward_op(list(tensors), key, ints, floats))
+    return outs[0] if len(outs) == 1 else outs[:-1]

@@ -1,0 +1,183 @@
+"""One call of an op: its arguments bound, its tensors found and validated.
+
+Shared by every route (eager, ``torch.func``, compiled) and every mode; it runs
+no user code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ._dtypes import COMPUTE_DTYPE
+from ._errors import NpgradError
+
+
+class Call:
+    """One call of a :class:`Function`: its arguments, tensors and output layout."""
+
+    __slots__ = (
+        "op",
+        "args",
+        "kwargs",
+        "slots",
+        "names",
+        "tensors",
+        "device",
+        "dtype",
+        "structure",
+        "out_meta",
+        "mode",
+        "residuals",
+        "host_in",
+        "check_finite",
+        "keep_residuals",
+        "all_tensors",
+        "batch_rank",
+    )
+
+    @classmethod
+    def _blank(cls, op: Any, mode: str) -> Call:
+        self = cls()
+        self.op, self.mode = op, mode
+        self.residuals = self.host_in = None
+        self.check_finite, self.keep_residuals, self.all_tensors = True, False, False
+        self.batch_rank = 0  # leading batch dimensions, in a batched vmap rule's call
+        return self
+
+    @classmethod
+    def build(cls, op: Any, args: tuple, kwargs: dict) -> Call:
+        self = cls._blank(op, op.mode)
+        if op._plain and not kwargs and len(args) == len(op._positional):
+            # the common case, without inspect's binding (tens of microseconds a call)
+            self.args, self.kwargs, names = list(args), {}, op._positional
+        else:
+            try:
+                bound = op.signature.bind(*args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f"npgrad op '{op.name}': {e}") from None
+            if op._fill_defaults:
+                bound.apply_defaults()
+            self.args = list(bound.args)
+            self.kwargs = dict(bound.kwargs)
+            # positional parameter names; a *args parameter gives name[i]
+            names = list(op._positional)
+            for p in op.signature.parameters.values():
+                if p.kind is p.VAR_POSITIONAL:
+                    names.extend(f"{p.name}[{i}]" for i in range(len(self.args) - len(names)))
+        self.slots: list[int | str] = []
+        self.names: list[str] = []
+        self.tensors: list[torch.Tensor] = []
+        for i, a in enumerate(self.args):
+            if isinstance(a, torch.Tensor):
+                self.slots.append(i)
+                self.names.append(names[i] if i < len(names) else f"args[{i}]")
+                self.tensors.append(a)
+        for k, a in self.kwargs.items():
+            if isinstance(a, torch.Tensor):
+                self.slots.append(k)
+                self.names.append(k)
+                self.tensors.append(a)
+        self._validate()
+        if self.mode == "numpy" and op.bwd is None:
+            raise NpgradError(
+                f"npgrad op '{op.name}': mode='numpy' needs a backward; register one with "
+                f"@{op.name}.backward, or use mode='auto' or mode='numeric'"
+            )
+        return self
+
+    @classmethod
+    def quick(cls, op: Any, args: tuple, mode: str) -> Call | None:
+        """A call built without binding or per-argument checks, for arguments that
+        :func:`uniform_tensors` accepts; ``None`` otherwise (take :meth:`build`)."""
+        dtype = uniform_tensors(op, args)
+        if dtype is None or (mode == "numpy" and op.bwd is None):
+            return None
+        self = cls._blank(op, mode)
+        self.all_tensors = True
+        self.args, self.kwargs = list(args), {}
+        self.slots = list(range(len(args)))
+        self.names = op._positional
+        self.tensors = list(args)
+        self.device, self.dtype = args[0].device, dtype
+        return self
+
+    def _validate(self) -> None:
+        """Devices, dtypes and (for a loss) shapes, in one pass over the tensors."""
+        op = self.op
+        if not self.tensors:
+            raise TypeError(f"npgrad op '{op.name}': no torch.Tensor among the arguments")
+        device = self.tensors[0].device
+        dtype = None
+        loss, same_shape = op.is_loss, op.is_loss and not op.broadcast
+        ref_name, ref_shape = None, None
+        for name, t in zip(self.names, self.tensors):
+            if t.device != device:
+                raise ValueError(
+                    f"npgrad op '{op.name}': argument '{name}' is on {t.device} but "
+                    f"'{self.names[0]}' is on {device}; move them to one device"
+                )
+            differentiable = t.dtype in COMPUTE_DTYPE
+            if not differentiable and t.is_complex():
+                raise TypeError(
+                    f"npgrad op '{op.name}': argument '{name}' is complex ({t.dtype}); "
+                    "complex tensors are not supported"
+                )
+            if loss and t.numel() == 0:
+                raise ValueError(
+                    f"npgrad.loss '{op.name}': argument '{name}' is empty (shape "
+                    f"{tuple(t.shape)}); a mean over no elements is undefined"
+                )
+            if differentiable:
+                if dtype is None:
+                    dtype = t.dtype
+                # integer and bool inputs (labels, masks) may have other shapes
+                if same_shape:
+                    if ref_shape is None:
+                        ref_name, ref_shape = name, t.shape
+                    elif t.shape != ref_shape:
+                        raise ValueError(
+                            f"npgrad.loss '{op.name}': argument '{name}' has shape "
+                            f"{tuple(t.shape)} but '{ref_name}' has shape {tuple(ref_shape)}; "
+                            "pass broadcast=True to npgrad.loss to allow broadcasting"
+                        )
+        self.device, self.dtype = device, dtype
+
+    def numpy_args(self, arrays: list) -> tuple[list, dict]:
+        if self.all_tensors:  # every argument positional and a tensor
+            return list(arrays), {}
+        args, kwargs = list(self.args), dict(self.kwargs)
+        for slot, arr in zip(self.slots, arrays):
+            if isinstance(slot, int):
+                args[slot] = arr
+            else:
+                kwargs[slot] = arr
+        return args, kwargs
+
+    def unpack(self, outs: tuple) -> Any:
+        return outs if self.structure == "tuple" else outs[0]
+
+
+def uniform_tensors(op: Any, args: tuple) -> torch.dtype | None:
+    """The dtype when every argument is a tensor of one floating dtype on one device
+    (and, for a loss without ``broadcast``, of one non-empty shape); else ``None``.
+    Such a call passes every check of :meth:`Call._validate`."""
+    first = args[0]
+    if not isinstance(first, torch.Tensor):
+        return None
+    dtype, device = first.dtype, first.device
+    if dtype not in COMPUTE_DTYPE:
+        return None
+    is_loss = op.is_loss
+    shape = first.shape if is_loss and not op.broadcast else None
+    for a in args:
+        if (
+            not isinstance(a, torch.Tensor)
+            or a.dtype != dtype
+            or a.device != device
+            or (shape is not None and a.shape != shape)
+            or (is_loss and not a.numel())
+        ):
+            return None
+    return dtype

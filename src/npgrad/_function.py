@@ -1,0 +1,377 @@
+"""``Function`` and its constructors: ``function``, ``loss``, and ``Loss``.
+
+The top of the stack: a ``Function`` holds the user's forward and backward and
+picks the route for each call (the engine for automatic mode, an eager bridge,
+or the compiled route's custom ops).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._bridge import compiled
+from ._bridge.eager import EagerBridge, FastBridge, backward_can_follow
+from ._call import Call
+from ._errors import describe
+from ._modes import auto
+from ._policy import NONFINITE
+
+_MODES = ("auto", "numpy", "numeric")
+_ids = itertools.count()
+
+
+class Function:
+    """A NumPy function usable on torch tensors, with a gradient.
+
+    Create it with :func:`function` or :func:`loss`; register a backward with
+    :meth:`backward`.
+
+    >>> import numpy as np, torch, npgrad
+    >>> f = npgrad.function(lambda x: np.sin(x), name="sin")
+    >>> f
+    <npgrad.function sin mode=auto>
+    >>> _ = f.backward(lambda g, x, out: np.cos(x) * g)
+    >>> f.mode
+    'numpy'
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        mode: str | None = None,
+        nonfinite: str = "warn",
+        batched: bool = False,
+        is_loss: bool = False,
+        broadcast: bool = False,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"npgrad.function: expected a callable, got {describe(fn)}")
+        if nonfinite not in NONFINITE:
+            raise ValueError(
+                f"npgrad.function: nonfinite must be one of {NONFINITE}, got {nonfinite!r}"
+            )
+        if mode is not None and mode not in _MODES:
+            raise ValueError(f"npgrad.function: mode must be one of {_MODES}, got {mode!r}")
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.name = name or _default_name(fn)
+        self._mode = mode
+        self.nonfinite = nonfinite
+        self.batched = batched
+        self.is_loss = is_loss
+        self.broadcast = broadcast
+        self.bwd: Callable[..., Any] | None = None
+        self.torch_backward = False
+        self._bwd_wants_needs = False
+        self._bwd_wants_res = False
+        self.fwd_res: Callable[..., Any] | None = None
+        self.signature = inspect.signature(fn)
+        params = list(self.signature.parameters.values())
+        self._positional = [
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        self._plain = len(self._positional) == len(params)  # no *args, **kwargs, kw-only
+        self._method = bool(self._positional) and self._positional[0] == "self"
+        base = fn
+        while isinstance(base, functools.partial):
+            base = base.func
+        # ufuncs refuse some of their own defaults when given them by name
+        self._fill_defaults = not isinstance(base, np.ufunc)
+        # positional-argument count for the quick call route; -1: never quick
+        self._nargs = len(self._positional) if self._plain else -1
+        self._auto = self.mode == "auto"  # kept current by backward()
+        self.key = f"{next(_ids)}"
+        compiled.register(self, self.key)
+        # (key, shapes, scalars) -> (output shapes and dtypes, structure), for fake kernels
+        self._fake_cache: dict[tuple, tuple[list, str]] = {}
+
+    def __repr__(self) -> str:
+        kind = "loss" if self.is_loss else "function"
+        return f"<npgrad.{kind} {self.name} mode={self.mode}>"
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # a decorated method (first parameter "self") binds its instance, as a function
+        # does; an op kept as a class attribute (criterion = npgrad.losses.mse) does not
+        if obj is None or not self._method:
+            return self
+        return types.MethodType(self, obj)
+
+    # An op is a function: a copy is the op itself, and pickling refers to it by module
+    # and qualified name where that finds it, as Python pickles functions. Otherwise it
+    # is pickled by value and registered anew when loaded: this process's registry key
+    # would name some other op in another process.
+    def __copy__(self) -> Function:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Function:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        module = sys.modules.get(self.__dict__.get("__module__", ""))
+        # the function's qualified name, or the op's name (mse = loss(_mse, name="mse"))
+        for qualname in (self.__dict__.get("__qualname__"), self.name):
+            found: Any = module
+            for part in (qualname or "<none>").split("."):
+                found = getattr(found, part, None)
+            if found is self:
+                return qualname
+        return super().__reduce_ex__(protocol)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_fake_cache"] = {}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.key = f"{next(_ids)}"
+        compiled.register(self, self.key)
+
+    @property
+    def mode(self) -> str:
+        """``"numpy"`` with a registered backward, else ``"auto"`` unless set."""
+        if self._mode is not None:
+            return self._mode
+        return "numpy" if self.bwd is not None else "auto"
+
+    def backward(self, bwd: Callable[..., Any] | None = None, *, torch_ops: bool = False):
+        """Register the backward: ``bwd(g, *inputs, out, **kwargs) -> gradients``.
+
+        ``g`` and ``out`` are arrays (tuples of them for a tuple output).  Return one
+        gradient per tensor input, in order (a bare array when there is one), with
+        ``None`` where there is none.  With ``torch_ops=True`` the backward gets and
+        returns torch tensors and may be differentiated again (``create_graph``).
+        A backward with a keyword parameter ``needs_input_grad`` receives a tuple of
+        booleans, one per tensor input, and may skip the gradients nobody wants.
+
+        >>> import numpy as np, torch, npgrad
+        >>> cube = npgrad.function(lambda x: x**3, name="cube")
+        >>> @cube.backward
+        ... def _(g, x, out):
+        ...     return 3 * x**2 * g
+        >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+        >>> cube(x).sum().backward()
+        >>> x.grad
+        tensor([ 3., 12.])
+        """
+
+        def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self.bwd = f
+            self._auto = self.mode == "auto"
+            self.torch_backward = torch_ops
+            try:
+                params = inspect.signature(f).parameters
+            except (TypeError, ValueError):
+                params = {}
+            self._bwd_wants_needs = "needs_input_grad" in params
+            self._bwd_wants_res = "residuals" in params
+            return f
+
+        return register(bwd) if bwd is not None else register
+
+    def def_fwd(self, fwd: Callable[..., Any]) -> Callable[..., Any]:
+        """Register a forward that also returns residuals: ``fwd(*inputs) -> (out, res)``.
+
+        The bridge then calls it instead of the plain function and hands ``res`` to a
+        backward that declares a keyword parameter ``residuals`` (saving work such as
+        ``x - t`` between the passes).  ``residuals`` is ``None`` where the forward ran
+        elsewhere (the compiled route), so the backward must be able to recompute.
+        The plain forward runs instead where no backward can follow (no input requires
+        grad, or grad mode is off).  A backward may consume a mutable residual (say,
+        ``residuals.pop()`` from a list) to return its memory as a gradient; a second
+        backward (``retain_graph=True``) then finds it gone and recomputes.
+
+        >>> import numpy as np, torch, npgrad
+        >>> @npgrad.loss
+        ... def sse(x, t):
+        ...     return np.sum((x - t) ** 2)
+        >>> @sse.def_fwd
+        ... def _(x, t):
+        ...     d = x - t
+        ...     return np.sum(d * d), d
+        >>> @sse.backward
+        ... def _(g, x, t, out, residuals=None):
+        ...     d = (x - t) if residuals is None else residuals
+        ...     return 2 * d * g, -2 * d * g
+        >>> x = torch.ones(3, requires_grad=True)
+        >>> sse(x, torch.zeros(3)).backward()
+        >>> x.grad
+        tensor([2., 2., 2.])
+        """
+        self.fwd_res = fwd
+        return fwd
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if torch.compiler.is_compiling():
+            return compiled.call_compiled(self, args, kwargs)
+        if not kwargs and self._nargs == len(args) and args:
+            # the common call (positional tensors of one dtype and device) skips the
+            # general route's argument binding and checks: in a training loop that
+            # Python runs with cold caches and costs more than NumPy's own work
+            if self._auto:
+                out = auto.run_fast(self, args)
+                if out is not None:
+                    return out
+            elif not torch._C._are_functorch_transforms_active():
+                mode = self.mode
+                call = Call.quick(self, args, mode)
+                if call is not None:
+                    call.keep_residuals = backward_can_follow(args)
+                    return call.unpack(FastBridge.apply(call, *args))
+        call = Call.build(self, args, kwargs)
+        if call.mode == "auto":
+            return auto.run_traced(call)
+        functorch = torch._C._are_functorch_transforms_active()
+        call.keep_residuals = functorch or backward_can_follow(call.tensors)
+        outs = (EagerBridge if functorch else FastBridge).apply(call, *call.tensors)
+        return call.unpack(outs)
+
+
+def _default_name(fn: Any) -> str:
+    if isinstance(fn, functools.partial):
+        return f"partial({_default_name(fn.func)})"
+    return getattr(fn, "__name__", None) or type(fn).__name__
+
+
+def function(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    mode: str | None = None,
+    nonfinite: str = "warn",
+    batched: bool = False,
+) -> Any:
+    """Turn a NumPy function into a differentiable function on torch tensors.
+
+    Tensor arguments reach ``fn`` as read-only NumPy arrays (on the CPU, the tensors'
+    own memory); everything else passes through.
+    Register a backward with ``@f.backward``; without one, ``mode="auto"`` derives
+    gradients and ``mode="numeric"`` uses central differences.  ``batched=True``
+    declares that ``fn`` handles a leading batch dimension (used by ``vmap``).
+
+    >>> import numpy as np, torch, npgrad
+    >>> @npgrad.function
+    ... def square(x):
+    ...     return x * x
+    >>> @square.backward
+    ... def _(g, x, out):
+    ...     return 2 * x * g
+    >>> square(torch.tensor([1.0, 2.0]))
+    tensor([1., 4.])
+    """
+
+    def wrap(f: Callable[..., Any]) -> Function:
+        return Function(f, name=name, mode=mode, nonfinite=nonfinite, batched=batched)
+
+    return wrap(fn) if fn is not None else wrap
+
+
+def loss(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    mode: str | None = None,
+    nonfinite: str = "warn",
+    broadcast: bool = False,
+    batched: bool = False,
+) -> Any:
+    """Like :func:`function` for scalar losses, with the checks a loss deserves.
+
+    Floating inputs must share one shape (``broadcast=True`` allows broadcasting)
+    and be non-empty; the result must be a scalar.
+
+    >>> import numpy as np, torch, npgrad
+    >>> mae = npgrad.loss(lambda x, t: np.mean(np.abs(x - t)), name="mae")
+    >>> mae(torch.zeros(3), torch.zeros(4))
+    Traceback (most recent call last):
+    ...
+    ValueError: npgrad.loss 'mae': argument 't' has shape (4,) but 'x' has shape (3,); ...
+    """
+
+    def wrap(f: Callable[..., Any]) -> Function:
+        return Function(
+            f,
+            name=name,
+            mode=mode,
+            nonfinite=nonfinite,
+            batched=batched,
+            is_loss=True,
+            broadcast=broadcast,
+        )
+
+    return wrap(fn) if fn is not None else wrap
+
+
+class Loss(torch.nn.Module):
+    """``nn.Module`` wrapper: ``criterion = npgrad.Loss(mse)``; it only calls ``fn``.
+
+    Extra keyword arguments are passed to ``fn`` on every call.
+
+    >>> import torch, npgrad
+    >>> from npgrad.losses import mse
+    >>> criterion = npgrad.Loss(mse)
+    >>> criterion(torch.ones(4), torch.zeros(4))
+    tensor(1.)
+    """
+
+    def __init__(self, fn: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__()
+        self.fn = fn
+        self.kwargs = kwargs
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **self.kwargs, **kwargs)
+
+    def extra_repr(self) -> str:
+        name = getattr(self.fn, "name", getattr(self.fn, "__name__", repr(self.fn)))
+        extra = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
+        return f"{name}{extra}"
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...] | int) -> Any:
+    """Sum a broadcast gradient back down to ``shape`` (a helper for backwards).
+
+    Takes a NumPy array (a NumPy backward) or a torch tensor (a backward registered
+    with ``torch_ops=True``, where the sum stays differentiable) and returns the same
+    kind.
+
+    >>> import numpy as np
+    >>> unbroadcast(np.ones((4, 3)), (3,))
+    array([4., 4., 4.])
+    >>> unbroadcast(np.ones((4, 3)), (4, 1)).shape
+    (4, 1)
+    """
+    import numpy as np
+
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    is_tensor = isinstance(grad, torch.Tensor)
+    if not is_tensor:
+        grad = np.asarray(grad)
+    got = tuple(grad.shape)
+    if got == shape:
+        return grad
+    lead = len(got) - len(shape)
+    # ``shape`` must broadcast to the gradient's: each of its sizes equal or 1
+    if lead < 0 or any(n not in (1, m) for n, m in zip(shape, got[lead:])):
+        raise ValueError(
+            f"npgrad.unbroadcast: a gradient of shape {got} does not come from "
+            f"broadcasting shape {shape}"
+        )
+    if is_tensor:
+        return grad.sum_to_size(shape) if shape else grad.sum()
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and got[lead + i] != 1
+    )
+    return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)

@@ -1,0 +1,18 @@
+"""The rows of the registry, one family per module.  Importing this package
+registers every row and gives ``TracedArray`` the methods and operators they
+declare; SciPy rows are resolved lazily, so SciPy is not imported here."""
+
+from .._trace._array import install_methods
+from . import (  # noqa: F401 - imported for their rows
+    contractions,
+    creation,
+    fft,
+    linalg,
+    reductions,
+    scipy_special,
+    selection,
+    shape,
+    ufuncs,
+)
+
+install_methods()

@@ -1,0 +1,111 @@
+"""Products and contractions: dot, matmul, tensordot, einsum, trace."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import torch
+
+from .._trace._array import common, tensor
+from .._trace._registry import implements
+from .._trace._state import unsupported
+
+
+def _dot_method(self, b, out=None):
+    return np.dot(self, b, out=out)
+
+
+@implements(np.dot, methods=(("dot", _dot_method),))
+def _dot(a, b, out=None):
+    ta, tb = common(tensor(a), tensor(b))
+    if ta.ndim == 0 or tb.ndim == 0:
+        return ta * tb
+    if ta.ndim == 1 and tb.ndim == 1:
+        return torch.dot(ta, tb)
+    if tb.ndim == 1 or ta.ndim <= 2 and tb.ndim <= 2:
+        return torch.matmul(ta, tb)
+    return torch.tensordot(ta, tb, dims=([-1], [-2]))
+
+
+@implements(np.vdot)
+def _vdot(a, b, /):
+    ta, tb = common(tensor(a).reshape(-1), tensor(b).reshape(-1))
+    return torch.vdot(ta, tb) if ta.is_complex() else torch.dot(ta, tb)
+
+
+@implements(np.inner)
+def _inner(a, b, /):
+    return torch.inner(*common(tensor(a), tensor(b)))
+
+
+@implements(np.outer)
+def _outer(a, b, out=None):
+    ta, tb = common(tensor(a), tensor(b))
+    return torch.outer(ta.reshape(-1), tb.reshape(-1))
+
+
+@implements(np.tensordot)
+def _tensordot(a, b, axes=2):
+    ta, tb = common(tensor(a), tensor(b))
+    if isinstance(axes, (tuple, list)) and len(axes) == 2:
+        # NumPy also takes one axis a side, axes=(1, 0); torch wants lists there
+        axes = tuple([ax] if isinstance(ax, int) else list(ax) for ax in axes)
+    return torch.tensordot(ta, tb, dims=axes)
+
+
+def _sublist(labels) -> str:
+    letters = string.ascii_letters
+    out = []
+    for v in labels:
+        if v is Ellipsis:
+            out.append("...")
+        else:
+            out.append(letters[int(v)])
+    return "".join(out)
+
+
+@implements(np.einsum, dtype="row", handles=("optimize",))
+def _einsum(*operands, out=None, optimize=False, dtype=None, casting="safe"):
+    if out is not None:
+        raise unsupported("np.einsum(..., out=...)")
+    if casting != "safe":
+        raise unsupported(f"np.einsum(..., casting={casting!r})")
+    if isinstance(operands[0], str):
+        subscripts, arrays = operands[0], list(operands[1:])
+    else:
+        # the sublist form: einsum(a, [0, 1], b, [1, 2], [0, 2])
+        arrays = list(operands[0::2])
+        labels = list(operands[1::2])
+        if len(operands) % 2:  # an output sublist last
+            arrays, out_labels = arrays[:-1], operands[-1]
+            subscripts = ",".join(_sublist(lab) for lab in labels) + "->" + _sublist(out_labels)
+        else:
+            subscripts = ",".join(_sublist(lab) for lab in labels)
+    ts = [tensor(a) for a in arrays]
+    ts = [t.to(dtype) for t in ts] if dtype is not None else common(*ts)
+    return torch.einsum(subscripts, *ts)
+
+
+def _trace_method(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    return np.trace(self, offset, axis1, axis2, dtype=dtype, out=out)
+
+
+@implements(np.trace, dtype="row", methods=(("trace", _trace_method),))
+def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    t = torch.diagonal(tensor(a), offset, axis1, axis2)
+    if dtype is not None:
+        t = t.to(dtype)
+    return t.sum(-1)
+
+
+@implements(np.matmul, operators=("__matmul__",), reflected=("__rmatmul__",))
+def _matmul(a, b):
+    return torch.matmul(a, b)
+
+
+if hasattr(np, "vecdot"):
+
+    @implements(np.vecdot)
+    def _vecdot(a, b):
+        return torch.linalg.vecdot(a, b)

@@ -1,0 +1,94 @@
+"""``numpy.linalg``: norms, determinants, inverses, solves, factorisations.
+
+torch's linear algebra takes float and double only: half-precision inputs compute
+in float32 and come back in their own dtype.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._dtypes import HALF, is_inexact
+from .._trace._array import common, tensor
+from .._trace._registry import implements
+from .._trace._state import wide
+
+
+def single(t: torch.Tensor) -> torch.Tensor:
+    """float32 for half precision, float64 for integers (as NumPy's linalg)."""
+    if t.dtype in HALF:
+        return t.float()
+    return t if is_inexact(t.dtype) else t.to(wide())
+
+
+def back(r: Any, dtype: torch.dtype) -> Any:
+    """Floating results in the input's half precision again (complex ones stay)."""
+    if dtype not in HALF:
+        return r
+    if isinstance(r, tuple):
+        return tuple(back(v, dtype) for v in r)
+    return r.to(dtype) if r.is_floating_point() else r
+
+
+@implements(np.linalg.norm, axis="row")
+def _norm(x, ord=None, axis=None, keepdims=False):
+    t = tensor(x)
+    if not is_inexact(t.dtype):
+        t = t.to(wide())
+    if axis is None and (ord is None or t.ndim == 1):
+        r = torch.linalg.vector_norm(t.reshape(-1), ord=2 if ord is None else ord)
+        return r.reshape((1,) * t.ndim) if keepdims else r
+    if axis is None and t.ndim == 2:
+        axis = (0, 1)
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis = axis[0]
+    if isinstance(axis, int):
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order '{ord}' for vectors")
+        return torch.linalg.vector_norm(
+            t, ord=2 if ord is None else ord, dim=axis, keepdim=keepdims
+        )
+    if axis is None:
+        raise ValueError("Improper number of dimensions to norm.")
+    return torch.linalg.matrix_norm(
+        t, ord="fro" if ord is None else ord, dim=tuple(axis), keepdim=keepdims
+    )
+
+
+@implements(np.linalg.det)
+def _det(a):
+    t = tensor(a)
+    return back(torch.linalg.det(single(t)), t.dtype)
+
+
+@implements(np.linalg.inv)
+def _inv(a):
+    t = tensor(a)
+    return back(torch.linalg.inv(single(t)), t.dtype)
+
+
+@implements(np.linalg.cholesky)
+def _cholesky(a, /, *, upper=False):
+    t = tensor(a)
+    return back(torch.linalg.cholesky(single(t), upper=upper), t.dtype)
+
+
+@implements(np.linalg.solve)
+def _solve(a, b):
+    ta, tb = common(tensor(a), tensor(b))
+    if tb.ndim > 1:
+        # NumPy 2 reads b as a stack of matrices unless it is 1-d; torch would read a
+        # b shaped like a's batch of vectors as vectors: broadcast the batch first
+        batch = torch.broadcast_shapes(ta.shape[:-2], tb.shape[:-2])
+        ta, tb = ta.expand(*batch, *ta.shape[-2:]), tb.expand(*batch, *tb.shape[-2:])
+    return back(torch.linalg.solve(single(ta), single(tb)), ta.dtype)
+
+
+@implements(np.linalg.slogdet)
+def _slogdet(a):
+    t = tensor(a)
+    s, ld = torch.linalg.slogdet(single(t))
+    return back((s, ld), t.dtype)

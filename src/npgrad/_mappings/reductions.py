@@ -1,0 +1,251 @@
+"""Reductions, through one core (:func:`reduction`): axis, keepdims and dtype are
+handled there once, for every row; each row only names its torch kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._dtypes import HALF, is_inexact
+from .._trace._array import tensor
+from .._trace._fusion import fused_reduction
+from .._trace._registry import implements
+from .._trace._state import wide
+
+
+def reduction(
+    kernel: Callable[..., torch.Tensor],
+    a: Any,
+    axis: Any = None,
+    dtype: torch.dtype | None = None,
+    keepdims: bool = False,
+    *,
+    float_only: bool = False,
+    **kw: Any,
+) -> torch.Tensor:
+    """``kernel(t, dim, keepdim, **kw)`` with NumPy's axis semantics.
+
+    ``axis`` is already normalised (None, an int or a tuple of non-negative ints);
+    ``dtype`` (a torch dtype) is the dtype computed in and returned.
+    """
+    t = tensor(a)
+    if dtype is not None:
+        t = t.to(dtype)
+    elif float_only and not is_inexact(t.dtype):
+        t = t.to(wide())
+    if axis is None:
+        r = kernel(t, None, False, **kw)
+        if keepdims:
+            r = r.reshape((1,) * t.ndim)
+    elif axis == ():
+        # NumPy reduces over no axis; torch reads dim=() as every axis
+        r = kernel(t.unsqueeze(0), 0, False, **kw)
+    else:
+        r = kernel(t, axis, keepdims, **kw)
+    # torch sums small integers into int64; NumPy keeps the dtype asked for
+    return r if dtype is None or r.dtype == dtype else r.to(dtype)
+
+
+def _sum(t, dim, keepdim):
+    if t.dtype == torch.bool:
+        t = t.to(torch.int64)
+    return t.sum() if dim is None else torch.sum(t, dim=dim, keepdim=keepdim)
+
+
+def _prod(t, dim, keepdim):
+    if dim is None:
+        return t.prod()
+    for d in sorted(dim if isinstance(dim, tuple) else (dim,), reverse=True):
+        t = t.prod(d, keepdim=keepdim)
+    return t
+
+
+def _amax(t, dim, keepdim):
+    return t.amax() if dim is None else torch.amax(t, dim=dim, keepdim=keepdim)
+
+
+def _amin(t, dim, keepdim):
+    return t.amin() if dim is None else torch.amin(t, dim=dim, keepdim=keepdim)
+
+
+def _mean(t, dim, keepdim):
+    return t.mean() if dim is None else torch.mean(t, dim=dim, keepdim=keepdim)
+
+
+def _var(t, dim, keepdim, ddof=0):
+    return torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
+
+
+def _std(t, dim, keepdim, ddof=0):
+    return torch.std(t, dim=dim, correction=ddof, keepdim=keepdim)
+
+
+def _any(t, dim, keepdim):
+    return torch.any(t) if dim is None else torch.any(t, dim=dim, keepdim=keepdim)
+
+
+def _all(t, dim, keepdim):
+    return torch.all(t) if dim is None else torch.all(t, dim=dim, keepdim=keepdim)
+
+
+@implements(np.sum, axis="many", dtype="input", methods=("sum",))
+def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    if axis is None and dtype is None and not keepdims:
+        fused = fused_reduction(a, "sum")
+        if fused is not None:
+            return fused
+    return reduction(_sum, a, axis, dtype, keepdims)
+
+
+@implements(np.mean, axis="many", dtype="input", methods=("mean",))
+def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    if axis is None and dtype is None and not keepdims:
+        fused = fused_reduction(a, "mean")
+        if fused is not None:
+            return fused
+    return reduction(_mean, a, axis, dtype, keepdims, float_only=True)
+
+
+@implements(np.prod, axis="many", dtype="input", methods=("prod",))
+def _np_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    return reduction(_prod, a, axis, dtype, keepdims)
+
+
+@implements(np.max, axis="many", methods=("max",))
+def _np_max(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    return reduction(_amax, a, axis, None, keepdims)
+
+
+@implements(np.min, axis="many", methods=("min",))
+def _np_min(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    return reduction(_amin, a, axis, None, keepdims)
+
+
+if np.amax is not np.max:  # separate functions in NumPy 2
+
+    @implements(np.amax, axis="many")
+    def _np_amax(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+        return reduction(_amax, a, axis, None, keepdims)
+
+    @implements(np.amin, axis="many")
+    def _np_amin(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+        return reduction(_amin, a, axis, None, keepdims)
+
+
+@implements(np.var, axis="many", dtype="input", methods=("var",))
+def _np_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True):
+    return reduction(_var, a, axis, dtype, keepdims, float_only=True, ddof=ddof)
+
+
+@implements(np.std, axis="many", dtype="input", methods=("std",))
+def _np_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True):
+    return reduction(_std, a, axis, dtype, keepdims, float_only=True, ddof=ddof)
+
+
+@implements(np.any, axis="many", methods=("any",), differentiable=False)
+def _np_any(a, axis=None, out=None, keepdims=False, *, where=True):
+    return reduction(_any, a, axis, None, keepdims)
+
+
+@implements(np.all, axis="many", methods=("all",), differentiable=False)
+def _np_all(a, axis=None, out=None, keepdims=False, *, where=True):
+    return reduction(_all, a, axis, None, keepdims)
+
+
+def _arg(kernel: Callable, a: Any, axis: Any, keepdims: bool) -> torch.Tensor:
+    t = tensor(a)
+    if t.dtype is torch.bool:
+        t = t.to(torch.uint8)  # torch's argmax takes no bool; the first True wins alike
+    if axis is None:
+        r = kernel(t.reshape(-1))
+        return r.reshape((1,) * t.ndim) if keepdims else r
+    return kernel(t, dim=axis, keepdim=keepdims)
+
+
+@implements(np.argmax, axis="one", methods=("argmax",), differentiable=False)
+def _np_argmax(a, axis=None, out=None, *, keepdims=False):
+    return _arg(torch.argmax, a, axis, keepdims)
+
+
+@implements(np.argmin, axis="one", methods=("argmin",), differentiable=False)
+def _np_argmin(a, axis=None, out=None, *, keepdims=False):
+    return _arg(torch.argmin, a, axis, keepdims)
+
+
+def _cumulative(kernel: Callable, a: Any, axis: Any, dtype: Any) -> torch.Tensor:
+    t = tensor(a)
+    if dtype is not None:
+        t = t.to(dtype)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    r = kernel(t, dim=axis)
+    return r if dtype is None or r.dtype == dtype else r.to(dtype)
+
+
+@implements(np.cumsum, axis="one", dtype="input", methods=("cumsum",))
+def _np_cumsum(a, axis=None, dtype=None, out=None):
+    return _cumulative(torch.cumsum, a, axis, dtype)
+
+
+@implements(np.cumprod, axis="one", dtype="input", methods=("cumprod",))
+def _np_cumprod(a, axis=None, dtype=None, out=None):
+    return _cumulative(torch.cumprod, a, axis, dtype)
+
+
+@implements(np.count_nonzero, axis="many", differentiable=False)
+def _np_count_nonzero(a, axis=None, *, keepdims=False):
+    t = tensor(a)
+    if axis is None:
+        r = torch.count_nonzero(t)
+        return r.reshape((1,) * t.ndim) if keepdims else r
+    r = torch.count_nonzero(t, dim=axis)
+    if keepdims:
+        for ax in sorted(axis if isinstance(axis, tuple) else (axis,)):
+            r = r.unsqueeze(ax)
+    return r
+
+
+# -------------------------------------------------------------------- quantiles
+def _single(t: torch.Tensor) -> torch.Tensor:
+    """float32 for a half-precision tensor: torch's quantile takes float and double."""
+    return t.float() if t.dtype in HALF else t
+
+
+def _quantile(a, q, axis, method, keepdims, pct):
+    t0 = tensor(a)
+    t = _single(t0)
+    if not t.is_floating_point():
+        t = t.to(wide())
+    qq = tensor(q).to(t.dtype) / (100 if pct else 1)
+    if isinstance(axis, tuple):
+        rest = [i for i in range(t.ndim) if i not in axis]
+        flat = t.permute(*rest, *axis).reshape([t.shape[i] for i in rest] + [-1])
+        r = torch.quantile(flat, qq, dim=-1, interpolation=method)
+        if keepdims:
+            shape = list(r.shape[: r.ndim - len(rest)]) + [
+                1 if i in axis else t.shape[i] for i in range(t.ndim)
+            ]
+            r = r.reshape(shape)
+    else:
+        r = torch.quantile(t, qq, dim=axis, keepdim=keepdims, interpolation=method)
+    return r.to(t0.dtype) if t0.dtype in HALF else r
+
+
+@implements(np.quantile, axis="many", handles=("method",))
+def _np_quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    return _quantile(a, q, axis, method, keepdims, pct=False)
+
+
+@implements(np.percentile, axis="many", handles=("method",))
+def _np_percentile(
+    a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False
+):
+    return _quantile(a, q, axis, method, keepdims, pct=True)
+
+
+@implements(np.median, axis="many")
+def _np_median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    return _quantile(a, 0.5, axis, "linear", keepdims, pct=False)

@@ -1,0 +1,193 @@
+"""Selection and comparison: where, clip, take, sort, triangles and diagonals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._dtypes import is_inexact, result_type
+from .._trace._array import common, tensor, unwrap
+from .._trace._registry import implements
+from .._trace._state import STATE, constant, wide
+
+
+@implements(np.where)
+def _where(condition, x=None, y=None, /):
+    if x is None and y is None:
+        return tuple(torch.nonzero(tensor(condition), as_tuple=True))
+    c = tensor(condition).to(torch.bool)
+    xs = [unwrap(x), unwrap(y)]
+    want = result_type(*xs, device_type=STATE.device.type)
+    if want is None:  # two numbers: NumPy's array of them
+        xs[0] = constant(xs[0], c.device)
+        want = result_type(*xs, device_type=STATE.device.type)
+    xs = [v.to(want) if isinstance(v, torch.Tensor) and v.dtype != want else v for v in xs]
+    return torch.where(c, *xs)
+
+
+_NO = np._NoValue
+
+
+def _clip_method(self, min=None, max=None, out=None, **kwargs):
+    return np.clip(self, min, max, out=out, **kwargs)
+
+
+@implements(np.clip, methods=(("clip", _clip_method),))
+def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
+    lo = a_min if a_min is not _NO else (None if min is _NO else min)
+    hi = a_max if a_max is not _NO else (None if max is _NO else max)
+    t = tensor(a)
+    lo, hi = unwrap(lo), unwrap(hi)
+    want = result_type(t, *(v for v in (lo, hi) if v is not None),
+                       device_type=STATE.device.type)  # fmt: skip
+    if want != t.dtype:
+        t = t.to(want)
+    if isinstance(lo, torch.Tensor) or isinstance(hi, torch.Tensor):
+        lo = None if lo is None else torch.as_tensor(lo, dtype=t.dtype, device=t.device)
+        hi = None if hi is None else torch.as_tensor(hi, dtype=t.dtype, device=t.device)
+    return torch.clamp(t, lo, hi)
+
+
+@implements(np.take_along_axis, axis="row")
+def _take_along_axis(arr, indices, axis=-1):
+    # through gather, which refuses an index out of range (take_along_dim wraps it)
+    t, idx = tensor(arr), tensor(indices)
+    if axis is None:
+        t, idx, axis = t.reshape(-1), idx.reshape(-1), 0
+    if idx.ndim != t.ndim:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    if not -t.ndim <= axis < t.ndim:
+        raise np.exceptions.AxisError(axis, t.ndim)
+    axis %= t.ndim
+    n = t.shape[axis]
+    idx = torch.where(idx < 0, idx + n, idx)
+    # the other dimensions broadcast, as in NumPy
+    common_shape = list(
+        torch.broadcast_shapes(
+            t.shape[:axis] + (1,) + t.shape[axis + 1 :],
+            idx.shape[:axis] + (1,) + idx.shape[axis + 1 :],
+        )
+    )
+    t = t.expand(common_shape[:axis] + [n] + common_shape[axis + 1 :])
+    idx = idx.expand(common_shape[:axis] + [idx.shape[axis]] + common_shape[axis + 1 :])
+    return torch.gather(t, axis, idx)
+
+
+@implements(np.take, axis="one", methods=("take",))
+def _take(a, indices, axis=None, out=None, mode="raise"):
+    t, idx = tensor(a), tensor(indices)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    n = t.shape[axis]
+    flat = idx.reshape(-1)
+    flat = torch.where(flat < 0, flat + n, flat)
+    return torch.index_select(t, axis, flat).reshape(
+        t.shape[:axis] + idx.shape + t.shape[axis + 1 :]
+    )
+
+
+@implements(np.sort, axis="one", handles=("kind",))
+def _sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    t = tensor(a)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    return torch.sort(t, dim=axis, stable=True).values
+
+
+def _argsort_method(self, axis=-1, kind=None, order=None, *, stable=None):
+    return np.argsort(self, axis=axis, kind=kind, order=order, stable=stable)
+
+
+@implements(np.argsort, axis="one", handles=("kind",), differentiable=False,
+            methods=(("argsort", _argsort_method),))  # fmt: skip
+def _argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    t = tensor(a)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    return torch.argsort(t, dim=axis, stable=True)
+
+
+def _nonzero_method(self):
+    return np.nonzero(self)
+
+
+@implements(np.nonzero, differentiable=False, methods=(("nonzero", _nonzero_method),))
+def _nonzero(a):
+    return tuple(torch.nonzero(tensor(a), as_tuple=True))
+
+
+@implements(np.flatnonzero, differentiable=False)
+def _flatnonzero(a):
+    return torch.nonzero(tensor(a).reshape(-1)).reshape(-1)
+
+
+@implements(np.argwhere, differentiable=False)
+def _argwhere(a):
+    return torch.nonzero(tensor(a))
+
+
+@implements(np.diag)
+def _diag(v, k=0):
+    return torch.diag(tensor(v), k)
+
+
+@implements(np.diagonal, methods=("diagonal",))
+def _diagonal(a, offset=0, axis1=0, axis2=1):
+    return torch.diagonal(tensor(a), offset, axis1, axis2)
+
+
+@implements(np.triu)
+def _triu(m, k=0):
+    return torch.triu(tensor(m), k)
+
+
+@implements(np.tril)
+def _tril(m, k=0):
+    return torch.tril(tensor(m), k)
+
+
+@implements(np.nan_to_num)
+def _nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    return torch.nan_to_num(tensor(x), nan=nan, posinf=posinf, neginf=neginf)
+
+
+@implements(np.allclose, differentiable=False)
+def _allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    ta, tb = common(tensor(a), tensor(b))
+    if not is_inexact(ta.dtype):
+        ta, tb = ta.to(wide()), tb.to(wide())
+    return bool(torch.allclose(ta, tb, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@implements(np.isclose, differentiable=False)
+def _isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    ta, tb = common(tensor(a), tensor(b))
+    return torch.isclose(ta, tb, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def _rounded(a: Any, decimals: int) -> torch.Tensor:
+    t = tensor(a)
+    if not is_inexact(t.dtype):
+        if decimals >= 0:
+            return t.clone()  # NumPy leaves integers as they are
+        scale = 10 ** (-decimals)  # to tens, hundreds, ...: half to even, as NumPy
+        return (torch.round(t.double() / scale) * scale).to(t.dtype)
+    return torch.round(t, decimals=decimals)
+
+
+def _round_method(self, decimals=0, out=None):
+    return np.round(self, decimals, out=out)
+
+
+@implements(np.round, methods=(("round", _round_method),))
+def _round(a, decimals=0, out=None):
+    return _rounded(a, decimals)
+
+
+if np.around is not np.round:
+
+    @implements(np.around)
+    def _around(a, decimals=0, out=None):
+        return _rounded(a, decimals)

@@ -1,0 +1,283 @@
+"""Shape and layout: reshaping, joining, splitting, reordering, padding."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._trace._array import common, tensor, unwrap
+from .._trace._registry import implements
+from .._trace._state import unsupported
+
+
+def _reshape_method(self, *shape, order="C"):
+    return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
+
+
+@implements(np.reshape, handles=("order",), methods=(("reshape", _reshape_method),))
+def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
+    if order != "C":
+        raise unsupported(f"np.reshape(..., order={order!r})")
+    shape = newshape if shape is None else shape
+    if isinstance(shape, (tuple, list)):
+        shape = tuple(int(s) for s in shape)
+    return tensor(a).reshape(shape)
+
+
+def _ravel_method(self, order="C"):
+    return np.ravel(self, order)
+
+
+@implements(
+    np.ravel, handles=("order",), methods=(("ravel", _ravel_method), ("flatten", _ravel_method))
+)
+def _ravel(a, order="C"):
+    t = tensor(a)
+    reverse = tuple(range(t.ndim))[::-1]
+    if order == "A":  # Fortran order only for a Fortran-contiguous array
+        fortran = t.permute(reverse).is_contiguous() and not t.is_contiguous()
+        order = "F" if fortran else "C"
+    if order == "F":
+        return t.permute(reverse).reshape(-1)
+    if order == "K":  # the order of the elements in memory
+        dims = sorted(range(t.ndim), key=lambda d: -t.stride(d))
+        return t.permute(dims).reshape(-1)
+    if order != "C":
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    return t.reshape(-1)
+
+
+def _transpose_method(self, *axes):
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        return np.transpose(self, axes[0])
+    return np.transpose(self, axes if axes and axes[0] is not None else None)
+
+
+@implements(np.transpose, methods=(("transpose", _transpose_method),))
+def _transpose(a, axes=None):
+    t = tensor(a)
+    return t.permute(*reversed(range(t.ndim))) if axes is None else t.permute(*axes)
+
+
+@implements(np.moveaxis)
+def _moveaxis(a, source, destination):
+    return torch.movedim(tensor(a), source, destination)
+
+
+@implements(np.swapaxes, methods=("swapaxes",))
+def _swapaxes(a, axis1, axis2):
+    return torch.swapaxes(tensor(a), axis1, axis2)
+
+
+@implements(np.expand_dims, axis="row")
+def _expand_dims(a, axis):
+    t = tensor(a)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    nd = t.ndim + len(axes)
+    for ax in sorted(a % nd for a in axes):
+        t = t.unsqueeze(ax)
+    return t
+
+
+@implements(np.squeeze, axis="many", methods=("squeeze",))
+def _squeeze(a, axis=None):
+    t = tensor(a)
+    if axis is None:
+        return t.squeeze()
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if any(t.shape[ax] != 1 for ax in axes):  # torch would leave such an axis be
+        raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return t.squeeze(axes)
+
+
+@implements(np.broadcast_to)
+def _broadcast_to(array, shape, subok=False):
+    # a copy with the same dtype (bool stays bool): never the input itself
+    return tensor(array).expand(shape).clone(memory_format=torch.contiguous_format)
+
+
+def _cast(ts: list[torch.Tensor], dtype) -> list[torch.Tensor]:
+    return [t.to(dtype) for t in ts] if dtype is not None else common(*ts)
+
+
+@implements(np.concatenate, axis="row", dtype="row")
+def _concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    ts = [tensor(a) for a in arrays]
+    if axis is None:
+        ts, axis = [t.reshape(-1) for t in ts], 0
+    return torch.cat(_cast(ts, dtype), dim=axis)
+
+
+@implements(np.stack, axis="row", dtype="row")
+def _stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    return torch.stack(_cast([tensor(a) for a in arrays], dtype), dim=axis)
+
+
+@implements(np.vstack, dtype="row")
+def _vstack(tup, *, dtype=None, casting="same_kind"):
+    ts = [tensor(a) for a in tup]
+    return torch.cat(_cast([t if t.ndim > 1 else t.reshape(1, -1) for t in ts], dtype), 0)
+
+
+@implements(np.hstack, dtype="row")
+def _hstack(tup, *, dtype=None, casting="same_kind"):
+    ts = [tensor(a) for a in tup]
+    ts = [t.reshape(-1) if t.ndim == 0 else t for t in ts]
+    return torch.cat(_cast(ts, dtype), 0 if ts[0].ndim <= 1 else 1)
+
+
+@implements(np.flip, axis="many")
+def _flip(m, axis=None):
+    t = tensor(m)
+    dims = tuple(range(t.ndim)) if axis is None else axis
+    return torch.flip(t, dims=dims if isinstance(dims, tuple) else (dims,))
+
+
+@implements(np.fliplr)
+def _fliplr(m):
+    return torch.flip(tensor(m), (1,))
+
+
+@implements(np.flipud)
+def _flipud(m):
+    return torch.flip(tensor(m), (0,))
+
+
+@implements(np.roll, axis="row")
+def _roll(a, shift, axis=None):
+    t = tensor(a)
+    if axis is None:
+        return torch.roll(t.reshape(-1), shift).reshape(t.shape)
+    return torch.roll(t, shift, dims=axis)
+
+
+@implements(np.tile)
+def _tile(A, reps):
+    return tensor(A).tile(tuple(reps) if isinstance(reps, (tuple, list)) else (reps,))
+
+
+@implements(np.repeat, axis="one", methods=("repeat",))
+def _repeat(a, repeats, axis=None):
+    t = tensor(a)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    reps = unwrap(repeats)
+    if isinstance(reps, (list, tuple, np.ndarray)):
+        reps = torch.as_tensor(np.asarray(reps), device=t.device)
+    return torch.repeat_interleave(t, reps, dim=axis)
+
+
+def _atleast(n: int, arys: tuple):
+    outs = []
+    for a in arys:
+        t = tensor(a)
+        while t.ndim < n:
+            t = t.unsqueeze(0) if t.ndim < 1 or n == 2 else t.unsqueeze(-1)
+        outs.append(t)
+    return outs[0] if len(outs) == 1 else outs
+
+
+@implements(np.atleast_1d)
+def _atleast_1d(*arys):
+    return _atleast(1, arys)
+
+
+@implements(np.atleast_2d)
+def _atleast_2d(*arys):
+    return _atleast(2, arys)
+
+
+def _split(a, sections, axis, strict):
+    t = tensor(a)
+    sections = unwrap(sections)
+    if isinstance(sections, torch.Tensor):
+        sections = sections.tolist()  # torch takes split indices on the host only
+    if strict and isinstance(sections, int) and t.shape[axis] % sections:
+        raise ValueError("array split does not result in an equal division")
+    return list(torch.tensor_split(t, sections, dim=axis))
+
+
+@implements(np.split, axis="one")
+def _np_split(ary, indices_or_sections, axis=0):
+    return _split(ary, indices_or_sections, axis, strict=True)
+
+
+@implements(np.array_split, axis="one")
+def _np_array_split(ary, indices_or_sections, axis=0):
+    return _split(ary, indices_or_sections, axis, strict=False)
+
+
+@implements(np.diff, axis="one")
+def _diff(a, n=1, axis=-1, prepend=None, append=None):
+    t = tensor(a)
+
+    def edge(v):
+        if v is None:
+            return None
+        e = tensor(v).to(t.dtype)
+        if e.ndim == 0:
+            shape = list(t.shape)
+            shape[axis] = 1
+            e = e.expand(shape)
+        return e
+
+    return torch.diff(t, n=n, dim=axis, prepend=edge(prepend), append=edge(append))
+
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+
+
+@implements(np.pad, handles=("mode",))
+def _pad(array, pad_width, mode="constant", **kwargs):
+    t = tensor(array)
+    pw = np.broadcast_to(np.asarray(pad_width), (t.ndim, 2))
+    if mode not in _PAD_MODES:
+        raise unsupported(f"np.pad mode={mode!r}")
+    extra = set(kwargs) - ({"constant_values"} if mode == "constant" else set())
+    if extra:
+        raise unsupported(f"np.pad(..., {sorted(extra)[0]}=...) with mode={mode!r}")
+    if mode == "constant":
+        cv = np.broadcast_to(np.asarray(kwargs.get("constant_values", 0), dtype=float), (t.ndim, 2))
+        if (cv == cv.flat[0]).all():
+            flat = [int(v) for pair in pw[::-1] for v in pair]
+            return torch.nn.functional.pad(t, flat, value=float(cv.flat[0]))
+        for ax in range(t.ndim):  # one axis at a time, each side its own value
+            parts = []
+            for side, width in enumerate(pw[ax]):
+                shape = list(t.shape)
+                shape[ax] = int(width)
+                parts.append(torch.full(shape, float(cv[ax, side]), dtype=t.dtype, device=t.device))
+            t = torch.cat([parts[0], t, parts[1]], dim=ax)
+        return t
+    # torch pads the last k dims of a batched input: pad every axis from the first
+    # padded one to the end, behind two leading batch dims
+    padded = [i for i in range(t.ndim) if any(pw[i])]
+    if not padded:
+        return t.clone()
+    k = t.ndim - padded[0]
+    flat = [int(v) for pair in pw[::-1][:k] for v in pair]
+    lead = t.shape[: t.ndim - k]
+    x = t.reshape((1, -1) + t.shape[t.ndim - k :])
+    out = torch.nn.functional.pad(x, flat, mode=_PAD_MODES[mode])
+    return out.reshape(lead + out.shape[2:])
+
+
+@implements(np.shape)
+def _shape(a):
+    return tuple(tensor(a).shape)
+
+
+@implements(np.ndim)
+def _ndim(a):
+    return tensor(a).ndim
+
+
+@implements(np.size, axis="row")
+def _size(a, axis=None):
+    t = tensor(a)
+    return t.numel() if axis is None else t.shape[axis]
+
+
+@implements(np.copy, handles=("order", "subok"))
+def _copy(a, order="K", subok=False):
+    return tensor(a).clone()

@@ -1,0 +1,169 @@
+"""NumPy's elementwise ufuncs: one row each, its semantics as flags.
+
+A row's implementation receives tensors (and Python numbers) already promoted to
+NumPy's result dtype by the ufunc core (``_trace._array.apply_ufunc``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from .._trace._registry import implements
+from .._trace._state import wide
+
+# (NumPy ufunc, torch function, flags): the rows whose torch twin needs no adapting
+_FLOAT = dict(float_result=True)
+_PLAIN = [
+    (np.add, torch.add, dict(arithmetic=True, operators=("__add__",), reflected=("__radd__",),
+                             reduce=np.sum)),
+    (np.subtract, torch.sub, dict(arithmetic=True, operators=("__sub__",),
+                                  reflected=("__rsub__",))),
+    (np.multiply, torch.mul, dict(arithmetic=True, operators=("__mul__",),
+                                  reflected=("__rmul__",), reduce=np.prod)),
+    (np.negative, torch.neg, dict(arithmetic=True, operators=("__neg__",))),
+    (np.absolute, torch.abs, dict(operators=("__abs__",))),
+    (np.fabs, torch.abs, _FLOAT),
+    (np.exp, torch.exp, _FLOAT),
+    (np.exp2, torch.exp2, _FLOAT),
+    (np.expm1, torch.expm1, _FLOAT),
+    (np.log, torch.log, _FLOAT),
+    (np.log2, torch.log2, _FLOAT),
+    (np.log10, torch.log10, _FLOAT),
+    (np.log1p, torch.log1p, _FLOAT),
+    (np.logaddexp, torch.logaddexp, dict(float_result=True, tensor_only=True)),
+    (np.logaddexp2, torch.logaddexp2, dict(float_result=True, tensor_only=True)),
+    (np.sqrt, torch.sqrt, _FLOAT),
+    (np.square, torch.square, {}),
+    (np.reciprocal, torch.reciprocal, _FLOAT),
+    (np.sin, torch.sin, _FLOAT),
+    (np.cos, torch.cos, _FLOAT),
+    (np.tan, torch.tan, _FLOAT),
+    (np.arcsin, torch.asin, _FLOAT),
+    (np.arccos, torch.acos, _FLOAT),
+    (np.arctan, torch.atan, _FLOAT),
+    (np.arctan2, torch.atan2, dict(float_result=True, tensor_only=True)),
+    (np.hypot, torch.hypot, dict(float_result=True, tensor_only=True)),
+    (np.sinh, torch.sinh, _FLOAT),
+    (np.cosh, torch.cosh, _FLOAT),
+    (np.tanh, torch.tanh, _FLOAT),
+    (np.arcsinh, torch.asinh, _FLOAT),
+    (np.arccosh, torch.acosh, _FLOAT),
+    (np.arctanh, torch.atanh, _FLOAT),
+    (np.deg2rad, torch.deg2rad, _FLOAT),
+    (np.rad2deg, torch.rad2deg, _FLOAT),
+    (np.maximum, torch.maximum, dict(tensor_only=True, reduce=np.max)),
+    (np.minimum, torch.minimum, dict(tensor_only=True, reduce=np.min)),
+    (np.fmax, torch.fmax, dict(tensor_only=True)),
+    (np.fmin, torch.fmin, dict(tensor_only=True)),
+    (np.floor, torch.floor, {}),
+    (np.ceil, torch.ceil, {}),
+    (np.trunc, torch.trunc, {}),
+    (np.rint, torch.round, {}),
+    (np.copysign, torch.copysign, dict(float_result=True, tensor_only=True)),
+    (np.equal, torch.eq, dict(operators=("__eq__",))),
+    (np.not_equal, torch.ne, dict(operators=("__ne__",))),
+    (np.less, torch.lt, dict(operators=("__lt__",))),
+    (np.less_equal, torch.le, dict(operators=("__le__",))),
+    (np.greater, torch.gt, dict(operators=("__gt__",))),
+    (np.greater_equal, torch.ge, dict(operators=("__ge__",))),
+    (np.logical_and, torch.logical_and, dict(tensor_only=True, reduce=np.all)),
+    (np.logical_or, torch.logical_or, dict(tensor_only=True, reduce=np.any)),
+    (np.logical_xor, torch.logical_xor, dict(tensor_only=True)),
+    (np.logical_not, torch.logical_not, {}),
+    (np.bitwise_and, torch.bitwise_and, dict(operators=("__and__",), reflected=("__rand__",))),
+    (np.bitwise_or, torch.bitwise_or, dict(operators=("__or__",), reflected=("__ror__",))),
+    (np.bitwise_xor, torch.bitwise_xor, dict(operators=("__xor__",), reflected=("__rxor__",))),
+    (np.invert, torch.bitwise_not, dict(operators=("__invert__",))),
+    (np.isnan, torch.isnan, dict(differentiable=False)),
+    (np.isinf, torch.isinf, dict(differentiable=False)),
+    (np.isfinite, torch.isfinite, dict(differentiable=False)),
+    (np.signbit, torch.signbit, dict(differentiable=False)),
+    (np.conjugate, torch.conj_physical, dict(methods=("conj", "conjugate"))),
+]  # fmt: skip
+for _ufunc, _fn, _flags in _PLAIN:
+    implements(_ufunc, **_flags)(_fn)
+
+
+@implements(
+    np.true_divide,
+    true_division=True,
+    operators=("__truediv__",),
+    reflected=("__rtruediv__",),
+)
+def _true_divide(a, b):
+    return torch.true_divide(a, b)
+
+
+# torch.floor_divide has no derivative (autograd raises in the backward);
+# div(rounding_mode="floor") gives NumPy's values and a step function's zero gradient
+@implements(
+    np.floor_divide,
+    arithmetic=True,
+    scalar_first=True,
+    operators=("__floordiv__",),
+    reflected=("__rfloordiv__",),
+)
+def _floor_divide(a, b):
+    return torch.div(a, b, rounding_mode="floor")
+
+
+@implements(
+    np.remainder,
+    arithmetic=True,
+    scalar_first=True,
+    operators=("__mod__",),
+    reflected=("__rmod__",),
+)
+def _remainder(a, b):
+    return torch.remainder(a, b)
+
+
+@implements(np.fmod, scalar_first=True)
+def _fmod(a, b):
+    return torch.fmod(a, b)
+
+
+@implements(np.power, operators=("__pow__",), reflected=("__rpow__",))
+def _power(a, b):
+    return torch.pow(a, b)
+
+
+@implements(np.float_power)
+def _float_power(a, b):
+    return torch.float_power(a, b)
+
+
+@implements(np.positive)
+def _positive(a):
+    return +a
+
+
+@implements(np.sign)
+def _sign(t):
+    s = torch.sign(t)
+    # NumPy's sign of nan is nan; torch's is 0
+    return torch.where(torch.isnan(t), t, s) if t.is_floating_point() else s
+
+
+@implements(np.cbrt, float_result=True)
+def _cbrt(a):
+    return torch.sign(a) * torch.abs(a) ** (1 / 3)
+
+
+# torch.heaviside has no derivative: NumPy's values, with a step's zero gradient
+@implements(np.heaviside, float_result=True, tensor_only=True)
+def _heaviside(x, h):
+    if not x.is_floating_point():
+        x = x.to(wide())
+    if isinstance(h, torch.Tensor) and h.ndim == 0 and h.is_cpu:
+        h = h.item()  # a scalar made on the host: no copy to the device
+    step = torch.where(torch.isnan(x), x, (torch.sign(x) + 1) / 2)
+    return torch.where(x == 0, h, step)
+
+
+# np.divide is np.true_divide in NumPy 2; a separate name only where it differs
+if np.divide is not np.true_divide:  # pragma: no cover - NumPy 1
+    implements(np.divide, true_division=True)(functools.partial(torch.true_divide))

@@ -1,0 +1,158 @@
+"""Automatic mode: the op's NumPy code runs on the engine, autograd recording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import _mappings  # noqa: F401 - the registry's rows
+from .._call import Call, uniform_tensors
+from .._errors import NpgradError
+from .._policy import all_finite, report_nonfinite, require_scalar_loss, run_user
+from .._trace._array import TracedArray
+from .._trace._engine import tracing
+from .._trace._state import abstract, constant
+
+
+def _check_output(op: Any, j: int, r: torch.Tensor, dtype: Any, device: torch.device, check: bool):
+    if r.is_complex():
+        raise TypeError(
+            f"npgrad op '{op.name}': output {j} is complex; return a real array "
+            "(for example np.abs of the spectrum)"
+        )
+    require_scalar_loss(op, r.shape)
+    if r.is_floating_point():
+        if dtype is not None and r.dtype != dtype:
+            r = r.to(dtype)
+        # reading a finiteness check's answer is a device-to-host copy: off the CPU only
+        # an explicit nonfinite="raise" pays for it; under torch.func values are abstract
+        if (
+            check
+            and (op.nonfinite == "raise" or (op.nonfinite == "warn" and device.type == "cpu"))
+            and not abstract()
+            and not all_finite(r)
+        ):
+            report_nonfinite(op, f"output {j}")
+    return r
+
+
+def outputs(
+    op: Any, out: Any, dtype: Any, device: torch.device, check: bool, inputs: Any = ()
+) -> tuple[tuple[torch.Tensor, ...], str]:
+    structure = "tuple" if isinstance(out, tuple) else "single"
+    outs = out if structure == "tuple" else (out,)
+    results = []
+    for j, o in enumerate(outs):
+        if isinstance(o, TracedArray):
+            r = o.t
+        elif isinstance(o, (np.ndarray, np.generic, int, float, bool)):
+            r = constant(o, device)
+        else:
+            raise TypeError(
+                f"npgrad op '{op.name}': output {j} is not array-like: {type(o).__name__}"
+            )
+        if any(r is a for a in inputs):
+            r = r.view_as(r)  # an op returns a new tensor (here a view), never its input
+        results.append(_check_output(op, j, r, dtype, device, check))
+    return tuple(results), structure
+
+
+def evaluate(call: Call, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor, ...], str]:
+    """Run ``call``'s NumPy function on ``tensors`` through the engine.
+
+    Returns the outputs as tensors (with autograd history when grad is enabled)
+    and the structure (``"single"`` or ``"tuple"``).
+    """
+    device = tensors[0].device if tensors else torch.device("cpu")
+    args, kwargs = call.numpy_args([TracedArray(t) for t in tensors])
+    op = call.op
+    with tracing(op.name, device):
+        out = run_user(op, "forward", op.fn, args, kwargs)
+    return outputs(op, out, call.dtype, device, call.check_finite, tensors)
+
+
+def run_traced(call: Call) -> Any:
+    """Eager automatic mode: autograd records the torch ops directly."""
+    outs, structure = evaluate(call, call.tensors)
+    return outs if structure == "tuple" else outs[0]
+
+
+def run_fast(op: Any, args: tuple) -> Any:
+    """Eager automatic mode for the common call: positional tensors only, one
+    device, one floating dtype and (for a loss) one non-empty shape.
+
+    Returns ``None`` for any other call, which then takes the general route
+    (``Call.build``, which also words the errors).  In a training loop this Python
+    runs with cold caches and costs as much as a small loss's kernels, so it does
+    ``_check_output``'s checks inline, in as few steps as it can.
+    """
+    dtype = uniform_tensors(op, args)
+    if dtype is None:
+        return None
+    device = args[0].device
+    wrapped = [TracedArray(a) for a in args]
+    with tracing(op.name, device):
+        try:
+            out = op.fn(*wrapped)
+        except Exception as e:
+            if not isinstance(e, NpgradError):
+                e.add_note(f"(raised in the forward of npgrad op '{op.name}')")
+            raise
+    if isinstance(out, TracedArray):
+        r = out.t
+        if r.dtype == dtype and (r.ndim == 0 or not op.is_loss):
+            for a in args:
+                if r is a:
+                    break  # the input itself: the general route returns a view
+            else:
+                # the float result of the input's dtype: only the finiteness policy is left
+                policy = op.nonfinite
+                if (
+                    policy != "ignore"
+                    and (policy == "raise" or device.type == "cpu")
+                    and not abstract()
+                    and not all_finite(r)
+                ):
+                    report_nonfinite(op, "output 0")
+                return r
+    outs, structure = outputs(op, out, dtype, device, True, args)
+    return outs if structure == "tuple" else outs[0]
+
+
+def forward(call: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    """The opaque (compiled) route's forward: the trace without autograd."""
+    with torch.no_grad():
+        outs, call.structure = evaluate(call, tensors)
+    call.out_meta = [(tuple(r.shape), r.dtype) for r in outs]
+    storages = {t.untyped_storage().data_ptr() for t in tensors}
+    return tuple(o.clone() if o.untyped_storage().data_ptr() in storages else o for o in outs)
+
+
+def backward(call: Call, grads: tuple, inputs: tuple, needs: tuple[bool, ...]) -> list:
+    """The opaque route's backward: recompute the trace with autograd on."""
+    with _autograd_inside_kernel(), torch.enable_grad():
+        leaves = [t.detach().requires_grad_(n) for t, n in zip(inputs, needs)]
+        outs, _ = evaluate(call, leaves)
+        pairs = [(o, g) for o, g in zip(outs, grads) if o.requires_grad]
+        wanted = [t for t, n in zip(leaves, needs) if n]
+        outs_, grads_ = [o for o, _ in pairs], [g for _, g in pairs]
+        got = iter(torch.autograd.grad(outs_, wanted, grads_, allow_unused=True))
+    return [next(got) if n else None for n in needs]
+
+
+def _autograd_inside_kernel():
+    """Autograd back on inside a custom op's kernel, which runs below it.
+
+    The compiled route's backward recomputes the traced forward and differentiates
+    it; the dispatcher has excluded the autograd keys there, so they are let back in.
+    """
+    dk = torch._C.DispatchKey
+    autograd = torch._C.DispatchKeySet(dk.AutogradFunctionality) | torch._C.DispatchKeySet(
+        dk.ADInplaceOrView
+    )
+    return torch._C._ForceDispatchKeyGuard(
+        torch._C._dispatch_tls_local_include_set(),
+        torch._C._dispatch_tls_local_exclude_set() - autograd,
+    )

@@ -1,0 +1,214 @@
+"""numpy mode: the op's NumPy forward and its registered backward, on the host.
+
+The functions take the call as their first argument (``self``): they are the
+host half of a ``Call``, kept apart from binding so that modes and routes do not
+import each other.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import _convert
+from .._call import Call
+from .._dtypes import COMPUTE_DTYPE, HALF, SAME_ON_HOST, numpy_dtype
+from .._errors import BackwardError, describe
+from .._policy import check_finite, report_nonfinite, require_scalar_loss, run_user
+
+
+def forward(self: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    """Run the NumPy forward on ``tensors``; return torch outputs on their device."""
+    arrays = _convert.to_numpy(tensors)
+    # kept for the backward: on CUDA this saves copying the inputs to the host again
+    # (autograd's saved-tensor version check still catches in-place changes)
+    self.host_in = arrays
+    args, kwargs = self.numpy_args(arrays)
+    if self.op.fwd_res is not None and self.mode == "numpy" and self.keep_residuals:
+        pair = run_user(self.op, "forward", self.op.fwd_res, args, kwargs)
+        # an array of two rows would unpack too: only a tuple or list is a pair
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(
+                f"npgrad op '{self.op.name}': the @def_fwd forward must return "
+                f"(output, residuals), got {describe(pair)}"
+            )
+        out, self.residuals = pair
+    else:
+        out = run_user(self.op, "forward", self.op.fn, args, kwargs)
+    return outputs_from_numpy(self, out, arrays, tensors[0].device)
+
+
+def outputs_from_numpy(self: Call, out: Any, arrays: list, device: torch.device) -> tuple:
+    op = self.op
+    if (
+        device.type == "cpu"
+        and self.dtype in SAME_ON_HOST
+        and type(out) is np.ndarray
+        and out.dtype == numpy_dtype(self.dtype)
+    ):
+        # one float array of the input's dtype (a loss's value, typically): the same
+        # checks as below, in fewer steps
+        self.structure = "single"
+        if self.check_finite and op.nonfinite != "ignore":
+            if not (math.isfinite(out.item()) if out.ndim == 0 else np.isfinite(out).all()):
+                report_nonfinite(op, "output 0")
+        require_scalar_loss(op, out.shape[self.batch_rank :])
+        result = _convert.from_numpy(out, dtype=self.dtype, device=device, avoid=arrays)
+        self.out_meta = [(out.shape, result.dtype)]
+        return (result,)
+    self.structure = "tuple" if isinstance(out, tuple) else "single"
+    outs = out if isinstance(out, tuple) else (out,)
+    results = []
+    for j, o in enumerate(outs):
+        try:
+            arr = np.asarray(o)
+        except Exception as e:  # noqa: BLE001 - any conversion failure is the user's value
+            raise TypeError(
+                f"npgrad op '{op.name}': output {j} is not array-like: {describe(o)}"
+            ) from e
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(
+                f"npgrad op '{op.name}': output {j} has dtype {arr.dtype}; expected a "
+                "real number array"
+            )
+        if arr.dtype.kind == "f":
+            if self.check_finite:
+                check_finite(op, arr, f"output {j}")
+            dtype = self.dtype
+        else:
+            dtype = None
+        require_scalar_loss(op, arr.shape[self.batch_rank :])
+        r = _convert.from_numpy(arr, dtype=dtype, device=device, avoid=arrays)
+        if self.check_finite and dtype in HALF and op.nonfinite != "ignore":
+            # a finite float32 value may overflow float16's range on the way back
+            if not bool(r.isfinite().all()) and np.isfinite(arr).all():
+                report_nonfinite(op, f"output {j} (in {dtype})")
+        results.append(r)
+    self.out_meta = [(tuple(r.shape), r.dtype) for r in results]
+    return tuple(results)
+
+
+def backward(
+    self: Call, grads: tuple, inputs: tuple, outputs: tuple, needs: tuple[bool, ...]
+) -> list[torch.Tensor | None]:
+    op = self.op
+    if op.torch_backward:
+        result = _user_backward(self, grads, inputs, outputs, needs)
+        return _check_grads(self, result, inputs, as_tensor=True)
+    n_out = len(grads)
+    if self.host_in is not None:
+        in_np = self.host_in
+        arrays = _convert.to_numpy([*grads, *outputs])
+        g_np, out_np = arrays[:n_out], arrays[n_out:]
+        arrays = arrays + list(in_np)
+    else:
+        arrays = _convert.to_numpy([*grads, *inputs, *outputs])
+        g_np, in_np = arrays[:n_out], arrays[n_out : n_out + len(inputs)]
+        out_np = arrays[n_out + len(inputs) :]
+    result = _user_backward(self, g_np, in_np, out_np, needs)
+    # a gradient must own its memory: not an input's, not a residual's (a later
+    # backward would see it changed), not another gradient's (accumulating into
+    # one .grad would change the other)
+    avoid = [*arrays, *_arrays_in(self.residuals)]
+    return _check_grads(self, result, inputs, as_tensor=False, avoid=avoid)
+
+
+def _user_backward(self: Call, grads, inputs, outputs, needs: tuple[bool, ...]) -> Any:
+    """Call the registered backward as ``bwd(g, *inputs, out, **kwargs)``."""
+    op = self.op
+    g = tuple(grads) if self.structure == "tuple" else grads[0]
+    out = tuple(outputs) if self.structure == "tuple" else outputs[0]
+    args, kwargs = self.numpy_args(list(inputs))
+    if op._bwd_wants_needs:
+        kwargs["needs_input_grad"] = needs
+    if op._bwd_wants_res:
+        kwargs["residuals"] = self.residuals
+    return run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
+
+
+def _check_grads(self: Call, result: Any, inputs: tuple, *, as_tensor: bool, avoid=()) -> list:
+    avoid = list(avoid)
+    op = self.op
+    n = len(inputs)
+    if n == 1 and not isinstance(result, (tuple, list)):
+        result = (result,)
+    elif isinstance(result, (tuple, list)) and len(result) != n and len(result) == len(self.args):
+        positional = [s for s in self.slots if isinstance(s, int)]
+        if len(positional) == n:
+            # one gradient per positional argument, like autograd.Function: the
+            # non-tensor positions must hold None
+            extra = [i for i in range(len(self.args)) if i not in positional]
+            if any(result[i] is not None for i in extra):
+                raise BackwardError(
+                    f"npgrad op '{op.name}': the backward returned a gradient for a "
+                    f"non-tensor argument (position {extra[0]}); return None there"
+                )
+            result = [result[i] for i in positional]
+    if not isinstance(result, (tuple, list)) or len(result) != n:
+        got = len(result) if isinstance(result, (tuple, list)) else describe(result)
+        raise BackwardError(
+            f"npgrad op '{op.name}': the backward must return {n} gradient(s), one per "
+            f"tensor input ({', '.join(self.names)}), got {got}"
+        )
+    out: list[torch.Tensor | None] = []
+    for name, t, g in zip(self.names, inputs, result):
+        if g is None or t.dtype not in COMPUTE_DTYPE:
+            out.append(None)
+            continue
+        if not as_tensor and not isinstance(g, (np.ndarray, np.generic)):
+            g = _as_array(self, g, name, t)
+        shape = getattr(g, "shape", ())
+        if shape != t.shape:  # a tuple against a torch.Size: equal when the dims are
+            raise BackwardError(
+                f"npgrad op '{op.name}': the gradient for '{name}' has shape "
+                f"{tuple(shape)}, but '{name}' has shape {tuple(t.shape)}"
+            )
+        if as_tensor:
+            if not isinstance(g, torch.Tensor) or g.dtype != t.dtype:
+                raise BackwardError(
+                    f"npgrad op '{op.name}': the torch backward's gradient for '{name}' "
+                    f"must be a tensor of dtype {t.dtype}, got {describe(g)}"
+                )
+            out.append(g)
+            continue
+        want = numpy_dtype(t.dtype)
+        gdtype = getattr(g, "dtype", None)
+        if gdtype is None or np.dtype(gdtype) != want:
+            raise BackwardError(
+                f"npgrad op '{op.name}': the gradient for '{name}' has dtype {gdtype}, "
+                f"expected {want} (the dtype NumPy saw for '{name}', a {t.dtype} tensor)"
+            )
+        out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
+        if isinstance(g, np.ndarray):
+            avoid.append(g)
+    return out
+
+
+def _as_array(self: Call, g: Any, name: str, t: torch.Tensor) -> np.ndarray:
+    """A NumPy backward's gradient that is no array: a plain number for a 0-d input
+    is one; anything else is refused with what came back."""
+    if isinstance(g, (int, float)) and not isinstance(g, bool) and t.ndim == 0:
+        return np.asarray(g, dtype=numpy_dtype(t.dtype))
+    hint = (
+        "; a backward written in torch ops is registered with @op.backward(torch_ops=True)"
+        if isinstance(g, torch.Tensor)
+        else ""
+    )
+    raise BackwardError(
+        f"npgrad op '{self.op.name}': the gradient for '{name}' must be a NumPy array, "
+        f"got {describe(g)}{hint}"
+    )
+
+
+def _arrays_in(value: Any) -> list[np.ndarray]:
+    """The NumPy arrays in a residuals value (an array, or a tuple/list/dict of them)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [a for v in value for a in _arrays_in(v)]
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in _arrays_in(v)]
+    return []

@@ -1,0 +1,79 @@
+"""What happens around the user's code, written once: running it (a note naming the
+op on any error), the ``nonfinite`` policy, and a loss's scalar check.
+
+Everything here takes an *owner*: any object with ``name``, ``nonfinite``
+(``"raise"``, ``"warn"`` or ``"ignore"``) and ``is_loss``, such as a ``Function``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from ._errors import NpgradError, user_stacklevel
+
+NONFINITE = ("raise", "warn", "ignore")
+
+
+class Owner(Protocol):
+    name: str
+    nonfinite: str
+    is_loss: bool
+
+
+class Plain:
+    """An owner for code that belongs to no op (the NumPy-level API)."""
+
+    __slots__ = ("name", "nonfinite", "is_loss")
+
+    def __init__(self, name: str, nonfinite: str = "ignore", is_loss: bool = False) -> None:
+        self.name, self.nonfinite, self.is_loss = name, nonfinite, is_loss
+
+
+def run_user(owner: Owner, which: str, f: Callable, args: Any, kwargs: dict) -> Any:
+    """``f(*args, **kwargs)``; an error that is not npgrad's gets a note naming the op."""
+    try:
+        return f(*args, **kwargs)
+    except NpgradError:
+        raise
+    except Exception as e:
+        e.add_note(f"(raised in the {which} of npgrad op '{owner.name}')")
+        raise
+
+
+def report_nonfinite(owner: Owner, what: str) -> None:
+    """Apply the owner's ``nonfinite`` policy to a value known to hold nan or inf."""
+    msg = f"npgrad op '{owner.name}': {what} is not finite (contains nan or inf)"
+    if owner.nonfinite == "raise":
+        raise FloatingPointError(msg)
+    warnings.warn(msg, RuntimeWarning, stacklevel=user_stacklevel())
+
+
+def all_finite(value: np.ndarray | torch.Tensor) -> bool:
+    """Whether every element is finite (a tensor's answer is read on the host)."""
+    if isinstance(value, torch.Tensor):
+        if not (value.is_floating_point() or value.is_complex()):
+            return True
+        return math.isfinite(value.item()) if value.ndim == 0 else bool(value.isfinite().all())
+    if value.dtype.kind not in "fc":
+        return True
+    return math.isfinite(value.item()) if value.ndim == 0 else bool(np.isfinite(value).all())
+
+
+def check_finite(owner: Owner, value: np.ndarray | torch.Tensor, what: str) -> None:
+    """The ``nonfinite`` policy for one output or gradient."""
+    if owner.nonfinite != "ignore" and not all_finite(value):
+        report_nonfinite(owner, what)
+
+
+def require_scalar_loss(owner: Owner, shape: tuple) -> None:
+    if owner.is_loss and len(shape) != 0:
+        raise ValueError(
+            f"npgrad.loss '{owner.name}': the loss must be a scalar, got output of shape "
+            f"{tuple(shape)}; use npgrad.function for non-scalar results"
+        )

@@ -1,0 +1,450 @@
+"""``TracedArray``: a torch tensor that NumPy code can use as an array.
+
+It implements NumPy's dispatch protocols (``__array_ufunc__``, NEP 13, and
+``__array_function__``, NEP 18) by looking the callable up in the registry; its
+ndarray methods and operators are generated from the registry's rows
+(:func:`install_methods`), and what would leave the graph raises a TraceError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._dtypes import INT_TO_FLOAT, TORCH_TO_NP, UNSIGNED_WIDE, is_inexact, result_type
+from .._dtypes import torch_dtype as _torch_dtype
+from .._errors import TraceError
+from . import _registry
+from ._index import index_key, negative_steps
+from ._registry import FUNCTIONS, ROWS, UFUNCS, Row, scipy_row
+from ._state import STATE, caller, constant, fail, here, unsupported, wide
+
+
+# ------------------------------------------------------------------ values
+def unwrap(x: Any) -> Any:
+    """Tensors for TracedArrays and NumPy arrays; Python numbers stay numbers."""
+    if isinstance(x, TracedArray):
+        return x.t
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return x.item()  # a 0-d constant behaves like a Python scalar (no promotion)
+        return constant(x)
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (list, tuple)):
+        if any(isinstance(v, TracedArray) for v in x):
+            return type(x)(unwrap(v) for v in x)
+        return x
+    return x
+
+
+def tensor(x: Any) -> torch.Tensor:
+    """Any array-like as a tensor on the traced device."""
+    x = unwrap(x)
+    if isinstance(x, torch.Tensor):
+        return x
+    if isinstance(x, (list, tuple)) and holds_tensor(x):
+        return operand(x)
+    return constant(x)
+
+
+def holds_tensor(x: Any) -> bool:
+    if isinstance(x, (list, tuple)):
+        return any(holds_tensor(v) for v in x)
+    return isinstance(x, (torch.Tensor, TracedArray))
+
+
+def operand(x: Any) -> Any:
+    """A ufunc operand: like :func:`unwrap`, and a (nested) list becomes the array
+    NumPy would make of it, on the traced device; traced elements keep their
+    gradient."""
+    x = unwrap(x)
+    if not isinstance(x, (list, tuple)):
+        return x
+    if not holds_tensor(x):
+        return constant(x)
+    parts = [operand(v) if isinstance(v, (list, tuple)) else v for v in x]
+    parts = [v.t if isinstance(v, TracedArray) else v for v in parts]
+    dtype = result_type(*parts, device_type=STATE.device.type)
+    return torch.stack([torch.as_tensor(v, dtype=dtype, device=STATE.device) for v in parts])
+
+
+def wrap(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return TracedArray(x)
+    if isinstance(x, (tuple, list)):
+        return type(x)(wrap(v) for v in x)
+    return x
+
+
+def common(*ts: torch.Tensor) -> list[torch.Tensor]:
+    """Tensors in NumPy's common dtype (``np.result_type``), for functions that
+    combine arrays (concatenate, dot, einsum, ...)."""
+    want = result_type(*ts, device_type=STATE.device.type)
+    return [t if t.dtype == want else t.to(want) for t in ts]
+
+
+def check_int_range(args: list) -> None:
+    """NumPy 2 refuses a Python integer its array's dtype cannot hold; torch would
+    wrap it around silently."""
+    ints = [a.dtype for a in args if isinstance(a, torch.Tensor)]
+    if not ints or any(is_inexact(d) or d is torch.bool for d in ints):
+        return
+    widest = max(ints, key=lambda d: torch.iinfo(d).bits)
+    info = torch.iinfo(widest)
+    for a in args:
+        if type(a) is int and not info.min <= a <= info.max:
+            raise OverflowError(f"Python integer {a} out of bounds for {TORCH_TO_NP[widest]}")
+
+
+def scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
+    """A Python scalar as a 0-d CPU tensor of the dtype NumPy would give it beside
+    ``ref``: TensorIterator passes it to any device's kernel without a copy."""
+    if isinstance(v, (bool, int, float, complex)):
+        return torch.tensor(v, dtype=ref.dtype)
+    return constant(v, ref.device)  # a list or array is no scalar: to the device
+
+
+def as_float(t: Any, division: bool = False) -> Any:
+    if isinstance(t, torch.Tensor) and not is_inexact(t.dtype):
+        return t.to(wide() if division else INT_TO_FLOAT.get(t.dtype) or wide())
+    return t
+
+
+def no_mapping(what: str) -> TraceError:
+    return TraceError(
+        f"{here()}: no torch mapping for {what} (called from {caller()}); register a "
+        "backward with @op.backward, or a rule with @npgrad.implements, or use "
+        "mode='numeric'. npgrad.supported() lists what is followed"
+    )
+
+
+_UFUNC_OPTIONS = {"where": True, "casting": "same_kind", "order": "K", "subok": True}
+
+
+def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
+    """A ufunc row's call: NumPy's promotion, then the torch function."""
+    name = row.short
+    if kwargs:
+        if kwargs.get("out") is not None:
+            raise fail(f"np.{name}(..., out=...) (a write into an existing array)")
+        kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+        for k, v in kwargs.items():
+            if k == "dtype":
+                continue
+            if k not in _UFUNC_OPTIONS or v is not _UFUNC_OPTIONS[k] and v != _UFUNC_OPTIONS[k]:
+                raise unsupported(f"np.{name}(..., {k}={v!r})")
+    args = [operand(x) for x in inputs]
+    want = _torch_dtype(kwargs.get("dtype"), f"{here()}: np.{name}") if kwargs else None
+    if want is None:
+        want = result_type(*args, device_type=STATE.device.type)
+        if want is None:  # numbers only: NumPy makes an array of the first
+            args[0] = constant(args[0])
+            want = result_type(*args, device_type=STATE.device.type)
+        check_int_range(args)
+    if want is torch.bool and row.arithmetic and name in ("subtract", "negative"):
+        raise TypeError(f"numpy boolean {name} is not supported")
+    if not is_inexact(want):
+        if row.true_division:
+            want = wide()
+        elif row.float_result:
+            want = INT_TO_FLOAT.get(want) or wide()
+        elif want in UNSIGNED_WIDE:
+            want = UNSIGNED_WIDE[want]
+    args = [a.to(want) if isinstance(a, torch.Tensor) and a.dtype != want else a for a in args]
+    if row.tensor_only:
+        ref = next(a for a in args if isinstance(a, torch.Tensor))
+        args = [a if isinstance(a, torch.Tensor) else scalar_tensor(a, ref) for a in args]
+    elif row.scalar_first and not isinstance(args[0], torch.Tensor):
+        # a number on the left (7.0 % x): as a 0-d tensor, whose overload has a
+        # derivative (the number-first one has none, or none at all for fmod)
+        args[0] = scalar_tensor(args[0], args[1])
+    return wrap(row.impl(*args))
+
+
+# ------------------------------------------------------------------ the array
+class TracedArray:
+    """A torch tensor that NumPy code can use as an array, with autograd attached."""
+
+    __slots__ = ("t",)
+    __array_priority__ = 1000
+
+    def __init__(self, t: torch.Tensor) -> None:
+        if t.dtype in UNSIGNED_WIDE:
+            t = t.to(UNSIGNED_WIDE[t.dtype])  # torch computes little in uint16/32/64
+        self.t = t
+
+    # -- the dispatch protocols
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
+        row = UFUNCS.get(ufunc) or scipy_row(ufunc)
+        if row is None:
+            raise no_mapping(f"the ufunc {ufunc.__name__!r}")
+        if method == "__call__":
+            fuse = FUSE.get(ufunc)
+            if fuse is not None and not kwargs:
+                fused = fuse(inputs)
+                if fused is not None:
+                    return fused
+            return apply_ufunc(row, inputs, kwargs)
+        if method == "reduce" and row.reduce is not None:
+            kwargs.setdefault("axis", 0)  # ufunc.reduce's default, unlike np.sum's
+            return wrap(FUNCTIONS[row.reduce].call(inputs, kwargs))
+        raise unsupported(f"{ufunc.__name__}.{method}")
+
+    def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict):
+        row = FUNCTIONS.get(func)
+        if row is None:
+            name = f"{getattr(func, '__module__', 'numpy')}.{getattr(func, '__name__', func)}"
+            raise no_mapping(name)
+        return wrap(row.call(args, kwargs))
+
+    def __array__(self, dtype=None, copy=None):
+        t = self.t
+        if t.is_floating_point() or t.is_complex():
+            raise fail(f"converting a traced array to a NumPy array (in {caller()})")
+        # integer and bool arrays (labels, masks) carry no gradient, so NumPy code that
+        # does not dispatch, such as indexing a NumPy constant (class_weights[y]), may
+        # have their values: a host copy on an accelerator
+        if torch._C._are_functorch_transforms_active() or torch.compiler.is_compiling():
+            raise TraceError(
+                f"{here()}: converting a traced integer array to a NumPy array (in "
+                f"{caller()}) is impossible under torch.func and torch.compile, where it "
+                "has no values; compute with the traced array instead, e.g. "
+                "(y[:, None] == np.arange(len(w))) @ w for w[y]"
+            )
+        a = t.detach().cpu().numpy()
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        if copy:
+            return a.copy()  # np.array(y): the caller's own array, writeable
+        if copy is False and not t.is_cpu:
+            raise ValueError("a traced array on an accelerator cannot be read without a copy")
+        if t.is_cpu and np.shares_memory(a, t.detach().numpy()):
+            a.flags.writeable = False  # a view of the caller's tensor
+        return a
+
+    # -- properties NumPy code reads
+    def _like(self) -> torch.Tensor:
+        """A tensor with this array's shape and dtype (a deferred one has no value yet)."""
+        return self.t
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._like().shape)
+
+    @property
+    def ndim(self) -> int:
+        return self._like().ndim
+
+    @property
+    def size(self) -> int:
+        return self._like().numel()
+
+    @property
+    def dtype(self) -> np.dtype:
+        return TORCH_TO_NP[self._like().dtype]
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.itemsize
+
+    @property
+    def T(self) -> TracedArray:
+        return TracedArray(self.t.permute(*reversed(range(self.t.ndim))))
+
+    @property
+    def mT(self) -> TracedArray:
+        return TracedArray(self._like().mT)
+
+    @property
+    def real(self) -> TracedArray:
+        return TracedArray(self.t.real if self.t.is_complex() else self.t)
+
+    @property
+    def imag(self) -> TracedArray:
+        return TracedArray(self.t.imag if self.t.is_complex() else torch.zeros_like(self.t))
+
+    @property
+    def flat(self):
+        raise unsupported(".flat")
+
+    def __len__(self) -> int:
+        if self.t.ndim == 0:
+            raise TypeError("len() of unsized object")
+        return self.t.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield TracedArray(self.t[i])
+
+    def __repr__(self) -> str:
+        return f"TracedArray({self.t!r})"
+
+    # -- values that leave the graph
+    def _scalar(self, kind: str):
+        if self.t.is_floating_point() or self.t.is_complex():
+            raise fail(f"{kind} on a floating traced array (in {caller()})")
+        return self.t.item()
+
+    def __float__(self):
+        return float(self._scalar("float()"))
+
+    def __int__(self):
+        return int(self._scalar("int()"))
+
+    def __index__(self):
+        if self.t.is_floating_point():
+            raise TypeError("only integer arrays can be used as an index")
+        return int(self.t.item())
+
+    def __bool__(self):
+        # control flow on values keeps the gradient of what is computed (eager)
+        if self.t.numel() > 1:
+            raise ValueError(
+                "The truth value of an array with more than one element is ambiguous. "
+                "Use a.any() or a.all()"
+            )
+        return bool(self.t)
+
+    def __contains__(self, value):
+        return bool((self == value).any())
+
+    def __divmod__(self, other):
+        return np.floor_divide(self, other), np.remainder(self, other)
+
+    def __rdivmod__(self, other):
+        return np.floor_divide(other, self), np.remainder(other, self)
+
+    def __format__(self, spec: str) -> str:
+        # a string carries no gradient: printing a traced value is harmless
+        if self.t.ndim == 0 and spec:
+            return format(self.t.item(), spec)
+        return format(str(self), spec)
+
+    def __round__(self, ndigits=None):
+        if ndigits is None:
+            return round(self._scalar("round()"))
+        return np.round(self, ndigits)
+
+    def item(self, *args):
+        return self._scalar(".item()")
+
+    def tolist(self):
+        return self._scalar(".tolist()") if self.t.ndim == 0 else [v.tolist() for v in self]
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        return TracedArray(self.t.to(_torch_dtype(dtype, f"{here()}: .astype")))
+
+    def copy(self, order="C"):
+        return TracedArray(self.t.clone())
+
+    def __setitem__(self, key, value):
+        raise fail(f"writing into a traced array (x[...] = ..., in {caller()})")
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            key = tuple(k.t if isinstance(k, TracedArray) else k for k in key)
+        elif isinstance(key, TracedArray):
+            key = key.t
+        t, key = negative_steps(self.t, key)
+        return TracedArray(t[index_key(key)])
+
+    def __pos__(self):
+        return self
+
+    def sort(self, *args, **kwargs):
+        raise fail(f"sorting in place (.sort(), in {caller()}); use np.sort(a)")
+
+    def _in_place(self, *args, **kwargs):
+        raise fail(f"an in-place method (.fill/.put/.resize/.partition, in {caller()})")
+
+    fill = put = resize = partition = itemset = _in_place
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# ufunc -> a fast path taking the raw inputs, returning None when it does not apply
+# (installed by _fusion, which knows the deferred arrays)
+FUSE: dict[Any, Callable[[tuple], Any]] = {}
+
+_IN_PLACE = {
+    "__iadd__": "+=",
+    "__isub__": "-=",
+    "__imul__": "*=",
+    "__itruediv__": "/=",
+    "__ifloordiv__": "//=",
+    "__imod__": "%=",
+    "__ipow__": "**=",
+    "__imatmul__": "@=",
+    "__iand__": "&=",
+    "__ior__": "|=",
+    "__ixor__": "^=",
+}
+
+
+def _in_place_operator(symbol: str) -> Callable:
+    def op(self, other):
+        raise fail(f"an in-place update ({symbol}, in {caller()})")
+
+    return op
+
+
+def _operator(ufunc: Any, reflected: bool) -> Callable:
+    fuse_key = ufunc
+
+    def op(self, other=None):
+        inputs = (
+            (self,)
+            if other is None and ufunc.nin == 1
+            else ((other, self) if reflected else (self, other))
+        )
+        fuse = FUSE.get(fuse_key)
+        if fuse is not None:
+            fused = fuse(inputs)
+            if fused is not None:
+                return fused
+        return apply_ufunc(UFUNCS[ufunc], inputs, {})
+
+    op.__name__ = f"{'r' if reflected else ''}{ufunc.__name__}"
+    return op
+
+
+def _method(target: Any) -> Callable:
+    def method(self, *args, **kwargs):
+        return target(self, *args, **kwargs)
+
+    method.__name__ = getattr(target, "__name__", "method")
+    return method
+
+
+METHODS: dict[str, Row] = {}  # ndarray method -> the row it forwards to
+OPERATORS: dict[str, Row] = {}
+
+
+def install_methods() -> None:
+    """Give ``TracedArray`` the methods and operators the registry's rows declare."""
+    for row in ROWS:
+        for entry in row.methods:
+            name, adapter = entry if isinstance(entry, tuple) else (entry, None)
+            if name in METHODS and METHODS[name] is not row:
+                raise ValueError(f"npgrad registry: ndarray.{name} is claimed twice")
+            METHODS[name] = row
+            setattr(TracedArray, name, adapter if adapter is not None else _method(row.target))
+        for name in row.operators:
+            OPERATORS[name] = row
+            setattr(TracedArray, name, _operator(row.target, reflected=False))
+        for name in row.reflected:
+            OPERATORS[name] = row
+            setattr(TracedArray, name, _operator(row.target, reflected=True))
+    for name, symbol in _IN_PLACE.items():
+        setattr(TracedArray, name, _in_place_operator(symbol))
+
+
+__all__ = ["TracedArray", "install_methods", "_registry"]

@@ -1,0 +1,113 @@
+"""The engine's entry: run plain NumPy code on tensors, autograd recording."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._errors import NpgradError
+from ._array import METHODS, OPERATORS, TracedArray
+from ._registry import ROWS
+from ._state import STATE, constant
+
+
+def wrap_tree(x: Any) -> Any:
+    """Every tensor in a (nested) list, tuple or dict as a TracedArray."""
+    if isinstance(x, torch.Tensor):
+        return TracedArray(x)
+    if type(x) in (list, tuple):
+        return type(x)(wrap_tree(v) for v in x)
+    if type(x) is dict:
+        return {k: wrap_tree(v) for k, v in x.items()}
+    return x
+
+
+def unwrap_tree(x: Any, device: torch.device) -> Any:
+    """The inverse: TracedArrays, NumPy values and numbers as tensors on ``device``."""
+    if isinstance(x, TracedArray):
+        return x.t
+    if isinstance(x, (np.ndarray, np.generic, bool, int, float)):
+        return constant(x, device)
+    if type(x) in (list, tuple):
+        return type(x)(unwrap_tree(v, device) for v in x)
+    if type(x) is dict:
+        return {k: unwrap_tree(v, device) for k, v in x.items()}
+    return x
+
+
+class tracing:
+    """Context: the op being traced (for messages) and its device (for constants)."""
+
+    __slots__ = ("name", "device", "prev")
+
+    def __init__(self, name: str, device: torch.device) -> None:
+        self.name, self.device = name, device
+
+    def __enter__(self) -> None:
+        STATE.ops.append(self.name)
+        self.prev = STATE.device
+        STATE.device = self.device
+
+    def __exit__(self, *exc: Any) -> None:
+        STATE.ops.pop()
+        STATE.device = self.prev
+
+
+def trace(
+    fn: Callable[..., Any],
+    args: tuple | list,
+    kwargs: dict | None = None,
+    *,
+    name: str,
+    device: torch.device | str | None = None,
+) -> Any:
+    """Run plain NumPy ``fn`` on torch tensors; autograd records every op.
+
+    Every ``torch.Tensor`` in ``args``/``kwargs`` (inside lists, tuples and dicts
+    too) reaches ``fn`` as a :class:`TracedArray`; the result comes back with the
+    same structure, arrays and numbers as tensors on ``device``.  ``name`` is what
+    error messages call the computation.  Knows nothing of ``Function``.
+
+    >>> import numpy as np, torch
+    >>> x = torch.tensor([0.0, 1.0], requires_grad=True)
+    >>> trace(lambda a: np.sum(np.exp(a)), (x,), name="demo")
+    tensor(3.7183, grad_fn=<SumBackward0>)
+    """
+    kwargs = kwargs or {}
+    if device is None:
+        found = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
+        device = found[0].device if found else torch.device("cpu")
+    device = torch.device(device)
+    with tracing(name, device):
+        try:
+            out = fn(*wrap_tree(list(args)), **wrap_tree(dict(kwargs)))
+        except Exception as e:
+            if not isinstance(e, NpgradError):
+                e.add_note(f"(raised in npgrad's trace of '{name}')")
+            raise
+    return unwrap_tree(out, device)
+
+
+def supported() -> list[str]:
+    """Every NumPy and SciPy name that ``mode="auto"`` follows, sorted.
+
+    >>> names = supported()
+    >>> "numpy.mean" in names and "scipy.special.xlogy" in names
+    True
+    """
+    out = {row.name for row in ROWS}
+    out |= {f"ndarray.{m}" for m in METHODS}
+    out |= {f"ndarray.{op}" for op in OPERATORS}
+    out |= {f"ndarray.{p}" for p in _PROPERTIES}
+    return sorted(out)
+
+
+# properties and protocol methods of TracedArray itself (not rows)
+_PROPERTIES = (
+    "T mT real imag shape ndim size dtype itemsize nbytes astype copy item tolist "
+    "__getitem__ __len__ __iter__ __bool__ __float__ __int__ __index__ __divmod__ "
+    "__rdivmod__ __round__"
+).split()

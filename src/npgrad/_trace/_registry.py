@@ -1,0 +1,275 @@
+"""The registry: one row per NumPy (or SciPy) callable, and the one normaliser.
+
+A row is written where its family lives (``npgrad/_mappings/``)::
+
+    @implements(np.cumsum, axis="one", dtype="input", methods=("cumsum",))
+    def _cumsum(a, axis=None, dtype=None, out=None): ...
+
+and its semantics are flags on the row, read by everything else: the normaliser
+(run before the row), the ndarray methods and operators of ``TracedArray``, the
+supported list and the coverage test.  Nothing is patched after registration.
+
+The normaliser, built once per row from the row's signature (which spells NumPy's,
+defaults included):
+
+* ``out=`` is refused with a TraceError naming the function (never ignored);
+* ``dtype=`` becomes a torch dtype; ``dtype="input"`` rows compute in it (the
+  input is cast first), ``dtype="result"`` rows cast what they return, ``"row"``
+  rows handle it themselves;
+* ``axis`` is checked against the first argument's rank and made non-negative
+  (``axis="one"``: an int or None; ``"many"``: a tuple too, ``()`` kept);
+* ``keepdims`` becomes a bool;
+* ``where=``, ``initial=``, ``casting=``, ``order=``, ``subok=`` and the like are
+  refused unless they hold the default or the row lists them in ``handles``;
+* unknown keywords and too many positional arguments raise NumPy's TypeError.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import torch_dtype
+from .._errors import TraceError
+from ._state import here
+
+_OPTIONS = ("where", "initial", "casting", "order", "subok", "signature", "kind", "mode")
+
+
+@dataclass(eq=False)
+class Row:
+    """One mapping: a NumPy or SciPy callable and the torch implementation."""
+
+    name: str  # the public name, "numpy.linalg.norm", "scipy.special.xlogy"
+    impl: Callable[..., Any]
+    kind: str  # "function", "ufunc"
+    target: Any = None  # the NumPy callable (None for a SciPy row not resolved yet)
+    axis: str | None = None  # None, "one", "many", or "row" (the row checks it)
+    dtype: str | None = None  # None, "input", "result" or "row"
+    handles: frozenset = frozenset()
+    methods: tuple = ()  # ndarray method names that forward to this row
+    operators: tuple = ()  # dunder operators (ufunc rows)
+    reflected: tuple = ()  # reflected dunder operators (ufunc rows)
+    # ufunc semantics
+    float_result: bool = False  # integer and bool inputs compute in a float
+    true_division: bool = False  # ... in float64 (NumPy's true_divide)
+    tensor_only: bool = False  # torch's function takes no Python scalars
+    arithmetic: bool = False  # bool arrays count as integers among numbers
+    scalar_first: bool = False  # a number on the left becomes a 0-d tensor
+    reduce: Any = None  # ufunc.reduce -> this NumPy function's row
+    differentiable: bool = True  # False: the row's value carries no gradient
+    call: Callable[..., Any] = field(default=None, repr=False)  # normaliser + impl
+
+    @property
+    def short(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+
+FUNCTIONS: dict[Any, Row] = {}  # NumPy function -> row
+UFUNCS: dict[Any, Row] = {}  # NumPy (or resolved SciPy) ufunc -> row
+ROWS: list[Row] = []  # every row, in registration order
+_SCIPY_PENDING: dict[str, Row] = {}  # "scipy.special.xlogy" -> row, until SciPy loads
+
+
+def _public_name(f: Any) -> str:
+    """``module.name`` where the module really exports ``f`` (checked, not guessed)."""
+    name = getattr(f, "__name__", None)
+    mod = getattr(f, "__module__", None) or "numpy"
+    if isinstance(f, np.ufunc):
+        mod = "numpy"
+    for candidate in (mod, mod.rsplit("._", 1)[0], "numpy"):
+        m = sys.modules.get(candidate)
+        if m is not None and getattr(m, name, None) is f:
+            return f"{candidate}.{name}"
+    raise ValueError(f"npgrad registry: cannot find where {f!r} is exported")
+
+
+def implements(
+    target: Any,
+    *,
+    name: str | None = None,
+    axis: str | None = None,
+    dtype: str | None = None,
+    handles: tuple = (),
+    methods: tuple = (),
+    operators: tuple = (),
+    reflected: tuple = (),
+    float_result: bool = False,
+    true_division: bool = False,
+    tensor_only: bool = False,
+    arithmetic: bool = False,
+    scalar_first: bool = False,
+    reduce: Any = None,
+    differentiable: bool = True,
+) -> Callable[[Callable], Callable]:
+    """Register the decorated torch implementation as the row for ``target``.
+
+    ``target`` is a NumPy function or ufunc, or a string naming a SciPy ufunc
+    (``"scipy.special.xlogy"``), resolved once the user's code imports SciPy.
+    """
+
+    def register(impl: Callable) -> Callable:
+        is_scipy = isinstance(target, str)
+        kind = "ufunc" if is_scipy or isinstance(target, np.ufunc) else "function"
+        row = Row(
+            name=target if is_scipy else (name or _public_name(target)),
+            impl=impl,
+            kind=kind,
+            target=None if is_scipy else target,
+            axis=axis,
+            dtype=dtype,
+            handles=frozenset(handles),
+            methods=tuple(methods),
+            operators=tuple(operators),
+            reflected=tuple(reflected),
+            float_result=float_result,
+            true_division=true_division,
+            tensor_only=tensor_only,
+            arithmetic=arithmetic,
+            scalar_first=scalar_first,
+            reduce=reduce,
+            differentiable=differentiable,
+        )
+        if kind == "function":
+            row.call = _normaliser(row)
+        if any(r.name == row.name for r in ROWS):
+            raise ValueError(f"npgrad registry: {row.name} is registered twice")
+        ROWS.append(row)
+        if is_scipy:
+            _SCIPY_PENDING[row.name] = row
+        elif kind == "ufunc":
+            UFUNCS[target] = row
+        else:
+            FUNCTIONS[target] = row
+        return impl
+
+    return register
+
+
+def scipy_row(ufunc: Any) -> Row | None:
+    """The row of a SciPy ufunc, matched by identity once SciPy is imported."""
+    if _SCIPY_PENDING:
+        for qualname in list(_SCIPY_PENDING):
+            mod, _, attr = qualname.rpartition(".")
+            module = sys.modules.get(mod)
+            if module is None:
+                continue
+            row = _SCIPY_PENDING.pop(qualname)
+            found = getattr(module, attr, None)
+            if found is not None:
+                row.target = found
+                UFUNCS[found] = row
+    return UFUNCS.get(ufunc)
+
+
+def _normaliser(row: Row) -> Callable[..., Any]:
+    """Build, once, the call of a function row: NumPy's arguments, normalised."""
+    impl = row.impl
+    sig = inspect.signature(impl)
+    params = list(sig.parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = [p.name for p in positional]
+    var_pos = any(p.kind is p.VAR_POSITIONAL for p in params)
+    var_kw = any(p.kind is p.VAR_KEYWORD for p in params)
+    keyword = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    posonly = [p.name for p in params if p.kind is p.POSITIONAL_ONLY]
+    defaults = {p.name: p.default for p in params if p.default is not p.empty}
+    special = {"out", "dtype", "axis", "keepdims", *_OPTIONS} & set(defaults)
+    # the positional arguments a call may give without touching a special parameter
+    plain = len(names)
+    for i, n in enumerate(names):
+        if n in special:
+            plain = i
+            break
+    if "dtype" in special and row.dtype is None:
+        raise ValueError(f"npgrad registry: {row.name} takes dtype= but says not how (dtype=)")
+    if "axis" in special and row.axis is None:
+        raise ValueError(f"npgrad registry: {row.name} takes axis but says not how (axis=)")
+    short = row.short
+    options = [n for n in _OPTIONS if n in special and n not in row.handles]
+    # under **kwargs a row hands the rest to a helper: the normaliser cannot check them
+
+    def call(args: tuple, kwargs: dict) -> Any:
+        if not kwargs and len(args) <= plain:
+            return impl(*args)  # nothing to normalise: the common call, quickly
+        if var_pos:
+            return impl(*args, **_normalise(row, dict(kwargs), None, args))
+        if len(args) > len(names):
+            raise TypeError(
+                f"{short}() takes at most {len(names)} positional arguments ({len(args)} given)"
+            )
+        values = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k in values:
+                raise TypeError(f"{short}() got multiple values for argument '{k}'")
+            if k not in keyword and not var_kw or k in posonly:
+                raise TypeError(f"{short}() got an unexpected keyword argument '{k}'")
+            values[k] = v
+        for n in options:
+            if n in values and values[n] is not defaults[n] and _differs(values[n], defaults[n]):
+                raise TraceError(
+                    f"{here()}: the option {n}= is not supported (np.{short}(..., "
+                    f"{n}={values[n]!r})); register a backward, or use mode='numeric'"
+                )
+        values = _normalise(row, values, names[0] if names else None, args)
+        if posonly:
+            return impl(*[values.pop(n) for n in posonly if n in values], **values)
+        return impl(**values)
+
+    return call
+
+
+def _differs(value: Any, default: Any) -> bool:
+    try:
+        return bool(value != default)
+    except Exception:  # noqa: BLE001 - an array compared with a default: not the default
+        return True
+
+
+def _normalise(row: Row, values: dict, first: str | None, args: tuple) -> dict:
+    out = values.get("out")
+    if out is not None:
+        raise TraceError(
+            f"{here()}: np.{row.short}(..., out=...) writes into an existing array, which "
+            "automatic mode does not follow; assign the result instead (y = np."
+            f"{row.short}(...))"
+        )
+    values.pop("out", None)
+    if values.get("dtype") is not None:
+        values["dtype"] = torch_dtype(values["dtype"], f"{here()}: np.{row.short}")
+    if "keepdims" in values:
+        values["keepdims"] = bool(values["keepdims"])
+    axis = values.get("axis")
+    if axis is not None and row.axis in ("one", "many"):
+        ref = values.get(first) if first is not None else (args[0] if args else None)
+        ndim = getattr(ref, "ndim", None)
+        if ndim is None:
+            ndim = np.ndim(ref) if not isinstance(ref, (list, tuple)) else np.asarray(ref).ndim
+        values["axis"] = normalise_axis(axis, ndim, many=row.axis == "many", name=row.short)
+    return values
+
+
+def normalise_axis(axis: Any, ndim: int, *, many: bool, name: str) -> Any:
+    """NumPy's axis rules: an int in [-ndim, ndim) made non-negative; a tuple of
+    distinct ones (where ``many``), ``()`` included."""
+    if isinstance(axis, (tuple, list)):
+        if not many:
+            raise TypeError(f"{name}(): axis must be an integer, got {axis!r}")
+        out = tuple(normalise_axis(a, ndim, many=False, name=name) for a in axis)
+        if len(set(out)) != len(out):
+            raise ValueError("duplicate value in 'axis'")
+        return out
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        if hasattr(axis, "__index__") and not isinstance(axis, bool):
+            axis = axis.__index__()
+        else:
+            raise TypeError(f"{name}(): axis must be an integer, got {type(axis).__name__}")
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim

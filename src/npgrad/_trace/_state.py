@@ -1,0 +1,84 @@
+"""Per-thread trace state, and the errors and constants every layer above needs."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._dtypes import NARROW, NO_FLOAT64
+from .._errors import TraceError, prefix
+
+
+class _State(threading.local):
+    """Per thread (``nn.DataParallel`` traces on several devices at once): the ops
+    being traced, for error messages, and the device of the innermost one, so NumPy
+    constants meet the tensors where they are."""
+
+    def __init__(self) -> None:
+        self.ops: list[str] = []
+        self.device = torch.device("cpu")
+
+
+STATE = _State()
+
+_PROXY = getattr(getattr(torch._C, "_TorchDispatchModeKey", None), "PROXY", None)
+
+
+def abstract() -> bool:
+    """Values cannot be read: under torch.func, or while make_fx traces (linearize)."""
+    return torch._C._are_functorch_transforms_active() or (
+        _PROXY is not None and torch._C._get_dispatch_mode(_PROXY) is not None
+    )
+
+
+def op_name() -> str:
+    return STATE.ops[-1] if STATE.ops else "?"
+
+
+def here() -> str:
+    """The message prefix for the op being traced."""
+    return prefix(op_name(), "auto")
+
+
+def fail(what: str) -> TraceError:
+    """A TraceError for something that would drop the gradient."""
+    return TraceError(
+        f"{here()}: {what} would drop the gradient. Keep the computation in NumPy "
+        "functions on the array, or register a backward with @op.backward, or use "
+        "mode='numeric'."
+    )
+
+
+def unsupported(what: str) -> TraceError:
+    return TraceError(
+        f"{here()}: {what} is not supported; register a backward, or use mode='numeric'"
+    )
+
+
+def caller() -> str:
+    """The innermost caller outside npgrad and NumPy, for error messages."""
+    f = sys._getframe(2)
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if not mod.startswith(("numpy", "npgrad._trace", "npgrad._mappings", "scipy._lib")):
+            return f"{mod}.{f.f_code.co_name}"
+        f = f.f_back
+    return "?"
+
+
+def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
+    """A NumPy value (array, list, scalar) as a tensor on the traced device."""
+    device = STATE.device if device is None else device
+    a = np.asarray(x)
+    if device.type in NO_FLOAT64 and a.dtype in NARROW:
+        a = a.astype(NARROW[a.dtype])
+    return torch.as_tensor(a, device=device)
+
+
+def wide() -> torch.dtype:
+    """The float NumPy promotes integers to: float64 where the traced device has it."""
+    return torch.float32 if STATE.device.type in NO_FLOAT64 else torch.float64

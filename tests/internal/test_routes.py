@@ -1,0 +1,102 @@
+"""The eager fast route of automatic mode gives exactly what the general route gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import npgrad
+from npgrad import _dtypes
+from npgrad._call import Call
+from npgrad._modes.auto import run_fast, run_traced
+from npgrad._trace import _state
+
+from ..conftest import FLOAT32_VS_FLOAT64
+from ..test_trace import EXPRESSIONS, _inputs
+
+ROUTE_CASES = {
+    "mse-loss": npgrad.loss(lambda a, b: np.mean((a - b) ** 2), name="mse_r"),
+    "huber-loss": npgrad.loss(
+        lambda a, b: np.mean(np.where(np.abs(a - b) < 1, 0.5 * (a - b) ** 2, np.abs(a - b) - 0.5))
+    ),
+    "array": npgrad.function(lambda a, b: np.tanh(a) * b, name="arr"),
+    "tuple-with-int": npgrad.function(lambda a, b: (a * b, np.argmax(a, axis=1)), name="tup"),
+    "float64-result": npgrad.function(lambda a, b: np.sum(a.astype(np.float64) * b), name="f64"),
+    "constant": npgrad.function(lambda a, b: 1.5, name="const"),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("name", sorted(ROUTE_CASES))
+def test_fast_route_gives_what_the_general_route_gives(name, dtype):
+    f = ROUTE_CASES[name]
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.rand(3, 4, generator=g).to(dtype).requires_grad_() for _ in range(2))
+    fast = run_fast(f, (a, b))
+    general = run_traced(Call.build(f, (a, b), {}))
+    assert fast is not None  # the plain call takes the fast route
+    fast, general = (r if isinstance(r, tuple) else (r,) for r in (fast, general))
+    for x, y in zip(fast, general):
+        assert x.dtype == y.dtype and torch.equal(x, y)
+    diff = [o for o in fast if o.requires_grad]
+    if diff:
+        grads = torch.autograd.grad(sum(o.sum() for o in diff), (a, b), allow_unused=True)
+        ref = torch.autograd.grad(
+            sum(o.sum() for o in general if o.requires_grad), (a, b), allow_unused=True
+        )
+        for x, y in zip(grads, ref):
+            assert (x is None and y is None) or torch.equal(x, y)
+
+
+def test_calls_the_fast_route_declines_take_the_general_route():
+    f = ROUTE_CASES["array"]
+    x = torch.rand(3)
+    for args in [
+        (x, 2.0),  # a non-tensor argument
+        (x, x.double()),  # mixed dtypes
+        (torch.arange(3), x),  # an integer first argument
+    ]:
+        assert run_fast(f, args) is None
+        assert torch.is_tensor(f(*args))
+    loss = ROUTE_CASES["mse-loss"]
+    assert run_fast(loss, (x, x[:2])) is None  # shapes differ: the general route refuses
+    with pytest.raises(ValueError, match="has shape"):
+        loss(x, x[:2])
+    assert run_fast(loss, (x[:0], x[:0])) is None
+    with pytest.raises(ValueError, match="is empty"):
+        loss(x[:0], x[:0])
+
+
+# every expression but two: "methods" asks for float64 by name (astype), and
+# torch.quantile ("median-quantile") computes its ranks in float64 on the CPU itself
+@pytest.mark.parametrize("name", sorted(set(EXPRESSIONS) - {"methods", "median-quantile"}))
+def test_no_float64_appears_on_a_device_without_it(name, monkeypatch):
+    # MPS has no float64: NumPy's float64 constants and integer promotions must come
+    # as float32 there. The CPU stands in for such a device; every op's results are
+    # watched, and the value must still be NumPy's to float32 accuracy.
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Dtypes(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.seen = set()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for r in out if isinstance(out, (tuple, list)) else (out,):
+                if isinstance(r, torch.Tensor):
+                    self.seen.add(r.dtype)
+            return out
+
+    for module in (_state, _dtypes):
+        monkeypatch.setattr(module, "NO_FLOAT64", frozenset({"cpu"}))
+    monkeypatch.setattr(_dtypes, "_RESULT", {})  # promotions cached for the real CPU
+    expr = EXPRESSIONS[name]
+    x, y = (v.float().requires_grad_() for v in _inputs())
+    with Dtypes() as watch:
+        got = npgrad.function(expr, name=name)(x, y)
+        got.backward()
+    assert not watch.seen & {torch.float64, torch.complex128}, watch.seen
+    want = expr(x.detach().double().numpy(), y.detach().double().numpy())
+    torch.testing.assert_close(got.double(), torch.as_tensor(want), **FLOAT32_VS_FLOAT64)
