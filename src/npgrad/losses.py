@@ -157,7 +157,19 @@ def _reduce(per: Any, weight: Any, reduction: str, *, by_weight: bool = False) -
 
 # ----------------------------------------------------------- the founding MSE
 def _mse(x, t):
+    """Mean squared error with an automatic gradient (the plain NumPy form of
+    :func:`mse`, which npgrad fuses into ATen's ``mse_loss``); ``x``, ``t`` of one
+    shape.
+
+    >>> import torch
+    >>> mse_auto(torch.tensor([1.0, 2.0]), torch.zeros(2))
+    tensor(2.5000)
+    """
     return np.mean((x - t) ** 2)
+
+
+# the op's public name, for help() (the op takes the function's name and docstring)
+_mse.__name__ = _mse.__qualname__ = "mse_auto"
 
 
 def _mse_fast(x, t):
@@ -356,6 +368,8 @@ def _bce_impl(p, t, weight, reduction):
 
 
 _BCE = _Reduced(_bce_impl, "bce")
+# ATen's EPSILON for the bce backward is a float32 1e-12, in float64 too
+_BCE_EPS = float(np.float32(1e-12))
 
 
 @_BCE.backward
@@ -373,19 +387,22 @@ def _bce_backward(g, p, t, weight, reduction, out, *, needs_input_grad=(True, Tr
     def as_work(a):
         return None if a is None else torch.as_tensor(a, device=ref.device).to(work)
 
-    pw, tw, ww, scale = as_work(p), as_work(t), as_work(weight), as_work(g)
-    if reduction == "mean":
-        scale = scale / math.prod(torch.broadcast_shapes(pw.shape, tw.shape))
-    weighted = scale if ww is None else scale * ww
+    pw, tw, ww, gw = as_work(p), as_work(t), as_work(weight), as_work(g)
+    n = math.prod(torch.broadcast_shapes(pw.shape, tw.shape)) if reduction == "mean" else 1
+
+    def finish(d, weighted=True):  # torch's order: times the weight, then over N
+        d = d * ww if weighted and ww is not None else d
+        return d / n if n != 1 else d
+
     grads: list[torch.Tensor | None] = [None, None, None]
     if wanted[0]:
-        grads[0] = weighted * (pw - tw) / torch.clamp_min(pw * (1 - pw), 1e-12)
+        grads[0] = finish(gw * (pw - tw) / torch.clamp_min((1 - pw) * pw, _BCE_EPS))
     if wanted[1] or wanted[2]:
         log_p, log_1mp = torch.log(pw).clamp_min(-100), torch.log1p(-pw).clamp_min(-100)
         if wanted[1]:
-            grads[1] = weighted * (log_1mp - log_p)
+            grads[1] = finish(gw * (log_1mp - log_p))
         if wanted[2]:
-            grads[2] = -scale * (tw * log_p + (1 - tw) * log_1mp)
+            grads[2] = finish(-gw * (tw * log_p + (1 - tw) * log_1mp), weighted=False)
     for i, (a, gr) in enumerate(zip(inputs, grads)):
         if gr is not None:
             grads[i] = unbroadcast(gr, tuple(a.shape)).to(a.dtype)
@@ -626,33 +643,63 @@ def focal(p: Array, y: Array, gamma: float = 2.0, *, reduction: str = "mean") ->
 
 @loss
 def charbonnier(x, t, eps=1e-3):
-    """Charbonnier (a smooth L1): mean of sqrt(d^2 + eps^2)."""
+    """Charbonnier (a smooth L1): mean of sqrt(d^2 + eps^2); ``x``, ``t`` of one shape.
+
+    >>> import torch
+    >>> x, t = torch.tensor([[0.0, 1.0, 3.0]]), torch.tensor([[0.0, 0.0, 1.0]])
+    >>> charbonnier(x, t)
+    tensor(1.0003)
+    """
     return np.mean(np.sqrt((x - t) ** 2 + eps**2))
 
 
 @loss
 def log_cosh(x, t):
-    """log(cosh(d)), in the overflow-free form |d| + log1p(exp(-2|d|)) - log 2."""
+    """Mean of log(cosh(d)), in the overflow-free form |d| + log1p(exp(-2|d|)) - log 2;
+    ``x``, ``t`` of one shape.
+
+    >>> import torch
+    >>> x, t = torch.tensor([[0.0, 1.0, 3.0]]), torch.tensor([[0.0, 0.0, 1.0]])
+    >>> log_cosh(x, t)
+    tensor(0.5863)
+    """
     a = np.abs(x - t)
     return np.mean(a + np.log1p(np.exp(-2 * a)) - np.log(2.0))
 
 
 @loss
 def pinball(pred, t, q=0.5):
-    """Pinball (quantile) loss for quantile ``q``."""
+    """Pinball (quantile) loss for quantile ``q`` in (0, 1); ``pred``, ``t`` of one shape.
+
+    >>> import torch
+    >>> x, t = torch.tensor([[0.0, 1.0, 3.0]]), torch.tensor([[0.0, 0.0, 1.0]])
+    >>> pinball(x, t, q=0.9)
+    tensor(0.1000)
+    """
     d = t - pred
     return np.mean(np.maximum(q * d, (q - 1) * d))
 
 
 @loss
 def dice(p, t, eps=1.0):
-    """Soft Dice loss: 1 - (2 sum(p t) + eps) / (sum p + sum t + eps)."""
+    """Soft Dice loss: 1 - (2 sum(p t) + eps) / (sum p + sum t + eps), over all of
+    ``p`` and ``t`` (one shape).
+
+    >>> import torch
+    >>> dice(torch.tensor([1.0, 0.0]), torch.tensor([1.0, 1.0]))
+    tensor(0.2500)
+    """
     return 1 - (2 * np.sum(p * t) + eps) / (np.sum(p) + np.sum(t) + eps)
 
 
 @loss
 def total_variation(img):
-    """Anisotropic total variation of images [N, C, H, W], averaged over the batch."""
+    """Anisotropic total variation of images [N, C, H, W], averaged over the batch.
+
+    >>> import torch
+    >>> total_variation(torch.arange(4.0).reshape(1, 1, 2, 2))
+    tensor(6.)
+    """
     dh = np.abs(img[:, :, 1:, :] - img[:, :, :-1, :])
     dw = np.abs(img[:, :, :, 1:] - img[:, :, :, :-1])
     return (np.sum(dh) + np.sum(dw)) / img.shape[0]
@@ -698,7 +745,13 @@ def gaussian_nll(
 
 @loss
 def info_nce(a, b, temperature=0.1):
-    """InfoNCE: row i of ``a`` should match row i of ``b`` among all rows of ``b``."""
+    """InfoNCE on embeddings ``a``, ``b`` [N, D]: row i of ``a`` should match row i of
+    ``b`` among all rows of ``b`` (cosine similarities over ``temperature``).
+
+    >>> import torch
+    >>> info_nce(torch.eye(2), torch.eye(2))
+    tensor(4.5418e-05)
+    """
     an = a / np.linalg.norm(a, axis=1, keepdims=True)
     bn = b / np.linalg.norm(b, axis=1, keepdims=True)
     logits = an @ bn.T / temperature
@@ -707,13 +760,25 @@ def info_nce(a, b, temperature=0.1):
 
 @loss
 def spectral(x, t):
-    """Mean absolute difference of the rfft magnitudes along the last axis."""
+    """Mean absolute difference of the rfft magnitudes along the last axis of ``x``
+    and ``t`` (one shape, [..., L]).
+
+    >>> import torch
+    >>> spectral(torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.zeros(1, 4))
+    tensor(1.)
+    """
     return np.mean(np.abs(np.abs(np.fft.rfft(x, axis=-1)) - np.abs(np.fft.rfft(t, axis=-1))))
 
 
 @loss
 def wasserstein_1d(x, t):
-    """1-D Wasserstein distance between equal-size samples (rows): sorted values."""
+    """1-D Wasserstein distance between equal-size samples, the rows of ``x`` and
+    ``t`` ([..., n], one shape): the mean distance of the sorted values.
+
+    >>> import torch
+    >>> wasserstein_1d(torch.tensor([[3.0, 1.0]]), torch.tensor([[1.0, 2.0]]))
+    tensor(0.5000)
+    """
     return np.mean(np.abs(np.sort(x, axis=-1) - np.sort(t, axis=-1)))
 
 
