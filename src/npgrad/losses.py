@@ -27,6 +27,7 @@ tensor([0.0000, 2.5000])
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -120,6 +121,34 @@ def _positive(fname: str, name: str, value: float, *, zero_ok: bool = False) -> 
 
 
 # ------------------------------------------------------------- one loss, two ops
+class _Public:
+    """A public loss function that, like npgrad's ops, stays itself as a class attribute
+    (``criterion = losses.mse`` in a Module) instead of binding as a method; help(),
+    ``inspect.signature``, pickling (by name) and copies see the function."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._fn(*args, **kwargs)
+
+    def __get__(self, obj: Any, objtype: Any = None) -> _Public:
+        return self
+
+    def __reduce__(self) -> str:
+        return self.__qualname__
+
+    def __copy__(self) -> _Public:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> _Public:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<npgrad.losses.{self.__name__}>"
+
+
 class _Reduced:
     """A loss's two npgrad ops over one NumPy function ``impl(*args, reduction)``:
     ``npgrad.loss`` for the scalar reductions and ``npgrad.function`` for "none"."""
@@ -240,6 +269,7 @@ def _mse_each(x, t, weight, reduction):
 _MSE = _Reduced(_mse_each, "mse")
 
 
+@_Public
 def mse(x: Array, t: Array, *, reduction: str = "mean", weight: Array = None) -> torch.Tensor:
     """Mean squared error (``torch.nn.functional.mse_loss``).
 
@@ -287,6 +317,7 @@ def _mae_each(x, t, weight, reduction):
 _MAE = _Reduced(_mae_each, "mae")
 
 
+@_Public
 def mae(x: Array, t: Array, *, reduction: str = "mean", weight: Array = None) -> torch.Tensor:
     """Mean absolute error (``torch.nn.functional.l1_loss``).
 
@@ -311,6 +342,7 @@ def _huber_each(x, t, delta, weight, reduction):
 _HUBER = _Reduced(_huber_each, "huber")
 
 
+@_Public
 def huber(
     x: Array, t: Array, delta: float = 1.0, *, reduction: str = "mean", weight: Array = None
 ) -> torch.Tensor:
@@ -341,6 +373,7 @@ def _smooth_l1_each(x, t, beta, reduction):
 _SMOOTH_L1 = _Reduced(_smooth_l1_each, "smooth_l1")
 
 
+@_Public
 def smooth_l1(x: Array, t: Array, beta: float = 1.0, *, reduction: str = "mean") -> torch.Tensor:
     """Smooth L1 (``torch.nn.functional.smooth_l1_loss``); ``beta = 0`` is L1.
 
@@ -409,6 +442,7 @@ def _bce_backward(g, p, t, weight, reduction, out, *, needs_input_grad=(True, Tr
     return (*grads, None)
 
 
+@_Public
 def bce(p: Array, t: Array, *, weight: Array = None, reduction: str = "mean") -> torch.Tensor:
     """Binary cross-entropy on probabilities (``torch.nn.functional.binary_cross_entropy``).
 
@@ -439,6 +473,7 @@ def _bce_logits_impl(z, t, weight, pos_weight, reduction):
 _BCE_LOGITS = _Reduced(_bce_logits_impl, "bce_with_logits")
 
 
+@_Public
 def bce_with_logits(
     z: Array,
     t: Array,
@@ -499,6 +534,7 @@ def _cross_entropy_impl(logits, target, weight, ignore_index, label_smoothing, r
 _CROSS_ENTROPY = _Reduced(_cross_entropy_impl, "cross_entropy", broadcast=True)
 
 
+@_Public
 def cross_entropy(
     logits: Array,
     target: Array,
@@ -567,6 +603,7 @@ def _kl_div_impl(logq, p, log_target, reduction):
 _KL_DIV = _Reduced(_kl_div_impl, "kl_div")
 
 
+@_Public
 def kl_div(
     logq: Array, p: Array, *, reduction: str = "batchmean", log_target: bool = False
 ) -> torch.Tensor:
@@ -598,6 +635,7 @@ def _cosine_embedding_impl(x1, x2, y, margin, reduction):
 _COSINE_EMBEDDING = _Reduced(_cosine_embedding_impl, "cosine_embedding", broadcast=True)
 
 
+@_Public
 def cosine_embedding(
     x1: Array, x2: Array, y: Array, margin: float = 0.0, *, reduction: str = "mean"
 ) -> torch.Tensor:
@@ -628,6 +666,7 @@ def _focal_impl(p, y, gamma, reduction):
 _FOCAL = _Reduced(_focal_impl, "focal")
 
 
+@_Public
 def focal(p: Array, y: Array, gamma: float = 2.0, *, reduction: str = "mean") -> torch.Tensor:
     """Focal loss on probabilities ``p`` with binary labels ``y`` of ``p``'s shape:
     -(1 - p_t)^gamma log(p_t), ``gamma >= 0``.
@@ -716,6 +755,7 @@ def _gaussian_nll_impl(mu, t, var, full, eps, reduction):
 _GAUSSIAN_NLL = _Reduced(_gaussian_nll_impl, "gaussian_nll")
 
 
+@_Public
 def gaussian_nll(
     mu: Array,
     t: Array,
