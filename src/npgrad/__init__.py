@@ -29,7 +29,7 @@ _EXPORTS = {
     "CheckReport": "._check",
     "Function": "._function",
     "GradcheckError": "._errors",
-    "Loss": "._function",
+    "Loss": ".nn",
     "NpgradError": "._errors",
     "TraceError": "._errors",
     "check": "._check",
@@ -39,12 +39,13 @@ _EXPORTS = {
     "supported": "._trace",
     "unbroadcast": "._function",
 }
-_SUBMODULES = ("losses",)
+_SUBMODULES = ("losses", "nn")
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from . import losses as losses
+    from . import nn as nn
     from ._check import CheckReport as CheckReport
     from ._check import check as check
     from ._errors import BackwardError as BackwardError
@@ -52,12 +53,12 @@ if TYPE_CHECKING:
     from ._errors import NpgradError as NpgradError
     from ._errors import TraceError as TraceError
     from ._function import Function as Function
-    from ._function import Loss as Loss
     from ._function import function as function
     from ._function import loss as loss
     from ._function import unbroadcast as unbroadcast
     from ._trace import implements as implements
     from ._trace import supported as supported
+    from .nn import Loss as Loss
 
 
 def __getattr__(name: str):

@@ -181,3 +181,93 @@ def uniform_tensors(op: Any, args: tuple) -> torch.dtype | None:
         ):
             return None
     return dtype
+
+
+# ------------------------------------------------------------ the backward's binding
+_BACKWARD_EXTRAS = ("out", "residuals", "needs_input_grad")
+
+
+class BackwardPlan:
+    """How a registered backward receives its arguments, decided at registration.
+
+    ``"names"``: ``g`` first, then every other parameter by its name: the forward's
+    parameters (arrays for tensors), ``out``, ``residuals``, ``needs_input_grad``.
+    ``"positional"``: ``bwd(g, *args, out, **kwargs)`` in the forward's order, only
+    where that cannot put a value in the wrong slot (the forward has no optional or
+    variadic parameters) or where the signatures cannot be read.
+    """
+
+    __slots__ = ("mode", "names", "wants_needs", "wants_res", "var_kw")
+
+    def __init__(self, mode: str, names: tuple = (), *, params: Any = ()) -> None:
+        self.mode, self.names = mode, names
+        self.wants_needs = "needs_input_grad" in params
+        self.wants_res = "residuals" in params
+        self.var_kw = any(p.kind is p.VAR_KEYWORD for p in getattr(params, "values", list)())
+
+
+def backward_plan(op: Any, bwd: Any) -> BackwardPlan:
+    """The plan for ``bwd`` against ``op``'s forward; refuses an ambiguous backward."""
+    import inspect
+
+    try:
+        params = inspect.signature(bwd).parameters
+    except (TypeError, ValueError):
+        return BackwardPlan("positional")
+    # a ufunc forward's signature lists options that are never filled in: its
+    # arguments are exactly those given, in order
+    fwd = getattr(op, "signature", None) if getattr(op, "_fill_defaults", True) else None
+    plist = list(params.values())
+    if fwd is None or not plist or plist[0].kind is plist[0].VAR_POSITIONAL:
+        return BackwardPlan("positional", params=params)
+    fparams = list(fwd.parameters.values())
+    fnames = [p.name for p in fparams]
+    rest = [p for p in plist[1:] if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    variadic_fwd = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in fparams)
+    known = set(fnames) | set(_BACKWARD_EXTRAS)
+    positional_only = any(p.kind is p.POSITIONAL_ONLY for p in plist[1:])
+    if not variadic_fwd and not positional_only and all(p.name in known for p in rest):
+        if "out" not in params and not any(p.kind is p.VAR_KEYWORD for p in plist):
+            raise _ambiguous(op, bwd, fparams, "it has no parameter 'out'")
+        return BackwardPlan("names", tuple(p.name for p in rest), params=params)
+    optional = any(p.default is not p.empty for p in fparams)
+    if variadic_fwd or not optional:
+        # the forward's own order, unambiguous: every forward argument is always given
+        return BackwardPlan("positional", params=params)
+    unknown = [p.name for p in rest if p.name not in known]
+    raise _ambiguous(op, bwd, fparams, f"its parameters {unknown} are none of the forward's")
+
+
+def _ambiguous(op: Any, bwd: Any, fparams: list, why: str) -> Exception:
+    required = [p.name for p in fparams if p.default is p.empty]
+    optional = [f"{p.name}={p.default!r}" for p in fparams if p.default is not p.empty]
+    expected = ", ".join(["g", *required, "out", *optional])
+    name = getattr(bwd, "__name__", "backward")
+    return NpgradError(
+        f"npgrad op '{op.name}': the backward {name}() cannot be matched to the forward "
+        f"({why}). A backward receives g, then the forward's parameters by name, then "
+        f"out: def {name}({expected}, *, residuals=None, needs_input_grad=None)"
+    )
+
+
+def backward_arguments(
+    call: Call, plan: BackwardPlan, g: Any, inputs: list, out: Any, needs: tuple, residuals: Any
+) -> tuple[list, dict]:
+    """The positional and keyword arguments of the backward for one call."""
+    args, kwargs = call.numpy_args(inputs)
+    if plan.mode == "positional":
+        kwargs = dict(kwargs)
+        if plan.wants_needs:
+            kwargs["needs_input_grad"] = needs
+        if plan.wants_res:
+            kwargs["residuals"] = residuals
+        return [g, *args, out], kwargs
+    values = dict(zip(call.op._positional, args))
+    values.update(kwargs)
+    values["out"], values["residuals"], values["needs_input_grad"] = out, residuals, needs
+    if plan.var_kw:
+        chosen = {k: v for k, v in values.items() if k not in _BACKWARD_EXTRAS or k in plan.names}
+        chosen.setdefault("out", out)
+    else:
+        chosen = {k: values[k] for k in plan.names if k in values}
+    return [g], chosen

@@ -1,4 +1,4 @@
-"""``Function`` and its constructors: ``function``, ``loss``, and ``Loss``.
+"""``Function`` and its constructors: ``function`` and ``loss``; ``unbroadcast``.
 
 The top of the stack: a ``Function`` holds the user's forward and backward and
 picks the route for each call (the engine for automatic mode, an eager bridge,
@@ -20,7 +20,7 @@ import torch
 
 from ._bridge import compiled
 from ._bridge.eager import EagerBridge, FastBridge, backward_can_follow
-from ._call import Call
+from ._call import Call, backward_plan
 from ._errors import describe
 from ._modes import auto
 from ._policy import NONFINITE
@@ -73,8 +73,7 @@ class Function:
         self.broadcast = broadcast
         self.bwd: Callable[..., Any] | None = None
         self.torch_backward = False
-        self._bwd_wants_needs = False
-        self._bwd_wants_res = False
+        self._bwd_plan = None
         self.fwd_res: Callable[..., Any] | None = None
         self.signature = inspect.signature(fn)
         params = list(self.signature.parameters.values())
@@ -146,14 +145,33 @@ class Function:
         return "numpy" if self.bwd is not None else "auto"
 
     def backward(self, bwd: Callable[..., Any] | None = None, *, torch_ops: bool = False):
-        """Register the backward: ``bwd(g, *inputs, out, **kwargs) -> gradients``.
+        """Register the backward: ``bwd(g, <the forward's parameters>, out) -> gradients``.
 
-        ``g`` and ``out`` are arrays (tuples of them for a tuple output).  Return one
-        gradient per tensor input, in order (a bare array when there is one), with
-        ``None`` where there is none.  With ``torch_ops=True`` the backward gets and
-        returns torch tensors and may be differentiated again (``create_graph``).
-        A backward with a keyword parameter ``needs_input_grad`` receives a tuple of
-        booleans, one per tensor input, and may skip the gradients nobody wants.
+        ``g`` comes first; every other parameter is bound **by name**: the forward's
+        parameters (tensors as arrays, other values as given), ``out`` (the output),
+        and the optional ``residuals`` (what a ``def_fwd`` forward saved) and
+        ``needs_input_grad`` (one boolean per tensor input, to skip gradients nobody
+        wants).  A backward whose parameters cannot be matched to the forward's is
+        refused here, with the signature expected.  ``g`` and ``out`` are arrays
+        (tuples of them for a tuple output).  Return one gradient per tensor input,
+        in order (a bare array when there is one), with ``None`` where there is
+        none.  With ``torch_ops=True`` the backward gets and returns torch tensors
+        and may be differentiated again (``create_graph``).
+
+        >>> import numpy as np, torch, npgrad
+        >>> @npgrad.loss
+        ... def huber(x, t, delta=1.0):
+        ...     a = np.abs(x - t)
+        ...     return np.mean(np.where(a <= delta, 0.5 * a**2, delta * (a - 0.5 * delta)))
+        >>> @huber.backward
+        ... def _(g, x, t, out, delta=1.0):
+        ...     d = x - t
+        ...     gx = np.clip(d, -delta, delta) * (g / d.size)
+        ...     return gx, -gx
+        >>> x = torch.tensor([0.0, 3.0], requires_grad=True)
+        >>> huber(x, torch.zeros(2), delta=0.5).backward()
+        >>> x.grad
+        tensor([0.0000, 0.2500])
 
         >>> import numpy as np, torch, npgrad
         >>> cube = npgrad.function(lambda x: x**3, name="cube")
@@ -167,15 +185,10 @@ class Function:
         """
 
         def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self._bwd_plan = backward_plan(self, f)
             self.bwd = f
             self._auto = self.mode == "auto"
             self.torch_backward = torch_ops
-            try:
-                params = inspect.signature(f).parameters
-            except (TypeError, ValueError):
-                params = {}
-            self._bwd_wants_needs = "needs_input_grad" in params
-            self._bwd_wants_res = "residuals" in params
             return f
 
         return register(bwd) if bwd is not None else register
@@ -312,32 +325,6 @@ def loss(
         )
 
     return wrap(fn) if fn is not None else wrap
-
-
-class Loss(torch.nn.Module):
-    """``nn.Module`` wrapper: ``criterion = npgrad.Loss(mse)``; it only calls ``fn``.
-
-    Extra keyword arguments are passed to ``fn`` on every call.
-
-    >>> import torch, npgrad
-    >>> from npgrad.losses import mse
-    >>> criterion = npgrad.Loss(mse)
-    >>> criterion(torch.ones(4), torch.zeros(4))
-    tensor(1.)
-    """
-
-    def __init__(self, fn: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__()
-        self.fn = fn
-        self.kwargs = kwargs
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return self.fn(*args, **self.kwargs, **kwargs)
-
-    def extra_repr(self) -> str:
-        name = getattr(self.fn, "name", getattr(self.fn, "__name__", repr(self.fn)))
-        extra = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
-        return f"{name}{extra}"
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...] | int) -> Any:

@@ -145,7 +145,7 @@ def _handrolled_mse() -> type[torch.autograd.Function]:
     """For reference, the usual way: a bare ``autograd.Function`` around the same NumPy
     forward and backward as ``npgrad.losses.mse``, with none of npgrad's checks (no
     dtype policy, no aliasing or shape checks, a plain host round trip)."""
-    from .losses import _mse_backward, _mse_fwd
+    from .losses._regression import _mse_backward, _mse_fwd
 
     class HandRolledMSE(torch.autograd.Function):
         @staticmethod

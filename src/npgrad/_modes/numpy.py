@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .. import _convert
-from .._call import Call
+from .._call import Call, backward_arguments
 from .._dtypes import COMPUTE_DTYPE, HALF, SAME_ON_HOST, numpy_dtype
 from .._errors import BackwardError, describe
 from .._policy import check_finite, report_nonfinite, require_scalar_loss, run_user
@@ -117,16 +117,14 @@ def backward(
 
 
 def _user_backward(self: Call, grads, inputs, outputs, needs: tuple[bool, ...]) -> Any:
-    """Call the registered backward as ``bwd(g, *inputs, out, **kwargs)``."""
+    """Call the registered backward, its arguments bound by its plan (``_call``)."""
     op = self.op
     g = tuple(grads) if self.structure == "tuple" else grads[0]
     out = tuple(outputs) if self.structure == "tuple" else outputs[0]
-    args, kwargs = self.numpy_args(list(inputs))
-    if op._bwd_wants_needs:
-        kwargs["needs_input_grad"] = needs
-    if op._bwd_wants_res:
-        kwargs["residuals"] = self.residuals
-    return run_user(op, "backward", op.bwd, [g, *args, out], kwargs)
+    args, kwargs = backward_arguments(
+        self, op._bwd_plan, g, list(inputs), out, needs, self.residuals
+    )
+    return run_user(op, "backward", op.bwd, args, kwargs)
 
 
 def _check_grads(self: Call, result: Any, inputs: tuple, *, as_tensor: bool, avoid=()) -> list:
