@@ -227,7 +227,7 @@ def test_ddp_runs_on_the_cpu_whatever_the_machine_has(capsys, monkeypatch):
     # on a machine with a GPU, "auto" must still mean the CPU for the gloo runs
     seen = {}
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(cli, "reproduce", lambda args: seen.setdefault("device", args.device))
+    monkeypatch.setattr(cli, "reproduce", lambda args, sub: seen.setdefault("device", args.device))
     cli.main(["reproduce", "--ddp", "2"])
     assert seen["device"] == "cpu"
 
