@@ -332,7 +332,7 @@ def table(result: dict[str, Any]) -> str:
         for b, v in res["loss"].items():
             cells = "".join(
                 f"  {v['seconds'][k]['median_s'] * 1e6:8.1f}"
-                f" {v['base_seconds'][k]['median_s'] * 1e6:8.1f} {'x' + format(v['ratio'][k], '.2f'):>6}"
+                f" {v['base_seconds'][k]['median_s'] * 1e6:8.1f} {_ratio(v['ratio'][k]):>6}"
                 for k in VARIANTS
             )
             lines.append(f"  {b:>6}{cells}")
@@ -349,6 +349,10 @@ def table(result: dict[str, Any]) -> str:
         elif dp:
             lines.append(f"data path skipped: {dp['skipped']}")
     return "\n".join(lines)
+
+
+def _ratio(r: float) -> str:
+    return f"x{r:.2f}"
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
