@@ -408,7 +408,7 @@ def _write_outputs(out: Path, rep: dict, native, other, test_images) -> None:
     """Replace npgrad's earlier files in ``out`` by this run's, all or none of them."""
     from .experiment import report
 
-    created = not out.exists()
+    created = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
     # a folder that was not empty was let through by --overwrite; only now, with
     # training done, do the earlier files go, so an interrupted run leaves them whole
     for p in report.own_files(out):
@@ -424,14 +424,14 @@ def _write_outputs(out: Path, rep: dict, native, other, test_images) -> None:
                 out / "reconstructions.png", other, test_images, identical=identical
             )
     except BaseException:
-        # no half set of results: what this run wrote goes, and the folder if it made it
+        # no half set of results: what this run wrote goes, and the folders it made
         for p in report.own_files(out):
             p.unlink(missing_ok=True)
-        if created:
+        for p in created:
             try:
-                out.rmdir()
+                p.rmdir()
             except OSError:
-                pass
+                break
         raise
 
 
