@@ -344,11 +344,17 @@ def table(result: dict[str, Any]) -> str:
                 ours, theirs = s["npgrad"]["median_s"], s["dataloader"]["median_s"]
                 lines.append(
                     f"  {part:<14} npgrad {ours:7.2f} s   DataLoader+ToTensor {theirs:7.2f} s"
-                    f"   npgrad x{dp[part]['speedup']:.1f} faster"
+                    f"   {_speed(dp[part]['speedup'])}"
                 )
         elif dp:
             lines.append(f"data path skipped: {dp['skipped']}")
     return "\n".join(lines)
+
+
+def _speed(speedup: float) -> str:
+    if speedup >= 1:
+        return f"npgrad x{speedup:.1f} faster"
+    return f"npgrad x{1 / speedup:.1f} slower"
 
 
 def _ratio(r: float) -> str:
