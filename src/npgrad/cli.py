@@ -1,6 +1,9 @@
 """The ``npgrad`` command line: ``reproduce`` the founding experiment, ``bench`` it.
 
-Only argparse is imported up front; torch and friends load when a command runs.
+Arguments are parsed and checked with the standard library alone; torch and the
+``[experiment]`` packages load only once a command runs (``--help``, ``--version``
+and argument errors answer at once), and everything that needs torch to check
+(``--device``) is checked before any data loads or any file is written.
 """
 
 from __future__ import annotations
@@ -13,29 +16,93 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+EXTRA = "experiment"
+INSTALL_HINT = (
+    f'pip install "npgrad[{EXTRA}]" (from a source checkout: pip install -e ".[{EXTRA}]")'
+)
+# the [experiment] extra's import names, as in pyproject.toml
+EXTRA_MODULES = ("torchvision", "matplotlib", "tqdm")
 
-def _device(name: str) -> str:
+
+def package_version() -> str:
+    """npgrad's version without importing npgrad: the installed distribution's, else
+    the source tree's ``pyproject.toml``'s (a checkout on ``PYTHONPATH``)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("npgrad")
+    except metadata.PackageNotFoundError:
+        pass
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    try:
+        text = pyproject.read_text()
+    except OSError:
+        return "unknown"
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the [project] table's first version line
+        import re
+
+        table = text.partition("[project]")[2]
+        found = re.search(r'^version\s*=\s*"([^"]+)"', table, re.M)
+        return found.group(1) if found else "unknown"
+    try:
+        return str(tomllib.loads(text)["project"]["version"])
+    except (tomllib.TOMLDecodeError, KeyError):
+        return "unknown"
+
+
+def _device_problem(name: str) -> tuple[str, str | None]:
+    """``(device, None)`` with "auto" resolved, or ``(name, why it is refused)``."""
     import torch
 
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return ("cuda" if torch.cuda.is_available() else "cpu"), None
     try:
         device = torch.device(name)
     except (RuntimeError, ValueError):
-        raise SystemExit(
-            f"npgrad: --device must be auto, cpu, cuda or cuda:N, got {name!r}"
-        ) from None
+        return name, f"--device must be auto, cpu, cuda or cuda:N, got {name!r}"
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
-            raise SystemExit(f"npgrad: --device {name} was asked for, but no CUDA device is here")
+            return name, f"--device {name} was asked for, but no CUDA device is here"
         if device.index is not None and device.index >= count:
-            raise SystemExit(f"npgrad: --device {name}: this machine has {count} CUDA device(s)")
+            return name, f"--device {name}: this machine has {count} CUDA device(s)"
     elif device.type != "cpu":
         backend = getattr(torch, device.type, None)
         if not (backend is not None and getattr(backend, "is_available", lambda: False)()):
-            raise SystemExit(f"npgrad: --device {name} was asked for, but it is not available")
-    return name
+            return name, f"--device {name} was asked for, but it is not available"
+    return name, None
+
+
+def _device(sub: argparse.ArgumentParser, name: str) -> str:
+    device, problem = _device_problem(name)
+    if problem:
+        sub.error(problem)  # status 2 with the subcommand's usage, like any bad argument
+    return device
+
+
+def _missing_modules(names: Sequence[str]) -> list[str]:
+    import importlib.util
+
+    missing = []
+    for name in names:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def _missing_extra(command: str, modules: Sequence[str], why: str) -> str:
+    verb = "is" if len(modules) == 1 else "are"
+    return (
+        f"npgrad {command}: {' and '.join(modules)} {verb} not installed ({why}); "
+        f"{'it comes' if len(modules) == 1 else 'they come'} with npgrad's [{EXTRA}] extra: "
+        f"{INSTALL_HINT}"
+    )
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -58,16 +125,15 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=256, help="training batch size")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and each subcommand's (whose ``error`` prints its usage)."""
     fmt = _Help
     parser = argparse.ArgumentParser(
         prog="npgrad",
         description="npgrad: NumPy losses as native PyTorch ops.",
         formatter_class=fmt,
     )
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"npgrad {__version__}")
+    parser.add_argument("--version", action="version", version=f"npgrad {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     rep = sub.add_parser(
         "reproduce",
@@ -79,7 +145,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(rep)
     rep.add_argument("--epochs", type=int, default=2, help="training epochs")
     rep.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
-    rep.add_argument("--out", default=None, help="output folder (default: runs/<timestamp>)")
+    rep.add_argument(
+        "--out", default=None, help="output folder, new or empty (default: runs/<timestamp>)"
+    )
+    rep.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="allow a non-empty --out: npgrad's own files from an earlier run there are "
+        "removed (once training has succeeded), any other file is kept",
+    )
     rep.add_argument(
         "--limit", type=int, default=None, help="train on the first N images only (quick checks)"
     )
@@ -137,25 +211,57 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="write the overhead ratio against batch size as a PNG",
     )
-    return parser
+    return parser, {"reproduce": rep, "bench": ben}
 
 
-def bench(args: argparse.Namespace) -> int:
+def _parser() -> argparse.ArgumentParser:
+    return _parsers()[0]
+
+
+def _output_file_problem(path: Path) -> str | None:
+    """Why a file cannot be written at ``path``, or None (checked before the run)."""
+    if path.is_dir():
+        return "is a folder"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"needs the folder {folder}, which does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"is in the folder {folder}, which is not writable"
+    return None
+
+
+def bench(args: argparse.Namespace, sub: argparse.ArgumentParser) -> int:
+    paths = {flag: Path(p) for flag, p in (("--json", args.json), ("--plot", args.plot)) if p}
+    for flag, path in paths.items():
+        problem = _output_file_problem(path)
+        if problem:
+            sub.error(f"{flag} {path} {problem}")
+    if len(paths) == 2 and paths["--json"].absolute() == paths["--plot"].absolute():
+        sub.error(f"--json and --plot name the same file, {paths['--json']}")
+    if args.plot and _missing_modules(["matplotlib"]):
+        print(_missing_extra("bench", ["matplotlib"], "--plot draws with it"), file=sys.stderr)
+        return 2
     import torch
 
     from . import bench as b
+    from .experiment import data
 
     if args.device == "auto":
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     else:
-        devices = [_device(args.device)]
-    result = b.run(devices, quick=args.quick, data_dir=args.data_dir or "", seed=args.seed)
+        devices = [_device(sub, args.device)]
+    root = data.resolve_root(args.data_dir)
+    if not data.missing_files(root, (True,)) and _missing_modules(["torchvision"]):
+        why = "the data-path benchmark compares with its DataLoader"
+        print(_missing_extra("bench", ["torchvision"], why), file=sys.stderr)
+        return 2
+    result = b.run(devices, quick=args.quick, data_dir=str(root), seed=args.seed)
     print(b.table(result))
     if args.json:
-        b.write_json(result, Path(args.json))
+        b.write_json(result, paths["--json"])
         print(f"wrote {args.json}")
     if args.plot:
-        b.plot(result, Path(args.plot))
+        b.plot(result, paths["--plot"])
         print(f"wrote {args.plot}")
     return 0
 
@@ -189,27 +295,65 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
-def reproduce(args: argparse.Namespace) -> int:
-    t0 = time.perf_counter()
+def _check_out(sub: argparse.ArgumentParser, out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        sub.error(f"--out {out} is a file, not a folder")
+    entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if entries and not overwrite:
+        shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
+        sub.error(
+            f"--out {out} is not empty ({len(entries)} entries: {shown}); choose a new folder, "
+            "or pass --overwrite to replace npgrad's own files there (other files are kept)"
+        )
+
+
+def _resolved(device: str) -> str:
     import torch
 
-    from .experiment import data, report, train
+    d = torch.device(device)
+    if d.type == "cuda" and d.index is None:
+        d = torch.device("cuda", torch.cuda.current_device())
+    return str(d)
 
-    device = _device(args.device)
+
+def reproduce(args: argparse.Namespace, sub: argparse.ArgumentParser) -> int:
+    t0 = time.perf_counter()
     out = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+    _check_out(sub, out, args.overwrite)
+    if not args.no_plots and _missing_modules(["matplotlib"]):
+        why = "the plots are drawn with it; --no-plots skips them"
+        print(_missing_extra("reproduce", ["matplotlib"], why), file=sys.stderr)
+        return 2
+    from .experiment import data
+
+    root = data.resolve_root(args.data_dir)
+    splits = (True,) if args.no_plots else (True, False)  # the test split: reconstructions
+    if data.missing_files(root, splits) and not args.no_download:
+        if _missing_modules(["torchvision"]):
+            why = "MNIST is not in the data root and torchvision downloads it"
+            print(_missing_extra("reproduce", ["torchvision"], why), file=sys.stderr)
+            return 2
+    device = _device(sub, args.device)  # imports torch
+
+    from .experiment import report, train
+
     problem = _unwritable(out)
     if problem:
         # found now, not after both runs have trained
         print(f"npgrad reproduce: cannot write to --out {out}: {problem}", file=sys.stderr)
         return 2
-    root = data.resolve_root(args.data_dir)
     try:
-        images, labels = data.load(root, train=True, download=not args.no_download)
+        # every file the run needs, before any training: a missing test split found
+        # after training would throw the runs away
+        data.ensure(root, splits, download=not args.no_download)
+        images, labels = data.load(root, train=True, download=False)
+        test_images = None if args.no_plots else data.load(root, train=False, download=False)[0]
     except data.DataMissing as e:
         print(f"npgrad reproduce: {e}", file=sys.stderr)
         return 2
     batches = data.Batches(images, labels, args.batch_size, device=device, limit=args.limit)
-    progress = sys.stderr.isatty()
+    # the bars are a convenience: without tqdm the run goes on without them
+    progress = sys.stderr.isatty() and not _missing_modules(["tqdm"])
     other_name = args.loss_impl
     impls = ["native", other_name]
     kw = dict(epochs=args.epochs, lr=args.lr, seed=args.seed, device=device)
@@ -244,15 +388,8 @@ def reproduce(args: argparse.Namespace) -> int:
                 run = train.train(impl, train.make_loss(impl), batches, progress=progress, **kw)
             runs.append(run)
     native, other = runs
-    config = {k: v for k, v in vars(args).items() if k != "func"}
-    rep = report.build(native, other, device=str(torch.device(device)), config=config)
-    report.save_outputs(out, rep, native, other)
-    if not args.no_plots:
-        from .experiment import plots
-
-        plots.loss_curves(out / "loss_curves.png", native, other)
-        test_images, _ = data.load(root, train=False, download=not args.no_download)
-        plots.reconstructions(out / "reconstructions.png", other.model, test_images)
+    rep = report.build(native, other, device=_resolved(device), config=vars(args), out=out)
+    _write_outputs(out, rep, native, other, test_images)
     print(report.summary(rep, other_name))
     print(
         f"\nWrote {out}/ (report.json, losses.csv, weights"
@@ -267,30 +404,74 @@ def reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2  # a command is required, as for any other usage error
-    _positive(parser, args, "epochs", "batch_size", "limit")
+def _write_outputs(out: Path, rep: dict, native, other, test_images) -> None:
+    """Replace npgrad's earlier files in ``out`` by this run's, all or none of them."""
+    from .experiment import report
+
+    created = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
+    # a folder that was not empty was let through by --overwrite; only now, with
+    # training done, do the earlier files go, so an interrupted run leaves them whole
+    for p in report.own_files(out):
+        p.unlink()
+    try:
+        report.save_outputs(out, rep, native, other)
+        if test_images is not None:
+            from .experiment import plots
+
+            plots.loss_curves(out / "loss_curves.png", native, other, rep)
+            identical = rep["parity"]["params_bitwise_equal"]
+            plots.reconstructions(
+                out / "reconstructions.png", other, test_images, identical=identical
+            )
+    except BaseException:
+        # no half set of results: what this run wrote goes, and the folders it made
+        for p in report.own_files(out):
+            p.unlink(missing_ok=True)
+        for p in created:
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _check_numbers(sub: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    _positive(sub, args, "epochs", "batch_size", "limit")
     lr = getattr(args, "lr", 1.0)
     if not (math.isfinite(lr) and lr > 0):
-        parser.error(f"--lr must be a positive number, got {lr}")
+        sub.error(f"--lr must be a positive number, got {lr}")
     if getattr(args, "ddp", 0) < 0:
-        parser.error(f"--ddp must be 0 (off) or a number of processes, got {args.ddp}")
+        sub.error(f"--ddp must be 0 (off) or a number of processes, got {args.ddp}")
     if getattr(args, "ddp", 0):
         # the DDP runs use gloo on CPU processes: "auto" means the CPU here, and a
         # device asked for by name is refused before any data is loaded
         if args.device == "auto":
             args.device = "cpu"
         elif args.device != "cpu":
-            parser.error(f"--ddp trains with gloo on CPU processes, got --device {args.device}")
-    if args.command == "reproduce":
-        return reproduce(args)
-    if args.command == "bench":
-        return bench(args)
-    raise AssertionError(args.command)  # argparse refuses unknown commands
+            sub.error(f"--ddp trains with gloo on CPU processes, got --device {args.device}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, subs = _parsers()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2  # a command is required, as for any other usage error
+    sub = subs[args.command]
+    _check_numbers(sub, args)
+    command = {"reproduce": reproduce, "bench": bench}[args.command]
+    try:
+        return command(args, sub)
+    except KeyboardInterrupt:
+        # one line, not a traceback per process; 128 + SIGINT, as shells report it
+        print(f"npgrad {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except ModuleNotFoundError as e:
+        if e.name not in EXTRA_MODULES:
+            raise
+        # a path the checks above did not foresee: the same advice, not a traceback
+        print(_missing_extra(args.command, [e.name], "this command uses it"), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

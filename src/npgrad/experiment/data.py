@@ -34,6 +34,8 @@ def resolve_root(data_dir: str | os.PathLike | None) -> Path:
 
 
 def _read_idx(path: Path, magic: int) -> np.ndarray:
+    # torchvision.datasets.mnist.read_image_file does the same, but importing
+    # torchvision costs about 1.1 s and its reader 0.29 s against this one's 0.12 s
     with open(path, "rb") as f:
         head = f.read(8)
         got, n = struct.unpack(">ii", head)
@@ -48,35 +50,74 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
     return data.reshape(dims)
 
 
-def _missing_message(root: Path, why: str) -> str:
-    raw = root / "MNIST" / "raw"
+def raw_folder(root: Path) -> Path:
+    return root / "MNIST" / "raw"
+
+
+def missing_files(root: Path, splits: tuple[bool, ...] = (True, False)) -> list[str]:
+    """The files of ``splits`` (True: training, False: test) not in ``root/MNIST/raw``."""
+    raw = raw_folder(root)
+    return [name for train in splits for name in FILES[train] if not (raw / name).is_file()]
+
+
+def _missing_message(root: Path, missing: list[str], why: str) -> str:
+    raw = raw_folder(root).resolve()
     names = ", ".join(ALL_FILES)
     return (
-        f"MNIST was not found and could not be downloaded ({why}). npgrad looks for the "
-        f"four uncompressed files {names} in the folder {raw.resolve()}. Copy them there, "
-        "or point npgrad at a folder that holds MNIST/raw/ with --data-dir DIR (or the "
-        "NPGRAD_DATA environment variable); with a network connection they are "
-        "downloaded there by torchvision."
+        f"MNIST is incomplete: {', '.join(missing)} not found in {raw}, and they could not "
+        f"be downloaded ({why}). npgrad looks for the four uncompressed files {names} in "
+        "that folder. Copy them there, or point npgrad at a folder that holds MNIST/raw/ "
+        "with --data-dir DIR (or the NPGRAD_DATA environment variable); with a network "
+        "connection they are downloaded there by torchvision."
     )
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def ensure(root: Path, splits: tuple[bool, ...] = (True, False), download: bool = True) -> None:
+    """Make sure every file of ``splits`` is in ``root/MNIST/raw``, downloading the
+    missing ones, or raise :class:`DataMissing` naming them.  A failed download
+    leaves nothing behind: torchvision downloads into a temporary folder, and only
+    the finished, uncompressed files are moved into place."""
+    missing = missing_files(root, splits)
+    if not missing:
+        return
+    if not download:
+        raise DataMissing(_missing_message(root, missing, "downloading is off"))
+    import shutil
+    import tempfile
+
+    try:
+        # beside the data root, so the files are moved, not copied, into place
+        with tempfile.TemporaryDirectory(
+            prefix=".npgrad-mnist-", dir=_existing_ancestor(root)
+        ) as t:
+            # torchvision is heavy to import (about 1-2 s); only a missing file pays for it
+            from torchvision.datasets import MNIST
+
+            MNIST(t, download=True)  # fetches both splits
+            fetched = raw_folder(Path(t))
+            raw = raw_folder(root)
+            raw.mkdir(parents=True, exist_ok=True)
+            for name in missing:
+                shutil.move(str(fetched / name), str(raw / name))
+    except Exception as e:  # noqa: BLE001 - any failure to fetch means "missing"
+        first = (str(e).strip().splitlines() or [""])[0].rstrip(":")
+        why = f"{type(e).__name__}: {first}"
+        raise DataMissing(_missing_message(root, missing, why)) from None
 
 
 def load(root: Path, train: bool = True, download: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``(images uint8 [N, 28, 28], labels int64 [N])`` from ``root/MNIST/raw``."""
-    raw = root / "MNIST" / "raw"
-    paths = [raw / name for name in FILES[train]]
-    if not all(p.is_file() for p in paths):
-        if not download:
-            raise DataMissing(_missing_message(root, "downloading is off"))
-        try:
-            # torchvision is heavy to import (about 2 s); only a missing file pays for it
-            from torchvision.datasets import MNIST
-
-            MNIST(str(root), train=train, download=True)
-        except Exception as e:  # noqa: BLE001 - any failure to fetch means "missing"
-            first = (str(e).strip().splitlines() or [""])[0].rstrip(":")
-            raise DataMissing(_missing_message(root, f"{type(e).__name__}: {first}")) from None
-    images = _read_idx(paths[0], 2051)
-    labels = _read_idx(paths[1], 2049).astype(np.int64)
+    ensure(root, (train,), download=download)
+    raw = raw_folder(root)
+    images = _read_idx(raw / FILES[train][0], 2051)
+    labels = _read_idx(raw / FILES[train][1], 2049).astype(np.int64)
     return images, labels
 
 

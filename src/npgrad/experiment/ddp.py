@@ -94,15 +94,31 @@ def train_ddp(impl: str, batches, *, world_size: int, device: str = "cpu", **kw)
             f"train_ddp: a batch of {smallest} images cannot be split across "
             f"world_size={world_size} processes; use fewer processes or other --limit"
         )
+    import signal
+
     import torch.multiprocessing as mp
 
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "rank0.pt")
-        mp.spawn(
-            _worker,
-            args=(world_size, _free_port(), impl, batches, dict(kw, device="cpu"), out),
-            nprocs=world_size,
-            join=True,
-        )
+        # an ignored SIGINT survives the workers' exec and Python then leaves it ignored:
+        # Ctrl-C is reported once, by this process, which stops the workers
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            ctx = mp.spawn(
+                _worker,
+                args=(world_size, _free_port(), impl, batches, dict(kw, device="cpu"), out),
+                nprocs=world_size,
+                join=False,
+            )
+        finally:
+            signal.signal(signal.SIGINT, handler)
+        try:
+            while not ctx.join():
+                pass
+        finally:
+            for proc in ctx.processes:
+                if proc.is_alive():
+                    proc.terminate()
+                proc.join()
         run, _ = load_run(impl, out)
     return run

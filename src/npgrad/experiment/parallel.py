@@ -11,6 +11,7 @@ both finish, run by run, so the two logs never interleave.
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 import sys
 import tempfile
 import time
@@ -54,34 +55,52 @@ def train_side_by_side(
             ctx.Process(target=_child, args=(impl, batches, kw, out, c), daemon=True)
             for impl, out, c in zip(impls, outs, counters)
         ]
-        for p in procs:
-            p.start()
-        if meanwhile is not None:
-            meanwhile()
-        bar, shown = None, 0
-        steps = len(batches)
-        while any(p.is_alive() for p in procs):
-            if progress:
-                # one bar per epoch, counting both runs' steps in it
-                epoch = min(min(c.value for c in counters) // steps + 1, total // steps)
-                if epoch != shown:
-                    from tqdm import tqdm
-
-                    if bar is not None:
-                        bar.close()
-                    desc = f"{' + '.join(impls)} epoch {epoch}/{total // steps}"
-                    bar = tqdm(total=steps * len(impls), desc=desc, leave=False, file=sys.stderr)
-                    shown = epoch
-                bar.n = sum(min(max(c.value - (epoch - 1) * steps, 0), steps) for c in counters)
-                bar.refresh()
-            time.sleep(0.05)
-        if bar is not None:
-            bar.close()
+        # Ctrl-C reaches the whole process group: the children ignore it (inherited
+        # from here, so none can catch it before setting it) and the parent, which
+        # alone reports it, stops them
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for p in procs:
+                p.start()
+        finally:
+            signal.signal(signal.SIGINT, handler)
+        bars: list = []  # the current progress bar, closed however the wait ends
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            _wait(procs, counters, impls, len(batches), total, progress, bars)
+        finally:
+            for bar in bars[-1:]:
+                bar.close()
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+                p.join()
         results = []
         for impl, p, out in zip(impls, procs, outs):
-            p.join()
             if p.exitcode != 0:
                 raise RuntimeError(f"the '{impl}' run failed (exit code {p.exitcode})")
             run, extra = load_run(impl, out)
             results.append((run, extra["log"]))
     return results
+
+
+def _wait(procs, counters, impls: list[str], steps: int, total: int, progress: bool, bars: list):
+    """Poll until every child is done, showing both runs' progress in ``bars[-1]``."""
+    shown = 0
+    while any(p.is_alive() for p in procs):
+        if progress:
+            # one bar per epoch, counting both runs' steps in it
+            epoch = min(min(c.value for c in counters) // steps + 1, total // steps)
+            if epoch != shown:
+                from tqdm import tqdm
+
+                for bar in bars[-1:]:
+                    bar.close()
+                desc = f"{' + '.join(impls)} epoch {epoch}/{total // steps}"
+                bars.append(tqdm(total=steps * len(impls), desc=desc, leave=False, file=sys.stderr))
+                shown = epoch
+            bar = bars[-1]
+            bar.n = sum(min(max(c.value - (epoch - 1) * steps, 0), steps) for c in counters)
+            bar.refresh()
+        time.sleep(0.05)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..cli import package_version
 from .train import LOG_EVERY, Run
 
 # The article's published log (facts from shared/reference/seed-experiment.md)
@@ -62,6 +63,8 @@ def reference_keys() -> list[tuple[int, int | str]]:
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``."""
+    # neither the standard library nor torch/matplotlib offers this; the small
+    # packages that do (atomicwrites is archived) would be a dependency for 12 lines
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
@@ -134,15 +137,46 @@ def reference_rows(native: Run, other: Run, config: dict[str, Any]) -> list[dict
     return rows
 
 
+def git_state(folder: Path | None = None) -> tuple[str | None, bool | None]:
+    """``(commit, has uncommitted changes)`` of the git checkout that holds npgrad's
+    source, or ``(None, None)``: not a checkout (an installed wheel), no git, or a
+    checkout of something else that merely contains the installed package."""
+    import subprocess
+
+    pkg = (folder or Path(__file__).resolve().parents[1]).resolve()
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(pkg), *args], capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    top = git("rev-parse", "--show-toplevel")
+    if top is None or (Path(top) / "src" / "npgrad").resolve() != pkg:
+        return None, None
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return commit, (None if status is None else bool(status))
+
+
 def versions() -> dict[str, str]:
     return {
+        "npgrad": package_version(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
     }
 
 
-def build(native: Run, other: Run, *, device: str, config: dict[str, Any]) -> dict[str, Any]:
+def build(
+    native: Run, other: Run, *, device: str, config: dict[str, Any], out: Path | None = None
+) -> dict[str, Any]:
+    import datetime
+
+    commit, dirty = git_state()
     return {
         "reference": reference_rows(native, other, config),
         "parity": parity(native, other),
@@ -151,7 +185,11 @@ def build(native: Run, other: Run, *, device: str, config: dict[str, Any]) -> di
             for r in (native, other)
         },
         "device": device,
+        "out": None if out is None else str(out.resolve()),
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "versions": versions(),
+        "git_commit": commit,
+        "git_dirty": dirty,
         "config": config,
     }
 
@@ -164,6 +202,23 @@ def losses_csv(native: Run, other: Run) -> str:
         for s, (a, b) in enumerate(zip(ln, lo), 1):
             w.writerow([e, s, repr(a), repr(b)])
     return buf.getvalue()
+
+
+PLOTS = ("loss_curves.png", "reconstructions.png")
+
+
+def own_files(out: Path) -> list[Path]:
+    """The files in ``out`` that a reproduction writes (whatever its options), and
+    the temporary files an interrupted atomic write of one of them could leave."""
+    from .train import LOSS_IMPLS
+
+    names = {"report.json", "losses.csv", *PLOTS, *(f"{impl}.pt" for impl in LOSS_IMPLS)}
+    found = []
+    for p in out.iterdir() if out.is_dir() else ():
+        temp = any(p.name.startswith(f".{n}.") and p.name.endswith(Path(n).suffix) for n in names)
+        if (p.name in names or temp) and (p.is_file() or p.is_symlink()):
+            found.append(p)
+    return sorted(found)
 
 
 def save_outputs(out: Path, report: dict[str, Any], native: Run, other: Run) -> None:
