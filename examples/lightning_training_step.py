@@ -32,7 +32,8 @@ except ImportError:
         pl = None
 
 
-def make_module_class():
+if pl is not None:
+
     class Regressor(pl.LightningModule):
         def __init__(self, net, lr):
             super().__init__()
@@ -47,8 +48,6 @@ def make_module_class():
 
         def configure_optimizers(self):
             return torch.optim.SGD(self.parameters(), lr=self.lr, momentum=0.9)
-
-    return Regressor
 
 
 def plain_loop(net, loader, steps, lr, device):
@@ -90,7 +89,7 @@ def main() -> int:
     net = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.Tanh(), torch.nn.Linear(32, 3))
     reference = plain_loop(copy.deepcopy(net), loader, steps, lr, args.device)
 
-    module = make_module_class()(net, lr)
+    module = Regressor(net, lr)
     trainer = pl.Trainer(
         max_steps=steps,
         accelerator="cpu" if args.device == "cpu" else "gpu",

@@ -28,7 +28,7 @@ def huber(x, t, delta=1.0):
     return np.mean(np.where(a <= delta, 0.5 * a**2, delta * (a - 0.5 * delta)))
 
 
-@huber.backward
+@huber.backward  # the upstream gradient, the forward's arguments by name, its output
 def _(g, x, t, out, delta=1.0):
     # d/dx of the mean: (x - t) inside the quadratic zone, delta * sign(x - t) outside
     d = np.clip(x - t, -delta, delta) * (g / x.size)

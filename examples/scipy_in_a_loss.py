@@ -105,15 +105,15 @@ def main() -> int:
     target = torch.rand(1, side, side, device=dev)
     img = torch.zeros(1, side, side, device=dev, requires_grad=True)
     opt = torch.optim.Adam([img], lr=0.05)
-    for step in range(steps):
+    history = []
+    for _ in range(steps):
         loss = blurred_mse(img, target)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step == 0:
-            first = loss.item()
-    print(f"blurred_mse over {steps} Adam steps: {first:.5f} -> {loss.item():.5f}")
-    if not loss.item() < first:
+        history.append(loss.item())
+    print(f"blurred_mse over {steps} Adam steps: {history[0]:.5f} -> {history[-1]:.5f}")
+    if not history[-1] < history[0]:
         failures.append("training with blurred_mse did not lower the loss")
 
     if failures:
