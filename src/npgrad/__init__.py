@@ -18,6 +18,7 @@ from . import losses as losses  # light (NumPy only): npgrad.losses works after 
 from ._api import Loss, function, loss, unbroadcast
 from ._check import CheckReport, check
 from ._errors import BackwardError, GradcheckError, NpgradError, TraceError
+from ._numpy_api import grad, hessian, hvp, jacobian, value_and_grad, vjp  # wt-numpy: for testing
 from ._op import Function
 
 __version__ = "0.1.0"
@@ -32,6 +33,12 @@ __all__ = [
     "TraceError",
     "check",
     "function",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacobian",
     "loss",
     "unbroadcast",
+    "value_and_grad",
+    "vjp",
 ]
