@@ -447,9 +447,10 @@ def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu")
     @functools.wraps(f)
     def run(*args: Any, **kwargs: Any) -> Any:
         after = max(argnums) if isinstance(argnums, (tuple, list)) and argnums else argnums
-        if not isinstance(after, int) or len(args) < 2:
-            _argnums(argnums, max(len(args) - 1, 0), where_f)  # words the error
+        if len(args) < 2:
             raise TypeError(f"{where_f}: expected the arguments and a vector v, got {args!r:.80}")
+        if not isinstance(after, int) or isinstance(after, bool):
+            _argnums(argnums, len(args) - 1, where_f)  # words the error
         pos = after % (len(args) - 1) + 1
         v, fargs = args[pos], args[:pos] + args[pos + 1 :]
         nums, as_tuple = _argnums(argnums, len(fargs), where_f)
@@ -464,7 +465,10 @@ def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu")
             if len(vl) != len(list(_leaves(x_tree))):
                 raise ValueError(f"{where_f}: v does not have the structure of argument {n}")
             tangents += vl
-        cts = [_cotangent(t, x, f"{where_f}: v{p}") for t, x, p in zip(tangents, xs, _path(vs))]
+        cts = [
+            _cotangent(t, x, f"{where_f}: v{p}")
+            for t, x, p in zip(tangents, xs, _path(vs if as_tuple else v))
+        ]
         value = _scalar(_run(f, where_f, inputs, kwargs), where_f)
         g = _backward([value], xs, None, create_graph=True)
         flat = _backward(g, xs, cts, create_graph=inputs.traced)
