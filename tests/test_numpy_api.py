@@ -206,10 +206,6 @@ def test_grad_works_under_torch_no_grad():
 
 
 # ---------------------------------------------------------------------- errors
-def _named(f):
-    return f.__qualname__
-
-
 def test_non_scalar_result_is_refused_with_its_shape():
     def vector(x):
         return x * 2
@@ -457,8 +453,8 @@ def test_example_fits_converge_and_agree_with_finite_differences(tmp_path):
     path, ex = _load_example()
     out = tmp_path / "fit.json"
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    proc = subprocess.run([sys.executable, "-W", "error", str(path), "--quick", "--json",
-                           str(out)], capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    cmd = [sys.executable, "-W", "error", str(path), "--quick", "--json", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"logistic_lbfgsb", "logistic_trust_ncg", "gp_lbfgsb",
