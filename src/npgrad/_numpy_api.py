@@ -35,12 +35,19 @@ def _is_node(x: Any) -> bool:
     return type(x) in (list, tuple, dict)
 
 
-def _leaves(x: Any) -> Iterator[Any]:
-    if _is_node(x):
-        for v in x.values() if type(x) is dict else x:
-            yield from _leaves(v)
+def _leaves(x: Any, out: list | None = None) -> list:
+    """The leaves of ``x`` in order (a list: this runs on every call)."""
+    out = [] if out is None else out
+    kind = type(x)
+    if kind is list or kind is tuple:
+        for v in x:
+            _leaves(v, out)
+    elif kind is dict:
+        for v in x.values():
+            _leaves(v, out)
     else:
-        yield x
+        out.append(x)
+    return out
 
 
 def _rebuild(x: Any, new: Iterator[Any]) -> Any:
@@ -159,18 +166,23 @@ class _Inputs:
     def __init__(
         self, f: Callable, where: str, args: tuple, kwargs: dict, nums: tuple, device: Any
     ) -> None:
-        every = [*_leaves(list(args)), *_leaves(dict(kwargs))]
-        traced = [v for v in every if isinstance(v, TracedArray)]
-        self.traced = bool(traced) or _inside_trace()
-        if traced:
-            self.device = traced[0].t.device
+        every = _leaves(kwargs, _leaves(args)) if kwargs else _leaves(args)
+        traced = None
+        arrays = []
+        for v in every:
+            if type(v) is np.ndarray:
+                arrays.append(v)
+            elif traced is None and isinstance(v, TracedArray):
+                traced = v
+        # results that share memory with any input array are copied before returning
+        self.arrays = arrays
+        self.traced = traced is not None or _inside_trace()
+        if traced is not None:
+            self.device = traced.t.device
         elif self.traced:
             self.device = _trace._STATE.device
         else:
-            self.device = torch.device(device)
-        # results that share memory with any input array are copied before returning
-        self.arrays = [v for v in every if isinstance(v, np.ndarray)]
-        self.nums = nums
+            self.device = device if isinstance(device, torch.device) else torch.device(device)
         self.trees: list[Any] = []  # per argnum: the argument as given
         self.tensors: list[list[torch.Tensor]] = []
         self.kinds: list[list[str]] = []
@@ -178,17 +190,18 @@ class _Inputs:
         for n in nums:
             tree = args[n]
             ts, ks = [], []
-            for leaf, p in zip(_leaves(tree), _path(tree)):
+            for i, leaf in enumerate(_leaves(tree)):
                 try:
                     t, k = _leaf_tensor(leaf, self.device)
                 except _BadLeaf as e:
+                    p = list(_path(tree))[i]
                     raise TypeError(f"{where}: {_argname(f, n)}{p} {e}") from None
                 ts.append(t)
                 ks.append(k)
             self.trees.append(tree)
             self.tensors.append(ts)
             self.kinds.append(ks)
-            call[n] = _rebuild(tree, iter(ts))
+            call[n] = ts[0] if type(tree) not in (list, tuple, dict) else _rebuild(tree, iter(ts))
         self.call = call
 
     def flat(self) -> list[torch.Tensor]:
@@ -199,8 +212,9 @@ class _Inputs:
         if a.dtype is torch.bfloat16:
             a = a.float()
         a = a.cpu().numpy()
-        if any(np.may_share_memory(a, b) for b in (*self.arrays, *extra)):
-            a = a.copy()  # never a view of the caller's data
+        for b in (*self.arrays, *extra) if t.device.type == "cpu" else ():
+            if np.may_share_memory(a, b):
+                return a.copy()  # never a view of the caller's data
         return a
 
     def gradients(self, flat: list[torch.Tensor], extra: tuple = ()) -> list[Any]:
@@ -214,7 +228,7 @@ class _Inputs:
                 if self.traced:
                     leaves.append(TracedArray(g))
                 elif kind == "scalar":
-                    leaves.append(self.numpy(g)[()])
+                    leaves.append(g.detach().cpu().numpy()[()])  # a NumPy scalar: a copy
                 else:
                     leaves.append(self.numpy(g, extra))
             out.append(_rebuild(tree, iter(leaves)))
@@ -299,8 +313,12 @@ def _split(ys: list[Any], as_tuple: bool) -> Any:
 # --------------------------------------------------------------- transforms
 def _value_and_grad(f: Callable, argnums: Any, has_aux: bool, device: Any, where_f: str):
 
+    seen: dict[int, tuple] = {}  # argnums checked once per argument count
+
     def run(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        nums, as_tuple = _argnums(argnums, len(args), where_f)
+        nums, as_tuple = seen.get(len(args)) or seen.setdefault(
+            len(args), _argnums(argnums, len(args), where_f)
+        )
         inputs = _Inputs(f, where_f, args, kwargs, nums, device)
         out = _run(f, where_f, inputs, kwargs)
         aux = None
