@@ -1,6 +1,10 @@
 """Value and gradient of plain NumPy functions: npgrad against HIPS autograd and JAX.
 
-    python benchmarks/numpy_api.py [--quick] [--json out.json] [--table-from out.json]
+    python benchmarks/numpy_api.py [--quick] [--threads N] [--json out.json]
+    python benchmarks/numpy_api.py --table-from out.json
+
+On a small shared machine pin every library to one thread, NumPy's BLAS included:
+``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/numpy_api.py --threads 1``.
 
 Each problem is one function written once against a NumPy-like module ``np``:
 npgrad runs it with NumPy itself (``npgrad.value_and_grad``), HIPS autograd with
@@ -19,8 +23,10 @@ skipped with a note.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +37,8 @@ import torch
 
 import npgrad
 from npgrad import bench
+
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS")
 
 
 # ------------------------------------------------------------- the problems
@@ -172,19 +180,38 @@ def _agree(name: str, variant: str, got: Any, ref: Any) -> None:
         raise AssertionError(f"{variant} disagrees with npgrad on {name}")
 
 
-def run(quick: bool) -> dict[str, Any]:
+def _inner(fn: Callable, most: int, block_s: float = 0.03) -> int:
+    """Calls per timed block: about ``block_s`` seconds' worth, at most ``most``."""
+    import time
+
+    start = time.perf_counter()
+    fn()
+    return max(1, min(most, int(block_s / max(time.perf_counter() - start, 1e-9))))
+
+
+def run(quick: bool, threads: int | None = None) -> dict[str, Any]:
     cfg = (
-        dict(warmup=3, repeats=5, inner=5, preroll=1)
+        dict(warmup=3, repeats=5, inner=10, preroll=1)
         if quick
-        else dict(warmup=10, repeats=21, inner=20, preroll=3, preroll_s=0.02)
+        else dict(warmup=10, repeats=15, inner=50, preroll=2, preroll_s=0.01)
     )
+    if threads is not None:
+        torch.set_num_threads(threads)
+        # XLA's CPU pool, read when JAX starts (below)
+        flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        if threads == 1:
+            os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
     variants, notes = _variants()
     device = torch.device("cpu")
     env = bench.environment(device)
     for lib in ("autograd", "jax", "jaxlib"):
-        mod = sys.modules.get(lib)
-        if mod is not None:
-            env[lib] = getattr(mod, "__version__", "?")
+        if lib in sys.modules:
+            try:
+                env[lib] = importlib.metadata.version(lib)
+            except importlib.metadata.PackageNotFoundError:
+                env[lib] = "?"
+    # NumPy's BLAS reads these when it loads: set them in the shell to pin its threads
+    env["thread_env"] = {k: os.environ.get(k) for k in THREAD_ENV}
     result: dict[str, Any] = {"quick": quick, "config": cfg, "environment": env,
                               "notes": notes, "problems": {}}  # fmt: skip
     base = "autograd" if "autograd" in variants else "npgrad"
@@ -193,9 +220,11 @@ def run(quick: bool) -> dict[str, Any]:
         ref = variants["npgrad"](problem, args)()
         for v, build in variants.items():
             _agree(name, v, build(problem, args)(), ref)
-        res = bench.compare(lambda v: variants[v](problem, args), list(variants), base=base,
-                            device=device, **cfg)  # fmt: skip
-        result["problems"][name] = res
+        timing = {**cfg, "inner": _inner(variants[base](problem, args), cfg["inner"])}
+        res = bench.compare(lambda v, p=problem, a=args: variants[v](p, a), list(variants),
+                            base=base,
+                            device=device, **timing)  # fmt: skip
+        result["problems"][name] = {**res, "inner": timing["inner"]}
     result["base"] = base
     return result
 
@@ -206,7 +235,8 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"value+gradient of plain NumPy functions, median us per call; x = paired ratio to "
         f"{base} (below 1: faster)",
-        f"({env['cpu_count']} CPU cores, {env['torch_threads']} torch threads; torch "
+        f"({env['cpu_count']} CPU cores, {env['torch_threads']} torch threads, "
+        f"{env.get('thread_env', {})}; torch "
         f"{env['torch']}, numpy {env['numpy']}, autograd {env.get('autograd', '-')}, "
         f"jax {env.get('jax', '-')})",
     ]
@@ -230,11 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--table-from", type=Path, help="print the table of a saved run")
+    parser.add_argument("--threads", type=int, help="torch threads (1 also pins XLA's pool)")
     opts = parser.parse_args(argv)
     if opts.table_from is not None:
         print(table(json.loads(opts.table_from.read_text())))
         return 0
-    result = run(opts.quick)
+    result = run(opts.quick, opts.threads)
     if opts.json is not None:
         bench.write_json(result, opts.json)
     print(table(result))

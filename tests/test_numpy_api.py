@@ -12,6 +12,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -522,3 +523,30 @@ def test_cuda_results_equal_cpu_results():
 def test_gradient_of_math_constants_is_exact():
     # a sanity anchor on scalar plumbing: d/dx log(x) at e is 1/e exactly
     assert npgrad.grad(np.log)(math.e) == pytest.approx(1 / math.e, rel=1e-15)
+
+
+def test_hvp_with_a_tuple_of_argnums_takes_a_tuple_of_tangents():
+    x, y = RNG.normal(size=2), RNG.normal(size=3)
+    vx, vy = RNG.normal(size=2), RNG.normal(size=3)
+
+    def f(x, y):
+        return np.sum(x**2) * np.sum(y**3)
+
+    hx, hy = npgrad.hvp(f, argnums=(0, 1))(x, y, (vx, vy))
+    H = npgrad.hessian(f, argnums=(0, 1))(x, y)
+    # by hand: d2/dx2 = 2 S3 I, d2/dxdy = 2 x (3 y^2)', d2/dy2 = S2 diag(6 y)
+    s2, s3 = np.sum(x**2), np.sum(y**3)
+    Hxx, Hxy, Hyy = 2 * s3 * np.eye(2), np.outer(2 * x, 3 * y**2), s2 * np.diag(6 * y)
+    for got, want in ((H[0][0], Hxx), (H[0][1], Hxy), (H[1][0], Hxy.T), (H[1][1], Hyy)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(hx, Hxx @ vx + Hxy @ vy, rtol=1e-12)
+    np.testing.assert_allclose(hy, Hxy.T @ vx + Hyy @ vy, rtol=1e-12)
+
+
+@pytest.mark.parametrize("doc", ["numpy-api.md", "migrating.md"])
+def test_docs_python_examples_run(doc):
+    text = (REPO / "docs" / doc).read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for code in blocks:
+        exec(compile(code, doc, "exec"), {})
