@@ -184,11 +184,15 @@ def test_inputs_are_never_modified_and_results_are_never_views():
             assert not np.shares_memory(r, inp)
 
 
-def test_read_only_and_strided_inputs_work():
+@pytest.mark.parametrize("read_only", [pytest.param(False, id="writeable"),
+                                       pytest.param(True, id="read-only")])  # fmt: skip
+def test_reversed_fortran_and_read_only_inputs_work(read_only):
     x = np.arange(10.0)[::-2]
-    x.flags.writeable = False
-    g = npgrad.grad(lambda v: np.sum(v**2))(x)
-    np.testing.assert_allclose(g, 2 * x)
+    m = np.asfortranarray(RNG.normal(size=(3, 2)))
+    x.flags.writeable = m.flags.writeable = not read_only
+    gx, gm = npgrad.grad(lambda v, m: np.sum(v**2) + np.sum(m**3), (0, 1))(x, m)
+    np.testing.assert_allclose(gx, 2 * x)
+    np.testing.assert_allclose(gm, 3 * m**2)
 
 
 def test_a_constant_result_has_a_zero_gradient():

@@ -134,11 +134,17 @@ def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
         return torch.tensor(np.asarray(x), device=device).requires_grad_(), "scalar"
     if isinstance(x, np.ndarray):
         if x.dtype in _FLOATS:
-            if x.flags.writeable and x.flags.aligned and all(s >= 0 for s in x.strides):
-                t = torch.from_numpy(x)  # no copy: the trace never writes into it
-            else:
-                t = torch.from_numpy(np.array(x))  # from_numpy refuses read-only memory
-            return t.to(device).requires_grad_(), "array"
+            t = None
+            if x.flags.writeable and x.flags.aligned:  # read-only memory would warn
+                try:
+                    t = torch.from_numpy(x)  # no copy: the trace never writes into it
+                except ValueError:  # negative strides
+                    pass
+            if t is None:
+                t = torch.from_numpy(np.array(x))
+            if device.type != "cpu":
+                t = t.to(device)
+            return t.requires_grad_(), "array"
         if x.dtype.kind in "biu":
             raise _BadLeaf(
                 f"is an {x.dtype} array: an integer array has no gradient; "
@@ -240,7 +246,11 @@ class _Inputs:
         if _is_node(out):
             return _rebuild(out, iter([self.value(v) for v in _leaves(out)]))
         if isinstance(out, torch.Tensor):
-            return TracedArray(out) if self.traced else self.numpy(out)[()]
+            if self.traced:
+                return TracedArray(out)
+            if out.ndim == 0 and out.dtype is not torch.bfloat16:
+                return out.detach().cpu().numpy()[()]  # a NumPy scalar: a copy
+            return self.numpy(out)[()]
         return out
 
 
