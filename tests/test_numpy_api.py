@@ -554,3 +554,14 @@ def test_docs_python_examples_run(doc):
     assert blocks
     for code in blocks:
         exec(compile(code, doc, "exec"), {})
+
+
+def test_grad_inside_an_automatic_mode_op_stays_on_the_graph():
+    # the op's trace is the outer one: the inner grad returns traced arrays
+    @npgrad.function
+    def energy(x):
+        return np.sum(npgrad.grad(lambda v: np.sum(v**3))(x))  # sum(3 x^2)
+
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    energy(x).backward()
+    torch.testing.assert_close(x.grad, 6 * x.detach(), rtol=1e-14, atol=0)

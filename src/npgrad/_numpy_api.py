@@ -255,8 +255,8 @@ class _Inputs:
 
 
 def _run(f: Callable, where: str, inputs: _Inputs, kwargs: dict) -> Any:
-    with torch.enable_grad():
-        return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
+    # callers hold torch.enable_grad(): a caller's no_grad must not stop the recording
+    return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
 
 
 def _zeros_for_unused(grads: tuple, like: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -304,15 +304,14 @@ def _backward(
     live = [i for i, o in enumerate(outs) if o.requires_grad]
     if not live:
         return [torch.zeros_like(x) for x in xs]
-    with torch.enable_grad():  # a caller's no_grad must not cut a graph built for it
-        grads = torch.autograd.grad(
-            [outs[i] for i in live],
-            xs,
-            grad_outputs=None if cotangents is None else [cotangents[i] for i in live],
-            create_graph=create_graph,
-            retain_graph=retain_graph if retain_graph is not None else create_graph,
-            allow_unused=True,
-        )
+    grads = torch.autograd.grad(
+        [outs[i] for i in live],
+        xs,
+        grad_outputs=None if cotangents is None else [cotangents[i] for i in live],
+        create_graph=create_graph,
+        retain_graph=retain_graph if retain_graph is not None else create_graph,
+        allow_unused=True,
+    )
     return _zeros_for_unused(grads, xs)
 
 
@@ -322,31 +321,39 @@ def _split(ys: list[Any], as_tuple: bool) -> Any:
 
 # --------------------------------------------------------------- transforms
 def _value_and_grad(f: Callable, argnums: Any, has_aux: bool, device: Any, where_f: str):
-
     seen: dict[int, tuple] = {}  # argnums checked once per argument count
+    dev = torch.device(device)
 
     def run(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums, as_tuple = seen.get(len(args)) or seen.setdefault(
             len(args), _argnums(argnums, len(args), where_f)
         )
-        inputs = _Inputs(f, where_f, args, kwargs, nums, device)
-        out = _run(f, where_f, inputs, kwargs)
-        aux = None
-        if has_aux:
-            if type(out) not in (tuple, list) or len(out) != 2:
-                raise TypeError(
-                    f"{where_f}: has_aux=True needs the function to return a pair "
-                    f"(value, aux), got {type(out).__name__}"
-                )
-            out, aux = out
-        value = _scalar(out, where_f)
-        xs = inputs.flat()
-        flat = _backward([value], xs, None, create_graph=inputs.traced)
-        g = _split(inputs.gradients(flat), as_tuple)
-        v = inputs.value(value)
-        return ((v, inputs.value(aux)) if has_aux else v), g
+        with torch.enable_grad():
+            return _value_and_grad_call(f, where_f, args, kwargs, nums, as_tuple, has_aux, dev)
 
     return run
+
+
+def _value_and_grad_call(
+    f: Callable, where_f: str, args: tuple, kwargs: dict, nums: tuple, as_tuple: bool,
+    has_aux: bool, device: torch.device,
+) -> tuple[Any, Any]:  # fmt: skip
+    inputs = _Inputs(f, where_f, args, kwargs, nums, device)
+    out = _run(f, where_f, inputs, kwargs)
+    aux = None
+    if has_aux:
+        if type(out) not in (tuple, list) or len(out) != 2:
+            raise TypeError(
+                f"{where_f}: has_aux=True needs the function to return a pair "
+                f"(value, aux), got {type(out).__name__}"
+            )
+        out, aux = out
+    value = _scalar(out, where_f)
+    xs = inputs.flat()
+    flat = _backward([value], xs, None, create_graph=inputs.traced)
+    g = _split(inputs.gradients(flat), as_tuple)
+    v = inputs.value(value)
+    return ((v, inputs.value(aux)) if has_aux else v), g
 
 
 def value_and_grad(
@@ -404,23 +411,32 @@ def jacobian(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "
 
 
 def _jacobian(f: Callable, argnums: Any, device: Any, where_f: str) -> Callable:
+    dev = torch.device(device)
 
     def run(*args: Any, **kwargs: Any) -> Any:
         nums, as_tuple = _argnums(argnums, len(args), where_f)
-        inputs = _Inputs(f, where_f, args, kwargs, nums, device)
-        out = _run(f, where_f, inputs, kwargs)
-        ys = [
-            _differentiable(y, where_f, f"the function's result{p}")
-            for y, p in zip(_leaves(out), _path(out))
-        ]
-        xs = inputs.flat()
-        blocks = []  # per output leaf: its Jacobian per argnum, arranged as the arguments
-        for y in ys:
-            flat = _jacobian_of(y, xs, create_graph=inputs.traced)
-            blocks.append(_split(inputs.gradients(flat), as_tuple))
-        return _rebuild(out, iter(blocks))
+        with torch.enable_grad():
+            return _jacobian_call(f, where_f, args, kwargs, nums, as_tuple, dev)
 
     return run
+
+
+def _jacobian_call(
+    f: Callable, where_f: str, args: tuple, kwargs: dict, nums: tuple, as_tuple: bool,
+    device: torch.device,
+) -> Any:  # fmt: skip
+    inputs = _Inputs(f, where_f, args, kwargs, nums, device)
+    out = _run(f, where_f, inputs, kwargs)
+    ys = [
+        _differentiable(y, where_f, f"the function's result{p}")
+        for y, p in zip(_leaves(out), _path(out))
+    ]
+    xs = inputs.flat()
+    blocks = []  # per output leaf: its Jacobian per argnum, arranged as the arguments
+    for y in ys:
+        flat = _jacobian_of(y, xs, create_graph=inputs.traced)
+        blocks.append(_split(inputs.gradients(flat), as_tuple))
+    return _rebuild(out, iter(blocks))
 
 
 def _jacobian_of(y: torch.Tensor, xs: list[torch.Tensor], *, create_graph: bool) -> list:
@@ -497,9 +513,10 @@ def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu")
             _cotangent(t, x, f"{where_f}: v{p}")
             for t, x, p in zip(tangents, xs, _path(vs if as_tuple else v))
         ]
-        value = _scalar(_run(f, where_f, inputs, kwargs), where_f)
-        g = _backward([value], xs, None, create_graph=True)
-        flat = _backward(g, xs, cts, create_graph=inputs.traced)
+        with torch.enable_grad():
+            value = _scalar(_run(f, where_f, inputs, kwargs), where_f)
+            g = _backward([value], xs, None, create_graph=True)
+            flat = _backward(g, xs, cts, create_graph=inputs.traced)
         return _split(inputs.gradients(flat, extra=tuple(tangents)), as_tuple)
 
     return run
@@ -536,7 +553,8 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
         raise TypeError(f"{where_f}: no primals given; call vjp(f, x, ...)")
     nums = tuple(range(len(primals)))
     inputs = _Inputs(f, where_f, primals, {}, nums, device)
-    out = _run(f, where_f, inputs, {})
+    with torch.enable_grad():
+        out = _run(f, where_f, inputs, {})
     ys = [
         _differentiable(y, where_f, f"the function's result{p}")
         for y, p in zip(_leaves(out), _path(out))
@@ -551,7 +569,8 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
             )
         cts = [_cotangent(c, y, f"{where_f}: cotangent{p}") for c, y, p in
                zip(cl, ys, _path(cotangent))]  # fmt: skip
-        flat = _backward(ys, xs, cts, create_graph=inputs.traced, retain_graph=True)
+        with torch.enable_grad():
+            flat = _backward(ys, xs, cts, create_graph=inputs.traced, retain_graph=True)
         return tuple(inputs.gradients(flat, extra=tuple(cl)))
 
     return inputs.value(out), vjp_fn
