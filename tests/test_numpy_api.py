@@ -565,3 +565,33 @@ def test_grad_inside_an_automatic_mode_op_stays_on_the_graph():
     x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
     energy(x).backward()
     torch.testing.assert_close(x.grad, 6 * x.detach(), rtol=1e-14, atol=0)
+
+
+def _benchmark_module():
+    spec = importlib.util.spec_from_file_location("numpy_api_bench", REPO / "benchmarks" /
+                                                  "numpy_api.py")  # fmt: skip
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("problem", ["logistic 1000x50", "gp 64 points", "tiny mse 8x4"])
+def test_benchmark_problems_have_the_gradient_differences_give(problem):
+    b = _benchmark_module()
+    args = b._data(problem)
+    f = b.PROBLEMS[problem](np)
+    value, g = npgrad.value_and_grad(f)(*args)
+    assert value == pytest.approx(float(f(*args)), rel=1e-12)
+    x0 = args[0]
+    fd = so.approx_fprime(x0.ravel(), lambda v: f(v.reshape(x0.shape), *args[1:]), 1e-7)
+    np.testing.assert_allclose(g.ravel(), fd, rtol=1e-4, atol=1e-6)
+
+
+def test_benchmark_table_is_printed_from_the_saved_json():
+    b = _benchmark_module()
+    saved = REPO / "benchmarks" / "results" / "numpy-api-cpu-2core.json"
+    result = json.loads(saved.read_text())
+    text = b.table(result)
+    for name in b.PROBLEMS:
+        ratio = result["problems"][name]["ratio"]["npgrad"]
+        assert name in text and f"{ratio:.3f}" in text
