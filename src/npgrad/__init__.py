@@ -34,6 +34,12 @@ _EXPORTS = {
     "TraceError": "._errors",
     "check": "._check",
     "function": "._function",
+    "grad": "._numpy_api",
+    "hessian": "._numpy_api",
+    "hvp": "._numpy_api",
+    "jacobian": "._numpy_api",
+    "value_and_grad": "._numpy_api",
+    "vjp": "._numpy_api",
     "implements": "._trace",
     "loss": "._function",
     "supported": "._trace",
@@ -56,6 +62,12 @@ if TYPE_CHECKING:
     from ._function import function as function
     from ._function import loss as loss
     from ._function import unbroadcast as unbroadcast
+    from ._numpy_api import grad as grad
+    from ._numpy_api import hessian as hessian
+    from ._numpy_api import hvp as hvp
+    from ._numpy_api import jacobian as jacobian
+    from ._numpy_api import value_and_grad as value_and_grad
+    from ._numpy_api import vjp as vjp
     from ._trace import implements as implements
     from ._trace import supported as supported
     from .nn import Loss as Loss

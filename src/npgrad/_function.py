@@ -24,6 +24,7 @@ from ._call import Call, backward_plan
 from ._errors import describe
 from ._modes import auto
 from ._policy import NONFINITE
+from ._trace._array import TracedArray
 
 _MODES = ("auto", "numpy", "numeric")
 _ids = itertools.count()
@@ -243,6 +244,8 @@ class Function:
                 if call is not None:
                     call.keep_residuals = backward_can_follow(args)
                     return call.unpack(FastBridge.apply(call, *args))
+        if any(isinstance(a, TracedArray) for a in (*args, *kwargs.values())):
+            return self._composed(args, kwargs)
         call = Call.build(self, args, kwargs)
         if call.mode == "auto":
             return auto.run_traced(call)
@@ -250,6 +253,19 @@ class Function:
         call.keep_residuals = functorch or backward_can_follow(call.tensors)
         outs = (EagerBridge if functorch else FastBridge).apply(call, *call.tensors)
         return call.unpack(outs)
+
+    def _composed(self, args: tuple, kwargs: dict) -> Any:
+        """Called on traced arrays inside an automatic-mode function (or
+        ``npgrad.grad``): the op runs on their tensors, its own backward used for its
+        part of the graph, and its results go back as traced arrays."""
+
+        def tensors(v: Any) -> Any:
+            return v.t if isinstance(v, TracedArray) else v
+
+        out = self(*map(tensors, args), **{k: tensors(v) for k, v in kwargs.items()})
+        if isinstance(out, tuple):
+            return tuple(TracedArray(o) for o in out)
+        return TracedArray(out)
 
 
 def _default_name(fn: Any) -> str:

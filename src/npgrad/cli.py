@@ -25,31 +25,11 @@ EXTRA_MODULES = ("torchvision", "matplotlib", "tqdm")
 
 
 def package_version() -> str:
-    """npgrad's version without importing npgrad: the installed distribution's, else
-    the source tree's ``pyproject.toml``'s (a checkout on ``PYTHONPATH``)."""
-    from importlib import metadata
+    """npgrad's version: ``npgrad.__version__``, the one source (``import npgrad`` is
+    light: its public names load on first use, so no torch is imported here)."""
+    from . import __version__
 
-    try:
-        return metadata.version("npgrad")
-    except metadata.PackageNotFoundError:
-        pass
-    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
-    try:
-        text = pyproject.read_text()
-    except OSError:
-        return "unknown"
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10: the [project] table's first version line
-        import re
-
-        table = text.partition("[project]")[2]
-        found = re.search(r'^version\s*=\s*"([^"]+)"', table, re.M)
-        return found.group(1) if found else "unknown"
-    try:
-        return str(tomllib.loads(text)["project"]["version"])
-    except (tomllib.TOMLDecodeError, KeyError):
-        return "unknown"
+    return __version__
 
 
 def _device_problem(name: str) -> tuple[str, str | None]:

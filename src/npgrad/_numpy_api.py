@@ -1,0 +1,578 @@
+"""Gradients of plain NumPy functions, for NumPy users (``npgrad.grad`` and friends).
+
+The conventions are JAX's and HIPS autograd's: ``grad(f)`` is a function that
+returns the gradient of ``f`` at its arguments.  Underneath, ``f`` runs once on
+:class:`~npgrad._trace.TracedArray` s (automatic mode), autograd records the torch
+ops, and the results come back as NumPy.
+
+A transform called on traced arrays (``grad(grad(f))``, ``hessian``, a transform
+inside an automatic-mode op) stays in torch: it differentiates with
+``create_graph=True`` and returns traced arrays, so the outer transform can
+differentiate the result again.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import _mappings  # noqa: F401 - the registry's rows, for the engine
+from ._dtypes import TORCH_TO_NP
+from ._trace._array import TracedArray
+from ._trace._engine import trace
+from ._trace._state import STATE
+
+__all__ = ["grad", "value_and_grad", "jacobian", "hessian", "vjp", "hvp"]
+
+_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+# ------------------------------------------------------------------ trees
+def _is_node(x: Any) -> bool:
+    # exactly the containers trace() walks: a namedtuple or a subclass is a leaf
+    return type(x) in (list, tuple, dict)
+
+
+def _leaves(x: Any, out: list | None = None) -> list:
+    """The leaves of ``x`` in order (a list: this runs on every call)."""
+    out = [] if out is None else out
+    kind = type(x)
+    if kind is list or kind is tuple:
+        for v in x:
+            _leaves(v, out)
+    elif kind is dict:
+        for v in x.values():
+            _leaves(v, out)
+    else:
+        out.append(x)
+    return out
+
+
+def _rebuild(x: Any, new: Iterator[Any]) -> Any:
+    """``x``'s structure with its leaves replaced, in order, by ``new``'s items."""
+    if type(x) is dict:
+        return {k: _rebuild(v, new) for k, v in x.items()}
+    if type(x) in (list, tuple):
+        return type(x)(_rebuild(v, new) for v in x)
+    return next(new)
+
+
+def _path(x: Any) -> Iterator[str]:
+    """Each leaf's place in ``x``, for error messages: ``['w']``, ``[1]``..."""
+    if _is_node(x):
+        items = x.items() if type(x) is dict else enumerate(x)
+        for k, v in items:
+            for p in _path(v):
+                yield f"[{k!r}]{p}"
+    else:
+        yield ""
+
+
+# -------------------------------------------------------------- arguments
+def _fname(f: Any) -> str:
+    return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or type(f).__name__
+
+
+def _argnums(argnums: Any, nargs: int, where: str) -> tuple[tuple[int, ...], bool]:
+    """The argument positions, and whether the caller asked for a tuple of results."""
+    as_tuple = isinstance(argnums, (tuple, list))
+    nums = tuple(argnums) if as_tuple else (argnums,)
+    if not nums or not all(isinstance(n, int) and not isinstance(n, bool) for n in nums):
+        raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    if len(set(n % nargs if nargs else n for n in nums)) != len(nums):
+        raise ValueError(f"{where}: argnums={argnums!r} names an argument twice")
+    for n in nums:
+        if not -nargs <= n < nargs:
+            raise ValueError(
+                f"{where}: argnums={argnums!r} but the call passed {nargs} positional "
+                f"argument{'s' * (nargs != 1)}"
+            )
+    return tuple(n % nargs for n in nums), as_tuple
+
+
+def _argname(f: Callable, n: int) -> str:
+    """``argument 1 (y)``: the position and, where the signature tells, the name."""
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    if n < len(params) and params[n].kind in (params[n].POSITIONAL_ONLY,
+                                              params[n].POSITIONAL_OR_KEYWORD):  # fmt: skip
+        return f"argument {n} ({params[n].name})"
+    return f"argument {n}"
+
+
+class _BadLeaf(TypeError):
+    """A leaf that cannot be differentiated; the caller adds which argument it is."""
+
+
+def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
+    """A differentiable tensor for one input leaf, and how to give its gradient back:
+    ``"traced"`` (a TracedArray), ``"array"`` (an ndarray) or ``"scalar"``."""
+    if isinstance(x, TracedArray):
+        t = x.t
+        if not t.is_floating_point():
+            raise _BadLeaf(f"is a traced {x.dtype} array; only floats have a gradient")
+        # a fresh node on the outer graph: the gradient counts only the paths through
+        # this argument (a closure over the same value is a constant here, as in JAX)
+        return (t.view_as(t) if t.requires_grad else t.detach().requires_grad_()), "traced"
+    if isinstance(x, torch.Tensor):
+        raise _BadLeaf(
+            "is a torch.Tensor; npgrad.grad and friends take NumPy arrays and "
+            "return NumPy arrays (for tensors use torch.func, or npgrad.function)"
+        )
+    if isinstance(x, (bool, np.bool_, int, np.integer)):
+        raise _BadLeaf(
+            f"is the integer {x!r}: an integer has no gradient; pass a float "
+            f"(e.g. {float(x)!r}) to differentiate with respect to it"
+        )
+    if isinstance(x, float):
+        return torch.tensor(x, dtype=torch.float64, device=device).requires_grad_(), "scalar"
+    if isinstance(x, np.generic) and x.dtype in _FLOATS:
+        return torch.tensor(np.asarray(x), device=device).requires_grad_(), "scalar"
+    if isinstance(x, np.ndarray):
+        if x.dtype in _FLOATS:
+            t = None
+            if x.flags.writeable and x.flags.aligned:  # read-only memory would warn
+                try:
+                    t = torch.from_numpy(x)  # no copy: the trace never writes into it
+                except ValueError:  # negative strides
+                    pass
+            if t is None:
+                t = torch.from_numpy(np.array(x))
+            if device.type != "cpu":
+                t = t.to(device)
+            return t.requires_grad_(), "array"
+        if x.dtype.kind in "biu":
+            raise _BadLeaf(
+                f"is an {x.dtype} array: an integer array has no gradient; "
+                "pass x.astype(float) to differentiate with respect to it"
+            )
+        raise _BadLeaf(
+            f"is an array of dtype {x.dtype}; only float16, float32 and float64 "
+            "arrays can be differentiated"
+        )
+    raise _BadLeaf(
+        f"is {type(x).__name__} {x!r:.60}; expected a float ndarray, a float, "
+        "or a list, tuple or dict of them"
+    )
+
+
+def _inside_trace() -> bool:
+    """Whether an outer trace is running (a closure may then carry its graph)."""
+    return bool(STATE.ops)
+
+
+class _Inputs:
+    """The arguments of one call, the differentiated leaves as tensors."""
+
+    def __init__(
+        self, f: Callable, where: str, args: tuple, kwargs: dict, nums: tuple, device: Any
+    ) -> None:
+        every = _leaves(kwargs, _leaves(args)) if kwargs else _leaves(args)
+        traced = None
+        arrays = []
+        for v in every:
+            if type(v) is np.ndarray:
+                arrays.append(v)
+            elif traced is None and isinstance(v, TracedArray):
+                traced = v
+        # results that share memory with any input array are copied before returning
+        self.arrays = arrays
+        self.traced = traced is not None or _inside_trace()
+        if traced is not None:
+            self.device = traced.t.device
+        elif self.traced:
+            self.device = STATE.device
+        else:
+            self.device = device if isinstance(device, torch.device) else torch.device(device)
+        self.trees: list[Any] = []  # per argnum: the argument as given
+        self.tensors: list[list[torch.Tensor]] = []
+        self.kinds: list[list[str]] = []
+        call = list(args)
+        for n in nums:
+            tree = args[n]
+            ts, ks = [], []
+            for i, leaf in enumerate(_leaves(tree)):
+                try:
+                    t, k = _leaf_tensor(leaf, self.device)
+                except _BadLeaf as e:
+                    p = list(_path(tree))[i]
+                    raise TypeError(f"{where}: {_argname(f, n)}{p} {e}") from None
+                ts.append(t)
+                ks.append(k)
+            self.trees.append(tree)
+            self.tensors.append(ts)
+            self.kinds.append(ks)
+            call[n] = ts[0] if type(tree) not in (list, tuple, dict) else _rebuild(tree, iter(ts))
+        self.call = call
+
+    def flat(self) -> list[torch.Tensor]:
+        return [t for ts in self.tensors for t in ts]
+
+    def numpy(self, t: torch.Tensor, extra: tuple = ()) -> np.ndarray:
+        a = t.detach()
+        if a.dtype is torch.bfloat16:
+            a = a.float()
+        a = a.cpu().numpy()
+        for b in (*self.arrays, *extra) if t.device.type == "cpu" else ():
+            if np.may_share_memory(a, b):
+                return a.copy()  # never a view of the caller's data
+        return a
+
+    def gradients(self, flat: list[torch.Tensor], extra: tuple = ()) -> list[Any]:
+        """``flat`` (one tensor per leaf) arranged as the arguments, per argnum."""
+        it = iter(flat)
+        out = []
+        for tree, kinds in zip(self.trees, self.kinds):
+            leaves = []
+            for kind in kinds:
+                g = next(it)
+                if self.traced:
+                    leaves.append(TracedArray(g))
+                elif kind == "scalar":
+                    leaves.append(g.detach().cpu().numpy()[()])  # a NumPy scalar: a copy
+                else:
+                    leaves.append(self.numpy(g, extra))
+            out.append(_rebuild(tree, iter(leaves)))
+        return out
+
+    def value(self, out: Any) -> Any:
+        """The function's result as NumPy (0-d arrays as NumPy scalars, as NumPy's own
+        reductions give), or as traced arrays inside a trace."""
+        if _is_node(out):
+            return _rebuild(out, iter([self.value(v) for v in _leaves(out)]))
+        if isinstance(out, torch.Tensor):
+            if self.traced:
+                return TracedArray(out)
+            if out.ndim == 0 and out.dtype is not torch.bfloat16:
+                return out.detach().cpu().numpy()[()]  # a NumPy scalar: a copy
+            return self.numpy(out)[()]
+        return out
+
+
+def _run(f: Callable, where: str, inputs: _Inputs, kwargs: dict) -> Any:
+    # callers hold torch.enable_grad(): a caller's no_grad must not stop the recording
+    return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
+
+
+def _zeros_for_unused(grads: tuple, like: list[torch.Tensor]) -> list[torch.Tensor]:
+    # an argument the result does not depend on has a zero gradient (JAX's answer)
+    return [torch.zeros_like(x) if g is None else g for g, x in zip(grads, like)]
+
+
+def _differentiable(out: Any, where: str, what: str) -> torch.Tensor:
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(
+            f"{where}: {what} must be a float array or number, got {type(out).__name__} {out!r:.60}"
+        )
+    if out.is_complex():
+        raise TypeError(
+            f"{where}: {what} is complex ({TORCH_TO_NP[out.dtype]}); return a real value "
+            "(for example np.abs or .real of it)"
+        )
+    if not out.is_floating_point():
+        raise TypeError(
+            f"{where}: {what} has the integer dtype {TORCH_TO_NP[out.dtype]}; "
+            "only a float result has a gradient"
+        )
+    return out
+
+
+def _scalar(out: Any, where: str, what: str = "the function's result") -> torch.Tensor:
+    out = _differentiable(out, where, what)
+    if out.ndim != 0:
+        raise TypeError(
+            f"{where}: {what} must be a scalar, got an array of shape {tuple(out.shape)}; "
+            "reduce it (np.sum, np.mean), or use npgrad.jacobian"
+        )
+    return out
+
+
+def _backward(
+    outs: list[torch.Tensor],
+    xs: list[torch.Tensor],
+    cotangents: list[torch.Tensor] | None,
+    *,
+    create_graph: bool,
+    retain_graph: bool | None = None,
+) -> list[torch.Tensor]:
+    """The vector-Jacobian product, zeros where no path leads."""
+    live = [i for i, o in enumerate(outs) if o.requires_grad]
+    if not live:
+        return [torch.zeros_like(x) for x in xs]
+    grads = torch.autograd.grad(
+        [outs[i] for i in live],
+        xs,
+        grad_outputs=None if cotangents is None else [cotangents[i] for i in live],
+        create_graph=create_graph,
+        retain_graph=retain_graph if retain_graph is not None else create_graph,
+        allow_unused=True,
+    )
+    return _zeros_for_unused(grads, xs)
+
+
+def _split(ys: list[Any], as_tuple: bool) -> Any:
+    return tuple(ys) if as_tuple else ys[0]
+
+
+# --------------------------------------------------------------- transforms
+def _value_and_grad(f: Callable, argnums: Any, has_aux: bool, device: Any, where_f: str):
+    seen: dict[int, tuple] = {}  # argnums checked once per argument count
+    dev = torch.device(device)
+
+    def run(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        nums, as_tuple = seen.get(len(args)) or seen.setdefault(
+            len(args), _argnums(argnums, len(args), where_f)
+        )
+        with torch.enable_grad():
+            return _value_and_grad_call(f, where_f, args, kwargs, nums, as_tuple, has_aux, dev)
+
+    return run
+
+
+def _value_and_grad_call(
+    f: Callable, where_f: str, args: tuple, kwargs: dict, nums: tuple, as_tuple: bool,
+    has_aux: bool, device: torch.device,
+) -> tuple[Any, Any]:  # fmt: skip
+    inputs = _Inputs(f, where_f, args, kwargs, nums, device)
+    out = _run(f, where_f, inputs, kwargs)
+    aux = None
+    if has_aux:
+        if type(out) not in (tuple, list) or len(out) != 2:
+            raise TypeError(
+                f"{where_f}: has_aux=True needs the function to return a pair "
+                f"(value, aux), got {type(out).__name__}"
+            )
+        out, aux = out
+    value = _scalar(out, where_f)
+    xs = inputs.flat()
+    flat = _backward([value], xs, None, create_graph=inputs.traced)
+    g = _split(inputs.gradients(flat), as_tuple)
+    v = inputs.value(value)
+    return ((v, inputs.value(aux)) if has_aux else v), g
+
+
+def value_and_grad(
+    f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *, device: Any = "cpu"
+) -> Callable:
+    """A function returning ``(f(*args), gradient)``; ``((value, aux), gradient)``
+    with ``has_aux=True`` (as in JAX).  Suits ``scipy.optimize.minimize(..., jac=True)``.
+
+    >>> import numpy as np, npgrad
+    >>> value, g = npgrad.value_and_grad(lambda x: np.sum(x**2))(np.array([1.0, 2.0]))
+    >>> float(value), g
+    (5.0, array([2., 4.]))
+    """
+    return functools.wraps(f)(
+        _value_and_grad(f, argnums, has_aux, device, f"npgrad.value_and_grad({_fname(f)})")
+    )
+
+
+def grad(
+    f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *, device: Any = "cpu"
+) -> Callable:
+    """The gradient of a scalar-valued NumPy function, as a NumPy function.
+
+    Each differentiated argument's gradient has its structure and dtype: an ndarray
+    for an ndarray, a NumPy scalar (``np.float64``) for a Python or NumPy float; a
+    tuple of them when ``argnums`` is a tuple; ``(gradient, aux)`` with ``has_aux``.
+
+    >>> import numpy as np, npgrad
+    >>> npgrad.grad(lambda x: np.sum(np.sin(x)))(np.zeros(3))
+    array([1., 1., 1.])
+    >>> npgrad.grad(npgrad.grad(lambda x: x**3))(2.0)  # second derivative, 6 x
+    np.float64(12.0)
+    """
+    vg = _value_and_grad(f, argnums, has_aux, device, f"npgrad.grad({_fname(f)})")
+
+    @functools.wraps(f)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return run
+
+
+def jacobian(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu") -> Callable:
+    """The Jacobian of a NumPy function: ``out.shape + x.shape`` for each output and
+    differentiated argument (reverse mode, one backward pass per output element).
+    Suits ``scipy.optimize.least_squares(..., jac=npgrad.jacobian(residuals))``.
+
+    >>> import numpy as np, npgrad
+    >>> npgrad.jacobian(lambda x: x**2)(np.array([1.0, 3.0]))
+    array([[2., 0.],
+           [0., 6.]])
+    """
+    return functools.wraps(f)(_jacobian(f, argnums, device, f"npgrad.jacobian({_fname(f)})"))
+
+
+def _jacobian(f: Callable, argnums: Any, device: Any, where_f: str) -> Callable:
+    dev = torch.device(device)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        nums, as_tuple = _argnums(argnums, len(args), where_f)
+        with torch.enable_grad():
+            return _jacobian_call(f, where_f, args, kwargs, nums, as_tuple, dev)
+
+    return run
+
+
+def _jacobian_call(
+    f: Callable, where_f: str, args: tuple, kwargs: dict, nums: tuple, as_tuple: bool,
+    device: torch.device,
+) -> Any:  # fmt: skip
+    inputs = _Inputs(f, where_f, args, kwargs, nums, device)
+    out = _run(f, where_f, inputs, kwargs)
+    ys = [
+        _differentiable(y, where_f, f"the function's result{p}")
+        for y, p in zip(_leaves(out), _path(out))
+    ]
+    xs = inputs.flat()
+    blocks = []  # per output leaf: its Jacobian per argnum, arranged as the arguments
+    for y in ys:
+        flat = _jacobian_of(y, xs, create_graph=inputs.traced)
+        blocks.append(_split(inputs.gradients(flat), as_tuple))
+    return _rebuild(out, iter(blocks))
+
+
+def _jacobian_of(y: torch.Tensor, xs: list[torch.Tensor], *, create_graph: bool) -> list:
+    """d y / d x for each x, shaped ``y.shape + x.shape``: a backward pass per element
+    of y (a batched backward through vmap would warn or fail on ops it cannot batch)."""
+    n = y.numel()
+    rows: list[list[torch.Tensor]] = [[] for _ in xs]
+    eye = torch.eye(n, dtype=y.dtype, device=y.device)
+    for k in range(n):
+        grads = _backward([y], xs, [eye[k].reshape(y.shape)], create_graph=create_graph,
+                          retain_graph=True)  # fmt: skip
+        for j, g in enumerate(grads):
+            rows[j].append(g)
+    return [
+        torch.stack(r).reshape(*y.shape, *x.shape) if r else x.new_zeros((*y.shape, *x.shape))
+        for r, x in zip(rows, xs)
+    ]
+
+
+def hessian(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu") -> Callable:
+    """The Hessian of a scalar-valued NumPy function: the Jacobian of its gradient,
+    shaped ``x.shape + x.shape`` (a tuple of tuples for a tuple of ``argnums``, as
+    in JAX).  Suits ``scipy.optimize.minimize(..., hess=npgrad.hessian(f))``.
+
+    >>> import numpy as np, npgrad
+    >>> npgrad.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    name = f"npgrad.hessian({_fname(f)})"
+    inner = _value_and_grad(f, argnums, False, device, name)
+
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        return inner(*args, **kwargs)[1]
+
+    return functools.wraps(f)(_jacobian(gradient, argnums, device, name))
+
+
+def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu") -> Callable:
+    """A Hessian-vector product ``h(x, v, *rest) = hessian(f)(x, *rest) @ v``, without
+    forming the Hessian (two backward passes); the signature of scipy.optimize's
+    ``hessp(x, p, *args)``.  ``v`` comes right after the differentiated argument (after
+    the last one, as a tuple of tangents, for a tuple of ``argnums``).
+
+    >>> import numpy as np, npgrad
+    >>> h = npgrad.hvp(lambda x: np.sum(x**3))
+    >>> h(np.array([1.0, 2.0]), np.array([1.0, 1.0]))  # 6 x * v
+    array([ 6., 12.])
+    """
+    where_f = f"npgrad.hvp({_fname(f)})"
+
+    @functools.wraps(f)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        after = max(argnums) if isinstance(argnums, (tuple, list)) and argnums else argnums
+        if len(args) < 2:
+            raise TypeError(f"{where_f}: expected the arguments and a vector v, got {args!r:.80}")
+        if not isinstance(after, int) or isinstance(after, bool):
+            _argnums(argnums, len(args) - 1, where_f)  # words the error
+        pos = after % (len(args) - 1) + 1
+        v, fargs = args[pos], args[:pos] + args[pos + 1 :]
+        nums, as_tuple = _argnums(argnums, len(fargs), where_f)
+        inputs = _Inputs(f, where_f, fargs, kwargs, nums, device)
+        vs = v if as_tuple else (v,)
+        if type(vs) not in (tuple, list) or len(vs) != len(nums):
+            raise TypeError(f"{where_f}: v must be a tuple of {len(nums)} tangents, one per argnum")
+        xs = inputs.flat()
+        tangents = []
+        for n, x_tree, vt in zip(nums, inputs.trees, vs):
+            vl = list(_leaves(vt))
+            if len(vl) != len(list(_leaves(x_tree))):
+                raise ValueError(f"{where_f}: v does not have the structure of argument {n}")
+            tangents += vl
+        cts = [
+            _cotangent(t, x, f"{where_f}: v{p}")
+            for t, x, p in zip(tangents, xs, _path(vs if as_tuple else v))
+        ]
+        with torch.enable_grad():
+            value = _scalar(_run(f, where_f, inputs, kwargs), where_f)
+            g = _backward([value], xs, None, create_graph=True)
+            flat = _backward(g, xs, cts, create_graph=inputs.traced)
+        return _split(inputs.gradients(flat, extra=tuple(tangents)), as_tuple)
+
+    return run
+
+
+def _cotangent(v: Any, like: torch.Tensor, where: str) -> torch.Tensor:
+    """A tangent or cotangent as a tensor of ``like``'s shape, dtype and device."""
+    if isinstance(v, TracedArray):
+        t = v.t
+    elif isinstance(v, (np.ndarray, np.generic, float, int)) and not isinstance(v, bool):
+        a = np.asarray(v)
+        if a.dtype.kind not in "fiu":
+            raise TypeError(f"{where} has dtype {a.dtype}; expected a real array")
+        t = torch.as_tensor(a)
+    else:
+        raise TypeError(f"{where} is {type(v).__name__} {v!r:.60}; expected a NumPy array")
+    if tuple(t.shape) != tuple(like.shape):
+        raise ValueError(f"{where} has shape {tuple(t.shape)}, expected {tuple(like.shape)}")
+    return t.to(dtype=like.dtype, device=like.device)
+
+
+def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]:
+    """``f(*primals)`` and a function mapping a cotangent (the output's structure)
+    to the tuple of gradients, one per primal, as ``jax.vjp``.  The recorded graph
+    is kept, so ``vjp_fn`` may be called many times.
+
+    >>> import numpy as np, npgrad
+    >>> out, vjp_fn = npgrad.vjp(lambda x: 2 * x, np.array([1.0, 2.0]))
+    >>> out, vjp_fn(np.array([1.0, 10.0]))
+    (array([2., 4.]), (array([ 2., 20.]),))
+    """
+    where_f = f"npgrad.vjp({_fname(f)})"
+    if not primals:
+        raise TypeError(f"{where_f}: no primals given; call vjp(f, x, ...)")
+    nums = tuple(range(len(primals)))
+    inputs = _Inputs(f, where_f, primals, {}, nums, device)
+    with torch.enable_grad():
+        out = _run(f, where_f, inputs, {})
+    ys = [
+        _differentiable(y, where_f, f"the function's result{p}")
+        for y, p in zip(_leaves(out), _path(out))
+    ]
+    xs = inputs.flat()
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        cl = list(_leaves(cotangent))
+        if len(cl) != len(ys):
+            raise ValueError(
+                f"{where_f}: the cotangent has {len(cl)} arrays; the result has {len(ys)}"
+            )
+        cts = [_cotangent(c, y, f"{where_f}: cotangent{p}") for c, y, p in
+               zip(cl, ys, _path(cotangent))]  # fmt: skip
+        with torch.enable_grad():
+            flat = _backward(ys, xs, cts, create_graph=inputs.traced, retain_graph=True)
+        return tuple(inputs.gradients(flat, extra=tuple(cl)))
+
+    return inputs.value(out), vjp_fn
