@@ -251,8 +251,8 @@ def _bad_backward(result):
         pytest.param(lambda x: (x,), r"must return 2 gradient\(s\).*\(x, t\), got 1", id="count"),
         pytest.param(lambda x: (x[:1], None), r"gradient for 'x' has shape \(1, 3\)", id="shape"),
         pytest.param(
-            lambda x: (x.astype(np.float64), None),
-            r"'x' has dtype float64, expected float32",
+            lambda x: (x.astype(np.int64), None),
+            r"'x' has dtype int64; expected a real floating array",
             id="dtype",
         ),
         pytest.param(lambda x: 3.0, r"must return 2 gradient", id="not-a-tuple"),

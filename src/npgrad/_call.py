@@ -35,6 +35,7 @@ class Call:
         "keep_residuals",
         "all_tensors",
         "batch_rank",
+        "arg_names",
     )
 
     @classmethod
@@ -66,19 +67,34 @@ class Call:
             for p in op.signature.parameters.values():
                 if p.kind is p.VAR_POSITIONAL:
                     names.extend(f"{p.name}[{i}]" for i in range(len(self.args) - len(names)))
-        self.slots: list[int | str] = []
+        self.slots: list[Any] = []
         self.names: list[str] = []
         self.tensors: list[torch.Tensor] = []
-        for i, a in enumerate(self.args):
+        self.arg_names = [
+            names[i] if i < len(names) else f"args[{i}]" for i in range(len(self.args))
+        ]
+        for slot, name, a in [
+            *((i, self.arg_names[i], a) for i, a in enumerate(self.args)),
+            *((k, k, a) for k, a in self.kwargs.items()),
+        ]:
             if isinstance(a, torch.Tensor):
-                self.slots.append(i)
-                self.names.append(names[i] if i < len(names) else f"args[{i}]")
+                self.slots.append(slot)
+                self.names.append(name)
                 self.tensors.append(a)
-        for k, a in self.kwargs.items():
-            if isinstance(a, torch.Tensor):
-                self.slots.append(k)
-                self.names.append(k)
-                self.tensors.append(a)
+            elif type(a) in (list, tuple, dict):
+                # tensors inside containers (f(x, [w1, w2])): each is an input of its own
+                for path, t in _nested_tensors(a):
+                    if self.mode != "auto":
+                        raise TypeError(
+                            f"npgrad op '{op.name}': argument '{name}' holds a tensor inside "
+                            f"a {type(a).__name__} ({name}{_path_text(path)}); in "
+                            f"mode={self.mode!r} pass each tensor as an argument of its own "
+                            "(a backward returns one gradient per tensor argument), or use "
+                            "mode='auto', which follows tensors inside containers"
+                        )
+                    self.slots.append((slot, *path))
+                    self.names.append(f"{name}{_path_text(path)}")
+                    self.tensors.append(t)
         self._validate()
         if self.mode == "numpy" and op.bwd is None:
             raise NpgradError(
@@ -98,7 +114,7 @@ class Call:
         self.all_tensors = True
         self.args, self.kwargs = list(args), {}
         self.slots = list(range(len(args)))
-        self.names = op._positional
+        self.names = self.arg_names = op._positional
         self.tensors = list(args)
         self.device, self.dtype = args[0].device, dtype
         return self
@@ -130,8 +146,8 @@ class Call:
                     f"{tuple(t.shape)}); a mean over no elements is undefined"
                 )
             if differentiable:
-                if dtype is None:
-                    dtype = t.dtype
+                # autocast gives mixed float dtypes: torch's promotion, whatever the order
+                dtype = t.dtype if dtype is None else torch.promote_types(dtype, t.dtype)
                 # integer and bool inputs (labels, masks) may have other shapes
                 if same_shape:
                     if ref_shape is None:
@@ -142,14 +158,36 @@ class Call:
                             f"{tuple(t.shape)} but '{ref_name}' has shape {tuple(ref_shape)}; "
                             "pass broadcast=True to npgrad.loss to allow broadcasting"
                         )
+        if same_shape and ref_shape is not None:
+            self._check_array_shapes(ref_name, ref_shape)
         self.device, self.dtype = device, dtype
+
+    def _check_array_shapes(self, ref_name: str, ref_shape: Any) -> None:
+        """A floating NumPy array or list among a loss's arguments (a target) must have
+        the tensors' shape too: broadcasting it would silently change the loss."""
+        import numpy as np
+
+        named = [*zip(self.arg_names, self.args), *self.kwargs.items()]
+        for name, a in named:
+            if isinstance(a, np.ndarray) or type(a) is list:
+                arr = np.asarray(a) if type(a) is list else a
+                if arr.dtype.kind == "f" and tuple(arr.shape) != tuple(ref_shape):
+                    raise ValueError(
+                        f"npgrad.loss '{self.op.name}': argument '{name}' has shape "
+                        f"{tuple(arr.shape)} but '{ref_name}' has shape "
+                        f"{tuple(ref_shape)}; pass broadcast=True to npgrad.loss to allow "
+                        "broadcasting"
+                    )
 
     def numpy_args(self, arrays: list) -> tuple[list, dict]:
         if self.all_tensors:  # every argument positional and a tensor
             return list(arrays), {}
         args, kwargs = list(self.args), dict(self.kwargs)
         for slot, arr in zip(self.slots, arrays):
-            if isinstance(slot, int):
+            if isinstance(slot, tuple):  # inside a container: rebuilt, never mutated
+                where = args if isinstance(slot[0], int) else kwargs
+                where[slot[0]] = _replaced(where[slot[0]], slot[1:], arr)
+            elif isinstance(slot, int):
                 args[slot] = arr
             else:
                 kwargs[slot] = arr
@@ -181,6 +219,33 @@ def uniform_tensors(op: Any, args: tuple) -> torch.dtype | None:
         ):
             return None
     return dtype
+
+
+def _nested_tensors(value: Any, path: tuple = ()) -> list[tuple[tuple, torch.Tensor]]:
+    """(path, tensor) for every tensor inside nested lists, tuples and dicts."""
+    if isinstance(value, torch.Tensor):
+        return [(path, value)]
+    if type(value) in (list, tuple):
+        return [f for i, v in enumerate(value) for f in _nested_tensors(v, (*path, i))]
+    if type(value) is dict:
+        return [f for k, v in value.items() for f in _nested_tensors(v, (*path, k))]
+    return []
+
+
+def _path_text(path: tuple) -> str:
+    return "".join(f"[{p!r}]" for p in path)
+
+
+def _replaced(container: Any, path: tuple, value: Any) -> Any:
+    """A copy of ``container`` with the element at ``path`` replaced."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if type(container) is dict:
+        return {**container, head: _replaced(container[head], rest, value)}
+    items = list(container)
+    items[head] = _replaced(items[head], rest, value)
+    return type(container)(items)
 
 
 # ------------------------------------------------------------ the backward's binding

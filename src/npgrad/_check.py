@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,9 +73,15 @@ def _as_input(a: Any, gen: torch.Generator) -> Any:
     return a
 
 
+def _asked(a: Any) -> bool:
+    """An input the caller marked for differentiation (``requires_grad=True``)."""
+    return isinstance(a, torch.Tensor) and a.requires_grad
+
+
 def check(
     fn: Callable[..., Any],
     *args: Any,
+    wrt: str | Sequence[str] | None = None,
     eps: float = 1e-6,
     atol: float = 1e-6,
     rtol: float = 1e-5,
@@ -86,49 +92,62 @@ def check(
     """Compare ``fn``'s gradients with float64 central differences.
 
     Floating inputs are copied to float64 on the CPU; a ``torch.Size`` argument
-    stands for a random float64 input of that shape.  The vector-Jacobian product
-    with a random upstream gradient is compared, input by input.  Raises
-    :class:`~npgrad.GradcheckError` with a readable table on failure (or returns
-    the report with ``raise_on_fail=False``).
+    stands for a random float64 input of that shape.  The inputs checked are those
+    named in ``wrt``; by default those passed with ``requires_grad=True`` if any
+    is, else every floating input.  The vector-Jacobian product with a random
+    upstream gradient is compared, input by input.  An op whose ``def_fwd`` saves
+    residuals is checked twice: with them, and with the backward's recomputing
+    branch (``residuals=None``, the path of ``torch.compile`` and of a second
+    backward).  Raises :class:`~npgrad.GradcheckError` with a readable table on
+    failure (or returns the report with ``raise_on_fail=False``).
 
     >>> import torch, npgrad
     >>> from npgrad.losses import mse
     >>> npgrad.check(mse, torch.Size([3, 4]), torch.Size([3, 4])).ok
     True
+    >>> w = torch.ones(4)  # a weight nobody differentiates
+    >>> [r.name for r in npgrad.check(lambda x, w: (x * w).sum(), torch.Size([4]), w,
+    ...                               wrt="x").inputs]
+    ['x']
     """
     gen = torch.Generator().manual_seed(seed)
+    named_in = _names(fn, args, kwargs)
+    asked = {n for n, a in named_in if _asked(a)}
     args = tuple(_as_input(a, gen) for a in args)
     kwargs = {k: _as_input(v, gen) for k, v in kwargs.items()}
     names = _names(fn, args, kwargs)
-    diff = [
+    op_name = getattr(fn, "name", getattr(fn, "__name__", repr(fn)))
+    floating = [
         (n, t)
         for n, t in names
         if isinstance(t, torch.Tensor) and t.is_floating_point() and t.requires_grad
     ]
-    op_name = getattr(fn, "name", getattr(fn, "__name__", repr(fn)))
+    if wrt is not None:
+        wanted = {wrt} if isinstance(wrt, str) else set(wrt)
+        unknown = wanted - {n for n, _ in floating}
+        if unknown:
+            raise ValueError(
+                f"npgrad.check: wrt names {sorted(unknown)} that are not floating inputs of "
+                f"'{op_name}' (those are {[n for n, _ in floating]})"
+            )
+    else:
+        wanted = asked or {n for n, _ in floating}
+    diff = [(n, t) for n, t in floating if n in wanted]
+    for n, t in floating:
+        if n not in wanted:
+            t.requires_grad_(False)
     report = CheckReport(op=op_name, atol=atol, rtol=rtol)
     if not diff:
         raise ValueError(f"npgrad.check: '{op_name}' has no floating tensor input to check")
 
-    outs = fn(*args, **kwargs)
-    outs = outs if isinstance(outs, tuple) else (outs,)
-    for j, o in enumerate(outs):
-        if not isinstance(o, torch.Tensor):
-            raise TypeError(
-                f"npgrad.check: '{op_name}' must return a tensor or a tuple of tensors, "
-                f"got {describe(o)}" + (f" as output {j}" if len(outs) > 1 else "")
-            )
+    outs = _outputs(fn, op_name, args, kwargs)
     float_outs = [o for o in outs if o.is_floating_point()]
     vs = [torch.randn(o.shape, dtype=o.dtype, generator=gen) for o in float_outs]
-    # an output that does not depend on any input has no graph: its gradient is zero
-    linked = [(o, v) for o, v in zip(float_outs, vs) if o.requires_grad]
-    analytic = (
-        torch.autograd.grad(
-            [o for o, _ in linked], [t for _, t in diff], [v for _, v in linked], allow_unused=True
-        )
-        if linked
-        else [None] * len(diff)
-    )
+    routes = [("", outs)]
+    if getattr(fn, "fwd_res", None) is not None and getattr(fn, "bwd", None) is not None:
+        with fn.without_residuals():
+            routes.append((" (recompute)", _outputs(fn, op_name, args, kwargs)))
+    analytic = {suffix: _vjp(o, vs, diff) for suffix, o in routes}
 
     def scalar(*a: Any, **k: Any) -> float:
         with torch.no_grad():
@@ -137,34 +156,60 @@ def check(
         fo = [x for x in o if x.is_floating_point()]
         return float(sum((v * x).sum() for v, x in zip(vs, fo)))
 
-    for (name, t), a in zip(diff, analytic):
-        a = torch.zeros_like(t) if a is None else a.detach()
+    for i, (name, t) in enumerate(diff):
         numeric = torch.empty_like(t)
         base = t.detach()
         flat = base.view(-1)
-        for i in range(flat.numel()):
-            orig = flat[i].item()
-            flat[i] = orig + eps
+        for j in range(flat.numel()):
+            orig = flat[j].item()
+            flat[j] = orig + eps
             plus = scalar(*args, **kwargs)
-            flat[i] = orig - eps
+            flat[j] = orig - eps
             minus = scalar(*args, **kwargs)
-            flat[i] = orig
-            numeric.view(-1)[i] = (plus - minus) / (2 * eps)
-        err = (a - numeric).abs()
-        rel = err / numeric.abs().clamp_min(1e-12)
-        ok = bool(torch.all(err <= atol + rtol * numeric.abs()))
-        report.inputs.append(
-            InputCheck(
-                name=name,
-                shape=tuple(t.shape),
-                max_abs_err=float(err.max()) if err.numel() else 0.0,
-                max_rel_err=float(rel.max()) if rel.numel() else 0.0,
-                ok=ok,
+            flat[j] = orig
+            numeric.view(-1)[j] = (plus - minus) / (2 * eps)
+        for suffix, grads in analytic.items():
+            a = grads[i]
+            a = torch.zeros_like(t) if a is None else a.detach()
+            err = (a - numeric).abs()
+            rel = err / numeric.abs().clamp_min(1e-12)
+            report.inputs.append(
+                InputCheck(
+                    name=name + suffix,
+                    shape=tuple(t.shape),
+                    max_abs_err=float(err.max()) if err.numel() else 0.0,
+                    max_rel_err=float(rel.max()) if rel.numel() else 0.0,
+                    ok=bool(torch.all(err <= atol + rtol * numeric.abs())),
+                )
             )
-        )
     if raise_on_fail and not report.ok:
         raise GradcheckError(str(report))
     return report
+
+
+def _outputs(fn: Callable, op_name: str, args: tuple, kwargs: dict) -> tuple:
+    outs = fn(*args, **kwargs)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    for j, o in enumerate(outs):
+        if not isinstance(o, torch.Tensor):
+            raise TypeError(
+                f"npgrad.check: '{op_name}' must return a tensor or a tuple of tensors, "
+                f"got {describe(o)}" + (f" as output {j}" if len(outs) > 1 else "")
+            )
+    return outs
+
+
+def _vjp(outs: tuple, vs: list, diff: list) -> list:
+    float_outs = [o for o in outs if o.is_floating_point()]
+    # an output that does not depend on any input has no graph: its gradient is zero
+    linked = [(o, v) for o, v in zip(float_outs, vs) if o.requires_grad]
+    if not linked:
+        return [None] * len(diff)
+    return list(
+        torch.autograd.grad(
+            [o for o, _ in linked], [t for _, t in diff], [v for _, v in linked], allow_unused=True
+        )
+    )
 
 
 def _names(fn: Callable, args: tuple, kwargs: dict) -> list[tuple[str, Any]]:

@@ -7,12 +7,13 @@ or the compiled route's custom ops).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import itertools
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -75,6 +76,7 @@ class Function:
         self.bwd: Callable[..., Any] | None = None
         self.torch_backward = False
         self._bwd_plan = None
+        self._residuals = True  # False inside without_residuals()
         self.fwd_res: Callable[..., Any] | None = None
         self.signature = inspect.signature(fn)
         params = list(self.signature.parameters.values())
@@ -194,6 +196,28 @@ class Function:
 
         return register(bwd) if bwd is not None else register
 
+    @contextlib.contextmanager
+    def without_residuals(self) -> Iterator[None]:
+        """Calls inside run the plain forward, so the backward gets ``residuals=None``
+        and takes its recomputing branch (as under ``torch.compile``); ``npgrad.check``
+        uses it.  It holds for calls from every thread while the block runs.
+
+        >>> import numpy as np, torch, npgrad
+        >>> sse = npgrad.loss(lambda x: np.sum(x * x), name="sse")
+        >>> _ = sse.def_fwd(lambda x: (np.sum(x * x), [2 * x]))
+        >>> @sse.backward
+        ... def _(g, x, out, residuals=None):
+        ...     return (residuals.pop() if residuals else 2 * x) * g
+        >>> with sse.without_residuals():
+        ...     sse(torch.ones(2, requires_grad=True))
+        tensor(2., grad_fn=<FastBridgeBackward>)
+        """
+        self._residuals = False
+        try:
+            yield
+        finally:
+            self._residuals = True
+
     def def_fwd(self, fwd: Callable[..., Any]) -> Callable[..., Any]:
         """Register a forward that also returns residuals: ``fwd(*inputs) -> (out, res)``.
 
@@ -242,7 +266,7 @@ class Function:
                 mode = self.mode
                 call = Call.quick(self, args, mode)
                 if call is not None:
-                    call.keep_residuals = backward_can_follow(args)
+                    call.keep_residuals = self._residuals and backward_can_follow(args)
                     return call.unpack(FastBridge.apply(call, *args))
         if any(isinstance(a, TracedArray) for a in (*args, *kwargs.values())):
             return self._composed(args, kwargs)
@@ -250,7 +274,7 @@ class Function:
         if call.mode == "auto":
             return auto.run_traced(call)
         functorch = torch._C._are_functorch_transforms_active()
-        call.keep_residuals = functorch or backward_can_follow(call.tensors)
+        call.keep_residuals = self._residuals and (functorch or backward_can_follow(call.tensors))
         outs = (EagerBridge if functorch else FastBridge).apply(call, *call.tensors)
         return call.unpack(outs)
 

@@ -55,8 +55,29 @@ def outputs(
             )
         if any(r is a for a in inputs):
             r = r.view_as(r)  # an op returns a new tensor (here a view), never its input
-        results.append(_check_output(op, j, r, dtype, device, check))
+        r = _check_output(op, j, r, dtype, device, check)
+        if r.is_floating_point() and not r.requires_grad and torch.is_grad_enabled():
+            # a constant result (an empty mask's 0.0): connected to the inputs with a
+            # zero gradient, as a registered backward would be, so backward() works
+            wanting = [a for a in inputs if isinstance(a, torch.Tensor) and a.requires_grad]
+            if wanting:
+                r = _Constant.apply(r, *wanting)
+        results.append(r)
     return tuple(results), structure
+
+
+class _Constant(torch.autograd.Function):
+    """An output that does not depend on the inputs, with their (zero) gradients."""
+
+    @staticmethod
+    def forward(ctx, r, *inputs):  # type: ignore[override]
+        ctx.like = [(i.shape, i.dtype, i.device) for i in inputs]
+        return r.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        zeros = [torch.zeros(s, dtype=d, device=dev) for s, d, dev in ctx.like]
+        return (None, *zeros)
 
 
 def evaluate(call: Call, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tensor, ...], str]:

@@ -39,6 +39,10 @@ def numeric_vjp(call: Any, grads: tuple, inputs: tuple, needs: tuple[bool, ...])
         outs = out if isinstance(out, tuple) else (out,)
         return float(sum(np.sum(g * np.asarray(o, dtype=np.float64)) for g, o in zip(gs, outs)))
 
+    # the step suits the precision the forward really computes in: a forward that
+    # casts to float32 inside, given float64, rounds away a float64-sized step
+    rel = _step(call, arrays)
+
     result: list = []
     for i, (t, need) in enumerate(zip(inputs, needs)):
         if not need or not is_differentiable(t):
@@ -48,7 +52,7 @@ def numeric_vjp(call: Any, grads: tuple, inputs: tuple, needs: tuple[bool, ...])
         arrays[i] = x
         flat = x.reshape(-1)
         grad = np.empty_like(flat)
-        h = 1e-6 * np.maximum(1.0, np.abs(flat))
+        h = rel * np.maximum(1.0, np.abs(flat))
         for j in range(flat.size):
             orig = flat[j]
             flat[j] = orig + h[j]
@@ -59,3 +63,14 @@ def numeric_vjp(call: Any, grads: tuple, inputs: tuple, needs: tuple[bool, ...])
             grad[j] = (plus - minus) / (2 * h[j])
         result.append(torch.from_numpy(grad.reshape(x.shape)).to(t.device, t.dtype))
     return result
+
+
+def _step(call: Any, arrays: list[np.ndarray]) -> float:
+    """The relative step of central differences: eps ** (1/3) of the least precise
+    floating output the forward gives on float64 inputs (1e-6 for float64 itself)."""
+    args, kwargs = call.numpy_args(arrays)
+    out = call.op.fn(*args, **kwargs)
+    outs = out if isinstance(out, tuple) else (out,)
+    kinds = [np.asarray(o).dtype for o in outs]
+    eps = max((np.finfo(d).eps for d in kinds if d.kind == "f"), default=0.0)
+    return 1e-6 if eps <= np.finfo(np.float64).eps else float(eps ** (1 / 3))

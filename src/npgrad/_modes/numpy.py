@@ -8,6 +8,7 @@ import each other.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,10 @@ def forward(self: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]
         out, self.residuals = pair
     else:
         out = run_user(self.op, "forward", self.op.fn, args, kwargs)
-    return outputs_from_numpy(self, out, arrays, tensors[0].device)
+    # an output must not share memory with a residual: a backward may change the
+    # residual in place (the losses.mse pattern), which would change the output too
+    avoid = arrays + _arrays_in(self.residuals) if self.residuals is not None else arrays
+    return outputs_from_numpy(self, out, avoid, tensors[0].device)
 
 
 def outputs_from_numpy(self: Call, out: Any, arrays: list, device: torch.device) -> tuple:
@@ -108,12 +112,14 @@ def backward(
         arrays = _convert.to_numpy([*grads, *inputs, *outputs])
         g_np, in_np = arrays[:n_out], arrays[n_out : n_out + len(inputs)]
         out_np = arrays[n_out + len(inputs) :]
-    result = _user_backward(self, g_np, in_np, out_np, needs)
     # a gradient must own its memory: not an input's, not a residual's (a later
     # backward would see it changed), not another gradient's (accumulating into
-    # one .grad would change the other)
+    # one .grad would change the other), not a buffer the backward keeps; the result
+    # is passed on directly, so that only its container refers to it (see _owned)
     avoid = [*arrays, *_arrays_in(self.residuals)]
-    return _check_grads(self, result, inputs, as_tensor=False, avoid=avoid)
+    return _check_grads(
+        self, _user_backward(self, g_np, in_np, out_np, needs), inputs, as_tensor=False, avoid=avoid
+    )
 
 
 def _user_backward(self: Call, grads, inputs, outputs, needs: tuple[bool, ...]) -> Any:
@@ -165,24 +171,58 @@ def _check_grads(self: Call, result: Any, inputs: tuple, *, as_tensor: bool, avo
                 f"{tuple(shape)}, but '{name}' has shape {tuple(t.shape)}"
             )
         if as_tensor:
-            if not isinstance(g, torch.Tensor) or g.dtype != t.dtype:
+            if not isinstance(g, torch.Tensor) or not _castable(g.dtype, t.dtype):
                 raise BackwardError(
                     f"npgrad op '{op.name}': the torch backward's gradient for '{name}' "
-                    f"must be a tensor of dtype {t.dtype}, got {describe(g)}"
+                    f"must be a real floating tensor (cast to {t.dtype}), got {describe(g)}"
                 )
+            if g.dtype != t.dtype:  # autograd's own rule: cast to the input's dtype
+                g = g.to(t.dtype)
+            if op.nonfinite != "ignore" and (op.nonfinite == "raise" or g.is_cpu):
+                check_finite(op, g, f"the gradient for '{name}'")
             out.append(g)
             continue
-        want = numpy_dtype(t.dtype)
         gdtype = getattr(g, "dtype", None)
-        if gdtype is None or np.dtype(gdtype) != want:
+        if gdtype is None or np.dtype(gdtype).kind != "f":
             raise BackwardError(
-                f"npgrad op '{op.name}': the gradient for '{name}' has dtype {gdtype}, "
-                f"expected {want} (the dtype NumPy saw for '{name}', a {t.dtype} tensor)"
+                f"npgrad op '{op.name}': the gradient for '{name}' has dtype {gdtype}; "
+                f"expected a real floating array (it is cast to {numpy_dtype(t.dtype)}, the "
+                f"dtype NumPy saw for '{name}', a {t.dtype} tensor)"
             )
+        check_finite(op, g, f"the gradient for '{name}'")
+        if isinstance(g, np.ndarray) and not _owned(g):
+            # memory the backward keeps (a buffer reused every step): autograd would
+            # accumulate into it, and the next step's write would change this gradient
+            g = g.copy()
         out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
         if isinstance(g, np.ndarray):
             avoid.append(g)
     return out
+
+
+def _castable(got: torch.dtype, want: torch.dtype) -> bool:
+    return got.is_floating_point and not got.is_complex
+
+
+# the references to a gradient nobody else holds, as _check_grads calls _owned: the
+# backward's result container, zip's cached item tuple, the loop variable, _owned's
+# parameter and getrefcount's argument (CPython; elsewhere a count too high only
+# costs a copy)
+_FRESH_REFS = 5
+
+
+def _owned(g: np.ndarray) -> bool:
+    """Whether ``g``'s memory belongs to no one but this gradient: a fresh array (or a
+    view chain ending in one) that only the backward's result refers to."""
+    if sys.getrefcount(g) > _FRESH_REFS:
+        return False
+    base = g.base
+    while base is not None:
+        # a base is referred to by its view's .base, and by getrefcount's argument
+        if not isinstance(base, np.ndarray) or sys.getrefcount(base) > 2 + 1:
+            return False
+        base = base.base
+    return True
 
 
 def _as_array(self: Call, g: Any, name: str, t: torch.Tensor) -> np.ndarray:
