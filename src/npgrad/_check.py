@@ -153,7 +153,8 @@ def check(
         with torch.no_grad():
             o = fn(*a, **k)
         o = o if isinstance(o, tuple) else (o,)
-        fo = [x for x in o if x.is_floating_point()]
+        # detached: a view of an input still requires grad under no_grad
+        fo = [x.detach() for x in o if x.is_floating_point()]
         return float(sum((v * x).sum() for v, x in zip(vs, fo)))
 
     for i, (name, t) in enumerate(diff):

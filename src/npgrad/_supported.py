@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from . import _mappings  # noqa: F401 - the registry's rows, which the list reads
 from ._trace import supported
 
 

@@ -8,7 +8,10 @@ shapes are found once per input signature by running the op on stand-in inputs.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import random
+import threading
 import warnings
 import weakref
 from typing import Any
@@ -20,6 +23,7 @@ from .. import _modes as modes
 from .._call import Call
 from .._dtypes import is_differentiable
 from .._errors import NpgradError
+from .._modes import auto
 
 # key -> op, for the kernels; weak, so ops made on the fly can go
 OPS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
@@ -143,7 +147,8 @@ def _meta(op: Any, key: str, tensors, ints, floats) -> tuple[list, str]:
 
         _, shapes, ints, floats = cache_key
         failures, found = [], []
-        with unset_fake_temporarily():
+        # the probes must not consume the user's random numbers
+        with unset_fake_temporarily(), _random_state(None):
             for probe in _probes(shapes):
                 _, args, kwargs = _decode(key, probe, list(ints), list(floats))
                 call = Call.build(op, args, kwargs)
@@ -168,8 +173,91 @@ def _meta(op: Any, key: str, tensors, ints, floats) -> tuple[list, str]:
         if any(f != found[0] for f in found):
             # a compiled graph is built for one set of output shapes
             raise _shapes_differ(op, found[0][0], found[1][0])
+        if op.mode == "auto":
+            _refuse_captured_grads(op, key, shapes, ints, floats)
         op._fake_cache[cache_key] = found[0]
     return op._fake_cache[cache_key]
+
+
+def _refuse_captured_grads(op: Any, key: str, shapes: tuple, ints: tuple, floats: tuple) -> None:
+    """A tensor the function captures (a closure, a global) that requires grad gets
+    its gradient in eager automatic mode, but an opaque compiled op has no input for
+    it: refused, instead of a silently missing gradient."""
+    from torch._subclasses.fake_tensor import unset_fake_temporarily
+
+    # a fake kernel runs below autograd: its keys are let back in for this probe
+    with unset_fake_temporarily(), _random_state(None), auto.autograd_inside_kernel():
+        probe = _probes(shapes)[1]
+        _, args, kwargs = _decode(key, probe, list(ints), list(floats))
+        call = Call.build(op, args, kwargs)
+        call.check_finite = False
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings(), torch.enable_grad():
+                warnings.simplefilter("ignore")
+                outs, _ = auto.evaluate(call, call.tensors)
+        except Exception:  # noqa: BLE001 - the shapes were found: only the graph matters
+            return
+    if any(o.requires_grad for o in outs):
+        raise NpgradError(
+            f"npgrad op '{op.name}': under torch.compile it uses a tensor that requires "
+            "grad without receiving it as an argument (a closure or a global, such as "
+            "lambda x: np.sum(x * w)); that tensor would silently get no gradient. Pass "
+            "it as an argument: f(x, w)"
+        )
+
+
+class _Saved:
+    """NumPy's random state before a compiled automatic-mode forward that drew random
+    numbers, until its backward re-runs it; bounded, for forwards never backed."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self.states: dict[tuple, list] = {}
+        self.lock = threading.Lock()
+
+    def save(self, key: tuple, state: Any) -> None:
+        with self.lock:
+            self.states.setdefault(key, []).append(state)
+            while len(self.states) > self.LIMIT:
+                self.states.pop(next(iter(self.states)))
+
+    def take(self, key: tuple) -> Any:
+        with self.lock:
+            stack = self.states.get(key)
+            if not stack:
+                return None
+            state = stack.pop()  # backwards run in reverse order of their forwards
+            if not stack:
+                del self.states[key]
+            return state
+
+
+_RANDOM = _Saved()
+
+
+def _random_key(key: str, tensors: list) -> tuple:
+    # a backward kernel receives the very tensors its forward saw
+    return (key, *((t.data_ptr(), tuple(t.shape)) for t in tensors))
+
+
+def _drew(before: Any) -> bool:
+    after = np.random.get_state()
+    return after[2] != before[2] or not np.array_equal(after[1], before[1])
+
+
+@contextlib.contextmanager
+def _random_state(state: Any):
+    """Run with NumPy's global random state set to ``state`` (``None``: as it is),
+    and leave the user's random streams (NumPy's and Python's) as they were."""
+    np_state, py_state = np.random.get_state(), random.getstate()
+    if state is not None:
+        np.random.set_state(state)
+    try:
+        yield
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
 
 
 # A tuple result is returned as [*outputs, marker], a single one as [output], so the
@@ -195,8 +283,12 @@ def _forward_op(
 ) -> list[torch.Tensor]:
     op, args, kwargs = _decode(key, tensors, ints, floats)
     call = Call.build(op, args, kwargs)
+    before = np.random.get_state() if call.mode == "auto" else None
     # C order, as the fake kernel promised (NumPy keeps a transposed input's layout)
     outs = [o.contiguous() for o in modes.forward(call, call.tensors)]
+    if before is not None and _drew(before):
+        # the backward re-runs this forward: it must see the same random numbers
+        _RANDOM.save(_random_key(key, tensors), before)
     meta = op._fake_cache.get(_meta_key(key, tensors, ints, floats))
     if meta is not None:
         got = [(tuple(o.shape), o.dtype) for o in outs]
@@ -233,7 +325,12 @@ def _backward_op(
     # one gradient per differentiable input comes back; only the wanted ones are
     # computed (a backward may skip the rest, and numeric mode does), zeros elsewhere
     needs = tuple(is_differentiable(t) and w for t, w in zip(tensors, wanted))
-    result = modes.backward(call, tuple(grads), tuple(tensors), tuple(outputs), needs)
+    drawn = _RANDOM.take(_random_key(key, tensors)) if call.mode == "auto" else None
+    if drawn is None:
+        result = modes.backward(call, tuple(grads), tuple(tensors), tuple(outputs), needs)
+    else:
+        with _random_state(drawn):
+            result = modes.backward(call, tuple(grads), tuple(tensors), tuple(outputs), needs)
     return [
         g.contiguous() if g is not None else torch.zeros(t.shape, dtype=t.dtype, device=t.device)
         for g, t in zip(result, tensors)

@@ -153,7 +153,7 @@ def forward(call: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]
 
 def backward(call: Call, grads: tuple, inputs: tuple, needs: tuple[bool, ...]) -> list:
     """The opaque route's backward: recompute the trace with autograd on."""
-    with _autograd_inside_kernel(), torch.enable_grad():
+    with autograd_inside_kernel(), torch.enable_grad():
         leaves = [t.detach().requires_grad_(n) for t, n in zip(inputs, needs)]
         outs, _ = evaluate(call, leaves)
         pairs = [(o, g) for o, g in zip(outs, grads) if o.requires_grad]
@@ -163,7 +163,7 @@ def backward(call: Call, grads: tuple, inputs: tuple, needs: tuple[bool, ...]) -
     return [next(got) if n else None for n in needs]
 
 
-def _autograd_inside_kernel():
+def autograd_inside_kernel():
     """Autograd back on inside a custom op's kernel, which runs below it.
 
     The compiled route's backward recomputes the traced forward and differentiates
