@@ -90,3 +90,54 @@ def test_cross_of_2_vectors_warns_as_numpy():
     with pytest.warns(DeprecationWarning, match="2-dimensional vectors"):
         got = npgrad.function(lambda x, y: np.cross(x, y), mode="auto")(a, b)
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+
+
+def _raises_trace_error(fn, args, match):
+    with pytest.raises(npgrad.TraceError, match=match):
+        out = npgrad.function(fn, mode="auto")(*args)
+        out.sum().backward()
+
+
+def test_gammainc_refuses_a_gradient_in_a():
+    sp = pytest.importorskip("scipy.special")
+    a = torch.tensor([0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([0.3, 1.5], dtype=torch.float64, requires_grad=True)
+    _raises_trace_error(lambda a, x: sp.gammainc(a, x), (a, x), r"gammainc.*respect to a")
+    _raises_trace_error(lambda a, x: sp.gammaincc(a, x), (a, x), r"gammaincc.*respect to a")
+
+
+def test_bessel_refuses_real_orders_and_order_gradients():
+    sp = pytest.importorskip("scipy.special")
+    x = torch.tensor([0.3, 1.5], dtype=torch.float64, requires_grad=True)
+    _raises_trace_error(lambda x: sp.jv(0.5, x), (x,), r"jv.*non-integer")
+    v = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    _raises_trace_error(lambda v, x: sp.iv(v, x), (v, x), r"iv.*respect to the order")
+
+
+def test_svd_refuses_the_gradient_of_the_completion():
+    a = torch.rand(4, 2, dtype=torch.float64, requires_grad=True)
+    _raises_trace_error(lambda a: np.linalg.svd(a)[0][:, 3] ** 2, (a,), r"full_matrices=False")
+
+
+@pytest.mark.parametrize(
+    "name, ours, theirs",
+    [
+        ("kron", lambda a, b: np.kron(a, b), torch.kron),
+        ("cross", lambda a, b: np.cross(a, b), lambda a, b: torch.linalg.cross(a, b)),
+        ("sinc", lambda a, b: np.sinc(a), lambda a, b: torch.sinc(a)),
+        ("pinv", lambda a, b: np.linalg.pinv(a), lambda a, b: torch.linalg.pinv(a)),
+        ("rot90", lambda a, b: np.rot90(a), lambda a, b: torch.rot90(a)),
+    ],
+)
+def test_rows_match_torch_and_its_gradient(name, ours, theirs):
+    gen = torch.Generator().manual_seed(3)
+    a = torch.rand(4, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    b = torch.rand(4, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    f = npgrad.function(ours, mode="auto")
+    got, want = f(a, b), theirs(a, b)
+    torch.testing.assert_close(got, want)
+    g = torch.rand(want.shape, generator=gen, dtype=torch.float64)
+    used = [a] if name in ("sinc", "pinv", "rot90") else [a, b]
+    torch.testing.assert_close(
+        torch.autograd.grad(got, used, g), torch.autograd.grad(want, used, g)
+    )

@@ -11,6 +11,7 @@ from . import (  # noqa: F401 - imported for their rows
     fft,
     linalg,
     reductions,
+    scipy_bessel,
     scipy_special,
     selection,
     shape,

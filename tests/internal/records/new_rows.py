@@ -113,10 +113,12 @@ RECORDS: list[Record] = [
     Record(
         ("numpy.rollaxis",), lambda a: np.rollaxis(a, 0, 3) ** 2, ((2, 3, 4),), id="rollaxis-end"
     ),
-    Record(("numpy.atleast_3d",), lambda a, b: np.atleast_3d(a, b), ((3,), (2, 3))),
-    Record(("numpy.vsplit",), lambda a: tuple(np.vsplit(a, 2)), ((4, 3),)),
-    Record(("numpy.hsplit",), lambda a: tuple(np.hsplit(a, [1, 3])), ((2, 5),)),
-    Record(("numpy.dsplit",), lambda a: tuple(np.dsplit(a, 2)), ((2, 2, 4),)),
+    Record(
+        ("numpy.atleast_3d",), lambda a, b: tuple(v**2 for v in np.atleast_3d(a, b)), ((3,), (2, 3))
+    ),  # squared: see rollaxis
+    Record(("numpy.vsplit",), lambda a: tuple(v**2 for v in np.vsplit(a, 2)), ((4, 3),)),
+    Record(("numpy.hsplit",), lambda a: tuple(v**2 for v in np.hsplit(a, [1, 3])), ((2, 5),)),
+    Record(("numpy.dsplit",), lambda a: tuple(v**2 for v in np.dsplit(a, 2)), ((2, 2, 4),)),
     Record(("numpy.column_stack",), lambda a, b: np.column_stack([a, b]), ((4,), (4, 2))),
     Record(("numpy.append",), lambda a, b: np.append(a, b), ((2, 3), (4,))),
     Record(
@@ -158,7 +160,7 @@ RECORDS: list[Record] = [
         ((6, 2),),
         id="partition-kths",
     ),
-    Record(("numpy.argpartition",), lambda a: a[np.argpartition(a, 3)[3]], ((7,),)),
+    Record(("numpy.argpartition",), lambda a: a[np.argpartition(a, 3)[3]] ** 2, ((7,),)),
     # elementwise
     Record(
         ("numpy.real", "numpy.imag"),
@@ -257,5 +259,70 @@ RECORDS: list[Record] = [
         lambda x, y: np.corrcoef(x, y, rowvar=False),
         ((6, 2), (6, 1)),
         id="corrcoef-y-cols",
+    ),
+]
+
+# ---------------------------------------------------------------- scipy.special
+_ORDERS = np.array([0, 1, 2, 3, -3, 5])
+
+
+def _sp():
+    import scipy.special as sp  # at call time: npgrad matches SciPy rows lazily
+
+    return sp
+
+
+_Y_RTOL = 1e-8  # torch's bessel_y0/y1 kernels are good to about 1e-9 in float64
+
+RECORDS += [
+    Record(("scipy.special.j0",), lambda x: _sp().j0(x * 4), ((6,),), domain="positive"),
+    Record(("scipy.special.j1",), lambda x: _sp().j1(x * 4 - 3), ((6,),)),
+    Record(("scipy.special.y0",), lambda x: _sp().y0(x), ((6,),), domain="positive", rtol=_Y_RTOL),
+    Record(("scipy.special.y1",), lambda x: _sp().y1(x), ((6,),), domain="positive", rtol=_Y_RTOL),
+    Record(
+        ("scipy.special.yn",),
+        lambda x, n: _sp().yn(n, x + 1),
+        ((6,),),
+        domain="positive",
+        consts=(_ORDERS,),
+        rtol=_Y_RTOL,
+    ),
+    Record(("scipy.special.jv",), lambda x, n: _sp().jv(n, x * 3), ((6,),), consts=(_ORDERS,)),
+    Record(("scipy.special.iv",), lambda x, n: _sp().iv(n, x), ((6,),), consts=(_ORDERS,)),
+    Record(("scipy.special.ive",), lambda x, n: _sp().ive(n, x * 3), ((6,),), consts=(_ORDERS,)),
+    Record(("scipy.special.gamma",), lambda x: _sp().gamma(x * 2), ((3, 4),)),
+    Record(("scipy.special.gammasgn",), lambda x: _sp().gammasgn(x * 2), ((3, 4),), grad=False),
+    Record(("scipy.special.rgamma",), lambda x: _sp().rgamma(x * 2), ((3, 4),)),
+    Record(
+        ("scipy.special.gammainc",),
+        lambda x, a: _sp().gammainc(a, x),
+        ((5,),),
+        domain="positive",
+        consts=(np.array([0.5, 1.0, 2.5, 4.0, 7.0]),),
+    ),
+    Record(
+        ("scipy.special.gammaincc",),
+        lambda x, a: _sp().gammaincc(a, x),
+        ((5,),),
+        domain="positive",
+        consts=(np.array([0.5, 1.0, 2.5, 4.0, 7.0]),),
+    ),
+    Record(
+        ("scipy.special.erfcinv",), lambda y: _sp().erfcinv(y * 2), ((3, 4),), domain="probability"
+    ),
+    Record(
+        ("scipy.special.beta",),
+        lambda a, b: _sp().beta(a, b - 1.1),
+        ((4,), (4,)),
+        domain="positive",
+    ),
+    Record(
+        ("scipy.special.betaln",), lambda a, b: _sp().betaln(a, b), ((4,), (4,)), domain="positive"
+    ),
+    Record(
+        ("scipy.special.betainc",),
+        lambda a, b, x: _sp().betainc(a * 3, b * 3, x),
+        ((6,), (6,), (6,)),
+        domain="probability",
     ),
 ]
