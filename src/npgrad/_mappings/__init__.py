@@ -4,14 +4,18 @@ declare; SciPy rows are resolved lazily, so SciPy is not imported here."""
 
 from .._trace._array import install_methods
 from . import (  # noqa: F401 - imported for their rows
+    calculus,
     contractions,
     creation,
+    elementwise,
     fft,
     linalg,
     reductions,
+    scipy_bessel,
     scipy_special,
     selection,
     shape,
+    statistics,
     ufuncs,
 )
 

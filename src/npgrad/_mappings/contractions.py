@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import string
+import warnings
 
 import numpy as np
 import torch
 
+from .._dtypes import is_inexact
 from .._trace._array import common, tensor
 from .._trace._registry import implements
-from .._trace._state import unsupported
+from .._trace._state import unsupported, wide
 
 
 def _dot_method(self, b, out=None):
@@ -109,3 +111,60 @@ if hasattr(np, "vecdot"):
     @implements(np.vecdot)
     def _vecdot(a, b):
         return torch.linalg.vecdot(a, b)
+
+
+@implements(np.cross, axis="row")
+def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    ta, tb = common(tensor(a), tensor(b))
+    ta, tb = torch.movedim(ta, axisa, -1), torch.movedim(tb, axisb, -1)
+    if ta.shape[-1] not in (2, 3) or tb.shape[-1] not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    if ta.shape[-1] == 2 or tb.shape[-1] == 2:
+        # NumPy's own deprecation, so that code moving to 3-vectors is told here too
+        warnings.warn(
+            "Arrays of 2-dimensional vectors are deprecated. Use arrays of "
+            "3-dimensional vectors instead. (deprecated in NumPy 2.0)",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+    if ta.shape[-1] == 2 and tb.shape[-1] == 2:
+        return ta[..., 0] * tb[..., 1] - ta[..., 1] * tb[..., 0]
+    ta, tb = (torch.nn.functional.pad(t, (0, 1)) if t.shape[-1] == 2 else t for t in (ta, tb))
+    ta, tb = torch.broadcast_tensors(ta, tb)
+    return torch.movedim(torch.linalg.cross(ta, tb, dim=-1), -1, axisc)
+
+
+@implements(np.kron)
+def _kron(a, b):
+    return torch.kron(*common(tensor(a), tensor(b)))
+
+
+@implements(np.convolve, handles=("mode",))
+def _convolve(a, v, mode="full"):
+    ta, tv = common(tensor(a).reshape(-1), tensor(v).reshape(-1))
+    if ta.numel() == 0:
+        raise ValueError("a cannot be empty")
+    if tv.numel() == 0:
+        raise ValueError("v cannot be empty")
+    if tv.numel() > ta.numel():  # convolution commutes; NumPy slides the shorter one
+        ta, tv = tv, ta
+    n, m = ta.numel(), tv.numel()
+    dtype = ta.dtype
+    if not is_inexact(dtype):
+        ta, tv = ta.to(wide()), tv.to(wide())  # conv1d takes floats; integers stay exact
+    # conv1d correlates: flipping the kernel makes it a convolution
+    full = torch.nn.functional.conv1d(
+        torch.nn.functional.pad(ta, (m - 1, m - 1)).reshape(1, 1, -1), tv.flip(0).reshape(1, 1, -1)
+    ).reshape(-1)
+    if mode == "full":
+        out = full
+    elif mode == "same":
+        start = (m - 1) // 2
+        out = full[start : start + n]
+    elif mode == "valid":
+        out = full[m - 1 : n]
+    else:
+        raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
+    return out if is_inexact(dtype) else torch.round(out).to(dtype)

@@ -1,12 +1,18 @@
-"""Arrays made like another: zeros_like, ones_like, empty_like, full_like."""
+"""Arrays made like another (zeros_like, ones_like, empty_like, full_like), and
+linspace between traced ends."""
 
 from __future__ import annotations
+
+import math
+import operator
 
 import numpy as np
 import torch
 
+from .._dtypes import is_inexact, result_type
 from .._trace._array import tensor, unwrap
 from .._trace._registry import implements
+from .._trace._state import STATE
 
 
 def _like(a, dtype, shape, fill):
@@ -39,3 +45,32 @@ def _empty_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None
 def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
     v = unwrap(fill_value)
     return _like(a, dtype, shape, lambda t, d: torch.full_like(t, v, dtype=d))
+
+
+@implements(np.linspace, axis="row", dtype="row")
+def _linspace(
+    start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None
+):
+    # reached when start or stop is traced: the points follow them, num stays an int
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    lo, hi = tensor(start), tensor(stop)
+    want = result_type(lo, hi, 1.0, device_type=STATE.device.type)
+    lo, hi = torch.broadcast_tensors(lo.to(want), hi.to(want))
+    div = num - 1 if endpoint else num
+    delta = hi - lo
+    steps = torch.arange(num, dtype=want, device=lo.device).reshape((-1,) + (1,) * delta.ndim)
+    if div > 0:
+        step = delta / div
+        y = steps * step + lo
+    else:  # one point without its end, or none: NumPy's step is nan
+        step = torch.full_like(delta, math.nan)
+        y = steps * delta + lo
+    if endpoint and num > 1:
+        y = torch.cat([y[:-1], hi.unsqueeze(0)])  # the end exactly, as NumPy
+    if axis != 0:
+        y = torch.movedim(y, 0, axis if axis >= 0 else axis + y.ndim)
+    if dtype is not None:
+        y = torch.floor(y).to(dtype) if not is_inexact(dtype) else y.to(dtype)
+    return (y, step) if retstep else y

@@ -28,3 +28,17 @@ def _rfft(a, n=None, axis=-1, norm=None, out=None):
 @implements(np.fft.irfft, axis="one")
 def _irfft(a, n=None, axis=-1, norm=None, out=None):
     return torch.fft.irfft(single(tensor(a)), n=n, dim=axis, norm=norm)
+
+
+@implements(np.fft.fftshift)
+def _fftshift(x, axes=None):
+    t = tensor(x)
+    return torch.fft.fftshift(t, dim=axes if axes is None or isinstance(axes, int) else tuple(axes))
+
+
+@implements(np.fft.ifftshift)
+def _ifftshift(x, axes=None):
+    t = tensor(x)
+    return torch.fft.ifftshift(
+        t, dim=axes if axes is None or isinstance(axes, int) else tuple(axes)
+    )

@@ -14,7 +14,8 @@ import torch
 from .._dtypes import HALF, is_inexact
 from .._trace._array import common, tensor
 from .._trace._registry import implements
-from .._trace._state import wide
+from .._trace._state import here, wide
+from ._refuse import refuse_used
 
 
 def single(t: torch.Tensor) -> torch.Tensor:
@@ -92,3 +93,47 @@ def _slogdet(a):
     t = tensor(a)
     s, ld = torch.linalg.slogdet(single(t))
     return back((s, ld), t.dtype)
+
+
+@implements(np.linalg.pinv)
+def _pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
+    t = tensor(a)
+    if rcond is not None and rtol is not np._NoValue:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
+    cut = rcond if rcond is not None else (None if rtol is np._NoValue else rtol)
+    # NumPy's rcond and rtol are both relative to the largest singular value, as
+    # torch's rtol; None is max(m, n) * eps in both
+    return back(torch.linalg.pinv(single(t), rtol=cut, hermitian=hermitian), t.dtype)
+
+
+@implements(np.linalg.svd)
+def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    t = tensor(a)
+    x = single(t)
+    if not compute_uv:
+        return back(torch.linalg.svdvals(x), t.dtype)
+    m, n = x.shape[-2:]
+    if hermitian:
+        # NumPy's hermitian SVD: the eigenvalues' magnitudes, largest first
+        w, v = torch.linalg.eigh(x)
+        order = torch.argsort(w.abs(), dim=-1, descending=True)
+        s = torch.gather(w.abs(), -1, order)
+        u = torch.gather(v, -1, order.unsqueeze(-2).expand(v.shape))
+        sgn = torch.gather(torch.sign(w), -1, order)
+        vh = (u * sgn.unsqueeze(-2)).mH
+        return back((u, s, vh), t.dtype)
+    if not full_matrices or m == n:
+        return back(tuple(torch.linalg.svd(x, full_matrices=False)), t.dtype)
+    u, s, vh = torch.linalg.svd(x, full_matrices=True)
+    k = min(m, n)
+    # the columns past min(m, n) are any orthonormal completion: no gradient exists
+    message = (
+        f"{here()}: np.linalg.svd(a, full_matrices=True) of a {m}x{n} matrix: the "
+        f"singular vectors past the first {k} are an arbitrary orthonormal completion "
+        "and have no gradient; use full_matrices=False"
+    )
+    if m > k:
+        u = torch.cat([u[..., :k], refuse_used(u[..., k:], message)], -1)
+    if n > k:
+        vh = torch.cat([vh[..., :k, :], refuse_used(vh[..., k:, :], message)], -2)
+    return back((u, s, vh), t.dtype)

@@ -191,3 +191,32 @@ if np.around is not np.round:
     @implements(np.around)
     def _around(a, decimals=0, out=None):
         return _rounded(a, decimals)
+
+
+def _check_kth(t: torch.Tensor, kth, axis: int) -> None:
+    n = t.shape[axis]
+    ks = unwrap(kth)
+    ks = ks.tolist() if isinstance(ks, torch.Tensor) else ks  # an integer array: readable
+    for k in np.asarray(ks).reshape(-1):
+        if not -n <= int(k) < n:
+            raise ValueError(f"kth(={int(k)}) out of bounds ({n})")
+
+
+# a full sort is one valid partition for every kth: the kth elements are NumPy's,
+# the order of the others is unspecified in NumPy too
+@implements(np.partition, axis="one", handles=("kind",))
+def _partition(a, kth, axis=-1, kind="introselect", order=None):
+    t = tensor(a)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    _check_kth(t, kth, axis)
+    return torch.sort(t, dim=axis, stable=True).values
+
+
+@implements(np.argpartition, axis="one", handles=("kind",), differentiable=False)
+def _argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    t = tensor(a)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    _check_kth(t, kth, axis)
+    return torch.argsort(t, dim=axis, stable=True)

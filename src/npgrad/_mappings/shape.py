@@ -281,3 +281,82 @@ def _size(a, axis=None):
 @implements(np.copy, handles=("order", "subok"))
 def _copy(a, order="K", subok=False):
     return tensor(a).clone()
+
+
+@implements(np.rollaxis)
+def _rollaxis(a, axis, start=0):
+    t = tensor(a)
+    n = t.ndim
+    if not -n <= axis < n:
+        raise np.exceptions.AxisError(axis, n)
+    if not -n <= start <= n:  # start may be n: the axis goes last
+        raise np.exceptions.AxisError(f"'start' arg requires {-n} <= start < {n + 1}, got {start}")
+    axis, start = axis % n, start + n if start < 0 else start
+    if axis < start:
+        start -= 1
+    return t.clone() if axis == start else torch.movedim(t, axis, start)
+
+
+@implements(np.atleast_3d)
+def _atleast_3d(*arys):
+    outs = []
+    for a in arys:
+        t = tensor(a)
+        if t.ndim == 0:
+            t = t.reshape(1, 1, 1)
+        elif t.ndim == 1:
+            t = t.reshape(1, -1, 1)
+        elif t.ndim == 2:
+            t = t.unsqueeze(-1)
+        outs.append(t)
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _split_along(ary, sections, axis: int, least: int, name: str):
+    if tensor(ary).ndim < least:
+        raise ValueError(f"{name} only works on arrays of {least} or more dimensions")
+    return _split(ary, sections, axis, strict=True)
+
+
+@implements(np.vsplit)
+def _vsplit(ary, indices_or_sections):
+    return _split_along(ary, indices_or_sections, 0, 2, "vsplit")
+
+
+@implements(np.hsplit)
+def _hsplit(ary, indices_or_sections):
+    ndim = tensor(ary).ndim
+    if ndim == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return _split(ary, indices_or_sections, 1 if ndim > 1 else 0, strict=True)
+
+
+@implements(np.dsplit)
+def _dsplit(ary, indices_or_sections):
+    return _split_along(ary, indices_or_sections, 2, 3, "dsplit")
+
+
+@implements(np.column_stack)
+def _column_stack(tup):
+    ts = [tensor(a) for a in tup]
+    ts = [t.reshape(-1, 1) if t.ndim < 2 else t for t in ts]
+    return torch.cat(common(*ts), 1)
+
+
+@implements(np.append, axis="row")
+def _append(arr, values, axis=None):
+    ta, tv = common(tensor(arr), tensor(values))
+    if axis is None:
+        return torch.cat([ta.reshape(-1), tv.reshape(-1)])
+    return torch.cat([ta, tv], dim=axis)
+
+
+@implements(np.rot90)
+def _rot90(m, k=1, axes=(0, 1)):
+    t = tensor(m)
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    if axes[0] % t.ndim == axes[1] % t.ndim or abs(axes[0] - axes[1]) == t.ndim:
+        raise ValueError("Axes must be different.")
+    return torch.rot90(t, int(k), list(axes))

@@ -167,3 +167,8 @@ def _heaviside(x, h):
 # np.divide is np.true_divide in NumPy 2; a separate name only where it differs
 if np.divide is not np.true_divide:  # pragma: no cover - NumPy 1
     implements(np.divide, true_division=True)(functools.partial(torch.true_divide))
+
+
+# np.degrees and np.radians are ufuncs of their own, not aliases of rad2deg/deg2rad
+implements(np.degrees, float_result=True)(torch.rad2deg)
+implements(np.radians, float_result=True)(torch.deg2rad)

@@ -1,0 +1,48 @@
+"""Gradients that cannot be followed: a value that carries on, and a clear error
+should a gradient ever reach an argument it cannot be taken for.
+
+``refuse(value, arg, message)`` is ``value``; its gradient flows on as usual, but
+a backward pass that needs the gradient for ``arg`` raises a TraceError with
+``message`` (never a silent zero).  It is a plain torch autograd.Function with a
+generated vmap rule, so eager code, ``torch.func`` and ``torch.compile`` all see
+it; under ``torch.compile`` the error comes when the backward graph is traced.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._errors import TraceError
+
+
+class _Refuse(torch.autograd.Function):
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(value, arg, message, only_nonzero):
+        return value.view_as(value)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.message, ctx.only_nonzero = inputs[2], inputs[3]
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.needs_input_grad[1]:
+            raise TraceError(ctx.message)
+        if ctx.only_nonzero and grad is not None and bool(grad.ne(0).any()):
+            raise TraceError(ctx.message)
+        return grad, None, None, None
+
+
+def refuse(value: torch.Tensor, arg, message: str) -> torch.Tensor:
+    """``value``, with an error for any gradient that would reach ``arg``."""
+    if not isinstance(arg, torch.Tensor) or not (arg.is_floating_point() or arg.is_complex()):
+        return value  # an integer or a number: no gradient can be asked of it
+    return _Refuse.apply(value, arg, message, False)
+
+
+def refuse_used(value: torch.Tensor, message: str) -> torch.Tensor:
+    """``value``, with an error for any nonzero gradient that reaches it: for parts
+    of a result whose gradient is undefined (a zero one passes, as unused)."""
+    return _Refuse.apply(value, None, message, True)

@@ -1,0 +1,127 @@
+"""Finite differences and interpolation on samples: gradient, interp."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._dtypes import is_inexact
+from .._trace._array import tensor, unwrap
+from .._trace._registry import implements
+from .._trace._state import wide
+
+
+def _along(t: torch.Tensor, axis: int, start, stop=None) -> torch.Tensor:
+    """``t[..., start:stop, ...]`` on ``axis`` (an int start alone: that one slice)."""
+    if stop is None:
+        return t.narrow(axis, start % t.shape[axis], 1)
+    return t.narrow(axis, start, (stop % t.shape[axis] if stop <= 0 else stop) - start)
+
+
+def _shaped(c: torch.Tensor, axis: int, ndim: int) -> torch.Tensor:
+    """A 1-d coefficient vector laid along ``axis`` of an ndim array."""
+    return c.reshape((-1,) + (1,) * (ndim - 1 - axis))
+
+
+def _derivative(f: torch.Tensor, h, axis: int, edge_order: int) -> torch.Tensor:
+    n = f.shape[axis]
+    if n < edge_order + 1:
+        raise ValueError(
+            "Shape of array too small to calculate a numerical gradient, at least "
+            "(edge_order + 1) elements are required."
+        )
+    nd = f.ndim
+    f0, f1 = _along(f, axis, 0), _along(f, axis, 1)
+    fl, fl1 = _along(f, axis, -1), _along(f, axis, -2)
+    if not isinstance(h, torch.Tensor) or h.ndim == 0:  # one spacing
+        inner = (_along(f, axis, 2, n) - _along(f, axis, 0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first, last = (f1 - f0) / h, (fl - fl1) / h
+        else:
+            f2, fl2 = _along(f, axis, 2), _along(f, axis, -3)
+            first = (-1.5 * f0 + 2 * f1 - 0.5 * f2) / h
+            last = (0.5 * fl2 - 2 * fl1 + 1.5 * fl) / h
+        return torch.cat([first, inner, last], axis)
+    if h.ndim != 1 or h.shape[0] != n:
+        raise ValueError("when 1d, distances must match the length of the corresponding dimension")
+    dx = torch.diff(h.to(f.dtype) if is_inexact(h.dtype) else h.to(wide()))
+    dx1, dx2 = dx[:-1], dx[1:]
+    a = _shaped(-dx2 / (dx1 * (dx1 + dx2)), axis, nd)
+    b = _shaped((dx2 - dx1) / (dx1 * dx2), axis, nd)
+    c = _shaped(dx1 / (dx2 * (dx1 + dx2)), axis, nd)
+    inner = (
+        a * _along(f, axis, 0, n - 2) + b * _along(f, axis, 1, n - 1) + c * _along(f, axis, 2, n)
+    )
+    if edge_order == 1:
+        first, last = (f1 - f0) / dx[0], (fl - fl1) / dx[-1]
+    else:
+        f2, fl2 = _along(f, axis, 2), _along(f, axis, -3)
+        d1, d2 = dx[0], dx[1]
+        first = (
+            -(2 * d1 + d2) / (d1 * (d1 + d2)) * f0
+            + (d1 + d2) / (d1 * d2) * f1
+            - d1 / (d2 * (d1 + d2)) * f2
+        )
+        d1, d2 = dx[-2], dx[-1]
+        last = (
+            d2 / (d1 * (d1 + d2)) * fl2
+            - (d2 + d1) / (d1 * d2) * fl1
+            + (2 * d2 + d1) / (d2 * (d1 + d2)) * fl
+        )
+    return torch.cat([first, inner, last], axis)
+
+
+@implements(np.gradient, axis="many")
+def _gradient(f, *varargs, axis=None, edge_order=1):
+    t = tensor(f)
+    if not is_inexact(t.dtype):
+        t = t.to(wide())  # NumPy differentiates integers in float64
+    axes = tuple(range(t.ndim)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    if edge_order not in (1, 2):
+        raise ValueError("'edge_order' greater than 2 not supported")
+    spacing = [unwrap(v) for v in varargs]
+    spacing = [v if isinstance(v, (torch.Tensor, int, float)) else tensor(v) for v in spacing]
+    if not spacing:
+        spacing = [1.0] * len(axes)
+    elif len(spacing) == 1 and (not isinstance(spacing[0], torch.Tensor) or spacing[0].ndim == 0):
+        spacing = spacing * len(axes)
+    elif len(spacing) != len(axes):
+        raise TypeError("invalid number of arguments")
+    outs = [_derivative(t, h, ax, edge_order).to(t.dtype) for h, ax in zip(spacing, axes)]
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+@implements(np.interp)
+def _interp(x, xp, fp, left=None, right=None, period=None):
+    # NumPy interpolates in float64 (complex128 for complex values)
+    tf = tensor(fp)
+    want = torch.complex128 if tf.is_complex() else wide()
+    tx, txp, tf = tensor(x).to(wide()), tensor(xp).to(wide()), tf.to(want)
+    if txp.ndim != 1 or tf.ndim != 1:
+        raise ValueError("Data points must be 1-D sequences")
+    if txp.shape[0] != tf.shape[0]:
+        raise ValueError("fp and xp are not of the same length")
+    if txp.shape[0] == 0:
+        raise ValueError("array of sample points is empty")
+    if period is not None:
+        if period == 0:
+            raise ValueError("period must be a non-zero value")
+        period = abs(period)
+        left = right = None
+        tx, txp = torch.remainder(tx, period), torch.remainder(txp, period)
+        order = torch.argsort(txp)
+        txp, tf = txp[order], tf[order]
+        txp = torch.cat([txp[-1:] - period, txp, txp[:1] + period])
+        tf = torch.cat([tf[-1:], tf, tf[:1]])
+    n = txp.shape[0]
+    if n == 1:
+        y = tf[0].expand(tx.shape)
+    else:
+        j = torch.searchsorted(txp.detach(), tx.detach(), right=True).clamp(1, n - 1)
+        x0, x1, f0, f1 = txp[j - 1], txp[j], tf[j - 1], tf[j]
+        y = f0 + (tx - x0) * ((f1 - f0) / (x1 - x0))
+        y = torch.where(tx == txp[-1], tf[-1], y)  # the last point exactly
+    lo = tf[0] if left is None else tensor(left).to(want)
+    hi = tf[-1] if right is None else tensor(right).to(want)
+    y = torch.where(tx < txp[0], lo, torch.where(tx > txp[-1], hi, y))
+    return y

@@ -1,0 +1,50 @@
+"""Elementwise functions that are not ufuncs: real, imag, angle, real_if_close, sinc."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._dtypes import is_inexact
+from .._trace._array import tensor
+from .._trace._registry import implements
+from .._trace._state import wide
+
+
+@implements(np.real)
+def _real(val):
+    t = tensor(val)
+    return t.real if t.is_complex() else t
+
+
+# the imaginary part of a real array is the constant zero: its gradient is zero indeed
+@implements(np.imag)
+def _imag(val):
+    t = tensor(val)
+    return t.imag if t.is_complex() else torch.zeros_like(t)
+
+
+@implements(np.angle)
+def _angle(z, deg=False):
+    t = tensor(z)
+    if not is_inexact(t.dtype):
+        t = t.to(wide())
+    a = torch.angle(t)
+    return torch.rad2deg(a) if deg else a
+
+
+@implements(np.real_if_close)
+def _real_if_close(a, tol=100):
+    t = tensor(a)
+    if not t.is_complex():
+        return t
+    eps = torch.finfo(t.real.dtype).eps
+    limit = tol * eps if tol > 1 else tol  # NumPy: tol > 1 counts machine epsilons
+    # which dtype comes back depends on the values, as in NumPy: one read of a bool
+    return t.real if bool((t.imag.abs() < limit).all()) else t
+
+
+@implements(np.sinc)
+def _sinc(x):
+    t = tensor(x)
+    return torch.sinc(t if is_inexact(t.dtype) else t.to(wide()))

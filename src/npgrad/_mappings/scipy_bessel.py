@@ -1,0 +1,139 @@
+"""``scipy.special`` Bessel functions (j0, j1, y0, y1, yn, jv, iv, ive), on torch.
+
+torch's ``bessel_y0`` and kin have no derivative at all (their values come back
+without a graph, which would be a silent zero gradient): each is wrapped here in
+an autograd.Function whose backward is written with the others, so it can be
+differentiated again.  Orders: integers only (real orders need series and
+asymptotics npgrad does not have: a TraceError says so); no gradient in the order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .._errors import TraceError
+from .._trace._registry import implements
+from .._trace._state import abstract, here
+from ._refuse import refuse
+
+
+def _kernel(name: str, forward, derivative):
+    class Bessel(torch.autograd.Function):
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(x):
+            return forward(x)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * derivative(x)
+
+    Bessel.__name__ = name
+    return Bessel.apply
+
+
+# Y0' = -Y1, Y1' = Y0 - Y1/x (torch's kernels are good to about 1e-9 in float64)
+y0 = _kernel("Y0", torch.special.bessel_y0, lambda x: -y1(x))
+y1 = _kernel("Y1", torch.special.bessel_y1, lambda x: y0(x) - y1(x) / x)
+
+for _name, _fn in (("y0", y0), ("y1", y1)):
+    implements(f"scipy.special.{_name}", float_result=True)(_fn)
+
+
+def _integer_order(name: str, n):
+    """The order as a tensor of integers, with no gradient through it."""
+    if not isinstance(n, torch.Tensor):
+        if n != math.floor(n):
+            raise TraceError(
+                f"{here()}: scipy.special.{name}(v, x) of the real order {n}: only integer "
+                "orders are followed (real orders need series npgrad does not have); use "
+                "mode='numeric'"
+            )
+        return n
+    if not abstract() and not torch.compiler.is_compiling() and bool((n != n.round()).any()):
+        raise TraceError(
+            f"{here()}: scipy.special.{name}(v, x) with real (non-integer) orders: only "
+            "integer orders are followed; use mode='numeric'"
+        )
+    return n.detach()
+
+
+def _order_message(name: str) -> str:
+    return (
+        f"{here()}: scipy.special.{name}(v, x) has no gradient with respect to the order "
+        "v (it is followed at integer orders only); pass v as a constant"
+    )
+
+
+@implements("scipy.special.yn", float_result=True, tensor_only=True)
+def _yn(n, x):
+    order = _integer_order("yn", n)
+    k = torch.as_tensor(order, device=x.device)
+    m = k.abs()
+    top = int(m.max()) if m.numel() else 0
+    prev, cur = y0(x), y1(x)
+    out = torch.where(m == 0, prev, cur)
+    for j in range(1, top):  # upward recurrence: stable for Y
+        prev, cur = cur, 2 * j / x * cur - prev
+        out = torch.where(m == j + 1, cur, out)
+    sign = torch.where((k < 0) & (torch.remainder(m, 2) == 1), -1.0, 1.0).to(x.dtype)
+    return refuse(out * sign, n, _order_message("yn"))
+
+
+_NODES = 256  # the trapezoid rule on a full period converges geometrically: |x| + |n| < ~200
+
+
+def _j_integer(order, x):
+    n, x = torch.broadcast_tensors(torch.as_tensor(order, dtype=x.dtype, device=x.device), x)
+    tau = torch.arange(_NODES, dtype=x.dtype, device=x.device) * (2 * math.pi / _NODES)
+    # Bessel's integral: J_n(x) = mean over a period of cos(n t - x sin t); more
+    # accurate than torch's bessel_j0/j1 kernels (about 1e-9), and differentiable
+    value = torch.cos(n[..., None] * tau - x[..., None] * torch.sin(tau)).mean(-1)
+    return torch.where(x.abs() + n.abs() < 200, value, torch.full_like(value, math.nan))
+
+
+@implements("scipy.special.j0", float_result=True)
+def _j0(x):
+    return _j_integer(0, x)
+
+
+@implements("scipy.special.j1", float_result=True)
+def _j1(x):
+    return _j_integer(1, x)
+
+
+@implements("scipy.special.jv", float_result=True, tensor_only=True)
+def _jv(v, x):
+    return refuse(_j_integer(_integer_order("jv", v), x), v, _order_message("jv"))
+
+
+def _ive_integer(name: str, v, x):
+    order = _integer_order(name, v)
+    n, x = torch.broadcast_tensors(torch.as_tensor(order, dtype=x.dtype, device=x.device), x)
+    tau = torch.arange(_NODES, dtype=x.dtype, device=x.device) * (2 * math.pi / _NODES)
+    # I_n(x) exp(-|x|) = mean over a period of exp(x cos t - |x|) cos(n t)
+    xe = x[..., None]
+    value = (torch.exp(xe * torch.cos(tau) - xe.abs()) * torch.cos(n[..., None] * tau)).mean(-1)
+    # the rule's error is about exp(-(nodes - |n|)^2 / 2|x|): past that, nan, not a guess
+    fine = (_NODES - n.abs()) ** 2 > 80 * x.abs()
+    return torch.where(fine, value, torch.full_like(value, math.nan)), x
+
+
+@implements("scipy.special.ive", float_result=True, tensor_only=True)
+def _ive(v, x):
+    value, _ = _ive_integer("ive", v, x)
+    return refuse(value, v, _order_message("ive"))
+
+
+@implements("scipy.special.iv", float_result=True, tensor_only=True)
+def _iv(v, x):
+    value, xb = _ive_integer("iv", v, x)
+    return refuse(value * torch.exp(xb.abs()), v, _order_message("iv"))

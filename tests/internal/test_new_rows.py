@@ -1,0 +1,143 @@
+"""The coverage rows' records, run here until the shared records runner lands:
+NumPy's (or SciPy's) own value in float64 and float32 through automatic mode, and
+the gradient against float64 central differences (npgrad.check)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import npgrad
+
+from ..conftest import FLOAT32_VS_FLOAT64
+from .records.new_rows import RECORDS
+
+
+def _inputs(record, dtype: torch.dtype) -> list[torch.Tensor]:
+    gen = torch.Generator().manual_seed(sum(map(ord, record.id or record.covers[0])))
+    out = []
+    for shape in record.shapes:
+        u = torch.rand(shape, generator=gen, dtype=torch.float64)
+        if record.domain == "real":
+            t = u * 4 - 2
+        elif record.domain == "positive":
+            t = u * 2 + 0.2
+        elif record.domain == "unit":
+            t = u * 1.8 - 0.9
+        elif record.domain == "nonzero":
+            t = torch.where(u < 0.5, -0.5 - u, u)
+        elif record.domain == "probability":
+            t = u * 0.9 + 0.05
+        elif record.domain == "spd":
+            a = torch.rand(shape, generator=gen, dtype=torch.float64) * 2 - 1
+            t = a @ a.mT + shape[-1] * torch.eye(shape[-1], dtype=torch.float64)
+        else:
+            raise AssertionError(f"unknown domain {record.domain!r}")
+        out.append(t.to(dtype))
+    return out
+
+
+def _ids(records):
+    return [r.id or r.covers[0] for r in records]
+
+
+def _as_tuple(v):
+    return v if isinstance(v, tuple) else (v,)
+
+
+def _reference(record, ins):
+    return record.fn(*[t.numpy() for t in ins], *record.consts)
+
+
+def _traced(record):
+    return npgrad.function(lambda *a: record.fn(*a, *record.consts), name=record.id or "r",
+                           mode="auto")  # fmt: skip
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=_ids(RECORDS))
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_value_matches_numpy(record, dtype):
+    if str(dtype).removeprefix("torch.") not in record.dtypes:
+        pytest.skip(f"{record.id}: not a {dtype} record")
+    ins = _inputs(record, dtype)
+    want = _as_tuple(_reference(record, ins))
+    got = _as_tuple(_traced(record)(*ins))
+    assert len(got) == len(want)
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == torch.float64 else FLOAT32_VS_FLOAT64
+    if record.rtol is not None:
+        tol["rtol"] = record.rtol
+    for g, w in zip(got, want):
+        w = np.asarray(w)
+        if dtype == torch.float64:  # npgrad.function returns its inputs' dtype
+            assert np.asarray(g.detach()).dtype == w.dtype, (g.dtype, w.dtype)
+        np.testing.assert_allclose(g.detach().numpy(), w, **tol)
+
+
+GRAD = [r for r in RECORDS if r.grad]
+
+
+@pytest.mark.parametrize("record", GRAD, ids=_ids(GRAD))
+def test_gradient_matches_central_differences(record):
+    ins = [t.requires_grad_() for t in _inputs(record, torch.float64)]
+    npgrad.check(_traced(record), *ins)
+
+
+def test_cross_of_2_vectors_warns_as_numpy():
+    a, b = torch.rand(3, 2, dtype=torch.float64), torch.rand(3, 2, dtype=torch.float64)
+    with pytest.warns(DeprecationWarning, match="2-dimensional vectors"):
+        want = np.cross(a.numpy(), b.numpy())
+    with pytest.warns(DeprecationWarning, match="2-dimensional vectors"):
+        got = npgrad.function(lambda x, y: np.cross(x, y), mode="auto")(a, b)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+
+
+def _raises_trace_error(fn, args, match):
+    with pytest.raises(npgrad.TraceError, match=match):
+        out = npgrad.function(fn, mode="auto")(*args)
+        out.sum().backward()
+
+
+def test_gammainc_refuses_a_gradient_in_a():
+    sp = pytest.importorskip("scipy.special")
+    a = torch.tensor([0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([0.3, 1.5], dtype=torch.float64, requires_grad=True)
+    _raises_trace_error(lambda a, x: sp.gammainc(a, x), (a, x), r"gammainc.*respect to a")
+    _raises_trace_error(lambda a, x: sp.gammaincc(a, x), (a, x), r"gammaincc.*respect to a")
+
+
+def test_bessel_refuses_real_orders_and_order_gradients():
+    sp = pytest.importorskip("scipy.special")
+    x = torch.tensor([0.3, 1.5], dtype=torch.float64, requires_grad=True)
+    _raises_trace_error(lambda x: sp.jv(0.5, x), (x,), r"jv.*non-integer")
+    v = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    _raises_trace_error(lambda v, x: sp.iv(v, x), (v, x), r"iv.*respect to the order")
+
+
+def test_svd_refuses_the_gradient_of_the_completion():
+    a = torch.rand(4, 2, dtype=torch.float64, requires_grad=True)
+    _raises_trace_error(lambda a: np.linalg.svd(a)[0][:, 3] ** 2, (a,), r"full_matrices=False")
+
+
+@pytest.mark.parametrize(
+    "name, ours, theirs",
+    [
+        ("kron", lambda a, b: np.kron(a, b), torch.kron),
+        ("cross", lambda a, b: np.cross(a, b), lambda a, b: torch.linalg.cross(a, b)),
+        ("sinc", lambda a, b: np.sinc(a), lambda a, b: torch.sinc(a)),
+        ("pinv", lambda a, b: np.linalg.pinv(a), lambda a, b: torch.linalg.pinv(a)),
+        ("rot90", lambda a, b: np.rot90(a), lambda a, b: torch.rot90(a)),
+    ],
+)
+def test_rows_match_torch_and_its_gradient(name, ours, theirs):
+    gen = torch.Generator().manual_seed(3)
+    a = torch.rand(4, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    b = torch.rand(4, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    f = npgrad.function(ours, mode="auto")
+    got, want = f(a, b), theirs(a, b)
+    torch.testing.assert_close(got, want)
+    g = torch.rand(want.shape, generator=gen, dtype=torch.float64)
+    used = [a] if name in ("sinc", "pinv", "rot90") else [a, b]
+    torch.testing.assert_close(
+        torch.autograd.grad(got, used, g), torch.autograd.grad(want, used, g)
+    )
