@@ -13,6 +13,7 @@ from . import (  # noqa: F401 - imported for their rows
     selection,
     shape,
     ufuncs,
+    writes,
 )
 
 install_methods()

@@ -571,7 +571,7 @@ class TracedArray:
     def _in_place(self, *args, **kwargs):
         raise fail(f"an in-place method (.resize/.partition/.itemset, in {caller()})")
 
-    put = resize = partition = itemset = _in_place
+    resize = partition = itemset = _in_place  # .put is np.put's row
 
     __hash__ = None  # type: ignore[assignment]
 
