@@ -17,6 +17,7 @@ from . import (  # noqa: F401 - imported for their rows
     shape,
     statistics,
     ufuncs,
+    writes,
 )
 
 install_methods()

@@ -14,6 +14,7 @@ from .._policy import all_finite, report_nonfinite, require_scalar_loss, run_use
 from .._trace._array import TracedArray
 from .._trace._engine import tracing
 from .._trace._state import abstract, constant
+from .._trace._write import caller_mark, hidden
 
 
 def _check_output(op: Any, j: int, r: torch.Tensor, dtype: Any, device: torch.device, check: bool):
@@ -87,10 +88,17 @@ def evaluate(call: Call, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tenso
     and the structure (``"single"`` or ``"tuple"``).
     """
     device = tensors[0].device if tensors else torch.device("cpu")
-    args, kwargs = call.numpy_args([TracedArray(t) for t in tensors])
+    slots = range(len(tensors)) if call.all_tensors else call.slots
+    arrays = [TracedArray(t, caller_mark(s)) for t, s in zip(tensors, slots)]
+    args, kwargs = call.numpy_args(arrays)
     op = call.op
-    with tracing(op.name, device):
-        out = run_user(op, "forward", op.fn, args, kwargs)
+    with tracing(op.name, device, op.fn):
+        try:
+            out = run_user(op, "forward", op.fn, args, kwargs)
+        except ValueError as e:
+            if hidden(e) is not None:
+                raise hidden(e) from None
+            raise
     return outputs(op, out, call.dtype, device, call.check_finite, tensors)
 
 
@@ -113,11 +121,13 @@ def run_fast(op: Any, args: tuple) -> Any:
     if dtype is None:
         return None
     device = args[0].device
-    wrapped = [TracedArray(a) for a in args]
-    with tracing(op.name, device):
+    wrapped = [TracedArray(a, caller_mark(i)) for i, a in enumerate(args)]
+    with tracing(op.name, device, op.fn):
         try:
             out = op.fn(*wrapped)
         except Exception as e:
+            if hidden(e) is not None:
+                raise hidden(e) from None
             if not isinstance(e, NpgradError):
                 e.add_note(f"(raised in the forward of npgrad op '{op.name}')")
             raise

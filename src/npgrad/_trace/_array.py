@@ -8,6 +8,9 @@ ndarray methods and operators are generated from the registry's rows
 
 from __future__ import annotations
 
+import dis
+import inspect
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -18,9 +21,22 @@ from .._dtypes import INT_TO_FLOAT, TORCH_TO_NP, UNSIGNED_WIDE, is_inexact, resu
 from .._dtypes import torch_dtype as _torch_dtype
 from .._errors import TraceError
 from . import _registry
-from ._index import index_key, negative_steps
 from ._registry import FUNCTIONS, ROWS, UFUNCS, Row, scipy_row
 from ._state import STATE, caller, constant, fail, here, unsupported, wide
+from ._write import (
+    Family,
+    accumulate,
+    derive,
+    dry_run,
+    dry_run_assign,
+    fit,
+    is_basic,
+    numpy_target,
+    refusal,
+    region,
+    scatter,
+    select,
+)
 
 
 # ------------------------------------------------------------------ values
@@ -129,8 +145,9 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
     """A ufunc row's call: NumPy's promotion, then the torch function."""
     name = row.short
     if kwargs:
-        if kwargs.get("out") is not None:
-            raise fail(f"np.{name}(..., out=...) (a write into an existing array)")
+        out = kwargs.get("out")
+        if out is not None:
+            return ufunc_into(row, inputs, kwargs, out)
         kwargs = {k: v for k, v in kwargs.items() if k != "out"}
         for k, v in kwargs.items():
             if k == "dtype":
@@ -162,20 +179,178 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         # a number on the left (7.0 % x): as a 0-d tensor, whose overload has a
         # derivative (the number-first one has none, or none at all for fmod)
         args[0] = scalar_tensor(args[0], args[1])
-    return wrap(row.impl(*args))
+    r = wrap(row.impl(*args))
+    if type(r) is TracedArray and (r.t._base is not None or any(r.t is a for a in args)):
+        mark_aliases(r, inputs, f"np.{name}")
+    return r
+
+
+def ufunc_into(row: Row, inputs: tuple, kwargs: dict, out: Any) -> Any:
+    """``np.f(..., out=a)``, as ``a += b`` calls it: NumPy's casting rule, then a write."""
+    if isinstance(out, tuple):
+        if len(out) != 1:
+            raise unsupported(f"np.{row.short}(..., out=) with {len(out)} outputs")
+        out = out[0]
+    what = f"np.{row.short}(..., out=...)"
+    if not isinstance(out, TracedArray):
+        raise numpy_target(f"{what} (as a += b does for a NumPy array a)")
+    check_writable(out, what)
+    dry_run(row.target, out, inputs)
+    r = apply_ufunc(row, inputs, {k: v for k, v in kwargs.items() if k != "out"})
+    if r.shape != out.shape:
+        raise ValueError(
+            f"non-broadcastable output operand with shape {out.shape} doesn't match the "
+            f"broadcast shape {r.shape}"
+        )
+    write(out, Ellipsis, r.t, checked=True)
+    return out
+
+
+# ------------------------------------------------------------------ writes
+def _root(t: torch.Tensor) -> torch.Tensor:
+    return t._base if t._base is not None else t
+
+
+def mark_aliases(result: Any, inputs: Any, fname: str) -> None:
+    """A function's result that shares memory with an input: NumPy may have made a
+    view or a copy there, so writes into either are refused (never guessed); one of
+    the caller's arrays stays the caller's."""
+    results = result if isinstance(result, (tuple, list)) else (result,)
+    flat = []
+    for x in inputs if isinstance(inputs, (tuple, list)) else (inputs,):
+        flat.extend(x if isinstance(x, (tuple, list)) else (x,))
+    arrays = [x for x in flat if isinstance(x, TracedArray)]
+    for r in results:
+        if not isinstance(r, TracedArray):
+            continue
+        rr = _root(r.t)
+        for a in arrays:
+            if rr is not _root(a.t):
+                continue
+            fam = a.fam
+            if fam is not None and fam.caller is not None:
+                r.fam = fam
+            else:
+                if fam is None:
+                    fam = a.fam = Family()
+                fam.alias = fam.alias or fname
+                r.fam = Family(alias=fname)
+            break
+
+
+def check_writable(target: TracedArray, what: str) -> None:
+    fam = target.fam
+    if fam is not None and (fam.caller is not None or fam.alias is not None):
+        names = None
+        if STATE.fns and STATE.fns[-1] is not None:
+            try:
+                names = list(inspect.signature(STATE.fns[-1]).parameters)
+            except (TypeError, ValueError):
+                names = None
+        raise refusal(fam, what, names)
+
+
+def write(target: TracedArray, key: Any, value: Any, checked: bool = False) -> None:
+    """``target[key] = value`` with NumPy's semantics, as a new tensor for the root
+    of ``target``'s family (see ``_write``); views see it through the generation."""
+    if not checked:
+        check_writable(target, "a write (a[...] = v)")
+    value = operand(value)
+    if not checked:
+        dry_run_assign(target, value)
+    if isinstance(key, tuple):
+        key = tuple(k.t if isinstance(k, TracedArray) else k for k in key)
+    elif isinstance(key, TracedArray):
+        key = key.t
+    path, node = [], target
+    while type(node) is View:
+        path.append(node.op)
+        node = node.parent
+    path.reverse()
+    root = node.t
+    if isinstance(value, torch.Tensor):
+        value = value.to(root.device)
+    else:  # a Python number, made in the target's dtype as NumPy's assignment does
+        value = torch.tensor(value, dtype=root.dtype, device=root.device)
+    if not path and key is Ellipsis:
+        new = fit(value, root.shape, root.dtype)
+        if new.shape != value.shape:
+            new = new.contiguous()  # not a broadcast (stride 0) array
+    elif (
+        not path
+        and isinstance(key, torch.Tensor)
+        and key.dtype is torch.bool
+        and key.shape == root.shape
+        and value.numel() == 1
+    ):
+        # a[mask] = v: no data-dependent shape, so torch.func and compile follow it
+        v = fit(value.reshape(()), (), root.dtype)
+        new = torch.where(key.to(root.device), v, root)
+    else:
+        pos = region(root, path, key)
+        new = scatter(root, pos, fit(value, pos.shape, root.dtype), unique=is_basic(key))
+    node.t = new
+    fam = target.fam
+    if fam is not None:
+        fam.gen += 1
+
+
+def ufunc_at(ufunc: Any, inputs: tuple, kwargs: dict) -> None:
+    """``np.add.at(a, idx, b)`` and its kin: repeated indices accumulate."""
+    name = ufunc.__name__
+    how = {"add": "add", "subtract": "subtract", "multiply": "prod", "maximum": "amax"}
+    how["minimum"] = "amin"
+    if name not in how or len(inputs) != 3 or kwargs:
+        raise unsupported(f"np.{name}.at")
+    a, idx, b = inputs
+    what = f"np.{name}.at"
+    if not isinstance(a, TracedArray):
+        raise numpy_target(what)
+    check_writable(a, what)
+    b = operand(b)
+    bt = b if isinstance(b, torch.Tensor) else None
+    want = result_type(a.t, b, device_type=STATE.device.type)
+    if want != a.t.dtype and not (is_inexact(want) and is_inexact(a.t.dtype)):
+        # NumPy casts after each element's update; one accumulation would differ
+        raise unsupported(f"{what} into a {a.dtype} array with {TORCH_TO_NP[want]} values")
+    if isinstance(idx, tuple):
+        idx = tuple(k.t if isinstance(k, TracedArray) else k for k in idx)
+    elif isinstance(idx, TracedArray):
+        idx = idx.t
+    path, node = [], a
+    while type(node) is View:
+        path.append(node.op)
+        node = node.parent
+    path.reverse()
+    root = node.t
+    pos = region(root, path, idx)
+    value = bt if bt is not None else torch.tensor(b, dtype=root.dtype)
+    node.t = accumulate(root, pos, fit(value.to(root.device), pos.shape, root.dtype), how[name])
+    if a.fam is not None:
+        a.fam.gen += 1
 
 
 # ------------------------------------------------------------------ the array
 class TracedArray:
     """A torch tensor that NumPy code can use as an array, with autograd attached."""
 
-    __slots__ = ("t",)
+    __slots__ = ("t", "fam")
     __array_priority__ = 1000
 
-    def __init__(self, t: torch.Tensor) -> None:
+    def __init__(self, t: torch.Tensor, fam: Family | None = None) -> None:
         if t.dtype in UNSIGNED_WIDE:
             t = t.to(UNSIGNED_WIDE[t.dtype])  # torch computes little in uint16/32/64
         self.t = t
+        self.fam = fam  # None: a new array of the function's own, with no views yet
+
+    def _view(self, op: tuple, t: torch.Tensor) -> TracedArray:
+        """A NumPy view of this array: one that later writes reach, both ways."""
+        fam = self.fam
+        if fam is not None and fam.caller is not None:
+            return TracedArray(t, fam)  # the caller's arrays are never written
+        if fam is None:
+            fam = self.fam = Family()
+        return View(self, op, t)
 
     # -- the dispatch protocols
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
@@ -189,6 +364,8 @@ class TracedArray:
                 if fused is not None:
                     return fused
             return apply_ufunc(row, inputs, kwargs)
+        if method == "at":
+            return ufunc_at(ufunc, inputs, kwargs)
         if method == "reduce" and row.reduce is not None:
             kwargs.setdefault("axis", 0)  # ufunc.reduce's default, unlike np.sum's
             return wrap(FUNCTIONS[row.reduce].call(inputs, kwargs))
@@ -199,11 +376,18 @@ class TracedArray:
         if row is None:
             name = f"{getattr(func, '__module__', 'numpy')}.{getattr(func, '__name__', func)}"
             raise no_mapping(name)
-        return wrap(row.call(args, kwargs))
+        r = wrap(row.call(args, kwargs))
+        if isinstance(r, (TracedArray, tuple, list)):
+            aliased = _aliases(r, args)
+            if aliased:
+                mark_aliases(r, args, row.name.replace("numpy.", "np."))
+        return r
 
     def __array__(self, dtype=None, copy=None):
         t = self.t
         if t.is_floating_point() or t.is_complex():
+            if _storing():
+                raise numpy_target("an assignment (buf[...] = v)")
             raise fail(f"converting a traced array to a NumPy array (in {caller()})")
         # integer and bool arrays (labels, masks) carry no gradient, so NumPy code that
         # does not dispatch, such as indexing a NumPy constant (class_weights[y]), may
@@ -257,15 +441,19 @@ class TracedArray:
 
     @property
     def T(self) -> TracedArray:
-        return TracedArray(self.t.permute(*reversed(range(self.t.ndim))))
+        return self._view(("T",), derive(self.t, ("T",)))
 
     @property
     def mT(self) -> TracedArray:
-        return TracedArray(self._like().mT)
+        if type(self) is not TracedArray and type(self) is not View:
+            return TracedArray(self._like().mT)  # deferred: a new array, NumPy's too
+        return self._view(("mT",), self.t.mT)
 
     @property
     def real(self) -> TracedArray:
-        return TracedArray(self.t.real if self.t.is_complex() else self.t)
+        if self.t.is_complex():
+            return TracedArray(self.t.real)
+        return self._view(("real",), self.t)
 
     @property
     def imag(self) -> TracedArray:
@@ -282,7 +470,7 @@ class TracedArray:
 
     def __iter__(self):
         for i in range(len(self)):
-            yield TracedArray(self.t[i])
+            yield self._view(("key", i), self.t[i])
 
     def __repr__(self) -> str:
         return f"TracedArray({self.t!r})"
@@ -290,6 +478,8 @@ class TracedArray:
     # -- values that leave the graph
     def _scalar(self, kind: str):
         if self.t.is_floating_point() or self.t.is_complex():
+            if _storing():
+                raise numpy_target("an assignment (buf[...] = v)")
             raise fail(f"{kind} on a floating traced array (in {caller()})")
         return self.t.item()
 
@@ -340,34 +530,105 @@ class TracedArray:
         return self._scalar(".tolist()") if self.t.ndim == 0 else [v.tolist() for v in self]
 
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
-        return TracedArray(self.t.to(_torch_dtype(dtype, f"{here()}: .astype")))
+        t = self.t.to(_torch_dtype(dtype, f"{here()}: .astype"))
+        if t is self.t:
+            if not copy:
+                return self
+            t = t.clone()  # NumPy's astype copies by default: a write must not reach self
+        return TracedArray(t)
 
     def copy(self, order="C"):
         return TracedArray(self.t.clone())
 
     def __setitem__(self, key, value):
-        raise fail(f"writing into a traced array (x[...] = ..., in {caller()})")
+        write(self, key, value)
 
     def __getitem__(self, key):
         if isinstance(key, tuple):
             key = tuple(k.t if isinstance(k, TracedArray) else k for k in key)
         elif isinstance(key, TracedArray):
             key = key.t
-        t, key = negative_steps(self.t, key)
-        return TracedArray(t[index_key(key)])
+        t = select(self.t, key)
+        if is_basic(key):
+            return self._view(("key", key), t)
+        fam = self.fam  # an advanced index copies; a copy of the caller's is still theirs
+        return TracedArray(t, fam if fam is not None and fam.caller is not None else None)
 
     def __pos__(self):
-        return self
+        return TracedArray(self.t.clone())  # NumPy's +a is a new array
 
-    def sort(self, *args, **kwargs):
-        raise fail(f"sorting in place (.sort(), in {caller()}); use np.sort(a)")
+    def fill(self, value):
+        if isinstance(value, (TracedArray, torch.Tensor)) and value.ndim:
+            raise ValueError("fill(): the value must be a scalar")
+        write(self, Ellipsis, value)
+
+    def sort(self, axis=-1, kind=None, order=None, stable=None):
+        if order is not None:
+            raise unsupported(".sort(order=...)")
+        check_writable(self, ".sort()")
+        write(self, Ellipsis, np.sort(self, axis=axis), checked=True)
 
     def _in_place(self, *args, **kwargs):
-        raise fail(f"an in-place method (.fill/.put/.resize/.partition, in {caller()})")
+        raise fail(f"an in-place method (.resize/.partition/.itemset, in {caller()})")
 
-    fill = put = resize = partition = itemset = _in_place
+    resize = partition = itemset = _in_place  # .put is np.put's row
 
     __hash__ = None  # type: ignore[assignment]
+
+
+_T = TracedArray.__dict__["t"]  # the slot, under View's property
+
+
+class View(TracedArray):
+    """A NumPy view (``a[0]``, ``a.T``, ``a[::-1]``) of an array of the function's own.
+
+    Its tensor is re-derived from its parent's when a write has moved the family's
+    generation on since, so the view sees writes into its base, and writes into
+    the view go to the root (see ``_write``)."""
+
+    __slots__ = ("parent", "op", "seen")
+
+    def __init__(self, parent: TracedArray, op: tuple, t: torch.Tensor) -> None:
+        _T.__set__(self, t)
+        self.fam, self.parent, self.op = parent.fam, parent, op
+        self.seen = parent.fam.gen
+
+    @property  # type: ignore[override]
+    def t(self) -> torch.Tensor:
+        gen = self.fam.gen
+        if self.seen != gen:
+            _T.__set__(self, derive(self.parent.t, self.op))
+            self.seen = gen
+        return _T.__get__(self, View)
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
+def _storing() -> bool:
+    """Whether the user's line being run is an item assignment (``buf[0] = v``):
+    NumPy converts ``v`` when ``buf`` is a NumPy array, which deserves its own words."""
+    f = sys._getframe(2)
+    while f is not None and f.f_globals.get("__name__", "").startswith(("numpy", "npgrad")):
+        f = f.f_back
+    if f is None or f.f_lasti < 0:
+        return False
+    return f.f_code.co_code[f.f_lasti] == _STORE_SUBSCR
+
+
+def _aliases(r: Any, args: Any) -> bool:
+    """Whether a function's result may share memory with an input (cheap: torch
+    marks a view with its base, and a function may return its input itself)."""
+    results = r if isinstance(r, (tuple, list)) else (r,)
+    for x in results:
+        if isinstance(x, TracedArray):
+            t = x.t
+            if t._base is not None:
+                return True
+            for a in args:
+                if isinstance(a, TracedArray) and a.t is t:
+                    return True
+    return False
 
 
 # ufunc -> a fast path taking the raw inputs, returning None when it does not apply
@@ -375,24 +636,38 @@ class TracedArray:
 FUSE: dict[Any, Callable[[tuple], Any]] = {}
 
 _IN_PLACE = {
-    "__iadd__": "+=",
-    "__isub__": "-=",
-    "__imul__": "*=",
-    "__itruediv__": "/=",
-    "__ifloordiv__": "//=",
-    "__imod__": "%=",
-    "__ipow__": "**=",
-    "__imatmul__": "@=",
-    "__iand__": "&=",
-    "__ior__": "|=",
-    "__ixor__": "^=",
+    "__iadd__": ("+=", np.add),
+    "__isub__": ("-=", np.subtract),
+    "__imul__": ("*=", np.multiply),
+    "__itruediv__": ("/=", np.true_divide),
+    "__ifloordiv__": ("//=", np.floor_divide),
+    "__imod__": ("%=", np.remainder),
+    "__ipow__": ("**=", np.power),
+    "__imatmul__": ("@=", np.matmul),
+    "__iand__": ("&=", np.bitwise_and),
+    "__ior__": ("|=", np.bitwise_or),
+    "__ixor__": ("^=", np.bitwise_xor),
 }
 
 
-def _in_place_operator(symbol: str) -> Callable:
+def _in_place_operator(symbol: str, ufunc: Any) -> Callable:
     def op(self, other):
-        raise fail(f"an in-place update ({symbol}, in {caller()})")
+        # NumPy's a += b is np.add(a, b, out=a): its casting rule, views see the result
+        what = f"an in-place update ({symbol})"
+        check_writable(self, what)
+        dry_run(ufunc, self, (self, operand(other)))
+        r = ufunc(self, other)
+        if not isinstance(r, TracedArray):
+            raise unsupported(f"{what} whose result is not an array")
+        if r.shape != self.shape:
+            raise ValueError(
+                f"non-broadcastable output operand with shape {self.shape} doesn't match "
+                f"the broadcast shape {r.shape}"
+            )
+        write(self, Ellipsis, r.t, checked=True)
+        return self
 
+    op.__name__ = ufunc.__name__
     return op
 
 
@@ -443,8 +718,8 @@ def install_methods() -> None:
         for name in row.reflected:
             OPERATORS[name] = row
             setattr(TracedArray, name, _operator(row.target, reflected=True))
-    for name, symbol in _IN_PLACE.items():
-        setattr(TracedArray, name, _in_place_operator(symbol))
+    for name, (symbol, ufunc) in _IN_PLACE.items():
+        setattr(TracedArray, name, _in_place_operator(symbol, ufunc))
 
 
 __all__ = ["TracedArray", "install_methods", "_registry"]

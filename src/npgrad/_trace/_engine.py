@@ -12,16 +12,18 @@ from .._errors import NpgradError
 from ._array import METHODS, OPERATORS, TracedArray
 from ._registry import ROWS
 from ._state import STATE, constant
+from ._write import caller_mark, hidden
 
 
-def wrap_tree(x: Any) -> Any:
-    """Every tensor in a (nested) list, tuple or dict as a TracedArray."""
+def wrap_tree(x: Any, slot: Any = None) -> Any:
+    """Every tensor in a (nested) list, tuple or dict as a TracedArray, marked as the
+    caller's (argument ``slot``: writes into it are refused)."""
     if isinstance(x, torch.Tensor):
-        return TracedArray(x)
+        return TracedArray(x, caller_mark(slot))
     if type(x) in (list, tuple):
-        return type(x)(wrap_tree(v) for v in x)
+        return type(x)(wrap_tree(v, slot) for v in x)
     if type(x) is dict:
-        return {k: wrap_tree(v) for k, v in x.items()}
+        return {k: wrap_tree(v, slot) for k, v in x.items()}
     return x
 
 
@@ -41,18 +43,20 @@ def unwrap_tree(x: Any, device: torch.device) -> Any:
 class tracing:
     """Context: the op being traced (for messages) and its device (for constants)."""
 
-    __slots__ = ("name", "device", "prev")
+    __slots__ = ("name", "device", "prev", "fn")
 
-    def __init__(self, name: str, device: torch.device) -> None:
-        self.name, self.device = name, device
+    def __init__(self, name: str, device: torch.device, fn: Any = None) -> None:
+        self.name, self.device, self.fn = name, device, fn
 
     def __enter__(self) -> None:
         STATE.ops.append(self.name)
+        STATE.fns.append(self.fn)
         self.prev = STATE.device
         STATE.device = self.device
 
     def __exit__(self, *exc: Any) -> None:
         STATE.ops.pop()
+        STATE.fns.pop()
         STATE.device = self.prev
 
 
@@ -81,10 +85,13 @@ def trace(
         found = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
         device = found[0].device if found else torch.device("cpu")
     device = torch.device(device)
-    with tracing(name, device):
+    with tracing(name, device, fn):
         try:
-            out = fn(*wrap_tree(list(args)), **wrap_tree(dict(kwargs)))
+            wrapped = [wrap_tree(a, i) for i, a in enumerate(args)]
+            out = fn(*wrapped, **{k: wrap_tree(v, k) for k, v in kwargs.items()})
         except Exception as e:
+            if hidden(e) is not None:
+                raise hidden(e) from None
             if not isinstance(e, NpgradError):
                 e.add_note(f"(raised in npgrad's trace of '{name}')")
             raise
@@ -109,5 +116,6 @@ def supported() -> list[str]:
 _PROPERTIES = (
     "T mT real imag shape ndim size dtype itemsize nbytes astype copy item tolist "
     "__getitem__ __len__ __iter__ __bool__ __float__ __int__ __index__ __divmod__ "
-    "__rdivmod__ __round__"
+    "__rdivmod__ __round__ __setitem__ fill sort __iadd__ __isub__ __imul__ __itruediv__ "
+    "__ifloordiv__ __imod__ __ipow__ __imatmul__ __iand__ __ior__ __ixor__"
 ).split()

@@ -24,6 +24,7 @@ class Deferred(TracedArray):
 
     def __init__(self, kind: str, a: torch.Tensor, b: torch.Tensor) -> None:
         self._value = None
+        self.fam = None
         self.kind, self.a, self.b = kind, a, b
 
     @property  # type: ignore[override]
@@ -38,6 +39,10 @@ class Deferred(TracedArray):
                 d = torch.abs(d)
             self._value = d
         return self._value
+
+    @t.setter
+    def t(self, value: torch.Tensor) -> None:  # a write into the difference (a[0] = 0)
+        self._value = value
 
     def _like(self) -> torch.Tensor:
         return self.a  # deferred only when a and b share shape and dtype

@@ -20,6 +20,7 @@ class _State(threading.local):
 
     def __init__(self) -> None:
         self.ops: list[str] = []
+        self.fns: list = []  # the user functions being traced (to name their arguments)
         self.device = torch.device("cpu")
 
 

@@ -1,0 +1,56 @@
+"""NumPy functions that write into an existing array: copyto, put, putmask.
+
+Their rows receive the arrays themselves (not tensors) and write through
+``_trace._array.write``, which refuses the caller's arrays and plain NumPy ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._trace._array import TracedArray, check_writable, operand, write
+from .._trace._registry import implements
+from .._trace._write import numpy_dummy, numpy_target
+
+
+def _target(a, what: str) -> TracedArray:
+    if not isinstance(a, TracedArray):
+        raise numpy_target(what)
+    check_writable(a, what)
+    return a
+
+
+def _cycled(values, n: int):
+    """``values`` repeated (flat) to ``n`` elements, as np.put and np.putmask do."""
+    if not isinstance(values, TracedArray):
+        values = np.asarray(values)
+    flat = values.reshape(-1)
+    if flat.shape[0] == 0:
+        raise ValueError("cannot write from an empty array")
+    return flat[np.arange(n) % flat.shape[0]]
+
+
+@implements(np.copyto, handles=("casting", "where"))
+def _copyto(dst, src, casting="same_kind", where=True):
+    dst = _target(dst, "np.copyto")
+    np.copyto(numpy_dummy(dst), numpy_dummy(operand(src)), casting=casting)
+    value = src if where is True else np.where(where, src, dst)
+    write(dst, Ellipsis, value, checked=True)
+
+
+@implements(np.put, handles=("mode",), methods=("put",))
+def _put(a, ind, v, mode="raise"):
+    a = _target(a, "np.put")
+    if mode != "raise":
+        raise TypeError(f"np.put(..., mode={mode!r}) is not supported in automatic mode")
+    ind = np.asarray(ind).reshape(-1)  # positions are data: integer constants
+    if ((ind < -a.size) | (ind >= a.size)).any():
+        raise IndexError(f"index out of range for array of size {a.size}")
+    key = np.unravel_index(ind % a.size, a.shape) if a.ndim != 1 else ind % a.size
+    write(a, key, _cycled(v, ind.shape[0]))
+
+
+@implements(np.putmask)
+def _putmask(a, mask, values):
+    a = _target(a, "np.putmask")
+    write(a, Ellipsis, np.where(mask, _cycled(values, a.size).reshape(a.shape), a))
