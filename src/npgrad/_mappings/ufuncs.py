@@ -37,7 +37,6 @@ _PLAIN = [
     (np.logaddexp2, torch.logaddexp2, dict(float_result=True, tensor_only=True)),
     (np.sqrt, torch.sqrt, _FLOAT),
     (np.square, torch.square, {}),
-    (np.reciprocal, torch.reciprocal, _FLOAT),
     (np.sin, torch.sin, _FLOAT),
     (np.cos, torch.cos, _FLOAT),
     (np.tan, torch.tan, _FLOAT),
@@ -61,7 +60,7 @@ _PLAIN = [
     (np.floor, torch.floor, {}),
     (np.ceil, torch.ceil, {}),
     (np.trunc, torch.trunc, {}),
-    (np.rint, torch.round, {}),
+    (np.rint, torch.round, _FLOAT),  # NumPy rounds integers into a float
     (np.copysign, torch.copysign, dict(float_result=True, tensor_only=True)),
     (np.equal, torch.eq, dict(operators=("__eq__",))),
     (np.not_equal, torch.ne, dict(operators=("__ne__",))),
@@ -81,7 +80,6 @@ _PLAIN = [
     (np.isinf, torch.isinf, dict(differentiable=False)),
     (np.isfinite, torch.isfinite, dict(differentiable=False)),
     (np.signbit, torch.signbit, dict(differentiable=False)),
-    (np.conjugate, torch.conj_physical, dict(methods=("conj", "conjugate"))),
 ]  # fmt: skip
 for _ufunc, _fn, _flags in _PLAIN:
     implements(_ufunc, **_flags)(_fn)
@@ -138,7 +136,22 @@ def _float_power(a, b):
 
 @implements(np.positive)
 def _positive(a):
-    return +a
+    # NumPy's positive is a new array; torch.positive returns its input itself
+    return a.clone()
+
+
+# NumPy's conjugate is a new array; torch.conj_physical of a real tensor is the tensor
+@implements(np.conjugate, methods=("conj", "conjugate"))
+def _conjugate(a):
+    return torch.conj_physical(a) if a.is_complex() else a.clone()
+
+
+# NumPy's reciprocal of an integer is an integer (1 // x, rounded toward zero)
+@implements(np.reciprocal)
+def _reciprocal(a):
+    if a.is_floating_point() or a.is_complex():
+        return torch.reciprocal(a)
+    return torch.div(torch.ones_like(a), a, rounding_mode="trunc")
 
 
 @implements(np.sign)
