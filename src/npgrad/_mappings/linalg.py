@@ -73,7 +73,11 @@ def _inv(a):
 @implements(np.linalg.cholesky)
 def _cholesky(a, /, *, upper=False):
     t = tensor(a)
-    return back(torch.linalg.cholesky(single(t), upper=upper), t.dtype)
+    s = single(t)
+    # NumPy reads one triangle only: the other must not get a share of the gradient
+    # (torch's backward assumes a symmetric input and splits it between both)
+    tri = torch.triu(s) + torch.triu(s, 1).mT if upper else torch.tril(s) + torch.tril(s, -1).mT
+    return back(torch.linalg.cholesky(tri, upper=upper), t.dtype)
 
 
 @implements(np.linalg.solve)

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import HALF, is_inexact
-from .._trace._array import tensor
+from .._dtypes import HALF, is_inexact, result_type
+from .._trace._array import tensor, unwrap
 from .._trace._fusion import fused_reduction
 from .._trace._registry import implements
-from .._trace._state import wide
+from .._trace._state import STATE, wide
 
 
 def reduction(
@@ -219,7 +219,13 @@ def _quantile(a, q, axis, method, keepdims, pct):
     t = _single(t0)
     if not t.is_floating_point():
         t = t.to(wide())
-    qq = tensor(q).to(t.dtype) / (100 if pct else 1)
+    # q takes part in the promotion: a list of floats is a float64 array, a number weak
+    qv, qt = unwrap(q), tensor(q)
+    base = t0 if is_inexact(t0.dtype) else t
+    want = result_type(base, qv if type(qv) in (int, float) else qt, device_type=STATE.device.type)
+    if want not in HALF:  # half precision computes in float32 (above) and returns to it
+        t = t.to(want)
+    qq = qt.to(t.dtype) / (100 if pct else 1)
     if isinstance(axis, tuple):
         rest = [i for i in range(t.ndim) if i not in axis]
         flat = t.permute(*rest, *axis).reshape([t.shape[i] for i in rest] + [-1])
@@ -231,7 +237,7 @@ def _quantile(a, q, axis, method, keepdims, pct):
             r = r.reshape(shape)
     else:
         r = torch.quantile(t, qq, dim=axis, keepdim=keepdims, interpolation=method)
-    return r.to(t0.dtype) if t0.dtype in HALF else r
+    return r.to(want) if want in HALF else r
 
 
 @implements(np.quantile, axis="many", handles=("method",))

@@ -11,6 +11,8 @@ import functools
 import numpy as np
 import torch
 
+from .._dtypes import is_inexact
+from .._trace._array import tensor
 from .._trace._registry import implements
 from .._trace._state import wide
 
@@ -175,6 +177,13 @@ def _heaviside(x, h):
         h = h.item()  # a scalar made on the host: no copy to the device
     step = torch.where(torch.isnan(x), x, (torch.sign(x) + 1) / 2)
     return torch.where(x == 0, h, step)
+
+
+# np.sinc is a function, not a ufunc (scipy.special.sinc is the same object)
+@implements(np.sinc)
+def _sinc(x):
+    t = tensor(x)
+    return torch.special.sinc(t if is_inexact(t.dtype) else t.to(wide()))
 
 
 # np.divide is np.true_divide in NumPy 2; a separate name only where it differs

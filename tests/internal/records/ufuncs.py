@@ -33,7 +33,10 @@ UFUNCS: dict[str, tuple] = {
     # tan near its poles is no test of anything but the draw
     **{n: ("unit", {}) for n in "tan arcsin arccos arctanh".split()},
     "arccosh": ("above_one", {}),
-    **{n: ("real", dict(dtypes=_WITH_INTS, **_NOGRAD)) for n in "isnan isinf isfinite signbit".split()},
+    **{
+        n: ("real", dict(dtypes=_WITH_INTS, **_NOGRAD))
+        for n in "isnan isinf isfinite signbit".split()
+    },
     "logical_not": ("real", dict(dtypes=(*_FLOATS, "bool"), **_NOGRAD)),
     # binary
     **{
@@ -59,8 +62,11 @@ UFUNCS: dict[str, tuple] = {
     "float_power": (("positive", "real"), dict(dtypes=_FLOATS)),
     # integer power with a negative exponent raises in NumPy: positive exponents there
     "power-int": (("positive", "positive"), dict(dtypes=("int8", "int64"), **_NOGRAD)),
-    **{n: ("real", dict(dtypes=_INTS, **_NOGRAD)) for n in "bitwise_and bitwise_or bitwise_xor invert".split()},
-}  # fmt: skip
+    **{
+        n: ("real", dict(dtypes=_INTS, **_NOGRAD))
+        for n in "bitwise_and bitwise_or bitwise_xor invert".split()
+    },
+}
 
 
 def _ufunc_record(key: str, domain, opts: dict) -> Record:
@@ -103,34 +109,69 @@ _OPERATORS = {
 }
 for _n, (_op, _dom, _dts, _grad, _left) in _OPERATORS.items():
     RECORDS.append(
-        Record(covers=(f"ndarray.__{_n}__",), fn=_op, shapes=((3, 4), (4,)), domain=_dom,
-               dtypes=_dts, grad=_grad)  # fmt: skip
+        Record(
+            covers=(f"ndarray.__{_n}__",),
+            fn=_op,
+            shapes=((3, 4), (4,)),
+            domain=_dom,
+            dtypes=_dts,
+            grad=_grad,
+        )
     )
     if _left is not None:
         # the reflected form wants a positive base for pow, a nonzero divisor for the rest
         dom = "nonzero" if _n in ("truediv", "floordiv", "mod") else "real"
         RECORDS.append(
-            Record(covers=(f"ndarray.__r{_n}__",), fn=_rfn(_op, _left), shapes=((3, 4),),
-                   domain=dom, dtypes=_dts, grad=_grad)  # fmt: skip
+            Record(
+                covers=(f"ndarray.__r{_n}__",),
+                fn=_rfn(_op, _left),
+                shapes=((3, 4),),
+                domain=dom,
+                dtypes=_dts,
+                grad=_grad,
+            )
         )
 
 RECORDS += [
     Record(covers=("ndarray.__neg__",), fn=operator.neg, shapes=((3, 4),)),
     Record(covers=("ndarray.__abs__",), fn=operator.abs, shapes=((3, 4),)),
-    Record(covers=("ndarray.__invert__",), fn=operator.invert, shapes=((3, 4),), dtypes=_INTS,
-           grad=False),  # fmt: skip
+    Record(
+        covers=("ndarray.__invert__",),
+        fn=operator.invert,
+        shapes=((3, 4),),
+        dtypes=_INTS,
+        grad=False,
+    ),
     Record(covers=("ndarray.__matmul__",), fn=operator.matmul, shapes=((3, 4), (4, 2))),
     # a list on the left has no __matmul__: Python asks the array's __rmatmul__
-    Record(covers=("ndarray.__rmatmul__",), fn=lambda x: [[1.0, -2.0, 0.5]] @ x,
-           shapes=((3, 4),)),  # fmt: skip
+    Record(covers=("ndarray.__rmatmul__",), fn=lambda x: [[1.0, -2.0, 0.5]] @ x, shapes=((3, 4),)),
     # explicit records for functions no other test touched
-    Record(covers=("numpy.cbrt",), fn=lambda x: np.cbrt(x) * np.cbrt(-x), shapes=((5,),),
-           domain="positive", id="numpy.cbrt-negative-side"),  # fmt: skip
-    Record(covers=("numpy.logaddexp",), fn=lambda x: np.logaddexp(x, 2.0), shapes=((5,),),
-           id="numpy.logaddexp-scalar"),  # fmt: skip
-    Record(covers=("numpy.float_power",), fn=lambda x: np.float_power(x, 3), shapes=((5,),),
-           domain="positive", id="numpy.float_power-int-exponent"),  # fmt: skip
+    Record(
+        covers=("numpy.cbrt",),
+        fn=lambda x: np.cbrt(x) * np.cbrt(-x),
+        shapes=((5,),),
+        domain="positive",
+        id="numpy.cbrt-negative-side",
+    ),
+    Record(
+        covers=("numpy.logaddexp",),
+        fn=lambda x: np.logaddexp(x, 2.0),
+        shapes=((5,),),
+        id="numpy.logaddexp-scalar",
+    ),
+    Record(
+        covers=("numpy.float_power",),
+        fn=lambda x: np.float_power(x, 3),
+        shapes=((5,),),
+        domain="positive",
+        id="numpy.float_power-int-exponent",
+    ),
     # fmax skips a NaN where maximum would return it
-    Record(covers=("numpy.fmax",), fn=np.fmax, shapes=((4,),), consts=(np.array([np.nan, 0.0, np.nan, 1.0]),),
-           id="numpy.fmax-nan"),  # fmt: skip
+    Record(
+        covers=("numpy.fmax",),
+        fn=np.fmax,
+        shapes=((4,),),
+        consts=(np.array([np.nan, 0.0, np.nan, 1.0]),),
+        id="numpy.fmax-nan",
+    ),
 ]
