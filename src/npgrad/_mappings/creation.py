@@ -31,8 +31,8 @@ def _ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None)
 
 # empty_like's contents are arbitrary in NumPy: zeros are a valid (and safe) choice
 @implements(np.empty_like, dtype="row", handles=("order", "subok"), differentiable=False)
-def _empty_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(a, dtype, shape, lambda t, d: torch.zeros_like(t, dtype=d))
+def _empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(prototype, dtype, shape, lambda t, d: torch.zeros_like(t, dtype=d))
 
 
 @implements(np.full_like, dtype="row", handles=("order", "subok"))

@@ -83,6 +83,9 @@ def _cholesky(a, /, *, upper=False):
 @implements(np.linalg.solve)
 def _solve(a, b):
     ta, tb = common(tensor(a), tensor(b))
+    if not all(is_inexact(t.dtype) for t in (tensor(a), tensor(b))):
+        # NumPy's linalg computes an integer or bool operand in float64, whatever the other
+        ta, tb = ta.to(wide()), tb.to(wide())
     if tb.ndim > 1:
         # NumPy 2 reads b as a stack of matrices unless it is 1-d; torch would read a
         # b shaped like a's batch of vectors as vectors: broadcast the batch first

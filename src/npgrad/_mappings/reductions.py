@@ -13,7 +13,7 @@ from .._dtypes import HALF, is_inexact, result_type
 from .._trace._array import tensor, unwrap
 from .._trace._fusion import fused_reduction
 from .._trace._registry import implements
-from .._trace._state import STATE, wide
+from .._trace._state import STATE, unsupported, wide
 
 
 def reduction(
@@ -135,14 +135,51 @@ if np.amax is not np.max:  # separate functions in NumPy 2
         return reduction(_amin, a, axis, None, keepdims)
 
 
+def _ddof(ddof, correction, mean):
+    """NumPy 2's correction= is ddof under another name; mean= is refused, not ignored."""
+    if mean is not None:
+        raise unsupported("np.var/np.std(..., mean=...)")
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise ValueError("ddof and correction can't be provided simultaneously.")
+    return correction
+
+
 @implements(np.var, axis="many", dtype="input", methods=("var",))
-def _np_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True):
-    return reduction(_var, a, axis, dtype, keepdims, float_only=True, ddof=ddof)
+def _np_var(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=True,
+    mean=None,
+    correction=None,
+):
+    return reduction(
+        _var, a, axis, dtype, keepdims, float_only=True, ddof=_ddof(ddof, correction, mean)
+    )
 
 
 @implements(np.std, axis="many", dtype="input", methods=("std",))
-def _np_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True):
-    return reduction(_std, a, axis, dtype, keepdims, float_only=True, ddof=ddof)
+def _np_std(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=True,
+    mean=None,
+    correction=None,
+):
+    return reduction(
+        _std, a, axis, dtype, keepdims, float_only=True, ddof=_ddof(ddof, correction, mean)
+    )
 
 
 @implements(np.any, axis="many", methods=("any",), differentiable=False)
@@ -241,14 +278,36 @@ def _quantile(a, q, axis, method, keepdims, pct):
 
 
 @implements(np.quantile, axis="many", handles=("method",))
-def _np_quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+def _np_quantile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method="linear",
+    keepdims=False,
+    *,
+    weights=None,
+):
+    if weights is not None:
+        raise unsupported("np.quantile(..., weights=...)")
     return _quantile(a, q, axis, method, keepdims, pct=False)
 
 
 @implements(np.percentile, axis="many", handles=("method",))
 def _np_percentile(
-    a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method="linear",
+    keepdims=False,
+    *,
+    weights=None,
 ):
+    if weights is not None:
+        raise unsupported("np.percentile(..., weights=...)")
     return _quantile(a, q, axis, method, keepdims, pct=True)
 
 

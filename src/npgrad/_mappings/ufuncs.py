@@ -64,12 +64,12 @@ _PLAIN = [
     (np.trunc, torch.trunc, {}),
     (np.rint, torch.round, _FLOAT),  # NumPy rounds integers into a float
     (np.copysign, torch.copysign, dict(float_result=True, tensor_only=True)),
-    (np.equal, torch.eq, dict(operators=("__eq__",))),
-    (np.not_equal, torch.ne, dict(operators=("__ne__",))),
-    (np.less, torch.lt, dict(operators=("__lt__",))),
-    (np.less_equal, torch.le, dict(operators=("__le__",))),
-    (np.greater, torch.gt, dict(operators=("__gt__",))),
-    (np.greater_equal, torch.ge, dict(operators=("__ge__",))),
+    (np.equal, torch.eq, dict(scalar_first=True, operators=("__eq__",))),
+    (np.not_equal, torch.ne, dict(scalar_first=True, operators=("__ne__",))),
+    (np.less, torch.lt, dict(scalar_first=True, operators=("__lt__",))),
+    (np.less_equal, torch.le, dict(scalar_first=True, operators=("__le__",))),
+    (np.greater, torch.gt, dict(scalar_first=True, operators=("__gt__",))),
+    (np.greater_equal, torch.ge, dict(scalar_first=True, operators=("__ge__",))),
     (np.logical_and, torch.logical_and, dict(tensor_only=True, reduce=np.all)),
     (np.logical_or, torch.logical_or, dict(tensor_only=True, reduce=np.any)),
     (np.logical_xor, torch.logical_xor, dict(tensor_only=True)),
@@ -97,6 +97,13 @@ def _true_divide(a, b):
     return torch.true_divide(a, b)
 
 
+def _no_bool(a, b):
+    """NumPy computes these of two bools in int8; torch has no bool kernel for them."""
+    if all(getattr(v, "dtype", None) is torch.bool for v in (a, b)):
+        return a.to(torch.int8), b.to(torch.int8)
+    return a, b
+
+
 # torch.floor_divide has no derivative (autograd raises in the backward);
 # div(rounding_mode="floor") gives NumPy's values and a step function's zero gradient
 @implements(
@@ -107,7 +114,7 @@ def _true_divide(a, b):
     reflected=("__rfloordiv__",),
 )
 def _floor_divide(a, b):
-    return torch.div(a, b, rounding_mode="floor")
+    return torch.div(*_no_bool(a, b), rounding_mode="floor")
 
 
 @implements(
@@ -118,17 +125,17 @@ def _floor_divide(a, b):
     reflected=("__rmod__",),
 )
 def _remainder(a, b):
-    return torch.remainder(a, b)
+    return torch.remainder(*_no_bool(a, b))
 
 
 @implements(np.fmod, scalar_first=True)
 def _fmod(a, b):
-    return torch.fmod(a, b)
+    return torch.fmod(*_no_bool(a, b))
 
 
 @implements(np.power, operators=("__pow__",), reflected=("__rpow__",))
 def _power(a, b):
-    return torch.pow(a, b)
+    return torch.pow(*_no_bool(a, b))
 
 
 @implements(np.float_power)
