@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import string
 import warnings
 
@@ -14,13 +15,24 @@ from .._trace._registry import implements
 from .._trace._state import unsupported, wide
 
 
+def _bools(f, *ts):
+    """NumPy's products of bools are bools (any of the ands); torch has no bool
+    kernels for them: in int64, then nonzero."""
+    if all(t.dtype is torch.bool for t in ts):
+        return f(*[t.to(torch.int64) for t in ts]) != 0
+    return f(*ts)
+
+
 def _dot_method(self, b, out=None):
     return np.dot(self, b, out=out)
 
 
 @implements(np.dot, methods=(("dot", _dot_method),))
 def _dot(a, b, out=None):
-    ta, tb = common(tensor(a), tensor(b))
+    return _bools(_dot_kernel, *common(tensor(a), tensor(b)))
+
+
+def _dot_kernel(ta, tb):
     if ta.ndim == 0 or tb.ndim == 0:
         return ta * tb
     if ta.ndim == 1 and tb.ndim == 1:
@@ -33,12 +45,12 @@ def _dot(a, b, out=None):
 @implements(np.vdot)
 def _vdot(a, b, /):
     ta, tb = common(tensor(a).reshape(-1), tensor(b).reshape(-1))
-    return torch.vdot(ta, tb) if ta.is_complex() else torch.dot(ta, tb)
+    return torch.vdot(ta, tb) if ta.is_complex() else _bools(torch.dot, ta, tb)
 
 
 @implements(np.inner)
 def _inner(a, b, /):
-    return torch.inner(*common(tensor(a), tensor(b)))
+    return _bools(torch.inner, *common(tensor(a), tensor(b)))
 
 
 @implements(np.outer)
@@ -53,7 +65,7 @@ def _tensordot(a, b, axes=2):
     if isinstance(axes, (tuple, list)) and len(axes) == 2:
         # NumPy also takes one axis a side, axes=(1, 0); torch wants lists there
         axes = tuple([ax] if isinstance(ax, int) else list(ax) for ax in axes)
-    return torch.tensordot(ta, tb, dims=axes)
+    return _bools(functools.partial(torch.tensordot, dims=axes), ta, tb)
 
 
 def _sublist(labels) -> str:
@@ -86,7 +98,7 @@ def _einsum(*operands, out=None, optimize=False, dtype=None, casting="safe"):
             subscripts = ",".join(_sublist(lab) for lab in labels)
     ts = [tensor(a) for a in arrays]
     ts = [t.to(dtype) for t in ts] if dtype is not None else common(*ts)
-    return torch.einsum(subscripts, *ts)
+    return _bools(functools.partial(torch.einsum, subscripts), *ts)
 
 
 def _trace_method(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
@@ -103,13 +115,18 @@ def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 @implements(np.matmul, operators=("__matmul__",), reflected=("__rmatmul__",))
 def _matmul(a, b):
-    return torch.matmul(a, b)
+    return _bools(torch.matmul, a, b)
 
 
 if hasattr(np, "vecdot"):
 
     @implements(np.vecdot)
     def _vecdot(a, b):
+        if a.dtype is torch.bool:
+            return (a & b).any(-1)
+        if not (a.is_floating_point() or a.is_complex()):
+            # torch's vecdot takes floats only; NumPy's keeps the integer dtype
+            return (a * b).sum(-1, dtype=a.dtype)
         return torch.linalg.vecdot(a, b)
 
 

@@ -37,8 +37,8 @@ def _ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None)
 
 # empty_like's contents are arbitrary in NumPy: zeros are a valid (and safe) choice
 @implements(np.empty_like, dtype="row", handles=("order", "subok"), differentiable=False)
-def _empty_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(a, dtype, shape, lambda t, d: torch.zeros_like(t, dtype=d))
+def _empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(prototype, dtype, shape, lambda t, d: torch.zeros_like(t, dtype=d))
 
 
 @implements(np.full_like, dtype="row", handles=("order", "subok"))
@@ -55,8 +55,9 @@ def _linspace(
     num = operator.index(num)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    # Python numbers stay weak in NumPy's promotion: linspace(x32, 2.0) is float32
+    want = result_type(unwrap(start), unwrap(stop), 1.0, device_type=STATE.device.type)
     lo, hi = tensor(start), tensor(stop)
-    want = result_type(lo, hi, 1.0, device_type=STATE.device.type)
     lo, hi = torch.broadcast_tensors(lo.to(want), hi.to(want))
     div = num - 1 if endpoint else num
     delta = hi - lo

@@ -74,12 +74,19 @@ def _inv(a):
 @implements(np.linalg.cholesky)
 def _cholesky(a, /, *, upper=False):
     t = tensor(a)
-    return back(torch.linalg.cholesky(single(t), upper=upper), t.dtype)
+    s = single(t)
+    # NumPy reads one triangle only: the other must not get a share of the gradient
+    # (torch's backward assumes a symmetric input and splits it between both)
+    tri = torch.triu(s) + torch.triu(s, 1).mT if upper else torch.tril(s) + torch.tril(s, -1).mT
+    return back(torch.linalg.cholesky(tri, upper=upper), t.dtype)
 
 
 @implements(np.linalg.solve)
 def _solve(a, b):
     ta, tb = common(tensor(a), tensor(b))
+    if not all(is_inexact(t.dtype) for t in (tensor(a), tensor(b))):
+        # NumPy's linalg computes an integer or bool operand in float64, whatever the other
+        ta, tb = ta.to(wide()), tb.to(wide())
     if tb.ndim > 1:
         # NumPy 2 reads b as a stack of matrices unless it is 1-d; torch would read a
         # b shaped like a's batch of vectors as vectors: broadcast the batch first

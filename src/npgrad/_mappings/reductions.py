@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import HALF, is_inexact
-from .._trace._array import tensor
+from .._dtypes import HALF, is_inexact, result_type
+from .._trace._array import tensor, unwrap
 from .._trace._fusion import fused_reduction
 from .._trace._registry import implements
-from .._trace._state import wide
+from .._trace._state import STATE, unsupported, wide
 
 
 def reduction(
@@ -135,14 +135,51 @@ if np.amax is not np.max:  # separate functions in NumPy 2
         return reduction(_amin, a, axis, None, keepdims)
 
 
+def _ddof(ddof, correction, mean):
+    """NumPy 2's correction= is ddof under another name; mean= is refused, not ignored."""
+    if mean is not None:
+        raise unsupported("np.var/np.std(..., mean=...)")
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise ValueError("ddof and correction can't be provided simultaneously.")
+    return correction
+
+
 @implements(np.var, axis="many", dtype="input", methods=("var",))
-def _np_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True):
-    return reduction(_var, a, axis, dtype, keepdims, float_only=True, ddof=ddof)
+def _np_var(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=True,
+    mean=None,
+    correction=None,
+):
+    return reduction(
+        _var, a, axis, dtype, keepdims, float_only=True, ddof=_ddof(ddof, correction, mean)
+    )
 
 
 @implements(np.std, axis="many", dtype="input", methods=("std",))
-def _np_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True):
-    return reduction(_std, a, axis, dtype, keepdims, float_only=True, ddof=ddof)
+def _np_std(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=True,
+    mean=None,
+    correction=None,
+):
+    return reduction(
+        _std, a, axis, dtype, keepdims, float_only=True, ddof=_ddof(ddof, correction, mean)
+    )
 
 
 @implements(np.any, axis="many", methods=("any",), differentiable=False)
@@ -219,7 +256,13 @@ def _quantile(a, q, axis, method, keepdims, pct):
     t = _single(t0)
     if not t.is_floating_point():
         t = t.to(wide())
-    qq = tensor(q).to(t.dtype) / (100 if pct else 1)
+    # q takes part in the promotion: a list of floats is a float64 array, a number weak
+    qv, qt = unwrap(q), tensor(q)
+    base = t0 if is_inexact(t0.dtype) else t
+    want = result_type(base, qv if type(qv) in (int, float) else qt, device_type=STATE.device.type)
+    if want not in HALF:  # half precision computes in float32 (above) and returns to it
+        t = t.to(want)
+    qq = qt.to(t.dtype) / (100 if pct else 1)
     if isinstance(axis, tuple):
         rest = [i for i in range(t.ndim) if i not in axis]
         flat = t.permute(*rest, *axis).reshape([t.shape[i] for i in rest] + [-1])
@@ -231,18 +274,40 @@ def _quantile(a, q, axis, method, keepdims, pct):
             r = r.reshape(shape)
     else:
         r = torch.quantile(t, qq, dim=axis, keepdim=keepdims, interpolation=method)
-    return r.to(t0.dtype) if t0.dtype in HALF else r
+    return r.to(want) if want in HALF else r
 
 
 @implements(np.quantile, axis="many", handles=("method",))
-def _np_quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+def _np_quantile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method="linear",
+    keepdims=False,
+    *,
+    weights=None,
+):
+    if weights is not None:
+        raise unsupported("np.quantile(..., weights=...)")
     return _quantile(a, q, axis, method, keepdims, pct=False)
 
 
 @implements(np.percentile, axis="many", handles=("method",))
 def _np_percentile(
-    a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method="linear",
+    keepdims=False,
+    *,
+    weights=None,
 ):
+    if weights is not None:
+        raise unsupported("np.percentile(..., weights=...)")
     return _quantile(a, q, axis, method, keepdims, pct=True)
 
 

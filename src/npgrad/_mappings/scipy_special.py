@@ -33,11 +33,11 @@ _TORCH = {
     "ndtri": torch.special.ndtri,
     "log_ndtr": torch.special.log_ndtr,
     "entr": torch.special.entr,
-    "sinc": torch.special.sinc,
     "expm1": torch.special.expm1,
     "log1p": torch.special.log1p,
     "exp2": torch.special.exp2,
 }
+# scipy.special.sinc is numpy.sinc, a function (not a ufunc): its row is in elementwise
 for _name, _fn in _TORCH.items():
     implements(f"scipy.special.{_name}", **_F)(_fn)
 

@@ -211,17 +211,20 @@ def _np_array_split(ary, indices_or_sections, axis=0):
 def _diff(a, n=1, axis=-1, prepend=None, append=None):
     t = tensor(a)
 
-    def edge(v):
-        if v is None:
-            return None
-        e = tensor(v).to(t.dtype)
-        if e.ndim == 0:
+    # NumPy makes arrays of prepend and append (a Python float is float64 there) and
+    # concatenates: they take part in the promotion
+    edges = [None if v is None else tensor(v) for v in (prepend, append)]
+    t, *rest = common(t, *[e for e in edges if e is not None])
+    edges = [None if e is None else rest.pop(0) for e in edges]
+
+    def edge(e):
+        if e is not None and e.ndim == 0:
             shape = list(t.shape)
             shape[axis] = 1
             e = e.expand(shape)
         return e
 
-    return torch.diff(t, n=n, dim=axis, prepend=edge(prepend), append=edge(append))
+    return torch.diff(t, n=n, dim=axis, prepend=edge(edges[0]), append=edge(edges[1]))
 
 
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}

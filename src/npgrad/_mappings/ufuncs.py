@@ -37,7 +37,6 @@ _PLAIN = [
     (np.logaddexp2, torch.logaddexp2, dict(float_result=True, tensor_only=True)),
     (np.sqrt, torch.sqrt, _FLOAT),
     (np.square, torch.square, {}),
-    (np.reciprocal, torch.reciprocal, _FLOAT),
     (np.sin, torch.sin, _FLOAT),
     (np.cos, torch.cos, _FLOAT),
     (np.tan, torch.tan, _FLOAT),
@@ -61,14 +60,14 @@ _PLAIN = [
     (np.floor, torch.floor, {}),
     (np.ceil, torch.ceil, {}),
     (np.trunc, torch.trunc, {}),
-    (np.rint, torch.round, {}),
+    (np.rint, torch.round, _FLOAT),  # NumPy rounds integers into a float
     (np.copysign, torch.copysign, dict(float_result=True, tensor_only=True)),
-    (np.equal, torch.eq, dict(operators=("__eq__",))),
-    (np.not_equal, torch.ne, dict(operators=("__ne__",))),
-    (np.less, torch.lt, dict(operators=("__lt__",))),
-    (np.less_equal, torch.le, dict(operators=("__le__",))),
-    (np.greater, torch.gt, dict(operators=("__gt__",))),
-    (np.greater_equal, torch.ge, dict(operators=("__ge__",))),
+    (np.equal, torch.eq, dict(scalar_first=True, operators=("__eq__",))),
+    (np.not_equal, torch.ne, dict(scalar_first=True, operators=("__ne__",))),
+    (np.less, torch.lt, dict(scalar_first=True, operators=("__lt__",))),
+    (np.less_equal, torch.le, dict(scalar_first=True, operators=("__le__",))),
+    (np.greater, torch.gt, dict(scalar_first=True, operators=("__gt__",))),
+    (np.greater_equal, torch.ge, dict(scalar_first=True, operators=("__ge__",))),
     (np.logical_and, torch.logical_and, dict(tensor_only=True, reduce=np.all)),
     (np.logical_or, torch.logical_or, dict(tensor_only=True, reduce=np.any)),
     (np.logical_xor, torch.logical_xor, dict(tensor_only=True)),
@@ -81,7 +80,6 @@ _PLAIN = [
     (np.isinf, torch.isinf, dict(differentiable=False)),
     (np.isfinite, torch.isfinite, dict(differentiable=False)),
     (np.signbit, torch.signbit, dict(differentiable=False)),
-    (np.conjugate, torch.conj_physical, dict(methods=("conj", "conjugate"))),
 ]  # fmt: skip
 for _ufunc, _fn, _flags in _PLAIN:
     implements(_ufunc, **_flags)(_fn)
@@ -97,6 +95,13 @@ def _true_divide(a, b):
     return torch.true_divide(a, b)
 
 
+def _no_bool(a, b):
+    """NumPy computes these of two bools in int8; torch has no bool kernel for them."""
+    if all(getattr(v, "dtype", None) is torch.bool for v in (a, b)):
+        return a.to(torch.int8), b.to(torch.int8)
+    return a, b
+
+
 # torch.floor_divide has no derivative (autograd raises in the backward);
 # div(rounding_mode="floor") gives NumPy's values and a step function's zero gradient
 @implements(
@@ -107,7 +112,7 @@ def _true_divide(a, b):
     reflected=("__rfloordiv__",),
 )
 def _floor_divide(a, b):
-    return torch.div(a, b, rounding_mode="floor")
+    return torch.div(*_no_bool(a, b), rounding_mode="floor")
 
 
 @implements(
@@ -118,17 +123,17 @@ def _floor_divide(a, b):
     reflected=("__rmod__",),
 )
 def _remainder(a, b):
-    return torch.remainder(a, b)
+    return torch.remainder(*_no_bool(a, b))
 
 
 @implements(np.fmod, scalar_first=True)
 def _fmod(a, b):
-    return torch.fmod(a, b)
+    return torch.fmod(*_no_bool(a, b))
 
 
 @implements(np.power, operators=("__pow__",), reflected=("__rpow__",))
 def _power(a, b):
-    return torch.pow(a, b)
+    return torch.pow(*_no_bool(a, b))
 
 
 @implements(np.float_power)
@@ -138,7 +143,22 @@ def _float_power(a, b):
 
 @implements(np.positive)
 def _positive(a):
-    return +a
+    # NumPy's positive is a new array; torch.positive returns its input itself
+    return a.clone()
+
+
+# NumPy's conjugate is a new array; torch.conj_physical of a real tensor is the tensor
+@implements(np.conjugate, methods=("conj", "conjugate"))
+def _conjugate(a):
+    return torch.conj_physical(a) if a.is_complex() else a.clone()
+
+
+# NumPy's reciprocal of an integer is an integer (1 // x, rounded toward zero)
+@implements(np.reciprocal)
+def _reciprocal(a):
+    if a.is_floating_point() or a.is_complex():
+        return torch.reciprocal(a)
+    return torch.div(torch.ones_like(a), a, rounding_mode="trunc")
 
 
 @implements(np.sign)

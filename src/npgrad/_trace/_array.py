@@ -147,6 +147,9 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
     if kwargs:
         out = kwargs.get("out")
         if out is not None:
+            if getattr(row.target, "signature", None):
+                # a generalised ufunc (matmul, vecdot) broadcasts its inputs against out
+                raise unsupported(f"np.{name}(..., out=...)")
             return ufunc_into(row, inputs, kwargs, out)
         kwargs = {k: v for k, v in kwargs.items() if k != "out"}
         for k, v in kwargs.items():

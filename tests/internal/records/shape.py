@@ -1,0 +1,102 @@
+"""Records of shape and layout: reshaping, joining, splitting, reordering, padding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Record
+
+_M = ((3, 4),)
+_NOGRAD = dict(grad=False)
+
+RECORDS = [
+    Record(covers=("numpy.reshape",), fn=lambda x: np.reshape(x, (4, -1)), shapes=_M),
+    Record(covers=("numpy.ravel",), fn=lambda x: np.ravel(x, order="F"), shapes=_M),
+    Record(
+        covers=("numpy.transpose",), fn=lambda x: np.transpose(x, (2, 0, 1)), shapes=((2, 3, 4),)
+    ),
+    Record(covers=("numpy.moveaxis",), fn=lambda x: np.moveaxis(x, 0, -1), shapes=((2, 3, 4),)),
+    Record(
+        covers=("numpy.moveaxis",),
+        fn=lambda x: np.moveaxis(x, [0, 1], [2, 0]),
+        shapes=((2, 3, 4),),
+        id="numpy.moveaxis-many",
+    ),
+    Record(covers=("numpy.swapaxes",), fn=lambda x: np.swapaxes(x, 0, 2), shapes=((2, 3, 4),)),
+    Record(covers=("numpy.expand_dims",), fn=lambda x: np.expand_dims(x, (0, -1)), shapes=_M),
+    Record(covers=("numpy.squeeze",), fn=lambda x: np.squeeze(x, axis=1), shapes=((3, 1, 4),)),
+    Record(covers=("numpy.broadcast_to",), fn=lambda x: np.broadcast_to(x, (2, 3, 4)), shapes=_M),
+    Record(
+        covers=("numpy.concatenate",),
+        fn=lambda x, y: np.concatenate([x, y], axis=1),
+        shapes=((3, 4), (3, 2)),
+    ),
+    Record(
+        covers=("numpy.concatenate",),
+        fn=lambda x, y: np.concatenate((x, y), axis=None),
+        shapes=((3, 4), (5,)),
+        id="numpy.concatenate-flat",
+    ),
+    Record(
+        covers=("numpy.concatenate",),
+        fn=lambda x, y: np.concatenate([x, y], dtype=np.float64),
+        shapes=((3,), (2,)),
+        id="numpy.concatenate-dtype",
+    ),
+    Record(covers=("numpy.stack",), fn=lambda x, y: np.stack([x, y], axis=-1), shapes=_M * 2),
+    Record(covers=("numpy.vstack",), fn=lambda x, y: np.vstack([x, y]), shapes=((4,), (2, 4))),
+    Record(
+        covers=("numpy.vstack",),
+        fn=lambda x, y: np.vstack((x, y), dtype=np.float64),
+        shapes=((3,), (3,)),
+        id="numpy.vstack-dtype",
+    ),
+    Record(covers=("numpy.hstack",), fn=lambda x, y: np.hstack([x, y]), shapes=((3, 4), (3, 1))),
+    Record(covers=("numpy.flip",), fn=lambda x: np.flip(x, axis=(0, 1)), shapes=_M),
+    Record(covers=("numpy.fliplr",), fn=np.fliplr, shapes=_M),
+    Record(covers=("numpy.flipud",), fn=np.flipud, shapes=_M),
+    Record(covers=("numpy.roll",), fn=lambda x: np.roll(x, 2), shapes=_M),
+    Record(
+        covers=("numpy.roll",),
+        fn=lambda x: np.roll(x, (1, -1), axis=(0, 1)),
+        shapes=_M,
+        id="numpy.roll-axes",
+    ),
+    Record(covers=("numpy.tile",), fn=lambda x: np.tile(x, (2, 1, 2)), shapes=_M),
+    Record(covers=("numpy.repeat",), fn=lambda x: np.repeat(x, [1, 2, 0], axis=0), shapes=_M),
+    Record(covers=("numpy.atleast_1d",), fn=lambda x: np.atleast_1d(np.sum(x)), shapes=_M),
+    Record(covers=("numpy.atleast_2d",), fn=np.atleast_2d, shapes=((4,),)),
+    Record(
+        covers=("numpy.atleast_2d",),
+        fn=lambda x, y: tuple(np.atleast_2d(np.sum(x), y)),
+        shapes=((4,), (2, 3)),
+        id="numpy.atleast_2d-many",
+    ),
+    Record(covers=("numpy.split",), fn=lambda x: tuple(np.split(x, 2, axis=1)), shapes=_M),
+    Record(
+        covers=("numpy.array_split",),
+        fn=lambda x: tuple(np.array_split(x, [1, 3])),
+        shapes=((5, 2),),
+    ),
+    Record(covers=("numpy.diff",), fn=lambda x: np.diff(x, n=2, axis=1, prepend=0.5), shapes=_M),
+    Record(covers=("numpy.pad",), fn=lambda x: np.pad(x, ((1, 0), (2, 1))), shapes=_M),
+    Record(
+        covers=("numpy.pad",),
+        fn=lambda x: np.pad(x, 1, mode="reflect"),
+        shapes=_M,
+        id="numpy.pad-reflect",
+    ),
+    Record(
+        covers=("numpy.pad",),
+        fn=lambda x: np.pad(x, ((0, 1), (1, 1)), constant_values=((1, 2), (3, 4))),
+        shapes=_M,
+        id="numpy.pad-constants",
+    ),
+    Record(
+        covers=("numpy.shape", "numpy.ndim", "numpy.size"),
+        fn=lambda x: (np.asarray(np.shape(x)), np.ndim(x), np.size(x), np.size(x, 1)),
+        shapes=_M,
+        **_NOGRAD,
+    ),
+    Record(covers=("numpy.copy",), fn=np.copy, shapes=_M),
+]

@@ -1,0 +1,177 @@
+"""Records of NumPy's elementwise ufuncs and ``TracedArray``'s operators.
+
+The ufunc records are generated from a table written here by name (a row missing
+from it is a coverage failure, not a silent pass): each row's arity is NumPy's
+``nin``, its inputs are drawn from the table's domain.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from . import Record
+
+_FLOATS = ("float64", "float32")
+_WITH_INTS = ("float64", "float32", "int8", "int64")  # ints: NumPy's float promotion
+_INTS = ("int64", "int32", "uint8", "bool")
+_NOGRAD = dict(grad=False)  # the value is a truth value or carries no gradient
+
+# name -> (domain, or one per input; options of the record)
+UFUNCS: dict[str, tuple] = {
+    # unary, any real input
+    **{
+        n: ("real", dict(dtypes=_WITH_INTS))
+        for n in (
+            "negative absolute fabs exp exp2 expm1 square sin cos arctan sinh cosh tanh "
+            "arcsinh deg2rad rad2deg floor ceil trunc rint positive sign cbrt conjugate"
+        ).split()
+    },
+    **{n: ("positive", dict(dtypes=_WITH_INTS)) for n in "log log2 log10 log1p sqrt".split()},
+    "reciprocal": ("nonzero", dict(dtypes=_WITH_INTS)),
+    # tan near its poles is no test of anything but the draw
+    **{n: ("unit", {}) for n in "tan arcsin arccos arctanh".split()},
+    "arccosh": ("above_one", {}),
+    **{
+        n: ("real", dict(dtypes=_WITH_INTS, **_NOGRAD))
+        for n in "isnan isinf isfinite signbit".split()
+    },
+    "logical_not": ("real", dict(dtypes=(*_FLOATS, "bool"), **_NOGRAD)),
+    # binary
+    **{
+        n: ("real", dict(dtypes=_WITH_INTS))
+        for n in (
+            "add subtract multiply logaddexp logaddexp2 arctan2 hypot maximum minimum fmax fmin "
+            "copysign heaviside"
+        ).split()
+    },
+    **{
+        n: ("real", dict(dtypes=_WITH_INTS, **_NOGRAD))
+        for n in "equal not_equal less less_equal greater greater_equal".split()
+    },
+    **{
+        n: ("real", dict(dtypes=(*_FLOATS, "bool"), **_NOGRAD))
+        for n in "logical_and logical_or logical_xor".split()
+    },
+    **{
+        n: (("real", "nonzero"), dict(dtypes=_WITH_INTS))
+        for n in "divide floor_divide remainder fmod".split()
+    },
+    "power": (("positive", "real"), dict(dtypes=_FLOATS)),
+    "float_power": (("positive", "real"), dict(dtypes=_FLOATS)),
+    # integer power with a negative exponent raises in NumPy: positive exponents there
+    "power-int": (("positive", "positive"), dict(dtypes=("int8", "int64"), **_NOGRAD)),
+    **{
+        n: ("real", dict(dtypes=_INTS, **_NOGRAD))
+        for n in "bitwise_and bitwise_or bitwise_xor invert".split()
+    },
+}
+
+
+def _ufunc_record(key: str, domain, opts: dict) -> Record:
+    name = key.split("-")[0]
+    uf = getattr(np, name)
+    shapes = ((3, 4),) if uf.nin == 1 else ((3, 4), (4,))  # binary: broadcasting too
+    return Record(
+        covers=(f"numpy.{name}",), fn=uf, shapes=shapes, domain=domain, id=f"numpy.{key}", **opts
+    )
+
+
+RECORDS = [_ufunc_record(k, d, o) for k, (d, o) in UFUNCS.items()]
+
+
+def _rfn(op, c):
+    def f(x):
+        return op(c, x)  # the number on the left: the reflected operator
+
+    return f
+
+
+# dunder -> (operator, domain, dtypes, grad, the left number of the reflected form)
+_OPERATORS = {
+    "add": (operator.add, "real", _FLOATS, True, 1.5),
+    "sub": (operator.sub, "real", _FLOATS, True, 1.5),
+    "mul": (operator.mul, "real", _FLOATS, True, 1.5),
+    "truediv": (operator.truediv, ("real", "nonzero"), _FLOATS, True, 1.5),
+    "floordiv": (operator.floordiv, ("real", "nonzero"), _FLOATS, True, 1.5),
+    "mod": (operator.mod, ("real", "nonzero"), _FLOATS, True, 1.5),
+    "pow": (operator.pow, ("positive", "real"), _FLOATS, True, 1.5),
+    "and": (operator.and_, "real", _INTS, False, 3),
+    "or": (operator.or_, "real", _INTS, False, 3),
+    "xor": (operator.xor, "real", _INTS, False, 3),
+    "eq": (operator.eq, "real", _FLOATS, False, None),
+    "ne": (operator.ne, "real", _FLOATS, False, None),
+    "lt": (operator.lt, "real", _FLOATS, False, None),
+    "le": (operator.le, "real", _FLOATS, False, None),
+    "gt": (operator.gt, "real", _FLOATS, False, None),
+    "ge": (operator.ge, "real", _FLOATS, False, None),
+}
+for _n, (_op, _dom, _dts, _grad, _left) in _OPERATORS.items():
+    RECORDS.append(
+        Record(
+            covers=(f"ndarray.__{_n}__",),
+            fn=_op,
+            shapes=((3, 4), (4,)),
+            domain=_dom,
+            dtypes=_dts,
+            grad=_grad,
+        )
+    )
+    if _left is not None:
+        # the reflected form wants a positive base for pow, a nonzero divisor for the rest
+        dom = "nonzero" if _n in ("truediv", "floordiv", "mod") else "real"
+        RECORDS.append(
+            Record(
+                covers=(f"ndarray.__r{_n}__",),
+                fn=_rfn(_op, _left),
+                shapes=((3, 4),),
+                domain=dom,
+                dtypes=_dts,
+                grad=_grad,
+            )
+        )
+
+RECORDS += [
+    Record(covers=("ndarray.__neg__",), fn=operator.neg, shapes=((3, 4),)),
+    Record(covers=("ndarray.__abs__",), fn=operator.abs, shapes=((3, 4),)),
+    Record(
+        covers=("ndarray.__invert__",),
+        fn=operator.invert,
+        shapes=((3, 4),),
+        dtypes=_INTS,
+        grad=False,
+    ),
+    Record(covers=("ndarray.__matmul__",), fn=operator.matmul, shapes=((3, 4), (4, 2))),
+    # a list on the left has no __matmul__: Python asks the array's __rmatmul__
+    Record(covers=("ndarray.__rmatmul__",), fn=lambda x: [[1.0, -2.0, 0.5]] @ x, shapes=((3, 4),)),
+    # explicit records for functions no other test touched
+    Record(
+        covers=("numpy.cbrt",),
+        fn=lambda x: np.cbrt(x) * np.cbrt(-x),
+        shapes=((5,),),
+        domain="positive",
+        id="numpy.cbrt-negative-side",
+    ),
+    Record(
+        covers=("numpy.logaddexp",),
+        fn=lambda x: np.logaddexp(x, 2.0),
+        shapes=((5,),),
+        id="numpy.logaddexp-scalar",
+    ),
+    Record(
+        covers=("numpy.float_power",),
+        fn=lambda x: np.float_power(x, 3),
+        shapes=((5,),),
+        domain="positive",
+        id="numpy.float_power-int-exponent",
+    ),
+    # fmax skips a NaN where maximum would return it
+    Record(
+        covers=("numpy.fmax",),
+        fn=np.fmax,
+        shapes=((4,),),
+        consts=(np.array([np.nan, 0.0, np.nan, 1.0]),),
+        id="numpy.fmax-nan",
+    ),
+]
