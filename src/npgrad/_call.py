@@ -128,7 +128,7 @@ class Call:
         dtype = None
         loss, same_shape = op.is_loss, op.is_loss and not op.broadcast
         ref_name, ref_shape = None, None
-        for name, t in zip(self.names, self.tensors):
+        for slot, name, t in zip(self.slots, self.names, self.tensors):
             if t.device != device:
                 raise ValueError(
                     f"npgrad op '{op.name}': argument '{name}' is on {t.device} but "
@@ -148,8 +148,9 @@ class Call:
             if differentiable:
                 # autocast gives mixed float dtypes: torch's promotion, whatever the order
                 dtype = t.dtype if dtype is None else torch.promote_types(dtype, t.dtype)
-                # integer and bool inputs (labels, masks) may have other shapes
-                if same_shape:
+                # integer and bool inputs (labels, masks) may have other shapes, and so
+                # may tensors inside containers (a model's parameters, f(x, [w, b]))
+                if same_shape and not isinstance(slot, tuple):
                     if ref_shape is None:
                         ref_name, ref_shape = name, t.shape
                     elif t.shape != ref_shape:
@@ -169,7 +170,7 @@ class Call:
 
         named = [*zip(self.arg_names, self.args), *self.kwargs.items()]
         for name, a in named:
-            if isinstance(a, np.ndarray) or type(a) is list:
+            if isinstance(a, np.ndarray) or (type(a) is list and not _nested_tensors(a)):
                 arr = np.asarray(a) if type(a) is list else a
                 if arr.dtype.kind == "f" and tuple(arr.shape) != tuple(ref_shape):
                     raise ValueError(

@@ -167,14 +167,19 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         check_int_range(args)
     if want is torch.bool and row.arithmetic and name in ("subtract", "negative"):
         raise TypeError(f"numpy boolean {name} is not supported")
+    unsigned = None
     if not is_inexact(want):
         if row.true_division:
             want = wide()
         elif row.float_result:
             want = INT_TO_FLOAT.get(want) or wide()
         elif want in UNSIGNED_WIDE:
-            want = UNSIGNED_WIDE[want]
+            # torch computes little in uint16/32/64: int64, then NumPy's dtype again
+            unsigned, want = want, UNSIGNED_WIDE[want]
     args = [a.to(want) if isinstance(a, torch.Tensor) and a.dtype != want else a for a in args]
+    if unsigned is torch.uint64:
+        # computed in int64 modulo 2**64: a number above int64's range wraps the same way
+        args = [a - 2**64 if type(a) is int and a >= 2**63 else a for a in args]
     if row.tensor_only:
         ref = next(a for a in args if isinstance(a, torch.Tensor))
         args = [a if isinstance(a, torch.Tensor) else scalar_tensor(a, ref) for a in args]
@@ -182,7 +187,10 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         # a number on the left (7.0 % x): as a 0-d tensor, whose overload has a
         # derivative (the number-first one has none, or none at all for fmod)
         args[0] = scalar_tensor(args[0], args[1])
-    r = wrap(row.impl(*args))
+    r = row.impl(*args)
+    if unsigned is not None and r.dtype == want:
+        r = r.to(unsigned)
+    r = wrap(r)
     if type(r) is TracedArray and (r.t._base is not None or any(r.t is a for a in args)):
         mark_aliases(r, inputs, f"np.{name}")
     return r
@@ -341,8 +349,6 @@ class TracedArray:
     __array_priority__ = 1000
 
     def __init__(self, t: torch.Tensor, fam: Family | None = None) -> None:
-        if t.dtype in UNSIGNED_WIDE:
-            t = t.to(UNSIGNED_WIDE[t.dtype])  # torch computes little in uint16/32/64
         self.t = t
         self.fam = fam  # None: a new array of the function's own, with no views yet
 

@@ -1,0 +1,259 @@
+"""Regression tests for silent wrong answers found by demanding users (one test per case,
+named after it); each failed, or answered wrongly, on the code before the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import npgrad
+
+from .conftest import TOL
+
+
+def _huber(x, t, delta=1.0):
+    a = np.abs(x - t)
+    return np.mean(np.where(a <= delta, 0.5 * a**2, delta * (a - 0.5 * delta)))
+
+
+# ---------------------------------------------------------------- argument binding
+def test_backward_keyword_arguments_are_bound_by_name():
+    h = npgrad.loss(_huber, name="huber_kw")
+
+    @h.backward
+    def _(g, x, t, out, delta=1.0):
+        d = x - t
+        gx = np.clip(d, -delta, delta) * (g / d.size)
+        return gx, -gx
+
+    g = torch.Generator().manual_seed(0)
+    x = (2 * torch.randn(6, 3, generator=g, dtype=torch.float64)).requires_grad_()
+    t = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    h(x, t, delta=0.5).backward()
+    x_ref = x.detach().clone().requires_grad_()
+    F.huber_loss(x_ref, t, delta=0.5).backward()
+    torch.testing.assert_close(x.grad, x_ref.grad, **TOL[torch.float64])
+    assert npgrad.check(h, x, t, delta=0.5).ok
+
+
+def test_a_backward_that_cannot_be_matched_is_refused_at_registration():
+    h = npgrad.loss(_huber, name="huber_bad")
+    with pytest.raises(npgrad.NpgradError, match=r"def _\(g, x, t, out, delta=1.0"):
+
+        @h.backward
+        def _(g, a, b, out, scale=1.0):
+            return g * a, -g * b
+
+
+def test_tensors_inside_containers_get_their_gradients():
+    # np.stack of the list's tensors: a NumPy function reading the container itself
+    f = npgrad.loss(
+        lambda x, ws: np.mean((x @ ws[0] + ws[1]) ** 2) + np.sum(np.stack(ws[1:]) * 0),
+        name="layers",
+    )
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(5, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(2, generator=g, dtype=torch.float64, requires_grad=True)
+    f(x, [w, b]).backward()
+    refs = [v.detach().clone().requires_grad_() for v in (x, w, b)]
+    ((refs[0] @ refs[1] + refs[2]) ** 2).mean().backward()
+    for got, ref in zip((x, w, b), refs):
+        torch.testing.assert_close(got.grad, ref.grad, **TOL[torch.float64])
+
+
+def test_tensors_inside_containers_in_numpy_mode_are_refused_by_name():
+    f = npgrad.function(lambda x, ws: x * ws[0], name="scaled")
+    f.backward(lambda g, x, ws, out: g)
+    with pytest.raises(TypeError, match=r"argument 'ws' holds a tensor inside a list \(ws\[0\]\)"):
+        f(torch.ones(2), [torch.ones(2, requires_grad=True)])
+
+
+# ---------------------------------------------------------------------- aliasing
+def test_a_residual_that_is_the_output_is_not_changed_by_the_backward():
+    f = npgrad.function(lambda x: x * 2.0, name="twice")
+
+    @f.def_fwd
+    def _(x):
+        y = x * 2.0
+        return y, [y]  # the output itself, saved
+
+    @f.backward
+    def _(g, x, out, residuals=None):
+        y = residuals.pop() if residuals else x * 2.0
+        y *= g  # the losses.mse pattern: the residual's memory becomes the gradient
+        return y
+
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    out = f(x)
+    out.backward(torch.tensor([3.0, 5.0]))
+    torch.testing.assert_close(out.detach(), torch.tensor([2.0, 4.0]))
+
+
+def test_a_gradient_buffer_the_backward_keeps_does_not_corrupt_accumulation():
+    buf = np.zeros(3, dtype=np.float32)
+    f = npgrad.function(lambda x: x * 2, name="buffered")
+
+    @f.backward
+    def _(g, x, out):
+        np.multiply(g, 2, out=buf)  # the same memory every step
+        return buf
+
+    x = torch.ones(3, requires_grad=True)
+    for _ in range(3):
+        f(x).sum().backward()
+    torch.testing.assert_close(x.grad, torch.full((3,), 6.0))
+
+
+# ------------------------------------------------------------- recompute paths
+def test_compiled_automatic_mode_sees_the_forwards_random_numbers():
+    f = npgrad.loss(lambda x: np.mean((x + np.random.normal(size=x.shape)) ** 2), name="noisy")
+
+    def run(fn):
+        np.random.seed(0)
+        x = torch.ones(5, requires_grad=True)
+        y = fn(x)
+        y.backward()
+        return y.detach(), x.grad, np.random.rand()
+
+    eager = run(f)
+    compiled = run(torch.compile(lambda a: f(a), backend="aot_eager", fullgraph=True))
+    torch.testing.assert_close(compiled[0], eager[0])
+    torch.testing.assert_close(compiled[1], eager[1])
+    assert compiled[2] == eager[2]  # the user's stream is where eager left it
+
+
+def test_compiled_automatic_mode_refuses_a_captured_tensor_that_requires_grad():
+    w = torch.ones(3, requires_grad=True)
+    f = npgrad.loss(lambda x: np.sum(x * w), name="captured")
+    compiled = torch.compile(lambda a: f(a), backend="aot_eager", fullgraph=True)
+    with pytest.raises(Exception, match="requires grad without receiving it as an argument"):
+        compiled(torch.ones(3, requires_grad=True))
+
+
+def test_check_runs_the_recompute_branch():
+    f = npgrad.loss(lambda x: np.sum(x**2), name="sq")
+    f.def_fwd(lambda x: (np.sum(x**2), [2 * x]))
+
+    @f.backward
+    def _(g, x, out, residuals=None):
+        return (residuals.pop() if residuals else 3 * x) * g  # wrong only when recomputing
+
+    report = npgrad.check(f, torch.Size([3]), raise_on_fail=False)
+    assert [(r.name, r.ok) for r in report.inputs] == [("x", True), ("x (recompute)", False)]
+
+
+def test_check_differentiates_only_what_is_asked():
+    f = npgrad.function(lambda x, w: x * w, name="weighted")
+    f.backward(lambda g, x, w, out: (g * w, None))  # no gradient for the weights
+    x = torch.rand(4, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(4, dtype=torch.float64)
+    assert [r.name for r in npgrad.check(f, x, w).inputs] == ["x"]
+    assert [r.name for r in npgrad.check(f, x.detach(), w, wrt="x").inputs] == ["x"]
+
+
+# -------------------------------------------------------------------- dtype policy
+def test_a_float64_gradient_for_a_float32_input_is_cast_like_autograd():
+    f = npgrad.function(lambda x: x * 3, name="thrice")
+    f.backward(lambda g, x, out: (3 * g).astype(np.float64))
+    x = torch.ones(2, requires_grad=True)
+    f(x).sum().backward()
+    assert x.grad.dtype == torch.float32
+    torch.testing.assert_close(x.grad, torch.full((2,), 3.0))
+
+
+def test_autocast_promotion_does_not_depend_on_argument_order():
+    mse = npgrad.losses.mse_auto
+    p = torch.rand(4, 3).bfloat16().requires_grad_()
+    t = torch.rand(4, 3)
+    assert mse(p, t).dtype == mse(t, p).dtype == torch.float32
+
+
+def test_unsigned_integer_arrays_keep_numpys_dtype():
+    f = npgrad.function(lambda x, d: x * (d.dtype == np.uint16) + np.sum(d + d), name="depth")
+    d = torch.tensor([1, 2], dtype=torch.uint16)
+    torch.testing.assert_close(f(torch.ones(2), d), torch.full((2,), 7.0))
+    g = npgrad.function(lambda x, d: (x, d.astype(np.uint64) + np.uint64(2**63)), name="big")
+    g.backward(lambda gr, x, d, out: (gr[0], None))
+    big = g(torch.ones(2), d)[1]
+    assert big.dtype == torch.uint64 and big.numpy()[0] == np.uint64(2**63 + 1)
+
+
+def test_numeric_mode_suits_a_forward_that_computes_in_float32():
+    f = npgrad.function(lambda x: np.sum(np.sin(x.astype(np.float32))), mode="numeric")
+    x = torch.linspace(0.1, 2.0, 8, dtype=torch.float64, requires_grad=True)
+    f(x).backward()
+    want = torch.cos(x.detach())
+    assert float((x.grad - want).abs().max() / want.abs().max()) < 1e-3
+
+
+# ---------------------------------------------------------------- masked branches
+def test_non_finite_gradients_meet_the_nonfinite_policy():
+    f = npgrad.function(lambda x: np.sqrt(x), name="root", nonfinite="raise")
+
+    @f.backward
+    def _(g, x, out):
+        with np.errstate(divide="ignore"):
+            return g / (2 * out)
+
+    with pytest.raises(FloatingPointError, match="the gradient for 'x' is not finite"):
+        f(torch.tensor([0.0, 1.0], requires_grad=True)).sum().backward()
+
+
+def test_a_target_array_of_another_shape_is_refused():
+    with pytest.raises(ValueError, match=r"argument 't' has shape \(8,\)"):
+        npgrad.losses.mse_auto(torch.zeros(8, 1), np.zeros(8))
+
+
+# ------------------------------------------------------------ crashes of the wrong kind
+def test_negative_strides_come_back():
+    f = npgrad.function(lambda x: np.sort(x)[::-1], name="descending")
+    f.backward(lambda g, x, out: np.cumsum(g[::-1])[::-1] * 0 + g[np.argsort(np.argsort(-x))])
+    x = torch.tensor([2.0, 3.0, 1.0], requires_grad=True)
+    out = f(x)
+    torch.testing.assert_close(out, torch.tensor([3.0, 2.0, 1.0]))
+    out.backward(torch.tensor([1.0, 2.0, 3.0]))
+    torch.testing.assert_close(x.grad, torch.tensor([2.0, 1.0, 3.0]))
+
+
+def test_a_constant_automatic_loss_has_a_zero_gradient():
+    f = npgrad.loss(lambda p, t: np.mean(p[t > 0]) if np.any(t > 0) else 0.0, name="masked")
+    x = torch.rand(4, requires_grad=True)
+    f(x, torch.zeros(4)).backward()
+    torch.testing.assert_close(x.grad, torch.zeros(4))
+
+
+def test_an_op_with_a_backward_composes_inside_automatic_mode():
+    cube = npgrad.function(lambda x: x**3, name="cube")
+    cube.backward(lambda g, x, out: 3 * x**2 * g)
+    f = npgrad.loss(lambda x: np.sum(np.sin(cube(x))), name="outer")
+    x = torch.tensor([0.5, 1.0], requires_grad=True)
+    f(x).backward()
+    torch.testing.assert_close(x.grad, 3 * x.detach() ** 2 * torch.cos(x.detach() ** 3))
+
+
+def test_the_trace_error_points_at_a_function_that_exists():
+    f = npgrad.function(lambda x: np.unique(x), name="uniq")
+    with pytest.raises(npgrad.TraceError, match=r"npgrad\.supported\(\)") as e:
+        f(torch.ones(3))
+    assert "npgrad.supported()" in str(e.value)
+    assert "numpy.mean" in npgrad.supported()
+
+
+def test_loss_module_tensor_options_are_buffers():
+    crit = npgrad.Loss(npgrad.losses.cross_entropy, weight=torch.tensor([1.0, 2.0, 3.0]))
+    assert "weight" in crit.state_dict()
+    assert crit.double().weight.dtype == torch.float64
+
+
+def test_tensors_inside_a_dict_keyword_argument_get_their_gradients():
+    f = npgrad.loss(lambda x, *, params: np.mean((x * params["w"]) ** 2), name="dict_kw")
+    x = torch.rand(4, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(4, dtype=torch.float64, requires_grad=True)
+    f(x, params={"w": w}).backward()
+    xr, wr = (v.detach().clone().requires_grad_() for v in (x, w))
+    ((xr * wr) ** 2).mean().backward()
+    torch.testing.assert_close(w.grad, wr.grad, **TOL[torch.float64])
+    torch.testing.assert_close(x.grad, xr.grad, **TOL[torch.float64])
