@@ -263,10 +263,13 @@ class BackwardPlan:
     variadic parameters) or where the signatures cannot be read.
     """
 
-    __slots__ = ("mode", "names", "wants_needs", "wants_res", "var_kw")
+    __slots__ = ("mode", "names", "wants_needs", "wants_res", "var_kw", "out_by_name")
 
     def __init__(self, mode: str, names: tuple = (), *, params: Any = ()) -> None:
         self.mode, self.names = mode, names
+        # bwd(g, x, *rest, out): after a *args parameter, out can only be given by name
+        out = params.get("out") if hasattr(params, "get") else None
+        self.out_by_name = out is not None and out.kind is out.KEYWORD_ONLY
         self.wants_needs = "needs_input_grad" in params
         self.wants_res = "residuals" in params
         self.var_kw = any(p.kind is p.VAR_KEYWORD for p in getattr(params, "values", list)())
@@ -327,6 +330,9 @@ def backward_arguments(
             kwargs["needs_input_grad"] = needs
         if plan.wants_res:
             kwargs["residuals"] = residuals
+        if plan.out_by_name:
+            kwargs["out"] = out
+            return [g, *args], kwargs
         return [g, *args, out], kwargs
     values = dict(zip(call.op._positional, args))
     values.update(kwargs)
