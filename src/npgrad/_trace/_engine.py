@@ -11,6 +11,7 @@ import torch
 from .._errors import NpgradError
 from ._array import METHODS, OPERATORS, TracedArray
 from ._registry import ROWS
+from ._scipy import install as install_scipy
 from ._state import STATE, constant
 
 
@@ -47,6 +48,7 @@ class tracing:
         self.name, self.device = name, device
 
     def __enter__(self) -> None:
+        install_scipy()  # SciPy's functions the user's code imported: followed from now on
         STATE.ops.append(self.name)
         self.prev = STATE.device
         STATE.device = self.device
