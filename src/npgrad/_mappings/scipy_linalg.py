@@ -39,6 +39,9 @@ def _refuse(name: str, what: str) -> TraceError:
 @implements("scipy.linalg.cholesky", **_S)
 def _cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     t, dtype = _one(a)
+    # LAPACK reads one triangle only: so does the gradient (an entry of the other
+    # triangle changes nothing)
+    t = symmetric(t, lower, conj=True)
     return back(torch.linalg.cholesky(t, upper=not lower), dtype)
 
 
@@ -82,7 +85,7 @@ def _solve_triangular(
     return back(out.squeeze(-1) if vector else out, dtype)
 
 
-def _symmetric(t: torch.Tensor, lower: bool, conj: bool) -> torch.Tensor:
+def symmetric(t: torch.Tensor, lower: bool, conj: bool) -> torch.Tensor:
     """The symmetric (Hermitian) matrix SciPy reads from one triangle of ``t``."""
     tri = torch.tril(t) if lower else torch.triu(t)
     other = tri.mT.conj() if conj else tri.mT
@@ -106,7 +109,7 @@ def _solve(
     )
     kind = {"positive definite": "pos"}.get(kind, kind)
     if kind in ("sym", "her", "pos"):
-        ta = _symmetric(ta, lower, conj=kind != "sym")
+        ta = symmetric(ta, lower, conj=kind != "sym")
     elif kind != "gen":
         raise _refuse("solve", f"assume_a={assume_a!r}")
     if transposed:
@@ -124,7 +127,7 @@ def _solve(
 def _inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
     t, dtype = _one(a)
     if assume_a in ("sym", "her", "pos", "symmetric", "hermitian", "positive definite"):
-        t = _symmetric(t, lower, conj=assume_a not in ("sym", "symmetric"))
+        t = symmetric(t, lower, conj=assume_a not in ("sym", "symmetric"))
     elif assume_a not in (None, "gen", "general"):
         raise _refuse("inv", f"assume_a={assume_a!r}")
     return back(torch.linalg.inv(t), dtype)
@@ -156,12 +159,12 @@ def _eigh(
     if subset_by_index is not None or subset_by_value is not None:
         raise _refuse("eigh", "subset_by_index/subset_by_value")
     t, dtype = _one(a)
-    uplo = "L" if lower else "U"
+    t = symmetric(t, lower, conj=True)  # the triangle LAPACK reads, as for cholesky
     if eigvals_only:
-        return back(torch.linalg.eigvalsh(t, UPLO=uplo), dtype)
+        return back(torch.linalg.eigvalsh(t), dtype)
     # eigenvectors: torch's gradient is exact for well-separated eigenvalues (it
     # divides by their differences); their signs are LAPACK's, as SciPy's
-    w, v = torch.linalg.eigh(t, UPLO=uplo)
+    w, v = torch.linalg.eigh(t)
     return back((w, v), dtype)
 
 

@@ -25,6 +25,7 @@ from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._registry import implements
 from .._trace._state import here, wide
+from .scipy_linalg import symmetric
 
 _LOG_2PI = math.log(2 * math.pi)
 _INF = math.inf
@@ -305,7 +306,8 @@ def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
         x = x[..., None]  # SciPy reads a 1-d x of a 1-d distribution as points
     elif x.ndim == 1 and x.shape[0] != dim:
         raise ValueError(f"x has {x.shape[0]} components; the distribution has {dim}")
-    chol = torch.linalg.cholesky(cov_t)
+    # SciPy reads the covariance's lower triangle (eigh, lower=True): so does the gradient
+    chol = torch.linalg.cholesky(symmetric(cov_t, lower=True, conj=False))
     diff = (x - m).unsqueeze(-1)
     sol = torch.linalg.solve_triangular(chol, diff.expand(*diff.shape[:-2], dim, 1), upper=False)
     maha = (sol.squeeze(-1) ** 2).sum(-1)

@@ -152,7 +152,7 @@ def implements(
             SCIPY_FUNCTIONS[row.name] = row
         elif is_scipy:
             _SCIPY_PENDING[row.name] = row
-        elif kind == "ufunc":
+        elif row_kind == "ufunc":
             UFUNCS[target] = row
         else:
             FUNCTIONS[target] = row

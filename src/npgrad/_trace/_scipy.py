@@ -279,6 +279,8 @@ def implements(target: Any, *, rule: str = "torch", **flags: Any) -> Callable[[C
             if not target.startswith("scipy."):
                 raise ValueError(f"npgrad.implements: {target!r} names no SciPy function")
             _registry.implements(target, **flags)(impl)
+        elif isinstance(target, np.ufunc) and target is not getattr(np, target.__name__, None):
+            _registry.implements(scipy_name(target), **flags)(impl)  # SciPy's, by name
         elif isinstance(target, np.ufunc) or not _is_scipy(target):
             _registry.implements(target, **flags)(impl)
         else:
