@@ -67,7 +67,7 @@ for _d, (_shapes, _x, _methods) in _CONTINUOUS.items():
         )
 for _d in ("norm", "expon", "laplace", "logistic", "cauchy"):
     CASES[f"{_d}.ppf"] = (
-        lambda q, loc, scale, d=_d: getattr(st, _d if False else d).ppf(q, loc=loc, scale=scale),
+        lambda q, loc, scale, d=_d: getattr(st, d).ppf(q, loc=loc, scale=scale),
         (_unit(4, 3), MU, S),
     )
 CASES.update(

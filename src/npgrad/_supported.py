@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from . import _mappings  # noqa: F401 - the rows; run as a script, nothing else loads them
 from ._trace import supported
 
 

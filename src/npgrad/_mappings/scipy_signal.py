@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .._errors import TraceError
-from .._trace._array import common, tensor
+from .._trace._array import common
 from .._trace._registry import implements
 from .._trace._state import here
 from .scipy_special_functions import floating
@@ -54,8 +54,7 @@ def _correlate(name: str, in1: Any, in2: Any, mode: str, flip: bool) -> torch.Te
             swap = True  # SciPy computes with the larger input first
         else:
             raise ValueError(
-                "For 'valid' mode, one must be at least as large as the other in every "
-                "dimension"
+                "For 'valid' mode, one must be at least as large as the other in every dimension"
             )
     kernel = torch.flip(b, list(range(b.ndim))) if flip else b
     full = _full(a, kernel)
@@ -85,7 +84,6 @@ def _correlate_row(in1, in2, mode="full", method="auto"):
 def _fftconvolve(in1, in2, mode="full", axes=None):
     if axes is not None:
         raise TraceError(
-            f"{here()}: scipy.signal.fftconvolve(..., axes=...) is not followed; use "
-            "mode='numeric'"
+            f"{here()}: scipy.signal.fftconvolve(..., axes=...) is not followed; use mode='numeric'"
         )
     return _correlate("fftconvolve", in1, in2, mode, flip=True)

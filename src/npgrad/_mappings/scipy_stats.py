@@ -199,20 +199,30 @@ expon.register("isf")(lambda q: -torch.log(q))
 laplace = Continuous("laplace")
 _pdf_from_log(laplace, lambda z: -torch.abs(z) - math.log(2))
 laplace.register("cdf")(
-    lambda z: torch.where(z < 0, 0.5 * torch.exp(torch.clamp(z, max=0)), 1 - 0.5 * torch.exp(-torch.clamp(z, min=0)))
+    lambda z: torch.where(
+        z < 0, 0.5 * torch.exp(torch.clamp(z, max=0)), 1 - 0.5 * torch.exp(-torch.clamp(z, min=0))
+    )
 )
 laplace.register("sf")(
-    lambda z: torch.where(z > 0, 0.5 * torch.exp(-torch.clamp(z, min=0)), 1 - 0.5 * torch.exp(torch.clamp(z, max=0)))
+    lambda z: torch.where(
+        z > 0, 0.5 * torch.exp(-torch.clamp(z, min=0)), 1 - 0.5 * torch.exp(torch.clamp(z, max=0))
+    )
 )
 laplace.register("logcdf")(
-    lambda z: torch.where(z < 0, torch.clamp(z, max=0) - math.log(2), torch.log1p(-0.5 * torch.exp(-torch.clamp(z, min=0))))
+    lambda z: torch.where(
+        z < 0,
+        torch.clamp(z, max=0) - math.log(2),
+        torch.log1p(-0.5 * torch.exp(-torch.clamp(z, min=0))),
+    )
 )
 laplace.register("logsf")(
-    lambda z: torch.where(z > 0, -torch.clamp(z, min=0) - math.log(2), torch.log1p(-0.5 * torch.exp(torch.clamp(z, max=0))))
+    lambda z: torch.where(
+        z > 0,
+        -torch.clamp(z, min=0) - math.log(2),
+        torch.log1p(-0.5 * torch.exp(torch.clamp(z, max=0))),
+    )
 )
-laplace.register("ppf")(
-    lambda q: torch.where(q < 0.5, torch.log(2 * q), -torch.log(2 - 2 * q))
-)
+laplace.register("ppf")(lambda q: torch.where(q < 0.5, torch.log(2 * q), -torch.log(2 - 2 * q)))
 
 # ------------------------------------------------------------------ logistic, cauchy
 logistic = Continuous("logistic")

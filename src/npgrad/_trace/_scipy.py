@@ -156,9 +156,7 @@ def _trampoline(function: types.FunctionType, dispatch: Callable) -> types.CodeT
     inner = scope["_npgrad_factory"](*cells).__code__
     # the dispatcher travels as a constant of the code: SciPy's globals stay untouched
     consts = tuple(dispatch if c == _SENTINEL else c for c in inner.co_consts)
-    return inner.replace(
-        co_consts=consts, co_name=code.co_name, co_qualname=code.co_qualname
-    )
+    return inner.replace(co_consts=consts, co_name=code.co_name, co_qualname=code.co_qualname)
 
 
 def _find(qualname: str) -> Any:
@@ -307,7 +305,7 @@ def scipy_name(obj: Any) -> str:
         owner = obj.__self__
         for modname in ("scipy.stats",):
             mod = sys.modules.get(modname)
-            for k, v in (mod.__dict__.items() if mod else ()):
+            for k, v in mod.__dict__.items() if mod else ():
                 if v is owner:
                     return f"{modname}.{k}.{obj.__name__}"
     else:
