@@ -169,6 +169,35 @@ def test_gradient_matches_central_differences(case):
     assert npgrad.check(op, *tensors, atol=1e-6, rtol=1e-5).ok
 
 
+_EDGES = np.array([-np.inf, -2.0, 0.0, 0.3, 1.0, 2.5, np.inf, np.nan])
+_QUANTILES = np.array([0.0, 0.2, 0.5, 1.0, 1.0, 0.7, -0.5, np.nan])
+
+
+@pytest.mark.parametrize(
+    "dist", ["norm", "expon", "laplace", "logistic", "cauchy", "gamma", "beta", "t"]
+)
+def test_edges_match_scipy(dist):
+    # outside the support, at its ends, nan, and an invalid scale: SciPy's values
+    shapes = {"gamma": (0.5,), "beta": (0.7, 2.0), "t": (3.0,)}.get(dist, ())
+    d = getattr(st, dist)
+    scale = np.array([1.0, 2.0, 0.5, -1.0, 1.0, 1.5, 1.0, 1.0])
+    for method in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"):
+        fn = getattr(d, method)
+        if f"scipy.stats.{dist}.{method}" not in npgrad.supported():
+            continue
+        x = _QUANTILES if method in ("ppf", "isf") else _EDGES
+
+        def call(x, scale, fn=fn):
+            return fn(x, *shapes, loc=0.1, scale=scale)
+
+        with np.errstate(all="ignore"):
+            want = call(x, scale)
+        got = npgrad.function(call, name=f"{dist}.{method}", nonfinite="ignore")(
+            torch.tensor(x), torch.tensor(scale)
+        )
+        np.testing.assert_allclose(got.numpy(), want, err_msg=method, **TOL[torch.float64])
+
+
 def _grads(value, inputs):
     grads = torch.autograd.grad(value.sum(), inputs)
     # SciPy (so npgrad) reads one triangle of a symmetric matrix, torch both: compare

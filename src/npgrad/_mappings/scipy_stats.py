@@ -60,6 +60,7 @@ class Continuous:
         valid: Callable[..., torch.Tensor] | None = None,
     ) -> None:
         self.name, self.shapes, self.support, self.valid = name, shapes, support, valid
+        self.const = 0.0  # logpdf's constant term, added to log(scale) on the small tensor
 
     def register(self, method: str) -> Callable[[Callable], Callable]:
         def decorate(kernel: Callable) -> Callable:
@@ -75,10 +76,16 @@ class Continuous:
             sig = inspect.Signature(params)
             qualname = f"scipy.stats.{self.name}.{method}"
 
+            n = len(params)
+
             def impl(*args: Any, **kwargs: Any) -> torch.Tensor:
-                bound = sig.bind(*args, **kwargs)
-                bound.apply_defaults()
-                x, *shapes, loc, scale = _floats(*bound.arguments.values())
+                if kwargs or not n - 2 <= len(args) <= n:
+                    bound = sig.bind(*args, **kwargs)
+                    bound.apply_defaults()
+                    args = tuple(bound.arguments.values())
+                elif len(args) < n:
+                    args = (*args, *(0.0, 1.0)[len(args) - n + 2 :])  # loc, scale's defaults
+                x, *shapes, loc, scale = _floats(*args)
                 return self.evaluate(qualname, method, kernel, x, shapes, loc, scale)
 
             impl.__signature__ = sig  # what the normaliser binds SciPy's call with
@@ -89,52 +96,57 @@ class Continuous:
         return decorate
 
     def evaluate(self, qualname, method, kernel, x, shapes, loc, scale) -> torch.Tensor:
+        # as few kernels as the edges allow (this runs once per call of a loss): an
+        # invalid parameter becomes nan in the small tensor, and nan flows on
         ok = scale > 0
         if self.valid is not None:
             ok = ok & self.valid(*shapes)
-        nan = torch.full_like(x + loc + scale, math.nan)
+        scale = torch.where(ok, scale, math.nan)
         lo, hi = self.support
+        bounded = lo > -_INF or hi < _INF
         if method in ("ppf", "isf"):
             q = x
             inside = (q > 0) & (q < 1)
-            safe = torch.where(inside, q, torch.full_like(q, 0.5))
-            z = kernel(safe, *shapes)
+            z = kernel(torch.where(inside, q, 0.5), *shapes)
             edge_lo, edge_hi = (lo, hi) if method == "ppf" else (hi, lo)
-            z = torch.where(q == 0, torch.full_like(z, edge_lo), z)
-            z = torch.where(q == 1, torch.full_like(z, edge_hi), z)
-            value = loc + scale * z
-            inside = (q >= 0) & (q <= 1)
-            return torch.where(ok & inside, value, nan)
-        z = (x - loc) / torch.where(ok, scale, torch.ones_like(scale))
-        inside = (z >= lo) & (z <= hi) if lo > -_INF or hi < _INF else torch.ones_like(ok)
+            z = torch.where(q == 0, edge_lo, torch.where(q == 1, edge_hi, z))
+            return torch.where(ok & (q >= 0) & (q <= 1), loc + scale * z, math.nan)
+        z = (x - loc) / scale
+        if not bounded:
+            value = kernel(z, *shapes)
+            if method == "logpdf":
+                return value - (torch.log(scale) + self.const)
+            return value / scale if method == "pdf" else value
+        inside = (z >= lo) & (z <= hi)
         # the formula sees an interior point outside the support, so that its gradient
         # stays finite where torch.where discards it
-        mid = 0.5 if hi < _INF and lo > -_INF else (lo + 1.0 if lo > -_INF else 0.0)
-        safe = torch.where(inside, z, torch.full_like(z, mid))
-        value = kernel(safe, *shapes)
-        if method == "logpdf":
-            value, outside = value - torch.log(scale), -_INF
-        elif method == "pdf":
-            value, outside = value / scale, 0.0
+        mid = 0.5 if hi < _INF and lo > -_INF else (lo + 1.0 if lo > -_INF else hi - 1.0)
+        value = kernel(torch.where(inside, z, mid), *shapes)
+        if method in ("logpdf", "pdf"):
+            if method == "logpdf":
+                value = value - (torch.log(scale) + self.const)
+            else:
+                value = value / scale
+            value = torch.where(inside, value, -_INF if method == "logpdf" else 0.0)
         else:
             # below the support: cdf 0, sf 1; above: cdf 1, sf 0
             below = {"cdf": 0.0, "logcdf": -_INF, "sf": 1.0, "logsf": 0.0}[method]
             above = {"cdf": 1.0, "logcdf": 0.0, "sf": 0.0, "logsf": -_INF}[method]
-            value = torch.where(z < lo, torch.full_like(value, below), value)
-            value = torch.where(z > hi, torch.full_like(value, above), value)
-            return torch.where(ok & ~torch.isnan(z), value, nan)
-        value = torch.where(inside, value, torch.full_like(value, outside))
-        return torch.where(ok & ~torch.isnan(z), value, nan)
+            value = torch.where(z < lo, below, torch.where(z > hi, above, value))
+        # SciPy's nan for a nan x or an invalid parameter, which no edge above keeps
+        return torch.where(ok & ~torch.isnan(z), value, math.nan)
 
 
-def _pdf_from_log(d: Continuous, logpdf: Callable) -> None:
+def _pdf_from_log(d: Continuous, logpdf: Callable, const: float = 0.0) -> None:
+    """``logpdf(z) - const`` is the standardised log density."""
+    d.const = const
     d.register("logpdf")(logpdf)
-    d.register("pdf")(lambda z, *s: torch.exp(logpdf(z, *s)))
+    d.register("pdf")(lambda z, *s: torch.exp(logpdf(z, *s) - const))
 
 
 # ------------------------------------------------------------------ norm
 norm = Continuous("norm")
-_pdf_from_log(norm, lambda z: -0.5 * z * z - 0.5 * _LOG_2PI)
+_pdf_from_log(norm, lambda z: -0.5 * z * z, 0.5 * _LOG_2PI)
 norm.register("cdf")(torch.special.ndtr)
 norm.register("logcdf")(torch.special.log_ndtr)
 norm.register("sf")(lambda z: torch.special.ndtr(-z))
@@ -197,7 +209,7 @@ expon.register("ppf")(lambda q: -torch.log1p(-q))
 expon.register("isf")(lambda q: -torch.log(q))
 
 laplace = Continuous("laplace")
-_pdf_from_log(laplace, lambda z: -torch.abs(z) - math.log(2))
+_pdf_from_log(laplace, lambda z: -torch.abs(z), math.log(2))
 laplace.register("cdf")(
     lambda z: torch.where(
         z < 0, 0.5 * torch.exp(torch.clamp(z, max=0)), 1 - 0.5 * torch.exp(-torch.clamp(z, min=0))
@@ -234,7 +246,7 @@ logistic.register("logsf")(lambda z: torch.nn.functional.logsigmoid(-z))
 logistic.register("ppf")(torch.logit)
 
 cauchy = Continuous("cauchy")
-_pdf_from_log(cauchy, lambda z: -math.log(math.pi) - torch.log1p(z * z))
+_pdf_from_log(cauchy, lambda z: -torch.log1p(z * z), math.log(math.pi))
 cauchy.register("cdf")(lambda z: 0.5 + torch.atan(z) / math.pi)
 cauchy.register("sf")(lambda z: 0.5 - torch.atan(z) / math.pi)
 cauchy.register("logcdf")(lambda z: torch.log(0.5 + torch.atan(z) / math.pi))

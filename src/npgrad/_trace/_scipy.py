@@ -67,25 +67,22 @@ _RESOLVED: set[str] = set()  # row names already attached to a target
 _seen_modules = -1  # len(sys.modules) at the last resolution: nothing new, nothing to do
 
 
-def _traced(x: Any) -> bool:
-    if isinstance(x, TracedArray):
-        return True
-    if type(x) in (list, tuple):  # cho_solve((c, lower), b), a list of traced values
-        return any(isinstance(v, TracedArray) for v in x)
-    return False
-
-
 def _dispatcher(target: Target) -> Callable[[tuple, dict], Any]:
-    original = target.original
+    original, traced, sequences = target.original, TracedArray, (list, tuple)
 
     def dispatch(args: tuple, kwargs: dict) -> Any:
-        # the call outside a trace: SciPy's own code, unchanged
+        # the call outside a trace: SciPy's own code, after a scan of the arguments
+        # (one level into lists and tuples: cho_solve((c, lower), b))
         for a in args:
-            if _traced(a):
+            if isinstance(a, traced) or (
+                type(a) in sequences and any(isinstance(v, traced) for v in a)
+            ):
                 return _follow(target, args, kwargs)
         if kwargs:
             for a in kwargs.values():
-                if _traced(a):
+                if isinstance(a, traced) or (
+                    type(a) in sequences and any(isinstance(v, traced) for v in a)
+                ):
                     return _follow(target, args, kwargs)
         return original(*args, **kwargs)
 
