@@ -73,6 +73,7 @@ for _d in ("norm", "expon", "laplace", "logistic", "cauchy"):
 CASES.update(
     {
         "norm.isf": (lambda q, m, s: st.norm.isf(q, m, s), (_unit(4, 3), MU, S)),
+        "expon.isf": (lambda q, m, s: st.expon.isf(q, m, s), (_unit(4, 3), MU, S)),
         "norm-frozen.logpdf": (lambda x, m, s: st.norm(m, s).logpdf(x), (X, MU, S)),
         "t-frozen.logpdf": (lambda x, df: st.t(df).logpdf(x), (X, DF)),
         "gamma.cdf-x": (lambda x: st.gamma.cdf(x, A), (np.abs(X) + 0.1,)),
@@ -473,3 +474,18 @@ def test_supported_lists_the_scipy_functions():
         "scipy.linalg.cholesky",
         "scipy.signal.convolve",
     } <= names
+
+
+def test_scipy_rows_under_compile_and_torch_func():
+    torch._dynamo.reset()
+
+    def fn(a, m):
+        return np.sum(sp.logsumexp(a, axis=1) + st.norm.logpdf(a, m, 2.0).sum(1))
+
+    op = npgrad.function(fn, name="lse-norm")
+    x = torch.tensor(X, requires_grad=True)
+    m = torch.tensor(MU)
+    eager = torch.autograd.grad(op(x, m), x)[0]
+    compiled = torch.compile(lambda a, m: op(a, m), fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(torch.autograd.grad(compiled(x, m), x)[0], eager)
+    torch.testing.assert_close(torch.func.grad(lambda a: op(a, m))(x.detach()), eager)

@@ -76,6 +76,8 @@ def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     a = np.asarray(x)
     if device.type in NO_FLOAT64 and a.dtype in NARROW:
         a = a.astype(NARROW[a.dtype])
+    if any(s < 0 for s in a.strides):
+        a = a.copy()  # a reversed view (w[::-1]): torch takes no negative strides
     return torch.as_tensor(a, device=device)
 
 
