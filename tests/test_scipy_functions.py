@@ -88,6 +88,10 @@ CASES.update(
             lambda x, m, c: st.multivariate_normal.logpdf(x, m, c),
             (X, MU, SPD),
         ),
+        "mvn-frozen.logpdf": (
+            lambda x: st.multivariate_normal(MU, SPD).logpdf(x) + st.multivariate_normal(MU).pdf(x),
+            (X,),
+        ),
         "mvn.logpdf-one": (lambda x, m, c: st.multivariate_normal.logpdf(x, m, c), (X[0], MU, SPD)),
         "mvn.pdf-diag": (
             lambda x, m, c: st.multivariate_normal.pdf(x, mean=m, cov=c),
@@ -489,3 +493,20 @@ def test_scipy_rows_under_compile_and_torch_func():
     compiled = torch.compile(lambda a, m: op(a, m), fullgraph=True, backend="aot_eager")
     torch.testing.assert_close(torch.autograd.grad(compiled(x, m), x)[0], eager)
     torch.testing.assert_close(torch.func.grad(lambda a: op(a, m))(x.detach()), eager)
+
+
+def test_scipy_imported_inside_the_first_trace_is_named_then_followed():
+    code = (
+        "import numpy as np, torch, npgrad\n"
+        "def fn(a):\n"
+        "    from scipy.special import logsumexp\n"
+        "    return logsumexp(a)\n"
+        "f = npgrad.function(fn, name='f')\n"
+        "x = torch.rand(3, dtype=torch.float64)\n"
+        "try:\n"
+        "    f(x)\n"
+        "except npgrad.TraceError as e:\n"
+        "    print('imported while this trace ran' in str(e), 'logsumexp' in str(e))\n"
+        "print(bool(torch.isclose(f(x), torch.logsumexp(x, 0))))\n"
+    )
+    assert _run(code).split() == ["True", "True", "True"]

@@ -355,3 +355,15 @@ def _dirichlet_logpdf(x, alpha):
 @implements("scipy.stats.dirichlet.pdf", kind="scipy")
 def _dirichlet_pdf(x, alpha):
     return torch.exp(_dirichlet_logpdf(x, alpha))
+
+
+# a frozen multivariate normal holds NumPy parameters (freezing reads them with
+# np.asarray, so traced ones stop there: pass them to multivariate_normal.logpdf)
+@implements("scipy.stats._multivariate.multivariate_normal_frozen.logpdf", kind="scipy")
+def _mvn_frozen_logpdf(self, x):
+    return _mvn_logpdf(x, self.mean, self.cov, False)
+
+
+@implements("scipy.stats._multivariate.multivariate_normal_frozen.pdf", kind="scipy")
+def _mvn_frozen_pdf(self, x):
+    return torch.exp(_mvn_logpdf(x, self.mean, self.cov, False))

@@ -32,7 +32,7 @@ from .._errors import TraceError
 from . import _registry
 from ._array import TracedArray, constant, wrap
 from ._registry import SCIPY_FUNCTIONS, Row, scipy_row
-from ._state import here
+from ._state import HINTS, here
 
 _LOCK = threading.Lock()
 _SENTINEL = "npgrad: the dispatcher of this SciPy function"
@@ -222,6 +222,35 @@ def uninstall() -> None:
         TARGETS.clear()
         _RESOLVED.clear()
         _seen_modules = -1
+
+
+def _scipy_advice(what: str) -> str:
+    """The advice for a traced array that reached ``np.asarray`` inside SciPy: a rule
+    for that function, unless the user's code imported SciPy's module after the
+    trace began (then it is followed from the next call)."""
+    if "(in scipy." not in what:
+        return ""
+    late = _late_import()
+    return late or (
+        " Or register a rule for that SciPy function with @npgrad.implements (docs/registering.md)."
+    )
+
+
+def _late_import() -> str:
+    if len(sys.modules) == _seen_modules:
+        return ""
+    before = set(TARGETS)
+    install()
+    new = sorted({t.name for f, t in TARGETS.items() if f not in before})
+    if not new:
+        return ""
+    return (
+        f" ({', '.join(new)} was imported while this trace ran: npgrad follows it from "
+        "the next call on; import SciPy before the first call)"
+    )
+
+
+HINTS.append(_scipy_advice)
 
 
 # ------------------------------------------------------------------ the public API

@@ -44,12 +44,17 @@ def here() -> str:
     return prefix(op_name(), "auto")
 
 
+# advice a layer above adds to fail()'s message (_trace._scipy: a SciPy module
+# imported while the trace ran, followed from the next call)
+HINTS: list = []
+
+
 def fail(what: str) -> TraceError:
     """A TraceError for something that would drop the gradient."""
     return TraceError(
         f"{here()}: {what} would drop the gradient. Keep the computation in NumPy "
         "functions on the array, or register a backward with @op.backward, or use "
-        "mode='numeric'."
+        "mode='numeric'." + "".join(hint(what) for hint in HINTS)
     )
 
 

@@ -110,6 +110,18 @@ RECORDS += [
         id="multivariate_normal",
     ),
     Record(
+        covers=(
+            "scipy.stats._multivariate.multivariate_normal_frozen.logpdf",
+            "scipy.stats._multivariate.multivariate_normal_frozen.pdf",
+        ),
+        fn=lambda x: (
+            st.multivariate_normal(np.ones(3), 2 * np.eye(3)).logpdf(x),
+            st.multivariate_normal(np.ones(3)).pdf(x),
+        ),
+        shapes=((5, 3),),
+        id="multivariate_normal-frozen",
+    ),
+    Record(
         covers=("scipy.stats.dirichlet.logpdf", "scipy.stats.dirichlet.pdf"),
         fn=lambda x, a: st.dirichlet.logpdf(x / 3, a) + st.dirichlet.pdf(x / 3, a),
         shapes=((2, 4),),
