@@ -4,8 +4,9 @@ SciPy's Python functions (``scipy.special.logsumexp``, ``scipy.stats.norm.logpdf
 ``scipy.linalg.cholesky``) call ``np.asarray`` inside, which a traced array refuses.
 NumPy's protocols never see them, so npgrad gives each function object it has a row
 for a new ``__code__``: a trampoline with the same parameters (so ``inspect`` and
-SciPy's own introspection see the same signature) that forwards to a copy of the
-original unless an argument is a :class:`TracedArray`.  The function object is the
+SciPy's own introspection see the same signature) that calls a copy of the
+original unless an argument is a :class:`TracedArray` (or a list or tuple, which
+the dispatcher looks into).  The function object is the
 one every import style holds (``from scipy.special import logsumexp`` done before
 npgrad included), so all of them are followed.  Methods of ``scipy.stats``
 distributions are shared by every distribution (``rv_continuous.logpdf``): their
@@ -13,7 +14,7 @@ rows are keyed by the distribution's class as well.
 
 The trampolines are installed lazily, under a lock, when a trace starts and SciPy's
 module of a row has been imported by the user's code; ``import npgrad`` never
-imports SciPy.  Outside a trace the only cost is a scan of the arguments.
+imports SciPy.  Outside a trace the only cost is one ``isinstance`` per argument.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import inspect
 import sys
 import threading
 import types
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -112,8 +114,9 @@ def _owner_name(owner: Any) -> str:
     return f"scipy.stats.{cls.removesuffix('_gen')}"
 
 
-def _trampoline(function: types.FunctionType, dispatch: Callable) -> types.CodeType:
-    """A code object with ``function``'s parameters that calls ``dispatch``."""
+def _trampoline(function: types.FunctionType, dispatch: Callable, original: Callable):
+    """A code object with ``function``'s parameters: SciPy's own code (``original``)
+    unless an argument may hold a traced array, then ``dispatch``."""
     code = function.__code__
     if code.co_flags & _NOT_PLAIN:
         raise ValueError(f"npgrad: {function.__qualname__} is no plain function")
@@ -135,25 +138,55 @@ def _trampoline(function: types.FunctionType, dispatch: Callable) -> types.CodeT
         params.append(f"**{starstar}")
     positional = names[:n_pos] + ([f"*{star}"] if star else [])
     keywords = [f"{n!r}: {n}" for n in names[n_pos:]] + ([f"**{starstar}"] if starstar else [])
+    forward = positional + [f"{n}={n}" for n in names[n_pos:]]
+    forward += [f"**{starstar}"] if starstar else []
+    # a traced array, or a list or tuple that may hold one: the dispatcher looks closer
+    maybe = [f"_npgrad_i({n}, _npgrad_t)" for n in names]
+    maybe += [f"_npgrad_any({star})"] if star else []
+    maybe += [f"({starstar} and _npgrad_any({starstar}.values()))"] if starstar else []
     cells = [f"_npgrad_cell{k}" for k in range(len(function.__closure__ or ()))]
     # the closure's cells cannot change: the trampoline takes as many free variables,
     # named in a branch never taken, so that its code fits the function object
     source = (
         f"def _npgrad_factory({', '.join(cells)}):\n"
         f"    def _npgrad_trampoline({', '.join(params)}):\n"
-        f"        _npgrad_dispatch = {_SENTINEL!r}\n"
-        f"        if _npgrad_dispatch is None:\n"
+        f"        _npgrad_t = {_SENTINEL + ' t'!r}\n"
+        f"        _npgrad_any = {_SENTINEL + ' any'!r}\n"
+        f"        _npgrad_i = {_SENTINEL + ' isinstance'!r}\n"
+        f"        if _npgrad_t is None:\n"
         f"            return ({''.join(c + ', ' for c in cells)})\n"
-        f"        return _npgrad_dispatch(({''.join(p + ', ' for p in positional)}), "
-        f"{{{', '.join(keywords)}}})\n"
+        f"        if {' or '.join(maybe) or 'False'}:\n"
+        f"            return {_SENTINEL + ' dispatch'!r}("
+        f"({''.join(p + ', ' for p in positional)}), {{{', '.join(keywords)}}})\n"
+        f"        return {_SENTINEL + ' original'!r}({', '.join(forward)})\n"
         f"    return _npgrad_trampoline\n"
     )
     scope: dict[str, Any] = {}
-    exec(compile(source, f"<npgrad dispatch of {function.__qualname__}>", "exec"), scope)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # "'str' object is not callable"
+        exec(compile(source, f"<npgrad dispatch of {function.__qualname__}>", "exec"), scope)
     inner = scope["_npgrad_factory"](*cells).__code__
-    # the dispatcher travels as a constant of the code: SciPy's globals stay untouched
-    consts = tuple(dispatch if c == _SENTINEL else c for c in inner.co_consts)
+    # what the trampoline calls travels as constants of its code: SciPy's globals stay
+    # untouched
+    values = {
+        _SENTINEL + " t": _MAYBE,
+        _SENTINEL + " any": _any_maybe,
+        _SENTINEL + " isinstance": isinstance,
+        _SENTINEL + " dispatch": dispatch,
+        _SENTINEL + " original": original,
+    }
+    consts = tuple(values.get(c, c) if isinstance(c, str) else c for c in inner.co_consts)
     return inner.replace(co_consts=consts, co_name=code.co_name, co_qualname=code.co_qualname)
+
+
+_MAYBE = (TracedArray, list, tuple)
+
+
+def _any_maybe(values: Any) -> bool:
+    for v in values:
+        if isinstance(v, _MAYBE):
+            return True
+    return False
 
 
 def _find(qualname: str) -> Any:
@@ -187,7 +220,7 @@ def _attach(row: Row, obj: Any) -> None:
 
 def _put(target: Target) -> None:
     function = target.function
-    function.__code__ = _trampoline(function, _dispatcher(target))
+    function.__code__ = _trampoline(function, _dispatcher(target), target.original)
     if "__wrapped__" not in function.__dict__:
         function.__wrapped__ = target.original  # inspect.getsource reads SciPy's source
         target.wrapped = True
