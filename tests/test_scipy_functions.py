@@ -18,7 +18,7 @@ import torch
 
 import npgrad
 
-from .conftest import FLOAT32_VS_FLOAT64, TOL
+from .conftest import CUDA, FLOAT32_VS_FLOAT64, TOL
 
 RNG = np.random.default_rng(0)
 
@@ -510,3 +510,29 @@ def test_scipy_imported_inside_the_first_trace_is_named_then_followed():
         "print(bool(torch.isclose(f(x), torch.logsumexp(x, 0))))\n"
     )
     assert _run(code).split() == ["True", "True", "True"]
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device here")
+@pytest.mark.parametrize(
+    "case",
+    [
+        "norm.logpdf",
+        "gamma.logpdf",
+        "poisson.cdf",
+        "mvn.logpdf",
+        "logsumexp-b",
+        "solve_triangular-trans1-lowerTrue",
+        "convolve-same-2d-large",
+        "dirichlet.logpdf",
+    ],
+)
+def test_rows_on_cuda(case):
+    fn, args = CASES[case]
+    ref = _outputs(fn(*args))
+    op = npgrad.function(fn, name=case)
+    ins = [torch.tensor(a, device="cuda", requires_grad=True) for a in args]
+    got = _outputs(op(*ins))
+    for g, r in zip(got, ref, strict=True):
+        assert g.device.type == "cuda"
+        np.testing.assert_allclose(g.detach().cpu().numpy(), r, **TOL[torch.float64])
+    assert all(g is not None for g in torch.autograd.grad(got[0].sum(), ins))
