@@ -21,7 +21,7 @@ LAYERS = [
     ["npgrad._trace._state"],
     ["npgrad._trace._index", "npgrad._trace._registry", "npgrad._trace._write"],
     ["npgrad._trace._array"],
-    ["npgrad._trace._fusion"],
+    ["npgrad._trace._fusion", "npgrad._trace._scipy"],
     ["npgrad._trace._engine", "npgrad._trace"],
     ["npgrad._mappings"],
     ["npgrad._call"],

@@ -12,6 +12,6 @@ from ._array import TracedArray as TracedArray
 from ._engine import supported as supported
 from ._engine import trace as trace
 from ._engine import tracing as tracing
-from ._registry import implements as implements
+from ._scipy import implements as implements
 
 __all__ = ["TracedArray", "implements", "supported", "trace", "tracing"]

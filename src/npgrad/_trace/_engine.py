@@ -11,6 +11,7 @@ import torch
 from .._errors import NpgradError
 from ._array import METHODS, OPERATORS, TracedArray
 from ._registry import ROWS
+from ._scipy import install as install_scipy
 from ._state import STATE, constant
 from ._write import caller_mark, hidden
 
@@ -49,6 +50,7 @@ class tracing:
         self.name, self.device, self.fn = name, device, fn
 
     def __enter__(self) -> None:
+        install_scipy()  # SciPy's functions the user's code imported: followed from now on
         STATE.ops.append(self.name)
         STATE.fns.append(self.fn)
         self.prev = STATE.device

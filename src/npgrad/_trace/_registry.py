@@ -74,6 +74,9 @@ FUNCTIONS: dict[Any, Row] = {}  # NumPy function -> row
 UFUNCS: dict[Any, Row] = {}  # NumPy (or resolved SciPy) ufunc -> row
 ROWS: list[Row] = []  # every row, in registration order
 _SCIPY_PENDING: dict[str, Row] = {}  # "scipy.special.xlogy" -> row, until SciPy loads
+# SciPy functions and methods that are not ufuncs ("scipy.stats.norm.logpdf" -> row),
+# followed by the trampolines of _trace._scipy
+SCIPY_FUNCTIONS: dict[str, Row] = {}
 
 
 def _public_name(f: Any) -> str:
@@ -106,20 +109,25 @@ def implements(
     scalar_first: bool = False,
     reduce: Any = None,
     differentiable: bool = True,
+    kind: str | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated torch implementation as the row for ``target``.
 
     ``target`` is a NumPy function or ufunc, or a string naming a SciPy ufunc
     (``"scipy.special.xlogy"``), resolved once the user's code imports SciPy.
+    ``kind="scipy"``: the string names a SciPy function or distribution method
+    that is not a ufunc (``"scipy.stats.norm.logpdf"``); the row takes SciPy's
+    arguments as a NumPy function row does (``_trace._scipy`` dispatches it).
+    The public ``npgrad.implements`` (users' rules) is ``_trace._scipy.implements``.
     """
 
     def register(impl: Callable) -> Callable:
         is_scipy = isinstance(target, str)
-        kind = "ufunc" if is_scipy or isinstance(target, np.ufunc) else "function"
+        row_kind = kind or ("ufunc" if is_scipy or isinstance(target, np.ufunc) else "function")
         row = Row(
             name=target if is_scipy else (name or _public_name(target)),
             impl=impl,
-            kind=kind,
+            kind=row_kind,
             target=None if is_scipy else target,
             axis=axis,
             dtype=dtype,
@@ -135,14 +143,16 @@ def implements(
             reduce=reduce,
             differentiable=differentiable,
         )
-        if kind == "function":
+        if row_kind in ("function", "scipy"):
             row.call = _normaliser(row)
         if any(r.name == row.name for r in ROWS):
             raise ValueError(f"npgrad registry: {row.name} is registered twice")
         ROWS.append(row)
-        if is_scipy:
+        if row_kind == "scipy":
+            SCIPY_FUNCTIONS[row.name] = row
+        elif is_scipy:
             _SCIPY_PENDING[row.name] = row
-        elif kind == "ufunc":
+        elif row_kind == "ufunc":
             UFUNCS[target] = row
         else:
             FUNCTIONS[target] = row
@@ -161,7 +171,13 @@ def scipy_row(ufunc: Any) -> Row | None:
                 continue
             row = _SCIPY_PENDING.pop(qualname)
             found = getattr(module, attr, None)
-            if found is not None:
+            if not isinstance(found, np.ufunc) and (
+                getattr(found, "__module__", None) or ""
+            ).startswith("scipy"):
+                # a user's rule named by a string: a SciPy function, not a ufunc
+                row.kind, row.call = "scipy", _normaliser(row)
+                SCIPY_FUNCTIONS[row.name] = row
+            elif found is not None:
                 row.target = found
                 UFUNCS[found] = row
     return UFUNCS.get(ufunc)

@@ -45,12 +45,17 @@ def here() -> str:
     return prefix(op_name(), "auto")
 
 
+# advice a layer above adds to fail()'s message (_trace._scipy: a SciPy module
+# imported while the trace ran, followed from the next call)
+HINTS: list = []
+
+
 def fail(what: str) -> TraceError:
     """A TraceError for something that would drop the gradient."""
     return TraceError(
         f"{here()}: {what} would drop the gradient. Keep the computation in NumPy "
         "functions on the array, or register a backward with @op.backward, or use "
-        "mode='numeric'."
+        "mode='numeric'." + "".join(hint(what) for hint in HINTS)
     )
 
 
@@ -77,6 +82,8 @@ def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     a = np.asarray(x)
     if device.type in NO_FLOAT64 and a.dtype in NARROW:
         a = a.astype(NARROW[a.dtype])
+    if any(s < 0 for s in a.strides):
+        a = a.copy()  # a reversed view (w[::-1]): torch takes no negative strides
     return torch.as_tensor(a, device=device)
 
 
