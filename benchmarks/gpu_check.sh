@@ -24,7 +24,8 @@ export NPGRAD_TEST_DATA="$WORK/root"
 # -W default: a warning new in this torch/NumPy is shown, not turned into a failure
 timeout 150 python3 -m pytest -q -p no:cacheprovider -W default -rs tests/test_cuda.py \
   tests/test_op.py tests/test_losses.py tests/test_trace.py tests/test_transforms.py \
-  tests/test_experiment.py -k "cuda" \
+  tests/test_experiment.py tests/test_numpy_api.py tests/test_scipy_functions.py \
+  tests/test_inplace.py tests/internal/test_records.py -k "cuda" \
   2>&1 | tee "$OUT/pytest-cuda.log"
 for impl in numpy numpy-auto; do
   timeout 75 python3 -m npgrad reproduce --data-dir "$WORK/root" --device cuda --no-plots \

@@ -179,3 +179,36 @@ def test_every_row_method_and_operator_has_a_record():
 def test_records_cover_only_registered_names():
     unknown = sorted({c for rec in RECORDS for c in rec.covers} - registry_names())
     assert not unknown, f"records name rows the registry does not have: {unknown}"
+
+
+CUDA_CASES = [
+    pytest.param(
+        rec,
+        id=rec.name,
+        marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here"),
+    )
+    for rec in RECORDS
+    if "float32" in rec.dtypes
+]
+
+
+@pytest.mark.parametrize("rec", CUDA_CASES)
+def test_record_values_on_cuda(rec: Record):
+    """Every record on CUDA (float32): the same values as NumPy's, nothing off the device."""
+    _scipy_first(rec)
+    xs = inputs(rec, "float32")
+    fn = bound(rec)
+    want = leaves(fn(*[x.copy() for x in xs]))
+    ts = [torch.from_numpy(x.copy()).cuda() for x in xs]
+    got = leaves(trace(fn, ts, name=fn.__name__, device="cuda"))
+    for j, (w, g) in enumerate(zip(want, got)):
+        assert g.device.type == "cuda", f"output {j} left the device"
+        w = np.asarray(w)
+        g = g.detach().cpu().numpy()
+        if w.dtype.kind in "biu":
+            np.testing.assert_array_equal(g, w, err_msg=f"output {j}")
+        else:
+            tol = (
+                TOL[torch.float32] if rec.rtol is None else dict(TOL[torch.float32], rtol=rec.rtol)
+            )
+            np.testing.assert_allclose(g, w.astype(g.dtype), **tol, err_msg=f"output {j}")

@@ -74,6 +74,9 @@ def _worker(rank: int, world: int, port: int, impl: str, batches, kw: dict, out:
         )
         if rank == 0:
             save_run(run, out)
+        # no rank tears down while another's last collective is in flight (gloo on
+        # torch 2.14 aborted at exit now and then without it)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
