@@ -14,7 +14,7 @@ import itertools
 import sys
 import types
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import torch
@@ -298,6 +298,24 @@ def _default_name(fn: Any) -> str:
     return getattr(fn, "__name__", None) or type(fn).__name__
 
 
+@overload
+def function(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = ...,
+    mode: str | None = ...,
+    nonfinite: str = ...,
+    batched: bool = ...,
+) -> Function: ...
+@overload
+def function(
+    fn: None = ...,
+    *,
+    name: str | None = ...,
+    mode: str | None = ...,
+    nonfinite: str = ...,
+    batched: bool = ...,
+) -> Callable[[Callable[..., Any]], Function]: ...
 def function(
     fn: Callable[..., Any] | None = None,
     *,
@@ -305,7 +323,7 @@ def function(
     mode: str | None = None,
     nonfinite: str = "warn",
     batched: bool = False,
-) -> Any:
+) -> Function | Callable[[Callable[..., Any]], Function]:
     """Turn a NumPy function into a differentiable function on torch tensors.
 
     Tensor arguments reach ``fn`` as read-only NumPy arrays (on the CPU, the tensors'
@@ -331,6 +349,26 @@ def function(
     return wrap(fn) if fn is not None else wrap
 
 
+@overload
+def loss(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = ...,
+    mode: str | None = ...,
+    nonfinite: str = ...,
+    broadcast: bool = ...,
+    batched: bool = ...,
+) -> Function: ...
+@overload
+def loss(
+    fn: None = ...,
+    *,
+    name: str | None = ...,
+    mode: str | None = ...,
+    nonfinite: str = ...,
+    broadcast: bool = ...,
+    batched: bool = ...,
+) -> Callable[[Callable[..., Any]], Function]: ...
 def loss(
     fn: Callable[..., Any] | None = None,
     *,
@@ -339,7 +377,7 @@ def loss(
     nonfinite: str = "warn",
     broadcast: bool = False,
     batched: bool = False,
-) -> Any:
+) -> Function | Callable[[Callable[..., Any]], Function]:
     """Like :func:`function` for scalar losses, with the checks a loss deserves.
 
     Floating inputs must share one shape (``broadcast=True`` allows broadcasting)
