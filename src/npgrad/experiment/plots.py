@@ -86,7 +86,7 @@ def reconstructions(
     x = torch.from_numpy(images[:n].astype(np.float32) / np.float32(255.0)).reshape(n, -1)
     with torch.no_grad():
         y = model(x.to(device)).cpu().numpy()
-    fig = _figure(figsize=(n, 2.8))
+    fig = _figure(figsize=(max(n, 8), 3.2))
     axes = fig.subplots(2, n)
     for i in range(n):
         axes[0, i].imshow(x[i].numpy().reshape(28, 28), cmap="gray")
@@ -95,13 +95,13 @@ def reconstructions(
             ax.axis("off")
     twin = "bit-identical to" if identical else "which differs from"
     epochs, steps = len(run.losses), sum(map(len, run.losses))
+    # one short line each: the figure is only n inches wide
     fig.suptitle(
-        f"First {n} test digits (top) and their reconstructions (bottom) by the '{run.name}' "
-        f"run's model after {epochs} epoch{'s' if epochs != 1 else ''}, {steps} steps "
-        f"({twin} the native run's)\n"
-        "Each image is squeezed through a code of 3 numbers, so the reconstructions are "
-        "blurry: that is the model's bottleneck, not a fault",
-        fontsize=10,
+        f"First {n} test digits (top), reconstructed (bottom) by the '{run.name}' run's model\n"
+        f"after {epochs} epoch{'s' if epochs != 1 else ''}, {steps} steps ({twin} the native "
+        "run's). Each image passes\nthrough a code of 3 numbers: blurry digits are the "
+        "model's bottleneck, not a fault",
+        fontsize=9,
     )
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.8, bottom=0.01, wspace=0.05, hspace=0.05)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.72, bottom=0.01, wspace=0.05, hspace=0.05)
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=80))
