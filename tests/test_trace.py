@@ -190,7 +190,7 @@ def test_index_out_of_range_is_refused():
         lambda x: np.take(x, np.array([9])),
         lambda x: x[np.arange(2), np.array([1, 4])],
     ):
-        with pytest.raises((IndexError, RuntimeError), match="out of (bounds|range)"):
+        with pytest.raises(IndexError, match="out of (bounds|range)"):
             npgrad.function(pick, name="pick")(torch.rand(2, 4, requires_grad=True))
 
 
@@ -236,7 +236,7 @@ def test_numpy_errors_where_torch_would_go_on():
         (lambda a: a[np.array([0.0, 1.0])], IndexError, "integer"),
         (lambda a: a * (1.0 if bool(a > 0.5) else 2.0), ValueError, "ambiguous"),
         (lambda a: np.linalg.solve(np.stack([np.eye(3)] * 2) + a[:2, :3, None], a[:2, :3]),
-         RuntimeError, "."),
+         ValueError, r"np\.linalg\.solve: .*Incompatible shapes"),
     ]  # fmt: skip
     for fn, error, match in cases:
         with pytest.raises(error, match=match):

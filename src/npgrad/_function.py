@@ -12,6 +12,7 @@ import functools
 import inspect
 import itertools
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator
 from typing import Any, overload
@@ -28,6 +29,16 @@ from ._policy import NONFINITE
 from ._trace._array import TracedArray
 
 _MODES = ("auto", "numpy", "numeric")
+# op key -> depth of without_residuals() blocks, per thread
+_WITHOUT_RESIDUALS = threading.local()
+
+
+def _residuals(op: Function) -> bool:
+    """Whether calls of ``op`` in this thread may keep residuals for the backward."""
+    off = getattr(_WITHOUT_RESIDUALS, "depth", None)
+    return not off or op.key not in off
+
+
 _ids = itertools.count()
 
 
@@ -76,7 +87,6 @@ class Function:
         self.bwd: Callable[..., Any] | None = None
         self.torch_backward = False
         self._bwd_plan = None
-        self._residuals = True  # False inside without_residuals()
         self.fwd_res: Callable[..., Any] | None = None
         self.signature = inspect.signature(fn)
         params = list(self.signature.parameters.values())
@@ -200,7 +210,7 @@ class Function:
     def without_residuals(self) -> Iterator[None]:
         """Calls inside run the plain forward, so the backward gets ``residuals=None``
         and takes its recomputing branch (as under ``torch.compile``); ``npgrad.check``
-        uses it.  It holds for calls from every thread while the block runs.
+        uses it.  It holds for calls from this thread while the block runs.
 
         >>> import numpy as np, torch, npgrad
         >>> sse = npgrad.loss(lambda x: np.sum(x * x), name="sse")
@@ -212,11 +222,14 @@ class Function:
         ...     sse(torch.ones(2, requires_grad=True))
         tensor(2., grad_fn=<FastBridgeBackward>)
         """
-        self._residuals = False
+        off = _WITHOUT_RESIDUALS.__dict__.setdefault("depth", {})
+        off[self.key] = off.get(self.key, 0) + 1  # nested blocks: a depth, not a flag
         try:
             yield
         finally:
-            self._residuals = True
+            off[self.key] -= 1
+            if not off[self.key]:
+                del off[self.key]
 
     def def_fwd(self, fwd: Callable[..., Any]) -> Callable[..., Any]:
         """Register a forward that also returns residuals: ``fwd(*inputs) -> (out, res)``.
@@ -266,7 +279,7 @@ class Function:
                 mode = self.mode
                 call = Call.quick(self, args, mode)
                 if call is not None:
-                    call.keep_residuals = self._residuals and backward_can_follow(args)
+                    call.keep_residuals = _residuals(self) and backward_can_follow(args)
                     return call.unpack(FastBridge.apply(call, *args))
         if any(isinstance(a, TracedArray) for a in (*args, *kwargs.values())):
             return self._composed(args, kwargs)
@@ -274,7 +287,7 @@ class Function:
         if call.mode == "auto":
             return auto.run_traced(call)
         functorch = torch._C._are_functorch_transforms_active()
-        call.keep_residuals = self._residuals and (functorch or backward_can_follow(call.tensors))
+        call.keep_residuals = _residuals(self) and (functorch or backward_can_follow(call.tensors))
         outs = (EagerBridge if functorch else FastBridge).apply(call, *call.tensors)
         return call.unpack(outs)
 

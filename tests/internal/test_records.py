@@ -20,8 +20,8 @@ import torch
 import npgrad
 import npgrad._mappings  # noqa: F401 - registers every row before the tests read ROWS
 from npgrad._dtypes import NP_TO_TORCH, TORCH_TO_NP
-from npgrad._trace._array import METHODS, OPERATORS
 from npgrad._trace._engine import trace
+from npgrad._trace._methods import METHODS, OPERATORS
 from npgrad._trace._registry import ROWS
 
 from ..conftest import TOL

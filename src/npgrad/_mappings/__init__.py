@@ -2,7 +2,7 @@
 registers every row and gives ``TracedArray`` the methods and operators they
 declare; SciPy rows are resolved lazily, so SciPy is not imported here."""
 
-from .._trace._array import install_methods
+from .._trace._methods import install_methods
 from . import (  # noqa: F401 - imported for their rows
     calculus,
     contractions,

@@ -126,19 +126,19 @@ def _hstack(tup, *, dtype=None, casting="same_kind"):
     return torch.cat(_cast(ts, dtype), 0 if ts[0].ndim <= 1 else 1)
 
 
-@implements(np.flip, axis="many")
+@implements(np.flip, axis="many", view=True)
 def _flip(m, axis=None):
     t = tensor(m)
     dims = tuple(range(t.ndim)) if axis is None else axis
     return torch.flip(t, dims=dims if isinstance(dims, tuple) else (dims,))
 
 
-@implements(np.fliplr)
+@implements(np.fliplr, view=True)
 def _fliplr(m):
     return torch.flip(tensor(m), (1,))
 
 
-@implements(np.flipud)
+@implements(np.flipud, view=True)
 def _flipud(m):
     return torch.flip(tensor(m), (0,))
 
@@ -354,7 +354,7 @@ def _append(arr, values, axis=None):
     return torch.cat([ta, tv], dim=axis)
 
 
-@implements(np.rot90)
+@implements(np.rot90, view=True)
 def _rot90(m, k=1, axes=(0, 1)):
     t = tensor(m)
     axes = tuple(axes)

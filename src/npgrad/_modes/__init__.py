@@ -23,7 +23,7 @@ def backward(
     call: Call, grads: tuple, inputs: tuple, outputs: tuple, needs: tuple[bool, ...]
 ) -> list[torch.Tensor | None]:
     if call.mode == "auto":
-        return auto.backward(call, grads, inputs, needs)
+        return auto.backward(call, grads, inputs, needs, outputs)
     if call.mode == "numeric":
         return numeric.numeric_vjp(call, grads, inputs, needs)
     return numpy.backward(call, grads, inputs, outputs, needs)

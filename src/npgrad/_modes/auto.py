@@ -161,16 +161,61 @@ def forward(call: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]
     return tuple(o.clone() if o.untyped_storage().data_ptr() in storages else o for o in outs)
 
 
-def backward(call: Call, grads: tuple, inputs: tuple, needs: tuple[bool, ...]) -> list:
-    """The opaque route's backward: recompute the trace with autograd on."""
+def backward(
+    call: Call, grads: tuple, inputs: tuple, needs: tuple[bool, ...], outputs: tuple = ()
+) -> list:
+    """The opaque route's backward: recompute the trace with autograd on.
+
+    The recomputation must be the forward's: its values are compared with the saved
+    outputs (a random draw from a ``np.random.Generator`` would differ), and a leaf
+    of its graph that is no input (a captured tensor that requires grad) is refused:
+    either would make this gradient silently another function's."""
     with autograd_inside_kernel(), torch.enable_grad():
         leaves = [t.detach().requires_grad_(n) for t, n in zip(inputs, needs)]
         outs, _ = evaluate(call, leaves)
+        _same_as_forward(call, outs, outputs)
+        _no_foreign_leaves(call, outs, leaves)
         pairs = [(o, g) for o, g in zip(outs, grads) if o.requires_grad]
         wanted = [t for t, n in zip(leaves, needs) if n]
         outs_, grads_ = [o for o, _ in pairs], [g for _, g in pairs]
         got = iter(torch.autograd.grad(outs_, wanted, grads_, allow_unused=True))
     return [next(got) if n else None for n in needs]
+
+
+def _same_as_forward(call: Call, outs: tuple, saved: tuple) -> None:
+    for j, (o, s) in enumerate(zip(outs, saved)):
+        if o.is_floating_point() and o.shape == s.shape:
+            same = torch.allclose(o.detach(), s, rtol=1e-6, atol=1e-12, equal_nan=True)
+        else:
+            same = o.shape == s.shape and torch.equal(o.detach(), s)
+        if not same:
+            raise NpgradError(
+                f"npgrad op '{call.op.name}': under torch.compile its backward re-runs the "
+                f"forward, and the re-run gave other values (output {j}): the function "
+                "reads state that changes between calls, such as a np.random.Generator or "
+                "Python's random module (NumPy's global np.random is replayed). Draw the "
+                "random numbers outside and pass them as an argument, or call the op "
+                "outside the compiled region"
+            )
+
+
+def _no_foreign_leaves(call: Call, outs: tuple, leaves: list) -> None:
+    mine = {id(t) for t in leaves}
+    seen, stack = set(), [o.grad_fn for o in outs if o.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        variable = getattr(node, "variable", None)  # an AccumulateGrad: a leaf
+        if variable is not None and id(variable) not in mine:
+            raise NpgradError(
+                f"npgrad op '{call.op.name}': under torch.compile it uses a tensor that "
+                "requires grad without receiving it as an argument (a closure or a "
+                "global, such as lambda x: np.sum(x * w)); that tensor would silently get "
+                "no gradient. Pass it as an argument: f(x, w)"
+            )
+        stack.extend(f for f, _ in node.next_functions)
 
 
 def autograd_inside_kernel():

@@ -37,16 +37,31 @@ def forward(self: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]
                 f"(output, residuals), got {describe(pair)}"
             )
         out, self.residuals = pair
+        del pair  # only `out` refers to the output here (see _kept)
     else:
         out = run_user(self.op, "forward", self.op.fn, args, kwargs)
     # an output must not share memory with a residual: a backward may change the
     # residual in place (the losses.mse pattern), which would change the output too
-    avoid = arrays + _arrays_in(self.residuals) if self.residuals is not None else arrays
+    avoid = [*arrays, *_arrays_in(self.residuals)]
     return outputs_from_numpy(self, out, avoid, tensors[0].device)
+
+
+# the references to a fresh output, as forward calls outputs_from_numpy: forward's
+# local, outputs_from_numpy's parameter (or the output tuple and the loop variable),
+# and getrefcount's argument (CPython; elsewhere a count too high costs a copy)
+_FRESH_OUT_REFS = 3
+
+
+def _kept(value: Any) -> bool:
+    """Whether the forward also keeps this output array (a buffer filled with out=):
+    handed out as it is, the next call would change the tensor already returned."""
+    return isinstance(value, np.ndarray) and sys.getrefcount(value) > _FRESH_OUT_REFS + 1
 
 
 def outputs_from_numpy(self: Call, out: Any, arrays: list, device: torch.device) -> tuple:
     op = self.op
+    if _kept(out):
+        out = out.copy()
     if (
         device.type == "cpu"
         and self.dtype in SAME_ON_HOST
@@ -67,6 +82,8 @@ def outputs_from_numpy(self: Call, out: Any, arrays: list, device: torch.device)
     outs = out if isinstance(out, tuple) else (out,)
     results = []
     for j, o in enumerate(outs):
+        if _kept(o):
+            o = o.copy()
         try:
             arr = np.asarray(o)
         except Exception as e:  # noqa: BLE001 - any conversion failure is the user's value
@@ -91,6 +108,7 @@ def outputs_from_numpy(self: Call, out: Any, arrays: list, device: torch.device)
             if not bool(r.isfinite().all()) and np.isfinite(arr).all():
                 report_nonfinite(op, f"output {j} (in {dtype})")
         results.append(r)
+        arrays.append(arr)  # a later output must not share this one's memory
     self.out_meta = [(tuple(r.shape), r.dtype) for r in results]
     return tuple(results)
 

@@ -3,12 +3,13 @@
 It implements NumPy's dispatch protocols (``__array_ufunc__``, NEP 13, and
 ``__array_function__``, NEP 18) by looking the callable up in the registry; its
 ndarray methods and operators are generated from the registry's rows
-(:func:`install_methods`), and what would leave the graph raises a TraceError.
+(``_trace._methods``), and what would leave the graph raises a TraceError.
 """
 
 from __future__ import annotations
 
 import dis
+import functools
 import inspect
 import sys
 from collections.abc import Callable
@@ -17,11 +18,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import INT_TO_FLOAT, TORCH_TO_NP, UNSIGNED_WIDE, is_inexact, result_type
+from .. import _dtypes
+from .._dtypes import (
+    INT_TO_FLOAT,
+    NARROW,
+    NP_TO_TORCH,
+    TORCH_TO_NP,
+    UNSIGNED_WIDE,
+    is_inexact,
+    result_type,
+)
 from .._dtypes import torch_dtype as _torch_dtype
 from .._errors import TraceError
 from . import _registry
-from ._registry import FUNCTIONS, ROWS, UFUNCS, Row, scipy_row
+from ._registry import FUNCTIONS, UFUNCS, Row, scipy_row
 from ._state import STATE, caller, constant, fail, here, unsupported, wide
 from ._write import (
     Family,
@@ -46,15 +56,27 @@ def unwrap(x: Any) -> Any:
         return x.t
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
-            return x.item()  # a 0-d constant behaves like a Python scalar (no promotion)
+            return numpy_scalar(x)
         return constant(x)
     if isinstance(x, np.generic):
-        return x.item()
+        return numpy_scalar(x)
     if isinstance(x, (list, tuple)):
         if any(isinstance(v, TracedArray) for v in x):
             return type(x)(unwrap(v) for v in x)
         return x
     return x
+
+
+def numpy_scalar(x: Any) -> torch.Tensor:
+    """A NumPy scalar (or 0-d array) as a 0-d tensor of its dtype: NumPy 2 counts its
+    dtype in promotion (NEP 50: ``float32_array * np.float64(2)`` is float64), which a
+    Python number would not.  On the host: TensorIterator takes a 0-d CPU tensor
+    beside any device's tensors without a copy."""
+    if STATE.device.type in _dtypes.NO_FLOAT64 and x.dtype in NARROW:
+        x = x.astype(NARROW[x.dtype])
+    return (
+        torch.tensor(x.item(), dtype=NP_TO_TORCH[x.dtype]) if x.dtype in NP_TO_TORCH else x.item()
+    )
 
 
 def tensor(x: Any) -> torch.Tensor:
@@ -130,6 +152,19 @@ def as_float(t: Any, division: bool = False) -> Any:
     return t
 
 
+def numpy_error(e: RuntimeError, fname: str) -> Exception:
+    """torch's error for what NumPy raises differently: the kind NumPy code catches
+    (``except np.linalg.LinAlgError``, ``except ValueError``), naming the op and call."""
+    text = f"{here()}: {fname}: {e}"
+    if isinstance(e, torch.linalg.LinAlgError):
+        return np.linalg.LinAlgError(text)
+    if isinstance(e, NotImplementedError):  # a dtype torch has no kernel for
+        return TraceError(f"{text}; register a backward, or use mode='numeric'")
+    if "out of bounds" in str(e) or "out of range" in str(e):
+        return IndexError(text)
+    return ValueError(text)
+
+
 def no_mapping(what: str) -> TraceError:
     return TraceError(
         f"{here()}: no torch mapping for {what} (called from {caller()}); register a "
@@ -172,7 +207,16 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         if row.true_division:
             want = wide()
         elif row.float_result:
-            want = INT_TO_FLOAT.get(want) or wide()
+            # NumPy picks the loop from each input on its own (int8 and uint8 both fit
+            # float16: float16), not from their common integer type (int16: float32)
+            # (a Python int beside a bool array makes it an integer one: int64)
+            as_int = any(type(a) is int for a in args)
+            floats = [
+                wide() if as_int and a.dtype is torch.bool else INT_TO_FLOAT.get(a.dtype) or wide()
+                for a in args
+                if isinstance(a, torch.Tensor)
+            ]
+            want = functools.reduce(torch.promote_types, floats) if floats else wide()
         elif want in UNSIGNED_WIDE:
             # torch computes little in uint16/32/64: int64, then NumPy's dtype again
             unsigned, want = want, UNSIGNED_WIDE[want]
@@ -187,7 +231,10 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         # a number on the left (7.0 % x): as a 0-d tensor, whose overload has a
         # derivative (the number-first one has none, or none at all for fmod)
         args[0] = scalar_tensor(args[0], args[1])
-    r = row.impl(*args)
+    try:
+        r = row.impl(*args)
+    except RuntimeError as e:
+        raise numpy_error(e, f"np.{name}") from e
     if unsigned is not None and r.dtype == want:
         r = r.to(unsigned)
     r = wrap(r)
@@ -220,6 +267,26 @@ def ufunc_into(row: Row, inputs: tuple, kwargs: dict, out: Any) -> Any:
 # ------------------------------------------------------------------ writes
 def _root(t: torch.Tensor) -> torch.Tensor:
     return t._base if t._base is not None else t
+
+
+def mark_view(result: Any, inputs: Any, fname: str) -> None:
+    """A result NumPy makes a view of its first array input, which torch copied: a
+    write into either would miss the other, so both are refused as aliases."""
+    first = next(
+        (x for x in (inputs if isinstance(inputs, (tuple, list)) else (inputs,))
+         if isinstance(x, TracedArray)),
+        None,
+    )  # fmt: skip
+    if first is None or not isinstance(result, TracedArray):
+        return
+    fam = first.fam
+    if fam is not None and fam.caller is not None:
+        result.fam = fam  # a view of the caller's array is the caller's
+        return
+    if fam is None:
+        fam = first.fam = Family()
+    fam.alias = fam.alias or fname
+    result.fam = Family(alias=fname)
 
 
 def mark_aliases(result: Any, inputs: Any, fname: str) -> None:
@@ -385,10 +452,15 @@ class TracedArray:
         if row is None:
             name = f"{getattr(func, '__module__', 'numpy')}.{getattr(func, '__name__', func)}"
             raise no_mapping(name)
-        r = wrap(row.call(args, kwargs))
+        try:
+            r = wrap(row.call(args, kwargs))
+        except RuntimeError as e:
+            raise numpy_error(e, row.name.replace("numpy.", "np.")) from e
         if isinstance(r, (TracedArray, tuple, list)):
-            aliased = _aliases(r, args)
-            if aliased:
+            if row.view:
+                # NumPy answers with a view where torch copied: writes refused as for one
+                mark_view(r, args, row.name.replace("numpy.", "np."))
+            elif _aliases(r, args):
                 mark_aliases(r, args, row.name.replace("numpy.", "np."))
         return r
 
@@ -644,91 +716,4 @@ def _aliases(r: Any, args: Any) -> bool:
 # (installed by _fusion, which knows the deferred arrays)
 FUSE: dict[Any, Callable[[tuple], Any]] = {}
 
-_IN_PLACE = {
-    "__iadd__": ("+=", np.add),
-    "__isub__": ("-=", np.subtract),
-    "__imul__": ("*=", np.multiply),
-    "__itruediv__": ("/=", np.true_divide),
-    "__ifloordiv__": ("//=", np.floor_divide),
-    "__imod__": ("%=", np.remainder),
-    "__ipow__": ("**=", np.power),
-    "__imatmul__": ("@=", np.matmul),
-    "__iand__": ("&=", np.bitwise_and),
-    "__ior__": ("|=", np.bitwise_or),
-    "__ixor__": ("^=", np.bitwise_xor),
-}
-
-
-def _in_place_operator(symbol: str, ufunc: Any) -> Callable:
-    def op(self, other):
-        # NumPy's a += b is np.add(a, b, out=a): its casting rule, views see the result
-        what = f"an in-place update ({symbol})"
-        check_writable(self, what)
-        dry_run(ufunc, self, (self, operand(other)))
-        r = ufunc(self, other)
-        if not isinstance(r, TracedArray):
-            raise unsupported(f"{what} whose result is not an array")
-        if r.shape != self.shape:
-            raise ValueError(
-                f"non-broadcastable output operand with shape {self.shape} doesn't match "
-                f"the broadcast shape {r.shape}"
-            )
-        write(self, Ellipsis, r.t, checked=True)
-        return self
-
-    op.__name__ = ufunc.__name__
-    return op
-
-
-def _operator(ufunc: Any, reflected: bool) -> Callable:
-    fuse_key = ufunc
-
-    def op(self, other=None):
-        inputs = (
-            (self,)
-            if other is None and ufunc.nin == 1
-            else ((other, self) if reflected else (self, other))
-        )
-        fuse = FUSE.get(fuse_key)
-        if fuse is not None:
-            fused = fuse(inputs)
-            if fused is not None:
-                return fused
-        return apply_ufunc(UFUNCS[ufunc], inputs, {})
-
-    op.__name__ = f"{'r' if reflected else ''}{ufunc.__name__}"
-    return op
-
-
-def _method(target: Any) -> Callable:
-    def method(self, *args, **kwargs):
-        return target(self, *args, **kwargs)
-
-    method.__name__ = getattr(target, "__name__", "method")
-    return method
-
-
-METHODS: dict[str, Row] = {}  # ndarray method -> the row it forwards to
-OPERATORS: dict[str, Row] = {}
-
-
-def install_methods() -> None:
-    """Give ``TracedArray`` the methods and operators the registry's rows declare."""
-    for row in ROWS:
-        for entry in row.methods:
-            name, adapter = entry if isinstance(entry, tuple) else (entry, None)
-            if name in METHODS and METHODS[name] is not row:
-                raise ValueError(f"npgrad registry: ndarray.{name} is claimed twice")
-            METHODS[name] = row
-            setattr(TracedArray, name, adapter if adapter is not None else _method(row.target))
-        for name in row.operators:
-            OPERATORS[name] = row
-            setattr(TracedArray, name, _operator(row.target, reflected=False))
-        for name in row.reflected:
-            OPERATORS[name] = row
-            setattr(TracedArray, name, _operator(row.target, reflected=True))
-    for name, (symbol, ufunc) in _IN_PLACE.items():
-        setattr(TracedArray, name, _in_place_operator(symbol, ufunc))
-
-
-__all__ = ["TracedArray", "install_methods", "_registry"]
+__all__ = ["TracedArray", "_registry"]

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from .._errors import NpgradError
-from ._array import METHODS, OPERATORS, TracedArray
+from ._array import TracedArray
+from ._methods import METHODS, OPERATORS
 from ._registry import ROWS
 from ._scipy import install as install_scipy
 from ._state import STATE, constant

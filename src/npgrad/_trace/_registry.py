@@ -63,6 +63,7 @@ class Row:
     scalar_first: bool = False  # a number on the left becomes a 0-d tensor
     reduce: Any = None  # ufunc.reduce -> this NumPy function's row
     differentiable: bool = True  # False: the row's value carries no gradient
+    view: bool = False  # NumPy returns a view (torch a copy): writes through it refused
     call: Callable[..., Any] = field(default=None, repr=False)  # normaliser + impl
 
     @property
@@ -110,6 +111,7 @@ def implements(
     reduce: Any = None,
     differentiable: bool = True,
     kind: str | None = None,
+    view: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated torch implementation as the row for ``target``.
 
@@ -142,6 +144,7 @@ def implements(
             scalar_first=scalar_first,
             reduce=reduce,
             differentiable=differentiable,
+            view=view,
         )
         if row_kind in ("function", "scipy"):
             row.call = _normaliser(row)
@@ -225,7 +228,9 @@ def _normaliser(row: Row) -> Callable[..., Any]:
                 raise TypeError(f"{short}() got multiple values for argument '{k}'")
             if k not in keyword and not var_kw or k in posonly:
                 raise TypeError(f"{short}() got an unexpected keyword argument '{k}'")
-            values[k] = v
+            # NumPy's own "not given" (a wrapper forwarding keepdims=np._NoValue)
+            if v is not np._NoValue:
+                values[k] = v
         for n in options:
             if n in values and values[n] is not defaults[n] and _differs(values[n], defaults[n]):
                 raise TraceError(

@@ -82,8 +82,11 @@ def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     a = np.asarray(x)
     if device.type in NO_FLOAT64 and a.dtype in NARROW:
         a = a.astype(NARROW[a.dtype])
-    if any(s < 0 for s in a.strides):
-        a = a.copy()  # a reversed view (w[::-1]): torch takes no negative strides
+    if a.flags.writeable or any(s < 0 for s in a.strides):
+        # a copy: the user's code may write into its array later (a scratch buffer, a
+        # weight updated between forward and backward), and autograd may have saved
+        # this tensor; a reversed view (w[::-1]) needs one anyway (no negative strides)
+        a = a.copy()
     return torch.as_tensor(a, device=device)
 
 

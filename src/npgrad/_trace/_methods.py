@@ -1,0 +1,100 @@
+"""``TracedArray``'s ndarray methods and operators, generated from the registry's
+rows (each row declares its ``methods``, ``operators`` and ``reflected`` names)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._array import FUSE, TracedArray, apply_ufunc, check_writable, operand, write
+from ._registry import ROWS, UFUNCS, Row
+from ._state import unsupported
+from ._write import dry_run
+
+_IN_PLACE = {
+    "__iadd__": ("+=", np.add),
+    "__isub__": ("-=", np.subtract),
+    "__imul__": ("*=", np.multiply),
+    "__itruediv__": ("/=", np.true_divide),
+    "__ifloordiv__": ("//=", np.floor_divide),
+    "__imod__": ("%=", np.remainder),
+    "__ipow__": ("**=", np.power),
+    "__imatmul__": ("@=", np.matmul),
+    "__iand__": ("&=", np.bitwise_and),
+    "__ior__": ("|=", np.bitwise_or),
+    "__ixor__": ("^=", np.bitwise_xor),
+}
+
+
+def _in_place_operator(symbol: str, ufunc: Any) -> Callable:
+    def op(self, other):
+        # NumPy's a += b is np.add(a, b, out=a): its casting rule, views see the result
+        what = f"an in-place update ({symbol})"
+        check_writable(self, what)
+        dry_run(ufunc, self, (self, operand(other)))
+        r = ufunc(self, other)
+        if not isinstance(r, TracedArray):
+            raise unsupported(f"{what} whose result is not an array")
+        if r.shape != self.shape:
+            raise ValueError(
+                f"non-broadcastable output operand with shape {self.shape} doesn't match "
+                f"the broadcast shape {r.shape}"
+            )
+        write(self, Ellipsis, r.t, checked=True)
+        return self
+
+    op.__name__ = ufunc.__name__
+    return op
+
+
+def _operator(ufunc: Any, reflected: bool) -> Callable:
+    fuse_key = ufunc
+
+    def op(self, other=None):
+        inputs = (
+            (self,)
+            if other is None and ufunc.nin == 1
+            else ((other, self) if reflected else (self, other))
+        )
+        fuse = FUSE.get(fuse_key)
+        if fuse is not None:
+            fused = fuse(inputs)
+            if fused is not None:
+                return fused
+        return apply_ufunc(UFUNCS[ufunc], inputs, {})
+
+    op.__name__ = f"{'r' if reflected else ''}{ufunc.__name__}"
+    return op
+
+
+def _method(target: Any) -> Callable:
+    def method(self, *args, **kwargs):
+        return target(self, *args, **kwargs)
+
+    method.__name__ = getattr(target, "__name__", "method")
+    return method
+
+
+METHODS: dict[str, Row] = {}  # ndarray method -> the row it forwards to
+OPERATORS: dict[str, Row] = {}
+
+
+def install_methods() -> None:
+    """Give ``TracedArray`` the methods and operators the registry's rows declare."""
+    for row in ROWS:
+        for entry in row.methods:
+            name, adapter = entry if isinstance(entry, tuple) else (entry, None)
+            if name in METHODS and METHODS[name] is not row:
+                raise ValueError(f"npgrad registry: ndarray.{name} is claimed twice")
+            METHODS[name] = row
+            setattr(TracedArray, name, adapter if adapter is not None else _method(row.target))
+        for name in row.operators:
+            OPERATORS[name] = row
+            setattr(TracedArray, name, _operator(row.target, reflected=False))
+        for name in row.reflected:
+            OPERATORS[name] = row
+            setattr(TracedArray, name, _operator(row.target, reflected=True))
+    for name, (symbol, ufunc) in _IN_PLACE.items():
+        setattr(TracedArray, name, _in_place_operator(symbol, ufunc))
