@@ -301,6 +301,7 @@ def _forward_op(
 @_forward_op.register_fake
 def _(tensors, key, ints, floats):
     op = OPS[key.split(_SEP, 1)[0]]
+    op._last_route = "opaque"  # for op.compiled_route
     device = tensors[0].device
     meta, structure = _meta(op, key, tensors, ints, floats)
     outs = [torch.empty(s, dtype=d, device=device) for s, d in meta]
