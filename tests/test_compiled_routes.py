@@ -237,3 +237,94 @@ def test_inductor_training_step_with_an_automatic_mode_loss_matches_eager():
     assert loss.compiled_route == "composite"
     for p, q in zip(m1.parameters(), m2.parameters()):
         torch.testing.assert_close(p, q)
+
+
+# ------------------------------------------------------ npgrad.grad(f, jit=True)
+def _mlp_loss(p, x, y):
+    h = np.tanh(x @ p["W1"] + p["b1"])
+    z = h @ p["W2"]
+    z = z - np.max(z, axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(logp[np.arange(x.shape[0]), y])
+
+
+def _assert_trees_close(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _assert_trees_close(a[k], b[k])
+    elif isinstance(a, (tuple, list)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for u, v in zip(a, b):
+            _assert_trees_close(u, v)
+    else:
+        assert type(a) is type(b) and np.shape(a) == np.shape(b)
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_jit_value_and_grad_matches_eager_and_the_torch_maths():
+    rng = np.random.default_rng(0)
+    p = {"W1": rng.normal(size=(4, 5)), "b1": np.zeros(5), "W2": rng.normal(size=(5, 3))}
+    x, y = rng.normal(size=(6, 4)), rng.integers(0, 3, size=6)
+    jitted = npgrad.value_and_grad(_mlp_loss, jit="strict")
+    for scale in (1.0, 2.0):  # new values, one signature: the kernel reads its inputs
+        args = ({k: v * scale for k, v in p.items()}, x, y)
+        got = jitted(*args)
+        _assert_trees_close(got, npgrad.value_and_grad(_mlp_loss)(*args))
+        tp = {k: torch.tensor(v, requires_grad=True) for k, v in args[0].items()}
+        logits = torch.tanh(torch.tensor(x) @ tp["W1"] + tp["b1"]) @ tp["W2"]
+        ref = torch.nn.functional.cross_entropy(logits, torch.tensor(y))
+        ref.backward()
+        np.testing.assert_allclose(got[0], ref.item(), rtol=1e-12)
+        for k in p:
+            np.testing.assert_allclose(got[1][k], tp[k].grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_jit_grad_jacobian_and_hessian_match_eager():
+    def f(x, c):
+        return np.sum(np.sin(x) * x**2) * c
+
+    x = np.array([0.3, -1.2, 2.0])
+    for transform in (npgrad.grad, npgrad.jacobian, npgrad.hessian):
+        _assert_trees_close(transform(f, jit="strict")(x, 1.5), transform(f)(x, 1.5))
+    both = npgrad.grad(f, argnums=(1, 0), jit="strict")(x, 1.5)
+    _assert_trees_close(both, npgrad.grad(f, argnums=(1, 0))(x, 1.5))
+    ref = np.sum((2 * x * np.sin(x) + x**2 * np.cos(x)) * 1.5)
+    np.testing.assert_allclose(npgrad.grad(lambda t: f(t, 1.5).sum(), jit="strict")(x).sum(), ref)
+
+
+def test_jit_results_never_alias_the_callers_arrays():
+    x, t = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    g = npgrad.grad(lambda a, b: np.sum(a * b), jit="strict")(x, t)  # the gradient is b
+    np.testing.assert_array_equal(g, t)
+    assert not np.may_share_memory(g, t)
+
+
+def test_jit_falls_back_once_with_a_warning_and_strict_raises():
+    def column(x):
+        k = int(np.argmax(x))  # a Python int from the values: no kernel can hold it
+        return x[k] ** 2
+
+    def noisy(x):
+        return np.sum(x * np.random.normal(size=x.shape))
+
+    x = np.array([1.0, 3.0, 2.0])
+    jitted = npgrad.grad(column, jit=True)
+    with pytest.warns(npgrad.JitFallbackWarning, match="jit could not compile") as record:
+        g1 = jitted(x)
+        g2 = jitted(x + 1)
+    assert len(record) == 1
+    np.testing.assert_array_equal(g1, [0.0, 6.0, 0.0])
+    np.testing.assert_array_equal(g2, [0.0, 8.0, 0.0])
+    with pytest.raises(npgrad.NpgradError, match="jit could not compile"):
+        npgrad.grad(column, jit="strict")(x)
+    with pytest.raises(npgrad.NpgradError, match="random numbers"):
+        npgrad.grad(noisy, jit="strict")(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", npgrad.JitFallbackWarning)
+        state = np.random.get_state()
+        g = npgrad.grad(noisy, jit=True)(x)
+        np.random.set_state(state)
+        np.testing.assert_array_equal(g, np.random.normal(size=3))  # the user's stream
+    with pytest.raises(ValueError, match="jit must be"):
+        npgrad.grad(column, jit="yes")

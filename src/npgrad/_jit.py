@@ -23,13 +23,9 @@ import numpy as np
 import torch
 
 from . import _numpy_api as api
-from ._errors import NpgradError, user_stacklevel
+from ._errors import JitFallbackWarning, NpgradError, user_stacklevel
 
 _CONSTANTS = (int, float, bool, str, type(None), np.generic)
-
-
-class JitFallbackWarning(RuntimeWarning):
-    """A jitted npgrad transform could not compile its function and runs eagerly."""
 
 
 class _NotCompilable(Exception):
@@ -87,7 +83,12 @@ class Jitted:
     def __init__(self, kind: str, f: Callable, argnums: Any, has_aux: bool, device: Any,
                  where: str, strict: bool, eager: Callable) -> None:  # fmt: skip
         self.kind, self.f, self.argnums, self.has_aux = kind, f, argnums, has_aux
-        self.device, self.where, self.strict, self.eager = torch.device(device), where, strict, eager
+        self.device, self.where, self.strict, self.eager = (
+            torch.device(device),
+            where,
+            strict,
+            eager,
+        )
         self.kernels: dict[tuple, Any] = {}
         self.warned = False
 

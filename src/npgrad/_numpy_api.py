@@ -382,7 +382,9 @@ def value_and_grad(
     """
     where = f"npgrad.value_and_grad({_fname(f)})"
     run = _value_and_grad(f, argnums, has_aux, device, where)
-    return functools.wraps(f)(_jitted("value_and_grad", f, argnums, has_aux, device, where, jit, run))
+    return functools.wraps(f)(
+        _jitted("value_and_grad", f, argnums, has_aux, device, where, jit, run)
+    )
 
 
 def _jitted(kind: str, f: Callable, argnums: Any, has_aux: bool, device: Any, where: str,
