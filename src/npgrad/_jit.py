@@ -66,15 +66,25 @@ def _rebuild(sk: Any, leaves: Any) -> Any:
 
 
 def _as_tensor(a: Any, device: torch.device) -> torch.Tensor:
+    """C order always: inductor's kernel is built for the strides it was traced with."""
     if isinstance(a, torch.Tensor):
-        return a.to(device)
-    if not (a.flags.writeable and a.flags.aligned):  # read-only memory would warn
-        a = np.array(a)
-    try:
-        t = torch.from_numpy(a)
-    except ValueError:  # negative strides
-        t = torch.from_numpy(np.array(a))
-    return t.to(device)
+        return a.to(device).contiguous()
+    if not (a.flags.c_contiguous and a.flags.writeable and a.flags.aligned):
+        a = np.array(a, order="C")  # read-only memory would warn in from_numpy
+    return torch.from_numpy(a).to(device)
+
+
+def _fast_key(args: tuple) -> tuple | None:
+    """The common call's signature, cheaply: positional C-order arrays only."""
+    key = []
+    for a in args:
+        if type(a) is not np.ndarray:
+            return None
+        f = a.flags
+        if not (f.c_contiguous and f.writeable and f.aligned):
+            return None
+        key.append((a.shape, a.dtype))
+    return tuple(key)
 
 
 class Jitted:
@@ -90,9 +100,18 @@ class Jitted:
             eager,
         )
         self.kernels: dict[tuple, Any] = {}
+        # the common call (positional C-order arrays): a kernel and no tree walking
+        self.fast: dict[tuple | None, Callable] = {}
         self.warned = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and not api._inside_trace():
+            fast = self.fast.get(_fast_key(args))
+            if fast is not None:
+                return fast(args)
+        return self._general(args, kwargs)
+
+    def _general(self, args: tuple, kwargs: dict) -> Any:
         if api._inside_trace() or any(
             isinstance(v, api.TracedArray) for v in api._leaves(kwargs, api._leaves(args))
         ):
@@ -123,8 +142,38 @@ class Jitted:
         if isinstance(kernel, str):
             return self._fallback(kernel, args, kwargs)
         compiled, pack = kernel
+        if not kwargs and self.kind == "value_and_grad" and not self.has_aux:
+            fast_key = _fast_key(args)
+            if fast_key is not None:
+                self.fast[fast_key] = self._fast_call(compiled, nums, as_tuple)
         outs = compiled(*[_as_tensor(a, self.device) for a in leaves])
         return pack(outs, _results(args, nums, kinds), as_tuple)
+
+    def _fast_call(self, compiled: Callable, nums: tuple, as_tuple: bool) -> Callable:
+        """Value and gradient for positional C-order arrays: the kernel and NumPy views
+        of its results, a copy only where a result is an input's memory."""
+        device = self.device
+        on_cpu = device.type == "cpu"
+
+        def numpy(t: torch.Tensor, inputs: set) -> np.ndarray:
+            if not on_cpu:
+                return t.detach().cpu().numpy()
+            a = t.numpy()
+            ptr = t.untyped_storage().data_ptr()
+            if ptr in inputs:
+                return a.copy()
+            inputs.add(ptr)  # two results in one buffer: the second is copied
+            return a
+
+        def run(args: tuple) -> Any:
+            ts = [torch.from_numpy(a) for a in args]
+            outs = compiled(*ts) if on_cpu else compiled(*[t.to(device) for t in ts])
+            inputs = {t.untyped_storage().data_ptr() for t in ts} if on_cpu else set()
+            value = outs[0].cpu().numpy()[()]
+            grads = [numpy(g, inputs) for g in outs[1:]]
+            return value, (tuple(grads) if as_tuple else grads[0])
+
+        return run
 
     def _fallback(self, why: str, args: tuple, kwargs: dict) -> Any:
         msg = f"{self.where}: jit could not compile the function ({why})"
