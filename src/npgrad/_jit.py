@@ -49,6 +49,11 @@ def _skeleton(x: Any, diff: bool, leaves: list, kinds: list) -> Any:
         leaves.append(x)
         return ("a", x.dtype.str, x.shape)
     if isinstance(x, _CONSTANTS):
+        # by bits: nan must find its kernel again, and -0.0 must not find 0.0's
+        if kind is float:
+            return ("c", kind, x.hex())
+        if isinstance(x, np.generic):
+            return ("c", kind, x.dtype.str, x.tobytes())
         return ("c", kind, x)
     raise _NotCompilable(f"an argument of type {kind.__name__} cannot be a compiled constant")
 
@@ -61,6 +66,10 @@ def _rebuild(sk: Any, leaves: Any) -> Any:
     if tag == "dict":
         return {k: _rebuild(v, leaves) for k, v in sk[1:]}
     if tag == "c":
+        if sk[1] is float:
+            return float.fromhex(sk[2])
+        if len(sk) == 4:
+            return np.frombuffer(sk[3], dtype=np.dtype(sk[2]))[0]
         return sk[2]
     return next(leaves)
 

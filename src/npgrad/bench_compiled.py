@@ -310,9 +310,21 @@ def bench_jit(device: torch.device, **timing: Any) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------ entry points
-def run(quick: bool, device: Any = "cpu") -> dict[str, Any]:
-    """Every section on ``device``; JSON-able (``bench.write_json`` writes it)."""
+def run(quick: bool, device: Any = "cpu", threads: int | None = None) -> dict[str, Any]:
+    """Every section on ``device``; JSON-able (``bench.write_json`` writes it).
+
+    ``threads`` pins torch (and so inductor's kernels, built for the count at compile
+    time) and, for 1, XLA's pool: on a small shared machine a parallel region waits
+    on a busy core, and single threads give steadier figures for both libraries.
+    """
     device = torch.device(device)
+    if threads is not None:
+        import os
+
+        torch.set_num_threads(threads)
+        if threads == 1:  # read when JAX starts
+            flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+            os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
     cfg = (
         dict(warmup=3, repeats=5, inner=5, preroll=1)
         if quick
@@ -323,6 +335,7 @@ def run(quick: bool, device: Any = "cpu") -> dict[str, Any]:
         "quick": quick,
         "config": cfg,
         "environment": bench.environment(device),
+        "threads": threads,
     }
     result["train_step"] = bench_train_step(device, **cfg)
     result["workloads"] = bench_workloads(device, **cfg)
