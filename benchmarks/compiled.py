@@ -1,7 +1,7 @@
 """npgrad under torch.compile and jit=True (``npgrad.bench_compiled``), as a script.
 
-OMP_NUM_THREADS=1 python benchmarks/compiled.py [--quick] [--device cpu] [--threads 1] [--json out.json]
-python benchmarks/compiled.py --table-from benchmarks/results/compiled-cpu-2core.json
+Run ``OMP_NUM_THREADS=1 python benchmarks/compiled.py --threads 1 [--quick] [--json out.json]``;
+print a saved run with ``python benchmarks/compiled.py --table-from out.json``.
 """
 
 from __future__ import annotations
