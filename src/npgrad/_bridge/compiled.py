@@ -1,4 +1,7 @@
-"""The compiled route: under ``torch.compile`` an op is two opaque custom ops.
+"""The opaque compiled route: under ``torch.compile`` an op is two opaque custom ops.
+
+NumPy and numeric modes always take it; automatic mode takes it where the
+composite route (:mod:`.composite`) cannot follow the code.
 
 Dynamo never traces the user's NumPy or SciPy code, so ``fullgraph=True`` holds.
 Non-tensor arguments are encoded into a constant string key (str, bool, None) and
