@@ -170,6 +170,26 @@ def test_random_numbers_take_the_opaque_route_and_keep_their_draws():
     assert not torch.equal(grads[0], grads[1])  # a fresh draw per call, none baked in
 
 
+def test_a_captured_generator_takes_the_opaque_route_and_keeps_its_draws():
+    rng = np.random.default_rng(7)
+
+    def noisy(x):
+        return np.sum(x * rng.normal(size=x.shape))
+
+    op = npgrad.function(noisy, name="captured-generator")
+    compiled = torch.compile(op, fullgraph=True, backend="aot_eager")
+    x = torch.rand(5, dtype=torch.float64, requires_grad=True)
+    expected = np.random.default_rng(7)
+    for _ in range(2):
+        x.grad = None
+        compiled(x).backward()
+        # the forward's draw is the gradient, and the probes drew nothing of the user's
+        np.testing.assert_allclose(x.grad.numpy(), expected.normal(size=5), rtol=1e-15)
+    assert op.compiled_route == "opaque"
+    with pytest.raises(npgrad.NpgradError, match="random numbers"):
+        npgrad.grad(noisy, jit="strict")(np.ones(5))
+
+
 def test_a_numpy_mode_op_takes_the_opaque_route():
     op = npgrad.function(lambda x: np.sin(x), name="sin-numpy")
     op.backward(lambda g, x, out: np.cos(x) * g)

@@ -14,7 +14,6 @@ jitted function warns once and runs eagerly, or raises with ``jit="strict"``.
 
 from __future__ import annotations
 
-import random
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 
 from . import _numpy_api as api
+from ._bridge.compiled import RandomWatch
 from ._errors import JitFallbackWarning, NpgradError, user_stacklevel
 
 _CONSTANTS = (int, float, bool, str, type(None), np.generic)
@@ -220,7 +220,7 @@ class Jitted:
             _as_tensor(a, self.device).detach().requires_grad_(m is not None)
             for a, m in zip(leaves, marks)
         ]
-        np_state, py_state = np.random.get_state(), random.getstate()
+        watch = RandomWatch(self.f)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -230,10 +230,9 @@ class Jitted:
         except Exception as e:  # noqa: BLE001 - any failure: not compilable
             raise _NotCompilable(f"{type(e).__name__}: {str(e)[:200]}") from None
         finally:
-            drew = not _same_random(np_state, py_state)
+            drew = watch.drew()
             # the trace's draws are not the user's: the eager run draws them afresh
-            np.random.set_state(np_state)
-            random.setstate(py_state)
+            watch.restore()
         if drew:
             raise _NotCompilable("it draws random numbers, which a kernel would replay")
         compiled = inductor_compile(gm, [t.detach() for t in examples])
@@ -304,12 +303,6 @@ def _leaf_owners(arg_sk: tuple, kw_sk: Any) -> list[int | None]:
         walk(sk, i)
     walk(kw_sk, None)
     return owners
-
-
-def _same_random(np_state: Any, py_state: Any) -> bool:
-    after = np.random.get_state()
-    same = after[2] == np_state[2] and np.array_equal(after[1], np_state[1])
-    return same and random.getstate() == py_state
 
 
 def _results(args: tuple, nums: tuple, kinds: dict) -> Any:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import sys
 import warnings
 from typing import Any
@@ -56,12 +55,6 @@ def _signature(key: str, tensors: list, ints: list, floats: list) -> tuple | Non
     return None if any(v is None for v in flat) else sig
 
 
-def _drew_random(np_before: Any, py_before: Any) -> bool:
-    after = np.random.get_state()
-    moved = after[2] != np_before[2] or not np.array_equal(after[1], np_before[1])
-    return moved or random.getstate() != py_before
-
-
 def _probe(op: Any, sig: tuple) -> tuple[str, str]:
     """Trace ``op`` once on fake inputs of the signature: the route and why."""
     from torch._subclasses.fake_tensor import FakeTensorMode
@@ -72,8 +65,7 @@ def _probe(op: Any, sig: tuple) -> tuple[str, str]:
         return OPAQUE, "nonfinite='raise' reads the outputs"
     key, shapes, ints, floats = sig
     # the kernel may run inside Dynamo's or AOTAutograd's modes: the probe sees none
-    with _disable_current_modes(), compiled._random_state(None):
-        np_before, py_before = np.random.get_state(), random.getstate()
+    with _disable_current_modes(), compiled._streams_kept(op.fn) as watch:
         mode = FakeTensorMode()
         try:
             with mode, torch.enable_grad(), np.errstate(all="ignore"):
@@ -86,7 +78,7 @@ def _probe(op: Any, sig: tuple) -> tuple[str, str]:
                     outs, _ = auto.evaluate(call, call.tensors)
         except Exception as e:  # noqa: BLE001 - any failure: the opaque route decides
             return OPAQUE, f"a symbolic trace failed ({type(e).__name__}: {str(e)[:160]})"
-        if _drew_random(np_before, py_before):
+        if watch.drew():
             return OPAQUE, "it draws random numbers (a graph would replay one draw)"
     if any(o.requires_grad for o in outs):
         # no input required grad in the probe: a captured tensor did
