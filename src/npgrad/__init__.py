@@ -30,6 +30,7 @@ _EXPORTS = {
     "Function": "._function",
     "GradcheckError": "._errors",
     "Loss": ".nn",
+    "JitFallbackWarning": "._errors",
     "NpgradError": "._errors",
     "TraceError": "._errors",
     "check": "._check",
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from ._check import check as check
     from ._errors import BackwardError as BackwardError
     from ._errors import GradcheckError as GradcheckError
+    from ._errors import JitFallbackWarning as JitFallbackWarning
     from ._errors import NpgradError as NpgradError
     from ._errors import TraceError as TraceError
     from ._function import Function as Function

@@ -74,6 +74,11 @@ def describe(value: object) -> str:
     return f"{type(value).__name__} {value!r:.60}"
 
 
+class JitFallbackWarning(RuntimeWarning):
+    """A transform made with ``jit=True`` could not compile its function for some
+    input signature and runs it eagerly there (shown once per transform)."""
+
+
 def user_stacklevel() -> int:
     """``warnings.warn``'s stacklevel for the first frame outside npgrad's private
     modules and torch: the user's line, however deep the call came (autograd's

@@ -20,7 +20,7 @@ from typing import Any, overload
 import numpy as np
 import torch
 
-from ._bridge import compiled
+from ._bridge import compiled, composite
 from ._bridge.eager import EagerBridge, FastBridge, backward_can_follow
 from ._call import Call, backward_plan
 from ._errors import describe
@@ -143,6 +143,8 @@ class Function:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_fake_cache"] = {}
+        state.pop("_routes", None)
+        state.pop("_last_route", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -156,6 +158,14 @@ class Function:
         if self._mode is not None:
             return self._mode
         return "numpy" if self.bwd is not None else "auto"
+
+    @property
+    def compiled_route(self) -> str | None:
+        """The route the latest ``torch.compile`` trace of this op took: ``"composite"``
+        (torch ops in the graph), ``"opaque"`` (custom ops running the NumPy code), or
+        ``None`` before any.  ``logging.getLogger("npgrad")`` says why at DEBUG level.
+        """
+        return self.__dict__.get("_last_route")
 
     def backward(self, bwd: Callable[..., Any] | None = None, *, torch_ops: bool = False):
         """Register the backward: ``bwd(g, <the forward's parameters>, out) -> gradients``.
@@ -266,6 +276,9 @@ class Function:
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if torch.compiler.is_compiling():
+            if self._auto:
+                # torch ops inductor can fuse where the code allows (else the opaque ops)
+                return composite.call_compiled(self, args, kwargs)
             return compiled.call_compiled(self, args, kwargs)
         if not kwargs and self._nargs == len(args) and args:
             # the common call (positional tensors of one dtype and device) skips the

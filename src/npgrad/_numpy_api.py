@@ -359,7 +359,12 @@ def _value_and_grad_call(
 
 
 def value_and_grad(
-    f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *, device: Any = "cpu"
+    f: Callable,
+    argnums: int | tuple[int, ...] = 0,
+    has_aux: bool = False,
+    *,
+    device: Any = "cpu",
+    jit: bool | str = False,
 ) -> Callable:
     """A function returning ``(f(*args), gradient)``; ``((value, aux), gradient)``
     with ``has_aux=True`` (as in JAX).  Suits ``scipy.optimize.minimize(..., jac=True)``.
@@ -368,14 +373,36 @@ def value_and_grad(
     >>> value, g = npgrad.value_and_grad(lambda x: np.sum(x**2))(np.array([1.0, 2.0]))
     >>> float(value), g
     (5.0, array([2., 4.]))
+
+    ``jit=True`` compiles the value and gradient once per input signature (the
+    arguments' structure, shapes and dtypes, and the values of the non-array
+    arguments) with inductor; code that cannot be compiled (it reads values, or
+    draws random numbers) warns once and runs eagerly, or raises with
+    ``jit="strict"``.  So do ``grad``, ``jacobian`` and ``hessian``.
     """
+    where = f"npgrad.value_and_grad({_fname(f)})"
+    run = _value_and_grad(f, argnums, has_aux, device, where)
     return functools.wraps(f)(
-        _value_and_grad(f, argnums, has_aux, device, f"npgrad.value_and_grad({_fname(f)})")
+        _jitted("value_and_grad", f, argnums, has_aux, device, where, jit, run)
     )
 
 
+def _jitted(kind: str, f: Callable, argnums: Any, has_aux: bool, device: Any, where: str,
+            jit: Any, eager: Callable) -> Callable:  # fmt: skip
+    if jit is False:
+        return eager
+    from ._jit import wrap
+
+    return wrap(kind, f, argnums, has_aux, device, where, jit, eager)
+
+
 def grad(
-    f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *, device: Any = "cpu"
+    f: Callable,
+    argnums: int | tuple[int, ...] = 0,
+    has_aux: bool = False,
+    *,
+    device: Any = "cpu",
+    jit: bool | str = False,
 ) -> Callable:
     """The gradient of a scalar-valued NumPy function, as a NumPy function.
 
@@ -389,7 +416,9 @@ def grad(
     >>> npgrad.grad(npgrad.grad(lambda x: x**3))(2.0)  # second derivative, 6 x
     np.float64(12.0)
     """
-    vg = _value_and_grad(f, argnums, has_aux, device, f"npgrad.grad({_fname(f)})")
+    where = f"npgrad.grad({_fname(f)})"
+    vg = _value_and_grad(f, argnums, has_aux, device, where)
+    vg = _jitted("value_and_grad", f, argnums, has_aux, device, where, jit, vg)
 
     @functools.wraps(f)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -399,7 +428,9 @@ def grad(
     return run
 
 
-def jacobian(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu") -> Callable:
+def jacobian(
+    f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu", jit: bool | str = False
+) -> Callable:
     """The Jacobian of a NumPy function: ``out.shape + x.shape`` for each output and
     differentiated argument (reverse mode, one backward pass per output element).
     Suits ``scipy.optimize.least_squares(..., jac=npgrad.jacobian(residuals))``.
@@ -409,7 +440,9 @@ def jacobian(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "
     array([[2., 0.],
            [0., 6.]])
     """
-    return functools.wraps(f)(_jacobian(f, argnums, device, f"npgrad.jacobian({_fname(f)})"))
+    where = f"npgrad.jacobian({_fname(f)})"
+    run = _jacobian(f, argnums, device, where)
+    return functools.wraps(f)(_jitted("jacobian", f, argnums, False, device, where, jit, run))
 
 
 def _jacobian(f: Callable, argnums: Any, device: Any, where_f: str) -> Callable:
@@ -453,12 +486,14 @@ def _jacobian_of(y: torch.Tensor, xs: list[torch.Tensor], *, create_graph: bool)
         for j, g in enumerate(grads):
             rows[j].append(g)
     return [
-        torch.stack(r).reshape(*y.shape, *x.shape) if r else x.new_zeros((*y.shape, *x.shape))
+        torch.stack(r).reshape((*y.shape, *x.shape)) if r else x.new_zeros((*y.shape, *x.shape))
         for r, x in zip(rows, xs)
     ]
 
 
-def hessian(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu") -> Callable:
+def hessian(
+    f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu", jit: bool | str = False
+) -> Callable:
     """The Hessian of a scalar-valued NumPy function: the Jacobian of its gradient,
     shaped ``x.shape + x.shape`` (a tuple of tuples for a tuple of ``argnums``, as
     in JAX).  Suits ``scipy.optimize.minimize(..., hess=npgrad.hessian(f))``.
@@ -474,7 +509,8 @@ def hessian(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "c
     def gradient(*args: Any, **kwargs: Any) -> Any:
         return inner(*args, **kwargs)[1]
 
-    return functools.wraps(f)(_jacobian(gradient, argnums, device, name))
+    run = _jacobian(gradient, argnums, device, name)
+    return functools.wraps(f)(_jitted("hessian", f, argnums, False, device, name, jit, run))
 
 
 def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu") -> Callable:

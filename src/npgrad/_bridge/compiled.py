@@ -1,4 +1,7 @@
-"""The compiled route: under ``torch.compile`` an op is two opaque custom ops.
+"""The opaque compiled route: under ``torch.compile`` an op is two opaque custom ops.
+
+NumPy and numeric modes always take it; automatic mode takes it where the
+composite route (:mod:`.composite`) cannot follow the code.
 
 Dynamo never traces the user's NumPy or SciPy code, so ``fullgraph=True`` holds.
 Non-tensor arguments are encoded into a constant string key (str, bool, None) and
@@ -9,9 +12,12 @@ shapes are found once per input signature by running the op on stand-in inputs.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
+import pickle
 import random
 import threading
+import types
 import warnings
 import weakref
 from typing import Any
@@ -148,7 +154,7 @@ def _meta(op: Any, key: str, tensors, ints, floats) -> tuple[list, str]:
         _, shapes, ints, floats = cache_key
         failures, found = [], []
         # the probes must not consume the user's random numbers
-        with unset_fake_temporarily(), _random_state(None):
+        with unset_fake_temporarily(), _streams_kept(op.fn):
             for probe in _probes(shapes):
                 _, args, kwargs = _decode(key, probe, list(ints), list(floats))
                 call = Call.build(op, args, kwargs)
@@ -186,7 +192,7 @@ def _refuse_captured_grads(op: Any, key: str, shapes: tuple, ints: tuple, floats
     from torch._subclasses.fake_tensor import unset_fake_temporarily
 
     # a fake kernel runs below autograd: its keys are let back in for this probe
-    with unset_fake_temporarily(), _random_state(None), auto.autograd_inside_kernel():
+    with unset_fake_temporarily(), _streams_kept(op.fn), auto.autograd_inside_kernel():
         probe = _probes(shapes)[1]
         _, args, kwargs = _decode(key, probe, list(ints), list(floats))
         call = Call.build(op, args, kwargs)
@@ -241,23 +247,85 @@ def _random_key(key: str, tensors: list) -> tuple:
     return (key, *((t.data_ptr(), tuple(t.shape)) for t in tensors))
 
 
-def _drew(before: Any) -> bool:
-    after = np.random.get_state()
-    return after[2] != before[2] or not np.array_equal(after[1], before[1])
+def _generators(fn: Any) -> list:
+    """NumPy random generators ``fn`` can reach by name: its closure cells and the
+    globals its code (nested functions included) names, through functions it calls
+    the same way, a few levels deep. A draw from one of them changes its state."""
+    found: list = []
+    seen: set[int] = set()
+
+    def visit(f: Any, depth: int) -> None:
+        while isinstance(f, functools.partial):
+            f = f.func
+        f = getattr(f, "__func__", f)  # a bound method's function
+        code = getattr(f, "__code__", None)
+        if code is None or id(f) in seen or depth > 3:
+            return
+        seen.add(id(f))
+        names: set[str] = set()
+        codes = [code]
+        while codes:
+            c = codes.pop()
+            names.update(c.co_names)
+            codes.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+        scope = getattr(f, "__globals__", {})
+        values = [scope[n] for n in names if n in scope]
+        for cell in getattr(f, "__closure__", None) or ():
+            try:
+                values.append(cell.cell_contents)
+            except ValueError:  # an empty cell
+                pass
+        for v in values:
+            if isinstance(v, (np.random.Generator, np.random.RandomState)):
+                found.append(v)
+            elif isinstance(v, (types.FunctionType, functools.partial, types.MethodType)):
+                visit(v, depth + 1)
+
+    visit(fn, 0)
+    return found
+
+
+def _stream_state(g: Any) -> bytes:
+    state = g.bit_generator.state if isinstance(g, np.random.Generator) else g.get_state()
+    return pickle.dumps(state)
+
+
+class RandomWatch:
+    """Whether code drew random numbers: from NumPy's or Python's global streams, or
+    from a generator the function reaches by name. (One made inside the function
+    without a seed is not seen: a compiled graph would replay its first draw.)"""
+
+    def __init__(self, fn: Any) -> None:
+        self.np_state, self.py_state = np.random.get_state(), random.getstate()
+        self.streams = [(g, _stream_state(g)) for g in _generators(fn)]
+
+    def drew(self) -> bool:
+        after = np.random.get_state()
+        moved = after[2] != self.np_state[2] or not np.array_equal(after[1], self.np_state[1])
+        moved = moved or random.getstate() != self.py_state
+        return moved or any(_stream_state(g) != s for g, s in self.streams)
+
+    def restore(self) -> None:
+        """Put every stream back: the probe's draws are not the user's."""
+        np.random.set_state(self.np_state)
+        random.setstate(self.py_state)
+        for g, s in self.streams:
+            state = pickle.loads(s)
+            if isinstance(g, np.random.Generator):
+                g.bit_generator.state = state
+            else:
+                g.set_state(state)
 
 
 @contextlib.contextmanager
-def _random_state(state: Any):
-    """Run with NumPy's global random state set to ``state`` (``None``: as it is),
-    and leave the user's random streams (NumPy's and Python's) as they were."""
-    np_state, py_state = np.random.get_state(), random.getstate()
-    if state is not None:
-        np.random.set_state(state)
+def _streams_kept(fn: Any):
+    """Leave the user's random streams as they were (NumPy's and Python's global ones,
+    and the generators ``fn`` reaches): a probe's draws are not the user's."""
+    watch = RandomWatch(fn)
     try:
-        yield
+        yield watch
     finally:
-        np.random.set_state(np_state)
-        random.setstate(py_state)
+        watch.restore()
 
 
 # A tuple result is returned as [*outputs, marker], a single one as [output], so the
@@ -283,10 +351,10 @@ def _forward_op(
 ) -> list[torch.Tensor]:
     op, args, kwargs = _decode(key, tensors, ints, floats)
     call = Call.build(op, args, kwargs)
-    before = np.random.get_state() if call.mode == "auto" else None
+    before = RandomWatch(op.fn) if call.mode == "auto" else None
     # C order, as the fake kernel promised (NumPy keeps a transposed input's layout)
     outs = [o.contiguous() for o in modes.forward(call, call.tensors)]
-    if before is not None and _drew(before):
+    if before is not None and before.drew():
         # the backward re-runs this forward: it must see the same random numbers
         _RANDOM.save(_random_key(key, tensors), before)
     meta = op._fake_cache.get(_meta_key(key, tensors, ints, floats))
@@ -301,6 +369,7 @@ def _forward_op(
 @_forward_op.register_fake
 def _(tensors, key, ints, floats):
     op = OPS[key.split(_SEP, 1)[0]]
+    op._last_route = "opaque"  # for op.compiled_route
     device = tensors[0].device
     meta, structure = _meta(op, key, tensors, ints, floats)
     outs = [torch.empty(s, dtype=d, device=device) for s, d in meta]
@@ -329,8 +398,12 @@ def _backward_op(
     if drawn is None:
         result = modes.backward(call, tuple(grads), tuple(tensors), tuple(outputs), needs)
     else:
-        with _random_state(drawn):
+        now = RandomWatch(op.fn)
+        drawn.restore()  # the streams as the forward found them
+        try:
             result = modes.backward(call, tuple(grads), tuple(tensors), tuple(outputs), needs)
+        finally:
+            now.restore()  # and as the user's code left them
     return [
         g.contiguous() if g is not None else torch.zeros(t.shape, dtype=t.dtype, device=t.device)
         for g, t in zip(result, tensors)

@@ -1,0 +1,136 @@
+"""The composite route: under ``torch.compile`` an automatic-mode op becomes torch ops.
+
+The op enters Dynamo's graph as one call of ``npgrad::auto``, whose kernel is
+registered as ``CompositeImplicitAutograd``: Dynamo does not trace the user's NumPy
+code (so ``fullgraph=True`` holds), and AOTAutograd, tracing the kernel, records the
+engine's torch ops themselves. Inductor can then fuse them with the model around
+them, and the backward is autograd's own, with no second run of the forward.
+
+That is only right for code whose torch ops follow from the input shapes alone. The
+first time the kernel meets an input signature it traces the function once under a
+fresh ``FakeTensorMode`` (no values exist there, so any read of one fails) and takes
+the composite route only when that trace read no value, drew no random numbers and
+captured no tensor that requires grad; otherwise the call goes to the opaque custom
+ops of :mod:`.compiled`, which run the real NumPy code at run time. The choice is
+logged on the ``npgrad`` logger (``NPGRAD_LOG_ROUTES=1`` prints it to stderr) and
+kept on the op as ``op.compiled_route``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._call import Call
+from .._modes import auto
+from . import compiled
+
+LOG = logging.getLogger("npgrad")
+
+COMPOSITE, OPAQUE = "composite", "opaque"
+
+# a fragment of the namespace the opaque custom ops already define
+_LIB = torch.library.Library("npgrad", "FRAGMENT")
+_LIB.define("auto(Tensor[] tensors, str key, int[] ints, float[] floats) -> Tensor[]")
+
+
+def _hint(v: Any) -> Any:
+    """A symbolic size or scalar's example value (``None`` where it has none), read
+    without adding a guard: the probe only needs a plausible stand-in."""
+    if isinstance(v, (torch.SymInt, torch.SymFloat, torch.SymBool)):
+        return getattr(v.node, "hint", None)
+    return v
+
+
+def _signature(key: str, tensors: list, ints: list, floats: list) -> tuple | None:
+    shapes = tuple((tuple(_hint(s) for s in t.shape), t.dtype) for t in tensors)
+    sig = (key, shapes, tuple(_hint(i) for i in ints), tuple(_hint(f) for f in floats))
+    flat = [s for sh, _ in shapes for s in sh] + list(sig[2]) + list(sig[3])
+    return None if any(v is None for v in flat) else sig
+
+
+def _probe(op: Any, sig: tuple) -> tuple[str, str]:
+    """Trace ``op`` once on fake inputs of the signature: the route and why."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils._python_dispatch import _disable_current_modes
+
+    if op.nonfinite == "raise":
+        # the check needs the values: the opaque kernel reads them, as eagerly
+        return OPAQUE, "nonfinite='raise' reads the outputs"
+    key, shapes, ints, floats = sig
+    # the kernel may run inside Dynamo's or AOTAutograd's modes: the probe sees none
+    with _disable_current_modes(), compiled._streams_kept(op.fn) as watch:
+        mode = FakeTensorMode()
+        try:
+            with mode, torch.enable_grad(), np.errstate(all="ignore"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fakes = [torch.empty(s, dtype=d) for s, d in shapes]
+                    _, args, kwargs = compiled._decode(key, fakes, list(ints), list(floats))
+                    call = Call.build(op, args, kwargs)
+                    call.check_finite = False
+                    outs, _ = auto.evaluate(call, call.tensors)
+        except Exception as e:  # noqa: BLE001 - any failure: the opaque route decides
+            return OPAQUE, f"a symbolic trace failed ({type(e).__name__}: {str(e)[:160]})"
+        if watch.drew():
+            return OPAQUE, "it draws random numbers (a graph would replay one draw)"
+    if any(o.requires_grad for o in outs):
+        # no input required grad in the probe: a captured tensor did
+        return OPAQUE, "it captures a tensor that requires grad"
+    return COMPOSITE, "its trace follows from the input shapes alone"
+
+
+def route(op: Any, key: str, tensors: list, ints: list, floats: list) -> str:
+    """The route for this call, probed once per input signature and remembered."""
+    routes = op.__dict__.setdefault("_routes", {})
+    sig = _signature(key, tensors, ints, floats)
+    if sig is None:
+        chosen, why = OPAQUE, "a size or scalar has no example value"
+    elif sig in routes:
+        chosen = routes[sig]
+        op._last_route = chosen
+        return chosen
+    else:
+        chosen, why = _probe(op, sig)
+        routes[sig] = chosen
+    op._last_route = chosen
+    shapes = [tuple(s) for s, _ in sig[1]] if sig else "?"
+    msg = f"npgrad op '{op.name}': torch.compile takes the {chosen} route for {shapes}: {why}"
+    LOG.debug(msg)
+    if os.environ.get("NPGRAD_LOG_ROUTES", "") not in ("", "0"):
+        print(msg, file=sys.stderr)
+    return chosen
+
+
+def _kernel(tensors: list, key: str, ints: list, floats: list) -> list:
+    op = compiled.OPS[key.split(compiled._SEP, 1)[0]]
+    if route(op, key, tensors, ints, floats) == COMPOSITE:
+        _, args, kwargs = compiled._decode(key, list(tensors), ints, floats)
+        call = Call.build(op, args, kwargs)
+        # a finiteness read would be a data-dependent guard: the composite route does
+        # not apply nonfinite="warn" (as eagerly off the CPU); "raise" stays opaque
+        call.check_finite = False
+        outs, structure = auto.evaluate(call, call.tensors)
+        # an output that is an input's view would alias across the op's boundary
+        outs = [o.clone() if o._base is not None else o for o in outs]
+        marker = [compiled._marker(call.device)] if structure == "tuple" else []
+        return outs + marker
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return list(compiled._CompiledBridge.apply(key, ints, floats, *tensors))
+    return list(compiled._forward_op(list(tensors), key, ints, floats))
+
+
+_LIB.impl("auto", _kernel, "CompositeImplicitAutograd")
+
+
+def call_compiled(op: Any, args: tuple, kwargs: dict) -> Any:
+    """An automatic-mode call while Dynamo traces: one ``npgrad::auto`` node."""
+    key, tensors, ints, floats = compiled._encode(op, args, kwargs)
+    outs = torch.ops.npgrad.auto(tensors, key, ints, floats)
+    return outs[0] if len(outs) == 1 else tuple(outs[:-1])

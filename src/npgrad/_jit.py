@@ -1,0 +1,325 @@
+"""``jit=True`` for the NumPy-level API: one compiled kernel per input signature.
+
+The transform (value and gradient, Jacobian, Hessian) is written as a function of
+tensors, traced once by ``make_fx`` under fake tensors (the user's NumPy code runs on
+the engine, and autograd's backward is traced with it) and handed to inductor. The
+signature is the arguments' structure, every array's shape and dtype, and the values
+of the other arguments (ints, strings, ...), which the kernel holds as constants;
+every array, differentiated or not, is an input of the kernel.
+
+Code whose trace needs the values (a Python number read from an array, a shape that
+depends on values, random numbers, which a kernel would replay) is not compiled: the
+jitted function warns once and runs eagerly, or raises with ``jit="strict"``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import _numpy_api as api
+from ._bridge.compiled import RandomWatch
+from ._errors import JitFallbackWarning, NpgradError, user_stacklevel
+
+_CONSTANTS = (int, float, bool, str, type(None), np.generic)
+
+
+class _NotCompilable(Exception):
+    pass
+
+
+def _skeleton(x: Any, diff: bool, leaves: list, kinds: list) -> Any:
+    """A hashable picture of ``x``: containers kept, each array as its shape and
+    dtype (and appended to ``leaves``), each other value as itself."""
+    kind = type(x)
+    if kind in (list, tuple):
+        return (kind.__name__, *(_skeleton(v, diff, leaves, kinds) for v in x))
+    if kind is dict:
+        return ("dict", *((k, _skeleton(v, diff, leaves, kinds)) for k, v in x.items()))
+    if diff:
+        t, k = api._leaf_tensor(x, torch.device("cpu"))  # words a bad leaf's error
+        leaves.append(t.detach())
+        kinds.append(k)
+        return ("d", k, t.dtype, tuple(t.shape))
+    if kind is np.ndarray and x.dtype.kind in "biuf":
+        leaves.append(x)
+        return ("a", x.dtype.str, x.shape)
+    if isinstance(x, _CONSTANTS):
+        # by bits: nan must find its kernel again, and -0.0 must not find 0.0's
+        if kind is float:
+            return ("c", kind, x.hex())
+        if isinstance(x, np.generic):
+            return ("c", kind, x.dtype.str, x.tobytes())
+        return ("c", kind, x)
+    raise _NotCompilable(f"an argument of type {kind.__name__} cannot be a compiled constant")
+
+
+def _rebuild(sk: Any, leaves: Any) -> Any:
+    tag = sk[0]
+    if tag in ("list", "tuple"):
+        items = [_rebuild(v, leaves) for v in sk[1:]]
+        return items if tag == "list" else tuple(items)
+    if tag == "dict":
+        return {k: _rebuild(v, leaves) for k, v in sk[1:]}
+    if tag == "c":
+        if sk[1] is float:
+            return float.fromhex(sk[2])
+        if len(sk) == 4:
+            return np.frombuffer(sk[3], dtype=np.dtype(sk[2]))[0]
+        return sk[2]
+    return next(leaves)
+
+
+def _as_tensor(a: Any, device: torch.device) -> torch.Tensor:
+    """C order always: inductor's kernel is built for the strides it was traced with."""
+    if isinstance(a, torch.Tensor):
+        return a.to(device).contiguous()
+    if not (a.flags.c_contiguous and a.flags.writeable and a.flags.aligned):
+        a = np.array(a, order="C")  # read-only memory would warn in from_numpy
+    return torch.from_numpy(a).to(device)
+
+
+def _fast_key(args: tuple) -> tuple | None:
+    """The common call's signature, cheaply: positional C-order arrays only."""
+    key = []
+    for a in args:
+        if type(a) is not np.ndarray:
+            return None
+        f = a.flags
+        if not (f.c_contiguous and f.writeable and f.aligned):
+            return None
+        key.append((a.shape, a.dtype))
+    return tuple(key)
+
+
+class Jitted:
+    """A transform's kernels, one per input signature; eager where none compiles."""
+
+    def __init__(self, kind: str, f: Callable, argnums: Any, has_aux: bool, device: Any,
+                 where: str, strict: bool, eager: Callable) -> None:  # fmt: skip
+        self.kind, self.f, self.argnums, self.has_aux = kind, f, argnums, has_aux
+        self.device, self.where, self.strict, self.eager = (
+            torch.device(device),
+            where,
+            strict,
+            eager,
+        )
+        self.kernels: dict[tuple, Any] = {}
+        # the common call (positional C-order arrays): a kernel and no tree walking
+        self.fast: dict[tuple | None, Callable] = {}
+        self.warned = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and not api._inside_trace():
+            fast = self.fast.get(_fast_key(args))
+            if fast is not None:
+                return fast(args)
+        return self._general(args, kwargs)
+
+    def _general(self, args: tuple, kwargs: dict) -> Any:
+        if api._inside_trace() or any(
+            isinstance(v, api.TracedArray) for v in api._leaves(kwargs, api._leaves(args))
+        ):
+            return self.eager(*args, **kwargs)  # an outer trace records through it
+        nums, as_tuple = api._argnums(self.argnums, len(args), self.where)
+        leaves: list = []
+        kinds: dict[int, list] = {n: [] for n in nums}
+        try:
+            key = (
+                nums,
+                tuple(
+                    _skeleton(a, i in kinds, leaves, kinds.get(i, [])) for i, a in enumerate(args)
+                ),
+                _skeleton(kwargs, False, leaves, []),
+            )
+            hash(key)
+        except api._BadLeaf:
+            return self.eager(*args, **kwargs)  # which words the error
+        except (_NotCompilable, TypeError) as e:  # TypeError: an unhashable constant
+            return self._fallback(str(e), args, kwargs)
+        kernel = self.kernels.get(key)
+        if kernel is None:
+            try:
+                kernel = self._compile(key, leaves)
+            except _NotCompilable as e:
+                kernel = str(e)
+            self.kernels[key] = kernel
+        if isinstance(kernel, str):
+            return self._fallback(kernel, args, kwargs)
+        compiled, pack = kernel
+        if not kwargs and self.kind == "value_and_grad" and not self.has_aux:
+            fast_key = _fast_key(args)
+            if fast_key is not None:
+                self.fast[fast_key] = self._fast_call(compiled, nums, as_tuple)
+        outs = compiled(*[_as_tensor(a, self.device) for a in leaves])
+        return pack(outs, _results(args, nums, kinds), as_tuple)
+
+    def _fast_call(self, compiled: Callable, nums: tuple, as_tuple: bool) -> Callable:
+        """Value and gradient for positional C-order arrays: the kernel and NumPy views
+        of its results, a copy only where a result is an input's memory."""
+        device = self.device
+        on_cpu = device.type == "cpu"
+
+        def numpy(t: torch.Tensor, inputs: set) -> np.ndarray:
+            if not on_cpu:
+                return t.detach().cpu().numpy()
+            a = t.numpy()
+            ptr = t.untyped_storage().data_ptr()
+            if ptr in inputs:
+                return a.copy()
+            inputs.add(ptr)  # two results in one buffer: the second is copied
+            return a
+
+        def run(args: tuple) -> Any:
+            ts = [torch.from_numpy(a) for a in args]
+            outs = compiled(*ts) if on_cpu else compiled(*[t.to(device) for t in ts])
+            inputs = {t.untyped_storage().data_ptr() for t in ts} if on_cpu else set()
+            value = outs[0].cpu().numpy()[()]
+            grads = [numpy(g, inputs) for g in outs[1:]]
+            return value, (tuple(grads) if as_tuple else grads[0])
+
+        return run
+
+    def _fallback(self, why: str, args: tuple, kwargs: dict) -> Any:
+        msg = f"{self.where}: jit could not compile the function ({why})"
+        if self.strict:
+            raise NpgradError(msg + "; pass jit=True to run it eagerly instead")
+        if not self.warned:
+            self.warned = True
+            warnings.warn(
+                msg + "; it runs eagerly (this warning is shown once)",
+                JitFallbackWarning,
+                stacklevel=user_stacklevel(),
+            )
+        return self.eager(*args, **kwargs)
+
+    # ------------------------------------------------------------- tracing
+    def _compile(self, key: tuple, leaves: list) -> tuple[Callable, Callable]:
+        from torch._inductor import compile as inductor_compile
+        from torch.fx.experimental.proxy_tensor import make_fx
+
+        nums, arg_sk, kw_sk = key
+        marks = _leaf_owners(arg_sk, kw_sk)  # per leaf: its argnum if differentiated
+        order = [i for n in nums for i, m in enumerate(marks) if m == n]
+        found: dict[str, Any] = {}
+
+        def body(*flat: torch.Tensor) -> tuple:
+            it = iter(flat)
+            call = [_rebuild(sk, it) for sk in arg_sk]
+            call_kwargs = _rebuild(kw_sk, it)
+            diff = [flat[i] for i in order]  # in argnums' order, as the results are
+            with torch.enable_grad():
+                out = api.trace(self.f, call, call_kwargs, name=self.where, device=self.device)
+                return self._transform(out, diff, found)
+
+        examples = [
+            _as_tensor(a, self.device).detach().requires_grad_(m is not None)
+            for a, m in zip(leaves, marks)
+        ]
+        watch = RandomWatch(self.f)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gm = make_fx(body, tracing_mode="fake")(*examples)
+        except _NotCompilable:
+            raise
+        except Exception as e:  # noqa: BLE001 - any failure: not compilable
+            raise _NotCompilable(f"{type(e).__name__}: {str(e)[:200]}") from None
+        finally:
+            drew = watch.drew()
+            # the trace's draws are not the user's: the eager run draws them afresh
+            watch.restore()
+        if drew:
+            raise _NotCompilable("it draws random numbers, which a kernel would replay")
+        compiled = inductor_compile(gm, [t.detach() for t in examples])
+        return compiled, self._packer(found)
+
+    def _transform(self, out: Any, diff: list, found: dict) -> tuple:
+        where = self.where
+        if self.kind == "value_and_grad":
+            aux = None
+            if self.has_aux:
+                if type(out) not in (tuple, list) or len(out) != 2:
+                    raise _NotCompilable("has_aux=True needs a (value, aux) pair")
+                out, aux = out
+            value = api._scalar(out, where)
+            grads = api._backward([value], diff, None, create_graph=False)
+            aux_leaves = api._leaves(aux) if self.has_aux else []
+            if not all(isinstance(a, torch.Tensor) for a in aux_leaves):
+                raise _NotCompilable("aux holds values that are not arrays")
+            found["aux"] = aux
+            return (value.detach(), *grads, *(a.detach() for a in aux_leaves))
+        if self.kind == "jacobian":
+            ys = [api._differentiable(y, where, "the function's result") for y in api._leaves(out)]
+            found["out"] = out
+            return tuple(b for y in ys for b in api._jacobian_of(y, diff, create_graph=False))
+        # the Hessian: the Jacobian of the gradient
+        value = api._scalar(out, where)
+        grads = api._backward([value], diff, None, create_graph=True)
+        return tuple(b for g in grads for b in api._jacobian_of(g, diff, create_graph=False))
+
+    def _packer(self, found: dict) -> Callable:
+        kind, has_aux = self.kind, self.has_aux
+
+        def pack(outs: list, inputs: Any, as_tuple: bool) -> Any:
+            n = sum(len(k) for k in inputs.kinds)
+            if kind == "value_and_grad":
+                value = inputs.value(outs[0])
+                g = api._split(inputs.gradients(list(outs[1 : 1 + n])), as_tuple)
+                if not has_aux:
+                    return value, g
+                aux = api._rebuild(found["aux"], iter(outs[1 + n :]))
+                return (value, inputs.value(aux)), g
+            blocks = [list(outs[i : i + n]) for i in range(0, len(outs), n)]
+            arranged = iter([api._split(inputs.gradients(b), as_tuple) for b in blocks])
+            if kind == "jacobian":
+                return api._rebuild(found["out"], arranged)
+            # the gradient's structure: the differentiated arguments' own
+            return api._rebuild(api._split(list(inputs.trees), as_tuple), arranged)
+
+        return pack
+
+
+def _leaf_owners(arg_sk: tuple, kw_sk: Any) -> list[int | None]:
+    """Per array leaf, in order: the argument it belongs to if differentiated."""
+    owners: list[int | None] = []
+
+    def walk(sk: Any, n: int | None) -> None:
+        tag = sk[0]
+        if tag in ("list", "tuple"):
+            for v in sk[1:]:
+                walk(v, n)
+        elif tag == "dict":
+            for _, v in sk[1:]:
+                walk(v, n)
+        elif tag in ("d", "a"):
+            owners.append(n if tag == "d" else None)
+
+    for i, sk in enumerate(arg_sk):
+        walk(sk, i)
+    walk(kw_sk, None)
+    return owners
+
+
+def _results(args: tuple, nums: tuple, kinds: dict) -> Any:
+    """An ``_Inputs`` holding only what turns results back into NumPy."""
+    inputs = object.__new__(api._Inputs)
+    inputs.arrays = [v for v in api._leaves(args) if type(v) is np.ndarray]
+    inputs.traced = False
+    inputs.trees = [args[n] for n in nums]
+    inputs.kinds = [kinds[n] for n in nums]
+    return inputs
+
+
+def wrap(kind: str, f: Callable, argnums: Any, has_aux: bool, device: Any, where: str,
+         jit: Any, eager: Callable) -> Callable:  # fmt: skip
+    """``eager`` itself, or its jitted twin for ``jit=True`` / ``jit="strict"``."""
+    if jit is False or jit is None:
+        return eager
+    if jit is not True and jit != "strict":
+        raise ValueError(f"{where}: jit must be False, True or 'strict', got {jit!r}")
+    return Jitted(kind, f, argnums, has_aux, device, where, jit == "strict", eager)
