@@ -16,7 +16,10 @@ The tolerance is autograd's own (step 1e-6, absolute or relative 1e-6), so that 
 backends face the same test.  A check passes only if every sub-check passes; the
 first one that does not gives its kind: ``wrong`` (a value that differs, or a
 gradient of another shape), ``clear`` (a ``npgrad.TraceError`` or another error whose
-message names npgrad), ``crash`` (any other error).  A check whose inputs or result
+message names npgrad), ``crash`` (any other error).  A function that fails on plain
+values already (no derivative asked) with an error not naming npgrad is ``autograd
+only``: the test calls autograd's own API, which plain NumPy/SciPy lack (in autograd
+mode such a failure is a crash).  A check whose inputs or result
 are complex is ``complex`` (skipped and counted apart).  Written for this harness;
 nothing here is taken from HIPS autograd.
 """
@@ -205,7 +208,11 @@ def run_check(fun: Callable, argnum, modes, order: int, args: tuple, kwargs: dic
     try:
         y = BACKEND["impl"].plain(f, x)
     except Exception as e:  # the function itself fails on plain values
-        rec.update(status="crash", where="plain call", error=_one_line(e))
+        # without npgrad in the call, the test uses autograd's own API (a function or
+        # an argument plain NumPy/SciPy lack): "autograd only"
+        status = classify(e)
+        rec.update(status="autograd only" if status == "crash" else status,
+                   where="plain call", error=_one_line(e))
         return
     if is_complex(x) or is_complex(y):
         rec.update(status="complex")

@@ -66,12 +66,23 @@ def _argnums(argnum):
     return _builtins.tuple(argnum) if _builtins.isinstance(argnum, (_builtins.list, _builtins.tuple)) else argnum
 
 
+def _scalar(fun):
+    """autograd's grad takes any result of one element (npgrad's, as JAX's, a 0-d one)."""
+
+    def f(*args, **kwargs):
+        out = fun(*args, **kwargs)
+        return _np.reshape(out, ()) if _np.ndim(out) and _np.size(out) == 1 else out
+
+    f.__name__ = getattr(fun, "__name__", "f")
+    return f
+
+
 def grad(fun, argnum=0):
-    return _npgrad.grad(fun, argnums=_argnums(argnum))
+    return _npgrad.grad(_scalar(fun), argnums=_argnums(argnum))
 
 
 def value_and_grad(fun, argnum=0):
-    return _npgrad.value_and_grad(fun, argnums=_argnums(argnum))
+    return _npgrad.value_and_grad(_scalar(fun), argnums=_argnums(argnum))
 
 
 def jacobian(fun, argnum=0):
