@@ -82,7 +82,17 @@ def grad(fun, argnum=0):
 
 
 def value_and_grad(fun, argnum=0):
-    return _npgrad.value_and_grad(_scalar(fun), argnums=_argnums(argnum))
+    def with_shape(*args, **kwargs):  # the value keeps its shape, as autograd's
+        out = fun(*args, **kwargs)
+        return _scalar(lambda: out)(), _np.shape(out)
+
+    vg = _npgrad.value_and_grad(with_shape, argnums=_argnums(argnum), has_aux=True)
+
+    def run(*args, **kwargs):
+        (value, shape), g = vg(*args, **kwargs)
+        return (_np.reshape(value, shape) if shape else value), g
+
+    return run
 
 
 def jacobian(fun, argnum=0):
