@@ -262,8 +262,13 @@ def _run(f: Callable, where: str, inputs: _Inputs, kwargs: dict) -> Any:
 
 
 def _zeros_for_unused(grads: tuple, like: list[torch.Tensor]) -> list[torch.Tensor]:
-    # an argument the result does not depend on has a zero gradient (JAX's answer)
-    return [torch.zeros_like(x) if g is None else g for g, x in zip(grads, like)]
+    # an argument the result does not depend on has a zero gradient (JAX's answer);
+    # so does one torch's backward gives as a ZeroTensor (abs's second derivative),
+    # which has no NumPy twin
+    return [
+        torch.zeros_like(x) if g is None or g._is_zerotensor() else g
+        for g, x in zip(grads, like)
+    ]
 
 
 def _differentiable(out: Any, where: str, what: str) -> torch.Tensor:

@@ -14,7 +14,7 @@ import torch
 from .._dtypes import HALF, is_inexact
 from .._trace._array import common, tensor
 from .._trace._registry import implements
-from .._trace._state import here, wide
+from .._trace._state import abstract, here, wide
 from ._refuse import refuse_used
 
 
@@ -113,6 +113,44 @@ def _pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     return back(torch.linalg.pinv(single(t), rtol=cut, hermitian=hermitian), t.dtype)
 
 
+def _numpy_signs(x: torch.Tensor, u: torch.Tensor, vh: torch.Tensor):
+    """torch's singular vectors with NumPy's signs.  Each pair (u_i, v_i) is unique up
+    to a common sign; for wide matrices torch's LAPACK call and NumPy's pick different
+    ones, so the traced value (and a gradient through u or v) would not be NumPy's.
+    The signs are read from NumPy's own SVD of the value (constants: the gradient is
+    torch's, flipped with them).  Skipped where values cannot be read (torch.func,
+    torch.compile)."""
+    if abstract() or torch.compiler.is_compiling() or x.numel() == 0:
+        return u, vh
+    un = np.linalg.svd(x.detach().cpu().numpy(), full_matrices=False)[0]
+    dots = (torch.as_tensor(un, device=u.device, dtype=u.dtype) * u).sum(-2)
+    sign = torch.where(dots < 0, -1.0, 1.0).to(u.dtype)
+    k = sign.shape[-1]
+    if vh.shape[-2] > k:  # full_matrices: the completion's rows keep torch's signs
+        ones = torch.ones(*sign.shape[:-1], vh.shape[-2] - k, dtype=u.dtype, device=u.device)
+        return u * sign.unsqueeze(-2), vh * torch.cat([sign, ones], -1).unsqueeze(-1)
+    return u * sign.unsqueeze(-2), vh * sign.unsqueeze(-1)
+
+
+@implements(np.linalg.eigh)
+def _eigh(a, UPLO="L"):
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    t = tensor(a)
+    s = single(t)
+    # NumPy reads one triangle: the other gets no share of the gradient (torch's
+    # backward assumes a symmetric input), as in cholesky
+    tri = torch.tril(s) + torch.tril(s, -1).mH if UPLO == "L" else torch.triu(s) + torch.triu(s, 1).mH
+    w, v = torch.linalg.eigh(tri)
+    if not (abstract() or torch.compiler.is_compiling() or s.numel() == 0 or s.is_complex()):
+        # each eigenvector is unique up to its sign: NumPy's LAPACK call picks them
+        # (constants here: the gradient is torch's, flipped with them)
+        vn = np.linalg.eigh(s.detach().cpu().numpy(), UPLO=UPLO)[1]
+        dots = (torch.as_tensor(vn, device=v.device, dtype=v.dtype) * v).sum(-2)
+        v = v * torch.where(dots < 0, -1.0, 1.0).to(v.dtype).unsqueeze(-2)
+    return back((w, v), t.dtype)
+
+
 @implements(np.linalg.svd)
 def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     t = tensor(a)
@@ -130,9 +168,14 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         vh = (u * sgn.unsqueeze(-2)).mH
         return back((u, s, vh), t.dtype)
     if not full_matrices or m == n:
-        return back(tuple(torch.linalg.svd(x, full_matrices=False)), t.dtype)
+        u, s, vh = torch.linalg.svd(x, full_matrices=False)
+        if m < n:
+            u, vh = _numpy_signs(x, u, vh)
+        return back((u, s, vh), t.dtype)
     u, s, vh = torch.linalg.svd(x, full_matrices=True)
     k = min(m, n)
+    if m < n:
+        u, vh = _numpy_signs(x, u, vh)
     # the columns past min(m, n) are any orthonormal completion: no gradient exists
     message = (
         f"{here()}: np.linalg.svd(a, full_matrices=True) of a {m}x{n} matrix: the "

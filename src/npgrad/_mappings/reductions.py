@@ -80,7 +80,12 @@ def _var(t, dim, keepdim, ddof=0):
 
 
 def _std(t, dim, keepdim, ddof=0):
-    return torch.std(t, dim=dim, correction=ddof, keepdim=keepdim)
+    # the square root of var taken where var > 0 only: torch.std's double backward is
+    # nan where the deviation is zero (a length-1 axis), where its first is 0; var
+    # (itself: 0, nan or inf) elsewhere
+    v = torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
+    pos = v > 0
+    return torch.where(pos, torch.sqrt(torch.where(pos, v, 1.0)), v)
 
 
 def _any(t, dim, keepdim):

@@ -3,8 +3,9 @@
 torch's ``bessel_y0`` and kin have no derivative at all (their values come back
 without a graph, which would be a silent zero gradient): each is wrapped here in
 an autograd.Function whose backward is written with the others, so it can be
-differentiated again.  Orders: integers only (real orders need series and
-asymptotics npgrad does not have: a TraceError says so); no gradient in the order.
+differentiated again.  Orders: integers (j, y, i), and real orders v >= 0 for iv
+and ive (an ascending series, 0 <= x < 200); other real orders raise a TraceError;
+no gradient in the order.
 """
 
 from __future__ import annotations
@@ -127,13 +128,53 @@ def _ive_integer(name: str, v, x):
     return torch.where(fine, value, torch.full_like(value, math.nan)), x
 
 
+_TERMS = 256  # the ascending series' terms peak at k ~ x/2: good for 0 < x < _SERIES_MAX
+_SERIES_MAX = 200.0
+
+
+def _integers(v) -> bool:
+    """Whether every order is an integer (True where values cannot be read: the
+    integer route then refuses real orders as before)."""
+    if not isinstance(v, torch.Tensor):
+        return v == math.floor(v)
+    if abstract() or torch.compiler.is_compiling():
+        return True
+    return bool((v == v.round()).all())
+
+
+def _ive_real(name: str, v, x):
+    """I_v(x) exp(-|x|) for real orders v >= 0: integer orders by the integral above,
+    the others by the ascending series sum_k (x/2)^(2k+v) / (k! Gamma(k+v+1)) in log
+    space (every term positive for x > 0, so nothing cancels).  Negative real orders
+    are refused; x < 0 with a real order is nan, x > 200 nan (not a guess)."""
+    if _integers(v):
+        return _ive_integer(name, v, x)
+    vt = torch.as_tensor(v, dtype=x.dtype, device=x.device).detach()
+    vt, xb = torch.broadcast_tensors(vt, x)
+    integer = vt == vt.round()
+    if bool(((vt < 0) & ~integer).any()):
+        raise TraceError(
+            f"{here()}: scipy.special.{name}(v, x) of a negative real order: only orders "
+            "v >= 0 and negative integers are followed; use mode='numeric'"
+        )
+    inside = (xb > 0) & (xb < _SERIES_MAX)
+    xs = torch.where(inside, xb, torch.ones_like(xb))  # finite gradients where discarded
+    k = torch.arange(_TERMS, dtype=x.dtype, device=x.device)
+    ve = vt[..., None]
+    terms = (2 * k + ve) * torch.log(xs / 2)[..., None] - torch.lgamma(k + 1) - torch.lgamma(k + ve + 1)
+    series = torch.exp(torch.logsumexp(terms, -1) - xs)
+    series = torch.where(inside, series, torch.where(xb == 0, 0.0, math.nan).to(x.dtype))
+    integral, _ = _ive_integer(name, torch.where(integer, vt, torch.zeros_like(vt)), xb)
+    return torch.where(integer, integral, series), xb
+
+
 @implements("scipy.special.ive", float_result=True, tensor_only=True)
 def _ive(v, x):
-    value, _ = _ive_integer("ive", v, x)
+    value, _ = _ive_real("ive", v, x)
     return refuse(value, v, _order_message("ive"))
 
 
 @implements("scipy.special.iv", float_result=True, tensor_only=True)
 def _iv(v, x):
-    value, xb = _ive_integer("iv", v, x)
+    value, xb = _ive_real("iv", v, x)
     return refuse(value * torch.exp(xb.abs()), v, _order_message("iv"))

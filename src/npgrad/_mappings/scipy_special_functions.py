@@ -1,8 +1,10 @@
 """``scipy.special`` functions that are not ufuncs: ``logsumexp``, ``softmax``,
-``log_softmax`` (followed by the trampolines of ``_trace._scipy``)."""
+``log_softmax``, ``polygamma``, ``multigammaln`` (followed by the trampolines of
+``_trace._scipy``)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -10,7 +12,8 @@ import torch
 from .._dtypes import is_inexact
 from .._trace._array import tensor
 from .._trace._registry import implements
-from .._trace._state import wide
+from .._errors import TraceError
+from .._trace._state import abstract, here, wide
 
 _S = dict(kind="scipy", axis="many")
 
@@ -88,3 +91,37 @@ def _softmax(x, axis=None):
 @implements("scipy.special.log_softmax", **_S)
 def _log_softmax(x, axis=None):
     return _flat(torch.log_softmax, x, axis)
+
+
+@implements("scipy.special.polygamma", kind="scipy")
+def _polygamma(n, x):
+    t = floating(x).to(wide())  # SciPy's result is float64 for any input
+    if not isinstance(n, torch.Tensor):
+        if not hasattr(n, "__len__") and getattr(n, "ndim", 0) == 0 and n == int(n):
+            return torch.special.polygamma(int(n), t)
+        n = tensor(n)
+    if n.is_floating_point() and n.requires_grad:
+        raise TraceError(f"{here()}: scipy.special.polygamma(n, x) has no gradient in the order n")
+    if abstract() or torch.compiler.is_compiling():
+        raise TraceError(f"{here()}: scipy.special.polygamma(n, x) needs its orders n as numbers here")
+    n, t = torch.broadcast_tensors(n.detach(), t)
+    out = torch.full_like(t, math.nan)
+    for k in torch.unique(n).tolist():  # torch's polygamma takes one integer order
+        if k == int(k) and k >= 0:
+            out = torch.where(n == k, torch.special.polygamma(int(k), t), out)
+    return out
+
+
+@implements("scipy.special.multigammaln", kind="scipy")
+def _multigammaln(a, d):
+    t = floating(a).to(wide())  # SciPy's result is float64 for any input
+    if isinstance(d, torch.Tensor):
+        d = d.item()
+    if d != int(d) or d <= 0:
+        raise ValueError("d should be a positive integer (dimension)")
+    d = int(d)
+    # SciPy raises for a <= (d - 1) / 2; this computes there what the sum gives (nan or inf)
+    out = d * (d - 1) / 4 * math.log(math.pi)
+    for j in range(d):
+        out = out + torch.lgamma(t - j / 2)
+    return out

@@ -1,4 +1,4 @@
-"""``scipy.stats`` distributions: the methods of ``norm``, ``t``, ``gamma``, ``beta``,
+"""``scipy.stats`` distributions: the methods of ``norm``, ``t``, ``gamma``, ``chi2``, ``beta``,
 ``expon``, ``laplace``, ``logistic``, ``cauchy``, ``poisson``, ``multivariate_normal``
 and ``dirichlet`` (followed by the trampolines of ``_trace._scipy``).
 
@@ -184,6 +184,27 @@ gamma = Continuous("gamma", ("a",), support=(0.0, _INF), valid=lambda a: a > 0)
 _pdf_from_log(gamma, _gamma_logpdf)
 gamma.register("cdf")(_gamma_cdf)
 gamma.register("sf")(_gamma_sf)
+
+
+def _chi2_logpdf(z, df):
+    half = df / 2
+    return torch.special.xlogy(half - 1, z) - z / 2 - half * math.log(2.0) - torch.lgamma(half)
+
+
+def _chi2_cdf(z, df):
+    _no_grad("scipy.stats.chi2.cdf", "the degrees of freedom df", df)
+    return torch.special.gammainc(df / 2, z / 2)
+
+
+def _chi2_sf(z, df):
+    _no_grad("scipy.stats.chi2.sf", "the degrees of freedom df", df)
+    return torch.special.gammaincc(df / 2, z / 2)
+
+
+chi2 = Continuous("chi2", ("df",), support=(0.0, _INF), valid=lambda df: df > 0)
+_pdf_from_log(chi2, _chi2_logpdf)
+chi2.register("cdf")(_chi2_cdf)
+chi2.register("sf")(_chi2_sf)
 
 
 def _beta_logpdf(z, a, b):

@@ -13,6 +13,25 @@ from .._trace._registry import implements
 from .._trace._state import STATE, constant, wide
 
 
+@implements(np.select)
+def _select(condlist, choicelist, default=0):
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if len(choicelist) == 0:
+        raise ValueError("select with an empty condition list is not possible")
+    xs = [unwrap(c) for c in choicelist] + [unwrap(default)]
+    want = result_type(*xs, device_type=STATE.device.type)
+    ts = [constant(v, STATE.device) if not isinstance(v, torch.Tensor) else v for v in xs]
+    ts = [v.to(want) if v.dtype != want else v for v in ts]
+    conds = [tensor(c) for c in condlist]
+    if any(c.dtype != torch.bool for c in conds):
+        raise TypeError("invalid entry in condlist: should be boolean ndarray")
+    out = ts[-1]
+    for c, v in zip(reversed(conds), reversed(ts[:-1])):  # the first true condition wins
+        out = torch.where(c, v, out)
+    return torch.broadcast_to(out, torch.broadcast_shapes(*(t.shape for t in ts), *(c.shape for c in conds)))
+
+
 @implements(np.where)
 def _where(condition, x=None, y=None, /):
     if x is None and y is None:

@@ -133,7 +133,18 @@ def _fmod(a, b):
 
 @implements(np.power, operators=("__pow__",), reflected=("__rpow__",))
 def _power(a, b):
-    return torch.pow(*_no_bool(a, b))
+    a, b = _no_bool(a, b)
+    if isinstance(b, torch.Tensor) and b.requires_grad and not b.is_complex():
+        # torch differentiates the exponent through pow(a, b) * log(a): at a zero base
+        # its second derivative is nan (0 * inf); there the exponent's derivative is 0
+        # (b > 0), so the exponent enters that branch as a constant
+        if not isinstance(a, torch.Tensor):
+            return torch.pow(a, b.detach()) if a == 0 else torch.pow(a, b)
+        if not a.is_complex():
+            zero = a == 0
+            one = torch.ones((), dtype=a.dtype, device=a.device)
+            return torch.where(zero, torch.pow(a, b.detach()), torch.pow(torch.where(zero, one, a), b))
+    return torch.pow(a, b)
 
 
 @implements(np.float_power)
