@@ -181,7 +181,10 @@ def _compare(ref: dict, got: dict) -> tuple[str, str]:
         return "no reference", "the two runs reached their gradient with different inputs"
     a, b = ref["result"], got["result"]
     if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b)):
-        return "wrong", f"result structure {[x.shape for x in b]} vs autograd's {[x.shape for x in a]}"
+        return (
+            "wrong",
+            f"result structure {[x.shape for x in b]} vs autograd's {[x.shape for x in a]}",
+        )
     worst = 0.0
     for x, y in zip(a, b):
         scale = max(float(np.max(np.abs(x))) if x.size else 0.0, 1e-300)
@@ -206,7 +209,9 @@ def main() -> None:
         _worker(a.program, a.worker, a.worker_out)
         return
     ex = os.path.join(os.path.abspath(a.checkout), "examples")
-    programs = sorted(glob.glob(os.path.join(ex, "*.py")) + glob.glob(os.path.join(ex, "*", "*.py")))
+    programs = sorted(
+        glob.glob(os.path.join(ex, "*.py")) + glob.glob(os.path.join(ex, "*", "*.py"))
+    )
     programs = [p for p in programs if os.path.basename(p) not in NOT_PROGRAMS]
     if a.only:
         programs = [p for p in programs if os.path.splitext(os.path.basename(p))[0] in a.only]

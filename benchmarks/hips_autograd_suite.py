@@ -22,9 +22,10 @@ Statuses: pass, wrong, clear (a npgrad TraceError or an error naming npgrad), cr
 (another error), autograd only (the function fails on plain NumPy values already, no
 derivative asked: it calls autograd's own API, e.g. ``np.linalg._dot`` or
 ``autograd.scipy.signal.convolve(..., axes=...)``), complex (complex inputs or result:
-skipped, counted apart), and, in npgrad mode, ``not reached`` for a check that autograd's run made and npgrad's did not
-(its test stopped earlier).  Only real-valued checks are counted; the table's last
-column is the pass rate without the ``autograd only`` ones.
+skipped, counted apart), and, in npgrad mode, ``not reached`` for a check that
+autograd's run made and npgrad's did not (its test stopped earlier).  Only
+real-valued checks are counted; the table's last column is the pass rate without
+the ``autograd only`` ones.
 """
 
 from __future__ import annotations
@@ -84,12 +85,16 @@ def _worker(checkout: str, mode: str, files: list[str], k: str | None, out: str)
                 entry = tests.setdefault(report.nodeid, {"outcome": "passed"})
                 if report.outcome != "passed":
                     entry["outcome"] = f"{report.outcome} ({report.when})"
-                    entry["error"] = str(report.longrepr).splitlines()[-1][:300] if report.longrepr else ""
+                    entry["error"] = (
+                        str(report.longrepr).splitlines()[-1][:300] if report.longrepr else ""
+                    )
 
         def pytest_collectreport(self, report):
             if report.outcome != "passed":
-                tests[report.nodeid] = {"outcome": "collection error",
-                                        "error": str(report.longrepr)[-300:]}
+                tests[report.nodeid] = {
+                    "outcome": "collection error",
+                    "error": str(report.longrepr)[-300:],
+                }
 
     tdir = os.path.join(checkout, "tests")
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,12 +150,18 @@ def _print(summary: dict) -> None:
     cols = ("real", "pass", "wrong", "clear", "crash", "autograd only", "not reached", "complex")
     for mode, table in summary.items():
         print(f"\n{mode}:")
-        print(f"{'file':20s}" + "".join(f"{c:>9.9s}" for c in cols) + f"{'pass %':>8s}{'of NumPy':>9s}")
+        print(
+            f"{'file':20s}"
+            + "".join(f"{c:>9.9s}" for c in cols)
+            + f"{'pass %':>8s}{'of NumPy':>9s}"
+        )
         for f, row in table.items():
             pct = 100.0 * row.get("pass", 0) / row["real"] if row.get("real") else 0.0
             numpy_api = row.get("real", 0) - row.get("autograd only", 0)
             pct2 = 100.0 * row.get("pass", 0) / numpy_api if numpy_api else 0.0
-            print(f"{f:20s}" + "".join(f"{row.get(c, 0):9d}" for c in cols) + f"{pct:8.1f}{pct2:9.1f}")
+            print(
+                f"{f:20s}" + "".join(f"{row.get(c, 0):9d}" for c in cols) + f"{pct:8.1f}{pct2:9.1f}"
+            )
 
 
 def main() -> None:
@@ -197,7 +208,11 @@ def main() -> None:
         import numpy
         import scipy
 
-        env = {"python": sys.version.split()[0], "numpy": numpy.__version__, "scipy": scipy.__version__}
+        env = {
+            "python": sys.version.split()[0],
+            "numpy": numpy.__version__,
+            "scipy": scipy.__version__,
+        }
         from importlib.metadata import PackageNotFoundError, version
 
         for pkg in ("autograd", "torch", "npgrad"):
@@ -207,7 +222,9 @@ def main() -> None:
                 pass
         try:
             git = ["git", "-C", checkout, "rev-parse", "HEAD"]
-            env["autograd_checkout"] = subprocess.run(git, capture_output=True, text=True).stdout.strip()
+            env["autograd_checkout"] = subprocess.run(
+                git, capture_output=True, text=True
+            ).stdout.strip()
         except OSError:
             pass
         with open(a.json, "w") as fh:

@@ -257,3 +257,11 @@ def test_tensors_inside_a_dict_keyword_argument_get_their_gradients():
     ((xr * wr) ** 2).mean().backward()
     torch.testing.assert_close(w.grad, wr.grad, **TOL[torch.float64])
     torch.testing.assert_close(x.grad, xr.grad, **TOL[torch.float64])
+
+
+def test_a_backward_returning_none_for_a_wanted_gradient_is_refused():
+    f = npgrad.loss(lambda x, y: np.sum(x * y), name="dot")
+    f.backward(lambda g, x, y, out: (g * y, None))
+    x, y = torch.randn(3, requires_grad=True), torch.randn(3, requires_grad=True)
+    with pytest.raises(npgrad.BackwardError, match=r"returned None for 'y'"):
+        f(x, y).backward()

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import itertools
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -63,8 +64,10 @@ def rebuild(x: Any, it) -> Any:
     if isinstance(x, dict):
         return {k: rebuild(x[k], it) for k in sorted(x, key=repr)}
     if isinstance(x, (tuple, list)):
-        return type(x)(rebuild(e, it) for e in x) if type(x) in (tuple, list) else tuple(
-            rebuild(e, it) for e in x
+        return (
+            type(x)(rebuild(e, it) for e in x)
+            if type(x) in (tuple, list)
+            else tuple(rebuild(e, it) for e in x)
         )
     return next(it)
 
@@ -124,8 +127,8 @@ def numeric_jvp(f: Callable, x: Any, v: Any) -> Any:
     hi = f(axpy(x, EPS / 2, v))
     lo = f(axpy(x, -EPS / 2, v))
     new = [
-        (np.asarray(h, dtype=np.float64) - np.asarray(l, dtype=np.float64)) / EPS
-        for h, l in zip(leaves(hi), leaves(lo))
+        (np.asarray(h, dtype=np.float64) - np.asarray(lo_, dtype=np.float64)) / EPS
+        for h, lo_ in zip(leaves(hi), leaves(lo))
     ]
     return rebuild(hi, iter(new))
 
@@ -211,8 +214,11 @@ def run_check(fun: Callable, argnum, modes, order: int, args: tuple, kwargs: dic
         # without npgrad in the call, the test uses autograd's own API (a function or
         # an argument plain NumPy/SciPy lack): "autograd only"
         status = classify(e)
-        rec.update(status="autograd only" if status == "crash" else status,
-                   where="plain call", error=_one_line(e))
+        rec.update(
+            status="autograd only" if status == "crash" else status,
+            where="plain call",
+            error=_one_line(e),
+        )
         return
     if is_complex(x) or is_complex(y):
         rec.update(status="complex")
@@ -223,8 +229,12 @@ def run_check(fun: Callable, argnum, modes, order: int, args: tuple, kwargs: dic
     except BaseException as e:  # noqa: BLE001 - every failure is recorded
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
-        rec.update(status=classify(e), where=subs[-1] if subs else "first sub-check",
-                   error=_one_line(e), subs=subs)
+        rec.update(
+            status=classify(e),
+            where=subs[-1] if subs else "first sub-check",
+            error=_one_line(e),
+            subs=subs,
+        )
         if rec["status"] == "crash":
             rec["trace"] = traceback.format_exc(limit=-3)[-1500:]
         return

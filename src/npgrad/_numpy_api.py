@@ -266,8 +266,7 @@ def _zeros_for_unused(grads: tuple, like: list[torch.Tensor]) -> list[torch.Tens
     # so does one torch's backward gives as a ZeroTensor (abs's second derivative),
     # which has no NumPy twin
     return [
-        torch.zeros_like(x) if g is None or g._is_zerotensor() else g
-        for g, x in zip(grads, like)
+        torch.zeros_like(x) if g is None or g._is_zerotensor() else g for g, x in zip(grads, like)
     ]
 
 

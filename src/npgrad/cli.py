@@ -32,6 +32,17 @@ def package_version() -> str:
     return __version__
 
 
+def _seed(text: str) -> int:
+    """A seed every generator takes (NumPy's: 0 to 2**32 - 1), checked while parsing."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**32 - 1, got {value}")
+    return value
+
+
 def _device_problem(name: str) -> tuple[str, str | None]:
     """``(device, None)`` with "auto" resolved, or ``(name, why it is refused)``."""
     import torch
@@ -101,7 +112,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         help="torchvision MNIST root (holds MNIST/raw/); default: $NPGRAD_DATA or ./data",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--seed", type=int, default=0, help="seed for random, NumPy and torch")
+    p.add_argument("--seed", type=_seed, default=0, help="seed for random, NumPy and torch")
     p.add_argument("--batch-size", type=int, default=256, help="training batch size")
 
 
@@ -178,7 +189,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         default="auto",
         help="auto (the CPU, and CUDA when present), cpu, cuda or cuda:N",
     )
-    ben.add_argument("--seed", type=int, default=0, help="seed for the synthetic inputs")
+    ben.add_argument("--seed", type=_seed, default=0, help="seed for the synthetic inputs")
     ben.add_argument(
         "--quick",
         action="store_true",

@@ -63,7 +63,11 @@ def _unsupported(what):
 
 
 def _argnums(argnum):
-    return _builtins.tuple(argnum) if _builtins.isinstance(argnum, (_builtins.list, _builtins.tuple)) else argnum
+    return (
+        _builtins.tuple(argnum)
+        if _builtins.isinstance(argnum, (_builtins.list, _builtins.tuple))
+        else argnum
+    )
 
 
 def _scalar(fun):
@@ -178,7 +182,9 @@ def tensor_jacobian_product(fun, argnum=0):
 
 def grad_and_aux(fun, argnum=0):
     def run(*args, **kwargs):
-        (_, aux), g = _npgrad.value_and_grad(fun, argnums=_argnums(argnum), has_aux=True)(*args, **kwargs)
+        (_, aux), g = _npgrad.value_and_grad(fun, argnums=_argnums(argnum), has_aux=True)(
+            *args, **kwargs
+        )
         return g, aux
 
     return run

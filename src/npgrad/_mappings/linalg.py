@@ -140,7 +140,9 @@ def _eigh(a, UPLO="L"):
     s = single(t)
     # NumPy reads one triangle: the other gets no share of the gradient (torch's
     # backward assumes a symmetric input), as in cholesky
-    tri = torch.tril(s) + torch.tril(s, -1).mH if UPLO == "L" else torch.triu(s) + torch.triu(s, 1).mH
+    tri = (
+        torch.tril(s) + torch.tril(s, -1).mH if UPLO == "L" else torch.triu(s) + torch.triu(s, 1).mH
+    )
     w, v = torch.linalg.eigh(tri)
     if not (abstract() or torch.compiler.is_compiling() or s.numel() == 0 or s.is_complex()):
         # each eigenvector is unique up to its sign: NumPy's LAPACK call picks them

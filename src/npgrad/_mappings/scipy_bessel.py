@@ -161,7 +161,9 @@ def _ive_real(name: str, v, x):
     xs = torch.where(inside, xb, torch.ones_like(xb))  # finite gradients where discarded
     k = torch.arange(_TERMS, dtype=x.dtype, device=x.device)
     ve = vt[..., None]
-    terms = (2 * k + ve) * torch.log(xs / 2)[..., None] - torch.lgamma(k + 1) - torch.lgamma(k + ve + 1)
+    terms = (
+        (2 * k + ve) * torch.log(xs / 2)[..., None] - torch.lgamma(k + 1) - torch.lgamma(k + ve + 1)
+    )
     series = torch.exp(torch.logsumexp(terms, -1) - xs)
     series = torch.where(inside, series, torch.where(xb == 0, 0.0, math.nan).to(x.dtype))
     integral, _ = _ive_integer(name, torch.where(integer, vt, torch.zeros_like(vt)), xb)

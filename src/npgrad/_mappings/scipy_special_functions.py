@@ -10,9 +10,9 @@ from typing import Any
 import torch
 
 from .._dtypes import is_inexact
+from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._registry import implements
-from .._errors import TraceError
 from .._trace._state import abstract, here, wide
 
 _S = dict(kind="scipy", axis="many")
@@ -103,7 +103,9 @@ def _polygamma(n, x):
     if n.is_floating_point() and n.requires_grad:
         raise TraceError(f"{here()}: scipy.special.polygamma(n, x) has no gradient in the order n")
     if abstract() or torch.compiler.is_compiling():
-        raise TraceError(f"{here()}: scipy.special.polygamma(n, x) needs its orders n as numbers here")
+        raise TraceError(
+            f"{here()}: scipy.special.polygamma(n, x) needs its orders n as numbers here"
+        )
     n, t = torch.broadcast_tensors(n.detach(), t)
     out = torch.full_like(t, math.nan)
     for k in torch.unique(n).tolist():  # torch's polygamma takes one integer order

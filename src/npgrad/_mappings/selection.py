@@ -29,7 +29,9 @@ def _select(condlist, choicelist, default=0):
     out = ts[-1]
     for c, v in zip(reversed(conds), reversed(ts[:-1])):  # the first true condition wins
         out = torch.where(c, v, out)
-    return torch.broadcast_to(out, torch.broadcast_shapes(*(t.shape for t in ts), *(c.shape for c in conds)))
+    return torch.broadcast_to(
+        out, torch.broadcast_shapes(*(t.shape for t in ts), *(c.shape for c in conds))
+    )
 
 
 @implements(np.where)

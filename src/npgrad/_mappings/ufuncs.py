@@ -143,7 +143,9 @@ def _power(a, b):
         if not a.is_complex():
             zero = a == 0
             one = torch.ones((), dtype=a.dtype, device=a.device)
-            return torch.where(zero, torch.pow(a, b.detach()), torch.pow(torch.where(zero, one, a), b))
+            return torch.where(
+                zero, torch.pow(a, b.detach()), torch.pow(torch.where(zero, one, a), b)
+            )
     return torch.pow(a, b)
 
 

@@ -119,7 +119,7 @@ def backward(
     op = self.op
     if op.torch_backward:
         result = _user_backward(self, grads, inputs, outputs, needs)
-        return _check_grads(self, result, inputs, as_tensor=True)
+        return _check_grads(self, result, inputs, as_tensor=True, needs=needs)
     n_out = len(grads)
     if self.host_in is not None:
         in_np = self.host_in
@@ -136,7 +136,12 @@ def backward(
     # is passed on directly, so that only its container refers to it (see _owned)
     avoid = [*arrays, *_arrays_in(self.residuals)]
     return _check_grads(
-        self, _user_backward(self, g_np, in_np, out_np, needs), inputs, as_tensor=False, avoid=avoid
+        self,
+        _user_backward(self, g_np, in_np, out_np, needs),
+        inputs,
+        as_tensor=False,
+        avoid=avoid,
+        needs=needs,
     )
 
 
@@ -151,7 +156,9 @@ def _user_backward(self: Call, grads, inputs, outputs, needs: tuple[bool, ...]) 
     return run_user(op, "backward", op.bwd, args, kwargs)
 
 
-def _check_grads(self: Call, result: Any, inputs: tuple, *, as_tensor: bool, avoid=()) -> list:
+def _check_grads(
+    self: Call, result: Any, inputs: tuple, *, as_tensor: bool, avoid=(), needs=()
+) -> list:
     avoid = list(avoid)
     op = self.op
     n = len(inputs)
@@ -176,6 +183,7 @@ def _check_grads(self: Call, result: Any, inputs: tuple, *, as_tensor: bool, avo
             f"tensor input ({', '.join(self.names)}), got {got}"
         )
     out: list[torch.Tensor | None] = []
+    _refuse_missing(self, inputs, result, needs)
     for name, t, g in zip(self.names, inputs, result):
         if g is None or t.dtype not in COMPUTE_DTYPE:
             out.append(None)
@@ -216,6 +224,19 @@ def _check_grads(self: Call, result: Any, inputs: tuple, *, as_tensor: bool, avo
         if isinstance(g, np.ndarray):
             avoid.append(g)
     return out
+
+
+def _refuse_missing(self: Call, inputs: tuple, result: Any, needs: tuple) -> None:
+    """A None for an input whose gradient is wanted: autograd would read it as "no
+    gradient", silently; refused, naming the input.  (Apart from _check_grads' loop,
+    whose references to each gradient _owned counts.)"""
+    for name, t, g, need in zip(self.names, inputs, result, needs):
+        if g is None and need and t.dtype in COMPUTE_DTYPE:
+            raise BackwardError(
+                f"npgrad op '{self.op.name}': the backward returned None for '{name}', "
+                "whose gradient is wanted (it requires grad); return its gradient (zeros "
+                "if it has none), or read needs_input_grad to skip only unwanted ones"
+            )
 
 
 def _castable(got: torch.dtype, want: torch.dtype) -> bool:

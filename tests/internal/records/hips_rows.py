@@ -38,13 +38,32 @@ RECORDS: list[Record] = [
     Record(("numpy.select",), lambda x: np.select([x > 0], [x], 0.5), ((5,),), id="select-number"),
     # eigenvectors as NumPy gives them (signs included), each triangle read alone
     Record(("numpy.linalg.eigh",), lambda a: np.linalg.eigh(a), ((4, 4),), id="eigh-lower"),
-    Record(("numpy.linalg.eigh",), lambda a: np.linalg.eigh(a, UPLO="U"), ((2, 3, 3),), id="eigh-upper"),
-    Record(("numpy.linalg.eigh",), lambda a: np.linalg.eigh(_sym(a))[0], ((3, 3),), id="eigh-values"),
+    Record(
+        ("numpy.linalg.eigh",), lambda a: np.linalg.eigh(a, UPLO="U"), ((2, 3, 3),), id="eigh-upper"
+    ),
+    Record(
+        ("numpy.linalg.eigh",), lambda a: np.linalg.eigh(_sym(a))[0], ((3, 3),), id="eigh-values"
+    ),
     # wide matrices: the singular vectors with NumPy's signs (torch's differ)
-    Record(("numpy.linalg.svd",), lambda a: np.linalg.svd(a, full_matrices=False), ((3, 5),), id="svd-wide"),
-    Record(("numpy.linalg.svd",), lambda a: np.linalg.svd(a, full_matrices=False), ((2, 3, 5),), id="svd-wide-stack"),
-    Record(("scipy.special.polygamma",), lambda x: _sp().polygamma(1, x + 0.5), ((3, 4),), domain="positive",
-           rtol=_PG_RTOL),  # fmt: skip
+    Record(
+        ("numpy.linalg.svd",),
+        lambda a: np.linalg.svd(a, full_matrices=False),
+        ((3, 5),),
+        id="svd-wide",
+    ),
+    Record(
+        ("numpy.linalg.svd",),
+        lambda a: np.linalg.svd(a, full_matrices=False),
+        ((2, 3, 5),),
+        id="svd-wide-stack",
+    ),
+    Record(
+        ("scipy.special.polygamma",),
+        lambda x: _sp().polygamma(1, x + 0.5),
+        ((3, 4),),
+        domain="positive",
+        rtol=_PG_RTOL,
+    ),  # fmt: skip
     Record(
         ("scipy.special.polygamma",),
         lambda x, n: _sp().polygamma(n, x + 0.5),
@@ -54,11 +73,28 @@ RECORDS: list[Record] = [
         rtol=_PG_RTOL,
         id="polygamma-orders",
     ),
-    Record(("scipy.special.multigammaln",), lambda x: _sp().multigammaln(x + 2, 3), ((3, 4),), domain="positive"),
-    Record(("scipy.special.iv",), lambda x, v: _sp().iv(v, 4 * x), ((6,),), domain="positive",
-           consts=(_REAL_ORDERS,), id="iv-real-orders"),  # fmt: skip
-    Record(("scipy.special.ive",), lambda x, v: _sp().ive(v, 4 * x), ((6,),), domain="positive",
-           consts=(_REAL_ORDERS,), id="ive-real-orders"),  # fmt: skip
+    Record(
+        ("scipy.special.multigammaln",),
+        lambda x: _sp().multigammaln(x + 2, 3),
+        ((3, 4),),
+        domain="positive",
+    ),
+    Record(
+        ("scipy.special.iv",),
+        lambda x, v: _sp().iv(v, 4 * x),
+        ((6,),),
+        domain="positive",
+        consts=(_REAL_ORDERS,),
+        id="iv-real-orders",
+    ),  # fmt: skip
+    Record(
+        ("scipy.special.ive",),
+        lambda x, v: _sp().ive(v, 4 * x),
+        ((6,),),
+        domain="positive",
+        consts=(_REAL_ORDERS,),
+        id="ive-real-orders",
+    ),  # fmt: skip
 ]
 
 for _m in ("logpdf", "pdf", "cdf", "sf"):
