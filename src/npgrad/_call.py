@@ -197,10 +197,12 @@ class Call:
         return outs if self.structure == "tuple" else outs[0]
 
 
-def uniform_tensors(op: Any, args: tuple) -> torch.dtype | None:
+def uniform_tensors(op: Any, args: tuple, labels: bool = False) -> torch.dtype | None:
     """The dtype when every argument is a tensor of one floating dtype on one device
     (and, for a loss without ``broadcast``, of one non-empty shape); else ``None``.
-    Such a call passes every check of :meth:`Call._validate`."""
+    Such a call passes every check of :meth:`Call._validate`.  With ``labels``, after
+    a floating first argument, integer and bool tensors (labels, masks: of any shape,
+    as ``_validate`` allows them) pass too."""
     first = args[0]
     if not isinstance(first, torch.Tensor):
         return None
@@ -210,13 +212,12 @@ def uniform_tensors(op: Any, args: tuple) -> torch.dtype | None:
     is_loss = op.is_loss
     shape = first.shape if is_loss and not op.broadcast else None
     for a in args:
-        if (
-            not isinstance(a, torch.Tensor)
-            or a.dtype != dtype
-            or a.device != device
-            or (shape is not None and a.shape != shape)
-            or (is_loss and not a.numel())
-        ):
+        if not isinstance(a, torch.Tensor) or a.device != device or (is_loss and not a.numel()):
+            return None
+        if a.dtype != dtype:
+            if not labels or a.dtype in COMPUTE_DTYPE or a.is_complex() or a.is_floating_point():
+                return None
+        elif shape is not None and a.shape != shape:
             return None
     return dtype
 

@@ -99,6 +99,8 @@ def wrap(x: Any) -> Any:
 def common(*ts: torch.Tensor) -> list[torch.Tensor]:
     """Tensors in NumPy's common dtype (``np.result_type``), for functions that
     combine arrays (concatenate, dot, einsum, ...)."""
+    if len(ts) == 2 and ts[0].dtype is ts[1].dtype:
+        return list(ts)  # one dtype is its own result type
     want = result_type(*ts, device_type=STATE.device.type)
     return [t if t.dtype == want else t.to(want) for t in ts]
 
@@ -136,6 +138,57 @@ def no_mapping(what: str) -> TraceError:
         "backward with @op.backward, or a rule with @npgrad.implements, or use "
         "mode='numeric'. npgrad.supported() lists what is followed"
     )
+
+
+_FLOATING = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
+
+
+def quick_ufunc(row: Row, inputs: tuple) -> Any:
+    """:func:`apply_ufunc` for the common call, or ``None``: arrays of one floating
+    dtype and Python ints and floats.  NumPy 2's promotion (NEP 50) gives that dtype
+    there, with no cast, no integer-range check and no integer rule to apply, so only
+    the torch call and the alias check remain: most of a small function's ops."""
+    a = inputs[0]
+    if len(inputs) == 1:
+        if not isinstance(a, TracedArray) or a.t.dtype not in _FLOATING:
+            return None
+        a = b = a.t
+        r = row.impl(a)
+    elif len(inputs) == 2:
+        b = inputs[1]
+        if isinstance(a, TracedArray):
+            a, dtype = a.t, a.t.dtype
+            if isinstance(b, TracedArray):
+                b = b.t
+                if b.dtype is not dtype:
+                    # a floating array beside labels or a mask: the result is floating
+                    # too, so again no integer rule applies; the other is cast to it
+                    dtype = result_type(a, b, device_type=STATE.device.type)
+                    if dtype not in _FLOATING:
+                        return None
+                    a, b = a.to(dtype), b.to(dtype)
+            elif type(b) is float or type(b) is int:
+                if row.tensor_only:
+                    b = torch.tensor(b, dtype=dtype)
+            else:
+                return None
+        elif isinstance(b, TracedArray) and (type(a) is float or type(a) is int):
+            b, dtype = b.t, b.t.dtype
+            if row.tensor_only or row.scalar_first:
+                a = torch.tensor(a, dtype=dtype)  # 7.0 % x: the overload with a derivative
+        else:
+            return None
+        if dtype not in _FLOATING:
+            return None
+        r = row.impl(a, b)
+    else:
+        return None
+    if not isinstance(r, torch.Tensor):
+        return wrap(r)
+    out = TracedArray(r)
+    if r._base is not None or r is a or r is b:
+        mark_aliases(out, inputs, f"np.{row.short}")
+    return out
 
 
 _UFUNC_OPTIONS = {"where": True, "casting": "same_kind", "order": "K", "subok": True}
@@ -363,6 +416,10 @@ class TracedArray:
                 fused = fuse(inputs)
                 if fused is not None:
                     return fused
+            if not kwargs:
+                r = quick_ufunc(row, inputs)
+                if r is not None:
+                    return r
             return apply_ufunc(row, inputs, kwargs)
         if method == "at":
             return ufunc_at(ufunc, inputs, kwargs)
@@ -544,6 +601,9 @@ class TracedArray:
         write(self, key, value)
 
     def __getitem__(self, key):
+        if type(key) is int or type(key) is tuple and _plain_key(key):
+            # ints, None and forward slices: torch's own indexing, a view as NumPy's
+            return self._view(("key", key), self.t[key])
         if isinstance(key, tuple):
             key = tuple(k.t if isinstance(k, TracedArray) else k for k in key)
         elif isinstance(key, TracedArray):
@@ -600,6 +660,14 @@ class View(TracedArray):
             _T.__set__(self, derive(self.parent.t, self.op))
             self.seen = gen
         return _T.__get__(self, View)
+
+
+def _plain_key(key: tuple) -> bool:
+    for k in key:
+        plain = k is None or k is Ellipsis or type(k) is int
+        if not plain and not (type(k) is slice and k.step is None):
+            return False
+    return True
 
 
 _STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
@@ -673,6 +741,7 @@ def _in_place_operator(symbol: str, ufunc: Any) -> Callable:
 
 def _operator(ufunc: Any, reflected: bool) -> Callable:
     fuse_key = ufunc
+    row = UFUNCS[ufunc]
 
     def op(self, other=None):
         inputs = (
@@ -685,7 +754,10 @@ def _operator(ufunc: Any, reflected: bool) -> Callable:
             fused = fuse(inputs)
             if fused is not None:
                 return fused
-        return apply_ufunc(UFUNCS[ufunc], inputs, {})
+        r = quick_ufunc(row, inputs)
+        if r is not None:
+            return r
+        return apply_ufunc(row, inputs, {})
 
     op.__name__ = f"{'r' if reflected else ''}{ufunc.__name__}"
     return op
