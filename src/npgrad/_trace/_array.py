@@ -145,48 +145,39 @@ _FLOATING = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float
 
 def quick_ufunc(row: Row, inputs: tuple) -> Any:
     """:func:`apply_ufunc` for the common call, or ``None``: arrays of one floating
-    dtype and Python ints and floats.  NumPy 2's promotion (NEP 50) gives that dtype
-    there, with no cast, no integer-range check and no integer rule to apply, so only
-    the torch call and the alias check remain: most of a small function's ops."""
-    a = inputs[0]
-    if len(inputs) == 1:
-        if not isinstance(a, TracedArray) or a.t.dtype not in _FLOATING:
-            return None
+    dtype (or one floating array beside labels or a mask, cast to the result) and
+    Python ints and floats.  NumPy 2's promotion (NEP 50) gives a floating dtype there
+    with no integer rule to apply, so only the torch call and the alias check remain."""
+    a, b = inputs[0], inputs[-1]
+    if len(inputs) == 1 and isinstance(a, TracedArray):
         a = b = a.t
-        r = row.impl(a)
-    elif len(inputs) == 2:
-        b = inputs[1]
-        if isinstance(a, TracedArray):
-            a, dtype = a.t, a.t.dtype
-            if isinstance(b, TracedArray):
-                b = b.t
-                if b.dtype is not dtype:
-                    # a floating array beside labels or a mask: the result is floating
-                    # too, so again no integer rule applies; the other is cast to it
-                    dtype = result_type(a, b, device_type=STATE.device.type)
-                    if dtype not in _FLOATING:
-                        return None
-                    a, b = a.to(dtype), b.to(dtype)
-            elif type(b) is float or type(b) is int:
-                if row.tensor_only:
-                    b = torch.tensor(b, dtype=dtype)
-            else:
-                return None
-        elif isinstance(b, TracedArray) and (type(a) is float or type(a) is int):
-            b, dtype = b.t, b.t.dtype
-            if row.tensor_only or row.scalar_first:
-                a = torch.tensor(a, dtype=dtype)  # 7.0 % x: the overload with a derivative
-        else:
+        dtype = a.dtype
+    elif len(inputs) != 2:
+        return None
+    elif isinstance(a, TracedArray):
+        a, dtype = a.t, a.t.dtype
+        if isinstance(b, TracedArray):
+            b = b.t
+            if b.dtype is not dtype:
+                dtype = result_type(a, b, device_type=STATE.device.type)
+                if dtype not in _FLOATING:
+                    return None
+                a, b = a.to(dtype), b.to(dtype)
+        elif type(b) is not float and type(b) is not int:
             return None
-        if dtype not in _FLOATING:
-            return None
-        r = row.impl(a, b)
+        elif row.tensor_only:
+            b = torch.tensor(b, dtype=dtype)
+    elif isinstance(b, TracedArray) and (type(a) is float or type(a) is int):
+        b, dtype = b.t, b.t.dtype
+        if row.tensor_only or row.scalar_first:
+            a = torch.tensor(a, dtype=dtype)  # 7.0 % x: the overload with a derivative
     else:
         return None
-    if not isinstance(r, torch.Tensor):
-        return wrap(r)
-    out = TracedArray(r)
-    if r._base is not None or r is a or r is b:
+    if dtype not in _FLOATING:
+        return None
+    r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
+    out = wrap(r)
+    if type(out) is TracedArray and (r._base is not None or r is a or r is b):
         mark_aliases(out, inputs, f"np.{row.short}")
     return out
 
@@ -416,11 +407,8 @@ class TracedArray:
                 fused = fuse(inputs)
                 if fused is not None:
                     return fused
-            if not kwargs:
-                r = quick_ufunc(row, inputs)
-                if r is not None:
-                    return r
-            return apply_ufunc(row, inputs, kwargs)
+            r = None if kwargs else quick_ufunc(row, inputs)
+            return r if r is not None else apply_ufunc(row, inputs, kwargs)
         if method == "at":
             return ufunc_at(ufunc, inputs, kwargs)
         if method == "reduce" and row.reduce is not None:
@@ -740,24 +728,37 @@ def _in_place_operator(symbol: str, ufunc: Any) -> Callable:
 
 
 def _operator(ufunc: Any, reflected: bool) -> Callable:
-    fuse_key = ufunc
     row = UFUNCS[ufunc]
+    fuse = FUSE.get(ufunc)  # installed (by _fusion) before the methods are
+    # x * 2.0 and x + y in one floating dtype, the commonest ops, inlined (quick_ufunc's
+    # rule); 7.0 % x and the tensor_only rows need their number as a 0-d tensor
+    direct = ufunc.nin == 2 and fuse is None and not row.tensor_only
+    numbers = not (reflected and row.scalar_first)
 
     def op(self, other=None):
-        inputs = (
-            (self,)
-            if other is None and ufunc.nin == 1
-            else ((other, self) if reflected else (self, other))
-        )
-        fuse = FUSE.get(fuse_key)
+        inputs = (self, other) if not reflected else (other, self)
+        if direct:
+            t, k = self.t, type(other)
+            if t.dtype in _FLOATING and (
+                (k is float or k is int)
+                and numbers
+                or k is TracedArray
+                and other.t.dtype is t.dtype
+            ):
+                o = other.t if k is TracedArray else other
+                r = row.impl(o, t) if reflected else row.impl(t, o)
+                out = wrap(r)
+                if type(out) is TracedArray and (r._base is not None or r is t or r is o):
+                    mark_aliases(out, inputs, f"np.{row.short}")
+                return out
+        if other is None and ufunc.nin == 1:
+            inputs = (self,)
         if fuse is not None:
             fused = fuse(inputs)
             if fused is not None:
                 return fused
         r = quick_ufunc(row, inputs)
-        if r is not None:
-            return r
-        return apply_ufunc(row, inputs, {})
+        return r if r is not None else apply_ufunc(row, inputs, {})
 
     op.__name__ = f"{'r' if reflected else ''}{ufunc.__name__}"
     return op
