@@ -21,6 +21,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -366,3 +367,156 @@ def table_numpy_api(result: dict[str, Any]) -> str:
     for lib, note in result["notes"].items():
         lines.append(f"  skipped {lib}: {note}")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------- SciPy
+_SCIPY_TIMER = """
+import sys, time, statistics
+import numpy as np
+if sys.argv[1] == "npgrad":
+    import torch, npgrad  # noqa: F401
+    import scipy.special as sp
+    # a traced call first: npgrad's SciPy rows are resolved, as in a user's process
+    x = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    for f in (lambda x: np.sum(sp.xlogy(x, x)), lambda x: sp.logsumexp(x)):
+        try:
+            npgrad.function(f, mode="auto")(x)
+        except npgrad.TraceError:
+            pass  # not followed on this build: npgrad is imported all the same
+import scipy.special as sp
+from scipy.stats import norm
+a = np.random.default_rng(0).normal(size=(64, 100))
+calls = {"logsumexp": lambda: sp.logsumexp(a, axis=1), "norm.logpdf": lambda: norm.logpdf(a)}
+inner, out = int(sys.argv[2]), {}
+for name, f in calls.items():
+    for _ in range(inner):
+        f()
+    blocks = []
+    for _ in range(int(sys.argv[3])):
+        start = time.perf_counter()
+        for _ in range(inner):
+            f()
+        blocks.append((time.perf_counter() - start) / inner)
+    out[name] = statistics.median(blocks)
+print(repr(out))
+"""
+
+
+def run_scipy_untouched(quick: bool, *, tiny: bool = False) -> dict[str, Any]:
+    """SciPy on NumPy arrays outside a trace, in a process that imported npgrad and
+    traced a SciPy call against one that never imported npgrad.  Processes cannot be
+    interleaved block by block: the two kinds alternate, process by process, and
+    the ratio is the median over those pairs."""
+    import ast
+    import statistics
+    import subprocess
+
+    pairs = 1 if tiny else (2 if quick else 5)
+    inner, blocks = (5, 2) if tiny else (50, 10 if quick else 30)
+    runs: dict[str, list] = {"npgrad": [], "plain": []}
+    # this npgrad, wherever it was imported from
+    here = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
+    for _ in range(pairs):
+        for kind in runs:
+            cmd = [sys.executable, "-c", _SCIPY_TIMER, kind, str(inner), str(blocks)]
+            done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            if done.returncode != 0:
+                raise RuntimeError(f"the SciPy timing process failed: {done.stderr[-2000:]}")
+            runs[kind].append(ast.literal_eval(done.stdout.strip().splitlines()[-1]))
+    names = list(runs["plain"][0])
+    return {
+        "pairs": pairs,
+        "seconds": {k: {n: [r[n] for r in v] for n in names} for k, v in runs.items()},
+        "ratio": {
+            n: statistics.median(a[n] / b[n] for a, b in zip(runs["npgrad"], runs["plain"]))
+            for n in names
+        },
+    }
+
+
+def _scipy_problems() -> dict[str, tuple[Callable, Callable, tuple]]:
+    import scipy.special as sp
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(256, 10))
+    x, mu, s = rng.normal(size=1000), 0.3, 1.7
+
+    def lse(z):
+        return np.mean(sp.logsumexp(z, axis=1))
+
+    def lse_torch(z):
+        return torch.mean(torch.logsumexp(z, dim=1))
+
+    def logpdf(x):
+        return np.sum(norm.logpdf(x, mu, s))
+
+    def logpdf_torch(x):
+        return torch.sum(-0.5 * ((x - mu) / s) ** 2 - math.log(s) - 0.5 * math.log(2 * math.pi))
+
+    return {
+        "logsumexp 256x10": (lse, lse_torch, (z,)),
+        "norm.logpdf 1000": (logpdf, logpdf_torch, (x,)),
+    }
+
+
+def run_scipy_traced(quick: bool, device: torch.device, *, tiny: bool = False):
+    """Traced SciPy calls (automatic mode) against the same maths in torch."""
+    import npgrad
+
+    cfg = _config(quick, tiny)
+    out: dict[str, Any] = {"config": cfg, "base": "torch", "problems": {}}
+    for name, (f, ft, args) in _scipy_problems().items():
+        op = npgrad.function(f, name=name.split()[0], mode="auto")
+        x = torch.as_tensor(args[0], device=device)
+
+        def build(v: str, op=op, ft=ft, x=x) -> Callable:
+            leaf = x.clone().requires_grad_()
+            fn = op if v == "auto" else ft
+
+            def run() -> tuple:
+                value = fn(leaf)
+                return value, torch.autograd.grad(value, [leaf])
+
+            return run
+
+        try:
+            got = build("auto")()
+        except npgrad.TraceError as e:
+            out["problems"][name] = {"skipped": f"not followed on this build: {e}"}
+            continue
+        _agree(name, "auto", got, build("torch")())
+        timing = {**cfg, "inner": _inner(build("torch"), cfg["inner"])}
+        res = bench.compare(build, ["torch", "auto"], base="torch", device=device, **timing)
+        out["problems"][name] = {**res, "inner": timing["inner"]}
+    return out
+
+
+def table_scipy(untouched: dict[str, Any] | None, traced: dict[str, Any] | None) -> str:
+    lines = []
+    if untouched is not None:
+        lines.append(
+            "SciPy on NumPy arrays outside a trace, npgrad imported (and a SciPy call traced) "
+            f"vs never imported: median of {untouched['pairs']} process pairs, not interleaved"
+        )
+        for n, r in untouched["ratio"].items():
+            us = statistics_median(untouched["seconds"]["plain"][n]) * 1e6
+            lines.append(f"  {n:<20} {us:9.1f} us without npgrad   x{r:.3f} with it")
+    if traced is not None:
+        skipped = {n: r for n, r in traced["problems"].items() if "skipped" in r}
+        timed = {n: r for n, r in traced["problems"].items() if "skipped" not in r}
+        for n, r in skipped.items():
+            lines.append(f"  traced {n}: skipped, {r['skipped'][:160]}")
+        traced = {**traced, "problems": timed}
+    if traced is not None and traced["problems"]:
+        lines.append(table_auto(traced).replace(
+            "automatic mode vs the same maths in torch eager",
+            "traced SciPy calls vs the same maths in torch eager"))  # fmt: skip
+    return "\n".join(lines)
+
+
+def statistics_median(values: list) -> float:
+    import statistics
+
+    return statistics.median(values)

@@ -29,7 +29,15 @@ LAYERS = [
     ["npgrad._bridge"],
     ["npgrad._function"],
     ["npgrad._check", "npgrad._numpy_api", "npgrad.losses", "npgrad.nn"],
-    ["npgrad._supported", "npgrad.bench", "npgrad.experiment", "npgrad.cli", "npgrad.__main__"],
+    [
+        "npgrad._supported",
+        "npgrad.bench",
+        "npgrad.bench_problems",
+        "npgrad.bench_compiled",
+        "npgrad.experiment",
+        "npgrad.cli",
+        "npgrad.__main__",
+    ],
     ["npgrad"],  # the package's __init__: re-exports everything
 ]
 MAX_LINES = 800
