@@ -183,14 +183,18 @@ class Call:
         if self.all_tensors:  # every argument positional and a tensor
             return list(arrays), {}
         args, kwargs = list(self.args), dict(self.kwargs)
+        nested: dict[Any, list] = {}
         for slot, arr in zip(self.slots, arrays):
-            if isinstance(slot, tuple):  # inside a container: rebuilt, never mutated
-                where = args if isinstance(slot[0], int) else kwargs
-                where[slot[0]] = _replaced(where[slot[0]], slot[1:], arr)
+            if isinstance(slot, tuple):
+                nested.setdefault(slot[0], []).append((slot[1:], arr))
             elif isinstance(slot, int):
                 args[slot] = arr
             else:
                 kwargs[slot] = arr
+        for top, items in nested.items():
+            # inside a container: rebuilt once for all its tensors, never mutated
+            where = args if isinstance(top, int) else kwargs
+            where[top] = _replaced(where[top], items)
         return args, kwargs
 
     def unpack(self, outs: tuple) -> Any:
@@ -237,16 +241,20 @@ def _path_text(path: tuple) -> str:
     return "".join(f"[{p!r}]" for p in path)
 
 
-def _replaced(container: Any, path: tuple, value: Any) -> Any:
-    """A copy of ``container`` with the element at ``path`` replaced."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
+def _replaced(container: Any, items: list) -> Any:
+    """A copy of ``container`` with the element at each (path, value) of ``items``
+    replaced (a path of ``()`` replaces the container itself)."""
+    heads: dict[Any, list] = {}
+    for path, value in items:
+        if not path:
+            return value
+        heads.setdefault(path[0], []).append((path[1:], value))
     if type(container) is dict:
-        return {**container, head: _replaced(container[head], rest, value)}
-    items = list(container)
-    items[head] = _replaced(items[head], rest, value)
-    return type(container)(items)
+        return {**container, **{h: _replaced(container[h], sub) for h, sub in heads.items()}}
+    out = list(container)
+    for h, sub in heads.items():
+        out[h] = _replaced(out[h], sub)
+    return type(container)(out)
 
 
 # ------------------------------------------------------------ the backward's binding

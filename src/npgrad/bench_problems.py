@@ -178,11 +178,11 @@ def _inner(fn: Callable, most: int, block_s: float = 0.03) -> int:
     return max(1, min(most, int(block_s / max(time.perf_counter() - start, 1e-9))))
 
 
-def _config(quick: bool, tiny: bool) -> dict[str, Any]:
+def _config(quick: bool, tiny: bool, few: bool = False) -> dict[str, Any]:
     if tiny:
         return dict(warmup=1, repeats=2, inner=2, preroll=0)
-    if quick:
-        return dict(warmup=3, repeats=5, inner=10, preroll=1)
+    if quick:  # few: JAX's eager calls and autograd's MLP take milliseconds each
+        return dict(warmup=2 if few else 3, repeats=3 if few else 5, inner=10, preroll=1)
     return dict(warmup=10, repeats=21, inner=50, preroll=2, preroll_s=0.01)
 
 
@@ -309,7 +309,7 @@ def _api_variants() -> tuple[dict[str, Callable], dict[str, str]]:
 
 def run_numpy_api(quick: bool, threads: int | None = None, *, tiny: bool = False):
     """npgrad's NumPy-level API against HIPS autograd and JAX on the same problems."""
-    cfg = _config(quick, tiny)
+    cfg = _config(quick, tiny, few=True)
     if threads is not None:
         torch.set_num_threads(threads)
         # XLA's CPU pool, read when JAX starts (below)
@@ -373,6 +373,8 @@ def table_numpy_api(result: dict[str, Any]) -> str:
 _SCIPY_TIMER = """
 import sys, time, statistics
 import numpy as np
+if sys.argv[1] == "torch":
+    import torch  # noqa: F401
 if sys.argv[1] == "npgrad":
     import torch, npgrad  # noqa: F401
     import scipy.special as sp
@@ -408,12 +410,12 @@ def run_scipy_untouched(quick: bool, *, tiny: bool = False) -> dict[str, Any]:
     interleaved block by block: the two kinds alternate, process by process, and
     the ratio is the median over those pairs."""
     import ast
-    import statistics
     import subprocess
 
     pairs = 1 if tiny else (2 if quick else 5)
     inner, blocks = (5, 2) if tiny else (50, 10 if quick else 30)
-    runs: dict[str, list] = {"npgrad": [], "plain": []}
+    # "torch" imports torch alone: what npgrad itself changes is npgrad over torch
+    runs: dict[str, list] = {"npgrad": [], "torch": [], "plain": []}
     # this npgrad, wherever it was imported from
     here = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
@@ -428,11 +430,15 @@ def run_scipy_untouched(quick: bool, *, tiny: bool = False) -> dict[str, Any]:
     return {
         "pairs": pairs,
         "seconds": {k: {n: [r[n] for r in v] for n in names} for k, v in runs.items()},
-        "ratio": {
-            n: statistics.median(a[n] / b[n] for a, b in zip(runs["npgrad"], runs["plain"]))
-            for n in names
-        },
+        "ratio": {n: _pair_ratio(runs["npgrad"], runs["plain"], n) for n in names},
+        "ratio_to_torch": {n: _pair_ratio(runs["npgrad"], runs["torch"], n) for n in names},
     }
+
+
+def _pair_ratio(ours: list, theirs: list, name: str) -> float:
+    import statistics
+
+    return statistics.median(a[name] / b[name] for a, b in zip(ours, theirs))
 
 
 def _scipy_problems() -> dict[str, tuple[Callable, Callable, tuple]]:
@@ -500,9 +506,15 @@ def table_scipy(untouched: dict[str, Any] | None, traced: dict[str, Any] | None)
             "SciPy on NumPy arrays outside a trace, npgrad imported (and a SciPy call traced) "
             f"vs never imported: median of {untouched['pairs']} process pairs, not interleaved"
         )
+        lines.append(
+            "(x npgrad: over a process with neither; x torch: over one that imported torch)"
+        )
         for n, r in untouched["ratio"].items():
             us = statistics_median(untouched["seconds"]["plain"][n]) * 1e6
-            lines.append(f"  {n:<20} {us:9.1f} us without npgrad   x{r:.3f} with it")
+            rt = untouched["ratio_to_torch"][n]
+            lines.append(
+                f"  {n:<20} {us:9.1f} us without npgrad   x npgrad {r:.3f}   x torch {rt:.3f}"
+            )
     if traced is not None:
         skipped = {n: r for n, r in traced["problems"].items() if "skipped" in r}
         timed = {n: r for n, r in traced["problems"].items() if "skipped" not in r}
