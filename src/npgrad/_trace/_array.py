@@ -460,6 +460,9 @@ class TracedArray:
         """A tensor with this array's shape and dtype (a deferred one has no value yet)."""
         return self.t
 
+    def _peek(self) -> torch.Tensor | None:  # None: a deferred one, not computed yet
+        return self.t
+
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self._like().shape)
@@ -651,11 +654,8 @@ class View(TracedArray):
 
 
 def _plain_key(key: tuple) -> bool:
-    for k in key:
-        plain = k is None or k is Ellipsis or type(k) is int
-        if not plain and not (type(k) is slice and k.step is None):
-            return False
-    return True
+    return all(k is None or k is Ellipsis or type(k) is int or type(k) is slice and k.step is None
+               for k in key)  # fmt: skip
 
 
 _STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
@@ -682,7 +682,8 @@ def _aliases(r: Any, args: Any) -> bool:
             if t._base is not None:
                 return True
             for a in args:
-                if isinstance(a, TracedArray) and a.t is t:
+                # not .t: that would compute a deferred difference just to compare
+                if isinstance(a, TracedArray) and a._peek() is t:
                     return True
     return False
 
