@@ -343,6 +343,30 @@ def run_numpy_api(quick: bool, threads: int | None = None, *, tiny: bool = False
     return result
 
 
+def run_numpy_api_apart(quick: bool, *, tiny: bool = False) -> dict[str, Any]:
+    """:func:`run_numpy_api` in a process of its own: JAX starts threads that a later
+    ``fork`` (the experiment's side-by-side runs) would copy half-alive, and neither
+    its threads nor autograd's state should linger beside the other sections."""
+    import json
+    import subprocess
+
+    code = (
+        "import json, sys\nfrom npgrad import bench_problems as bp\n"
+        f"print(json.dumps(bp.run_numpy_api({quick!r}, tiny={tiny!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_child_env())  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"the NumPy-level API section failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a child process that imports this npgrad, wherever it is."""
+    here = str(Path(__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
+
+
 def table_numpy_api(result: dict[str, Any]) -> str:
     env = result["environment"]
     base = result["base"]
@@ -416,9 +440,7 @@ def run_scipy_untouched(quick: bool, *, tiny: bool = False) -> dict[str, Any]:
     inner, blocks = (5, 2) if tiny else (50, 10 if quick else 30)
     # "torch" imports torch alone: what npgrad itself changes is npgrad over torch
     runs: dict[str, list] = {"npgrad": [], "torch": [], "plain": []}
-    # this npgrad, wherever it was imported from
-    here = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
+    env = _child_env()
     for _ in range(pairs):
         for kind in runs:
             cmd = [sys.executable, "-c", _SCIPY_TIMER, kind, str(inner), str(blocks)]
