@@ -42,7 +42,27 @@ def summarize(paths: list[Path], device: str = "cpu") -> str:
             ref = _cells([d[part]["seconds"]["dataloader"]["median_s"] for d in data], "{:.2f}")
             fast = _cells([d[part]["speedup"] for d in data], "x{:.1f}")
             rows.append(f"data path, {part}: npgrad {npg} s, DataLoader {ref} s ({fast})")
+    rows += per_call(runs)
     return "\n".join(rows)
+
+
+def per_call(runs: list[dict]) -> list[str]:
+    """The per-call sections' rows, where the runs have them: automatic mode over
+    torch eager per problem, and numpy mode's plain backward over the hand-rolled
+    Function in the training step (paired ratios, run by run)."""
+    rows: list[str] = []
+    if all("auto_vs_torch" in r for r in runs):
+        rows += ["", "| automatic mode / torch eager, value + gradient | torch (first run) | "
+                 "ratio |", "|---|---|---|"]  # fmt: skip
+        for name, first in runs[0]["auto_vs_torch"]["problems"].items():
+            torch_us = first["base_seconds"]["auto"]["median_s"] * 1e6
+            ratios = _cells([r["auto_vs_torch"]["problems"][name]["ratio"]["auto"] for r in runs],
+                            "x{:.3f}")  # fmt: skip
+            rows.append(f"| {name} | {torch_us:.0f} us | {ratios} |")
+    if all("numpy_plain" in r for r in runs):
+        ratios = _cells([r["numpy_plain"]["ratio"]["numpy"] for r in runs], "x{:.3f}")
+        rows.append(f"| training step, plain NumPy backward / hand-rolled Function | | {ratios} |")
+    return rows
 
 
 if __name__ == "__main__":

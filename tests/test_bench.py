@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import runpy
+import sys
 import time
 
 import torch
@@ -84,6 +85,7 @@ def test_run_reports_every_figure(tmp_path):
         data_dir=str(DATA_ROOT),
         config=dict(warmup=1, repeats=2, inner=1),
         data_limit=512,
+        tiny=True,
     )
     res = result["devices"]["cpu"]
     assert res["environment"]["torch_threads"] >= 1
@@ -102,6 +104,41 @@ def test_run_reports_every_figure(tmp_path):
     bench.plot(result, tmp_path / "b.png")
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
     assert "training step" in bench.table(result)
+
+
+def test_run_reports_the_per_call_sections(tmp_path):
+    from npgrad import bench_problems
+
+    result = bench.run(["cpu"], quick=True, data_dir=None,
+                       config=dict(warmup=1, repeats=2, inner=1), tiny=True)  # fmt: skip
+    res = result["devices"]["cpu"]
+    # numpy mode's plain backward, paired with the hand-rolled Function around it
+    assert (
+        set(res["numpy_plain"]["ratio"]) == {"numpy"} and res["numpy_plain"]["ratio"]["numpy"] > 0
+    )
+    assert set(res["numpy_plain"]["seconds"]) == {"handrolled", "numpy"}
+    # automatic mode against torch eager on every problem
+    assert set(res["auto_vs_torch"]["problems"]) == set(bench_problems.PROBLEMS)
+    for r in res["auto_vs_torch"]["problems"].values():
+        assert r["ratio"]["auto"] > 0 and r["base_seconds"]["auto"]["repeats"] == 2
+    # traced SciPy: timed, or skipped with the reason where this build does not follow it
+    for r in res["scipy_traced"]["problems"].values():
+        assert "skipped" in r or r["ratio"]["auto"] > 0
+    assert "skipped" in res["compiled"] or "result" in res["compiled"]
+    api = result["numpy_api"]
+    assert "jax" not in sys.modules  # timed in a process of its own (JAX and fork clash)
+    assert set(api["problems"]) == set(bench_problems.PROBLEMS)
+    timed = set(api["problems"]["gp 64 points"]["seconds"])
+    for lib in ("autograd", "jax"):
+        assert (lib in api["notes"]) != (lib in timed)  # timed, or skipped with a note
+    untouched = result["scipy_untouched"]
+    assert set(untouched["ratio"]) == {"logsumexp", "norm.logpdf"} and untouched["pairs"] == 1
+    path = tmp_path / "b.json"
+    bench.write_json(result, path)
+    text = bench.table(json.loads(path.read_text()))  # printed from the JSON alone
+    assert "automatic mode vs the same maths in torch eager" in text
+    assert "hand-rolled autograd.Function" in text
+    assert "value+gradient of plain NumPy functions" in text and "outside a trace" in text
 
 
 def test_bench_help_shows_defaults(capsys):

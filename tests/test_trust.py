@@ -265,3 +265,16 @@ def test_a_backward_returning_none_for_a_wanted_gradient_is_refused():
     x, y = torch.randn(3, requires_grad=True), torch.randn(3, requires_grad=True)
     with pytest.raises(npgrad.BackwardError, match=r"returned None for 'y'"):
         f(x, y).backward()
+
+
+def test_depth_map_reductions_on_uint16_give_numpys_values():
+    d = np.random.default_rng(0).integers(0, 65535, (2, 8, 8)).astype(np.uint16)
+    f = npgrad.function(
+        lambda x, d: (x, np.max(d), np.min(d, axis=0), np.argmax(d), np.clip(d, 10, 60000)),
+        name="depth",
+    )
+    _, dmax, dmin, arg, clipped = f(torch.ones(1), torch.from_numpy(d))
+    assert dmax.dtype == torch.uint16 and int(dmax) == d.max()
+    np.testing.assert_array_equal(dmin.numpy(), d.min(axis=0))
+    assert int(arg) == d.argmax()
+    np.testing.assert_array_equal(clipped.numpy(), np.clip(d, 10, 60000))

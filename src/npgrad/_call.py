@@ -184,24 +184,30 @@ class Call:
         if self.all_tensors:  # every argument positional and a tensor
             return list(arrays), {}
         args, kwargs = list(self.args), dict(self.kwargs)
+        nested: dict[Any, list] = {}
         for slot, arr in zip(self.slots, arrays):
-            if isinstance(slot, tuple):  # inside a container: rebuilt, never mutated
-                where = args if isinstance(slot[0], int) else kwargs
-                where[slot[0]] = _replaced(where[slot[0]], slot[1:], arr)
+            if isinstance(slot, tuple):
+                nested.setdefault(slot[0], []).append((slot[1:], arr))
             elif isinstance(slot, int):
                 args[slot] = arr
             else:
                 kwargs[slot] = arr
+        for top, items in nested.items():
+            # inside a container: rebuilt once for all its tensors, never mutated
+            where = args if isinstance(top, int) else kwargs
+            where[top] = _replaced(where[top], items)
         return args, kwargs
 
     def unpack(self, outs: tuple) -> Any:
         return outs if self.structure == "tuple" else outs[0]
 
 
-def uniform_tensors(op: Any, args: tuple) -> torch.dtype | None:
+def uniform_tensors(op: Any, args: tuple, labels: bool = False) -> torch.dtype | None:
     """The dtype when every argument is a tensor of one floating dtype on one device
     (and, for a loss without ``broadcast``, of one non-empty shape); else ``None``.
-    Such a call passes every check of :meth:`Call._validate`."""
+    Such a call passes every check of :meth:`Call._validate`.  With ``labels``, after
+    a floating first argument, integer and bool tensors (labels, masks: of any shape,
+    as ``_validate`` allows them) pass too."""
     first = args[0]
     if not isinstance(first, torch.Tensor):
         return None
@@ -211,13 +217,12 @@ def uniform_tensors(op: Any, args: tuple) -> torch.dtype | None:
     is_loss = op.is_loss
     shape = first.shape if is_loss and not op.broadcast else None
     for a in args:
-        if (
-            not isinstance(a, torch.Tensor)
-            or a.dtype != dtype
-            or a.device != device
-            or (shape is not None and a.shape != shape)
-            or (is_loss and not a.numel())
-        ):
+        if not isinstance(a, torch.Tensor) or a.device != device or (is_loss and not a.numel()):
+            return None
+        if a.dtype != dtype:
+            if not labels or a.dtype in COMPUTE_DTYPE or a.is_complex() or a.is_floating_point():
+                return None
+        elif shape is not None and a.shape != shape:
             return None
     return dtype
 
@@ -237,16 +242,20 @@ def _path_text(path: tuple) -> str:
     return "".join(f"[{p!r}]" for p in path)
 
 
-def _replaced(container: Any, path: tuple, value: Any) -> Any:
-    """A copy of ``container`` with the element at ``path`` replaced."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
+def _replaced(container: Any, items: list) -> Any:
+    """A copy of ``container`` with the element at each (path, value) of ``items``
+    replaced (a path of ``()`` replaces the container itself)."""
+    heads: dict[Any, list] = {}
+    for path, value in items:
+        if not path:
+            return value
+        heads.setdefault(path[0], []).append((path[1:], value))
     if type(container) is dict:
-        return {**container, head: _replaced(container[head], rest, value)}
-    items = list(container)
-    items[head] = _replaced(items[head], rest, value)
-    return type(container)(items)
+        return {**container, **{h: _replaced(container[h], sub) for h, sub in heads.items()}}
+    out = list(container)
+    for h, sub in heads.items():
+        out[h] = _replaced(out[h], sub)
+    return type(container)(out)
 
 
 # ------------------------------------------------------------ the backward's binding

@@ -121,6 +121,7 @@ def torch_dtype(dtype: Any, where: str = "npgrad") -> torch.dtype | None:
 
 
 _RESULT: dict[tuple, torch.dtype | None] = {}
+_UNKNOWN = object()
 
 
 def result_type(*operands: Any, device_type: str = "cpu") -> torch.dtype | None:
@@ -134,10 +135,11 @@ def result_type(*operands: Any, device_type: str = "cpu") -> torch.dtype | None:
     >>> result_type(torch.ones(1, dtype=torch.float32), 2.0)
     torch.float32
     """
-    key = tuple(o.dtype if isinstance(o, torch.Tensor) else type(o) for o in operands)
-    key = (*key, device_type)
-    if key in _RESULT:
-        return _RESULT[key]
+    # a flat tuple of dtypes and types: built and looked up in well under a microsecond
+    key = (device_type, *[o.dtype if isinstance(o, torch.Tensor) else type(o) for o in operands])
+    got = _RESULT.get(key, _UNKNOWN)
+    if got is not _UNKNOWN:
+        return got
     dtypes = [o.dtype for o in operands if isinstance(o, torch.Tensor)]
     if not dtypes:
         _RESULT[key] = None

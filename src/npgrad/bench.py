@@ -168,13 +168,60 @@ def _handrolled_mse() -> type[torch.autograd.Function]:
     return HandRolledMSE
 
 
-def bench_step(device: torch.device, *, batch: int, **timing: int) -> dict[str, Any]:
+def _plain_criteria() -> dict[str, Callable]:
+    """A user's MSE as one would write it: plain NumPy forward and backward (no fused
+    forward, no residuals), through npgrad's numpy mode and through a bare
+    ``autograd.Function`` around the same two functions."""
+    from . import _function
+
+    def forward(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return np.mean((x - t) ** 2)
+
+    def backward(g: np.ndarray, x: np.ndarray, t: np.ndarray, out: np.ndarray) -> tuple:
+        d = np.float32(2 / x.size) * (x - t) * g
+        return d, None
+
+    plain = _function.loss(forward, name="plain_mse")
+    plain.backward(backward)
+
+    class HandRolledPlain(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, y, x):  # type: ignore[override]
+            a, b = y.detach().cpu().numpy(), x.detach().cpu().numpy()
+            ctx.saved = (a, b)
+            return torch.from_numpy(np.asarray(forward(a, b))).to(y.device)
+
+        @staticmethod
+        def backward(ctx, g):  # type: ignore[override]
+            a, b = ctx.saved
+            out = g.new_empty(())  # unused by this backward, as by the user's
+            d, _ = backward(g.cpu().numpy(), a, b, out)
+            return torch.from_numpy(d).to(g.device), None
+
+    return {"handrolled": HandRolledPlain.apply, "numpy": plain}
+
+
+def bench_plain(device: torch.device, *, batch: int, **timing: int) -> dict[str, Any]:
+    """The training step with the plain NumPy MSE: numpy mode against the bare
+    hand-rolled ``autograd.Function`` (the base) around the same NumPy code."""
+    return bench_step(device, batch=batch, criteria=_plain_criteria(), base="handrolled",
+                      **timing)  # fmt: skip
+
+
+def bench_step(
+    device: torch.device,
+    *,
+    batch: int,
+    criteria: dict[str, Callable] | None = None,
+    base: str = "native",
+    **timing: int,
+) -> dict[str, Any]:
     """One training step of the founding experiment's autoencoder, per loss."""
     from .experiment.model import Autoencoder
 
     g = torch.Generator().manual_seed(0)
     x = torch.rand(batch, 784, generator=g).to(device)
-    criteria = _criteria()
+    criteria = criteria or _criteria()
 
     def make(name: str) -> Callable[[], None]:
         crit = criteria[name]
@@ -190,7 +237,7 @@ def bench_step(device: torch.device, *, batch: int, **timing: int) -> dict[str, 
 
         return step
 
-    return compare(make, list(criteria), device=device, **timing)
+    return compare(make, list(criteria), base=base, device=device, **timing)
 
 
 def bench_loss(device: torch.device, *, batch: int, **timing: int) -> dict[str, Any]:
@@ -270,9 +317,13 @@ def run(
     seed: int = 0,
     config: dict[str, int] | None = None,
     data_limit: int | None = None,
+    tiny: bool = False,
 ) -> dict[str, Any]:
     """Every benchmark on every device in ``devices``; ``config`` overrides the timing
-    loop (warmup, repeats, inner) and ``data_limit`` the data path's image count."""
+    loop (warmup, repeats, inner) and ``data_limit`` the data path's image count;
+    ``tiny`` shrinks the per-call sections' problems and loops (for the tests)."""
+    from . import bench_problems as problems
+
     torch.manual_seed(seed)
     cfg = config or (
         dict(warmup=5, repeats=8, inner=5, preroll=2)
@@ -284,7 +335,11 @@ def run(
         device = torch.device(dev)
         res: dict[str, Any] = {"environment": environment(device)}
         res["train_step"] = {"batch": 256, **bench_step(device, batch=256, **cfg)}
+        res["numpy_plain"] = {"batch": 256, **bench_plain(device, batch=256, **cfg)}
         res["loss"] = {str(b): bench_loss(device, batch=b, **cfg) for b in LOSS_SIZES}
+        res["auto_vs_torch"] = problems.run_auto(quick, device, tiny=tiny)
+        res["scipy_traced"] = problems.run_scipy_traced(quick, device, tiny=tiny)
+        res["compiled"] = _compiled_section(quick, device, tiny=tiny)
         if data_dir is not None:
             from .experiment import data
 
@@ -303,7 +358,34 @@ def run(
                         "speedup": sec["dataloader"]["median_s"] / sec["npgrad"]["median_s"],
                     }
         out["devices"][dev] = res
+    # host-only comparisons, once: NumPy arrays in, NumPy arrays out
+    out["numpy_api"] = problems.run_numpy_api_apart(quick, tiny=tiny)
+    out["scipy_untouched"] = problems.run_scipy_untouched(quick, tiny=tiny)
     return out
+
+
+def _compiled_section(quick: bool, device: torch.device, *, tiny: bool = False) -> dict[str, Any]:
+    """The torch.compile section (``npgrad.bench_compiled``), in a process of its own:
+    it imports JAX for the jit comparison, whose threads a later ``fork`` (the
+    experiment's side-by-side runs) would copy half-alive."""
+    import json
+    import subprocess
+    import sys
+
+    from .bench_problems import _child_env
+
+    if tiny:  # the tests' sizes: compiling every variant would take minutes
+        return {"skipped": "not run at the tests' tiny sizes"}
+    code = (
+        "import json, torch\nfrom npgrad import bench_compiled as b\n"
+        f"print(json.dumps(b.run({quick!r}, torch.device({str(device)!r}))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_child_env()
+    )
+    if done.returncode != 0:
+        return {"skipped": f"the compiled section failed: {done.stderr[-1500:]}"}
+    return {"result": json.loads(done.stdout.strip().splitlines()[-1])}
 
 
 def table(result: dict[str, Any]) -> str:
@@ -336,6 +418,8 @@ def table(result: dict[str, Any]) -> str:
                 for k in VARIANTS
             )
             lines.append(f"  {b:>6}{cells}")
+        lines += _table_plain(res.get("numpy_plain"))
+        lines += _table_sections(res)
         dp = res.get("data_path")
         if dp and "skipped" not in dp:
             lines.append(f"one epoch on {dp['images']} MNIST images (median s)")
@@ -348,7 +432,43 @@ def table(result: dict[str, Any]) -> str:
                 )
         elif dp:
             lines.append(f"data path skipped: {dp['skipped']}")
+    from . import bench_problems as problems
+
+    if "numpy_api" in result:
+        lines.append(problems.table_numpy_api(result["numpy_api"]))
+    if "scipy_untouched" in result:
+        lines.append(problems.table_scipy(result["scipy_untouched"], None))
     return "\n".join(lines)
+
+
+def _table_plain(st: dict[str, Any] | None) -> list[str]:
+    if not st:
+        return []
+    ours = st["seconds"]["numpy"]["median_s"] * 1e3
+    theirs = st["base_seconds"]["numpy"]["median_s"] * 1e3
+    return [
+        "training step with a plain NumPy MSE (forward and a hand-written backward): numpy",
+        "mode vs a bare hand-rolled autograd.Function around the same two functions",
+        f"  {'numpy mode':<10} {ours:9.3f} ms {theirs:9.3f} ms  x{st['ratio']['numpy']:.3f}",
+    ]
+
+
+def _table_sections(res: dict[str, Any]) -> list[str]:
+    from . import bench_problems as problems
+
+    lines = []
+    if "auto_vs_torch" in res:
+        lines.append(problems.table_auto(res["auto_vs_torch"]))
+    if "scipy_traced" in res:
+        lines.append(problems.table_scipy(None, res["scipy_traced"]))
+    comp = res.get("compiled")
+    if comp and "skipped" in comp:
+        lines.append(f"torch.compile section skipped: {comp['skipped']}")
+    elif comp:
+        from . import bench_compiled
+
+        lines.append(bench_compiled.format_table(comp["result"]))
+    return lines
 
 
 def _speed(speedup: float) -> str:

@@ -176,7 +176,11 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         "bench",
         help="measure npgrad's overhead against native PyTorch",
         description="Time a training step, the loss alone at several batch sizes, and the "
-        "data path, side by side with native PyTorch (warm-up, repeats, median).",
+        "data path, side by side with native PyTorch (warm-up, repeats, median); then, per "
+        "call, automatic mode against the same maths in torch eager, numpy mode's plain "
+        "backward against a hand-rolled autograd.Function, the NumPy-level API against HIPS "
+        "autograd and JAX (the bench extra; skipped when absent), SciPy outside a trace and "
+        "traced, and torch.compile where npgrad.bench_compiled exists.",
         formatter_class=fmt,
     )
     ben.add_argument(
@@ -193,7 +197,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
     ben.add_argument(
         "--quick",
         action="store_true",
-        help="few repeats and 4096 images for the data path (under a minute)",
+        help="few repeats and 4096 images for the data path (about two minutes)",
     )
     ben.add_argument("--json", default=None, metavar="PATH", help="write every figure as JSON")
     ben.add_argument(

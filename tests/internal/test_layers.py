@@ -32,6 +32,7 @@ LAYERS = [
     [
         "npgrad._supported",
         "npgrad.bench",
+        "npgrad.bench_problems",
         "npgrad.bench_compiled",
         "npgrad.experiment",
         "npgrad.cli",

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import HALF, is_inexact, result_type
+from .._dtypes import HALF, UNSIGNED_WIDE, is_inexact, result_type
 from .._trace._array import tensor, unwrap
 from .._trace._fusion import fused_reduction
 from .._trace._registry import implements
@@ -36,6 +36,11 @@ def reduction(
         t = t.to(dtype)
     elif float_only and not is_inexact(t.dtype):
         t = t.to(wide())
+    unsigned = t.dtype if t.dtype in UNSIGNED_WIDE else None
+    if unsigned is not None:
+        # torch has few uint16/32/64 kernels: int64 holds every uint16/32 value; the
+        # result in NumPy's dtype (the input's for max/min, uint64 for sums/products)
+        t = t.to(torch.int64)
     if axis is None:
         r = kernel(t, None, False, **kw)
         if keepdims:
@@ -45,6 +50,8 @@ def reduction(
         r = kernel(t.unsqueeze(0), 0, False, **kw)
     else:
         r = kernel(t, axis, keepdims, **kw)
+    if unsigned is not None and r.dtype is torch.int64:
+        r = r.to(unsigned if kernel in (_amax, _amin) else torch.uint64)
     # torch sums small integers into int64; NumPy keeps the dtype asked for
     return r if dtype is None or r.dtype == dtype else r.to(dtype)
 
@@ -201,6 +208,8 @@ def _arg(kernel: Callable, a: Any, axis: Any, keepdims: bool) -> torch.Tensor:
     t = tensor(a)
     if t.dtype is torch.bool:
         t = t.to(torch.uint8)  # torch's argmax takes no bool; the first True wins alike
+    elif t.dtype in UNSIGNED_WIDE:
+        t = t.to(torch.int64)  # no uint16/32/64 kernel; the order is the same
     if axis is None:
         r = kernel(t.reshape(-1))
         return r.reshape((1,) * t.ndim) if keepdims else r

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import is_inexact, result_type
+from .._dtypes import UNSIGNED_WIDE, is_inexact, result_type
 from .._trace._array import common, tensor, unwrap
 from .._trace._registry import implements
 from .._trace._state import STATE, constant, wide
@@ -68,6 +68,11 @@ def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
     if isinstance(lo, torch.Tensor) or isinstance(hi, torch.Tensor):
         lo = None if lo is None else torch.as_tensor(lo, dtype=t.dtype, device=t.device)
         hi = None if hi is None else torch.as_tensor(hi, dtype=t.dtype, device=t.device)
+    if t.dtype in UNSIGNED_WIDE:  # no uint16/32/64 clamp kernel: int64, then back
+        wide_t = t.to(torch.int64)
+        lo = lo.to(torch.int64) if isinstance(lo, torch.Tensor) else lo
+        hi = hi.to(torch.int64) if isinstance(hi, torch.Tensor) else hi
+        return torch.clamp(wide_t, lo, hi).to(t.dtype)
     return torch.clamp(t, lo, hi)
 
 

@@ -117,7 +117,7 @@ def run_fast(op: Any, args: tuple) -> Any:
     runs with cold caches and costs as much as a small loss's kernels, so it does
     ``_check_output``'s checks inline, in as few steps as it can.
     """
-    dtype = uniform_tensors(op, args)
+    dtype = uniform_tensors(op, args, labels=True)
     if dtype is None:
         return None
     device = args[0].device

@@ -121,6 +121,8 @@ def wrap(x: Any) -> Any:
 def common(*ts: torch.Tensor) -> list[torch.Tensor]:
     """Tensors in NumPy's common dtype (``np.result_type``), for functions that
     combine arrays (concatenate, dot, einsum, ...)."""
+    if len(ts) == 2 and ts[0].dtype is ts[1].dtype:
+        return list(ts)  # one dtype is its own result type
     want = result_type(*ts, device_type=STATE.device.type)
     return [t if t.dtype == want else t.to(want) for t in ts]
 
@@ -171,6 +173,48 @@ def no_mapping(what: str) -> TraceError:
         "backward with @op.backward, or a rule with @npgrad.implements, or use "
         "mode='numeric'. npgrad.supported() lists what is followed"
     )
+
+
+_FLOATING = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
+
+
+def quick_ufunc(row: Row, inputs: tuple) -> Any:
+    """:func:`apply_ufunc` for the common call, or ``None``: arrays of one floating
+    dtype (or one floating array beside labels or a mask, cast to the result) and
+    Python ints and floats.  NumPy 2's promotion (NEP 50) gives a floating dtype there
+    with no integer rule to apply, so only the torch call and the alias check remain."""
+    a, b = inputs[0], inputs[-1]
+    if len(inputs) == 1 and isinstance(a, TracedArray):
+        a = b = a.t
+        dtype = a.dtype
+    elif len(inputs) != 2:
+        return None
+    elif isinstance(a, TracedArray):
+        a, dtype = a.t, a.t.dtype
+        if isinstance(b, TracedArray):
+            b = b.t
+            if b.dtype is not dtype:
+                dtype = result_type(a, b, device_type=STATE.device.type)
+                if dtype not in _FLOATING:
+                    return None
+                a, b = a.to(dtype), b.to(dtype)
+        elif type(b) is not float and type(b) is not int:
+            return None
+        elif row.tensor_only:
+            b = torch.tensor(b, dtype=dtype)
+    elif isinstance(b, TracedArray) and (type(a) is float or type(a) is int):
+        b, dtype = b.t, b.t.dtype
+        if row.tensor_only or row.scalar_first:
+            a = torch.tensor(a, dtype=dtype)  # 7.0 % x: the overload with a derivative
+    else:
+        return None
+    if dtype not in _FLOATING:
+        return None
+    r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
+    out = wrap(r)
+    if type(out) is TracedArray and (r._base is not None or r is a or r is b):
+        mark_aliases(out, inputs, f"np.{row.short}")
+    return out
 
 
 _UFUNC_OPTIONS = {"where": True, "casting": "same_kind", "order": "K", "subok": True}
@@ -439,7 +483,8 @@ class TracedArray:
                 fused = fuse(inputs)
                 if fused is not None:
                     return fused
-            return apply_ufunc(row, inputs, kwargs)
+            r = None if kwargs else quick_ufunc(row, inputs)
+            return r if r is not None else apply_ufunc(row, inputs, kwargs)
         if method == "at":
             return ufunc_at(ufunc, inputs, kwargs)
         if method == "reduce" and row.reduce is not None:
@@ -494,6 +539,9 @@ class TracedArray:
     # -- properties NumPy code reads
     def _like(self) -> torch.Tensor:
         """A tensor with this array's shape and dtype (a deferred one has no value yet)."""
+        return self.t
+
+    def _peek(self) -> torch.Tensor | None:  # None: a deferred one, not computed yet
         return self.t
 
     @property
@@ -625,6 +673,9 @@ class TracedArray:
         write(self, key, value)
 
     def __getitem__(self, key):
+        if type(key) is int or type(key) is tuple and _plain_key(key):
+            # ints, None and forward slices: torch's own indexing, a view as NumPy's
+            return self._view(("key", key), self.t[key])
         if isinstance(key, tuple):
             key = tuple(k.t if isinstance(k, TracedArray) else k for k in key)
         elif isinstance(key, TracedArray):
@@ -683,6 +734,11 @@ class View(TracedArray):
         return _T.__get__(self, View)
 
 
+def _plain_key(key: tuple) -> bool:
+    return all(k is None or k is Ellipsis or type(k) is int or type(k) is slice and k.step is None
+               for k in key)  # fmt: skip
+
+
 _STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
 
 
@@ -707,7 +763,8 @@ def _aliases(r: Any, args: Any) -> bool:
             if t._base is not None:
                 return True
             for a in args:
-                if isinstance(a, TracedArray) and a.t is t:
+                # not .t: that would compute a deferred difference just to compare
+                if isinstance(a, TracedArray) and a._peek() is t:
                     return True
     return False
 

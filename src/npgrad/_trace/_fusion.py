@@ -47,6 +47,9 @@ class Deferred(TracedArray):
     def _like(self) -> torch.Tensor:
         return self.a  # deferred only when a and b share shape and dtype
 
+    def _peek(self) -> torch.Tensor | None:
+        return self._value
+
 
 def _subtract(inputs: tuple) -> Deferred | None:
     if len(inputs) != 2:

@@ -8,7 +8,18 @@ from typing import Any
 
 import numpy as np
 
-from ._array import FUSE, TracedArray, apply_ufunc, check_writable, operand, write
+from ._array import (
+    _FLOATING,
+    FUSE,
+    TracedArray,
+    apply_ufunc,
+    check_writable,
+    mark_aliases,
+    operand,
+    quick_ufunc,
+    wrap,
+    write,
+)
 from ._registry import ROWS, UFUNCS, Row
 from ._state import unsupported
 from ._write import dry_run
@@ -50,20 +61,37 @@ def _in_place_operator(symbol: str, ufunc: Any) -> Callable:
 
 
 def _operator(ufunc: Any, reflected: bool) -> Callable:
-    fuse_key = ufunc
+    row = UFUNCS[ufunc]
+    fuse = FUSE.get(ufunc)  # installed (by _fusion) before the methods are
+    # x * 2.0 and x + y in one floating dtype, the commonest ops, inlined (quick_ufunc's
+    # rule); 7.0 % x and the tensor_only rows need their number as a 0-d tensor
+    direct = ufunc.nin == 2 and fuse is None and not row.tensor_only
+    numbers = not (reflected and row.scalar_first)
 
     def op(self, other=None):
-        inputs = (
-            (self,)
-            if other is None and ufunc.nin == 1
-            else ((other, self) if reflected else (self, other))
-        )
-        fuse = FUSE.get(fuse_key)
+        inputs = (self, other) if not reflected else (other, self)
+        if direct:
+            t, k = self.t, type(other)
+            if t.dtype in _FLOATING and (
+                (k is float or k is int)
+                and numbers
+                or k is TracedArray
+                and other.t.dtype is t.dtype
+            ):
+                o = other.t if k is TracedArray else other
+                r = row.impl(o, t) if reflected else row.impl(t, o)
+                out = wrap(r)
+                if type(out) is TracedArray and (r._base is not None or r is t or r is o):
+                    mark_aliases(out, inputs, f"np.{row.short}")
+                return out
+        if other is None and ufunc.nin == 1:
+            inputs = (self,)
         if fuse is not None:
             fused = fuse(inputs)
             if fused is not None:
                 return fused
-        return apply_ufunc(UFUNCS[ufunc], inputs, {})
+        r = quick_ufunc(row, inputs)
+        return r if r is not None else apply_ufunc(row, inputs, {})
 
     op.__name__ = f"{'r' if reflected else ''}{ufunc.__name__}"
     return op
