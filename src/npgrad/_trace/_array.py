@@ -372,6 +372,23 @@ def check_writable(target: TracedArray, what: str) -> None:
         raise refusal(fam, what, names)
 
 
+def raw_key(key: Any) -> Any:
+    """An index key with its traced arrays as their tensors."""
+    if isinstance(key, tuple):
+        return tuple(k.t if isinstance(k, TracedArray) else k for k in key)
+    return key.t if isinstance(key, TracedArray) else key
+
+
+def view_path(target: TracedArray) -> tuple[list, TracedArray]:
+    """The view operations from ``target``'s root array down to it, and the root."""
+    path, node = [], target
+    while type(node) is View:
+        path.append(node.op)
+        node = node.parent
+    path.reverse()
+    return path, node
+
+
 def write(target: TracedArray, key: Any, value: Any, checked: bool = False) -> None:
     """``target[key] = value`` with NumPy's semantics, as a new tensor for the root
     of ``target``'s family (see ``_write``); views see it through the generation."""
@@ -380,15 +397,8 @@ def write(target: TracedArray, key: Any, value: Any, checked: bool = False) -> N
     value = operand(value)
     if not checked:
         dry_run_assign(target, value)
-    if isinstance(key, tuple):
-        key = tuple(k.t if isinstance(k, TracedArray) else k for k in key)
-    elif isinstance(key, TracedArray):
-        key = key.t
-    path, node = [], target
-    while type(node) is View:
-        path.append(node.op)
-        node = node.parent
-    path.reverse()
+    key = raw_key(key)
+    path, node = view_path(target)
     root = node.t
     if isinstance(value, torch.Tensor):
         value = value.to(root.device)
@@ -435,15 +445,8 @@ def ufunc_at(ufunc: Any, inputs: tuple, kwargs: dict) -> None:
     if want != a.t.dtype and not (is_inexact(want) and is_inexact(a.t.dtype)):
         # NumPy casts after each element's update; one accumulation would differ
         raise unsupported(f"{what} into a {a.dtype} array with {TORCH_TO_NP[want]} values")
-    if isinstance(idx, tuple):
-        idx = tuple(k.t if isinstance(k, TracedArray) else k for k in idx)
-    elif isinstance(idx, TracedArray):
-        idx = idx.t
-    path, node = [], a
-    while type(node) is View:
-        path.append(node.op)
-        node = node.parent
-    path.reverse()
+    idx = raw_key(idx)
+    path, node = view_path(a)
     root = node.t
     pos = region(root, path, idx)
     value = bt if bt is not None else torch.tensor(b, dtype=root.dtype)
@@ -676,10 +679,7 @@ class TracedArray:
         if type(key) is int or type(key) is tuple and _plain_key(key):
             # ints, None and forward slices: torch's own indexing, a view as NumPy's
             return self._view(("key", key), self.t[key])
-        if isinstance(key, tuple):
-            key = tuple(k.t if isinstance(k, TracedArray) else k for k in key)
-        elif isinstance(key, TracedArray):
-            key = key.t
+        key = raw_key(key)
         t = select(self.t, key)
         if is_basic(key):
             return self._view(("key", key), t)
