@@ -464,3 +464,37 @@ def test_ndarray_target_of_another_shape_is_refused(name):
     x, t = randn(8), randn(8, 1).numpy()  # broadcast silently to an (8, 8) mean before
     with pytest.raises(ValueError, match=r"argument 't'"):
         getattr(losses, name)(x, t)
+
+
+@pytest.mark.parametrize("name", ["mse", "cross_entropy", "gaussian_nll"])
+def test_help_and_pickle_name_the_public_loss(name):
+    import pickle
+    import pydoc
+
+    fn = getattr(losses, name)
+    page = pydoc.render_doc(fn, renderer=pydoc.plaintext)
+    header, signature = page.splitlines()[0], page.splitlines()[2]
+    assert header.endswith("loss function in module npgrad.losses"), header
+    assert signature.startswith(f"{name}("), signature
+    assert pickle.loads(pickle.dumps(fn)) is fn
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("var_shape", [(5, 3), (5, 1), (5,)], ids=str)
+def test_gaussian_nll_takes_torchs_per_row_variance(var_shape, reduction):
+    g = torch.Generator().manual_seed(0)
+    mu = torch.randn(5, 3, dtype=torch.float64, generator=g, requires_grad=True)
+    t = torch.randn(5, 3, dtype=torch.float64, generator=g)
+    var = (torch.rand(var_shape, dtype=torch.float64, generator=g) + 0.1).requires_grad_()
+    ours = losses.gaussian_nll(mu, t, var, reduction=reduction)
+    ref = F.gaussian_nll_loss(mu, t, var, reduction=reduction)
+    torch.testing.assert_close(ours, ref)
+    for a, b in zip(
+        torch.autograd.grad(ours.sum(), (mu, var)), torch.autograd.grad(ref.sum(), (mu, var))
+    ):
+        torch.testing.assert_close(a, b)
+
+
+def test_gaussian_nll_refuses_a_variance_of_another_shape_by_name():
+    with pytest.raises(ValueError, match=r"gaussian_nll: argument 'var' has shape \(3,\)"):
+        losses.gaussian_nll(torch.zeros(4, 3), torch.zeros(4, 3), torch.ones(3))

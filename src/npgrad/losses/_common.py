@@ -103,6 +103,8 @@ class _Public:
     def __init__(self, fn: Callable[..., Any]) -> None:
         functools.update_wrapper(self, fn)
         self._fn = fn
+        # where users find it: help()'s header, and pickle's lookup by name
+        self.__module__ = "npgrad.losses"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._fn(*args, **kwargs)
@@ -121,6 +123,10 @@ class _Public:
 
     def __repr__(self) -> str:
         return f"<npgrad.losses.{self.__name__}>"
+
+
+# help() heads its page with the type's name: "Help on loss function in module ..."
+_Public.__name__ = "loss function"
 
 
 class _Reduced:

@@ -286,6 +286,24 @@ def _gaussian_nll_impl(mu, t, var, full, eps, reduction):
 _GAUSSIAN_NLL = _Reduced(_gaussian_nll_impl, "gaussian_nll")
 
 
+def _row_variance(var, mu):
+    """torch's per-row forms of ``var``, expanded to ``mu``'s shape (autograd sums the
+    expanded gradient back); any other shape is refused by name."""
+    if not (isinstance(var, torch.Tensor) and isinstance(mu, torch.Tensor)):
+        return var
+    shape, vshape = tuple(mu.shape), tuple(var.shape)
+    if vshape == shape or not shape:
+        return var
+    if vshape == shape[:-1]:
+        return var.unsqueeze(-1).expand(shape)
+    if vshape == shape[:-1] + (1,):
+        return var.expand(shape)
+    raise ValueError(
+        f"npgrad.losses.gaussian_nll: argument 'var' has shape {vshape}; for 'mu' of "
+        f"shape {shape} it must be {shape}, {shape[:-1] + (1,)} or {shape[:-1]}"
+    )
+
+
 @_Public
 def gaussian_nll(
     mu: Array,
@@ -297,8 +315,9 @@ def gaussian_nll(
     reduction: str = "mean",
 ) -> torch.Tensor:
     """Gaussian negative log-likelihood with a predicted variance
-    (``torch.nn.functional.gaussian_nll_loss``); ``mu``, ``t`` and ``var`` share one
-    shape (torch's broadcast forms of ``var`` are not accepted).
+    (``torch.nn.functional.gaussian_nll_loss``); ``mu`` and ``t`` share one shape,
+    and ``var`` has that shape or, as in torch, one variance per row: the shape with
+    its last axis 1 or without its last axis.
 
     Below ``eps`` the variance is clamped like torch's, but the gradient is the true
     derivative of the clamped loss (zero); torch lets the gradient pass as if
@@ -309,6 +328,7 @@ def gaussian_nll(
     tensor(0.5000)
     """
     _check_reduction("gaussian_nll", reduction)
+    var = _row_variance(var, mu)
     return _GAUSSIAN_NLL(
         mu, t, var, bool(full), eps, reduction=reduction, same=dict(mu=mu, t=t, var=var)
     )
