@@ -469,6 +469,46 @@ def test_implements_a_users_rule(code):
     assert _run(code) == "True True True"
 
 
+_REREGISTER = """
+import numpy as np, scipy.special as sp, scipy.stats as st, torch, npgrad
+
+x = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
+f = npgrad.function(lambda x: np.sum(sp.spence(x)), name="f")
+g = npgrad.function(lambda s: np.sum(st.norm.entropy(0.0, s)), name="g")
+seen = []
+for k in (1.0, 2.0):  # the same cell run twice: the second rule replaces the first
+    @npgrad.implements(sp.spence, rule="torch")
+    def spence(z):
+        return k * z
+    @npgrad.implements("scipy.stats.norm.entropy", rule="numpy")
+    def entropy(loc=0.0, scale=1.0):
+        return k * scale + 0 * loc
+    seen += [float(f(x)), float(g(x))]
+errors = []
+for target in ("scipy.special.spencee", "scipy.statz.norm.pdf", sp.gamma, np.sin):
+    try:
+        npgrad.implements(target)(lambda z: z)
+    except ValueError as e:
+        errors.append(str(e))
+print(seen)
+print("\\n".join(errors))
+"""
+
+
+def test_implements_again_replaces_a_users_rule_and_refuses_npgrads_and_misspellings():
+    seen, *errors = _run(_REREGISTER).splitlines()
+    assert seen == "[2.0, 2.0, 4.0, 4.0]"
+    assert errors == [
+        "npgrad.implements: 'scipy.special.spencee' names nothing in SciPy "
+        "(scipy.special has no 'spencee')",
+        "npgrad.implements: 'scipy.statz.norm.pdf' names nothing in SciPy (scipy has no 'statz')",
+        "npgrad.implements: npgrad already follows scipy.special.gamma with its own rule, "
+        "which a user's rule does not replace (npgrad.supported() lists them)",
+        "npgrad.implements: npgrad already follows numpy.sin with its own rule, "
+        "which a user's rule does not replace (npgrad.supported() lists them)",
+    ]
+
+
 def test_supported_lists_the_scipy_functions():
     names = set(npgrad.supported())
     assert {

@@ -164,6 +164,17 @@ def implements(
     return register
 
 
+def unregister(name: str) -> None:
+    """Remove the row called ``name`` from every table (a user's rule registered
+    again replaces the earlier one)."""
+    ROWS[:] = [r for r in ROWS if r.name != name]
+    for table in (FUNCTIONS, UFUNCS):
+        for key in [k for k, r in table.items() if r.name == name]:
+            del table[key]
+    SCIPY_FUNCTIONS.pop(name, None)
+    _SCIPY_PENDING.pop(name, None)
+
+
 def scipy_row(ufunc: Any) -> Row | None:
     """The row of a SciPy ufunc, matched by identity once SciPy is imported."""
     if _SCIPY_PENDING:

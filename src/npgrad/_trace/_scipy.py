@@ -325,6 +325,7 @@ def implements(target: Any, *, rule: str = "torch", **flags: Any) -> Callable[[C
     """
     if rule not in ("torch", "numpy"):
         raise ValueError(f"npgrad.implements: rule must be 'torch' or 'numpy', not {rule!r}")
+    obj = _resolve(target) if isinstance(target, str) else target
 
     def register(fn: Callable) -> Callable:
         impl = _adapt(fn, rule)
@@ -332,21 +333,64 @@ def implements(target: Any, *, rule: str = "torch", **flags: Any) -> Callable[[C
         for flag in ("axis", "dtype"):
             if flag in params and params[flag].default is not inspect.Parameter.empty:
                 flags.setdefault(flag, "row")
-        if isinstance(target, str):
-            if not target.startswith("scipy."):
-                raise ValueError(f"npgrad.implements: {target!r} names no SciPy function")
-            _registry.implements(target, **flags)(impl)
-        elif isinstance(target, np.ufunc) and target is not getattr(np, target.__name__, None):
-            _registry.implements(scipy_name(target), **flags)(impl)  # SciPy's, by name
-        elif isinstance(target, np.ufunc) or not _is_scipy(target):
-            _registry.implements(target, **flags)(impl)
+        if isinstance(obj, np.ufunc) and obj is not getattr(np, obj.__name__, None):
+            name, key, kind = scipy_name(obj), scipy_name(obj), None  # SciPy's, by name
+        elif isinstance(obj, np.ufunc) or not _is_scipy(obj):
+            name, key, kind = None, obj, None
         else:
-            _registry.implements(scipy_name(target), kind="scipy", **flags)(impl)
+            name = target if isinstance(target, str) else scipy_name(obj)
+            key, kind = name, "scipy"
+        name = name or _registry._public_name(obj)
+        with _LOCK:
+            _replace(name)
+            _registry.implements(key, kind=kind, **flags)(impl)
+            _USERS.add(name)
         global _seen_modules
-        _seen_modules = -1  # resolve the new row at the next trace
+        _seen_modules = -1  # attach the new row at the next trace
         return fn
 
     return register
+
+
+_USERS: set[str] = set()  # the names users registered rules for
+
+
+def _replace(name: str) -> None:
+    """Make room for a user's rule: an earlier rule of the user's goes (a re-run
+    notebook cell); npgrad's own rules stay, refused by name."""
+    if not any(r.name == name for r in _registry.ROWS):
+        return
+    if name not in _USERS:
+        raise ValueError(
+            f"npgrad.implements: npgrad already follows {name} with its own rule, "
+            "which a user's rule does not replace (npgrad.supported() lists them)"
+        )
+    _registry.unregister(name)
+    _RESOLVED.discard(name)
+
+
+def _resolve(qualname: str) -> Any:
+    """SciPy's object for a dotted name, importing its module (the user names SciPy,
+    so it may load); a name that finds nothing is refused at registration."""
+    import importlib
+
+    if not qualname.startswith("scipy."):
+        raise ValueError(f"npgrad.implements: {qualname!r} names no SciPy function")
+    parts = qualname.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for k, attr in enumerate(parts[cut:], cut):
+            if not hasattr(obj, attr):
+                raise ValueError(
+                    f"npgrad.implements: {qualname!r} names nothing in SciPy "
+                    f"({'.'.join(parts[:k])} has no {attr!r})"
+                )
+            obj = getattr(obj, attr)
+        return obj
+    raise ValueError(f"npgrad.implements: {qualname!r} names nothing in SciPy")
 
 
 def _is_scipy(obj: Any) -> bool:
