@@ -32,7 +32,7 @@ from .._dtypes import torch_dtype as _torch_dtype
 from .._errors import TraceError
 from . import _registry
 from ._registry import FUNCTIONS, UFUNCS, Row, scipy_row
-from ._state import STATE, caller, constant, fail, here, unsupported, wide
+from ._state import STATE, caller, constant, fail, here, number_tensor, unsupported, wide
 from ._write import (
     Family,
     accumulate,
@@ -144,7 +144,7 @@ def scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
     """A Python scalar as a 0-d CPU tensor of the dtype NumPy would give it beside
     ``ref``: TensorIterator passes it to any device's kernel without a copy."""
     if isinstance(v, (bool, int, float, complex)):
-        return torch.tensor(v, dtype=ref.dtype)
+        return number_tensor(v, ref.dtype)
     return constant(v, ref.device)  # a list or array is no scalar: to the device
 
 
@@ -176,6 +176,9 @@ def no_mapping(what: str) -> TraceError:
 
 
 _FLOATING = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
+# beside a float, the integers torch promotes as NumPy does when the result is the
+# float's dtype (which the caller checks); bool is not among them (torch.sub refuses it)
+_MIXED_OK = _FLOATING | {torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8}
 
 
 def quick_ufunc(row: Row, inputs: tuple) -> Any:
@@ -197,15 +200,21 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
                 dtype = result_type(a, b, device_type=STATE.device.type)
                 if dtype not in _FLOATING:
                     return None
-                a, b = a.to(dtype), b.to(dtype)
+                if not (
+                    row.mixed
+                    and a.dtype in _MIXED_OK
+                    and b.dtype in _MIXED_OK
+                    and torch.promote_types(a.dtype, b.dtype) is dtype
+                ):
+                    a, b = a.to(dtype), b.to(dtype)
         elif type(b) is not float and type(b) is not int:
             return None
         elif row.tensor_only:
-            b = torch.tensor(b, dtype=dtype)
+            b = number_tensor(b, dtype)
     elif isinstance(b, TracedArray) and (type(a) is float or type(a) is int):
         b, dtype = b.t, b.t.dtype
         if row.tensor_only or row.scalar_first:
-            a = torch.tensor(a, dtype=dtype)  # 7.0 % x: the overload with a derivative
+            a = number_tensor(a, dtype)  # 7.0 % x: the overload with a derivative
     else:
         return None
     if dtype not in _FLOATING:
@@ -501,9 +510,17 @@ class TracedArray:
             name = f"{getattr(func, '__module__', 'numpy')}.{getattr(func, '__name__', func)}"
             raise no_mapping(name)
         try:
-            r = wrap(row.call(args, kwargs))
+            r = row.call(args, kwargs)
         except RuntimeError as e:
             raise numpy_error(e, row.name.replace("numpy.", "np.")) from e
+        if type(r) is torch.Tensor and r._base is None and not row.view:
+            # the common result: a new tensor, no view; an alias only if it is an input
+            for a in args:
+                if isinstance(a, TracedArray) and a._peek() is r:
+                    break
+            else:
+                return TracedArray(r)
+        r = wrap(r)
         if isinstance(r, (TracedArray, tuple, list)):
             if row.view:
                 # NumPy answers with a view where torch copied: writes refused as for one

@@ -90,6 +90,16 @@ def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     return torch.as_tensor(a, device=device)
 
 
+def number_tensor(v: Any, dtype: torch.dtype) -> torch.Tensor:
+    """A Python number as a 0-d CPU tensor of ``dtype`` (``torch.scalar_tensor`` takes
+    half ``torch.tensor``'s time; a number it refuses, one that overflows the dtype,
+    gets ``torch.tensor``'s answer)."""
+    try:
+        return torch.scalar_tensor(v, dtype=dtype)
+    except (RuntimeError, OverflowError, TypeError):
+        return torch.tensor(v, dtype=dtype)
+
+
 def wide() -> torch.dtype:
     """The float NumPy promotes integers to: float64 where the traced device has it."""
     return torch.float32 if STATE.device.type in NO_FLOAT64 else torch.float64
