@@ -49,6 +49,34 @@ def test_fast_route_gives_what_the_general_route_gives(name, dtype):
             assert (x is None and y is None) or torch.equal(x, y)
 
 
+@pytest.mark.parametrize("kind", ["dict", "list", "tuple"])
+def test_fast_route_with_containers_gives_what_the_general_route_gives(kind):
+    def mlp(p, x, y):
+        w, b = (p["w"], p["b"]) if kind == "dict" else p
+        z = np.dot(x, w) + b
+        return np.mean((z - np.max(z, axis=1, keepdims=True))[np.arange(len(y)), y])
+
+    f = npgrad.function(mlp, name="mlp")
+    g = torch.Generator().manual_seed(0)
+    w, b = torch.rand(3, 4, generator=g), torch.rand(4, generator=g)
+    x, y = torch.rand(5, 3, generator=g), torch.tensor([0, 1, 2, 3, 0])
+    grads = []
+    for route in ("fast", "general"):
+        leaves = [w.clone().requires_grad_(), b.clone().requires_grad_()]
+        p = {"w": leaves[0], "b": leaves[1]} if kind == "dict" else leaves
+        p = tuple(p) if kind == "tuple" else p
+        out = (
+            run_fast(f, (p, x, y)) if route == "fast" else run_traced(Call.build(f, (p, x, y), {}))
+        )
+        assert out is not None  # the fast route takes parameters in a container
+        grads.append((out, *torch.autograd.grad(out, leaves)))
+    for a, b in zip(*grads):
+        assert a.dtype == b.dtype and torch.equal(a, b)
+    # what the fast route declines there: mixed float dtypes, a nested container
+    assert run_fast(f, ({"w": w, "b": b.double()}, x, y)) is None
+    assert run_fast(f, ([[w], b], x, y)) is None
+
+
 def test_calls_the_fast_route_declines_take_the_general_route():
     f = ROUTE_CASES["array"]
     x = torch.rand(3)
