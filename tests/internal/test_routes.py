@@ -128,3 +128,42 @@ def test_no_float64_appears_on_a_device_without_it(name, monkeypatch):
     assert not watch.seen & {torch.float64, torch.complex128}, watch.seen
     want = expr(x.detach().double().numpy(), y.detach().double().numpy())
     torch.testing.assert_close(got.double(), torch.as_tensor(want), **FLOAT32_VS_FLOAT64)
+
+
+_OPERANDS = {
+    "f16": torch.float16, "f32": torch.float32, "f64": torch.float64,
+    "i8": torch.int8, "u8": torch.uint8, "i64": torch.int64, "bool": torch.bool,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.subtract, np.multiply, np.true_divide, np.power])
+@pytest.mark.parametrize("left", sorted(_OPERANDS))
+@pytest.mark.parametrize("right", sorted(_OPERANDS))
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((), (3,)), ((3,), ())], ids=str)
+@pytest.mark.parametrize("numpy_right", [False, True], ids=["traced", "ndarray"])
+def test_the_quick_ufunc_gives_what_the_ufunc_core_gives(ufunc, left, right, shapes, numpy_right):
+    """quick_ufunc skips promotion work (an integer tensor beside a float one goes to
+    torch uncast, a NumPy array is taken as a tensor): dtypes and values as the
+    general core's, for 0-d arrays too (torch promotes a 0-d float more weakly)."""
+    from npgrad._trace._array import TracedArray, apply_ufunc, quick_ufunc
+    from npgrad._trace._engine import tracing
+    from npgrad._trace._registry import UFUNCS
+
+    g = torch.Generator().manual_seed(0)
+    a, b = (
+        (torch.rand(s, generator=g) * 3 + 1).to(_OPERANDS[d]) for s, d in zip(shapes, (left, right))
+    )
+    x = TracedArray(a)
+    y = b.numpy() if numpy_right else TracedArray(b)
+    row = UFUNCS[ufunc]
+    with tracing("q", torch.device("cpu")):
+        try:
+            want = apply_ufunc(row, (x, y), {})
+        except (TypeError, ValueError, RuntimeError):
+            return  # NumPy or torch refuses the pair: the quick route declines it too
+        for inputs in ((x, y), (y, x)):
+            ref = want if inputs[0] is x else apply_ufunc(row, inputs, {})
+            got = quick_ufunc(row, inputs)
+            if got is not None:
+                assert got.t.dtype == ref.t.dtype
+                torch.testing.assert_close(got.t, ref.t, rtol=0, atol=0, equal_nan=True)

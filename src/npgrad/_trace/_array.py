@@ -32,7 +32,18 @@ from .._dtypes import torch_dtype as _torch_dtype
 from .._errors import TraceError
 from . import _registry
 from ._registry import FUNCTIONS, UFUNCS, Row, scipy_row
-from ._state import STATE, caller, constant, fail, here, number_tensor, unsupported, wide
+from ._state import (
+    STATE,
+    caller,
+    constant,
+    fail,
+    here,
+    no_mapping,
+    number_tensor,
+    numpy_error,
+    unsupported,
+    wide,
+)
 from ._write import (
     Family,
     accumulate,
@@ -154,38 +165,18 @@ def as_float(t: Any, division: bool = False) -> Any:
     return t
 
 
-def numpy_error(e: RuntimeError, fname: str) -> Exception:
-    """torch's error for what NumPy raises differently: the kind NumPy code catches
-    (``except np.linalg.LinAlgError``, ``except ValueError``), naming the op and call."""
-    text = f"{here()}: {fname}: {e}"
-    if isinstance(e, torch.linalg.LinAlgError):
-        return np.linalg.LinAlgError(text)
-    if isinstance(e, NotImplementedError):  # a dtype torch has no kernel for
-        return TraceError(f"{text}; register a backward, or use mode='numeric'")
-    if "out of bounds" in str(e) or "out of range" in str(e):
-        return IndexError(text)
-    return ValueError(text)
-
-
-def no_mapping(what: str) -> TraceError:
-    return TraceError(
-        f"{here()}: no torch mapping for {what} (called from {caller()}); register a "
-        "backward with @op.backward, or a rule with @npgrad.implements, or use "
-        "mode='numeric'. npgrad.supported() lists what is followed"
-    )
-
-
 _FLOATING = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
-# beside a float, the integers torch promotes as NumPy does when the result is the
-# float's dtype (which the caller checks); bool is not among them (torch.sub refuses it)
-_MIXED_OK = _FLOATING | {torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8}
+# an integer beside a float: torch promotes it, even 0-d, as NumPy does where they agree
+_INTS = frozenset({torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8})
+_NP_QUICK = frozenset(map(np.dtype, "e f d b h i l B ?".split()))  # NumPy arrays taken
 
 
 def quick_ufunc(row: Row, inputs: tuple) -> Any:
     """:func:`apply_ufunc` for the common call, or ``None``: arrays of one floating
-    dtype (or one floating array beside labels or a mask, cast to the result) and
-    Python ints and floats.  NumPy 2's promotion (NEP 50) gives a floating dtype there
-    with no integer rule to apply, so only the torch call and the alias check remain."""
+    dtype (or one floating array beside labels, a mask or a NumPy array, cast to the
+    result) and Python ints and floats.  NumPy 2's promotion (NEP 50) gives a floating
+    dtype there with no integer rule to apply, so only the torch call and the alias
+    check remain."""
     a, b = inputs[0], inputs[-1]
     if len(inputs) == 1 and isinstance(a, TracedArray):
         a = b = a.t
@@ -194,36 +185,50 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
         return None
     elif isinstance(a, TracedArray):
         a, dtype = a.t, a.t.dtype
-        if isinstance(b, TracedArray):
-            b = b.t
+        kind = type(b)
+        if isinstance(b, TracedArray) or kind is np.ndarray and b.ndim and b.dtype in _NP_QUICK:
+            b = b.t if kind is not np.ndarray else constant(b)
             if b.dtype is not dtype:
-                dtype = result_type(a, b, device_type=STATE.device.type)
-                if dtype not in _FLOATING:
-                    return None
-                if not (
-                    row.mixed
-                    and a.dtype in _MIXED_OK
-                    and b.dtype in _MIXED_OK
-                    and torch.promote_types(a.dtype, b.dtype) is dtype
-                ):
-                    a, b = a.to(dtype), b.to(dtype)
-        elif type(b) is not float and type(b) is not int:
+                a, b, dtype = _promoted(row, a, b)
+        elif kind is not float and kind is not int:
             return None
         elif row.tensor_only:
             b = number_tensor(b, dtype)
-    elif isinstance(b, TracedArray) and (type(a) is float or type(a) is int):
+    elif isinstance(b, TracedArray):
         b, dtype = b.t, b.t.dtype
-        if row.tensor_only or row.scalar_first:
-            a = number_tensor(a, dtype)  # 7.0 % x: the overload with a derivative
+        kind = type(a)
+        if kind is float or kind is int:
+            if row.tensor_only or row.scalar_first:
+                a = number_tensor(a, dtype)  # 7.0 % x: the overload with a derivative
+        elif kind is np.ndarray and a.ndim and a.dtype in _NP_QUICK:
+            a = constant(a)
+            if a.dtype is not dtype:
+                a, b, dtype = _promoted(row, a, b)
+        else:
+            return None
     else:
         return None
     if dtype not in _FLOATING:
         return None
-    r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
+    try:
+        r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
+    except RuntimeError as e:
+        raise numpy_error(e, f"np.{row.short}") from e
     out = wrap(r)
     if type(out) is TracedArray and (r._base is not None or r is a or r is b):
         mark_aliases(out, inputs, f"np.{row.short}")
     return out
+
+
+def _promoted(row: Row, a: torch.Tensor, b: torch.Tensor) -> tuple:
+    """Two tensors in NumPy's result dtype (one not floating: quick_ufunc declines)."""
+    dtype = result_type(a, b, device_type=STATE.device.type)
+    if dtype in _FLOATING and not (
+        row.mixed
+        and (a.dtype in _INTS and b.dtype is dtype or b.dtype in _INTS and a.dtype is dtype)
+    ):
+        a, b = a.to(dtype), b.to(dtype)
+    return a, b, dtype
 
 
 _UFUNC_OPTIONS = {"where": True, "casting": "same_kind", "order": "K", "subok": True}
