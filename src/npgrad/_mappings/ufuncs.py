@@ -98,7 +98,7 @@ def _true_divide(a, b):
 
 def _no_bool(a, b):
     """NumPy computes these of two bools in int8; torch has no bool kernel for them."""
-    if all(getattr(v, "dtype", None) is torch.bool for v in (a, b)):
+    if getattr(a, "dtype", None) is torch.bool and getattr(b, "dtype", None) is torch.bool:
         return a.to(torch.int8), b.to(torch.int8)
     return a, b
 
