@@ -20,7 +20,7 @@ import torch
 from .._dtypes import TORCH_TO_NP
 from .._errors import TraceError
 from ._index import index_key, negative_steps
-from ._state import caller, here
+from ._state import caller, constant, here
 
 
 class Family:
@@ -60,8 +60,17 @@ def is_basic(key: object) -> bool:
 
 def select(t: torch.Tensor, key: object) -> torch.Tensor:
     """``t[key]`` with NumPy's rules (keys' TracedArrays already unwrapped)."""
+    if type(key) is tuple and all(_int_array(k) for k in key):
+        # logp[np.arange(n), y]: int64 arrays only, which torch indexes as NumPy does
+        return t[tuple(k if type(k) is torch.Tensor else constant(k) for k in key)]
     t, key = negative_steps(t, key)
     return t[index_key(key)]
+
+
+def _int_array(k: object) -> bool:
+    if type(k) is torch.Tensor:
+        return k.dtype is torch.int64 and k.ndim > 0
+    return type(k) is np.ndarray and k.dtype == np.int64 and k.ndim > 0
 
 
 def derive(t: torch.Tensor, op: tuple) -> torch.Tensor:
