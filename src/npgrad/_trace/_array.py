@@ -8,10 +8,8 @@ ndarray methods and operators are generated from the registry's rows
 
 from __future__ import annotations
 
-import dis
 import functools
 import inspect
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +55,7 @@ from ._write import (
     region,
     scatter,
     select,
+    storing,
 )
 
 
@@ -537,7 +536,7 @@ class TracedArray:
     def __array__(self, dtype=None, copy=None):
         t = self.t
         if t.is_floating_point() or t.is_complex():
-            if _storing():
+            if storing():
                 raise numpy_target("an assignment (buf[...] = v)")
             raise fail(f"converting a traced array to a NumPy array (in {caller()})")
         # integer and bool arrays (labels, masks) carry no gradient, so NumPy code that
@@ -632,7 +631,7 @@ class TracedArray:
     # -- values that leave the graph
     def _scalar(self, kind: str):
         if self.t.is_floating_point() or self.t.is_complex():
-            if _storing():
+            if storing():
                 raise numpy_target("an assignment (buf[...] = v)")
             raise fail(f"{kind} on a floating traced array (in {caller()})")
         return self.t.item()
@@ -759,20 +758,6 @@ class View(TracedArray):
 def _plain_key(key: tuple) -> bool:
     return all(k is None or k is Ellipsis or type(k) is int or type(k) is slice and k.step is None
                for k in key)  # fmt: skip
-
-
-_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
-
-
-def _storing() -> bool:
-    """Whether the user's line being run is an item assignment (``buf[0] = v``):
-    NumPy converts ``v`` when ``buf`` is a NumPy array, which deserves its own words."""
-    f = sys._getframe(2)
-    while f is not None and f.f_globals.get("__name__", "").startswith(("numpy", "npgrad")):
-        f = f.f_back
-    if f is None or f.f_lasti < 0:
-        return False
-    return f.f_code.co_code[f.f_lasti] == _STORE_SUBSCR
 
 
 def _aliases(r: Any, args: Any) -> bool:

@@ -14,6 +14,9 @@ This module works on tensors and index keys; ``_array`` owns the wrappers.
 
 from __future__ import annotations
 
+import dis
+import sys
+
 import numpy as np
 import torch
 
@@ -206,3 +209,17 @@ def hidden(e: BaseException) -> TraceError | None:
     sequence`` (NumPy replaces a TypeError from ``float(v)`` in ``buf[0] = v``)."""
     cause = e.__cause__
     return cause if isinstance(e, ValueError) and isinstance(cause, TraceError) else None
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
+def storing() -> bool:
+    """Whether the user's line being run is an item assignment (``buf[0] = v``):
+    NumPy converts ``v`` when ``buf`` is a NumPy array, which deserves its own words."""
+    f = sys._getframe(2)
+    while f is not None and f.f_globals.get("__name__", "").startswith(("numpy", "npgrad")):
+        f = f.f_back
+    if f is None or f.f_lasti < 0:
+        return False
+    return f.f_code.co_code[f.f_lasti] == _STORE_SUBSCR
