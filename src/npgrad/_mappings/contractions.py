@@ -29,7 +29,8 @@ def _dot_method(self, b, out=None):
 
 @implements(np.dot, methods=(("dot", _dot_method),))
 def _dot(a, b, out=None):
-    return _bools(_dot_kernel, *common(tensor(a), tensor(b)))
+    ta, tb = common(tensor(a), tensor(b))
+    return _dot_kernel(ta, tb) if ta.dtype is not torch.bool else _bools(_dot_kernel, ta, tb)
 
 
 def _dot_kernel(ta, tb):

@@ -494,6 +494,19 @@ class TracedArray:
         if row is None:
             raise no_mapping(f"the ufunc {ufunc.__name__!r}")
         if method == "__call__":
+            if not kwargs and len(inputs) == 1 and type(self) is TracedArray:
+                t = self.t  # np.exp(x), np.tanh(x): quick_ufunc's one-input case, inlined
+                if t.dtype in _FLOATING and ufunc not in FUSE:
+                    try:
+                        r = row.impl(t)
+                    except RuntimeError as e:
+                        raise numpy_error(e, f"np.{row.short}") from e
+                    if type(r) is torch.Tensor and r._base is None and r is not t:
+                        return TracedArray(r)
+                    out = wrap(r)  # a view, or the input itself: marked as quick_ufunc does
+                    if type(out) is TracedArray:
+                        mark_aliases(out, inputs, f"np.{row.short}")
+                    return out
             fuse = FUSE.get(ufunc)
             if fuse is not None and not kwargs:
                 fused = fuse(inputs)
