@@ -10,6 +10,7 @@ import scipy.signal as sg
 import scipy.special as sp
 import torch
 import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import npgrad
 
@@ -318,6 +319,37 @@ def test_deferred_difference_is_computed_like_the_unfused_path():
     l1 = npgrad.function(lambda a, b: np.sum(np.abs(a - b)), name="l1sum")
     torch.testing.assert_close(l1(x, t), (x - t).abs().sum())
     assert npgrad.check(l1, x, t).ok
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_difference_with_a_numpy_target_fuses_and_keeps_the_target_s_values(dtype):
+    rng = np.random.default_rng(0)
+    x, t = rng.random((5, 3)).astype(dtype), rng.random((5, 3)).astype(dtype)
+
+    def f(x, t):
+        value = np.mean((x - t) ** 2) + np.sum(np.abs(t - x))
+        t[...] = 0  # written after use: the loss saw (and its backward sees) the old values
+        return value
+
+    seen = []
+    with _Recorder(seen):
+        value, g = npgrad.value_and_grad(f)(x, t.copy())
+    assert {"aten.mse_loss.default", "aten.mse_loss_backward.default"} <= set(seen)
+    d = x.astype(np.float64) - t
+    tol = 1e-6 if dtype is np.float32 else 1e-12
+    np.testing.assert_allclose(value, np.mean(d**2) + np.sum(np.abs(d)), rtol=tol)
+    np.testing.assert_allclose(g, 2 * d / d.size + np.sign(d), rtol=tol, atol=tol)
+    assert g.dtype == dtype
+
+
+class _Recorder(TorchDispatchMode):
+    def __init__(self, seen):
+        super().__init__()
+        self.seen = seen
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.seen.append(str(func))
+        return func(*args, **(kwargs or {}))
 
 
 def test_supported_list_is_published_and_current():

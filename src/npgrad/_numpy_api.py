@@ -114,6 +114,8 @@ class _BadLeaf(TypeError):
 def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
     """A differentiable tensor for one input leaf, and how to give its gradient back:
     ``"traced"`` (a TracedArray), ``"array"`` (an ndarray) or ``"scalar"``."""
+    if type(x) is np.ndarray and x.dtype in _FLOATS:
+        return _array_leaf(x, device), "array"  # the common leaf first
     if isinstance(x, TracedArray):
         t = x.t
         if not t.is_floating_point():
@@ -137,17 +139,7 @@ def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
         return torch.tensor(np.asarray(x), device=device).requires_grad_(), "scalar"
     if isinstance(x, np.ndarray):
         if x.dtype in _FLOATS:
-            t = None
-            if x.flags.writeable and x.flags.aligned:  # read-only memory would warn
-                try:
-                    t = torch.from_numpy(x)  # no copy: the trace never writes into it
-                except ValueError:  # negative strides
-                    pass
-            if t is None:
-                t = torch.from_numpy(np.array(x))
-            if device.type != "cpu":
-                t = t.to(device)
-            return t.requires_grad_(), "array"
+            return _array_leaf(x, device), "array"
         if x.dtype.kind in "biu":
             raise _BadLeaf(
                 f"is an {x.dtype} array: an integer array has no gradient; "
@@ -161,6 +153,20 @@ def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
         f"is {type(x).__name__} {x!r:.60}; expected a float ndarray, a float, "
         "or a list, tuple or dict of them"
     )
+
+
+def _array_leaf(x: np.ndarray, device: torch.device) -> torch.Tensor:
+    t = None
+    if x.flags.writeable and x.flags.aligned:  # read-only memory would warn
+        try:
+            t = torch.from_numpy(x)  # no copy: the trace never writes into it
+        except ValueError:  # negative strides
+            pass
+    if t is None:
+        t = torch.from_numpy(np.array(x))
+    if device.type != "cpu":
+        t = t.to(device)
+    return t.requires_grad_()
 
 
 def _inside_trace() -> bool:
@@ -251,6 +257,9 @@ class _Inputs:
             if self.traced:
                 return TracedArray(out)
             if out.ndim == 0 and out.dtype is not torch.bfloat16:
+                if out.is_floating_point():
+                    # a NumPy scalar of its dtype; .item()'s Python float holds it exactly
+                    return TORCH_TO_NP[out.dtype].type(out.item())
                 return out.detach().cpu().numpy()[()]  # a NumPy scalar: a copy
             return self.numpy(out)[()]
         return out

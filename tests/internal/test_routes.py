@@ -49,6 +49,34 @@ def test_fast_route_gives_what_the_general_route_gives(name, dtype):
             assert (x is None and y is None) or torch.equal(x, y)
 
 
+@pytest.mark.parametrize("kind", ["dict", "list", "tuple"])
+def test_fast_route_with_containers_gives_what_the_general_route_gives(kind):
+    def mlp(p, x, y):
+        w, b = (p["w"], p["b"]) if kind == "dict" else p
+        z = np.dot(x, w) + b
+        return np.mean((z - np.max(z, axis=1, keepdims=True))[np.arange(len(y)), y])
+
+    f = npgrad.function(mlp, name="mlp")
+    g = torch.Generator().manual_seed(0)
+    w, b = torch.rand(3, 4, generator=g), torch.rand(4, generator=g)
+    x, y = torch.rand(5, 3, generator=g), torch.tensor([0, 1, 2, 3, 0])
+    grads = []
+    for route in ("fast", "general"):
+        leaves = [w.clone().requires_grad_(), b.clone().requires_grad_()]
+        p = {"w": leaves[0], "b": leaves[1]} if kind == "dict" else leaves
+        p = tuple(p) if kind == "tuple" else p
+        out = (
+            run_fast(f, (p, x, y)) if route == "fast" else run_traced(Call.build(f, (p, x, y), {}))
+        )
+        assert out is not None  # the fast route takes parameters in a container
+        grads.append((out, *torch.autograd.grad(out, leaves)))
+    for a, b in zip(*grads):
+        assert a.dtype == b.dtype and torch.equal(a, b)
+    # what the fast route declines there: mixed float dtypes, a nested container
+    assert run_fast(f, ({"w": w, "b": b.double()}, x, y)) is None
+    assert run_fast(f, ([[w], b], x, y)) is None
+
+
 def test_calls_the_fast_route_declines_take_the_general_route():
     f = ROUTE_CASES["array"]
     x = torch.rand(3)
@@ -100,3 +128,42 @@ def test_no_float64_appears_on_a_device_without_it(name, monkeypatch):
     assert not watch.seen & {torch.float64, torch.complex128}, watch.seen
     want = expr(x.detach().double().numpy(), y.detach().double().numpy())
     torch.testing.assert_close(got.double(), torch.as_tensor(want), **FLOAT32_VS_FLOAT64)
+
+
+_OPERANDS = {
+    "f16": torch.float16, "f32": torch.float32, "f64": torch.float64,
+    "i8": torch.int8, "u8": torch.uint8, "i64": torch.int64, "bool": torch.bool,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.subtract, np.multiply, np.true_divide, np.power])
+@pytest.mark.parametrize("left", sorted(_OPERANDS))
+@pytest.mark.parametrize("right", sorted(_OPERANDS))
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((), (3,)), ((3,), ())], ids=str)
+@pytest.mark.parametrize("numpy_right", [False, True], ids=["traced", "ndarray"])
+def test_the_quick_ufunc_gives_what_the_ufunc_core_gives(ufunc, left, right, shapes, numpy_right):
+    """quick_ufunc skips promotion work (an integer tensor beside a float one goes to
+    torch uncast, a NumPy array is taken as a tensor): dtypes and values as the
+    general core's, for 0-d arrays too (torch promotes a 0-d float more weakly)."""
+    from npgrad._trace._array import TracedArray, apply_ufunc, quick_ufunc
+    from npgrad._trace._engine import tracing
+    from npgrad._trace._registry import UFUNCS
+
+    g = torch.Generator().manual_seed(0)
+    a, b = (
+        (torch.rand(s, generator=g) * 3 + 1).to(_OPERANDS[d]) for s, d in zip(shapes, (left, right))
+    )
+    x = TracedArray(a)
+    y = b.numpy() if numpy_right else TracedArray(b)
+    row = UFUNCS[ufunc]
+    with tracing("q", torch.device("cpu")):
+        try:
+            want = apply_ufunc(row, (x, y), {})
+        except (TypeError, ValueError, RuntimeError):
+            return  # NumPy or torch refuses the pair: the quick route declines it too
+        for inputs in ((x, y), (y, x)):
+            ref = want if inputs[0] is x else apply_ufunc(row, inputs, {})
+            got = quick_ufunc(row, inputs)
+            if got is not None:
+                assert got.t.dtype == ref.t.dtype
+                torch.testing.assert_close(got.t, ref.t, rtol=0, atol=0, equal_nan=True)

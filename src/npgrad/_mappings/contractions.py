@@ -18,7 +18,7 @@ from .._trace._state import unsupported, wide
 def _bools(f, *ts):
     """NumPy's products of bools are bools (any of the ands); torch has no bool
     kernels for them: in int64, then nonzero."""
-    if all(t.dtype is torch.bool for t in ts):
+    if ts[0].dtype is torch.bool and all(t.dtype is torch.bool for t in ts):
         return f(*[t.to(torch.int64) for t in ts]) != 0
     return f(*ts)
 
@@ -29,7 +29,8 @@ def _dot_method(self, b, out=None):
 
 @implements(np.dot, methods=(("dot", _dot_method),))
 def _dot(a, b, out=None):
-    return _bools(_dot_kernel, *common(tensor(a), tensor(b)))
+    ta, tb = common(tensor(a), tensor(b))
+    return _dot_kernel(ta, tb) if ta.dtype is not torch.bool else _bools(_dot_kernel, ta, tb)
 
 
 def _dot_kernel(ta, tb):

@@ -17,11 +17,11 @@ from .._trace._state import wide
 # (NumPy ufunc, torch function, flags): the rows whose torch twin needs no adapting
 _FLOAT = dict(float_result=True)
 _PLAIN = [
-    (np.add, torch.add, dict(arithmetic=True, operators=("__add__",), reflected=("__radd__",),
-                             reduce=np.sum)),
-    (np.subtract, torch.sub, dict(arithmetic=True, operators=("__sub__",),
+    (np.add, torch.add, dict(arithmetic=True, mixed=True, operators=("__add__",),
+                             reflected=("__radd__",), reduce=np.sum)),
+    (np.subtract, torch.sub, dict(arithmetic=True, mixed=True, operators=("__sub__",),
                                   reflected=("__rsub__",))),
-    (np.multiply, torch.mul, dict(arithmetic=True, operators=("__mul__",),
+    (np.multiply, torch.mul, dict(arithmetic=True, mixed=True, operators=("__mul__",),
                                   reflected=("__rmul__",), reduce=np.prod)),
     (np.negative, torch.neg, dict(arithmetic=True, operators=("__neg__",))),
     (np.absolute, torch.abs, dict(operators=("__abs__",))),
@@ -88,6 +88,7 @@ for _ufunc, _fn, _flags in _PLAIN:
 @implements(
     np.true_divide,
     true_division=True,
+    mixed=True,
     operators=("__truediv__",),
     reflected=("__rtruediv__",),
 )
@@ -97,7 +98,7 @@ def _true_divide(a, b):
 
 def _no_bool(a, b):
     """NumPy computes these of two bools in int8; torch has no bool kernel for them."""
-    if all(getattr(v, "dtype", None) is torch.bool for v in (a, b)):
+    if getattr(a, "dtype", None) is torch.bool and getattr(b, "dtype", None) is torch.bool:
         return a.to(torch.int8), b.to(torch.int8)
     return a, b
 

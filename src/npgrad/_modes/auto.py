@@ -9,6 +9,7 @@ import torch
 
 from .. import _mappings  # noqa: F401 - the registry's rows
 from .._call import Call, uniform_tensors
+from .._dtypes import COMPUTE_DTYPE
 from .._errors import NpgradError
 from .._policy import all_finite, report_nonfinite, require_scalar_loss, run_user
 from .._trace._array import TracedArray
@@ -118,10 +119,15 @@ def run_fast(op: Any, args: tuple) -> Any:
     ``_check_output``'s checks inline, in as few steps as it can.
     """
     dtype = uniform_tensors(op, args, labels=True)
-    if dtype is None:
-        return None
-    device = args[0].device
-    wrapped = [TracedArray(a, caller_mark(i)) for i, a in enumerate(args)]
+    if dtype is not None:
+        device = args[0].device
+        wrapped = [TracedArray(a, caller_mark(i)) for i, a in enumerate(args)]
+        inputs = args
+    else:
+        found = _in_containers(op, args)
+        if found is None:
+            return None
+        dtype, device, wrapped, inputs = found
     with tracing(op.name, device, op.fn):
         try:
             out = op.fn(*wrapped)
@@ -134,7 +140,7 @@ def run_fast(op: Any, args: tuple) -> Any:
     if isinstance(out, TracedArray):
         r = out.t
         if r.dtype == dtype and (r.ndim == 0 or not op.is_loss):
-            for a in args:
+            for a in inputs:
                 if r is a:
                     break  # the input itself: the general route returns a view
             else:
@@ -148,8 +154,65 @@ def run_fast(op: Any, args: tuple) -> Any:
                 ):
                     report_nonfinite(op, "output 0")
                 return r
-    outs, structure = outputs(op, out, dtype, device, True, args)
+    outs, structure = outputs(op, out, dtype, device, True, inputs)
     return outs if structure == "tuple" else outs[0]
+
+
+def _in_containers(op: Any, args: tuple) -> tuple | None:
+    """:func:`run_fast`'s call with parameters in containers (``f(params, x, y)``, a
+    dict or list of tensors, one level deep): every tensor on one device, the floating
+    ones of one dtype, the others integer or bool (labels), for a loss none empty and
+    the top-level floating ones of one shape; that is a call ``Call.build`` accepts
+    with these dtype and device.  Returns ``(dtype, device, the arguments as the
+    function sees them, the tensors)``, or ``None`` (the general route)."""
+    dtype = device = shape = None
+    loss, same_shape = op.is_loss, op.is_loss and not op.broadcast
+    wrapped: list[Any] = []
+    tensors: list[torch.Tensor] = []
+    for i, a in enumerate(args):
+        kind = type(a)
+        if kind is dict:
+            items = list(a.items())
+        elif kind is list or kind is tuple:
+            items = list(enumerate(a))
+        elif isinstance(a, torch.Tensor):
+            items = None
+        else:
+            return None
+        if items is not None and not items:
+            return None  # an empty list is an array of its own to a loss's shape check
+        for _, t in ((None, a),) if items is None else items:
+            if not isinstance(t, torch.Tensor) or (loss and not t.numel()):
+                return None
+            if device is None:
+                device = t.device
+            elif t.device != device:
+                return None
+            if t.dtype in COMPUTE_DTYPE:
+                if dtype is None:
+                    dtype = t.dtype
+                elif t.dtype is not dtype:
+                    return None
+                if same_shape and items is None:
+                    if shape is None:
+                        shape = t.shape
+                    elif t.shape != shape:
+                        return None
+            elif t.is_floating_point() or t.is_complex():
+                return None
+            tensors.append(t)
+        if items is None:
+            wrapped.append(TracedArray(a, caller_mark(i)))
+            continue
+        # a new container of the caller's kind, never the caller's own
+        arrays = [(key, TracedArray(t, caller_mark((i, key)))) for key, t in items]
+        if kind is dict:
+            wrapped.append(dict(arrays))
+        else:
+            wrapped.append(kind(v for _, v in arrays))
+    if dtype is None or all(type(a) is not kind for a in args for kind in (dict, list, tuple)):
+        return None  # no container: uniform_tensors has declined the call
+    return dtype, device, wrapped, tensors
 
 
 def forward(call: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:

@@ -8,10 +8,8 @@ ndarray methods and operators are generated from the registry's rows
 
 from __future__ import annotations
 
-import dis
 import functools
 import inspect
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +30,18 @@ from .._dtypes import torch_dtype as _torch_dtype
 from .._errors import TraceError
 from . import _registry
 from ._registry import FUNCTIONS, UFUNCS, Row, scipy_row
-from ._state import STATE, caller, constant, fail, here, unsupported, wide
+from ._state import (
+    STATE,
+    caller,
+    constant,
+    fail,
+    here,
+    no_mapping,
+    number_tensor,
+    numpy_error,
+    unsupported,
+    wide,
+)
 from ._write import (
     Family,
     accumulate,
@@ -46,6 +55,7 @@ from ._write import (
     region,
     scatter,
     select,
+    storing,
 )
 
 
@@ -144,7 +154,7 @@ def scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
     """A Python scalar as a 0-d CPU tensor of the dtype NumPy would give it beside
     ``ref``: TensorIterator passes it to any device's kernel without a copy."""
     if isinstance(v, (bool, int, float, complex)):
-        return torch.tensor(v, dtype=ref.dtype)
+        return number_tensor(v, ref.dtype)
     return constant(v, ref.device)  # a list or array is no scalar: to the device
 
 
@@ -154,35 +164,18 @@ def as_float(t: Any, division: bool = False) -> Any:
     return t
 
 
-def numpy_error(e: RuntimeError, fname: str) -> Exception:
-    """torch's error for what NumPy raises differently: the kind NumPy code catches
-    (``except np.linalg.LinAlgError``, ``except ValueError``), naming the op and call."""
-    text = f"{here()}: {fname}: {e}"
-    if isinstance(e, torch.linalg.LinAlgError):
-        return np.linalg.LinAlgError(text)
-    if isinstance(e, NotImplementedError):  # a dtype torch has no kernel for
-        return TraceError(f"{text}; register a backward, or use mode='numeric'")
-    if "out of bounds" in str(e) or "out of range" in str(e):
-        return IndexError(text)
-    return ValueError(text)
-
-
-def no_mapping(what: str) -> TraceError:
-    return TraceError(
-        f"{here()}: no torch mapping for {what} (called from {caller()}); register a "
-        "backward with @op.backward, or a rule with @npgrad.implements, or use "
-        "mode='numeric'. npgrad.supported() lists what is followed"
-    )
-
-
 _FLOATING = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
+# an integer beside a float: torch promotes it, even 0-d, as NumPy does where they agree
+_INTS = frozenset({torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8})
+_NP_QUICK = frozenset(map(np.dtype, "e f d b h i l B ?".split()))  # NumPy arrays taken
 
 
 def quick_ufunc(row: Row, inputs: tuple) -> Any:
     """:func:`apply_ufunc` for the common call, or ``None``: arrays of one floating
-    dtype (or one floating array beside labels or a mask, cast to the result) and
-    Python ints and floats.  NumPy 2's promotion (NEP 50) gives a floating dtype there
-    with no integer rule to apply, so only the torch call and the alias check remain."""
+    dtype (or one floating array beside labels, a mask or a NumPy array, cast to the
+    result) and Python ints and floats.  NumPy 2's promotion (NEP 50) gives a floating
+    dtype there with no integer rule to apply, so only the torch call and the alias
+    check remain."""
     a, b = inputs[0], inputs[-1]
     if len(inputs) == 1 and isinstance(a, TracedArray):
         a = b = a.t
@@ -191,30 +184,50 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
         return None
     elif isinstance(a, TracedArray):
         a, dtype = a.t, a.t.dtype
-        if isinstance(b, TracedArray):
-            b = b.t
+        kind = type(b)
+        if isinstance(b, TracedArray) or kind is np.ndarray and b.ndim and b.dtype in _NP_QUICK:
+            b = b.t if kind is not np.ndarray else constant(b)
             if b.dtype is not dtype:
-                dtype = result_type(a, b, device_type=STATE.device.type)
-                if dtype not in _FLOATING:
-                    return None
-                a, b = a.to(dtype), b.to(dtype)
-        elif type(b) is not float and type(b) is not int:
+                a, b, dtype = _promoted(row, a, b)
+        elif kind is not float and kind is not int:
             return None
         elif row.tensor_only:
-            b = torch.tensor(b, dtype=dtype)
-    elif isinstance(b, TracedArray) and (type(a) is float or type(a) is int):
+            b = number_tensor(b, dtype)
+    elif isinstance(b, TracedArray):
         b, dtype = b.t, b.t.dtype
-        if row.tensor_only or row.scalar_first:
-            a = torch.tensor(a, dtype=dtype)  # 7.0 % x: the overload with a derivative
+        kind = type(a)
+        if kind is float or kind is int:
+            if row.tensor_only or row.scalar_first:
+                a = number_tensor(a, dtype)  # 7.0 % x: the overload with a derivative
+        elif kind is np.ndarray and a.ndim and a.dtype in _NP_QUICK:
+            a = constant(a)
+            if a.dtype is not dtype:
+                a, b, dtype = _promoted(row, a, b)
+        else:
+            return None
     else:
         return None
     if dtype not in _FLOATING:
         return None
-    r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
+    try:
+        r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
+    except RuntimeError as e:
+        raise numpy_error(e, f"np.{row.short}") from e
     out = wrap(r)
     if type(out) is TracedArray and (r._base is not None or r is a or r is b):
         mark_aliases(out, inputs, f"np.{row.short}")
     return out
+
+
+def _promoted(row: Row, a: torch.Tensor, b: torch.Tensor) -> tuple:
+    """Two tensors in NumPy's result dtype (one not floating: quick_ufunc declines)."""
+    dtype = result_type(a, b, device_type=STATE.device.type)
+    if dtype in _FLOATING and not (
+        row.mixed
+        and (a.dtype in _INTS and b.dtype is dtype or b.dtype in _INTS and a.dtype is dtype)
+    ):
+        a, b = a.to(dtype), b.to(dtype)
+    return a, b, dtype
 
 
 _UFUNC_OPTIONS = {"where": True, "casting": "same_kind", "order": "K", "subok": True}
@@ -481,6 +494,19 @@ class TracedArray:
         if row is None:
             raise no_mapping(f"the ufunc {ufunc.__name__!r}")
         if method == "__call__":
+            if not kwargs and len(inputs) == 1 and type(self) is TracedArray:
+                t = self.t  # np.exp(x), np.tanh(x): quick_ufunc's one-input case, inlined
+                if t.dtype in _FLOATING and ufunc not in FUSE:
+                    try:
+                        r = row.impl(t)
+                    except RuntimeError as e:
+                        raise numpy_error(e, f"np.{row.short}") from e
+                    if type(r) is torch.Tensor and r._base is None and r is not t:
+                        return TracedArray(r)
+                    out = wrap(r)  # a view, or the input itself: marked as quick_ufunc does
+                    if type(out) is TracedArray:
+                        mark_aliases(out, inputs, f"np.{row.short}")
+                    return out
             fuse = FUSE.get(ufunc)
             if fuse is not None and not kwargs:
                 fused = fuse(inputs)
@@ -501,9 +527,17 @@ class TracedArray:
             name = f"{getattr(func, '__module__', 'numpy')}.{getattr(func, '__name__', func)}"
             raise no_mapping(name)
         try:
-            r = wrap(row.call(args, kwargs))
+            r = row.call(args, kwargs)
         except RuntimeError as e:
             raise numpy_error(e, row.name.replace("numpy.", "np.")) from e
+        if type(r) is torch.Tensor and r._base is None and not row.view:
+            # the common result: a new tensor, no view; an alias only if it is an input
+            for a in args:
+                if isinstance(a, TracedArray) and a._peek() is r:
+                    break
+            else:
+                return TracedArray(r)
+        r = wrap(r)
         if isinstance(r, (TracedArray, tuple, list)):
             if row.view:
                 # NumPy answers with a view where torch copied: writes refused as for one
@@ -515,7 +549,7 @@ class TracedArray:
     def __array__(self, dtype=None, copy=None):
         t = self.t
         if t.is_floating_point() or t.is_complex():
-            if _storing():
+            if storing():
                 raise numpy_target("an assignment (buf[...] = v)")
             raise fail(f"converting a traced array to a NumPy array (in {caller()})")
         # integer and bool arrays (labels, masks) carry no gradient, so NumPy code that
@@ -610,7 +644,7 @@ class TracedArray:
     # -- values that leave the graph
     def _scalar(self, kind: str):
         if self.t.is_floating_point() or self.t.is_complex():
-            if _storing():
+            if storing():
                 raise numpy_target("an assignment (buf[...] = v)")
             raise fail(f"{kind} on a floating traced array (in {caller()})")
         return self.t.item()
@@ -737,20 +771,6 @@ class View(TracedArray):
 def _plain_key(key: tuple) -> bool:
     return all(k is None or k is Ellipsis or type(k) is int or type(k) is slice and k.step is None
                for k in key)  # fmt: skip
-
-
-_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
-
-
-def _storing() -> bool:
-    """Whether the user's line being run is an item assignment (``buf[0] = v``):
-    NumPy converts ``v`` when ``buf`` is a NumPy array, which deserves its own words."""
-    f = sys._getframe(2)
-    while f is not None and f.f_globals.get("__name__", "").startswith(("numpy", "npgrad")):
-        f = f.f_back
-    if f is None or f.f_lasti < 0:
-        return False
-    return f.f_code.co_code[f.f_lasti] == _STORE_SUBSCR
 
 
 def _aliases(r: Any, args: Any) -> bool:

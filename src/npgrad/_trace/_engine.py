@@ -87,7 +87,7 @@ def trace(
     if device is None:
         found = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
         device = found[0].device if found else torch.device("cpu")
-    device = torch.device(device)
+    device = device if type(device) is torch.device else torch.device(device)
     with tracing(name, device, fn):
         try:
             wrapped = [wrap_tree(a, i) for i, a in enumerate(args)]

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._dtypes import TORCH_TO_NP
 from ._array import FUSE, TracedArray
+from ._state import constant
 
 
 class Deferred(TracedArray):
@@ -55,14 +57,31 @@ def _subtract(inputs: tuple) -> Deferred | None:
     if len(inputs) != 2:
         return None
     a, b = inputs
+    # a NumPy array of the same shape and dtype (a target, at the NumPy-level API) is
+    # a constant tensor, as the ufunc core would make it
+    if type(a) is TracedArray:
+        ta = a.t
+        tb = b.t if type(b) is TracedArray else _same_array(b, ta)
+    elif type(b) is TracedArray:
+        tb = b.t
+        ta = _same_array(a, tb)
+    else:
+        return None
     if (
-        type(a) is TracedArray
-        and type(b) is TracedArray
-        and a.t.shape == b.t.shape
-        and a.t.dtype == b.t.dtype
-        and a.t.is_floating_point()
+        tb is not None
+        and ta is not None
+        and ta.shape == tb.shape
+        and ta.dtype == tb.dtype
+        and ta.is_floating_point()
     ):
-        return Deferred("sub", a.t, b.t)
+        return Deferred("sub", ta, tb)
+    return None
+
+
+def _same_array(x: Any, like: torch.Tensor) -> torch.Tensor | None:
+    """A NumPy array of ``like``'s shape and dtype as a constant tensor, else ``None``."""
+    if type(x) is np.ndarray and x.shape == like.shape and x.dtype == TORCH_TO_NP.get(like.dtype):
+        return constant(x)
     return None
 
 

@@ -21,7 +21,7 @@ from ._array import (
     write,
 )
 from ._registry import ROWS, UFUNCS, Row
-from ._state import unsupported
+from ._state import numpy_error, unsupported
 from ._write import dry_run
 
 _IN_PLACE = {
@@ -65,11 +65,17 @@ def _operator(ufunc: Any, reflected: bool) -> Callable:
     fuse = FUSE.get(ufunc)  # installed (by _fusion) before the methods are
     # x * 2.0 and x + y in one floating dtype, the commonest ops, inlined (quick_ufunc's
     # rule); 7.0 % x and the tensor_only rows need their number as a 0-d tensor
-    direct = ufunc.nin == 2 and fuse is None and not row.tensor_only
+    direct = ufunc.nin == 2 and not row.tensor_only
     numbers = not (reflected and row.scalar_first)
 
     def op(self, other=None):
         inputs = (self, other) if not reflected else (other, self)
+        if other is None and ufunc.nin == 1:
+            inputs = (self,)
+        if fuse is not None:
+            fused = fuse(inputs)  # a deferred difference first, then the inlined call
+            if fused is not None:
+                return fused
         if direct:
             t, k = self.t, type(other)
             if t.dtype in _FLOATING and (
@@ -79,17 +85,14 @@ def _operator(ufunc: Any, reflected: bool) -> Callable:
                 and other.t.dtype is t.dtype
             ):
                 o = other.t if k is TracedArray else other
-                r = row.impl(o, t) if reflected else row.impl(t, o)
+                try:
+                    r = row.impl(o, t) if reflected else row.impl(t, o)
+                except RuntimeError as e:
+                    raise numpy_error(e, f"np.{row.short}") from e
                 out = wrap(r)
                 if type(out) is TracedArray and (r._base is not None or r is t or r is o):
                     mark_aliases(out, inputs, f"np.{row.short}")
                 return out
-        if other is None and ufunc.nin == 1:
-            inputs = (self,)
-        if fuse is not None:
-            fused = fuse(inputs)
-            if fused is not None:
-                return fused
         r = quick_ufunc(row, inputs)
         return r if r is not None else apply_ufunc(row, inputs, {})
 

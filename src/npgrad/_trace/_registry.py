@@ -60,6 +60,9 @@ class Row:
     true_division: bool = False  # ... in float64 (NumPy's true_divide)
     tensor_only: bool = False  # torch's function takes no Python scalars
     arithmetic: bool = False  # bool arrays count as integers among numbers
+    # torch's function takes an integer tensor beside a float one and computes in the
+    # float, as NumPy does where their result dtypes agree (no cast op needed)
+    mixed: bool = False
     scalar_first: bool = False  # a number on the left becomes a 0-d tensor
     reduce: Any = None  # ufunc.reduce -> this NumPy function's row
     differentiable: bool = True  # False: the row's value carries no gradient
@@ -107,6 +110,7 @@ def implements(
     true_division: bool = False,
     tensor_only: bool = False,
     arithmetic: bool = False,
+    mixed: bool = False,
     scalar_first: bool = False,
     reduce: Any = None,
     differentiable: bool = True,
@@ -141,6 +145,7 @@ def implements(
             true_division=true_division,
             tensor_only=tensor_only,
             arithmetic=arithmetic,
+            mixed=mixed,
             scalar_first=scalar_first,
             reduce=reduce,
             differentiable=differentiable,
@@ -223,10 +228,22 @@ def _normaliser(row: Row) -> Callable[..., Any]:
     short = row.short
     options = [n for n in _OPTIONS if n in special and n not in row.handles]
     # under **kwargs a row hands the rest to a helper: the normaliser cannot check them
+    # np.sum(a, axis=1, keepdims=True), decided here once: the keywords axis and
+    # keepdims alone, after the one array, need only the axis made non-negative
+    axis_rank = row.axis in ("one", "many")
+    quick_keys = (
+        frozenset(k for k in ("axis", "keepdims") if k in keyword and k not in posonly)
+        if not var_pos and names and names[0] not in ("axis", "keepdims") and plain >= 1
+        else frozenset()
+    )
 
     def call(args: tuple, kwargs: dict) -> Any:
         if not kwargs and len(args) <= plain:
             return impl(*args)  # nothing to normalise: the common call, quickly
+        if len(args) == 1 and kwargs.keys() <= quick_keys:
+            kept = _quick_axis(args[0], kwargs, axis_rank)
+            if kept is not None:
+                return impl(args[0], **kept)
         if var_pos:
             return impl(*args, **_normalise(row, dict(kwargs), None, args))
         if len(args) > len(names):
@@ -254,6 +271,27 @@ def _normaliser(row: Row) -> Callable[..., Any]:
         return impl(**values)
 
     return call
+
+
+def _quick_axis(a: Any, kwargs: dict, axis_rank: bool) -> dict | None:
+    """``axis`` (an in-range int, or None) and ``keepdims`` (a bool) of an array's
+    call, normalised; ``None`` for anything else (the full normaliser decides)."""
+    axis = kwargs.get("axis")
+    keep = kwargs.get("keepdims", False)
+    if type(keep) is not bool:
+        return None
+    if axis is None:
+        return kwargs
+    if type(axis) is not int or not hasattr(a, "ndim"):
+        return None
+    if not axis_rank:
+        return kwargs
+    ndim = a.ndim
+    if type(ndim) is not int or not -ndim <= axis < ndim:
+        return None
+    if axis >= 0:
+        return kwargs
+    return {**kwargs, "axis": axis % ndim}
 
 
 def _differs(value: Any, default: Any) -> bool:

@@ -76,6 +76,27 @@ def caller() -> str:
     return "?"
 
 
+def numpy_error(e: RuntimeError, fname: str) -> Exception:
+    """torch's error for what NumPy raises differently: the kind NumPy code catches
+    (``except np.linalg.LinAlgError``, ``except ValueError``), naming the op and call."""
+    text = f"{here()}: {fname}: {e}"
+    if isinstance(e, torch.linalg.LinAlgError):
+        return np.linalg.LinAlgError(text)
+    if isinstance(e, NotImplementedError):  # a dtype torch has no kernel for
+        return TraceError(f"{text}; register a backward, or use mode='numeric'")
+    if "out of bounds" in str(e) or "out of range" in str(e):
+        return IndexError(text)
+    return ValueError(text)
+
+
+def no_mapping(what: str) -> TraceError:
+    return TraceError(
+        f"{here()}: no torch mapping for {what} (called from {caller()}); register a "
+        "backward with @op.backward, or a rule with @npgrad.implements, or use "
+        "mode='numeric'. npgrad.supported() lists what is followed"
+    )
+
+
 def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     """A NumPy value (array, list, scalar) as a tensor on the traced device."""
     device = STATE.device if device is None else device
@@ -88,6 +109,16 @@ def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
         # this tensor; a reversed view (w[::-1]) needs one anyway (no negative strides)
         a = a.copy()
     return torch.as_tensor(a, device=device)
+
+
+def number_tensor(v: Any, dtype: torch.dtype) -> torch.Tensor:
+    """A Python number as a 0-d CPU tensor of ``dtype`` (``torch.scalar_tensor`` takes
+    half ``torch.tensor``'s time; a number it refuses, one that overflows the dtype,
+    gets ``torch.tensor``'s answer)."""
+    try:
+        return torch.scalar_tensor(v, dtype=dtype)
+    except (RuntimeError, OverflowError, TypeError):
+        return torch.tensor(v, dtype=dtype)
 
 
 def wide() -> torch.dtype:

@@ -14,13 +14,16 @@ This module works on tensors and index keys; ``_array`` owns the wrappers.
 
 from __future__ import annotations
 
+import dis
+import sys
+
 import numpy as np
 import torch
 
 from .._dtypes import TORCH_TO_NP
 from .._errors import TraceError
 from ._index import index_key, negative_steps
-from ._state import caller, here
+from ._state import caller, constant, here
 
 
 class Family:
@@ -60,8 +63,17 @@ def is_basic(key: object) -> bool:
 
 def select(t: torch.Tensor, key: object) -> torch.Tensor:
     """``t[key]`` with NumPy's rules (keys' TracedArrays already unwrapped)."""
+    if type(key) is tuple and all(_int_array(k) for k in key):
+        # logp[np.arange(n), y]: int64 arrays only, which torch indexes as NumPy does
+        return t[tuple(k if type(k) is torch.Tensor else constant(k) for k in key)]
     t, key = negative_steps(t, key)
     return t[index_key(key)]
+
+
+def _int_array(k: object) -> bool:
+    if type(k) is torch.Tensor:
+        return k.dtype is torch.int64 and k.ndim > 0
+    return type(k) is np.ndarray and k.dtype == np.int64 and k.ndim > 0
 
 
 def derive(t: torch.Tensor, op: tuple) -> torch.Tensor:
@@ -197,3 +209,17 @@ def hidden(e: BaseException) -> TraceError | None:
     sequence`` (NumPy replaces a TypeError from ``float(v)`` in ``buf[0] = v``)."""
     cause = e.__cause__
     return cause if isinstance(e, ValueError) and isinstance(cause, TraceError) else None
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
+def storing() -> bool:
+    """Whether the user's line being run is an item assignment (``buf[0] = v``):
+    NumPy converts ``v`` when ``buf`` is a NumPy array, which deserves its own words."""
+    f = sys._getframe(2)
+    while f is not None and f.f_globals.get("__name__", "").startswith(("numpy", "npgrad")):
+        f = f.f_back
+    if f is None or f.f_lasti < 0:
+        return False
+    return f.f_code.co_code[f.f_lasti] == _STORE_SUBSCR
