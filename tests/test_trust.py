@@ -278,3 +278,27 @@ def test_depth_map_reductions_on_uint16_give_numpys_values():
     np.testing.assert_array_equal(dmin.numpy(), d.min(axis=0))
     assert int(arg) == d.argmax()
     np.testing.assert_array_equal(clipped.numpy(), np.clip(d, 10, 60000))
+
+
+@pytest.mark.parametrize("name", ["view", "tobytes", "base", "data", "strides", "flags"])
+def test_an_ndarray_attribute_automatic_mode_lacks_is_a_trace_error_naming_it(name):
+    def fn(x):
+        value = getattr(x, name)
+        if callable(value):
+            value()
+        return np.sum(x)
+
+    op = npgrad.function(fn, name="attr")
+    with pytest.raises(npgrad.TraceError, match=rf"op 'attr'.*ndarray\.{name}"):
+        op(torch.ones(3, requires_grad=True))
+
+
+def test_hasattr_on_a_traced_array_is_false_for_an_attribute_it_lacks():
+    seen = []
+
+    def fn(x):
+        seen.append((hasattr(x, "strides"), getattr(x, "base", "absent"), hasattr(x, "view")))
+        return np.sum(x)
+
+    npgrad.function(fn, name="probe")(torch.ones(3, requires_grad=True))
+    assert seen == [(False, "absent", True)]

@@ -56,6 +56,11 @@ class TraceError(NpgradError, TypeError):
     """
 
 
+class TraceAttributeError(TraceError, AttributeError):
+    """An ndarray attribute a traced array does not have (``x.strides``): an
+    AttributeError too, so that ``hasattr`` and ``getattr(x, name, default)`` work."""
+
+
 def prefix(name: str, mode: str | None = None) -> str:
     """The start of every message about one op: ``npgrad op 'name' (mode='auto')``.
 

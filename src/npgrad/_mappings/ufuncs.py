@@ -127,6 +127,18 @@ def _remainder(a, b):
     return torch.remainder(*_no_bool(a, b))
 
 
+@implements(np.left_shift, scalar_first=True, operators=("__lshift__",), reflected=("__rlshift__",))
+def _left_shift(a, b):
+    return torch.bitwise_left_shift(*_no_bool(a, b))
+
+
+@implements(
+    np.right_shift, scalar_first=True, operators=("__rshift__",), reflected=("__rrshift__",)
+)
+def _right_shift(a, b):
+    return torch.bitwise_right_shift(*_no_bool(a, b))
+
+
 @implements(np.fmod, scalar_first=True)
 def _fmod(a, b):
     return torch.fmod(*_no_bool(a, b))

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import TraceAttributeError
 from ._array import (
     _FLOATING,
     FUSE,
@@ -36,6 +37,8 @@ _IN_PLACE = {
     "__iand__": ("&=", np.bitwise_and),
     "__ior__": ("|=", np.bitwise_or),
     "__ixor__": ("^=", np.bitwise_xor),
+    "__ilshift__": ("<<=", np.left_shift),
+    "__irshift__": (">>=", np.right_shift),
 }
 
 
@@ -129,3 +132,29 @@ def install_methods() -> None:
             setattr(TracedArray, name, _operator(row.target, reflected=True))
     for name, (symbol, ufunc) in _IN_PLACE.items():
         setattr(TracedArray, name, _in_place_operator(symbol, ufunc))
+    # the rest of ndarray's public names: a TraceError naming the name, not Python's
+    # bare AttributeError
+    for name, value in vars(np.ndarray).items():
+        if name.startswith("_") or hasattr(TracedArray, name):
+            continue
+        if callable(value):
+            setattr(TracedArray, name, _refused_method(name))
+        else:
+            setattr(TracedArray, name, _refused_attribute(name))
+
+
+def _refused_method(name: str) -> Callable:
+    def method(self, *args, **kwargs):
+        raise unsupported(f"ndarray.{name}()")
+
+    method.__name__ = name
+    return method
+
+
+def _refused_attribute(name: str) -> property:
+    def get(self):
+        e = TraceAttributeError(str(unsupported(f"ndarray.{name}")))
+        e.name, e.obj = name, self
+        raise e
+
+    return property(get)

@@ -66,6 +66,11 @@ UFUNCS: dict[str, tuple] = {
         n: ("real", dict(dtypes=_INTS, **_NOGRAD))
         for n in "bitwise_and bitwise_or bitwise_xor invert".split()
     },
+    # shifts by 1 to 4 bits: NumPy leaves negative and over-wide counts to the C compiler
+    **{
+        n: (("real", "positive"), dict(dtypes=_INTS, **_NOGRAD))
+        for n in ("left_shift", "right_shift")
+    },
 }
 
 
@@ -100,6 +105,8 @@ _OPERATORS = {
     "and": (operator.and_, "real", _INTS, False, 3),
     "or": (operator.or_, "real", _INTS, False, 3),
     "xor": (operator.xor, "real", _INTS, False, 3),
+    "lshift": (operator.lshift, ("real", "positive"), _INTS, False, 3),
+    "rshift": (operator.rshift, ("real", "positive"), _INTS, False, 64),
     "eq": (operator.eq, "real", _FLOATS, False, None),
     "ne": (operator.ne, "real", _FLOATS, False, None),
     "lt": (operator.lt, "real", _FLOATS, False, None),
@@ -121,6 +128,7 @@ for _n, (_op, _dom, _dts, _grad, _left) in _OPERATORS.items():
     if _left is not None:
         # the reflected form wants a positive base for pow, a nonzero divisor for the rest
         dom = "nonzero" if _n in ("truediv", "floordiv", "mod") else "real"
+        dom = "positive" if _n in ("lshift", "rshift") else dom  # a count of 1 to 4 bits
         RECORDS.append(
             Record(
                 covers=(f"ndarray.__r{_n}__",),
