@@ -202,6 +202,64 @@ def test_non_finite_gradients_meet_the_nonfinite_policy():
         f(torch.tensor([0.0, 1.0], requires_grad=True)).sum().backward()
 
 
+def _big_gradient(case: str, dtype, order: str) -> np.ndarray:
+    """A gradient large enough for the sum-first finiteness test (SUM_TEST_SIZE)."""
+    big = np.finfo(dtype).max / 2  # finite, but any two of them overflow a sum
+    a = np.full((160, 130), 0.25, dtype=dtype, order=order)
+    flat = a.ravel(order="K")  # a view in memory order, either layout
+    if case in ("nan", "+inf", "-inf"):
+        flat[12345] = {"nan": np.nan, "+inf": np.inf, "-inf": -np.inf}[case]
+    elif case == "nan first":
+        flat[0] = np.nan
+    elif case == "-inf last":
+        flat[-1] = -np.inf
+    elif case == "+inf and -inf":  # the sum is nan, not inf
+        flat[7], flat[9000] = np.inf, -np.inf
+    elif case == "overflowing finite":
+        flat[:] = big
+    elif case == "overflowing with a nan":
+        flat[:] = big
+        flat[20000] = np.nan
+    elif case == "negative zeros":
+        flat[:] = -0.0
+    return a
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "nan",
+        "+inf",
+        "-inf",
+        "nan first",
+        "-inf last",
+        "+inf and -inf",
+        "overflowing finite",
+        "overflowing with a nan",
+        "negative zeros",
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_large_gradient_is_reported_exactly_when_an_element_is_not_finite(case, dtype, order):
+    grad = _big_gradient(case, dtype, order)
+    assert grad.size >= 16384 and grad.flags[f"{order}_CONTIGUOUS"]
+    f = npgrad.function(lambda x: x * 1.0, name="bigrad", nonfinite="raise")
+
+    @f.backward
+    def _(g, x, out):
+        return grad.copy(order="K")  # fresh, in the layout asked for
+
+    x = torch.zeros(grad.shape, dtype=torch.float64 if dtype is np.float64 else torch.float32)
+    x.requires_grad_()
+    if np.isfinite(grad).all():  # the reference: NumPy's elementwise test
+        f(x).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), grad)
+    else:
+        with pytest.raises(FloatingPointError, match="the gradient for 'x' is not finite"):
+            f(x).sum().backward()
+
+
 def test_a_target_array_of_another_shape_is_refused():
     with pytest.raises(ValueError, match=r"argument 't' has shape \(8,\)"):
         npgrad.losses.mse_auto(torch.zeros(8, 1), np.zeros(8))
