@@ -40,13 +40,24 @@ def forward(self: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]
         del pair  # only `out` refers to the output here (see _kept)
     else:
         out = run_user(self.op, "forward", self.op.fn, args, kwargs)
+    if _SCALARS.get(type(out), False) is self.dtype and tensors[0].is_cpu:
+        # a NumPy scalar of the input's dtype (np.mean's value, a loss's typically):
+        # the checks of outputs_from_numpy that apply, in the fewest steps (a training
+        # step runs this with cold caches, where every call and lookup costs)
+        self.structure = "single"
+        if self.check_finite and self.op.nonfinite != "ignore" and not math.isfinite(out):
+            report_nonfinite(self.op, "output 0")
+        result = torch.from_numpy(np.asarray(out))  # a fresh array: no memory shared
+        self.out_meta = [((), result.dtype)]
+        return (result,)
     # an output must not share memory with a residual: a backward may change the
     # residual in place (the losses.mse pattern), which would change the output too
     avoid = [*arrays, *_arrays_in(self.residuals)]
     return outputs_from_numpy(self, out, avoid, tensors[0].device)
 
 
-_SCALARS = (np.float32, np.float64)  # NumPy scalars of the SAME_ON_HOST dtypes
+# NumPy scalars of the SAME_ON_HOST dtypes, and those dtypes
+_SCALARS = {np.float32: torch.float32, np.float64: torch.float64}
 
 # the references to a fresh output, as forward calls outputs_from_numpy: forward's
 # local, outputs_from_numpy's parameter (or the output tuple and the loop variable),
