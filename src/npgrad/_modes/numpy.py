@@ -229,7 +229,17 @@ def _check_grads(self: Call, result: Any, inputs: tuple, *, as_tensor: bool, nee
             g = g.copy()
         # owned or copied, an array shares no one's memory (nor does the fresh array a
         # NumPy scalar or a number becomes): from_numpy needs no arrays to avoid
-        out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device))
+        if (
+            type(g) is np.ndarray
+            and t.is_cpu
+            and _SCALARS.get(g.dtype.type, False) is t.dtype
+            and g.dtype.isnative  # torch refuses another byte order
+            and g.flags.writeable
+            and (g.ndim == 0 or min(g.strides) >= 0)
+        ):
+            out.append(torch.from_numpy(g))  # what from_numpy does here, in one step
+        else:
+            out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device))
     return out
 
 
