@@ -202,6 +202,20 @@ def test_numeric_mode_suits_a_forward_that_computes_in_float32_but_returns_float
         assert float((x.grad.double() - want).abs().max() / want.abs().max()) < 1e-3
 
 
+def test_numeric_mode_finds_float32_use_input_by_input():
+    # x is used in float32, w in float64: each gets the step its own precision needs
+    def f(x, w):
+        return np.float64(np.sum(np.sin(x.astype(np.float32)))) + np.sum(np.sin(w))
+
+    op = npgrad.function(f, name="mixed", mode="numeric")
+    x = torch.linspace(0.1, 2.0, 6, dtype=torch.float64, requires_grad=True)
+    w = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64, requires_grad=True)
+    op(x, w).backward()
+    want_x, want_w = torch.cos(x.detach()), torch.cos(w.detach())
+    assert float((x.grad - want_x).abs().max() / want_x.abs().max()) < 1e-3
+    torch.testing.assert_close(w.grad, want_w, atol=1e-8, rtol=1e-8)
+
+
 def _draws(source: str):
     """A forward whose value changes from call to call, and where the change comes from."""
     rng, legacy, buf, calls = np.random.default_rng(0), np.random.RandomState(0), np.zeros(3), []

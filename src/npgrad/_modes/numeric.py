@@ -67,21 +67,22 @@ def numeric_vjp(call: Any, grads: tuple, inputs: tuple, needs: tuple[bool, ...])
     # copies: a forward that fills one buffer every call would compare it with itself
     centre = tuple(np.array(o, dtype=np.float64) for o in centre)
     _require_deterministic(call, gs, centre, outputs(arrays), eps)
-    if rel == 1e-6 and _float32_inside(outputs, arrays, inputs, needs, centre):
-        # float64 outputs, but computed in float32: the float64 step would be rounded
-        # away inside (the gradient silently off by percents); float32's step
-        rel = float(np.finfo(np.float32).eps ** (1 / 3))
 
     result: list = []
     for i, (t, need) in enumerate(zip(inputs, needs)):
         if not need or not is_differentiable(t):
             result.append(None)
             continue
+        step = rel
+        if rel == 1e-6 and _float32_inside(outputs, arrays, i, centre):
+            # float64 outputs, but this input is used in float32: the float64 step
+            # would be rounded away inside (the gradient silently off by percents)
+            step = float(np.finfo(np.float32).eps ** (1 / 3))
         x = arrays[i].copy()  # writeable; the function gets a read-only view of it
         arrays[i] = _read_only(x)
         flat = x.reshape(-1)
         grad = np.empty_like(flat)
-        h = rel * np.maximum(1.0, np.abs(flat))
+        h = step * np.maximum(1.0, np.abs(flat))
         for j in range(flat.size):
             orig = flat[j]
             flat[j] = orig + h[j]
@@ -100,32 +101,30 @@ def _eps(outs: tuple) -> float:
     return max((float(np.finfo(d).eps) for d in kinds if d.kind == "f"), default=0.0)
 
 
-def _float32_inside(outputs: Any, arrays: list, inputs: tuple, needs: tuple, centre: tuple) -> bool:
-    """Whether a forward with float64 outputs computes in float32 (or coarser) inside.
+def _float32_inside(outputs: Any, arrays: list, i: int, centre: tuple) -> bool:
+    """Whether a forward with float64 outputs uses input ``i`` in float32 (or coarser).
 
-    Every differentiated element is moved by a little (about 2**-30 of itself, far
-    above float64's resolution, far below float32's) in the direction that keeps its
+    Each element of the input is moved by a little (about 2**-30 of itself, far above
+    float64's resolution, far below float32's) in the direction that keeps its
     rounding to float32: toward that rounding, by half the distance, or either way
-    when it is a float32 number already.  A forward that rounds its inputs to float32
+    when it is a float32 number already.  A forward that rounds the input to float32
     sees the very same numbers and gives the same outputs, bit for bit; one that
-    computes in float64 sees them move.  Zero elements stay (nothing moves them both
-    ways), so inputs of only zeros answer no: the float64 step, as before.
+    computes in float64 sees them move.  One input at a time (one more forward call
+    each), so that another input used in float64 does not hide it.  Zero elements
+    stay (nothing moves them both ways): an input of zeros answers no, the float64
+    step.
     """
-    probe = list(arrays)
-    moved = False
-    for i, (t, need) in enumerate(zip(inputs, needs)):
-        x = arrays[i]
-        if not need or not is_differentiable(t) or x.dtype != np.float64:
-            continue
-        with np.errstate(over="ignore", invalid="ignore"):
-            x32 = x.astype(np.float32).astype(np.float64)
-            step = np.where(x32 == x, np.abs(x) * 2.0**-30, (x32 - x) / 2)
-        step = np.where(np.isfinite(step), step, 0.0)
-        if np.any(step != 0):
-            probe[i] = _read_only(x + step)
-            moved = True
-    if not moved:
+    x = arrays[i]
+    if x.dtype != np.float64:
         return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        x32 = x.astype(np.float32).astype(np.float64)
+        step = np.where(x32 == x, np.abs(x) * 2.0**-30, (x32 - x) / 2)
+    step = np.where(np.isfinite(step), step, 0.0)
+    if not np.any(step != 0):
+        return False
+    probe = list(arrays)
+    probe[i] = _read_only(x + step)
     again = outputs(probe)
     return all(
         np.array_equal(np.asarray(a, dtype=np.float64), c, equal_nan=True)
