@@ -189,6 +189,98 @@ def test_numeric_mode_suits_a_forward_that_computes_in_float32():
     assert float((x.grad - want).abs().max() / want.abs().max()) < 1e-3
 
 
+def test_numeric_mode_suits_a_forward_that_computes_in_float32_but_returns_float64():
+    # float64 out (np.float64, or a float64 constant joining in), float32 inside: the
+    # output's dtype hides the precision, and a float64-sized step was rounded away
+    f = npgrad.function(
+        lambda x: np.float64(np.sum(np.sin(x.astype(np.float32)))), name="f32in", mode="numeric"
+    )
+    for dtype in (torch.float32, torch.float64):
+        x = torch.linspace(0.1, 2.0, 8, dtype=dtype, requires_grad=True)
+        f(x).backward()
+        want = torch.cos(x.detach().double())
+        assert float((x.grad.double() - want).abs().max() / want.abs().max()) < 1e-3
+
+
+def test_numeric_mode_finds_float32_use_input_by_input():
+    # x is used in float32, w in float64: each gets the step its own precision needs
+    def f(x, w):
+        return np.float64(np.sum(np.sin(x.astype(np.float32)))) + np.sum(np.sin(w))
+
+    op = npgrad.function(f, name="mixed", mode="numeric")
+    x = torch.linspace(0.1, 2.0, 6, dtype=torch.float64, requires_grad=True)
+    w = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64, requires_grad=True)
+    op(x, w).backward()
+    want_x, want_w = torch.cos(x.detach()), torch.cos(w.detach())
+    assert float((x.grad - want_x).abs().max() / want_x.abs().max()) < 1e-3
+    torch.testing.assert_close(w.grad, want_w, atol=1e-8, rtol=1e-8)
+
+
+def _draws(source: str):
+    """A forward whose value changes from call to call, and where the change comes from."""
+    rng, legacy, buf, calls = np.random.default_rng(0), np.random.RandomState(0), np.zeros(3), []
+    if source == "np.random":
+        return lambda x: np.sum(x**2 + 1e-3 * np.random.standard_normal(x.shape))
+    if source == "Generator":
+        return lambda x: np.sum(x**2 + 1e-3 * rng.standard_normal(x.shape))
+    if source == "RandomState":
+        return lambda x: np.sum(x**2) * legacy.uniform(0.999, 1.001)
+    if source == "kept buffer":  # the same array every call, holding new draws
+
+        def kept(x):
+            np.add(x**2, 1e-3 * rng.standard_normal(x.shape), out=buf)
+            return buf
+
+        return kept
+    assert source == "a counter"
+    return lambda x: np.sum(x**2) + 1e-6 * len(calls.append(0) or calls)
+
+
+@pytest.mark.parametrize(
+    "source", ["np.random", "Generator", "RandomState", "kept buffer", "a counter"]
+)
+def test_numeric_mode_refuses_a_forward_that_is_not_deterministic(source):
+    f = npgrad.function(_draws(source), name="noisy", mode="numeric")
+    x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = f(x)
+    with pytest.raises(npgrad.NpgradError, match="'noisy': mode='numeric' needs a deterministic"):
+        y.sum().backward()
+    assert x.grad is None
+
+
+def test_numeric_mode_takes_random_numbers_seeded_inside_the_forward():
+    # the way out the error names: the same draws on every call, whose gradient is 2x
+    def seeded(x):
+        return np.sum(x**2 + np.random.default_rng(0).standard_normal(x.shape))
+
+    x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    npgrad.function(seeded, mode="numeric")(x).backward()
+    torch.testing.assert_close(x.grad, 2 * x.detach(), atol=1e-6, rtol=1e-6)
+
+
+def test_numeric_mode_does_not_let_the_forward_move_its_input():
+    def centred(x):
+        y = np.asarray(x, dtype=np.float64)  # x itself when x is float64: numeric's arrays
+        y -= y.mean()
+        return np.sum(y**2 * np.arange(1, y.size + 1))
+
+    f = npgrad.function(centred, name="centred", mode="numeric")
+    x = torch.tensor([1.0, 2.0, 4.0], requires_grad=True)  # float32: the forward copies
+    y = f(x)
+    with pytest.raises(ValueError, match="read-only") as err:
+        y.backward()
+    assert any("mode='numeric'" in n and "centred" not in n for n in err.value.__notes__)
+    assert any("npgrad op 'centred'" in n for n in err.value.__notes__)
+    # the copy the note suggests gives torch's gradient
+    copied = npgrad.function(lambda x: centred(x.astype(np.float64)), name="copied", mode="numeric")
+    x.grad = None
+    copied(x).backward()
+    ref = x.detach().double().requires_grad_()
+    c = ref - ref.mean()
+    (c**2 * torch.arange(1, 4)).sum().backward()
+    torch.testing.assert_close(x.grad.double(), ref.grad, atol=1e-3, rtol=1e-3)
+
+
 # ---------------------------------------------------------------- masked branches
 def test_non_finite_gradients_meet_the_nonfinite_policy():
     f = npgrad.function(lambda x: np.sqrt(x), name="root", nonfinite="raise")
@@ -200,6 +292,64 @@ def test_non_finite_gradients_meet_the_nonfinite_policy():
 
     with pytest.raises(FloatingPointError, match="the gradient for 'x' is not finite"):
         f(torch.tensor([0.0, 1.0], requires_grad=True)).sum().backward()
+
+
+def _big_gradient(case: str, dtype, order: str) -> np.ndarray:
+    """A gradient large enough for the sum-first finiteness test (SUM_TEST_SIZE)."""
+    big = np.finfo(dtype).max / 2  # finite, but any two of them overflow a sum
+    a = np.full((160, 130), 0.25, dtype=dtype, order=order)
+    flat = a.ravel(order="K")  # a view in memory order, either layout
+    if case in ("nan", "+inf", "-inf"):
+        flat[12345] = {"nan": np.nan, "+inf": np.inf, "-inf": -np.inf}[case]
+    elif case == "nan first":
+        flat[0] = np.nan
+    elif case == "-inf last":
+        flat[-1] = -np.inf
+    elif case == "+inf and -inf":  # the sum is nan, not inf
+        flat[7], flat[9000] = np.inf, -np.inf
+    elif case == "overflowing finite":
+        flat[:] = big
+    elif case == "overflowing with a nan":
+        flat[:] = big
+        flat[20000] = np.nan
+    elif case == "negative zeros":
+        flat[:] = -0.0
+    return a
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "nan",
+        "+inf",
+        "-inf",
+        "nan first",
+        "-inf last",
+        "+inf and -inf",
+        "overflowing finite",
+        "overflowing with a nan",
+        "negative zeros",
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_large_gradient_is_reported_exactly_when_an_element_is_not_finite(case, dtype, order):
+    grad = _big_gradient(case, dtype, order)
+    assert grad.size >= 16384 and grad.flags[f"{order}_CONTIGUOUS"]
+    f = npgrad.function(lambda x: x * 1.0, name="bigrad", nonfinite="raise")
+
+    @f.backward
+    def _(g, x, out):
+        return grad.copy(order="K")  # fresh, in the layout asked for
+
+    x = torch.zeros(grad.shape, dtype=torch.float64 if dtype is np.float64 else torch.float32)
+    x.requires_grad_()
+    if np.isfinite(grad).all():  # the reference: NumPy's elementwise test
+        f(x).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), grad)
+    else:
+        with pytest.raises(FloatingPointError, match="the gradient for 'x' is not finite"):
+            f(x).sum().backward()
 
 
 def test_a_target_array_of_another_shape_is_refused():

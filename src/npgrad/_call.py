@@ -110,8 +110,11 @@ class Call:
         dtype = uniform_tensors(op, args)
         if dtype is None or (mode == "numpy" and op.bwd is None):
             return None
-        self = cls._blank(op, mode)
-        self.all_tensors = True
+        self = cls()  # _blank's state, written out: this runs on every quick call
+        self.op, self.mode = op, mode
+        self.residuals = self.host_in = None
+        self.check_finite, self.keep_residuals, self.all_tensors = True, False, True
+        self.batch_rank = 0
         self.args, self.kwargs = list(args), {}
         self.slots = list(range(len(args)))
         self.names = self.arg_names = op._positional
@@ -215,8 +218,10 @@ def uniform_tensors(op: Any, args: tuple, labels: bool = False) -> torch.dtype |
     if dtype not in COMPUTE_DTYPE:
         return None
     is_loss = op.is_loss
+    if is_loss and not first.numel():
+        return None
     shape = first.shape if is_loss and not op.broadcast else None
-    for a in args:
+    for a in args[1:]:  # the first passes every test below by construction
         if not isinstance(a, torch.Tensor) or a.device != device or (is_loss and not a.numel()):
             return None
         if a.dtype != dtype:

@@ -87,16 +87,17 @@ def from_numpy(
     else:
         target = dtype
     # torch takes no negative strides (np.sort(x)[::-1]): a copy in C order
+    negative = arr.ndim > 0 and min(arr.strides) < 0
     copy = (
         not arr.flags.writeable
-        or any(st < 0 for st in arr.strides)
-        or any(np.may_share_memory(arr, a) for a in avoid)
+        or negative
+        or (len(avoid) > 0 and any(np.may_share_memory(arr, a) for a in avoid))
     )
     if arr.dtype not in NP_TO_TORCH:
         arr = arr.astype(numpy_dtype(target))
         copy = False
     if copy:
-        arr = arr.copy(order="C") if any(st < 0 for st in arr.strides) else arr.copy()
+        arr = arr.copy(order="C") if negative else arr.copy()
     out = torch.from_numpy(arr)
     if device.type != "cpu":
         if out.dtype != target and target.itemsize < out.dtype.itemsize:

@@ -292,7 +292,10 @@ class Function:
                 mode = self.mode
                 call = Call.quick(self, args, mode)
                 if call is not None:
-                    call.keep_residuals = _residuals(self) and backward_can_follow(args)
+                    # (only a @def_fwd forward keeps residuals: the others skip the test)
+                    call.keep_residuals = (
+                        self.fwd_res is not None and _residuals(self) and backward_can_follow(args)
+                    )
                     return call.unpack(FastBridge.apply(call, *args))
         if any(isinstance(a, TracedArray) for a in (*args, *kwargs.values())):
             return self._composed(args, kwargs)

@@ -8,6 +8,7 @@ Everything here takes an *owner*: any object with ``name``, ``nonfinite``
 from __future__ import annotations
 
 import math
+import string
 import warnings
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -54,15 +55,44 @@ def report_nonfinite(owner: Owner, what: str) -> None:
     warnings.warn(msg, RuntimeWarning, stacklevel=user_stacklevel())
 
 
+# from this many elements a sum answers first (below, the elementwise test is as
+# cheap as einsum's fixed cost)
+SUM_TEST_SIZE = 1 << 14
+_SUMMABLE = (np.dtype(np.float32), np.dtype(np.float64))
+_LETTERS = string.ascii_letters  # einsum's subscripts, a letter a dimension (52 of 64)
+
+
 def all_finite(value: np.ndarray | torch.Tensor) -> bool:
-    """Whether every element is finite (a tensor's answer is read on the host)."""
+    """Whether every element is finite (a tensor's answer is read on the host).
+
+    A large contiguous float32 or float64 array is first summed, with einsum (one
+    vectorised pass on one thread, no temporary: about 2/3 of the time of
+    ``np.isfinite(a).all()``, whose boolean array is written and read again; NumPy's
+    own pairwise ``sum`` is slower than both, and torch's sum or a BLAS dot would
+    wake threads that, on a busy machine, may wait a scheduler slice for a core).
+    The test is exact one way: a nan or an infinity among the elements makes the sum
+    nan or infinite (inf + -inf is nan, and no addition turns nan or inf back into a
+    finite number), so a finite sum proves every element finite; signed zeros make
+    no difference to it.  A nonfinite sum may also be an overflow of finite elements,
+    so it is settled by the elementwise test.
+    """
     if isinstance(value, torch.Tensor):
         if not (value.is_floating_point() or value.is_complex()):
             return True
         return math.isfinite(value.item()) if value.ndim == 0 else bool(value.isfinite().all())
     if value.dtype.kind not in "fc":
         return True
-    return math.isfinite(value.item()) if value.ndim == 0 else bool(np.isfinite(value).all())
+    if value.ndim == 0:
+        return math.isfinite(value.item())
+    if (
+        value.size >= SUM_TEST_SIZE
+        and value.dtype in _SUMMABLE
+        and (value.flags.c_contiguous or value.flags.f_contiguous)  # strided: slow
+        and value.ndim <= len(_LETTERS)
+        and math.isfinite(np.einsum(_LETTERS[: value.ndim] + "->", value))
+    ):
+        return True
+    return bool(np.isfinite(value).all())
 
 
 def check_finite(owner: Owner, value: np.ndarray | torch.Tensor, what: str) -> None:

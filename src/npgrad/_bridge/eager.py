@@ -16,7 +16,7 @@ import torch
 
 from .. import _modes as modes
 from .._call import Call
-from .._dtypes import is_differentiable
+from .._dtypes import COMPUTE_DTYPE
 from .._errors import NpgradError
 
 
@@ -56,7 +56,7 @@ def _bridge_backward(ctx, grads: tuple) -> tuple:
     call: Call = ctx.call
     saved = ctx.saved_tensors
     inputs, outputs = saved[: ctx.n_in], saved[ctx.n_in :]
-    needs = tuple(n and is_differentiable(t) for n, t in zip(ctx.needs_input_grad[1:], inputs))
+    needs = tuple(n and t.dtype in COMPUTE_DTYPE for n, t in zip(ctx.needs_input_grad[1:], inputs))
     if not any(needs):
         return (None,) * (1 + ctx.n_in)
     if call.op.torch_backward or not torch.is_grad_enabled():

@@ -18,7 +18,7 @@ from .. import _convert
 from .._call import Call, backward_arguments
 from .._dtypes import COMPUTE_DTYPE, HALF, SAME_ON_HOST, numpy_dtype
 from .._errors import BackwardError, describe
-from .._policy import check_finite, report_nonfinite, require_scalar_loss, run_user
+from .._policy import all_finite, check_finite, report_nonfinite, require_scalar_loss, run_user
 
 
 def forward(self: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
@@ -40,11 +40,24 @@ def forward(self: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]
         del pair  # only `out` refers to the output here (see _kept)
     else:
         out = run_user(self.op, "forward", self.op.fn, args, kwargs)
+    if _SCALARS.get(type(out), False) is self.dtype and tensors[0].is_cpu:
+        # a NumPy scalar of the input's dtype (np.mean's value, a loss's typically):
+        # the checks of outputs_from_numpy that apply, in the fewest steps (a training
+        # step runs this with cold caches, where every call and lookup costs)
+        self.structure = "single"
+        if self.check_finite and self.op.nonfinite != "ignore" and not math.isfinite(out):
+            report_nonfinite(self.op, "output 0")
+        result = torch.from_numpy(np.asarray(out))  # a fresh array: no memory shared
+        self.out_meta = [((), result.dtype)]
+        return (result,)
     # an output must not share memory with a residual: a backward may change the
     # residual in place (the losses.mse pattern), which would change the output too
     avoid = [*arrays, *_arrays_in(self.residuals)]
     return outputs_from_numpy(self, out, avoid, tensors[0].device)
 
+
+# NumPy scalars of the SAME_ON_HOST dtypes, and those dtypes
+_SCALARS = {np.float32: torch.float32, np.float64: torch.float64}
 
 # the references to a fresh output, as forward calls outputs_from_numpy: forward's
 # local, outputs_from_numpy's parameter (or the output tuple and the loop variable),
@@ -62,20 +75,23 @@ def outputs_from_numpy(self: Call, out: Any, arrays: list, device: torch.device)
     op = self.op
     if _kept(out):
         out = out.copy()
+    scalar = type(out) in _SCALARS
     if (
         device.type == "cpu"
         and self.dtype in SAME_ON_HOST
-        and type(out) is np.ndarray
+        and (scalar or type(out) is np.ndarray)
         and out.dtype == numpy_dtype(self.dtype)
     ):
-        # one float array of the input's dtype (a loss's value, typically): the same
-        # checks as below, in fewer steps
+        # one float array or NumPy scalar of the input's dtype (a loss's value,
+        # typically: np.mean gives a scalar): the same checks as below, in fewer steps
         self.structure = "single"
         if self.check_finite and op.nonfinite != "ignore":
-            if not (math.isfinite(out.item()) if out.ndim == 0 else np.isfinite(out).all()):
+            if not (math.isfinite(out.item()) if out.ndim == 0 else all_finite(out)):
                 report_nonfinite(op, "output 0")
         require_scalar_loss(op, out.shape[self.batch_rank :])
-        result = _convert.from_numpy(out, dtype=self.dtype, device=device, avoid=arrays)
+        # a scalar becomes a fresh array, which shares no one's memory
+        avoid = () if scalar else arrays
+        result = _convert.from_numpy(out, dtype=self.dtype, device=device, avoid=avoid)
         self.out_meta = [(out.shape, result.dtype)]
         return (result,)
     self.structure = "tuple" if isinstance(out, tuple) else "single"
@@ -125,7 +141,6 @@ def backward(
         in_np = self.host_in
         arrays = _convert.to_numpy([*grads, *outputs])
         g_np, out_np = arrays[:n_out], arrays[n_out:]
-        arrays = arrays + list(in_np)
     else:
         arrays = _convert.to_numpy([*grads, *inputs, *outputs])
         g_np, in_np = arrays[:n_out], arrays[n_out : n_out + len(inputs)]
@@ -134,14 +149,8 @@ def backward(
     # backward would see it changed), not another gradient's (accumulating into
     # one .grad would change the other), not a buffer the backward keeps; the result
     # is passed on directly, so that only its container refers to it (see _owned)
-    avoid = [*arrays, *_arrays_in(self.residuals)]
     return _check_grads(
-        self,
-        _user_backward(self, g_np, in_np, out_np, needs),
-        inputs,
-        as_tensor=False,
-        avoid=avoid,
-        needs=needs,
+        self, _user_backward(self, g_np, in_np, out_np, needs), inputs, as_tensor=False, needs=needs
     )
 
 
@@ -156,10 +165,7 @@ def _user_backward(self: Call, grads, inputs, outputs, needs: tuple[bool, ...]) 
     return run_user(op, "backward", op.bwd, args, kwargs)
 
 
-def _check_grads(
-    self: Call, result: Any, inputs: tuple, *, as_tensor: bool, avoid=(), needs=()
-) -> list:
-    avoid = list(avoid)
+def _check_grads(self: Call, result: Any, inputs: tuple, *, as_tensor: bool, needs=()) -> list:
     op = self.op
     n = len(inputs)
     if n == 1 and not isinstance(result, (tuple, list)):
@@ -217,12 +223,23 @@ def _check_grads(
             )
         check_finite(op, g, f"the gradient for '{name}'")
         if isinstance(g, np.ndarray) and not _owned(g):
-            # memory the backward keeps (a buffer reused every step): autograd would
-            # accumulate into it, and the next step's write would change this gradient
+            # memory the backward keeps (a buffer reused every step), or an input's, a
+            # residual's, another gradient's: autograd would accumulate into it, and
+            # the next step's write would change this gradient
             g = g.copy()
-        out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device, avoid=avoid))
-        if isinstance(g, np.ndarray):
-            avoid.append(g)
+        # owned or copied, an array shares no one's memory (nor does the fresh array a
+        # NumPy scalar or a number becomes): from_numpy needs no arrays to avoid
+        if (
+            type(g) is np.ndarray
+            and t.is_cpu
+            and _SCALARS.get(g.dtype.type, False) is t.dtype
+            and g.dtype.isnative  # torch refuses another byte order
+            and g.flags.writeable
+            and (g.ndim == 0 or min(g.strides) >= 0)
+        ):
+            out.append(torch.from_numpy(g))  # what from_numpy does here, in one step
+        else:
+            out.append(_convert.from_numpy(g, dtype=t.dtype, device=t.device))
     return out
 
 
