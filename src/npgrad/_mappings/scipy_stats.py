@@ -25,6 +25,7 @@ from .._trace._array import tensor
 from .._trace._registry import implements
 from .._trace._state import here, wide
 from .scipy_linalg import symmetric
+from .scipy_special import _betainc
 
 _LOG_2PI = math.log(2 * math.pi)
 _INF = math.inf
@@ -162,7 +163,67 @@ def _t_logpdf(z, df):
 
 
 t = Continuous("t", ("df",), valid=lambda df: df > 0)
-_pdf_from_log(t, _t_logpdf)  # t.cdf needs the incomplete beta function, which torch has not
+_pdf_from_log(t, _t_logpdf)
+
+_T_SERIES = 1e-4  # |z| below this: t.cdf's Taylor series about 0 (error below z**6)
+
+
+def _t_center(z, df):
+    """P(0 < T < z) for |z| < _T_SERIES, signed (odd in z): the integral of the
+    density's series, z (1 - p u / 3 + p (p + 1) u**2 / 10) times the density at 0
+    (u = z**2 / df, p = (df + 1) / 2, p u <= z**2), so that the slope at z = 0 is the
+    density there (the incomplete beta function has an infinite slope times zero)."""
+    p = (df + 1) / 2
+    log_c = torch.lgamma(p) - torch.lgamma(df / 2) - 0.5 * torch.log(df * math.pi)
+    u = z * z / df
+    return torch.exp(log_c) * z * (1 - p * u / 3 + p * (p + 1) * u * u / 10)
+
+
+def _t_tail(z, df):
+    """P(T > |z|) for T ~ t(df), |z| >= _T_SERIES, with its relative digits in the
+    tail.  With a = df / 2 and x = df / (df + z**2):
+
+    - x < (a + 1) / (a + 5/2), where betainc's continued fraction is taken at x
+      itself: I_x(a, 1/2) / 2, no 1 - (a number near 1);
+    - otherwise: 1/2 - I_y(1/2, a) / 2, y = 1 - x computed as z**2 / (df + z**2).
+
+    Each regime is fed safe values where the other is used, so that no nan reaches
+    a gradient through ``torch.where``.
+    """
+    zz = z * z
+    a = df / 2
+    far = df * (a + 2.5) < (a + 1) * (df + zz)
+    half = torch.full_like(df, 0.5)
+    zf = torch.where(far, zz, 4 * df + 4)
+    far_v = _betainc(a, half, df / (df + zf)) / 2
+    zn = torch.where(far, torch.minimum(df, torch.ones_like(df)) / 4, zz)
+    near_v = 0.5 - _betainc(half, a, zn / (df + zn)) / 2
+    return torch.where(far, far_v, near_v)
+
+
+def _t_parts(z, df):
+    """(the series about 0, the tail) and where the series is used."""
+    tiny = torch.abs(z) < _T_SERIES
+    center = _t_center(torch.where(tiny, z, 0.0), df)
+    tail = _t_tail(torch.where(tiny, 1.0, z), df)
+    return tiny, center, tail
+
+
+def _t_cdf(z, df):
+    tiny, center, tail = _t_parts(z, df)
+    return torch.where(tiny, 0.5 + center, torch.where(z < 0, tail, 1 - tail))
+
+
+def _t_logcdf(z, df):
+    tiny, center, tail = _t_parts(z, df)
+    far = torch.where(z < 0, torch.log(tail), torch.log1p(-tail))
+    return torch.where(tiny, torch.log(0.5 + center), far)
+
+
+t.register("cdf")(_t_cdf)
+t.register("sf")(lambda z, df: _t_cdf(-z, df))
+t.register("logcdf")(_t_logcdf)
+t.register("logsf")(lambda z, df: _t_logcdf(-z, df))
 
 
 # ------------------------------------------------------------------ gamma, beta
@@ -213,7 +274,28 @@ def _beta_logpdf(z, a, b):
 
 
 beta = Continuous("beta", ("a", "b"), support=(0.0, 1.0), valid=lambda a, b: (a > 0) & (b > 0))
-_pdf_from_log(beta, _beta_logpdf)  # beta.cdf needs the incomplete beta function
+_pdf_from_log(beta, _beta_logpdf)
+
+
+def _beta_cdf(z, a, b):
+    return _betainc(a, b, z)
+
+
+def _beta_sf(z, a, b):
+    return _betainc(b, a, 1 - z)  # not 1 - cdf: the upper tail keeps its digits
+
+
+def _beta_log(z, a, b, lower: bool):
+    """log cdf (lower) or log sf, as log1p(-the other tail) where this one is near 1."""
+    cdf, sf = _beta_cdf(z, a, b), _beta_sf(z, a, b)
+    this, other = (cdf, sf) if lower else (sf, cdf)
+    return torch.where(this > 0.5, torch.log1p(-other), torch.log(this))
+
+
+beta.register("cdf")(_beta_cdf)
+beta.register("sf")(_beta_sf)
+beta.register("logcdf")(lambda z, a, b: _beta_log(z, a, b, True))
+beta.register("logsf")(lambda z, a, b: _beta_log(z, a, b, False))
 
 # ------------------------------------------------------------------ expon, laplace
 expon = Continuous("expon", support=(0.0, _INF))
