@@ -29,6 +29,7 @@ from .scipy_special import _betainc
 
 _LOG_2PI = math.log(2 * math.pi)
 _INF = math.inf
+_NUMBER = (int, float)  # a Python number (np.float64 too), not a NumPy array or a tensor
 
 
 def _floats(*xs: Any) -> list[torch.Tensor]:
@@ -82,6 +83,21 @@ class Continuous:
                     args = tuple(bound.arguments.values())
                 elif len(args) < n:
                     args = (*args, *(0.0, 1.0)[len(args) - n + 2 :])  # loc, scale's defaults
+                *rest, loc, scale = args
+                if (
+                    self.valid is None
+                    and isinstance(loc, _NUMBER)
+                    and isinstance(scale, _NUMBER)
+                    and scale > 0
+                    and wide() is torch.float64
+                ):
+                    # the common call, norm.logpdf(x, 0.3, 1.7): loc and scale stay
+                    # Python numbers (float64 arithmetic, the same values as 0-d
+                    # float64 tensors give), no tensors made or checked for them
+                    x, *shapes = _floats(*rest)
+                    return self.evaluate(
+                        qualname, method, kernel, x, shapes, float(loc), float(scale)
+                    )
                 x, *shapes, loc, scale = _floats(*args)
                 return self.evaluate(qualname, method, kernel, x, shapes, loc, scale)
 
@@ -95,10 +111,14 @@ class Continuous:
     def evaluate(self, qualname, method, kernel, x, shapes, loc, scale) -> torch.Tensor:
         # as few kernels as the edges allow (this runs once per call of a loss): an
         # invalid parameter becomes nan in the small tensor, and nan flows on
-        ok = scale > 0
-        if self.valid is not None:
-            ok = ok & self.valid(*shapes)
-        scale = torch.where(ok, scale, math.nan)
+        if isinstance(scale, float):  # a valid Python number (impl checked) and no shapes
+            ok, log_scale = True, math.log(scale)
+        else:
+            ok = scale > 0
+            if self.valid is not None:
+                ok = ok & self.valid(*shapes)
+            scale = torch.where(ok, scale, math.nan)
+            log_scale = torch.log(scale)
         lo, hi = self.support
         bounded = lo > -_INF or hi < _INF
         if method in ("ppf", "isf"):
@@ -107,12 +127,12 @@ class Continuous:
             z = kernel(torch.where(inside, q, 0.5), *shapes)
             edge_lo, edge_hi = (lo, hi) if method == "ppf" else (hi, lo)
             z = torch.where(q == 0, edge_lo, torch.where(q == 1, edge_hi, z))
-            return torch.where(ok & (q >= 0) & (q <= 1), loc + scale * z, math.nan)
+            return torch.where((q >= 0) & (q <= 1) & ok, loc + scale * z, math.nan)
         z = (x - loc) / scale
         if not bounded:
             value = kernel(z, *shapes)
             if method == "logpdf":
-                return value - (torch.log(scale) + self.const)
+                return value - (log_scale + self.const)
             return value / scale if method == "pdf" else value
         inside = (z >= lo) & (z <= hi)
         # the formula sees an interior point outside the support, so that its gradient
@@ -121,7 +141,7 @@ class Continuous:
         value = kernel(torch.where(inside, z, mid), *shapes)
         if method in ("logpdf", "pdf"):
             if method == "logpdf":
-                value = value - (torch.log(scale) + self.const)
+                value = value - (log_scale + self.const)
             else:
                 value = value / scale
             value = torch.where(inside, value, -_INF if method == "logpdf" else 0.0)
@@ -131,7 +151,7 @@ class Continuous:
             above = {"cdf": 1.0, "logcdf": 0.0, "sf": 0.0, "logsf": -_INF}[method]
             value = torch.where(z < lo, below, torch.where(z > hi, above, value))
         # SciPy's nan for a nan x or an invalid parameter, which no edge above keeps
-        return torch.where(ok & ~torch.isnan(z), value, math.nan)
+        return torch.where(~torch.isnan(z) & ok, value, math.nan)
 
 
 def _pdf_from_log(d: Continuous, logpdf: Callable, const: float = 0.0) -> None:
