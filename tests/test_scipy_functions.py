@@ -307,6 +307,38 @@ def test_eigenvectors_and_singular_vectors():
     assert npgrad.check(f, torch.tensor(np.diag([1.0, 3.0, 6.0]) + 0.1, requires_grad=True)).ok
 
 
+def test_t_cdf_slope_at_zero_is_the_density():
+    # exactly at 0 the incomplete beta function's slope is infinite times zero: the
+    # series about 0 gives the density there (SciPy's value), in x and in loc alike
+    x = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    df = np.array([0.7, 3.0, 40.0])
+    out = npgrad.function(lambda x: st.t.cdf(x, df, loc=0.0, scale=2.0), name="c")(x)
+    (g,) = torch.autograd.grad(out.sum(), [x])
+    np.testing.assert_allclose(out.detach().numpy(), 0.5, rtol=0, atol=0)
+    np.testing.assert_allclose(g.numpy(), st.t.pdf(0.0, df, scale=2.0), rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "fn, x",
+    [
+        pytest.param(lambda x: st.t.logsf(x, 300.0), 9.0, id="t.logsf-tail"),
+        pytest.param(lambda x: st.t.cdf(x, 4.0), -1e3, id="t.cdf-tail"),
+        pytest.param(lambda x: st.beta.logcdf(x, 5.0, 8.0), 1 - 1e-7, id="beta.logcdf-near-1"),
+        pytest.param(lambda x: st.beta.sf(x, 5.0, 8.0), 1 - 1e-7, id="beta.sf-near-1"),
+    ],
+)
+def test_t_and_beta_tails_keep_their_digits(fn, x):
+    # no 1 - (a number near 1): the value matches SciPy's to 1e-12 relative, and
+    # the slope float64 central differences of SciPy's at a step of 1e-6 of x's gap
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    got = npgrad.function(fn, name="tail")(t)
+    (g,) = torch.autograd.grad(got, [t])
+    np.testing.assert_allclose(got.item(), fn(x), rtol=1e-12)
+    h = 1e-6 * min(abs(x), abs(1 - x))
+    up, down = x + h, x - h  # the step actually taken, rounded
+    np.testing.assert_allclose(g.item(), (fn(up) - fn(down)) / (up - down), rtol=1e-5)
+
+
 def test_poisson_counts_are_constants():
     mu = torch.tensor(_positive(6), requires_grad=True)
     k = torch.tensor(K, dtype=torch.float64, requires_grad=True)
