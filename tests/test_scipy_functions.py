@@ -4,6 +4,7 @@ SciPy's own calls unchanged; users' rules with npgrad.implements."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import threading
@@ -305,6 +306,29 @@ def test_eigenvectors_and_singular_vectors():
     # a loss invariant to the eigenvectors' signs: well-separated eigenvalues
     f = npgrad.function(lambda a: np.sum(la.eigh(a)[1] ** 2 * np.arange(3.0)), name="ev")
     assert npgrad.check(f, torch.tensor(np.diag([1.0, 3.0, 6.0]) + 0.1, requires_grad=True)).ok
+
+
+@pytest.mark.filterwarnings("ignore:npgrad op .m.. output 0 is not finite")
+@pytest.mark.parametrize("dist", ["norm", "expon", "laplace", "cauchy"])
+@pytest.mark.parametrize("loc, scale", [(0.3, 1.7), (1, 2), (0.0, -1.0), (0.2, math.inf)])
+def test_number_loc_and_scale_match_array_ones(dist, loc, scale):
+    # Python-number loc/scale take a path of their own: the same values and
+    # gradients, bitwise, as 0-d arrays of them (the general path), and SciPy's values
+    x = np.array([-1.5, -0.2, 0.0, 0.4, 2.5, np.nan])
+    for m in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+        method = getattr(getattr(st, dist), m)
+        runs = []
+        for lo, sc in ((loc, scale), (np.array(float(loc)), np.array(float(scale)))):
+            t = torch.tensor(x, requires_grad=True)
+            fn = npgrad.function(lambda v, f=method, lo=lo, sc=sc: f(v, lo, sc), name="m")
+            out = fn(t)
+            (g,) = torch.autograd.grad(out.nansum(), [t])
+            runs.append((out.detach().numpy(), g.numpy()))
+        (v1, g1), (v2, g2) = runs
+        assert np.array_equal(v1, v2, equal_nan=True), (dist, m)
+        assert np.array_equal(g1, g2, equal_nan=True), (dist, m)
+        with np.errstate(all="ignore"):
+            np.testing.assert_allclose(v1, method(x, loc, scale), rtol=1e-13, err_msg=m)
 
 
 def test_t_cdf_slope_at_zero_is_the_density():
