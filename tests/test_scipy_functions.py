@@ -4,6 +4,7 @@ SciPy's own calls unchanged; users' rules with npgrad.implements."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import threading
@@ -307,6 +308,61 @@ def test_eigenvectors_and_singular_vectors():
     assert npgrad.check(f, torch.tensor(np.diag([1.0, 3.0, 6.0]) + 0.1, requires_grad=True)).ok
 
 
+@pytest.mark.filterwarnings("ignore:npgrad op .m.. output 0 is not finite")
+@pytest.mark.parametrize("dist", ["norm", "expon", "laplace", "cauchy"])
+@pytest.mark.parametrize("loc, scale", [(0.3, 1.7), (1, 2), (0.0, -1.0), (0.2, math.inf)])
+def test_number_loc_and_scale_match_array_ones(dist, loc, scale):
+    # Python-number loc/scale take a path of their own: the same values and
+    # gradients, bitwise, as 0-d arrays of them (the general path), and SciPy's values
+    x = np.array([-1.5, -0.2, 0.0, 0.4, 2.5, np.nan])
+    for m in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+        method = getattr(getattr(st, dist), m)
+        runs = []
+        for lo, sc in ((loc, scale), (np.array(float(loc)), np.array(float(scale)))):
+            t = torch.tensor(x, requires_grad=True)
+            fn = npgrad.function(lambda v, f=method, lo=lo, sc=sc: f(v, lo, sc), name="m")
+            out = fn(t)
+            (g,) = torch.autograd.grad(out.nansum(), [t])
+            runs.append((out.detach().numpy(), g.numpy()))
+        (v1, g1), (v2, g2) = runs
+        assert np.array_equal(v1, v2, equal_nan=True), (dist, m)
+        assert np.array_equal(g1, g2, equal_nan=True), (dist, m)
+        with np.errstate(all="ignore"):
+            np.testing.assert_allclose(v1, method(x, loc, scale), rtol=1e-13, err_msg=m)
+
+
+def test_t_cdf_slope_at_zero_is_the_density():
+    # exactly at 0 the incomplete beta function's slope is infinite times zero: the
+    # series about 0 gives the density there (SciPy's value), in x and in loc alike
+    x = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    df = np.array([0.7, 3.0, 40.0])
+    out = npgrad.function(lambda x: st.t.cdf(x, df, loc=0.0, scale=2.0), name="c")(x)
+    (g,) = torch.autograd.grad(out.sum(), [x])
+    np.testing.assert_allclose(out.detach().numpy(), 0.5, rtol=0, atol=0)
+    np.testing.assert_allclose(g.numpy(), st.t.pdf(0.0, df, scale=2.0), rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "fn, x",
+    [
+        pytest.param(lambda x: st.t.logsf(x, 300.0), 9.0, id="t.logsf-tail"),
+        pytest.param(lambda x: st.t.cdf(x, 4.0), -1e3, id="t.cdf-tail"),
+        pytest.param(lambda x: st.beta.logcdf(x, 5.0, 8.0), 1 - 1e-7, id="beta.logcdf-near-1"),
+        pytest.param(lambda x: st.beta.sf(x, 5.0, 8.0), 1 - 1e-7, id="beta.sf-near-1"),
+    ],
+)
+def test_t_and_beta_tails_keep_their_digits(fn, x):
+    # no 1 - (a number near 1): the value matches SciPy's to 1e-12 relative, and
+    # the slope float64 central differences of SciPy's at a step of 1e-6 of x's gap
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    got = npgrad.function(fn, name="tail")(t)
+    (g,) = torch.autograd.grad(got, [t])
+    np.testing.assert_allclose(got.item(), fn(x), rtol=1e-12)
+    h = 1e-6 * min(abs(x), abs(1 - x))
+    up, down = x + h, x - h  # the step actually taken, rounded
+    np.testing.assert_allclose(g.item(), (fn(up) - fn(down)) / (up - down), rtol=1e-5)
+
+
 def test_poisson_counts_are_constants():
     mu = torch.tensor(_positive(6), requires_grad=True)
     k = torch.tensor(K, dtype=torch.float64, requires_grad=True)
@@ -319,7 +375,9 @@ def test_poisson_counts_are_constants():
 @pytest.mark.parametrize(
     "fn, message",
     [
-        pytest.param(lambda x: st.t.cdf(x, 3.0), r"scipy\.stats\.t\.cdf has no torch", id="t.cdf"),
+        pytest.param(
+            lambda x: st.t.ppf(x / 9, 3.0), r"scipy\.stats\.t\.ppf has no torch", id="t.ppf"
+        ),
         pytest.param(
             lambda x: st.gamma.cdf(1.5, x), r"gamma\.cdf has no gradient .* shape a", id="gamma-a"
         ),

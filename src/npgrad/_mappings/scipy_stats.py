@@ -25,9 +25,11 @@ from .._trace._array import tensor
 from .._trace._registry import implements
 from .._trace._state import here, wide
 from .scipy_linalg import symmetric
+from .scipy_special import _betainc
 
 _LOG_2PI = math.log(2 * math.pi)
 _INF = math.inf
+_NUMBER = (int, float)  # a Python number (np.float64 too), not a NumPy array or a tensor
 
 
 def _floats(*xs: Any) -> list[torch.Tensor]:
@@ -81,6 +83,21 @@ class Continuous:
                     args = tuple(bound.arguments.values())
                 elif len(args) < n:
                     args = (*args, *(0.0, 1.0)[len(args) - n + 2 :])  # loc, scale's defaults
+                *rest, loc, scale = args
+                if (
+                    self.valid is None
+                    and isinstance(loc, _NUMBER)
+                    and isinstance(scale, _NUMBER)
+                    and scale > 0
+                    and wide() is torch.float64
+                ):
+                    # the common call, norm.logpdf(x, 0.3, 1.7): loc and scale stay
+                    # Python numbers (float64 arithmetic, the same values as 0-d
+                    # float64 tensors give), no tensors made or checked for them
+                    x, *shapes = _floats(*rest)
+                    return self.evaluate(
+                        qualname, method, kernel, x, shapes, float(loc), float(scale)
+                    )
                 x, *shapes, loc, scale = _floats(*args)
                 return self.evaluate(qualname, method, kernel, x, shapes, loc, scale)
 
@@ -94,10 +111,14 @@ class Continuous:
     def evaluate(self, qualname, method, kernel, x, shapes, loc, scale) -> torch.Tensor:
         # as few kernels as the edges allow (this runs once per call of a loss): an
         # invalid parameter becomes nan in the small tensor, and nan flows on
-        ok = scale > 0
-        if self.valid is not None:
-            ok = ok & self.valid(*shapes)
-        scale = torch.where(ok, scale, math.nan)
+        if isinstance(scale, float):  # a valid Python number (impl checked) and no shapes
+            ok, log_scale = True, math.log(scale)
+        else:
+            ok = scale > 0
+            if self.valid is not None:
+                ok = ok & self.valid(*shapes)
+            scale = torch.where(ok, scale, math.nan)
+            log_scale = torch.log(scale)
         lo, hi = self.support
         bounded = lo > -_INF or hi < _INF
         if method in ("ppf", "isf"):
@@ -106,12 +127,12 @@ class Continuous:
             z = kernel(torch.where(inside, q, 0.5), *shapes)
             edge_lo, edge_hi = (lo, hi) if method == "ppf" else (hi, lo)
             z = torch.where(q == 0, edge_lo, torch.where(q == 1, edge_hi, z))
-            return torch.where(ok & (q >= 0) & (q <= 1), loc + scale * z, math.nan)
+            return torch.where((q >= 0) & (q <= 1) & ok, loc + scale * z, math.nan)
         z = (x - loc) / scale
         if not bounded:
             value = kernel(z, *shapes)
             if method == "logpdf":
-                return value - (torch.log(scale) + self.const)
+                return value - (log_scale + self.const)
             return value / scale if method == "pdf" else value
         inside = (z >= lo) & (z <= hi)
         # the formula sees an interior point outside the support, so that its gradient
@@ -120,7 +141,7 @@ class Continuous:
         value = kernel(torch.where(inside, z, mid), *shapes)
         if method in ("logpdf", "pdf"):
             if method == "logpdf":
-                value = value - (torch.log(scale) + self.const)
+                value = value - (log_scale + self.const)
             else:
                 value = value / scale
             value = torch.where(inside, value, -_INF if method == "logpdf" else 0.0)
@@ -130,7 +151,7 @@ class Continuous:
             above = {"cdf": 1.0, "logcdf": 0.0, "sf": 0.0, "logsf": -_INF}[method]
             value = torch.where(z < lo, below, torch.where(z > hi, above, value))
         # SciPy's nan for a nan x or an invalid parameter, which no edge above keeps
-        return torch.where(ok & ~torch.isnan(z), value, math.nan)
+        return torch.where(~torch.isnan(z) & ok, value, math.nan)
 
 
 def _pdf_from_log(d: Continuous, logpdf: Callable, const: float = 0.0) -> None:
@@ -162,7 +183,67 @@ def _t_logpdf(z, df):
 
 
 t = Continuous("t", ("df",), valid=lambda df: df > 0)
-_pdf_from_log(t, _t_logpdf)  # t.cdf needs the incomplete beta function, which torch has not
+_pdf_from_log(t, _t_logpdf)
+
+_T_SERIES = 1e-4  # |z| below this: t.cdf's Taylor series about 0 (error below z**6)
+
+
+def _t_center(z, df):
+    """P(0 < T < z) for |z| < _T_SERIES, signed (odd in z): the integral of the
+    density's series, z (1 - p u / 3 + p (p + 1) u**2 / 10) times the density at 0
+    (u = z**2 / df, p = (df + 1) / 2, p u <= z**2), so that the slope at z = 0 is the
+    density there (the incomplete beta function has an infinite slope times zero)."""
+    p = (df + 1) / 2
+    log_c = torch.lgamma(p) - torch.lgamma(df / 2) - 0.5 * torch.log(df * math.pi)
+    u = z * z / df
+    return torch.exp(log_c) * z * (1 - p * u / 3 + p * (p + 1) * u * u / 10)
+
+
+def _t_tail(z, df):
+    """P(T > |z|) for T ~ t(df), |z| >= _T_SERIES, with its relative digits in the
+    tail.  With a = df / 2 and x = df / (df + z**2):
+
+    - x < (a + 1) / (a + 5/2), where betainc's continued fraction is taken at x
+      itself: I_x(a, 1/2) / 2, no 1 - (a number near 1);
+    - otherwise: 1/2 - I_y(1/2, a) / 2, y = 1 - x computed as z**2 / (df + z**2).
+
+    Each regime is fed safe values where the other is used, so that no nan reaches
+    a gradient through ``torch.where``.
+    """
+    zz = z * z
+    a = df / 2
+    far = df * (a + 2.5) < (a + 1) * (df + zz)
+    half = torch.full_like(df, 0.5)
+    zf = torch.where(far, zz, 4 * df + 4)
+    far_v = _betainc(a, half, df / (df + zf)) / 2
+    zn = torch.where(far, torch.minimum(df, torch.ones_like(df)) / 4, zz)
+    near_v = 0.5 - _betainc(half, a, zn / (df + zn)) / 2
+    return torch.where(far, far_v, near_v)
+
+
+def _t_parts(z, df):
+    """(the series about 0, the tail) and where the series is used."""
+    tiny = torch.abs(z) < _T_SERIES
+    center = _t_center(torch.where(tiny, z, 0.0), df)
+    tail = _t_tail(torch.where(tiny, 1.0, z), df)
+    return tiny, center, tail
+
+
+def _t_cdf(z, df):
+    tiny, center, tail = _t_parts(z, df)
+    return torch.where(tiny, 0.5 + center, torch.where(z < 0, tail, 1 - tail))
+
+
+def _t_logcdf(z, df):
+    tiny, center, tail = _t_parts(z, df)
+    far = torch.where(z < 0, torch.log(tail), torch.log1p(-tail))
+    return torch.where(tiny, torch.log(0.5 + center), far)
+
+
+t.register("cdf")(_t_cdf)
+t.register("sf")(lambda z, df: _t_cdf(-z, df))
+t.register("logcdf")(_t_logcdf)
+t.register("logsf")(lambda z, df: _t_logcdf(-z, df))
 
 
 # ------------------------------------------------------------------ gamma, beta
@@ -213,7 +294,28 @@ def _beta_logpdf(z, a, b):
 
 
 beta = Continuous("beta", ("a", "b"), support=(0.0, 1.0), valid=lambda a, b: (a > 0) & (b > 0))
-_pdf_from_log(beta, _beta_logpdf)  # beta.cdf needs the incomplete beta function
+_pdf_from_log(beta, _beta_logpdf)
+
+
+def _beta_cdf(z, a, b):
+    return _betainc(a, b, z)
+
+
+def _beta_sf(z, a, b):
+    return _betainc(b, a, 1 - z)  # not 1 - cdf: the upper tail keeps its digits
+
+
+def _beta_log(z, a, b, lower: bool):
+    """log cdf (lower) or log sf, as log1p(-the other tail) where this one is near 1."""
+    cdf, sf = _beta_cdf(z, a, b), _beta_sf(z, a, b)
+    this, other = (cdf, sf) if lower else (sf, cdf)
+    return torch.where(this > 0.5, torch.log1p(-other), torch.log(this))
+
+
+beta.register("cdf")(_beta_cdf)
+beta.register("sf")(_beta_sf)
+beta.register("logcdf")(lambda z, a, b: _beta_log(z, a, b, True))
+beta.register("logsf")(lambda z, a, b: _beta_log(z, a, b, False))
 
 # ------------------------------------------------------------------ expon, laplace
 expon = Continuous("expon", support=(0.0, _INF))

@@ -65,6 +65,33 @@ for _dist, _methods in (
             )
         )
 
+# t and beta's cdf, sf, logcdf, logsf (built on betainc): the gradient in x and in the
+# shape parameters; x on both sides of 0 for t, and within 1e-4 of it (its series)
+for _m in ("cdf", "sf", "logcdf", "logsf"):
+    RECORDS += [
+        Record(
+            covers=(f"scipy.stats.t.{_m}",),
+            fn=lambda x, df, m=_m: getattr(st.t, m)(3 * x, df - 0.3, loc=0.2, scale=1.5),
+            shapes=((4, 3), (3,)),
+            domain=("real", "positive"),
+            id=f"t.{_m}",
+        ),
+        Record(
+            covers=(f"scipy.stats.t.{_m}",),
+            fn=lambda x, df, m=_m: getattr(st.t, m)(x * 4e-5, 30 * df),
+            shapes=((4, 3), (3,)),
+            domain=("real", "positive"),
+            id=f"t.{_m}-near-0",
+        ),
+        Record(
+            covers=(f"scipy.stats.beta.{_m}",),
+            fn=lambda x, a, b, m=_m: getattr(st.beta, m)(x, 4 * a, 4 * b),
+            shapes=((4, 3), (3,), (4, 1)),
+            domain="probability",
+            id=f"beta.{_m}",
+        ),
+    ]
+
 RECORDS += [
     Record(
         covers=("scipy.stats.norm.logpdf",),
