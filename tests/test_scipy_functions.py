@@ -567,6 +567,41 @@ def test_implements_again_replaces_a_users_rule_and_refuses_npgrads_and_misspell
     ]
 
 
+_WRONG_RULE = """
+import scipy.special, torch, npgrad
+
+@npgrad.implements(scipy.special.cosm1, rule="torch")
+def cosm1(x):
+    return torch.sin(x)  # wrong: value and gradient agree with each other, not with SciPy
+
+op = npgrad.function(lambda x: scipy.special.cosm1(x), name="c")
+report = npgrad.check(op, torch.tensor([0.3, 1.0], dtype=torch.float64), raise_on_fail=False)
+print([(r.name, r.ok) for r in report.inputs])
+"""
+
+
+def test_check_catches_a_wrong_users_rule_against_scipys_own_function():
+    assert _run(_WRONG_RULE) == "[('value', False), ('x', False)]"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [len, math.exp, torch.sin, 42, "scipy.special", "numpy.no_such_function"],
+    ids=["len", "math.exp", "torch.sin", "42", "a-module", "misspelt-numpy"],
+)
+def test_implements_refuses_a_target_it_could_never_follow(target):
+    with pytest.raises((TypeError, ValueError), match=r"^npgrad.implements: "):
+        npgrad.implements(target)
+
+
+def test_implements_without_its_target_says_so():
+    with pytest.raises(TypeError, match="without its target"):
+
+        @npgrad.implements
+        def cosm1(x):
+            return x
+
+
 def test_supported_lists_the_scipy_functions():
     names = set(npgrad.supported())
     assert {

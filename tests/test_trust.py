@@ -154,6 +154,33 @@ def test_check_differentiates_only_what_is_asked():
     assert [r.name for r in npgrad.check(f, x.detach(), w, wrt="x").inputs] == ["x"]
 
 
+def test_check_takes_wrt_as_positions_too():
+    f = npgrad.function(lambda x, w: np.sum(np.exp(x) * w), name="ew")
+    shapes = (torch.Size([3]), torch.Size([2, 1]))
+    assert [r.name for r in npgrad.check(f, *shapes, wrt=1).inputs] == ["value", "w"]
+    assert [r.name for r in npgrad.check(f, *shapes, wrt=(-2, "w")).inputs] == ["value", "x", "w"]
+    with pytest.raises(ValueError, match=r"npgrad.check: wrt=2 is no position .* 'ew'"):
+        npgrad.check(f, *shapes, wrt=2)
+    with pytest.raises(TypeError, match=r"npgrad.check: wrt takes parameter names or positions"):
+        npgrad.check(f, *shapes, wrt=[1.0])
+
+
+def test_check_of_an_automatic_op_compares_with_the_plain_numpy_function():
+    # differences run through the mapping itself cannot see a mapping wrong in value
+    # and gradient alike: the check runs the function on plain arrays too
+    calls = []
+
+    def fn(x):
+        calls.append(type(x).__name__)
+        return np.sum(np.sin(x) * 2)
+
+    op = npgrad.function(fn, name="twice-sin")
+    report = npgrad.check(op, torch.Size([3]))
+    assert [r.name for r in report.inputs] == ["value", "x"] and report.ok
+    assert "plain float64 arrays" in str(report)
+    assert "ndarray" in calls and "TracedArray" in calls  # both runs happened
+
+
 # -------------------------------------------------------------------- dtype policy
 def test_a_float64_gradient_for_a_float32_input_is_cast_like_autograd():
     f = npgrad.function(lambda x: x * 3, name="thrice")

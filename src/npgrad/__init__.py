@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib as _importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 # The public API, name -> the private module that defines it. Loaded on first use
 # (PEP 562), so that `npgrad --help` and argument errors answer without importing

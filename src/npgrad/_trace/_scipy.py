@@ -326,6 +326,17 @@ def implements(target: Any, *, rule: str = "torch", **flags: Any) -> Callable[[C
     if rule not in ("torch", "numpy"):
         raise ValueError(f"npgrad.implements: rule must be 'torch' or 'numpy', not {rule!r}")
     obj = _resolve(target) if isinstance(target, str) else target
+    if not _followable(obj):
+        raise TypeError(
+            "npgrad.implements: the target must be a NumPy or SciPy function, ufunc or "
+            f"distribution method (or its dotted name), got {obj!r}"
+            + (
+                "; written @npgrad.implements without its target? "
+                "Use @npgrad.implements(scipy.special.name)"
+                if inspect.isfunction(obj) and not _is_scipy(obj)
+                else ""
+            )
+        )
 
     def register(fn: Callable) -> Callable:
         impl = _adapt(fn, rule)
@@ -369,13 +380,24 @@ def _replace(name: str) -> None:
     _RESOLVED.discard(name)
 
 
+def _followable(obj: Any) -> bool:
+    """What a traced call can reach: a ufunc, a NumPy function (its protocols), or a
+    SciPy Python function or distribution method (the trampolines)."""
+    if isinstance(obj, np.ufunc):
+        return True
+    if _is_scipy(obj):
+        return inspect.isfunction(obj) or inspect.ismethod(obj)
+    module = getattr(obj, "__module__", None) or ""
+    return callable(obj) and module.startswith("numpy") and not inspect.isclass(obj)
+
+
 def _resolve(qualname: str) -> Any:
     """SciPy's object for a dotted name, importing its module (the user names SciPy,
     so it may load); a name that finds nothing is refused at registration."""
     import importlib
 
-    if not qualname.startswith("scipy."):
-        raise ValueError(f"npgrad.implements: {qualname!r} names no SciPy function")
+    if not qualname.startswith(("scipy.", "numpy.")):
+        raise ValueError(f"npgrad.implements: {qualname!r} names no NumPy or SciPy function")
     parts = qualname.split(".")
     for cut in range(len(parts) - 1, 0, -1):
         try:
@@ -385,7 +407,8 @@ def _resolve(qualname: str) -> Any:
         for k, attr in enumerate(parts[cut:], cut):
             if not hasattr(obj, attr):
                 raise ValueError(
-                    f"npgrad.implements: {qualname!r} names nothing in SciPy "
+                    f"npgrad.implements: {qualname!r} names nothing in "
+                    f"{'SciPy' if parts[0] == 'scipy' else 'NumPy'} "
                     f"({'.'.join(parts[:k])} has no {attr!r})"
                 )
             obj = getattr(obj, attr)
