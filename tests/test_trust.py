@@ -479,3 +479,22 @@ def test_hasattr_on_a_traced_array_is_false_for_an_attribute_it_lacks():
 
     npgrad.function(fn, name="probe")(torch.ones(3, requires_grad=True))
     assert seen == [(False, "absent", True)]
+
+
+def test_numeric_mode_gradients_meet_the_nonfinite_policy():
+    # central differences across log's edge at 0 give nan for the smallest input
+    op = npgrad.function(np.log, mode="numeric", nonfinite="raise", name="lg")
+    x = torch.tensor([1e-9, 1e-4], dtype=torch.float64, requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        y = op(x).sum()
+        with pytest.raises(FloatingPointError, match=r"'lg': the gradient for 'x' .* not finite"):
+            y.backward()
+
+
+# torch's forward-mode AD machinery scripts a helper on first use and warns about it
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
+def test_forward_mode_on_a_numeric_op_names_what_it_lacks():
+    op = npgrad.function(np.sin, mode="numeric", name="ns")
+    x = torch.ones(2, dtype=torch.float64)
+    with pytest.raises(npgrad.NpgradError, match=r"'ns'.*only a vector-Jacobian product"):
+        torch.func.jacfwd(op)(x)

@@ -101,11 +101,19 @@ class EagerBridge(torch.autograd.Function):
 
     @staticmethod
     def jvp(ctx, *tangents):
+        op = ctx.call.op
+        if op.mode == "numeric":
+            how = "a mode='numeric' op has only a vector-Jacobian product (central differences)"
+            way = "use reverse mode (torch.func.jacrev, vjp), or mode='auto'"
+        else:
+            how = "it does not go through a registered backward"
+            way = (
+                "use reverse mode (torch.func.jacrev; jacrev(jacrev(f)) for a Hessian "
+                "with a torch_ops=True backward), or mode='auto'"
+            )
         raise NpgradError(
-            f"npgrad op '{ctx.call.op.name}': forward-mode differentiation "
-            "(torch.func.jvp, jacfwd, hessian, linearize) does not go through a registered "
-            "backward; use reverse mode (torch.func.jacrev; jacrev(jacrev(f)) for a Hessian "
-            "with a torch_ops=True backward), or mode='auto'"
+            f"npgrad op '{op.name}': forward-mode differentiation "
+            f"(torch.func.jvp, jacfwd, hessian, linearize): {how}; {way}"
         )
 
     @staticmethod

@@ -12,7 +12,7 @@ import torch
 from .. import _convert
 from .._dtypes import is_differentiable
 from .._errors import NpgradError, user_stacklevel
-from .._policy import run_user
+from .._policy import check_finite, run_user
 
 NUMERIC_WARN_SIZE = 4096  # above this many elements numeric mode warns that it is slow
 
@@ -91,6 +91,11 @@ def numeric_vjp(call: Any, grads: tuple, inputs: tuple, needs: tuple[bool, ...])
             minus = value(arrays)
             flat[j] = orig
             grad[j] = (plus - minus) / (2 * h[j])
+        # a step across a domain's edge (log near 0) gives nan: the op's policy, as a
+        # numpy-mode backward's gradient meets it
+        names = getattr(call, "names", ())
+        name = names[i] if i < len(names) else f"input {i}"
+        check_finite(call.op, grad, f"the gradient for '{name}' (central differences)")
         result.append(torch.from_numpy(grad.reshape(x.shape)).to(t.device, t.dtype))
     return result
 
