@@ -498,3 +498,17 @@ def test_forward_mode_on_a_numeric_op_names_what_it_lacks():
     x = torch.ones(2, dtype=torch.float64)
     with pytest.raises(npgrad.NpgradError, match=r"'ns'.*only a vector-Jacobian product"):
         torch.func.jacfwd(op)(x)
+
+
+def test_a_scipy_function_behind_scipys_decorator_is_named_with_the_way_out():
+    import scipy.linalg
+
+    a = np.array([[2.0, 0.3], [0.3, 1.5]])
+    with pytest.raises(npgrad.TraceError, match=r"\(in scipy\.linalg\.logm\).*@npgrad.implements"):
+        npgrad.grad(lambda m: np.sum(scipy.linalg.logm(m)))(a)
+
+
+def test_an_array_built_from_traced_values_points_at_np_stack():
+    a = np.array([1.0, 2.0])
+    with pytest.raises(npgrad.TraceError, match=r"np\.stack\(\[a, b\]\) builds an array"):
+        npgrad.grad(lambda p: np.sum(np.array([p[0], p[1] * 2])))(a)

@@ -551,7 +551,9 @@ class TracedArray:
         if t.is_floating_point() or t.is_complex():
             if storing():
                 raise numpy_target("an assignment (buf[...] = v)")
-            raise fail(f"converting a traced array to a NumPy array (in {caller()})")
+            where = caller()  # np.array([a, b]) of traced values comes here per element
+            tip = "" if where.startswith("scipy.") else "; np.stack([a, b]) builds an array"
+            raise fail(f"converting a traced array to a NumPy array (in {where}{tip})")
         # integer and bool arrays (labels, masks) carry no gradient, so NumPy code that
         # does not dispatch, such as indexing a NumPy constant (class_weights[y]), may
         # have their values: a host copy on an accelerator

@@ -70,10 +70,28 @@ def caller() -> str:
     f = sys._getframe(2)
     while f is not None:
         mod = f.f_globals.get("__name__", "")
-        if not mod.startswith(("numpy", "npgrad._trace", "npgrad._mappings", "scipy._lib")):
+        if mod.startswith("scipy._lib"):
+            # SciPy's decorators (scipy.linalg's batching wrapper) convert the
+            # arguments before the function they wrap starts: name that function
+            wrapped = _scipy_function_in(f)
+            if wrapped:
+                return wrapped
+        elif not mod.startswith(("numpy", "npgrad._trace", "npgrad._mappings")):
             return f"{mod}.{f.f_code.co_name}"
         f = f.f_back
     return "?"
+
+
+def _scipy_function_in(frame: Any) -> str:
+    """``scipy.linalg.logm`` for the SciPy function a decorator's frame holds."""
+    for value in frame.f_locals.values():
+        mod = getattr(value, "__module__", None) or ""
+        if callable(value) and mod.startswith("scipy.") and not mod.startswith("scipy._lib"):
+            parts = mod.split(".")
+            while len(parts) > 2 and parts[-1].startswith("_"):
+                parts.pop()  # scipy.linalg._matfuncs -> scipy.linalg, where it is public
+            return f"{'.'.join(parts)}.{getattr(value, '__name__', '?')}"
+    return ""
 
 
 def numpy_error(e: RuntimeError, fname: str) -> Exception:
