@@ -82,10 +82,22 @@ def _fn(name):
     return getattr(losses, name.split("[")[0])
 
 
+# float inputs that are labels, not differentiated (cosine_embedding's y is +1 or -1)
+LABEL_AT = {"cosine_embedding": 2}
+
+
+def _differentiated(name, inputs):
+    """The inputs, those to differentiate marked requires_grad (all floating ones but
+    a label), for npgrad.check."""
+    if name not in LABEL_AT:
+        return inputs
+    return [t if i == LABEL_AT[name] else t.requires_grad_() for i, t in enumerate(inputs)]
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_automatic_gradient_matches_finite_differences(name):
     make, _ = CASES[name]
-    report = npgrad.check(_fn(name), *make(), atol=1e-6, rtol=1e-5)
+    report = npgrad.check(_fn(name), *_differentiated(name, make()), atol=1e-6, rtol=1e-5)
     assert report.ok and report.inputs
 
 
@@ -340,8 +352,13 @@ def test_reductions_and_weights_match_torch(name, reduction):
 def test_reductions_and_weights_match_finite_differences(name, reduction):
     make, ours_fn, _, extra = OPTION_CASES[name]
     opts = {k: f() for k, f in extra.items()}  # weights are inputs too: checked as well
-    report = npgrad.check(lambda *a, **kw: ours_fn(*a, reduction=reduction, **kw), *make(), **opts)
-    assert report.ok and len(report.inputs) == len(make()) + len(opts)
+    inputs = make()
+    if name in LABEL_AT:  # the label is not differentiated; the rest, weights too, are
+        inputs = _differentiated(name, inputs)
+        opts = {k: v.requires_grad_() for k, v in opts.items()}
+    report = npgrad.check(lambda *a, **kw: ours_fn(*a, reduction=reduction, **kw), *inputs, **opts)
+    assert report.ok
+    assert len(report.inputs) == len(inputs) + len(opts) - (name in LABEL_AT)
 
 
 def test_mse_default_call_keeps_the_numpy_backward():
