@@ -148,6 +148,7 @@ def bce_with_logits(
 
     ``z`` and ``t`` share one shape; ``weight`` and ``pos_weight`` (the weight of
     positive examples, typically one per class along the last axis) broadcast to it.
+    Under autocast (CPU and CUDA) it runs in float32, as torch's does.
 
     >>> import torch
     >>> bce_with_logits(torch.zeros(3), torch.ones(3), pos_weight=torch.tensor([2.0]))
@@ -323,6 +324,7 @@ def kl_div(
 
     The default reduction is ``"batchmean"`` (the sum over all, divided by N: the true
     KL divergence per sample), not torch's ``"mean"``, which divides by every element.
+    Under autocast (CPU and CUDA) it runs in float32, as torch's does.
 
     >>> import torch
     >>> logq = torch.log(torch.tensor([[0.5, 0.5]]))

@@ -117,6 +117,8 @@ def mse(x: Array, t: Array, *, reduction: str = "mean", weight: Array = None) ->
     the sum of the weights, as torch's does.  With two tensors and the default
     reduction this is the hand-written NumPy backward, bit-identical to
     ``nn.MSELoss`` in training; any other call derives its gradient automatically.
+    Under autocast (CPU and CUDA) it runs in float32 and gives float32, as torch's
+    does (the NumPy backward too, still bit-identical).
 
     >>> import torch
     >>> mse(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 0.0]))
@@ -149,7 +151,7 @@ def mae(x: Array, t: Array, *, reduction: str = "mean", weight: Array = None) ->
     """Mean absolute error (``torch.nn.functional.l1_loss``).
 
     Shapes and options as :func:`mse`: a weighted mean divides by the sum of the
-    weights.
+    weights.  Under autocast (CPU and CUDA) it runs in float32, as torch's does.
 
     >>> import torch
     >>> mae(torch.tensor([1.0, -2.0]), torch.zeros(2))
@@ -177,7 +179,8 @@ def huber(
     """Huber loss (``torch.nn.functional.huber_loss``), ``delta > 0``.
 
     ``x``, ``t`` and ``weight`` (optional, per element) share one shape; a weighted
-    mean is the mean of the weighted losses, as torch's is.
+    mean is the mean of the weighted losses, as torch's is.  Under autocast (CPU and
+    CUDA) it runs in float32, as torch's does.
 
     >>> import torch
     >>> huber(torch.tensor([0.0, 3.0]), torch.zeros(2))
@@ -206,7 +209,8 @@ _SMOOTH_L1 = _Reduced(_smooth_l1_each, "smooth_l1")
 def smooth_l1(x: Array, t: Array, beta: float = 1.0, *, reduction: str = "mean") -> torch.Tensor:
     """Smooth L1 (``torch.nn.functional.smooth_l1_loss``); ``beta = 0`` is L1.
 
-    ``x`` and ``t`` share one shape.
+    ``x`` and ``t`` share one shape.  Under autocast (CPU and CUDA) it runs in
+    float32, as torch's does.
 
     >>> import torch
     >>> smooth_l1(torch.tensor([0.5, 3.0]), torch.zeros(2))
