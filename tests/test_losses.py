@@ -807,3 +807,19 @@ def test_gaussian_nll_refuses_the_variance_shapes_torch_refuses(var_shape):
     )
     with pytest.raises(ValueError, match=message):
         losses.gaussian_nll(mu, t, var)
+
+
+def test_value_checks_let_torch_compile_and_vmap_through():
+    # the checks read values in eager calls only: a compiled graph and vmap run on
+    logits, target = randn(N, C), labels(N, seed=1)
+    torch._dynamo.reset()
+    compiled = torch.compile(
+        lambda z: losses.cross_entropy(z, target), fullgraph=True, backend="aot_eager"
+    )
+    torch.testing.assert_close(compiled(logits), F.cross_entropy(logits, target))
+    batch = randn(3, N, C, seed=2)
+    ours = torch.func.vmap(lambda z: losses.cross_entropy(z, target))(batch)
+    torch.testing.assert_close(ours, torch.stack([F.cross_entropy(z, target) for z in batch]))
+    p, y = rand(3, N), labels(3, N, high=2)
+    ours = torch.func.vmap(lambda a, b: losses.focal(a, b))(p, y)
+    torch.testing.assert_close(ours, torch.stack([losses.focal(a, b) for a, b in zip(p, y)]))

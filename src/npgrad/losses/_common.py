@@ -131,7 +131,7 @@ def _only_values(fname: str, name: str, a: Any, allowed: tuple[float, ...], what
     if isinstance(a, torch.Tensor):
         with torch.no_grad():
             flat = a.detach().reshape(-1)
-            good = torch.isin(flat, torch.tensor(allowed, dtype=flat.dtype, device=flat.device))
+            good = functools.reduce(torch.logical_or, [flat == v for v in allowed])
             first = flat[~good][0].item() if _truth(good) is False else None
     else:
         flat = np.asarray(a).reshape(-1)
