@@ -741,7 +741,10 @@ def test_autocast_gives_torchs_dtype_and_values(name, device, dtype):
             return
         out, ref = ours_fn(*ours), ref_fn(*theirs)
     assert out.dtype == ref.dtype, (out.dtype, ref.dtype)  # bfloat16 from npgrad before
-    torch.testing.assert_close(out, ref, **TOL[ref.dtype])
+    # torch's CUDA gaussian_nll is a composite: its (mu - t) is rounded in half
+    # precision before pow (a float32 op) squares it; npgrad's is float32 throughout
+    composite = device == "cuda" and name == "gaussian_nll"
+    torch.testing.assert_close(out, ref, **TOL[dtype if composite else ref.dtype])
     out.backward()
     ref.backward()
     for a, b in zip(ours, theirs):
