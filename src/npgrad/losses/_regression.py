@@ -19,6 +19,7 @@ from ._common import (
     _reduce,
     _Reduced,
     _shape_of,
+    _truth,
 )
 
 
@@ -316,11 +317,9 @@ def _torch_variance(var, mu):
         if like is None:
             return np.full(np.shape(mu), float(var))
         return torch.full_like(like, float(var))
-    negative = (
-        bool((var < 0).any())
-        if isinstance(var, torch.Tensor)
-        else bool(np.any(np.asarray(var) < 0))
-    )
+    values = var if isinstance(var, torch.Tensor) else np.asarray(var)
+    with torch.no_grad():
+        negative = _truth(~(values < 0)) is False  # NaN passes, as torch's test
     if negative:
         raise ValueError(
             f"npgrad.losses.{fname}: argument 'var' has negative entries (torch: "
