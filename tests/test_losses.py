@@ -826,3 +826,11 @@ def test_value_checks_let_torch_compile_and_vmap_through():
     p, y = rand(3, N), labels(3, N, high=2)
     ours = torch.func.vmap(lambda a, b: losses.focal(a, b))(p, y)
     torch.testing.assert_close(ours, torch.stack([losses.focal(a, b) for a, b in zip(p, y)]))
+    q = rand(3, N, seed=1)
+    ours = torch.func.vmap(lambda a, b: losses.bce(a, b))(p, q)
+    torch.testing.assert_close(
+        ours, torch.stack([F.binary_cross_entropy(a, b) for a, b in zip(p, q)])
+    )
+    mu, t, var = randn(N, D), randn(N, D, seed=1), rand(N, D, seed=2)
+    compiled = torch.compile(losses.gaussian_nll, fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled(mu, t, var), F.gaussian_nll_loss(mu, t, var))
