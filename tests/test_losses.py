@@ -3,6 +3,8 @@ torch's own loss (value and gradient) where torch has one."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -82,10 +84,22 @@ def _fn(name):
     return getattr(losses, name.split("[")[0])
 
 
+# float inputs that are labels, not differentiated (cosine_embedding's y is +1 or -1)
+LABEL_AT = {"cosine_embedding": 2}
+
+
+def _differentiated(name, inputs):
+    """The inputs, those to differentiate marked requires_grad (all floating ones but
+    a label), for npgrad.check."""
+    if name not in LABEL_AT:
+        return inputs
+    return [t if i == LABEL_AT[name] else t.requires_grad_() for i, t in enumerate(inputs)]
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_automatic_gradient_matches_finite_differences(name):
     make, _ = CASES[name]
-    report = npgrad.check(_fn(name), *make(), atol=1e-6, rtol=1e-5)
+    report = npgrad.check(_fn(name), *_differentiated(name, make()), atol=1e-6, rtol=1e-5)
     assert report.ok and report.inputs
 
 
@@ -340,8 +354,13 @@ def test_reductions_and_weights_match_torch(name, reduction):
 def test_reductions_and_weights_match_finite_differences(name, reduction):
     make, ours_fn, _, extra = OPTION_CASES[name]
     opts = {k: f() for k, f in extra.items()}  # weights are inputs too: checked as well
-    report = npgrad.check(lambda *a, **kw: ours_fn(*a, reduction=reduction, **kw), *make(), **opts)
-    assert report.ok and len(report.inputs) == len(make()) + len(opts)
+    inputs = make()
+    if name in LABEL_AT:  # the label is not differentiated; the rest, weights too, are
+        inputs = _differentiated(name, inputs)
+        opts = {k: v.requires_grad_() for k, v in opts.items()}
+    report = npgrad.check(lambda *a, **kw: ours_fn(*a, reduction=reduction, **kw), *inputs, **opts)
+    assert report.ok
+    assert len(report.inputs) == len(inputs) + len(opts) - (name in LABEL_AT)
 
 
 def test_mse_default_call_keeps_the_numpy_backward():
@@ -498,3 +517,320 @@ def test_gaussian_nll_takes_torchs_per_row_variance(var_shape, reduction):
 def test_gaussian_nll_refuses_a_variance_of_another_shape_by_name():
     with pytest.raises(ValueError, match=r"gaussian_nll: argument 'var' has shape \(3,\)"):
         losses.gaussian_nll(torch.zeros(4, 3), torch.zeros(4, 3), torch.ones(3))
+
+
+# ----------------------------------------------------- class labels out of bounds
+@pytest.mark.parametrize(
+    "label, ignore_index",
+    [
+        pytest.param(-1, -100, id="minus1"),  # read as class C - 1 before
+        pytest.param(-3, -100, id="minus3"),  # read as class 0 before
+        pytest.param(C, -100, id="C"),  # an error naming np.take_along_axis before
+        pytest.param(C + 5, -100, id="C+5"),
+        pytest.param(-100, 3, id="minus100-when-ignore-is-3"),
+    ],
+)
+@pytest.mark.parametrize("container", ["tensor", "ndarray"])
+def test_cross_entropy_refuses_labels_out_of_bounds_as_torch_does(label, ignore_index, container):
+    logits, target = randn(N, C), labels(N, seed=1)
+    target[2] = label
+    with pytest.raises(IndexError, match=f"Target {label} is out of bounds"):
+        F.cross_entropy(logits, target, ignore_index=ignore_index)
+    given = target if container == "tensor" else target.numpy()
+    message = rf"cross_entropy: argument 'target' holds class index {label}, out of bounds"
+    with pytest.raises(IndexError, match=message):
+        losses.cross_entropy(logits, given, ignore_index=ignore_index)
+
+
+def test_cross_entropy_refuses_a_label_out_of_bounds_in_kdim_targets_and_with_smoothing():
+    logits, target = randn(3, C, 2), labels(3, 2, seed=1)
+    target[1, 1] = -2
+    with pytest.raises(IndexError, match=r"argument 'target' holds class index -2"):
+        losses.cross_entropy(logits, target, label_smoothing=0.1)
+
+
+# ----------------------------------------------------------- class label dtypes
+@pytest.mark.parametrize("ignore_index", [-100, 255], ids=["ignore-100", "ignore255"])
+def test_cross_entropy_takes_uint8_labels_as_torch_does(ignore_index):
+    logits, target = randn(N, C), labels(N, seed=1).to(torch.uint8)
+    target[1] = 255 if ignore_index == 255 else 0
+    ours, theirs = logits.clone().requires_grad_(), logits.clone().requires_grad_()
+    out = losses.cross_entropy(ours, target, ignore_index=ignore_index)  # OverflowError before
+    ref = F.cross_entropy(theirs, target, ignore_index=ignore_index)
+    torch.testing.assert_close(out, ref, **TOL[torch.float64])
+    out.backward()
+    ref.backward()
+    torch.testing.assert_close(ours.grad, theirs.grad, **TOL[torch.float64])
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        pytest.param(d, id=str(d).removeprefix("torch."))
+        for d in (torch.int8, torch.int16, torch.int32, torch.bool, torch.uint16)
+    ],
+)
+def test_cross_entropy_refuses_the_label_dtypes_torch_refuses_by_name(dtype):
+    logits, target = randn(N, C), labels(N, high=2, seed=1).to(dtype)
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte"):
+        F.cross_entropy(logits, target)
+    with pytest.raises(TypeError, match=rf"argument 'target' has dtype {dtype}; class indices"):
+        losses.cross_entropy(logits, target)
+
+
+def test_cross_entropy_float_labels_say_floats_are_probabilities():
+    target = labels(N, seed=1).double()  # class numbers as floats: torch refuses them too
+    with pytest.raises(RuntimeError):
+        F.cross_entropy(randn(N, C), target)
+    message = r"Float targets are read as class probabilities .* integer ones .* class indices"
+    with pytest.raises(ValueError, match=message):
+        losses.cross_entropy(randn(N, C), target)
+
+
+# -------------------------------------------------- inputs torch refuses, refused
+def _raises_like_torch(ours, theirs, torch_error, torch_message, our_message):
+    with pytest.raises(torch_error, match=torch_message):
+        theirs()
+    with pytest.raises(ValueError, match=our_message):
+        ours()
+
+
+@pytest.mark.parametrize(
+    "p_value, t_value, bad",
+    [
+        pytest.param(1.5, 1.0, "p", id="p-above-1"),
+        pytest.param(-0.1, 1.0, "p", id="p-below-0"),
+        pytest.param(float("nan"), 1.0, "p", id="p-nan"),
+        pytest.param(0.5, 1.5, "t", id="t-above-1"),
+    ],
+)
+def test_bce_refuses_values_outside_0_1_as_torch_does(p_value, t_value, bad):
+    p, t = rand(N), rand(N, seed=1)
+    p[0], t[0] = p_value, t_value
+    which = "input" if bad == "p" else "target"
+    _raises_like_torch(
+        lambda: losses.bce(p, t),
+        lambda: F.binary_cross_entropy(p, t),
+        RuntimeError,
+        f"all elements of {which} should be between 0 and 1",
+        rf"bce: argument '{bad}' must lie in \[0, 1\]",
+    )
+
+
+@pytest.mark.parametrize("form", ["tensor", "float"])
+def test_gaussian_nll_refuses_a_negative_variance_as_torch_does(form):
+    mu, t = randn(N, D), randn(N, D, seed=1)
+    var = rand(N, D, seed=2)
+    var[3, 1] = -0.5
+    var = var if form == "tensor" else -0.5
+    _raises_like_torch(
+        lambda: losses.gaussian_nll(mu, t, var),
+        lambda: F.gaussian_nll_loss(mu, t, var),
+        ValueError,
+        "var has negative entry",
+        r"gaussian_nll: argument 'var' (has negative entries|is negative)",
+    )
+
+
+def test_gaussian_nll_takes_a_float_variance_as_torch_does():
+    mu, t = randn(N, D).requires_grad_(), randn(N, D, seed=1)
+    mu2 = mu.detach().clone().requires_grad_()
+    out, ref = losses.gaussian_nll(mu, t, 0.7), F.gaussian_nll_loss(mu2, t, 0.7)
+    torch.testing.assert_close(out, ref, **TOL[torch.float64])
+    out.backward()
+    ref.backward()
+    torch.testing.assert_close(mu.grad, mu2.grad, **TOL[torch.float64])
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        pytest.param([1, 2, 0, 1], id="label2"),
+        pytest.param([1.0, 0.7, 0.0, 1.0], id="soft0.7"),
+        pytest.param([1, -1, 0, 1], id="label-1"),
+    ],
+)
+def test_focal_refuses_labels_other_than_0_and_1_by_name(y):
+    p = torch.tensor([0.9, 0.2, 0.3, 0.6], dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"focal: argument 'y' holds binary labels \(0 or 1\)"):
+        losses.focal(p, torch.tensor(y))
+
+
+def test_focal_takes_float_labels_0_and_1_and_refuses_p_outside_0_1():
+    p = torch.tensor([0.9, 0.2, 0.3, 0.6], dtype=torch.float64)
+    y = torch.tensor([1, 0, 0, 1])
+    torch.testing.assert_close(losses.focal(p, y.double()), losses.focal(p, y))
+    with pytest.raises(ValueError, match=r"focal: argument 'p' must lie in \[0, 1\]"):
+        losses.focal(p + 0.5, y)
+
+
+def test_cosine_embedding_refuses_labels_other_than_plus_minus_1():
+    # torch counts a 0 label as nothing; npgrad gave it the -1 branch, silently
+    x1, x2 = randn(3, D), randn(3, D, seed=1)
+    with pytest.raises(ValueError, match=r"cosine_embedding: argument 'y' holds labels .*got 0"):
+        losses.cosine_embedding(x1, x2, torch.tensor([1.0, 0.0, -1.0]))
+
+
+# --------------------------------------------------------------------- autocast
+# name -> (inputs of a dtype, ours, torch's); under autocast both see the same inputs
+def _ac_cases():
+    def xt(dtype):
+        return [2 * randn(N, D).to(dtype), randn(N, D, seed=1).to(dtype)]
+
+    def pt(dtype):
+        return [rand(N, D).to(dtype), rand(N, D, seed=1).to(dtype)]
+
+    def ce(dtype):
+        return [randn(N, C).to(dtype), labels(N, seed=1)]
+
+    def ce_probs(dtype):
+        return [randn(N, C).to(dtype), probs(N, C, seed=1).to(dtype)]
+
+    def kl(dtype):
+        return [torch.log_softmax(randn(N, C), 1).to(dtype), probs(N, C, seed=1).to(dtype)]
+
+    def gnll(dtype):
+        return [*xt(dtype), rand(N, D, seed=2, lo=0.5, hi=2.0).to(dtype)]
+
+    def cos(dtype):
+        return [*xt(dtype), torch.tensor([1, -1, 1, -1, -1, 1.0]).to(dtype)]
+
+    return {
+        "mse": (xt, losses.mse, F.mse_loss),
+        "mae": (xt, losses.mae, F.l1_loss),
+        "huber": (xt, losses.huber, F.huber_loss),
+        "smooth_l1": (xt, losses.smooth_l1, F.smooth_l1_loss),
+        "bce": (pt, losses.bce, F.binary_cross_entropy),
+        "bce_with_logits": (xt, losses.bce_with_logits, F.binary_cross_entropy_with_logits),
+        "cross_entropy[indices]": (ce, losses.cross_entropy, F.cross_entropy),
+        "cross_entropy[probs]": (ce_probs, losses.cross_entropy, F.cross_entropy),
+        "kl_div": (kl, losses.kl_div, lambda a, b: F.kl_div(a, b, reduction="batchmean")),
+        "gaussian_nll": (gnll, losses.gaussian_nll, F.gaussian_nll_loss),
+        "cosine_embedding": (cos, losses.cosine_embedding, F.cosine_embedding_loss),
+    }
+
+
+AC_CASES = _ac_cases()
+AC_DEVICES = [
+    pytest.param("cpu", torch.bfloat16, id="cpu-bfloat16"),
+    pytest.param("cpu", torch.float16, id="cpu-float16-inputs"),  # cast up as well
+    pytest.param(
+        "cuda",
+        torch.float16,
+        id="cuda-float16",
+        marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here"),
+    ),
+]
+
+
+@pytest.mark.parametrize("name", sorted(AC_CASES))
+@pytest.mark.parametrize("device, dtype", AC_DEVICES)
+def test_autocast_gives_torchs_dtype_and_values(name, device, dtype):
+    make, ours_fn, ref_fn = AC_CASES[name]
+    inputs = [t.to(device) for t in make(dtype)]
+    label = LABEL_AT.get(name)
+    wanted = [t.is_floating_point() and i != label for i, t in enumerate(inputs)]
+    ours = [t.clone().requires_grad_(w) for t, w in zip(inputs, wanted)]
+    theirs = [t.clone().requires_grad_(w) for t, w in zip(inputs, wanted)]
+    with torch.autocast(device, dtype=torch.bfloat16 if device == "cpu" else dtype):
+        if device == "cuda" and name == "bce":  # torch refuses it there; so does npgrad
+            with pytest.raises(RuntimeError, match="unsafe to autocast"):
+                ref_fn(*theirs)
+            with pytest.raises(RuntimeError, match=r"losses\.bce is unsafe under CUDA autocast"):
+                ours_fn(*ours)
+            return
+        out, ref = ours_fn(*ours), ref_fn(*theirs)
+    assert out.dtype == ref.dtype, (out.dtype, ref.dtype)  # bfloat16 from npgrad before
+    # torch's CUDA gaussian_nll is a composite: its (mu - t) is rounded in half
+    # precision before pow (a float32 op) squares it; npgrad's is float32 throughout
+    composite = device == "cuda" and name == "gaussian_nll"
+    torch.testing.assert_close(out, ref, **TOL[dtype if composite else ref.dtype])
+    out.backward()
+    ref.backward()
+    for a, b in zip(ours, theirs):
+        if a.requires_grad:
+            assert a.grad.dtype == b.grad.dtype == dtype
+            torch.testing.assert_close(a.grad, b.grad, **TOL[dtype])
+
+
+def test_autocast_keeps_mse_bit_identical_to_torch():
+    x, t = randn(N, D).to(torch.bfloat16).requires_grad_(), randn(N, D, seed=1).to(torch.bfloat16)
+    x2 = x.detach().clone().requires_grad_()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, ref = losses.mse(x, t), F.mse_loss(x2, t)
+    out.backward()
+    ref.backward()
+    assert torch.equal(x.grad, x2.grad)
+
+
+# -------------------------------------------------------- gaussian_nll var shapes
+MU_SHAPE = (2, 3, 4, 4)
+
+
+@pytest.mark.parametrize(
+    "var_shape",
+    [
+        pytest.param((2, 3, 4, 4), id="same"),
+        pytest.param((2, 3, 4), id="no-last-axis"),
+        pytest.param((2, 3, 4, 1), id="last-axis-1"),
+        pytest.param((2, 1, 4, 4), id="channel-axis-1"),  # refused before
+        pytest.param((1, 3, 4, 4), id="batch-axis-1"),
+    ],
+)
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_gaussian_nll_takes_every_variance_shape_torch_takes(var_shape, reduction):
+    mu, t = randn(*MU_SHAPE).requires_grad_(), randn(*MU_SHAPE, seed=1)
+    var = rand(*var_shape, seed=2, lo=0.5, hi=2.0).requires_grad_()
+    ours = losses.gaussian_nll(mu, t, var, reduction=reduction)
+    ref = F.gaussian_nll_loss(mu, t, var, reduction=reduction)
+    torch.testing.assert_close(ours, ref, **TOL[torch.float64])
+    v = randn(*ref.shape, seed=3)
+    for a, b in zip(
+        torch.autograd.grad((ours * v).sum(), (mu, var)),
+        torch.autograd.grad((ref * v).sum(), (mu, var)),
+    ):
+        torch.testing.assert_close(a, b, **TOL[torch.float64])
+
+
+@pytest.mark.parametrize(
+    "var_shape",
+    [
+        pytest.param((2, 1, 4, 1), id="two-axes-1"),
+        pytest.param((3, 4, 4), id="no-first-axis"),
+        pytest.param((4,), id="last-axis-only"),
+        pytest.param((2, 3, 4, 2), id="last-axis-2"),
+    ],
+)
+def test_gaussian_nll_refuses_the_variance_shapes_torch_refuses(var_shape):
+    mu, t, var = randn(*MU_SHAPE), randn(*MU_SHAPE, seed=1), rand(*var_shape, seed=2)
+    with pytest.raises(ValueError, match="var is of incorrect size"):
+        F.gaussian_nll_loss(mu, t, var)
+    message = (
+        rf"argument 'var' has shape {re.escape(str(var_shape))}; .* exactly one axis of size 1"
+    )
+    with pytest.raises(ValueError, match=message):
+        losses.gaussian_nll(mu, t, var)
+
+
+def test_value_checks_let_torch_compile_and_vmap_through():
+    # the checks read values in eager calls only: a compiled graph and vmap run on
+    logits, target = randn(N, C), labels(N, seed=1)
+    torch._dynamo.reset()
+    compiled = torch.compile(
+        lambda z: losses.cross_entropy(z, target), fullgraph=True, backend="aot_eager"
+    )
+    torch.testing.assert_close(compiled(logits), F.cross_entropy(logits, target))
+    batch = randn(3, N, C, seed=2)
+    ours = torch.func.vmap(lambda z: losses.cross_entropy(z, target))(batch)
+    torch.testing.assert_close(ours, torch.stack([F.cross_entropy(z, target) for z in batch]))
+    p, y = rand(3, N), labels(3, N, high=2)
+    ours = torch.func.vmap(lambda a, b: losses.focal(a, b))(p, y)
+    torch.testing.assert_close(ours, torch.stack([losses.focal(a, b) for a, b in zip(p, y)]))
+    q = rand(3, N, seed=1)
+    ours = torch.func.vmap(lambda a, b: losses.bce(a, b))(p, q)
+    torch.testing.assert_close(
+        ours, torch.stack([F.binary_cross_entropy(a, b) for a, b in zip(p, q)])
+    )
+    mu, t, var = randn(N, D), randn(N, D, seed=1), rand(N, D, seed=2)
+    compiled = torch.compile(losses.gaussian_nll, fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled(mu, t, var), F.gaussian_nll_loss(mu, t, var))

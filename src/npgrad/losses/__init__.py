@@ -15,6 +15,13 @@ which :func:`npgrad.loss` refuses, so each such loss is two npgrad ops over one 
 function: an ``npgrad.loss`` for the scalar reductions and an ``npgrad.function`` for
 ``"none"``; the public function only picks one.
 
+Under autocast, the losses torch also has follow torch's policy for them: float32
+inside and out for ``mse``, ``mae``, ``huber``, ``smooth_l1``, ``bce_with_logits``,
+``cross_entropy``, ``kl_div`` and ``cosine_embedding`` (CPU and CUDA), ``bce`` (CPU;
+refused under CUDA autocast, as torch refuses it) and ``gaussian_nll`` (CUDA; the
+inputs' dtype on the CPU, as torch's).  The others, and ``mse_auto`` (an npgrad op
+itself), run in their inputs' dtype, each traced torch op under autocast's own rule.
+
 >>> import torch
 >>> from npgrad import losses
 >>> losses.mse(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 0.0]))

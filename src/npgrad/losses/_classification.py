@@ -11,16 +11,21 @@ import torch
 from .._function import loss, unbroadcast
 from ._common import (
     _REDUCTIONS,
+    BANNED,
     Array,
+    _all_within,
     _as_weight,
+    _autocast,
     _check_reduction,
     _first_tensor,
+    _only_values,
     _positive,
     _Public,
     _reduce,
     _Reduced,
     _same_shape,
     _shape_of,
+    _truth,
 )
 
 
@@ -92,18 +97,24 @@ def _bce_backward(g, p, t, weight, reduction, out, *, needs_input_grad=(True, Tr
 
 
 @_Public
+@_autocast("bce", cuda=BANNED)
 def bce(p: Array, t: Array, *, weight: Array = None, reduction: str = "mean") -> torch.Tensor:
     """Binary cross-entropy on probabilities (``torch.nn.functional.binary_cross_entropy``).
 
     ``p`` and ``t`` share one shape; ``weight`` (optional) broadcasts to it.  Logs are
     clamped at -100 like torch's, so ``p`` may be exactly 0 or 1: the value and the
-    gradient for ``p`` are torch's (finite) there.
+    gradient for ``p`` are torch's (finite) there.  As in torch, ``p`` and ``t`` must
+    lie in [0, 1] (a ValueError naming the argument otherwise, NaN included).  Under
+    CPU autocast it runs in float32 (torch's policy); under CUDA autocast it is
+    refused, as torch refuses ``binary_cross_entropy`` there.
 
     >>> import torch
     >>> bce(torch.tensor([0.5, 1.0]), torch.tensor([1.0, 1.0]))
     tensor(0.3466)
     """
     _check_reduction("bce", reduction)
+    _all_within("bce", "p", p, 0, 1, "all elements of input should be between 0 and 1")
+    _all_within("bce", "t", t, 0, 1, "all elements of target should be between 0 and 1")
     weight = _as_weight("bce", "weight", weight, (p, t), _shape_of(p) or (), exact=False)
     return _BCE(p, t, weight, reduction=reduction, same=dict(p=p, t=t))
 
@@ -123,6 +134,7 @@ _BCE_LOGITS = _Reduced(_bce_logits_impl, "bce_with_logits")
 
 
 @_Public
+@_autocast("bce_with_logits")
 def bce_with_logits(
     z: Array,
     t: Array,
@@ -136,6 +148,7 @@ def bce_with_logits(
 
     ``z`` and ``t`` share one shape; ``weight`` and ``pos_weight`` (the weight of
     positive examples, typically one per class along the last axis) broadcast to it.
+    Under autocast (CPU and CUDA) it runs in float32, as torch's does.
 
     >>> import torch
     >>> bce_with_logits(torch.zeros(3), torch.ones(3), pos_weight=torch.tensor([2.0]))
@@ -148,10 +161,49 @@ def bce_with_logits(
     return _BCE_LOGITS(z, t, weight, pos_weight, reduction=reduction, same=dict(z=z, t=t))
 
 
-def _is_integer(a: Any) -> bool:
-    if isinstance(a, torch.Tensor):
-        return not (a.is_floating_point() or a.is_complex())
-    return np.asarray(a).dtype.kind in "iub"
+# torch's class-index dtypes ("expected target dtype to be Long or Byte")
+_INDEX_DTYPES = (torch.int64, torch.uint8)
+
+
+def _target_kind(fname: str, target: Any) -> str:
+    """ "indices" (int64 or uint8, as torch takes them) or "probabilities" (floating);
+    any other dtype is refused by name."""
+    if isinstance(target, torch.Tensor):
+        dtype, floating = target.dtype, target.is_floating_point()
+        integer = dtype in _INDEX_DTYPES
+    else:
+        arr = np.asarray(target)
+        dtype, floating = arr.dtype, arr.dtype.kind == "f"
+        integer = arr.dtype in (np.dtype(np.int64), np.dtype(np.uint8))
+    if floating:
+        return "probabilities"
+    if integer:
+        return "indices"
+    raise TypeError(
+        f"npgrad.losses.{fname}: argument 'target' has dtype {dtype}; class indices "
+        "must be int64 or uint8 (as torch's), probabilities floating"
+    )
+
+
+def _check_labels(fname: str, target: Any, n_classes: int, ignore_index: int) -> Any:
+    """Class indices as int64, each in [0, C) or ``ignore_index`` (torch's IndexError
+    otherwise, here naming the argument and the first bad label)."""
+    if isinstance(target, torch.Tensor):
+        target = target.detach().long()
+        bad = (target < 0) | (target >= n_classes)
+        bad &= target != ignore_index
+        first = target[bad][0].item() if _truth(~bad) is False else None
+    else:
+        target = np.asarray(target).astype(np.int64)
+        bad = ((target < 0) | (target >= n_classes)) & (target != ignore_index)
+        first = target[bad][0].item() if bad.any() else None
+    if first is not None:
+        raise IndexError(
+            f"npgrad.losses.{fname}: argument 'target' holds class index {first}, out of "
+            f"bounds for {n_classes} classes (labels lie in [0, {n_classes}) or equal "
+            f"ignore_index={ignore_index})"
+        )
+    return target
 
 
 def _cross_entropy_impl(logits, target, weight, ignore_index, label_smoothing, reduction):
@@ -184,6 +236,7 @@ _CROSS_ENTROPY = _Reduced(_cross_entropy_impl, "cross_entropy", broadcast=True)
 
 
 @_Public
+@_autocast("cross_entropy")
 def cross_entropy(
     logits: Array,
     target: Array,
@@ -195,12 +248,15 @@ def cross_entropy(
 ) -> torch.Tensor:
     """Cross-entropy on logits (``torch.nn.functional.cross_entropy``).
 
-    ``logits``: [N, C], [N, C, d1, ...] or [C]; ``target``: class indices of the
-    logits' shape without the class axis ([N], [N, d1, ...] or []), or probabilities
-    of the logits' shape.  ``weight``: [C] per-class weights (a tensor or an array);
+    ``logits``: [N, C], [N, C, d1, ...] or [C]; ``target``: class indices (int64 or
+    uint8, the dtypes torch takes) of the logits' shape without the class axis ([N],
+    [N, d1, ...] or []), each in [0, C) or equal to ``ignore_index`` (an IndexError
+    naming the label otherwise, as torch raises), or probabilities (a floating
+    dtype) of the logits' shape.  ``weight``: [C] per-class weights (a tensor or an array);
     indices equal to ``ignore_index`` count for nothing, and the mean divides by the
     summed weight of the targets counted, as torch's does.  ``label_smoothing`` in
-    [0, 1] mixes the targets with the uniform distribution, as torch does.
+    [0, 1] mixes the targets with the uniform distribution, as torch does.  Under
+    autocast (CPU and CUDA) it runs in float32 and gives float32, as torch's does.
 
     >>> import torch
     >>> cross_entropy(torch.zeros(2, 4), torch.tensor([1, -100]))
@@ -221,15 +277,20 @@ def cross_entropy(
         )
     if not isinstance(ignore_index, int) or isinstance(ignore_index, bool):
         raise TypeError(f"npgrad.losses.{fname}: ignore_index must be an int; got {ignore_index!r}")
-    indices = _is_integer(target)
-    want = shape[:axis] + shape[axis + 1 :] if indices else shape
+    indices = _target_kind(fname, target) == "indices"
+    per_sample = shape[:axis] + shape[axis + 1 :]
+    want = per_sample if indices else shape
     got = _shape_of(target)
     if got != want:
         what = "class indices" if indices else "probabilities"
         raise ValueError(
-            f"npgrad.losses.{fname}: argument 'target' ({what}) has shape {got}; "
-            f"logits of shape {shape} need {want}"
+            f"npgrad.losses.{fname}: argument 'target' ({what}, from its dtype) has "
+            f"shape {got}; logits of shape {shape} need {want}.  Float targets are "
+            f"read as class probabilities of the logits' shape {shape}, integer ones "
+            f"(int64, uint8) as class indices of shape {per_sample}"
         )
+    if indices:
+        target = _check_labels(fname, target, shape[axis], ignore_index)
     weight = _as_weight(fname, "weight", weight, logits, (shape[axis],), exact=True)
     return _CROSS_ENTROPY(
         logits, target, weight, ignore_index, label_smoothing, reduction=reduction
@@ -253,6 +314,7 @@ _KL_DIV = _Reduced(_kl_div_impl, "kl_div")
 
 
 @_Public
+@_autocast("kl_div")
 def kl_div(
     logq: Array, p: Array, *, reduction: str = "batchmean", log_target: bool = False
 ) -> torch.Tensor:
@@ -262,6 +324,7 @@ def kl_div(
 
     The default reduction is ``"batchmean"`` (the sum over all, divided by N: the true
     KL divergence per sample), not torch's ``"mean"``, which divides by every element.
+    Under autocast (CPU and CUDA) it runs in float32, as torch's does.
 
     >>> import torch
     >>> logq = torch.log(torch.tensor([[0.5, 0.5]]))
@@ -285,17 +348,21 @@ _COSINE_EMBEDDING = _Reduced(_cosine_embedding_impl, "cosine_embedding", broadca
 
 
 @_Public
+@_autocast("cosine_embedding")
 def cosine_embedding(
     x1: Array, x2: Array, y: Array, margin: float = 0.0, *, reduction: str = "mean"
 ) -> torch.Tensor:
     """``torch.nn.functional.cosine_embedding_loss``: rows of ``x1``, ``x2`` [N, D],
-    ``y`` [N] is +1 (similar) or -1; ``reduction="none"`` gives [N].
+    ``y`` [N] is +1 (similar) or -1; ``reduction="none"`` gives [N].  Any other
+    label is refused by name (torch counts it as 0 silently).  Under autocast it
+    runs in float32, as torch's does.
 
     >>> import torch
     >>> cosine_embedding(torch.eye(2), torch.eye(2), torch.tensor([1.0, -1.0]))
     tensor(0.5000)
     """
     _check_reduction("cosine_embedding", reduction)
+    _only_values("cosine_embedding", "y", y, (1, -1), "labels")
     _same_shape("cosine_embedding", x1=x1, x2=x2)  # y has another shape: broadcast=True
     return _COSINE_EMBEDDING(x1, x2, y, margin, reduction=reduction)
 
@@ -320,12 +387,19 @@ def focal(p: Array, y: Array, gamma: float = 2.0, *, reduction: str = "mean") ->
     """Focal loss on probabilities ``p`` with binary labels ``y`` of ``p``'s shape:
     -(1 - p_t)^gamma log(p_t), ``gamma >= 0``.
 
+    ``y`` holds 0 or 1 (any dtype; soft labels such as 0.7 are refused by name, as is
+    a 2: p_t picks ``p`` or ``1 - p``, which has no meaning between the two), and ``p``
+    lies in [0, 1].  It has no torch counterpart, so no autocast policy: it runs in
+    the inputs' dtype, each traced torch op under autocast's own rule.
+
     >>> import torch
     >>> focal(torch.tensor([0.5, 1.0]), torch.tensor([1, 1]), gamma=1.0)
     tensor(0.1733)
     """
     _check_reduction("focal", reduction)
     _positive("focal", "gamma", gamma, zero_ok=True)
+    _all_within("focal", "p", p, 0, 1, "probabilities, as bce's input")
+    _only_values("focal", "y", y, (0, 1), "binary labels")
     return _FOCAL(p, y, gamma, reduction=reduction, same=dict(p=p, y=y))
 
 

@@ -94,6 +94,104 @@ def _positive(fname: str, name: str, value: float, *, zero_ok: bool = False) -> 
         raise ValueError(f"npgrad.losses.{fname}: {name} must be {want}; got {value!r}")
 
 
+def _truth(flags: Any) -> bool | None:
+    """``flags.all()`` of a tensor or an array as a bool, or None where values cannot
+    be read: while torch.compile traces, or under vmap (a data-dependent branch there
+    is an error); the checks below then let the call through, as torch's compiled
+    kernels skip theirs."""
+    if not isinstance(flags, torch.Tensor):
+        return bool(np.all(flags))
+    if torch.compiler.is_compiling() or flags.device.type == "meta":
+        return None
+    try:
+        return bool(flags.all())
+    except RuntimeError:  # a batched (vmap) or fake tensor: no values to read
+        return None
+
+
+def _all_within(fname: str, name: str, a: Any, lo: float, hi: float, torch_says: str) -> None:
+    """Every value of ``a`` in [lo, hi] (NaN fails), as torch checks bce's inputs."""
+    if a is None or isinstance(a, (int, float)) and lo <= a <= hi:
+        return
+    if not isinstance(a, torch.Tensor):
+        a = np.asarray(a)
+    with torch.no_grad():
+        ok = _truth((a >= lo) & (a <= hi))
+    if ok is False:
+        raise ValueError(
+            f"npgrad.losses.{fname}: argument '{name}' must lie in [{lo:g}, {hi:g}] "
+            f"(torch: {torch_says}); got values outside it"
+        )
+
+
+def _only_values(fname: str, name: str, a: Any, allowed: tuple[float, ...], what: str) -> None:
+    """Every value of ``a`` one of ``allowed`` (labels): the first other one is named."""
+    if a is None:
+        return
+    if isinstance(a, torch.Tensor):
+        with torch.no_grad():
+            flat = a.detach().reshape(-1)
+            good = functools.reduce(torch.logical_or, [flat == v for v in allowed])
+            first = flat[~good][0].item() if _truth(good) is False else None
+    else:
+        flat = np.asarray(a).reshape(-1)
+        bad = flat[~np.isin(flat, allowed)]
+        first = bad[0].item() if bad.size else None
+    if first is not None:
+        raise ValueError(
+            f"npgrad.losses.{fname}: argument '{name}' holds {what} "
+            f"({' or '.join(map(repr, allowed))}); got {first!r}"
+        )
+
+
+# ------------------------------------------------------------------- autocast
+# torch's autocast policy per loss and device type, read from torch's own op lists
+# (torch.amp's docs, ATen's autocast_mode.cpp) and checked against torch's functions:
+# "fp32": the floating inputs other than float64 are cast to float32 and the loss runs
+# there, autocast off inside (so float32 comes out, as from torch's loss); "native":
+# the loss runs in the inputs' dtype; "banned": torch refuses the loss there.
+FP32, NATIVE, BANNED = "fp32", "native", "banned"
+
+
+def _autocast(fname: str, *, cpu: str = FP32, cuda: str = FP32) -> Callable:
+    """A public loss that follows torch's autocast policy for it (see above)."""
+    policy = {"cpu": cpu, "cuda": cuda}
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            ref = _first_tensor(*args, *kwargs.values())
+            kind = None if ref is None else ref.device.type
+            if kind not in policy or not torch.is_autocast_enabled(kind):
+                return fn(*args, **kwargs)
+            rule = policy[kind]
+            if rule == BANNED:
+                raise RuntimeError(
+                    f"npgrad.losses.{fname} is unsafe under {kind.upper()} autocast, as "
+                    "torch's binary_cross_entropy is there (torch refuses it): use "
+                    "bce_with_logits on logits, or call it outside autocast"
+                )
+            if rule == NATIVE:
+                return fn(*args, **kwargs)
+
+            def up(a: Any) -> Any:  # torch's eligible inputs: floating, not float64
+                if (
+                    isinstance(a, torch.Tensor)
+                    and a.is_floating_point()
+                    and a.dtype != torch.float64
+                    and a.device.type == kind
+                ):
+                    return a.to(torch.float32)
+                return a
+
+            with torch.autocast(kind, enabled=False):
+                return fn(*map(up, args), **{k: up(v) for k, v in kwargs.items()})
+
+        return run
+
+    return wrap
+
+
 # ------------------------------------------------------------- one loss, two ops
 class _Public:
     """A public loss function that, like npgrad's ops, stays itself as a class attribute

@@ -9,14 +9,17 @@ import torch
 
 from .._function import loss, unbroadcast
 from ._common import (
+    NATIVE,
     Array,
     _as_weight,
+    _autocast,
     _check_reduction,
     _positive,
     _Public,
     _reduce,
     _Reduced,
     _shape_of,
+    _truth,
 )
 
 
@@ -106,6 +109,7 @@ _MSE = _Reduced(_mse_each, "mse")
 
 
 @_Public
+@_autocast("mse")
 def mse(x: Array, t: Array, *, reduction: str = "mean", weight: Array = None) -> torch.Tensor:
     """Mean squared error (``torch.nn.functional.mse_loss``).
 
@@ -114,6 +118,8 @@ def mse(x: Array, t: Array, *, reduction: str = "mean", weight: Array = None) ->
     the sum of the weights, as torch's does.  With two tensors and the default
     reduction this is the hand-written NumPy backward, bit-identical to
     ``nn.MSELoss`` in training; any other call derives its gradient automatically.
+    Under autocast (CPU and CUDA) it runs in float32 and gives float32, as torch's
+    does (the NumPy backward too, still bit-identical).
 
     >>> import torch
     >>> mse(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 0.0]))
@@ -141,11 +147,12 @@ _MAE = _Reduced(_mae_each, "mae")
 
 
 @_Public
+@_autocast("mae")
 def mae(x: Array, t: Array, *, reduction: str = "mean", weight: Array = None) -> torch.Tensor:
     """Mean absolute error (``torch.nn.functional.l1_loss``).
 
     Shapes and options as :func:`mse`: a weighted mean divides by the sum of the
-    weights.
+    weights.  Under autocast (CPU and CUDA) it runs in float32, as torch's does.
 
     >>> import torch
     >>> mae(torch.tensor([1.0, -2.0]), torch.zeros(2))
@@ -166,13 +173,15 @@ _HUBER = _Reduced(_huber_each, "huber")
 
 
 @_Public
+@_autocast("huber")
 def huber(
     x: Array, t: Array, delta: float = 1.0, *, reduction: str = "mean", weight: Array = None
 ) -> torch.Tensor:
     """Huber loss (``torch.nn.functional.huber_loss``), ``delta > 0``.
 
     ``x``, ``t`` and ``weight`` (optional, per element) share one shape; a weighted
-    mean is the mean of the weighted losses, as torch's is.
+    mean is the mean of the weighted losses, as torch's is.  Under autocast (CPU and
+    CUDA) it runs in float32, as torch's does.
 
     >>> import torch
     >>> huber(torch.tensor([0.0, 3.0]), torch.zeros(2))
@@ -197,10 +206,12 @@ _SMOOTH_L1 = _Reduced(_smooth_l1_each, "smooth_l1")
 
 
 @_Public
+@_autocast("smooth_l1")
 def smooth_l1(x: Array, t: Array, beta: float = 1.0, *, reduction: str = "mean") -> torch.Tensor:
     """Smooth L1 (``torch.nn.functional.smooth_l1_loss``); ``beta = 0`` is L1.
 
-    ``x`` and ``t`` share one shape.
+    ``x`` and ``t`` share one shape.  Under autocast (CPU and CUDA) it runs in
+    float32, as torch's does.
 
     >>> import torch
     >>> smooth_l1(torch.tensor([0.5, 3.0]), torch.zeros(2))
@@ -286,25 +297,54 @@ def _gaussian_nll_impl(mu, t, var, full, eps, reduction):
 _GAUSSIAN_NLL = _Reduced(_gaussian_nll_impl, "gaussian_nll")
 
 
-def _row_variance(var, mu):
-    """torch's per-row forms of ``var``, expanded to ``mu``'s shape (autograd sums the
-    expanded gradient back); any other shape is refused by name."""
-    if not (isinstance(var, torch.Tensor) and isinstance(mu, torch.Tensor)):
+def _torch_variance(var, mu):
+    """``var`` in the forms torch 2.14's gaussian_nll_loss takes, as a tensor that
+    broadcasts to ``mu`` (autograd sums the broadcast gradient back): a non-negative
+    Python float; ``mu``'s shape; ``mu``'s shape without its last axis (one variance
+    per row); or ``mu``'s rank with exactly one axis of size 1 where ``mu``'s is
+    larger (mu (4, 3, 32, 32), var (4, 1, 32, 32)).  Anything else is refused, the
+    forms listed; a negative entry too, as torch refuses it."""
+    fname = "gaussian_nll"
+    if isinstance(var, bool) or not isinstance(var, (int, float, torch.Tensor, np.ndarray, list)):
+        raise TypeError(
+            f"npgrad.losses.{fname}: argument 'var' must be a tensor, an array or a "
+            f"float; got {type(var).__name__}"
+        )
+    if isinstance(var, (int, float)):
+        if not var >= 0:
+            raise ValueError(f"npgrad.losses.{fname}: argument 'var' is negative; got {var!r}")
+        like = mu if isinstance(mu, torch.Tensor) else None
+        if like is None:
+            return np.full(np.shape(mu), float(var))
+        return torch.full_like(like, float(var))
+    values = var if isinstance(var, torch.Tensor) else np.asarray(var)
+    with torch.no_grad():
+        negative = _truth(~(values < 0)) is False  # NaN passes, as torch's test
+    if negative:
+        raise ValueError(
+            f"npgrad.losses.{fname}: argument 'var' has negative entries (torch: "
+            "var has negative entry/entries); variances are >= 0"
+        )
+    shape, vshape = _shape_of(mu), _shape_of(var)
+    if shape is None or vshape == shape:
         return var
-    shape, vshape = tuple(mu.shape), tuple(var.shape)
-    if vshape == shape or not shape:
-        return var
-    if vshape == shape[:-1]:
-        return var.unsqueeze(-1).expand(shape)
-    if vshape == shape[:-1] + (1,):
-        return var.expand(shape)
+    tensor = isinstance(var, torch.Tensor)
+    if vshape == shape[:-1]:  # one per row: torch unsqueezes it, nothing more checked
+        var = var.unsqueeze(-1) if tensor else np.expand_dims(var, -1)
+        return var.expand(shape) if tensor else np.broadcast_to(var, shape)
+    mismatched = [(m, v) for m, v in zip(shape, vshape) if m != v]
+    if len(vshape) == len(shape) and len(mismatched) == 1 and mismatched[0][1] == 1:
+        return var.expand(shape) if tensor else np.broadcast_to(var, shape)
+    one = f"{shape[:-1] + (1,)}" if shape else "()"
     raise ValueError(
-        f"npgrad.losses.gaussian_nll: argument 'var' has shape {vshape}; for 'mu' of "
-        f"shape {shape} it must be {shape}, {shape[:-1] + (1,)} or {shape[:-1]}"
+        f"npgrad.losses.{fname}: argument 'var' has shape {vshape}; for 'mu' of shape "
+        f"{shape} it must be {shape}, {shape[:-1]} (one variance per row), or {shape}"
+        f" with exactly one axis of size 1 (such as {one}), or a float"
     )
 
 
 @_Public
+@_autocast("gaussian_nll", cpu=NATIVE)
 def gaussian_nll(
     mu: Array,
     t: Array,
@@ -315,9 +355,14 @@ def gaussian_nll(
     reduction: str = "mean",
 ) -> torch.Tensor:
     """Gaussian negative log-likelihood with a predicted variance
-    (``torch.nn.functional.gaussian_nll_loss``); ``mu`` and ``t`` share one shape,
-    and ``var`` has that shape or, as in torch, one variance per row: the shape with
-    its last axis 1 or without its last axis.
+    (``torch.nn.functional.gaussian_nll_loss``); ``mu`` and ``t`` share one shape.
+    ``var`` takes exactly torch's forms: that shape; that shape without its last axis
+    (one variance per row); that shape with exactly one axis of size 1 where ``mu``'s
+    is larger ([N, D, 1], or [N, 1, H, W] for ``mu`` [N, C, H, W]); or a Python
+    float.  Any other shape is refused with the forms listed, and so is a negative
+    variance, as torch refuses it.  Under CUDA autocast it runs in float32 (torch's
+    ``log`` and ``pow`` are float32 ops there); under CPU autocast in the inputs'
+    dtype, as torch's does.
 
     Below ``eps`` the variance is clamped like torch's, but the gradient is the true
     derivative of the clamped loss (zero); torch lets the gradient pass as if
@@ -328,10 +373,8 @@ def gaussian_nll(
     tensor(0.5000)
     """
     _check_reduction("gaussian_nll", reduction)
-    var = _row_variance(var, mu)
-    return _GAUSSIAN_NLL(
-        mu, t, var, bool(full), eps, reduction=reduction, same=dict(mu=mu, t=t, var=var)
-    )
+    var = _torch_variance(var, mu)
+    return _GAUSSIAN_NLL(mu, t, var, bool(full), eps, reduction=reduction, same=dict(mu=mu, t=t))
 
 
 @loss
