@@ -669,3 +669,36 @@ def test_rows_on_cuda(case):
         assert g.device.type == "cuda"
         np.testing.assert_allclose(g.detach().cpu().numpy(), r, **TOL[torch.float64])
     assert all(g is not None for g in torch.autograd.grad(got[0].sum(), ins))
+
+
+@pytest.mark.parametrize("method", ["cdf", "sf", "logcdf", "logsf", "logpdf", "pdf"])
+def test_t_with_infinite_df_is_the_normal_limit(method):
+    x = np.array([0.5, -1.5, 2.5])
+    value, grad = npgrad.value_and_grad(lambda v: np.sum(getattr(st.t, method)(v, np.inf)))(x)
+    np.testing.assert_allclose(value, np.sum(getattr(st.norm, method)(x)), rtol=1e-12)
+    fd = [
+        (getattr(st.norm, method)(v + 1e-6) - getattr(st.norm, method)(v - 1e-6)) / 2e-6 for v in x
+    ]
+    np.testing.assert_allclose(grad, fd, rtol=1e-6)
+
+
+def test_t_with_a_df_beyond_its_digits_is_refused_by_name():
+    with pytest.raises(npgrad.TraceError, match=r"scipy.stats.t.cdf: df above 1e\+06"):
+        npgrad.grad(lambda v: np.sum(st.t.cdf(v, 1e10)))(np.array([0.5]))
+
+
+def test_t_at_an_infinite_bound_and_far_in_the_tail_has_a_finite_gradient():
+    # a censored likelihood: log(P(1 - mu < T < inf)); its slope is pdf / sf at 1 - mu
+    g = npgrad.grad(lambda mu: np.sum(np.log(st.t.cdf(np.inf - mu, 4.0) - st.t.cdf(1.0 - mu, 4.0))))
+    np.testing.assert_allclose(g(np.array([0.5])), st.t.pdf(0.5, 4.0) / st.t.sf(0.5, 4.0))
+    tail = npgrad.grad(lambda v: np.sum(st.t.logcdf(v, 30.0)))(np.array([50.0, 1e12]))
+    assert np.isfinite(tail).all() and tail[1] == 0.0
+
+
+@pytest.mark.parametrize("method", ["sf", "logcdf"])
+def test_beta_sf_and_logcdf_keep_their_digits_at_a_tiny_x(method):
+    fn = getattr(st.beta, method)
+    value, grad = npgrad.value_and_grad(lambda v: np.sum(fn(v, 0.01, 1.0)))(np.array([1e-17]))
+    np.testing.assert_allclose(value, fn(1e-17, 0.01, 1.0), rtol=1e-12)
+    fd = (fn(1e-17 * (1 + 1e-6), 0.01, 1.0) - fn(1e-17 * (1 - 1e-6), 0.01, 1.0)) / 2e-23
+    np.testing.assert_allclose(grad, [fd], rtol=1e-5)

@@ -512,3 +512,29 @@ def test_an_array_built_from_traced_values_points_at_np_stack():
     a = np.array([1.0, 2.0])
     with pytest.raises(npgrad.TraceError, match=r"np\.stack\(\[a, b\]\) builds an array"):
         npgrad.grad(lambda p: np.sum(np.array([p[0], p[1] * 2])))(a)
+
+
+def test_a_deferred_difference_does_not_read_a_target_written_after_it():
+    # np.broadcast_to gives a read-only view of a buffer the function then overwrites
+    row = np.array([1.0, 2.0, 3.0])
+
+    def f(x):
+        d = x - np.broadcast_to(row, (2, 3))
+        row[:] = 0.0
+        return np.mean(d**2)
+
+    x = np.full((2, 3), 5.0)
+    value, grad = npgrad.value_and_grad(f)(x)
+    d = x - np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(value, np.mean(d**2))
+    np.testing.assert_allclose(grad, 2 * d / d.size)
+
+
+def test_a_keyword_input_returned_as_itself_is_an_alias_of_the_caller():
+    def f(x):
+        y = np.real(val=x)
+        y[0] = 5.0  # NumPy writes into x: npgrad refuses to write into the caller's
+        return np.sum(x)
+
+    with pytest.raises(npgrad.TraceError, match="writes into the caller's array"):
+        npgrad.function(f, name="kw")(torch.ones(2, dtype=torch.float64, requires_grad=True))

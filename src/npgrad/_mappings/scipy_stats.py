@@ -23,7 +23,7 @@ import torch
 from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._registry import implements
-from .._trace._state import here, wide
+from .._trace._state import abstract, here, wide
 from .scipy_linalg import symmetric
 from .scipy_special import _betainc
 
@@ -173,13 +173,33 @@ norm.register("isf")(lambda q: -torch.special.ndtri(q))
 
 
 # ------------------------------------------------------------------ t
+_T_DF_MAX = 1e6  # above (and finite), lgamma's difference and betainc lose digits
+
+
+def _t_df(df, name: str):
+    """``df`` for the t formulas, an infinite one (the normal limit) replaced by 1 so
+    that no nan reaches a gradient, and where it was infinite; a finite ``df`` above
+    _T_DF_MAX is refused (the formulas lose digits there; SciPy's do not)."""
+    big = (df > _T_DF_MAX) & torch.isfinite(df)
+    if not abstract() and not torch.compiler.is_compiling() and bool(big.any()):
+        raise TraceError(
+            f"{here()}: scipy.stats.t.{name}: df above {_T_DF_MAX:g} (got "
+            f"{float(df[big].flatten()[0]) if df.ndim else float(df)}) is not followed "
+            "to SciPy's digits; use scipy.stats.norm there (the limit), or mode='numeric'"
+        )
+    inf = torch.isinf(df)
+    return torch.where(inf, torch.ones_like(df), df), inf
+
+
 def _t_logpdf(z, df):
-    return (
-        torch.lgamma((df + 1) / 2)
-        - torch.lgamma(df / 2)
-        - 0.5 * torch.log(df * math.pi)
-        - (df + 1) / 2 * torch.log1p(z * z / df)
+    d, inf = _t_df(df, "logpdf")
+    t_value = (
+        torch.lgamma((d + 1) / 2)
+        - torch.lgamma(d / 2)
+        - 0.5 * torch.log(d * math.pi)
+        - (d + 1) / 2 * torch.log1p(z * z / d)
     )
+    return torch.where(inf, -z * z / 2 - 0.5 * math.log(2 * math.pi), t_value)
 
 
 t = Continuous("t", ("df",), valid=lambda df: df > 0)
@@ -210,15 +230,17 @@ def _t_tail(z, df):
     Each regime is fed safe values where the other is used, so that no nan reaches
     a gradient through ``torch.where``.
     """
+    endless = torch.isinf(z)  # the tail beyond an infinite bound is 0, its slope too
+    z = torch.where(endless, 1.0, z)  # before squaring: 0 * (2 z = inf) is nan
     zz = z * z
     a = df / 2
     far = df * (a + 2.5) < (a + 1) * (df + zz)
     half = torch.full_like(df, 0.5)
-    zf = torch.where(far, zz, 4 * df + 4)
+    zf = torch.where(far & ~endless, zz, 4 * df + 4)
     far_v = _betainc(a, half, df / (df + zf)) / 2
     zn = torch.where(far, torch.minimum(df, torch.ones_like(df)) / 4, zz)
     near_v = 0.5 - _betainc(half, a, zn / (df + zn)) / 2
-    return torch.where(far, far_v, near_v)
+    return torch.where(endless, 0.0, torch.where(far, far_v, near_v))
 
 
 def _t_parts(z, df):
@@ -230,14 +252,23 @@ def _t_parts(z, df):
 
 
 def _t_cdf(z, df):
-    tiny, center, tail = _t_parts(z, df)
-    return torch.where(tiny, 0.5 + center, torch.where(z < 0, tail, 1 - tail))
+    d, inf = _t_df(df, "cdf")
+    tiny, center, tail = _t_parts(z, d)
+    value = torch.where(tiny, 0.5 + center, torch.where(z < 0, tail, 1 - tail))
+    return torch.where(inf, torch.special.ndtr(z), value)
 
 
 def _t_logcdf(z, df):
-    tiny, center, tail = _t_parts(z, df)
-    far = torch.where(z < 0, torch.log(tail), torch.log1p(-tail))
-    return torch.where(tiny, torch.log(0.5 + center), far)
+    d, inf = _t_df(df, "logcdf")
+    tiny, center, tail = _t_parts(z, d)
+    # each branch's argument made safe where the other is taken: a tail that
+    # underflows to 0 sends 0 * inf = nan through log's gradient otherwise
+    low = z < 0
+    far = torch.where(
+        low, torch.log(torch.where(low, tail, 1.0)), torch.log1p(-torch.where(low, 0.0, tail))
+    )
+    value = torch.where(tiny, torch.log(0.5 + center), far)
+    return torch.where(inf, torch.special.log_ndtr(z), value)
 
 
 t.register("cdf")(_t_cdf)
@@ -302,14 +333,22 @@ def _beta_cdf(z, a, b):
 
 
 def _beta_sf(z, a, b):
-    return _betainc(b, a, 1 - z)  # not 1 - cdf: the upper tail keeps its digits
+    # from z = 1/2 on, the upper tail itself (1 - z is exact there; 1 - cdf would lose
+    # the small tail's digits); below, 1 - cdf, as 1 - z rounds a tiny z away
+    low = z < 0.5
+    upper = _betainc(b, a, 1 - torch.where(low, 0.5, z))
+    return torch.where(low, 1 - _beta_cdf(torch.where(low, z, 0.25), a, b), upper)
 
 
 def _beta_log(z, a, b, lower: bool):
-    """log cdf (lower) or log sf, as log1p(-the other tail) where this one is near 1."""
+    """log cdf (lower) or log sf, as log1p(-the other tail) where this one is near 1
+    (each branch's argument made safe where the other is taken: no nan gradient)."""
     cdf, sf = _beta_cdf(z, a, b), _beta_sf(z, a, b)
     this, other = (cdf, sf) if lower else (sf, cdf)
-    return torch.where(this > 0.5, torch.log1p(-other), torch.log(this))
+    big = this > 0.5
+    return torch.where(
+        big, torch.log1p(-torch.where(big, other, 0.0)), torch.log(torch.where(big, 1.0, this))
+    )
 
 
 beta.register("cdf")(_beta_cdf)

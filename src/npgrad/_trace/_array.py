@@ -530,6 +530,7 @@ class TracedArray:
             r = row.call(args, kwargs)
         except RuntimeError as e:
             raise numpy_error(e, row.name.replace("numpy.", "np.")) from e
+        args = (*args, *kwargs.values()) if kwargs else args  # np.real(val=x) is x too
         if type(r) is torch.Tensor and r._base is None and not row.view:
             # the common result: a new tensor, no view; an alias only if it is an input
             for a in args:
@@ -539,11 +540,11 @@ class TracedArray:
                 return TracedArray(r)
         r = wrap(r)
         if isinstance(r, (TracedArray, tuple, list)):
+            name = row.name.replace("numpy.", "np.")
             if row.view:
-                # NumPy answers with a view where torch copied: writes refused as for one
-                mark_view(r, args, row.name.replace("numpy.", "np."))
+                mark_view(r, args, name)  # NumPy gives a view where torch copied
             elif _aliases(r, args):
-                mark_aliases(r, args, row.name.replace("numpy.", "np."))
+                mark_aliases(r, args, name)
         return r
 
     def __array__(self, dtype=None, copy=None):
