@@ -538,3 +538,10 @@ def test_a_keyword_input_returned_as_itself_is_an_alias_of_the_caller():
 
     with pytest.raises(npgrad.TraceError, match="writes into the caller's array"):
         npgrad.function(f, name="kw")(torch.ones(2, dtype=torch.float64, requires_grad=True))
+
+
+def test_a_uint64_right_shift_is_refused_not_sign_extended():
+    k = torch.from_numpy(np.array([2**63, 12], dtype=np.uint64))
+    op = npgrad.function(lambda x, k: x * (k >> 1), name="shift")
+    with pytest.raises(npgrad.TraceError, match=r"np.right_shift of uint64 arrays"):
+        op(torch.ones(2, dtype=torch.float64, requires_grad=True), k)

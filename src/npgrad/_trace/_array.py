@@ -278,8 +278,9 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
             # torch computes little in uint16/32/64: int64, then NumPy's dtype again
             unsigned, want = want, UNSIGNED_WIDE[want]
     args = [a.to(want) if isinstance(a, torch.Tensor) and a.dtype != want else a for a in args]
-    if unsigned is torch.uint64:
-        # computed in int64 modulo 2**64: a number above int64's range wraps the same way
+    if unsigned is torch.uint64:  # int64 modulo 2**64: a number above int64's wraps too
+        if row.target is np.right_shift:  # but int64's right shift is arithmetic
+            raise unsupported("np.right_shift of uint64 arrays")
         args = [a - 2**64 if type(a) is int and a >= 2**63 else a for a in args]
     if row.tensor_only:
         ref = next(a for a in args if isinstance(a, torch.Tensor))
