@@ -285,6 +285,85 @@ def _generators(fn: Any) -> list:
     return found
 
 
+_NUMBERS = (bool, int, float, complex)
+_SKIPPED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type, np.ufunc)
+
+
+def captured_places(fn: Any) -> tuple:
+    """Where ``fn`` reads values from outside its arguments: its closure cells, the
+    globals its code (nested functions included) names, its default arguments.
+    Found once, when the op is made; read with :func:`read_captured` at each compiled
+    trace (by Dynamo, which then guards what it read) or jitted call. A global bound
+    to a module, function or class when the op is made is skipped (it is code, not a
+    value); one not yet bound is kept (it may hold a number by the first call)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ()
+    places: list[tuple] = []
+    names: list[str] = []
+    codes = [code]
+    while codes:
+        c = codes.pop()
+        names.extend(n for n in c.co_names if n not in names)
+        codes.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    scope = getattr(fn, "__globals__", None) or {}
+    builtins = scope.get("__builtins__", {})
+    builtins = getattr(builtins, "__dict__", builtins)
+    for n in names:
+        if n in scope:
+            if not isinstance(scope[n], _SKIPPED):
+                places.append(("g", scope, n))
+        elif n not in builtins:
+            places.append(("g", scope, n))
+    for i, _ in enumerate(getattr(fn, "__closure__", None) or ()):
+        places.append(("c", fn.__closure__, i))
+    for i, _ in enumerate(getattr(fn, "__defaults__", None) or ()):
+        places.append(("d", fn, i))
+    for n in getattr(fn, "__kwdefaults__", None) or {}:
+        places.append(("k", fn, n))
+    return tuple(places)
+
+
+def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
+    """The captured values now: Python ints and floats in two lists, other numbers
+    (bools, complex and NumPy scalars) as a constant string, NumPy arrays in a list.
+    A compiled trace must not freeze any of them: see ``composite.call_compiled``."""
+    stamp: list[str] = []
+    ints: list = []
+    floats: list = []
+    arrays: list[np.ndarray] = []
+    for kind, where, name in places:
+        if kind == "g":
+            if name not in where:
+                continue
+            v = where[name]
+        elif kind == "c":
+            try:
+                v = where[name].cell_contents
+            except ValueError:  # an empty cell
+                continue
+        elif kind == "d":
+            v = where.__defaults__[name]
+        else:
+            v = where.__kwdefaults__[name]
+        if isinstance(v, np.ndarray):
+            arrays.append(v)  # (Dynamo reads no dtype.kind: the callers filter)
+        elif isinstance(v, bool):
+            stamp.append("T" if v else "F")
+        elif isinstance(v, int):
+            ints.append(v)
+        elif isinstance(v, float):
+            floats.append(v)
+        elif isinstance(v, complex):
+            stamp.append(repr(v))
+        elif isinstance(v, np.generic):
+            stamp.append(v.dtype.str + repr(v.item()))
+    return ",".join(stamp), ints, floats, arrays
+
+
 def _stream_state(g: Any) -> bytes:
     state = g.bit_generator.state if isinstance(g, np.random.Generator) else g.get_state()
     return pickle.dumps(state)
