@@ -328,8 +328,8 @@ def captured_places(fn: Any) -> tuple:
 
 
 def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
-    """The captured values now: Python ints and floats in two lists, other numbers
-    (bools, complex and NumPy scalars) as a constant string, NumPy arrays in a list.
+    """The captured values now: Python ints and floats in two lists, bools and
+    complex numbers as a constant string, NumPy arrays and scalars in a list.
     A compiled trace must not freeze any of them: see ``composite.call_compiled``."""
     stamp: list[str] = []
     ints: list = []
@@ -349,8 +349,10 @@ def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
             v = where.__defaults__[name]
         else:
             v = where.__kwdefaults__[name]
-        if isinstance(v, np.ndarray):
-            arrays.append(v)  # (Dynamo reads no dtype.kind: the callers filter)
+        if isinstance(v, (np.ndarray, np.generic)):
+            # (Dynamo takes a NumPy scalar for an array, and reads no dtype.kind:
+            # the callers filter)
+            arrays.append(v)
         elif isinstance(v, bool):
             stamp.append("T" if v else "F")
         elif isinstance(v, int):
@@ -359,8 +361,6 @@ def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
             floats.append(v)
         elif isinstance(v, complex):
             stamp.append(repr(v))
-        elif isinstance(v, np.generic):
-            stamp.append(v.dtype.str + repr(v.item()))
     return ",".join(stamp), ints, floats, arrays
 
 

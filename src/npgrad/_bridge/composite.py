@@ -127,8 +127,10 @@ def _frozen(op: Any, cints: list, cfloats: list, lifted: list) -> bool:
     if any(isinstance(v, (torch.SymInt, torch.SymFloat)) for v in (*cints, *cfloats)):
         return False
     _, ints_now, floats_now, arrays = compiled.read_captured(op._captures)
-    if len(arrays) != len(lifted):
-        return False  # (not the arrays Dynamo lifted: none may be frozen)
+    if len(arrays) != len(lifted) or any(isinstance(a, np.generic) for a in arrays):
+        # not the arrays Dynamo lifted, or a NumPy scalar (the engine takes it for a
+        # number): nothing may be frozen
+        return False
     return list(cints) == ints_now and [float(v).hex() for v in cfloats] == [
         v.hex() for v in floats_now
     ]
@@ -147,7 +149,8 @@ def _kernel(
     op = compiled.OPS[key.split(compiled._SEP, 1)[0]]
     if not _frozen(op, cints, cfloats, lifted):
         op._last_route = OPAQUE
-        _log(op, OPAQUE, "a number it captures changes between calls", None)
+        why = "a number it captures changes between calls, or is a NumPy scalar"
+        _log(op, OPAQUE, why, None)
     elif route(op, key, tensors, ints, floats) == COMPOSITE:
         _, args, kwargs = compiled._decode(key, list(tensors), ints, floats)
         call = Call.build(op, args, kwargs)
