@@ -44,6 +44,7 @@ class lifting:
     def __exit__(self, *exc: Any) -> None:
         STATE.lifted = self.saved
 
+
 _PROXY = getattr(getattr(torch._C, "_TorchDispatchModeKey", None), "PROXY", None)
 
 
