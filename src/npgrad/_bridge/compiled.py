@@ -327,6 +327,35 @@ def captured_places(fn: Any) -> tuple:
     return tuple(places)
 
 
+def _value(place: tuple) -> Any:
+    kind, where, name = place
+    if kind == "g":
+        return where.get(name)
+    if kind == "c":
+        try:
+            return where[name].cell_contents
+        except ValueError:  # an empty cell
+            return None
+    if kind == "d":
+        return where.__defaults__[name]
+    return where.__kwdefaults__[name]
+
+
+def _readable(v: Any) -> bool:
+    if isinstance(v, np.ndarray):
+        return v.dtype.kind in "biufc"
+    return isinstance(v, (*_NUMBERS, np.generic))
+
+
+@torch._dynamo.assume_constant_result
+def holding_values(key: str) -> tuple:
+    """Which of op ``key``'s captured places hold a number or an array of numbers
+    now: Dynamo runs this in Python and takes its answer as a constant, so it reads
+    (and guards) only those, never a string array it could not convert, nor a module.
+    """
+    return tuple(i for i, p in enumerate(OPS[key]._captures) if _readable(_value(p)))
+
+
 def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
     """The captured values now: Python ints and floats in two lists, bools and
     complex numbers as a constant string, NumPy arrays and scalars in a list.

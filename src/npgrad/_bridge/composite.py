@@ -119,6 +119,11 @@ def _log(op: Any, chosen: str, why: str, sig: tuple | None) -> None:
         print(msg, file=sys.stderr)
 
 
+def _held(op: Any) -> tuple:
+    places = op._captures
+    return tuple(places[i] for i in compiled.holding_values(op.key))
+
+
 def _frozen(op: Any, cints: list, cfloats: list, lifted: list) -> bool:
     """Whether the captured numbers are constants of this graph (Dynamo guards them:
     a new value retraces) and the function reads those very values now. A number
@@ -126,7 +131,7 @@ def _frozen(op: Any, cints: list, cfloats: list, lifted: list) -> bool:
     constants: that call takes the opaque route, which reads it at run time."""
     if any(isinstance(v, (torch.SymInt, torch.SymFloat)) for v in (*cints, *cfloats)):
         return False
-    _, ints_now, floats_now, arrays = compiled.read_captured(op._captures)
+    _, ints_now, floats_now, arrays = compiled.read_captured(_held(op))
     if len(arrays) != len(lifted) or any(isinstance(a, np.generic) for a in arrays):
         # not the arrays Dynamo lifted, or a NumPy scalar (the engine takes it for a
         # number): nothing may be frozen
@@ -159,7 +164,7 @@ def _kernel(
         call.check_finite = False
         # the captured arrays, read again here (the same objects Dynamo lifted), are
         # their graph inputs in the trace, not constants frozen at trace time
-        arrays = compiled.read_captured(op._captures)[3]
+        arrays = compiled.read_captured(_held(op))[3]
         with lifting(zip(arrays, lifted)):
             outs, structure = auto.evaluate(call, call.tensors)
         # an output that is an input's view would alias across the op's boundary
@@ -179,7 +184,10 @@ def call_compiled(op: Any, args: tuple, kwargs: dict) -> Any:
     key, tensors, ints, floats = compiled._encode(op, args, kwargs)
     # Dynamo traces this: what it reads here it guards (a captured number, through
     # the stamp) or lifts to a graph input read at each call (a captured array)
-    stamp, cints, cfloats, arrays = compiled.read_captured(op._captures)
+    places = op._captures
+    if places:
+        places = tuple(places[i] for i in compiled.holding_values(op.key))
+    stamp, cints, cfloats, arrays = compiled.read_captured(places)
     lifted = [torch.as_tensor(a) for a in arrays]
     outs = torch.ops.npgrad.auto(tensors, key, ints, floats, lifted, cints, cfloats, stamp)
     return outs[0] if len(outs) == 1 else tuple(outs[:-1])
