@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from . import _numpy_api as api
-from ._bridge.compiled import RandomWatch, captured_places, read_captured
+from ._bridge.compiled import RandomWatch, captured_places, live_places, read_captured
 from ._errors import JitFallbackWarning, NpgradError, user_stacklevel
 from ._trace._state import lifting
 
@@ -119,6 +119,7 @@ class Jitted:
         # where f reads values from outside its arguments (closure cells, globals,
         # defaults): read at every call, never frozen into a kernel
         self.places = captured_places(f)
+        self.live = live_places(self.places)  # (refreshed by each general call)
         self.stamps: set = set()
 
     def _captured(self) -> tuple[tuple, list]:
@@ -126,9 +127,9 @@ class Jitted:
         shapes and dtypes, for the kernel's key, and the arrays, for its inputs (a
         kernel reads them at run time: an array rebound or written in place is seen).
         """
-        if not self.places:
+        if not self.live:
             return (), []
-        stamp, ints, floats, found = read_captured(self.places)
+        stamp, ints, floats, found = read_captured(self.live)
         arrays, scalars = [], []
         for a in found:
             if isinstance(a, np.generic):
@@ -142,7 +143,7 @@ class Jitted:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and not api._inside_trace():
-            if not self.places:
+            if not self.live:
                 fast = self.fast.get(_fast_key(args))
                 if fast is not None:
                     return fast(args, [])
@@ -161,6 +162,10 @@ class Jitted:
             isinstance(v, api.TracedArray) for v in api._leaves(kwargs, api._leaves(args))
         ):
             return self.eager(*args, **kwargs)  # an outer trace records through it
+        live = live_places(self.places)
+        if live != self.live:  # a global bound since: the fast keys change shape
+            self.live = live
+            self.fast.clear()
         try:
             cap_key, caps = self._captured()
         except _NotCompilable as e:
@@ -205,7 +210,7 @@ class Jitted:
         if not kwargs and self.kind == "value_and_grad" and not self.has_aux:
             fast_key = _fast_key(args)
             if fast_key is not None:
-                self.fast[(fast_key, cap_key) if self.places else fast_key] = self._fast_call(
+                self.fast[(fast_key, cap_key) if self.live else fast_key] = self._fast_call(
                     compiled, nums, as_tuple
                 )
         outs = compiled(*[_as_tensor(a, self.device) for a in leaves])

@@ -341,6 +341,20 @@ def _value(place: tuple) -> Any:
     return where.__kwdefaults__[name]
 
 
+def live_places(places: tuple) -> tuple:
+    """The places that may hold a value now: a global not bound (an attribute's name
+    in the code, or a name the code never reaches: its trace would have raised
+    NameError) and a place holding code (a module, a function) are left out."""
+    live = []
+    for p in places:
+        kind, where, name = p
+        if kind == "g" and name not in where:
+            continue
+        if not isinstance(_value(p), _SKIPPED):
+            live.append(p)
+    return tuple(live)
+
+
 def _readable(v: Any) -> bool:
     if isinstance(v, np.ndarray):
         return v.dtype.kind in "biufc"
