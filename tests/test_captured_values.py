@@ -166,3 +166,46 @@ def test_eager_and_torch_func_read_current_values():
     _check(op, 3.0, np.full(3, 2.0), x)
     g = torch.func.grad(op)(x.detach())
     torch.testing.assert_close(g, _torch_reference(3.0, np.full(3, 2.0), x)[1])
+
+
+class _Config:
+    def __init__(self) -> None:
+        self.scale = 1.0
+        self.weights = np.ones(3)
+
+
+def test_compiled_attributes_of_a_captured_object():
+    cfg = _Config()
+    op = npgrad.function(lambda x: np.sum(cfg.scale * x**2 * cfg.weights), name="attrs")
+    cs = torch.compile(lambda x: op(x), fullgraph=True)
+    x = _x()
+    _check(cs, 1.0, np.ones(3), x)
+    cfg.weights[:] = 2.0
+    _check(cs, 1.0, np.full(3, 2.0), x)
+    cfg.scale, cfg.weights = 4.0, np.array([1.0, 0.0, -1.0])
+    _check(cs, 4.0, [1.0, 0.0, -1.0], x)
+
+
+def test_jit_attributes_of_a_captured_object():
+    cfg = _Config()
+    g = npgrad.grad(lambda v: np.sum(cfg.scale * v**2 * cfg.weights), jit="strict")
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(g(x), _grad_reference(1.0, np.ones(3), x))
+    cfg.weights[:] = 2.0
+    np.testing.assert_allclose(g(x), _grad_reference(1.0, np.full(3, 2.0), x))
+    cfg.scale = 3.0
+    np.testing.assert_allclose(g(x), _grad_reference(3.0, np.full(3, 2.0), x))
+
+
+def test_a_captured_string_array_still_compiles():
+    labels = np.array(["a", "b", "c"])
+
+    def f(x):
+        assert labels.shape == (3,)
+        return np.sum(x**2)
+
+    op = npgrad.function(f, name="labels")
+    cs = torch.compile(lambda x: op(x), fullgraph=True)
+    x = _x()
+    _check(cs, 1.0, np.ones(3), x)
+    assert op.compiled_route == "composite"

@@ -324,13 +324,22 @@ def captured_places(fn: Any) -> tuple:
         places.append(("d", fn, i))
     for n in getattr(fn, "__kwdefaults__", None) or {}:
         places.append(("k", fn, n))
+    # one level of attributes: an object captured when the op is made whose own
+    # instance attributes the code names (cfg.scale), not properties or slots
+    for p in list(places):
+        v = _value(p)
+        attrs = getattr(v, "__dict__", None)
+        if isinstance(v, (_SKIPPED, np.ndarray, np.generic)) or type(attrs) is not dict:
+            continue
+        places.extend(("a", p, n) for n in names if n in attrs)
     return tuple(places)
 
 
 def _value(place: tuple) -> Any:
+    """What a place holds now (None where nothing: an unbound name, an empty cell)."""
     kind, where, name = place
     if kind == "g":
-        return where.get(name)
+        return where[name] if name in where else None
     if kind == "c":
         try:
             return where[name].cell_contents
@@ -338,7 +347,10 @@ def _value(place: tuple) -> Any:
             return None
     if kind == "d":
         return where.__defaults__[name]
-    return where.__kwdefaults__[name]
+    if kind == "k":
+        return where.__kwdefaults__[name]
+    # an attribute of a captured object (cfg.scale)
+    return getattr(_value(where), name, None)
 
 
 def live_places(places: tuple) -> tuple:
@@ -378,20 +390,8 @@ def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
     ints: list = []
     floats: list = []
     arrays: list[np.ndarray] = []
-    for kind, where, name in places:
-        if kind == "g":
-            if name not in where:
-                continue
-            v = where[name]
-        elif kind == "c":
-            try:
-                v = where[name].cell_contents
-            except ValueError:  # an empty cell
-                continue
-        elif kind == "d":
-            v = where.__defaults__[name]
-        else:
-            v = where.__kwdefaults__[name]
+    for place in places:
+        v = _value(place)
         if isinstance(v, (np.ndarray, np.generic)):
             # (Dynamo takes a NumPy scalar for an array, and reads no dtype.kind:
             # the callers filter)
