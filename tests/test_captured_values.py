@@ -209,3 +209,21 @@ def test_a_captured_string_array_still_compiles():
     x = _x()
     _check(cs, 1.0, np.ones(3), x)
     assert op.compiled_route == "composite"
+
+
+def test_compiled_captured_bool_and_int_rebound():
+    square, power = True, 2
+    op = npgrad.function(
+        lambda x: np.sum(x**power * 1.0) if square else np.sum(3.0 * x), name="flag"
+    )
+    cs = torch.compile(lambda x: op(x), fullgraph=True)
+    x = _x()
+    _check(cs, 1.0, np.ones(3), x)
+    square = False  # noqa: F841
+    y, g = _value_and_grad(cs, x)
+    torch.testing.assert_close(y, 3.0 * x.detach().sum())
+    torch.testing.assert_close(g, torch.full((3,), 3.0, dtype=torch.float64))
+    square, power = True, 3  # noqa: F841
+    y, g = _value_and_grad(cs, x)
+    torch.testing.assert_close(y, (x.detach() ** 3).sum())
+    torch.testing.assert_close(g, 3 * x.detach() ** 2)
