@@ -373,13 +373,18 @@ def _readable(v: Any) -> bool:
     return isinstance(v, (*_NUMBERS, np.generic))
 
 
-@torch._dynamo.assume_constant_result
 def holding_values(key: str) -> tuple:
     """Which of op ``key``'s captured places hold a number or an array of numbers
     now: Dynamo runs this in Python and takes its answer as a constant, so it reads
     (and guards) only those, never a string array it could not convert, nor a module.
     """
     return tuple(i for i, p in enumerate(OPS[key]._captures) if _readable(_value(p)))
+
+
+# what torch.compiler.assume_constant_result(holding_values) does, without importing
+# torch._dynamo (about a second) in every process that imports npgrad;
+# tests/internal/test_captured.py checks that it still is
+holding_values._dynamo_marked_constant = True  # type: ignore[attr-defined]
 
 
 def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
