@@ -105,6 +105,8 @@ class Function:
         self._auto = self.mode == "auto"  # kept current by backward()
         self.key = f"{next(_ids)}"
         compiled.register(self, self.key)
+        # where fn reads values from outside its arguments (see composite.call_compiled)
+        self._captures = compiled.captured_places(fn)
         # (key, shapes, scalars) -> (output shapes and dtypes, structure), for fake kernels
         self._fake_cache: dict[tuple, tuple[list, str]] = {}
 
@@ -145,12 +147,14 @@ class Function:
         state["_fake_cache"] = {}
         state.pop("_routes", None)
         state.pop("_last_route", None)
+        state.pop("_captures", None)  # cells and module dicts: found again when loaded
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.key = f"{next(_ids)}"
         compiled.register(self, self.key)
+        self._captures = compiled.captured_places(self.fn)
 
     @property
     def mode(self) -> str:

@@ -22,10 +22,14 @@ import numpy as np
 import torch
 
 from . import _numpy_api as api
-from ._bridge.compiled import RandomWatch
+from ._bridge.compiled import RandomWatch, captured_places, live_places, read_captured
 from ._errors import JitFallbackWarning, NpgradError, user_stacklevel
+from ._trace._state import lifting
 
 _CONSTANTS = (int, float, bool, str, type(None), np.generic)
+# kernels one function may gain from new values of the numbers it captures (as
+# Dynamo's recompile limit): past that it runs eagerly
+_NUMBER_RETRACES = 8
 
 
 class _NotCompilable(Exception):
@@ -112,12 +116,45 @@ class Jitted:
         # the common call (positional C-order arrays): a kernel and no tree walking
         self.fast: dict[tuple | None, Callable] = {}
         self.warned = False
+        # where f reads values from outside its arguments (closure cells, globals,
+        # defaults): read at every call, never frozen into a kernel
+        self.places = captured_places(f)
+        self.live = live_places(self.places)  # (refreshed by each general call)
+        self.stamps: set = set()
+
+    def _captured(self) -> tuple[tuple, list]:
+        """What ``f`` captures now: the numbers (by value, bitwise) and the arrays'
+        shapes and dtypes, for the kernel's key, and the arrays, for its inputs (a
+        kernel reads them at run time: an array rebound or written in place is seen).
+        """
+        if not self.live:
+            return (), []
+        stamp, ints, floats, found = read_captured(self.live)
+        arrays, scalars = [], []
+        for a in found:
+            if isinstance(a, np.generic):
+                scalars.append((a.dtype.str, a.tobytes()))
+            elif a.dtype.kind in "biufc":
+                arrays.append(a)
+            else:
+                raise _NotCompilable(f"it captures an array of dtype {a.dtype}")
+        numbers = (stamp, tuple(ints), tuple(v.hex() for v in floats), tuple(scalars))
+        return (numbers, tuple((a.dtype.str, a.shape) for a in arrays)), arrays
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and not api._inside_trace():
-            fast = self.fast.get(_fast_key(args))
-            if fast is not None:
-                return fast(args)
+            if not self.live:
+                fast = self.fast.get(_fast_key(args))
+                if fast is not None:
+                    return fast(args, [])
+            else:
+                try:
+                    cap_key, caps = self._captured()
+                except _NotCompilable as e:
+                    return self._fallback(str(e), args, kwargs)
+                fast = self.fast.get((_fast_key(args), cap_key))
+                if fast is not None:
+                    return fast(args, caps)
         return self._general(args, kwargs)
 
     def _general(self, args: tuple, kwargs: dict) -> Any:
@@ -125,6 +162,14 @@ class Jitted:
             isinstance(v, api.TracedArray) for v in api._leaves(kwargs, api._leaves(args))
         ):
             return self.eager(*args, **kwargs)  # an outer trace records through it
+        live = live_places(self.places)
+        if live != self.live:  # a global bound since: the fast keys change shape
+            self.live = live
+            self.fast.clear()
+        try:
+            cap_key, caps = self._captured()
+        except _NotCompilable as e:
+            return self._fallback(str(e), args, kwargs)
         nums, as_tuple = api._argnums(self.argnums, len(args), self.where)
         leaves: list = []
         kinds: dict[int, list] = {n: [] for n in nums}
@@ -137,14 +182,25 @@ class Jitted:
                 _skeleton(kwargs, False, leaves, []),
             )
             hash(key)
+            n_args = len(leaves)
+            key = (*key, cap_key)
+            leaves.extend(caps)
         except api._BadLeaf:
             return self.eager(*args, **kwargs)  # which words the error
         except (_NotCompilable, TypeError) as e:  # TypeError: an unhashable constant
             return self._fallback(str(e), args, kwargs)
         kernel = self.kernels.get(key)
         if kernel is None:
+            if cap_key:
+                self.stamps.add(cap_key[0])
+                if len(self.stamps) > _NUMBER_RETRACES:
+                    why = (
+                        f"the numbers it captures took more than {_NUMBER_RETRACES} values, "
+                        "a kernel each"
+                    )
+                    return self._fallback(why, args, kwargs)
             try:
-                kernel = self._compile(key, leaves)
+                kernel = self._compile(key, leaves, n_args)
             except _NotCompilable as e:
                 kernel = str(e)
             self.kernels[key] = kernel
@@ -154,7 +210,9 @@ class Jitted:
         if not kwargs and self.kind == "value_and_grad" and not self.has_aux:
             fast_key = _fast_key(args)
             if fast_key is not None:
-                self.fast[fast_key] = self._fast_call(compiled, nums, as_tuple)
+                self.fast[(fast_key, cap_key) if self.live else fast_key] = self._fast_call(
+                    compiled, nums, as_tuple
+                )
         outs = compiled(*[_as_tensor(a, self.device) for a in leaves])
         return pack(outs, _results(args, nums, kinds), as_tuple)
 
@@ -174,8 +232,8 @@ class Jitted:
             inputs.add(ptr)  # two results in one buffer: the second is copied
             return a
 
-        def run(args: tuple) -> Any:
-            ts = [torch.from_numpy(a) for a in args]
+        def run(args: tuple, caps: list) -> Any:
+            ts = [torch.from_numpy(a) for a in args] + [_as_tensor(a, device) for a in caps]
             outs = compiled(*ts) if on_cpu else compiled(*[t.to(device) for t in ts])
             inputs = {t.untyped_storage().data_ptr() for t in ts} if on_cpu else set()
             value = outs[0].cpu().numpy()[()]
@@ -198,12 +256,13 @@ class Jitted:
         return self.eager(*args, **kwargs)
 
     # ------------------------------------------------------------- tracing
-    def _compile(self, key: tuple, leaves: list) -> tuple[Callable, Callable]:
+    def _compile(self, key: tuple, leaves: list, n_args: int) -> tuple[Callable, Callable]:
         from torch._inductor import compile as inductor_compile
         from torch.fx.experimental.proxy_tensor import make_fx
 
-        nums, arg_sk, kw_sk = key
-        marks = _leaf_owners(arg_sk, kw_sk)  # per leaf: its argnum if differentiated
+        nums, arg_sk, kw_sk, _ = key
+        caps = leaves[n_args:]  # the captured arrays: inputs after the arguments'
+        marks = _leaf_owners(arg_sk, kw_sk) + [None] * len(caps)
         order = [i for n in nums for i, m in enumerate(marks) if m == n]
         found: dict[str, Any] = {}
 
@@ -212,7 +271,7 @@ class Jitted:
             call = [_rebuild(sk, it) for sk in arg_sk]
             call_kwargs = _rebuild(kw_sk, it)
             diff = [flat[i] for i in order]  # in argnums' order, as the results are
-            with torch.enable_grad():
+            with torch.enable_grad(), lifting(zip(caps, flat[n_args:])):
                 out = api.trace(self.f, call, call_kwargs, name=self.where, device=self.device)
                 return self._transform(out, diff, found)
 

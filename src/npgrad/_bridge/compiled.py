@@ -285,6 +285,133 @@ def _generators(fn: Any) -> list:
     return found
 
 
+_NUMBERS = (bool, int, float, complex)
+_SKIPPED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type, np.ufunc)
+
+
+def captured_places(fn: Any) -> tuple:
+    """Where ``fn`` reads values from outside its arguments: its closure cells, the
+    globals its code (nested functions included) names, its default arguments.
+    Found once, when the op is made; read with :func:`read_captured` at each compiled
+    trace (by Dynamo, which then guards what it read) or jitted call. A global bound
+    to a module, function or class when the op is made is skipped (it is code, not a
+    value); one not yet bound is kept (it may hold a number by the first call)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ()
+    places: list[tuple] = []
+    names: list[str] = []
+    codes = [code]
+    while codes:
+        c = codes.pop()
+        names.extend(n for n in c.co_names if n not in names)
+        codes.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    scope = getattr(fn, "__globals__", None) or {}
+    builtins = scope.get("__builtins__", {})
+    builtins = getattr(builtins, "__dict__", builtins)
+    for n in names:
+        if n in scope:
+            if not isinstance(scope[n], _SKIPPED):
+                places.append(("g", scope, n))
+        elif n not in builtins:
+            places.append(("g", scope, n))
+    for i, _ in enumerate(getattr(fn, "__closure__", None) or ()):
+        places.append(("c", fn.__closure__, i))
+    for i, _ in enumerate(getattr(fn, "__defaults__", None) or ()):
+        places.append(("d", fn, i))
+    for n in getattr(fn, "__kwdefaults__", None) or {}:
+        places.append(("k", fn, n))
+    # one level of attributes: an object captured when the op is made whose own
+    # instance attributes the code names (cfg.scale), not properties or slots
+    for p in list(places):
+        v = _value(p)
+        attrs = getattr(v, "__dict__", None)
+        if isinstance(v, (_SKIPPED, np.ndarray, np.generic)) or type(attrs) is not dict:
+            continue
+        places.extend(("a", p, n) for n in names if n in attrs)
+    return tuple(places)
+
+
+def _value(place: tuple) -> Any:
+    """What a place holds now (None where nothing: an unbound name, an empty cell)."""
+    kind, where, name = place
+    if kind == "g":
+        return where[name] if name in where else None
+    if kind == "c":
+        try:
+            return where[name].cell_contents
+        except ValueError:  # an empty cell
+            return None
+    if kind == "d":
+        return where.__defaults__[name]
+    if kind == "k":
+        return where.__kwdefaults__[name]
+    # an attribute of a captured object (cfg.scale)
+    return getattr(_value(where), name, None)
+
+
+def live_places(places: tuple) -> tuple:
+    """The places that may hold a value now: a global not bound (an attribute's name
+    in the code, or a name the code never reaches: its trace would have raised
+    NameError) and a place holding code (a module, a function) are left out."""
+    live = []
+    for p in places:
+        kind, where, name = p
+        if kind == "g" and name not in where:
+            continue
+        if not isinstance(_value(p), _SKIPPED):
+            live.append(p)
+    return tuple(live)
+
+
+def _readable(v: Any) -> bool:
+    if isinstance(v, np.ndarray):
+        return v.dtype.kind in "biufc"
+    return isinstance(v, (*_NUMBERS, np.generic))
+
+
+def holding_values(key: str) -> tuple:
+    """Which of op ``key``'s captured places hold a number or an array of numbers
+    now: Dynamo runs this in Python and takes its answer as a constant, so it reads
+    (and guards) only those, never a string array it could not convert, nor a module.
+    """
+    return tuple(i for i, p in enumerate(OPS[key]._captures) if _readable(_value(p)))
+
+
+# what torch.compiler.assume_constant_result(holding_values) does, without importing
+# torch._dynamo (about a second) in every process that imports npgrad;
+# tests/internal/test_captured.py checks that it still is
+holding_values._dynamo_marked_constant = True  # type: ignore[attr-defined]
+
+
+def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
+    """The captured values now: Python ints and floats in two lists, bools and
+    complex numbers as a constant string, NumPy arrays and scalars in a list.
+    A compiled trace must not freeze any of them: see ``composite.call_compiled``."""
+    stamp: list[str] = []
+    ints: list = []
+    floats: list = []
+    arrays: list[np.ndarray] = []
+    for place in places:
+        v = _value(place)
+        if isinstance(v, (np.ndarray, np.generic)):
+            # (Dynamo takes a NumPy scalar for an array, and reads no dtype.kind:
+            # the callers filter)
+            arrays.append(v)
+        elif isinstance(v, bool):
+            stamp.append("T" if v else "F")
+        elif isinstance(v, int):
+            ints.append(v)
+        elif isinstance(v, float):
+            floats.append(v)
+        elif isinstance(v, complex):
+            stamp.append(repr(v))
+    return ",".join(stamp), ints, floats, arrays
+
+
 def _stream_state(g: Any) -> bytes:
     state = g.bit_generator.state if isinstance(g, np.random.Generator) else g.get_state()
     return pickle.dumps(state)

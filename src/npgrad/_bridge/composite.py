@@ -29,6 +29,7 @@ import torch
 
 from .._call import Call
 from .._modes import auto
+from .._trace._state import lifting
 from . import compiled
 
 LOG = logging.getLogger("npgrad")
@@ -37,7 +38,13 @@ COMPOSITE, OPAQUE = "composite", "opaque"
 
 # a fragment of the namespace the opaque custom ops already define
 _LIB = torch.library.Library("npgrad", "FRAGMENT")
-_LIB.define("auto(Tensor[] tensors, str key, int[] ints, float[] floats) -> Tensor[]")
+# what the function captures (see call_compiled): lifted, its NumPy arrays (graph
+# inputs, read at run time); cints and cfloats, its Python numbers; stamp, its other
+# numbers as a constant string Dynamo guards (a new value, a new graph)
+_LIB.define(
+    "auto(Tensor[] tensors, str key, int[] ints, float[] floats, Tensor[] lifted, "
+    "int[] cints, float[] cfloats, str stamp) -> Tensor[]"
+)
 
 
 def _hint(v: Any) -> Any:
@@ -100,23 +107,66 @@ def route(op: Any, key: str, tensors: list, ints: list, floats: list) -> str:
         chosen, why = _probe(op, sig)
         routes[sig] = chosen
     op._last_route = chosen
+    _log(op, chosen, why, sig)
+    return chosen
+
+
+def _log(op: Any, chosen: str, why: str, sig: tuple | None) -> None:
     shapes = [tuple(s) for s, _ in sig[1]] if sig else "?"
     msg = f"npgrad op '{op.name}': torch.compile takes the {chosen} route for {shapes}: {why}"
     LOG.debug(msg)
     if os.environ.get("NPGRAD_LOG_ROUTES", "") not in ("", "0"):
         print(msg, file=sys.stderr)
-    return chosen
 
 
-def _kernel(tensors: list, key: str, ints: list, floats: list) -> list:
+def _held(op: Any) -> tuple:
+    places = op._captures
+    return tuple(places[i] for i in compiled.holding_values(op.key))
+
+
+def _frozen(op: Any, cints: list, cfloats: list, lifted: list) -> bool:
+    """Whether the captured numbers are constants of this graph (Dynamo guards them:
+    a new value retraces) and the function reads those very values now. A number
+    Dynamo made symbolic (it changed between calls) cannot be one of the engine's
+    constants: that call takes the opaque route, which reads it at run time."""
+    if any(isinstance(v, (torch.SymInt, torch.SymFloat)) for v in (*cints, *cfloats)):
+        return False
+    _, ints_now, floats_now, arrays = compiled.read_captured(_held(op))
+    if len(arrays) != len(lifted) or any(isinstance(a, np.generic) for a in arrays):
+        # not the arrays Dynamo lifted, or a NumPy scalar (the engine takes it for a
+        # number): nothing may be frozen
+        return False
+    return list(cints) == ints_now and [float(v).hex() for v in cfloats] == [
+        v.hex() for v in floats_now
+    ]
+
+
+def _kernel(
+    tensors: list,
+    key: str,
+    ints: list,
+    floats: list,
+    lifted: list,
+    cints: list,
+    cfloats: list,
+    stamp: str,
+) -> list:
     op = compiled.OPS[key.split(compiled._SEP, 1)[0]]
-    if route(op, key, tensors, ints, floats) == COMPOSITE:
+    if not _frozen(op, cints, cfloats, lifted):
+        op._last_route = OPAQUE
+        why = "a number it captures changes between calls, or is a NumPy scalar"
+        _log(op, OPAQUE, why, None)
+    elif route(op, key, tensors, ints, floats) == COMPOSITE:
         _, args, kwargs = compiled._decode(key, list(tensors), ints, floats)
         call = Call.build(op, args, kwargs)
         # a finiteness read would be a data-dependent guard: the composite route does
         # not apply nonfinite="warn" (as eagerly off the CPU); "raise" stays opaque
         call.check_finite = False
-        outs, structure = auto.evaluate(call, call.tensors)
+        # the captured arrays, read again here (the same objects Dynamo lifted), are
+        # their graph inputs in the trace, not constants frozen at trace time
+        arrays = compiled.read_captured(_held(op))[3]
+        with lifting(zip(arrays, lifted)):
+            outs, structure = auto.evaluate(call, call.tensors)
         # an output that is an input's view would alias across the op's boundary
         outs = [o.clone() if o._base is not None else o for o in outs]
         marker = [compiled._marker(call.device)] if structure == "tuple" else []
@@ -132,5 +182,12 @@ _LIB.impl("auto", _kernel, "CompositeImplicitAutograd")
 def call_compiled(op: Any, args: tuple, kwargs: dict) -> Any:
     """An automatic-mode call while Dynamo traces: one ``npgrad::auto`` node."""
     key, tensors, ints, floats = compiled._encode(op, args, kwargs)
-    outs = torch.ops.npgrad.auto(tensors, key, ints, floats)
+    # Dynamo traces this: what it reads here it guards (a captured number, through
+    # the stamp) or lifts to a graph input read at each call (a captured array)
+    places = op._captures
+    if places:
+        places = tuple(places[i] for i in compiled.holding_values(op.key))
+    stamp, cints, cfloats, arrays = compiled.read_captured(places)
+    lifted = [torch.as_tensor(a) for a in arrays]
+    outs = torch.ops.npgrad.auto(tensors, key, ints, floats, lifted, cints, cfloats, stamp)
     return outs[0] if len(outs) == 1 else tuple(outs[:-1])

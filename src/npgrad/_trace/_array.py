@@ -65,7 +65,7 @@ def unwrap(x: Any) -> Any:
     if isinstance(x, TracedArray):
         return x.t
     if isinstance(x, np.ndarray):
-        if x.ndim == 0:
+        if x.ndim == 0 and id(x) not in STATE.lifted:
             return numpy_scalar(x)
         return constant(x)
     if isinstance(x, np.generic):

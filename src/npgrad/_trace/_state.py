@@ -22,9 +22,28 @@ class _State(threading.local):
         self.ops: list[str] = []
         self.fns: list = []  # the user functions being traced (to name their arguments)
         self.device = torch.device("cpu")
+        # id(NumPy array) -> tensor: arrays a compiled trace reads from outside its
+        # arguments (a closure, a global), lifted to graph inputs (see ``lifting``)
+        self.lifted: dict[int, torch.Tensor] = {}
 
 
 STATE = _State()
+
+
+class lifting:
+    """While a compiled trace runs: each captured NumPy array in ``pairs`` (array,
+    tensor) becomes its tensor, a graph input read at run time, instead of a copy
+    frozen into the graph as a constant."""
+
+    def __init__(self, pairs: Any) -> None:
+        self.mapping = {id(a): t for a, t in pairs}
+
+    def __enter__(self) -> None:
+        self.saved, STATE.lifted = STATE.lifted, self.mapping
+
+    def __exit__(self, *exc: Any) -> None:
+        STATE.lifted = self.saved
+
 
 _PROXY = getattr(getattr(torch._C, "_TorchDispatchModeKey", None), "PROXY", None)
 
@@ -118,6 +137,10 @@ def no_mapping(what: str) -> TraceError:
 def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     """A NumPy value (array, list, scalar) as a tensor on the traced device."""
     device = STATE.device if device is None else device
+    if STATE.lifted and type(x) is np.ndarray:
+        lifted = STATE.lifted.get(id(x))
+        if lifted is not None:
+            return lifted.to(device)
     a = np.asarray(x)
     if device.type in NO_FLOAT64 and a.dtype in NARROW:
         a = a.astype(NARROW[a.dtype])

@@ -1,0 +1,54 @@
+"""The captured-value machinery's private contracts with torch and the engine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+from npgrad._bridge import compiled
+
+
+def test_holding_values_is_marked_as_assume_constant_result_marks():
+    def f(key):
+        return ()
+
+    torch.compiler.assume_constant_result(f)
+    marks = dict(vars(f))
+    assert marks, "torch.compiler.assume_constant_result no longer marks the function"
+    for k, v in marks.items():
+        assert getattr(compiled.holding_values, k, None) == v
+
+
+def test_making_and_calling_an_op_does_not_import_dynamo():
+    code = (
+        "import sys, numpy as np, torch, npgrad\n"
+        "s = 2.0\n"
+        "op = npgrad.function(lambda x: np.sum(s * x))\n"
+        "op(torch.ones(2, requires_grad=True)).backward()\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_places_and_values():
+    scale, w = 2.0, np.ones(2)
+
+    class Cfg:
+        pass
+
+    cfg = Cfg()
+    cfg.k = 3
+
+    def f(x, d=np.zeros(1)):  # noqa: B008
+        return np.sum(scale * x * w) + cfg.k + d[0] + np.pi
+
+    places = compiled.live_places(compiled.captured_places(f))
+    stamp, ints, floats, arrays = compiled.read_captured(places)
+    assert floats == [2.0]  # np.pi is a module's attribute: code, not a captured value
+    assert ints == [3]
+    assert {id(a) for a in arrays} == {id(w), id(f.__defaults__[0])}
+    assert stamp == ""
