@@ -545,3 +545,25 @@ def test_a_uint64_right_shift_is_refused_not_sign_extended():
     op = npgrad.function(lambda x, k: x * (k >> 1), name="shift")
     with pytest.raises(npgrad.TraceError, match=r"np.right_shift of uint64 arrays"):
         op(torch.ones(2, dtype=torch.float64, requires_grad=True), k)
+
+
+@pytest.mark.parametrize(
+    "kw", [dict(rcond=0.1), dict(rtol=0.01), {}], ids=["rcond", "rtol", "default"]
+)
+def test_pinv_with_a_cutoff_has_the_truncated_pseudo_inverses_gradient(kw):
+    rng = np.random.default_rng(0)
+    u, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    v, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    a = u @ np.diag([1.0, 0.3, 0.05]) @ v.T  # 0.05 is dropped by rcond=0.1
+    w = np.arange(9.0).reshape(3, 3)
+
+    def f(m):
+        return np.sum(np.linalg.pinv(m, **kw) * w)
+
+    grad = npgrad.grad(f)(a)
+    fd = np.empty(9)
+    for j in range(9):
+        e = np.zeros(9)
+        e[j] = 1e-6
+        fd[j] = (f(a + e.reshape(3, 3)) - f(a - e.reshape(3, 3))) / 2e-6
+    np.testing.assert_allclose(grad.ravel(), fd, rtol=1e-5, atol=1e-6 * np.abs(fd).max())

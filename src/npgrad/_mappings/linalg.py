@@ -108,9 +108,18 @@ def _pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     if rcond is not None and rtol is not np._NoValue:
         raise ValueError("`rtol` and `rcond` can't be both set.")
     cut = rcond if rcond is not None else (None if rtol is np._NoValue else rtol)
-    # NumPy's rcond and rtol are both relative to the largest singular value, as
-    # torch's rtol; None is max(m, n) * eps in both
-    return back(torch.linalg.pinv(single(t), rtol=cut, hermitian=hermitian), t.dtype)
+    if cut is None:
+        # None is max(m, n) * eps in both: what it drops is zero to rounding, which
+        # torch's pinv backward assumes
+        return back(torch.linalg.pinv(single(t), hermitian=hermitian), t.dtype)
+    # a cutoff that may drop singular values above zero: through the SVD, whose
+    # gradient is the truncated pseudo-inverse's (torch's pinv backward takes the
+    # dropped values for zeros); NumPy's rule: keep s > cut * max(s)
+    u, sv, vh = torch.linalg.svd(single(t), full_matrices=False)
+    c = torch.as_tensor(cut, dtype=sv.dtype, device=sv.device)[..., None]
+    keep = sv > c * sv.amax(-1, keepdim=True)
+    inv = torch.where(keep, 1 / torch.where(keep, sv, 1.0), 0.0)
+    return back(vh.mH @ (inv.unsqueeze(-1) * u.mH), t.dtype)
 
 
 def _numpy_signs(x: torch.Tensor, u: torch.Tensor, vh: torch.Tensor):
