@@ -510,7 +510,7 @@ def test_a_scipy_function_behind_scipys_decorator_is_named_with_the_way_out():
 
 def test_an_array_built_from_traced_values_points_at_np_stack():
     a = np.array([1.0, 2.0])
-    with pytest.raises(npgrad.TraceError, match=r"np\.stack\(\[a, b\]\) builds an array"):
+    with pytest.raises(npgrad.TraceError, match=r"np\.array\(\[a, b\]\) of them: np\.stack"):
         npgrad.grad(lambda p: np.sum(np.array([p[0], p[1] * 2])))(a)
 
 
@@ -567,3 +567,24 @@ def test_pinv_with_a_cutoff_has_the_truncated_pseudo_inverses_gradient(kw):
         e[j] = 1e-6
         fd[j] = (f(a + e.reshape(3, 3)) - f(a - e.reshape(3, 3))) / 2e-6
     np.testing.assert_allclose(grad.ravel(), fd, rtol=1e-5, atol=1e-6 * np.abs(fd).max())
+
+
+def test_check_refuses_a_function_that_gives_two_values_at_one_point():
+    op = npgrad.function(lambda x: np.sum(x * np.random.rand(3)), name="noisy")
+    with pytest.raises(ValueError, match=r"'noisy' gives two values at one point"):
+        npgrad.check(op, torch.Size([3]))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "edge", "wrap"])
+def test_pad_wider_than_the_axis_follows_numpy(mode):
+    x = np.array([1.0, 2.0, 3.0])
+    w = np.arange(17.0)
+    value, grad = npgrad.value_and_grad(lambda v: np.sum(np.pad(v, 7, mode=mode) * w))(x)
+    assert value == np.sum(np.pad(x, 7, mode=mode) * w)
+    expected = [np.sum(w[np.pad(np.eye(3)[j], 7, mode=mode) == 1]) for j in range(3)]
+    np.testing.assert_allclose(grad, expected)
+
+
+def test_a_quantile_method_torch_lacks_is_a_trace_error_naming_it():
+    with pytest.raises(npgrad.TraceError, match=r"np.quantile\(method='weibull'\)"):
+        npgrad.grad(lambda v: np.quantile(v**3, 0.3, method="weibull"))(np.arange(8.0))

@@ -186,6 +186,14 @@ def check(
         fo = [x.detach() for x in o if x.is_floating_point()]
         return float(sum((v * x).sum() for v, x in zip(vs, fo)))
 
+    first, again = scalar(*args, **kwargs), scalar(*args, **kwargs)
+    if first != again and abs(first - again) > 1e-12 * max(abs(first), abs(again)):
+        raise ValueError(
+            f"npgrad.check: '{op_name}' gives two values at one point ({first!r}, then "
+            f"{again!r}): its central differences would be noise. Draw its random numbers "
+            "from a generator seeded inside it, or check a deterministic version"
+        )
+
     def differences(t: torch.Tensor) -> torch.Tensor:
         numeric = torch.empty_like(t)
         flat = t.detach().view(-1)
@@ -287,7 +295,15 @@ def _plain(fn: Any, args: tuple, kwargs: dict, float_outs: list) -> Callable | N
 
 
 def _outputs(fn: Callable, op_name: str, args: tuple, kwargs: dict) -> tuple:
-    outs = fn(*args, **kwargs)
+    try:
+        outs = fn(*args, **kwargs)
+    except TypeError as e:
+        if not hasattr(fn, "mode"):  # not an npgrad op: perhaps NumPy code given tensors
+            e.add_note(
+                f"(npgrad.check calls '{op_name}' with torch tensors; for a NumPy "
+                "function check npgrad.function(fn))"
+            )
+        raise
     outs = outs if isinstance(outs, tuple) else (outs,)
     for j, o in enumerate(outs):
         if not isinstance(o, torch.Tensor):

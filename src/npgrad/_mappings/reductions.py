@@ -265,7 +265,13 @@ def _single(t: torch.Tensor) -> torch.Tensor:
     return t.float() if t.dtype in HALF else t
 
 
+_QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")  # torch's
+
+
 def _quantile(a, q, axis, method, keepdims, pct):
+    if method not in _QUANTILE_METHODS:
+        name = "np.percentile" if pct else "np.quantile"
+        raise unsupported(f"{name}(method={method!r}) (followed: {', '.join(_QUANTILE_METHODS)})")
     t0 = tensor(a)
     t = _single(t0)
     if not t.is_floating_point():

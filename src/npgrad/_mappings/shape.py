@@ -252,17 +252,27 @@ def _pad(array, pad_width, mode="constant", **kwargs):
                 parts.append(torch.full(shape, float(cv[ax, side]), dtype=t.dtype, device=t.device))
             t = torch.cat([parts[0], t, parts[1]], dim=ax)
         return t
-    # torch pads the last k dims of a batched input: pad every axis from the first
-    # padded one to the end, behind two leading batch dims
-    padded = [i for i in range(t.ndim) if any(pw[i])]
-    if not padded:
-        return t.clone()
-    k = t.ndim - padded[0]
-    flat = [int(v) for pair in pw[::-1][:k] for v in pair]
-    lead = t.shape[: t.ndim - k]
-    x = t.reshape((1, -1) + t.shape[t.ndim - k :])
-    out = torch.nn.functional.pad(x, flat, mode=_PAD_MODES[mode])
-    return out.reshape(lead + out.shape[2:])
+    # an index per position along each padded axis (torch's own pad limits reflect to
+    # widths below the axis' length and to the last three axes; NumPy has neither)
+    if not np.any(pw):
+        return t.clone()  # NumPy's result is a new array
+    for ax in range(t.ndim):
+        before, after = int(pw[ax][0]), int(pw[ax][1])
+        if before == after == 0:
+            continue
+        n = t.shape[ax]
+        i = torch.arange(-before, n + after, device=t.device)
+        if mode == "edge":
+            i = i.clamp(0, n - 1)
+        elif mode == "wrap":
+            i = i % n
+        elif n > 1:  # reflect about the end elements, not repeating them
+            i = i % (2 * n - 2)
+            i = torch.where(i < n, i, 2 * n - 2 - i)
+        else:
+            i = torch.zeros_like(i)
+        t = t.index_select(ax, i)
+    return t
 
 
 @implements(np.shape)

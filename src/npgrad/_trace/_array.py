@@ -554,7 +554,7 @@ class TracedArray:
             if storing():
                 raise numpy_target("an assignment (buf[...] = v)")
             where = caller()  # np.array([a, b]) of traced values comes here per element
-            tip = "" if where.startswith("scipy.") else "; np.stack([a, b]) builds an array"
+            tip = "" if where.startswith("scipy.") else "; np.array([a, b]) of them: np.stack"
             raise fail(f"converting a traced array to a NumPy array (in {where}{tip})")
         # integer and bool arrays (labels, masks) carry no gradient, so NumPy code that
         # does not dispatch, such as indexing a NumPy constant (class_weights[y]), may
