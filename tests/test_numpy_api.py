@@ -599,3 +599,14 @@ def test_benchmark_table_is_printed_from_the_saved_json(capsys):
     for name in b.PROBLEMS:
         ratio = result["problems"][name]["ratio"]["npgrad"]
         assert name in text and f"{ratio:.3f}" in text
+
+
+def test_aux_comes_back_with_its_python_numbers_as_they_were():
+    def f(a):
+        return np.sum(a**2), {"shape": a.shape, "n": 5, "lr": 2.5, "tag": "x", "twice": a * 2}
+
+    (_, aux), _ = npgrad.value_and_grad(f, has_aux=True)(np.ones(2))
+    assert aux["shape"] == (2,) and type(aux["shape"][0]) is int
+    assert type(aux["n"]) is int and type(aux["lr"]) is float and aux["tag"] == "x"
+    np.testing.assert_array_equal(aux["twice"], [2.0, 2.0])
+    assert type(aux["twice"]) is np.ndarray

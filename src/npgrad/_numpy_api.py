@@ -354,7 +354,7 @@ def _value_and_grad_call(
     has_aux: bool, device: torch.device,
 ) -> tuple[Any, Any]:  # fmt: skip
     inputs = _Inputs(f, where_f, args, kwargs, nums, device)
-    out = _run(f, where_f, inputs, kwargs)
+    out = _run(_keeping_aux(f) if has_aux else f, where_f, inputs, kwargs)
     aux = None
     if has_aux:
         if type(out) not in (tuple, list) or len(out) != 2:
@@ -368,7 +368,47 @@ def _value_and_grad_call(
     flat = _backward([value], xs, None, create_graph=inputs.traced)
     g = _split(inputs.gradients(flat), as_tuple)
     v = inputs.value(value)
-    return ((v, inputs.value(aux)) if has_aux else v), g
+    return ((v, _unkeep(inputs.value(aux))) if has_aux else v), g
+
+
+class _Kept:
+    """A Python value in ``aux``, out of the engine's reach (which makes numbers
+    tensors): ``aux`` comes back with its numbers as they were."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _keep(x: Any) -> Any:
+    if type(x) in (bool, int, float, complex):
+        return _Kept(x)
+    if type(x) in (list, tuple):
+        return type(x)(_keep(v) for v in x)
+    if type(x) is dict:
+        return {k: _keep(v) for k, v in x.items()}
+    return x
+
+
+def _unkeep(x: Any) -> Any:
+    if type(x) is _Kept:
+        return x.value
+    if type(x) in (list, tuple):
+        return type(x)(_unkeep(v) for v in x)
+    if type(x) is dict:
+        return {k: _unkeep(v) for k, v in x.items()}
+    return x
+
+
+def _keeping_aux(f: Callable) -> Callable:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        out = f(*args, **kwargs)
+        if type(out) in (tuple, list) and len(out) == 2:
+            return type(out)((out[0], _keep(out[1])))
+        return out  # refused by the caller, with the message
+
+    return run
 
 
 def value_and_grad(

@@ -144,24 +144,12 @@ def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     a = np.asarray(x)
     if device.type in NO_FLOAT64 and a.dtype in NARROW:
         a = a.astype(NARROW[a.dtype])
-    if _may_change(a) or any(s < 0 for s in a.strides):
-        # a copy: the user's code may write into its array later (a scratch buffer, a
-        # weight updated between forward and backward), and autograd may have saved
-        # this tensor, or a deferred op read it later; a reversed view (w[::-1]) needs
-        # one anyway (no negative strides)
-        a = a.copy()
-    return torch.as_tensor(a, device=device)
-
-
-def _may_change(a: Any) -> bool:
-    """Whether anything can write into ``a``'s memory: ``a`` or an array it views is
-    writeable (np.broadcast_to's read-only view of a buffer), or the memory belongs to
-    an object of another kind."""
-    while a is not None:
-        if not isinstance(a, np.ndarray) or a.flags.writeable:
-            return True
-        a = a.base
-    return False
+    # always a copy: the user's code may write into its array later (a scratch buffer,
+    # a weight updated between forward and backward, the buffer a read-only view such
+    # as np.broadcast_to's shows), after autograd saved this tensor or before a
+    # deferred op reads it; torch warns of a read-only array's memory, and a reversed
+    # view (w[::-1]) needs a copy anyway (no negative strides)
+    return torch.as_tensor(a.copy(), device=device)
 
 
 def number_tensor(v: Any, dtype: torch.dtype) -> torch.Tensor:
