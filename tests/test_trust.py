@@ -588,3 +588,11 @@ def test_pad_wider_than_the_axis_follows_numpy(mode):
 def test_a_quantile_method_torch_lacks_is_a_trace_error_naming_it():
     with pytest.raises(npgrad.TraceError, match=r"np.quantile\(method='weibull'\)"):
         npgrad.grad(lambda v: np.quantile(v**3, 0.3, method="weibull"))(np.arange(8.0))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x & 1, lambda x: x >> 1], ids=["and", "shift"])
+def test_a_bitwise_ufunc_of_floats_is_numpys_type_error(fn):
+    with pytest.raises(TypeError, match=r"is not supported for floating inputs"):
+        npgrad.grad(lambda v: np.sum(fn(v)))(np.ones(3))
+    with pytest.raises(TypeError):
+        fn(np.ones(3))  # NumPy's own answer

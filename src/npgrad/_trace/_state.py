@@ -120,6 +120,13 @@ def numpy_error(e: RuntimeError, fname: str) -> Exception:
     if isinstance(e, torch.linalg.LinAlgError):
         return np.linalg.LinAlgError(text)
     if isinstance(e, NotImplementedError):  # a dtype torch has no kernel for
+        uf = getattr(np, fname.removeprefix("np."), None)
+        floating = any(k in str(e) for k in ("'Float'", "'Double'", "'Half'", "'BFloat16'"))
+        if floating and isinstance(uf, np.ufunc) and not any(t[0] in "efdg" for t in uf.types):
+            # NumPy has no floating loop either (x & y, x >> 1 of floats): its TypeError
+            return TypeError(
+                f"{here()}: ufunc {uf.__name__!r} is not supported for floating inputs"
+            )
         return TraceError(f"{text}; register a backward, or use mode='numeric'")
     if "out of bounds" in str(e) or "out of range" in str(e):
         return IndexError(text)
