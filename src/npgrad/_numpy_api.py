@@ -262,7 +262,7 @@ class _Inputs:
                     return TORCH_TO_NP[out.dtype].type(out.item())
                 return out.detach().cpu().numpy()[()]  # a NumPy scalar: a copy
             return self.numpy(out)[()]
-        return out
+        return out.value if type(out) is _Kept else out  # aux's Python numbers
 
 
 def _run(f: Callable, where: str, inputs: _Inputs, kwargs: dict) -> Any:
@@ -368,7 +368,7 @@ def _value_and_grad_call(
     flat = _backward([value], xs, None, create_graph=inputs.traced)
     g = _split(inputs.gradients(flat), as_tuple)
     v = inputs.value(value)
-    return ((v, _unkeep(inputs.value(aux))) if has_aux else v), g
+    return ((v, inputs.value(aux)) if has_aux else v), g
 
 
 class _Kept:
@@ -382,23 +382,8 @@ class _Kept:
 
 
 def _keep(x: Any) -> Any:
-    if type(x) in (bool, int, float, complex):
-        return _Kept(x)
-    if type(x) in (list, tuple):
-        return type(x)(_keep(v) for v in x)
-    if type(x) is dict:
-        return {k: _keep(v) for k, v in x.items()}
-    return x
-
-
-def _unkeep(x: Any) -> Any:
-    if type(x) is _Kept:
-        return x.value
-    if type(x) in (list, tuple):
-        return type(x)(_unkeep(v) for v in x)
-    if type(x) is dict:
-        return {k: _unkeep(v) for k, v in x.items()}
-    return x
+    kept = [_Kept(v) if type(v) in (bool, int, float, complex) else v for v in _leaves(x)]
+    return _rebuild(x, iter(kept))
 
 
 def _keeping_aux(f: Callable) -> Callable:
