@@ -261,13 +261,7 @@ def _t_cdf(z, df):
 def _t_logcdf(z, df):
     d, inf = _t_df(df, "logcdf")
     tiny, center, tail = _t_parts(z, d)
-    # each branch's argument made safe where the other is taken: a tail that
-    # underflows to 0 sends 0 * inf = nan through log's gradient otherwise
-    low = z < 0
-    far = torch.where(
-        low, torch.log(torch.where(low, tail, 1.0)), torch.log1p(-torch.where(low, 0.0, tail))
-    )
-    value = torch.where(tiny, torch.log(0.5 + center), far)
+    value = torch.where(tiny, torch.log(0.5 + center), _log_tail(z < 0, tail, tail))
     return torch.where(inf, torch.special.log_ndtr(z), value)
 
 
@@ -341,13 +335,18 @@ def _beta_sf(z, a, b):
 
 
 def _beta_log(z, a, b, lower: bool):
-    """log cdf (lower) or log sf, as log1p(-the other tail) where this one is near 1
-    (each branch's argument made safe where the other is taken: no nan gradient)."""
+    """log cdf (lower) or log sf, as log1p(-the other tail) where this one is near 1."""
     cdf, sf = _beta_cdf(z, a, b), _beta_sf(z, a, b)
     this, other = (cdf, sf) if lower else (sf, cdf)
-    big = this > 0.5
+    return _log_tail(this <= 0.5, this, other)
+
+
+def _log_tail(small, p, q):
+    """log(p) where ``small``, else log1p(-q) (p = 1 - q near 1), each argument made
+    safe where the other branch is taken: a p that underflows to 0 would send
+    0 * inf = nan through log's gradient otherwise."""
     return torch.where(
-        big, torch.log1p(-torch.where(big, other, 0.0)), torch.log(torch.where(big, 1.0, this))
+        small, torch.log(torch.where(small, p, 1.0)), torch.log1p(-torch.where(small, 0.0, q))
     )
 
 
