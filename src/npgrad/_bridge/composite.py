@@ -184,10 +184,7 @@ def call_compiled(op: Any, args: tuple, kwargs: dict) -> Any:
     key, tensors, ints, floats = compiled._encode(op, args, kwargs)
     # Dynamo traces this: what it reads here it guards (a captured number, through
     # the stamp) or lifts to a graph input read at each call (a captured array)
-    places = op._captures
-    if places:
-        places = tuple(places[i] for i in compiled.holding_values(op.key))
-    stamp, cints, cfloats, arrays = compiled.read_captured(places)
+    stamp, cints, cfloats, arrays = compiled.read_captured(_held(op) if op._captures else ())
     lifted = [torch.as_tensor(a) for a in arrays]
     outs = torch.ops.npgrad.auto(tensors, key, ints, floats, lifted, cints, cfloats, stamp)
     return outs[0] if len(outs) == 1 else tuple(outs[:-1])
