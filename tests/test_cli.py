@@ -443,3 +443,23 @@ def test_bench_table_prints_the_paired_native_medians_beside_each_ratio():
                            "320.0", "152.0", "x3.50"]  # fmt: skip
     assert "999" not in text
     assert "not the quotient of the two medians" in text
+
+
+@pytest.mark.parametrize(
+    "argv, code",
+    [pytest.param([], 2, id="no-command"), pytest.param(["bench", "--seed", "x"], 2, id="usage"),
+     pytest.param(["--version"], 0, id="version")],
+)  # fmt: skip
+def test_the_command_keeps_its_exit_status_and_output_through_the_fast_exit(argv, code):
+    # the entry point leaves with os._exit: the status and every buffered line survive
+    # it, piped as well as on a terminal
+    proc = subprocess.run(
+        [sys.executable, "-m", "npgrad", *argv], capture_output=True, text=True, env=_env(),
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == code, proc.stderr
+    assert (proc.stdout + proc.stderr).strip(), "nothing printed"
+    if argv == ["--version"]:
+        from npgrad import __version__
+
+        assert __version__ in proc.stdout

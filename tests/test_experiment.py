@@ -241,3 +241,44 @@ def test_only_whole_first_epoch_batches_meet_the_reference():
     assert report.comparable(1, 221, 235, full=False)
     assert not report.comparable(1, 221, 221, full=False)  # its last batch is partial
     assert not report.comparable(2, 1, 8, full=False)
+
+
+def test_eager_only_training_is_torchs_update_bit_for_bit_without_importing_dynamo():
+    # the reproduction's children train with eager_only: torch.optim must not import
+    # torch._dynamo there, and the parameters must be those of torch's own step
+    code = """
+import sys, numpy as np, torch
+from npgrad.experiment import data, train
+rng = np.random.default_rng(0)
+images = rng.integers(0, 256, (600, 28, 28), dtype=np.uint8)
+batches = data.Batches(images, np.zeros(600, np.int64), 256)
+quiet = lambda s: None
+fast = train.train("native", torch.nn.MSELoss(), batches, epochs=2, log=quiet, eager_only=True)
+print("dynamo after eager_only:", "torch._dynamo" in sys.modules)
+usual = train.train("native", torch.nn.MSELoss(), batches, epochs=2, log=quiet)
+print("dynamo after torch's step:", "torch._dynamo" in sys.modules)
+print("same parameters:", fast.params_sha256 == usual.params_sha256)
+print("same losses:", fast.losses == usual.losses)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:4] == [
+        "dynamo after eager_only: False",
+        "dynamo after torch's step: True",
+        "same parameters: True",
+        "same losses: True",
+    ], proc.stdout
+
+
+def test_eager_step_falls_back_to_torchs_step_when_hooks_are_registered():
+    from npgrad.experiment import eager
+
+    p = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.Adam([p], lr=0.1)
+    calls = []
+    opt.register_step_post_hook(lambda *a: calls.append(1))
+    step = eager.eager_step(opt)
+    p.grad = torch.ones(3)
+    step()
+    assert calls == [1]  # torch's own path ran the hook

@@ -34,7 +34,10 @@ def _child(impl: str, batches, kw: dict, out: str, counter) -> None:
         with counter.get_lock():
             counter.value += 1
 
-    run = train(impl, make_loss(impl), batches, log=lines.append, on_step=tick, **kw)
+    # a child only trains, eagerly: the optimizer need not import the compiler
+    run = train(
+        impl, make_loss(impl), batches, log=lines.append, on_step=tick, eager_only=True, **kw
+    )
     save_run(run, out, log=lines)
 
 

@@ -90,17 +90,25 @@ def train(
     model_wrapper: Callable[[torch.nn.Module], torch.nn.Module] | None = None,
     reduce_loss: Callable[[torch.Tensor], torch.Tensor] | None = None,
     on_step: Callable[[], None] | None = None,
+    eager_only: bool = False,
 ) -> Run:
     """Train the autoencoder; each step: forward, loss, zero_grad, backward, log, step.
 
     ``model_wrapper`` wraps the model (``DistributedDataParallel``); ``reduce_loss``
     turns the loss into the value to log (the global batch's loss under DDP).
+    ``eager_only``: the process never compiles, so the optimizer skips its
+    compiler bookkeeping (:mod:`.eager`; the same update, bit for bit).
     """
     device = torch.device(device)
     seed_everything(seed)
     model = Autoencoder().to(device)  # built on the CPU right after seeding, then moved
     net = model_wrapper(model) if model_wrapper else model
+    if eager_only:
+        from . import eager
+
+        eager.without_dynamo_import()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    step = eager.eager_step(optimizer) if eager_only else optimizer.step
     n = len(batches)
     run = Run(name=name)
     bar = None
@@ -125,7 +133,7 @@ def train(
             buf[i] = loss.detach() if reduce_loss is None else reduce_loss(loss.detach())
             if i % LOG_EVERY == 0:
                 log(f"Step [{i + 1:3d}/{n}], Loss: {buf[i].item():.4f}")
-            optimizer.step()
+            step()
             if bar is not None:
                 bar.update()
             if on_step is not None:
