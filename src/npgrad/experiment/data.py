@@ -1,9 +1,9 @@
-"""MNIST, loaded once as a uint8 array and scaled as a whole.
+"""MNIST, loaded once as a uint8 array and scaled a batch at a time.
 
 The batches equal, value for value and in order, what
 ``DataLoader(MNIST(root, transform=ToTensor()), batch_size=256, shuffle=False)``
 yields, without per-sample PIL work: ``ToTensor`` divides float32 pixels by 255,
-and so does :func:`scaled`, on the whole array at once.
+and so does :func:`scaled`, on a whole batch at once.
 """
 
 from __future__ import annotations
