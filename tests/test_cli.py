@@ -463,3 +463,13 @@ def test_the_command_keeps_its_exit_status_and_output_through_the_fast_exit(argv
         from npgrad import __version__
 
         assert __version__ in proc.stdout
+
+
+def test_the_fast_exit_flushes_a_buffered_stdout():
+    # piped and without PYTHONUNBUFFERED, print() is buffered: entry() must flush it
+    # before os._exit, and pass main()'s status on
+    env = {k: v for k, v in _env().items() if k != "PYTHONUNBUFFERED"}
+    code = "from npgrad import cli\ncli.main = lambda: print('summary') or 3\ncli.entry()"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+    assert (proc.returncode, proc.stdout) == (3, "summary\n"), proc.stderr

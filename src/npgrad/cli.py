@@ -458,9 +458,12 @@ def entry() -> None:
     import logging
 
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(rc if isinstance(rc, int) else 0)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # a reader that left (| head): nothing more to show
+        pass
+    os._exit(rc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -487,4 +490,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -13,6 +13,7 @@ import torch
 
 from .._trace._registry import implements
 from .._trace._state import wide
+from . import host
 
 # (NumPy ufunc, torch function, flags): the rows whose torch twin needs no adapting
 _FLOAT = dict(float_result=True)
@@ -42,12 +43,12 @@ _PLAIN = [
     (np.tan, torch.tan, _FLOAT),
     (np.arcsin, torch.asin, _FLOAT),
     (np.arccos, torch.acos, _FLOAT),
-    (np.arctan, torch.atan, _FLOAT),
+    (np.arctan, host.arctan, _FLOAT),
     (np.arctan2, torch.atan2, dict(float_result=True, tensor_only=True)),
     (np.hypot, torch.hypot, dict(float_result=True, tensor_only=True)),
     (np.sinh, torch.sinh, _FLOAT),
     (np.cosh, torch.cosh, _FLOAT),
-    (np.tanh, torch.tanh, _FLOAT),
+    (np.tanh, host.tanh, _FLOAT),
     (np.arcsinh, torch.asinh, _FLOAT),
     (np.arccosh, torch.acosh, _FLOAT),
     (np.arctanh, torch.atanh, _FLOAT),

@@ -44,24 +44,52 @@ def without_dynamo_import() -> bool:
     return done
 
 
-def eager_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
-    """``optimizer.step()`` as torch runs it eagerly, minus the graph breaks (and
-    so the import) and the step hooks, which the reproduction never registers:
-    the optimizer's own update under the grad mode torch's wrapper would set."""
+def _torch_update(optimizer: torch.optim.Optimizer) -> Callable | None:
+    """The optimizer class's own ``step`` under exactly torch's two wrappers (the
+    step-hook one and the grad-mode one, both in ``torch/optim/optimizer.py``), or
+    ``None`` for anything else: a wrapper this does not know may do something."""
     from torch.optim import optimizer as module
 
+    if "step" in vars(optimizer):
+        return None  # wrapped on the instance (an LR scheduler's step counter)
+    outer = inspect.getattr_static(type(optimizer), "step", None)
+    middle = getattr(outer, "__wrapped__", None)
+    update = getattr(middle, "__wrapped__", None)
+    known = [(outer, "wrapper"), (middle, "_use_grad")]
+    for fn, name in known:
+        code = getattr(fn, "__code__", None)
+        if code is None or code.co_name != name or code.co_filename != module.__file__:
+            return None
+    if update is None or hasattr(update, "__wrapped__"):
+        return None
+    return update
+
+
+def eager_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
+    """``optimizer.step()`` as torch runs it eagerly, without the graph breaks (and
+    so the import): the optimizer's own update under the grad mode torch's wrapper
+    sets.  Where that wrapper has work to do (step hooks, registered before or
+    after this is built) or torch's wrappers are not the known two, torch's
+    ``optimizer.step``."""
+    from torch.optim import optimizer as module
+
+    update = _torch_update(optimizer)
+    if update is None:
+        return optimizer.step
+    differentiable = bool(optimizer.defaults.get("differentiable", False))
     hooks = [
         getattr(optimizer, "_optimizer_step_pre_hooks", None),
         getattr(optimizer, "_optimizer_step_post_hooks", None),
         getattr(module, "_global_optimizer_pre_hooks", None),
         getattr(module, "_global_optimizer_post_hooks", None),
     ]
-    if any(h is None or len(h) for h in hooks):
-        return optimizer.step  # hooks to run, or a torch that keeps them elsewhere
-    update = inspect.unwrap(type(optimizer).step)
-    differentiable = bool(optimizer.defaults.get("differentiable", False))
+    if any(h is None for h in hooks):
+        return optimizer.step  # a torch that keeps its hooks elsewhere
 
     def step() -> None:
+        if any(hooks):
+            optimizer.step()  # hooks to run: torch's path
+            return
         with torch.set_grad_enabled(differentiable):
             update(optimizer)
 

@@ -96,8 +96,9 @@ def train(
 
     ``model_wrapper`` wraps the model (``DistributedDataParallel``); ``reduce_loss``
     turns the loss into the value to log (the global batch's loss under DDP).
-    ``eager_only``: the process never compiles, so the optimizer skips its
-    compiler bookkeeping (:mod:`.eager`; the same update, bit for bit).
+    ``eager_only``: a promise that this process never compiles, now or later (the
+    reproduction's forked children): the optimizer skips its compiler bookkeeping
+    for good, process-wide (:mod:`.eager`; the same update, bit for bit).
     """
     device = torch.device(device)
     seed_everything(seed)
@@ -107,8 +108,11 @@ def train(
         from . import eager
 
         eager.without_dynamo_import()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    step = eager.eager_step(optimizer) if eager_only else optimizer.step
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        step = eager.eager_step(optimizer)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        step = optimizer.step
     n = len(batches)
     run = Run(name=name)
     bar = None
