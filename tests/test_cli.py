@@ -232,7 +232,10 @@ def _children(pid: int) -> list[str]:
 
 @needs_mnist
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
-def test_ctrl_c_during_two_jobs_is_one_line_and_status_130(tmp_path):
+@pytest.mark.parametrize("presses", [1, 2], ids=["once", "twice"])
+def test_ctrl_c_during_two_jobs_is_one_line_and_status_130(tmp_path, presses):
+    # twice: a double press, or `timeout -s INT`, which signals the process and then
+    # its group; the second must not leave a training child running
     out = tmp_path / "run"
     argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--device", "cpu", "--jobs", "2"]
     proc = subprocess.Popen(
@@ -248,11 +251,15 @@ def test_ctrl_c_during_two_jobs_is_one_line_and_status_130(tmp_path):
         time.sleep(0.05)
     assert len(_children(proc.pid)) >= 2, "the two training processes never started"
     time.sleep(0.5)  # into training
-    os.killpg(proc.pid, signal.SIGINT)
+    children = _children(proc.pid)
+    for _ in range(presses):
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.01)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["npgrad reproduce: interrupted"]
     assert not out.exists()
+    assert not [c for c in children if Path(f"/proc/{c}").exists()], "a child outlived it"
 
 
 @needs_mnist
@@ -268,6 +275,43 @@ def test_interrupt_while_writing_leaves_no_partial_results(tmp_path, monkeypatch
     assert cli.main(argv) == 130
     assert capsys.readouterr().err.strip() == "npgrad reproduce: interrupted"
     assert list(tmp_path.iterdir()) == []
+
+
+@needs_mnist
+def test_interrupted_overwrite_keeps_the_earlier_results_whole(tmp_path, monkeypatch, capsys):
+    # --overwrite replaces npgrad's earlier files only with a complete new set
+    from npgrad.experiment import plots
+
+    out = tmp_path / "run"
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), *QUICK]
+    assert cli.main(argv) == 0
+    (out / "notes.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "reconstructions", interrupted)
+    assert cli.main([*argv, "--overwrite", "--seed", "1"]) == 130
+    capsys.readouterr()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing staged left
+
+
+@needs_mnist
+def test_a_reader_that_leaves_does_not_end_the_run(tmp_path):
+    # npgrad reproduce | head -2: the pipe closes early; the run still writes its files
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "npgrad", "reproduce", "--data-dir", str(DATA_ROOT),
+           "--out", str(out), "--no-plots", *QUICK]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader leaves
+    _, stderr = proc.communicate(timeout=120)
+    assert first.startswith(b"--- run 'native'")
+    assert proc.returncode == 0, stderr
+    assert b"Traceback" not in stderr
+    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
+                                               "numpy.pt"}  # fmt: skip
 
 
 # --- issue 7: report.json's provenance ---------------------------------------------------

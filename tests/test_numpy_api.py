@@ -222,7 +222,7 @@ def test_non_scalar_result_is_refused_with_its_shape():
 @pytest.mark.parametrize(
     "x, received",
     [
-        pytest.param(np.arange(3), "int64 array", id="int-array"),
+        pytest.param(np.arange(3), "array of dtype int64", id="int-array"),
         pytest.param(3, "integer 3", id="python-int"),
         pytest.param(np.array([True, False]), "bool array", id="bool-array"),
         pytest.param(np.ones(2, complex), "dtype complex128", id="complex-array"),
@@ -248,6 +248,13 @@ def test_an_input_that_has_no_gradient_is_refused_by_name(x, received):
         pytest.param(lambda x: None, "got NoneType", id="none"),
         pytest.param(lambda x: np.sum(np.fft.fft(x)), "is complex (complex128)", id="complex"),
         pytest.param(lambda x: np.argmax(x), "integer dtype int64", id="integer"),
+        # a (value, aux) pair without has_aux: the hint, and no torch types in the words
+        pytest.param(
+            lambda x: (np.sum(x), {"n": 1}),
+            "got a tuple of 2 (a scalar, a dict); if its second item is auxiliary "
+            "data, pass has_aux=True",
+            id="aux-without-has-aux",
+        ),
     ],
 )
 def test_a_result_that_cannot_be_differentiated_is_refused(result, words):
@@ -276,7 +283,11 @@ def test_trace_errors_name_the_call():
         pytest.param(lambda: npgrad.grad(np.sum, (0, 0))(np.ones(2)), "names an argument twice",
                      id="argnums-repeated"),
         pytest.param(lambda: npgrad.grad(np.sum, has_aux=True)(np.ones(2)),
-                     "has_aux=True needs the function to return a pair", id="aux-not-a-pair"),
+                     "has_aux=True needs the function to return a pair (value, aux), got a "
+                     "scalar", id="aux-not-a-pair"),
+        pytest.param(lambda: npgrad.grad(np.sum)(np.array([True, False])),
+                     "is an array of dtype bool: an integer or bool array has no gradient",
+                     id="bool-input"),
         pytest.param(lambda: npgrad.vjp(lambda x: 2 * x, np.ones(2))[1](np.ones(3)),
                      "cotangent has shape (3,), expected (2,)", id="cotangent-shape"),
         pytest.param(lambda: npgrad.hvp(np.sum)(np.ones(2), np.ones(3)),

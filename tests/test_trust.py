@@ -510,7 +510,7 @@ def test_a_scipy_function_behind_scipys_decorator_is_named_with_the_way_out():
 
 def test_an_array_built_from_traced_values_points_at_np_stack():
     a = np.array([1.0, 2.0])
-    with pytest.raises(npgrad.TraceError, match=r"np\.array\(\[a, b\]\) of them: np\.stack"):
+    with pytest.raises(npgrad.TraceError, match=r"np\.array\(\[a, b\]\) of several: np\.stack"):
         npgrad.grad(lambda p: np.sum(np.array([p[0], p[1] * 2])))(a)
 
 

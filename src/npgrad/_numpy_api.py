@@ -142,8 +142,8 @@ def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
             return _array_leaf(x, device), "array"
         if x.dtype.kind in "biu":
             raise _BadLeaf(
-                f"is an {x.dtype} array: an integer array has no gradient; "
-                "pass x.astype(float) to differentiate with respect to it"
+                f"is an array of dtype {x.dtype}: an integer or bool array has no "
+                "gradient; pass x.astype(float) to differentiate with respect to it"
             )
         raise _BadLeaf(
             f"is an array of dtype {x.dtype}; only float16, float32 and float64 "
@@ -279,11 +279,26 @@ def _zeros_for_unused(grads: tuple, like: list[torch.Tensor]) -> list[torch.Tens
     ]
 
 
+def _shown(out: Any) -> str:
+    """A function's result as the NumPy code that made it would see it."""
+    if isinstance(out, torch.Tensor):
+        return "a scalar" if out.ndim == 0 else f"an array of shape {tuple(out.shape)}"
+    if type(out) in (tuple, list):
+        items = ", ".join(_shown(v) for v in out[:4]) + (", ..." if len(out) > 4 else "")
+        return f"a {type(out).__name__} of {len(out)} ({items})"
+    if out is None or isinstance(out, (bool, int, float, complex, str)):
+        return f"{type(out).__name__} {out!r:.60}"
+    return f"a {type(out).__name__}"  # its repr may hold traced values as tensors
+
+
 def _differentiable(out: Any, where: str, what: str) -> torch.Tensor:
     if not isinstance(out, torch.Tensor):
-        raise TypeError(
-            f"{where}: {what} must be a float array or number, got {type(out).__name__} {out!r:.60}"
+        hint = (
+            "; if its second item is auxiliary data, pass has_aux=True"
+            if type(out) in (tuple, list) and len(out) == 2
+            else ""
         )
+        raise TypeError(f"{where}: {what} must be a float array or number, got {_shown(out)}{hint}")
     if out.is_complex():
         raise TypeError(
             f"{where}: {what} is complex ({TORCH_TO_NP[out.dtype]}); return a real value "
@@ -360,7 +375,7 @@ def _value_and_grad_call(
         if type(out) not in (tuple, list) or len(out) != 2:
             raise TypeError(
                 f"{where_f}: has_aux=True needs the function to return a pair "
-                f"(value, aux), got {type(out).__name__}"
+                f"(value, aux), got {_shown(out)}"
             )
         out, aux = out
     value = _scalar(out, where_f)

@@ -399,30 +399,52 @@ def reproduce(args: argparse.Namespace, sub: argparse.ArgumentParser) -> int:
     return 0
 
 
+STAGING = ".npgrad-staging-"  # the folder a reproduction writes its files into first
+
+
 def _write_outputs(out: Path, rep: dict, native, other, test_images) -> None:
-    """Replace npgrad's earlier files in ``out`` by this run's, all or none of them."""
+    """Replace npgrad's earlier files in ``out`` by this run's.
+
+    The new set is written whole into a staging folder inside ``out``, then each
+    file is renamed into place (atomically, over the earlier one of its name), and
+    only then do earlier files of npgrad's that this run did not write go.  An error
+    or an interrupt before the renames leaves the earlier files as they were; one
+    during them, a mix of whole earlier and whole new files, never a loss.
+    """
+    import shutil
+    import tempfile
+
     from .experiment import report
 
     created = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
-    # a folder that was not empty was let through by --overwrite; only now, with
-    # training done, do the earlier files go, so an interrupted run leaves them whole
-    for p in report.own_files(out):
-        p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    for left in out.glob(f"{STAGING}*"):  # a run killed while writing
+        shutil.rmtree(left, ignore_errors=True)
+    stage = Path(tempfile.mkdtemp(prefix=STAGING, dir=out))
     try:
-        report.save_outputs(out, rep, native, other)
+        report.save_outputs(stage, rep, native, other)
         if test_images is not None:
             from .experiment import plots
 
-            plots.loss_curves(out / "loss_curves.png", native, other, rep)
+            plots.loss_curves(stage / "loss_curves.png", native, other, rep)
             identical = rep["parity"]["params_bitwise_equal"]
             plots.reconstructions(
-                out / "reconstructions.png", other, test_images, identical=identical
+                stage / "reconstructions.png", other, test_images, identical=identical
             )
+        # a folder that was not empty was let through by --overwrite: npgrad's files
+        # in it are replaced now, with the new set complete
+        earlier = report.own_files(out)
+        written = sorted(stage.iterdir())
+        for p in written:
+            os.replace(p, out / p.name)
+        names = {p.name for p in written}
+        for p in earlier:
+            if p.name not in names:
+                p.unlink(missing_ok=True)
+        stage.rmdir()
     except BaseException:
-        # no half set of results: what this run wrote goes, and the folders it made
-        for p in report.own_files(out):
-            p.unlink(missing_ok=True)
-        for p in created:
+        shutil.rmtree(stage, ignore_errors=True)
+        for p in created:  # the folders this run made, if nothing else is in them
             try:
                 p.rmdir()
             except OSError:
@@ -454,16 +476,52 @@ def entry() -> None:
     written, renamed into place and closed by then, and the streams are flushed
     here.  An exception takes the normal path (its traceback, the usual exit).
     """
+    sys.stdout = _Tolerant(sys.stdout)
     rc = main()
     import logging
+    import multiprocessing
 
+    # what the skipped teardown would have done: no child outlives the command
+    for child in multiprocessing.active_children():
+        child.terminate()
+        child.join()
     logging.shutdown()
+    sys.stdout.flush()
     try:
-        sys.stdout.flush()
         sys.stderr.flush()
-    except BrokenPipeError:  # a reader that left (| head): nothing more to show
+    except BrokenPipeError:
         pass
     os._exit(rc)
+
+
+class _Tolerant:
+    """stdout that outlives its reader: after ``npgrad reproduce | head`` closes the
+    pipe, the run goes on (its files are the point) and what it prints goes nowhere,
+    where a print would otherwise raise BrokenPipeError and end the run."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def _gone(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # the buffer's rest too goes nowhere
+        os.close(devnull)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

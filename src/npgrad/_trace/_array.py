@@ -38,6 +38,7 @@ from ._state import (
     here,
     no_mapping,
     number_tensor,
+    numpy_conversion,
     numpy_error,
     unsupported,
     wide,
@@ -553,9 +554,7 @@ class TracedArray:
         if t.is_floating_point() or t.is_complex():
             if storing():
                 raise numpy_target("an assignment (buf[...] = v)")
-            where = caller()  # np.array([a, b]) of traced values comes here per element
-            tip = "" if where.startswith("scipy.") else "; np.array([a, b]) of them: np.stack"
-            raise fail(f"converting a traced array to a NumPy array (in {where}{tip})")
+            raise numpy_conversion(caller())  # np.array([a, b]) comes here per element
         # integer and bool arrays (labels, masks) carry no gradient, so NumPy code that
         # does not dispatch, such as indexing a NumPy constant (class_weights[y]), may
         # have their values: a host copy on an accelerator

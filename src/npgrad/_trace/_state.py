@@ -64,6 +64,14 @@ def here() -> str:
     return prefix(op_name(), "auto")
 
 
+def numpy_conversion(where: str) -> TraceError:
+    """The refusal of ``np.asarray`` of a traced float array inside ``where`` (and of
+    ``np.array([a, b])`` of traced values, which converts them one by one)."""
+    tip = "; np.asarray(x) of one: use x; np.array([a, b]) of several: np.stack"
+    return fail(f"converting a traced array to a NumPy array (in {where}"
+                f"{'' if where.startswith('scipy.') else tip})")  # fmt: skip
+
+
 # advice a layer above adds to fail()'s message (_trace._scipy: a SciPy module
 # imported while the trace ran, followed from the next call)
 HINTS: list = []

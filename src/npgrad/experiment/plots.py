@@ -57,7 +57,7 @@ def loss_curves(path: Path, native: Run, other: Run, report: dict[str, Any]) -> 
                  va="top", fontsize=8, color="gray")  # fmt: skip
     top.set_ylabel("MSE loss")
     top.set_yscale("log")
-    top.legend(loc="lower left")  # the curves fall to the right
+    top.legend(loc="best")  # where the curves are not: their shape depends on the run's length
     fig.suptitle(f"Founding experiment: torch.nn.MSELoss vs npgrad's {other.name} MSE", y=0.985)
     top.set_title(_verdict(report), fontsize=9)
     d = b - a
