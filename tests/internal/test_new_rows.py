@@ -119,6 +119,40 @@ def test_svd_refuses_the_gradient_of_the_completion():
     _raises_trace_error(lambda a: np.linalg.svd(a)[0][:, 3] ** 2, (a,), r"full_matrices=False")
 
 
+def test_qr_refuses_the_gradient_of_the_completion():
+    a = torch.rand(5, 3, dtype=torch.float64, requires_grad=True)
+    qr = np.linalg.qr
+    _raises_trace_error(lambda a: qr(a, mode="complete")[0] ** 2, (a,), r"mode='reduced'")
+    # the first n columns and R keep their gradient, the completion sliced away or not
+    for fn in (lambda a: qr(a, mode="complete")[0][:, :3], lambda a: qr(a, mode="complete")[1]):
+        npgrad.function(fn, mode="auto")(a).sum().backward()
+        assert torch.isfinite(a.grad).all()
+        a.grad = None
+
+
+def test_qr_refuses_the_householder_modes():
+    a = torch.rand(4, 3, dtype=torch.float64)
+    with pytest.raises(npgrad.TraceError, match=r"np.linalg.qr\(a, mode='raw'\)"):
+        npgrad.function(lambda a: np.linalg.qr(a, mode="raw")[0], mode="auto")(a)
+
+
+def test_eigvalsh_gives_the_unread_triangle_no_gradient():
+    a = torch.rand(4, 4, dtype=torch.float64, requires_grad=True)
+    npgrad.function(lambda a: np.linalg.eigvalsh(a), mode="auto")(a).sum().backward()
+    assert torch.count_nonzero(torch.triu(a.grad, 1)) == 0
+    b = a.detach().clone().requires_grad_()
+    npgrad.function(lambda a: np.linalg.eigvalsh(a, UPLO="U"), mode="auto")(b).sum().backward()
+    assert torch.count_nonzero(torch.tril(b.grad, -1)) == 0
+
+
+def test_lstsq_residuals_under_vmap_are_refused_by_name():
+    a = torch.rand(3, 6, 2, dtype=torch.float64)
+    y = torch.rand(3, 6, dtype=torch.float64)
+    op = npgrad.function(lambda a, y: np.linalg.lstsq(a, y)[0], mode="auto")
+    with pytest.raises(npgrad.TraceError, match=r"np.linalg.lstsq.*rank"):
+        torch.func.vmap(op)(a, y)
+
+
 @pytest.mark.parametrize(
     "name, ours, theirs",
     [

@@ -28,9 +28,11 @@ class _Refuse(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if ctx.needs_input_grad[1]:
-            raise TraceError(ctx.message)
-        if ctx.only_nonzero and grad is not None and bool(grad.ne(0).any()):
+        if ctx.only_nonzero:
+            # a zero gradient (the part unused, or sliced away) is the true one
+            if grad is not None and bool(grad.ne(0).any()):
+                raise TraceError(ctx.message)
+        elif ctx.needs_input_grad[1]:
             raise TraceError(ctx.message)
         return grad, None, None, None
 
@@ -46,3 +48,13 @@ def refuse_used(value: torch.Tensor, message: str) -> torch.Tensor:
     """``value``, with an error for any nonzero gradient that reaches it: for parts
     of a result whose gradient is undefined (a zero one passes, as unused)."""
     return _Refuse.apply(value, None, message, True)
+
+
+def refuse_nonzero(value: torch.Tensor, arg, message: str) -> torch.Tensor:
+    """``value`` (computed apart from the graph) joined to ``arg``'s graph: an error
+    for any nonzero gradient that reaches it, a zero one for ``arg`` otherwise.  For
+    parts of a result whose gradient is undefined and whose torch backward would
+    raise even for a zero gradient (the completion of a complete QR)."""
+    if not isinstance(arg, torch.Tensor) or not arg.requires_grad:
+        return value
+    return _Refuse.apply(value, arg, message, True)

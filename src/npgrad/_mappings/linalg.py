@@ -6,16 +6,18 @@ in float32 and come back in their own dtype.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 import torch
 
 from .._dtypes import HALF, is_inexact
+from .._errors import TraceError
 from .._trace._array import common, tensor
 from .._trace._registry import implements
-from .._trace._state import abstract, here, wide
-from ._refuse import refuse_used
+from .._trace._state import abstract, here, unsupported, wide
+from ._refuse import refuse_nonzero, refuse_used
 
 
 def single(t: torch.Tensor) -> torch.Tensor:
@@ -141,18 +143,21 @@ def _numpy_signs(x: torch.Tensor, u: torch.Tensor, vh: torch.Tensor):
     return u * sign.unsqueeze(-2), vh * sign.unsqueeze(-1)
 
 
-@implements(np.linalg.eigh)
-def _eigh(a, UPLO="L"):
+def _triangle(s: torch.Tensor, UPLO: str) -> torch.Tensor:
+    """The Hermitian matrix NumPy reads from one triangle of ``s``: the other gets no
+    share of the gradient (torch's backward assumes a symmetric input)."""
     if UPLO not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")
+    if UPLO == "L":
+        return torch.tril(s) + torch.tril(s, -1).mH
+    return torch.triu(s) + torch.triu(s, 1).mH
+
+
+@implements(np.linalg.eigh)
+def _eigh(a, UPLO="L"):
     t = tensor(a)
     s = single(t)
-    # NumPy reads one triangle: the other gets no share of the gradient (torch's
-    # backward assumes a symmetric input), as in cholesky
-    tri = (
-        torch.tril(s) + torch.tril(s, -1).mH if UPLO == "L" else torch.triu(s) + torch.triu(s, 1).mH
-    )
-    w, v = torch.linalg.eigh(tri)
+    w, v = torch.linalg.eigh(_triangle(s, UPLO))
     if not (abstract() or torch.compiler.is_compiling() or s.numel() == 0 or s.is_complex()):
         # each eigenvector is unique up to its sign: NumPy's LAPACK call picks them
         # (constants here: the gradient is torch's, flipped with them)
@@ -198,3 +203,138 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if n > k:
         vh = torch.cat([vh[..., :k, :], refuse_used(vh[..., k:, :], message)], -2)
     return back((u, s, vh), t.dtype)
+
+
+@implements(np.linalg.eigvalsh)
+def _eigvalsh(a, UPLO="L"):
+    t = tensor(a)
+    tri = _triangle(single(t), UPLO)
+    return back(torch.linalg.eigvalsh(tri), t.dtype)
+
+
+@implements(np.linalg.matrix_power)
+def _matrix_power(a, n):
+    t = tensor(a)
+    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+    try:
+        n = operator.index(n)
+    except TypeError as e:
+        raise TypeError("exponent must be an integer") from e
+    if n == 0:
+        # NumPy's identity keeps the input's dtype, integers included
+        eye = torch.eye(t.shape[-1], dtype=t.dtype, device=t.device)
+        return eye.expand(t.shape).clone()
+    if n < 0:
+        t, n = back(torch.linalg.inv(single(t)), t.dtype), -n  # NumPy: inv, then powers
+    if n == 1:
+        return t  # NumPy returns the array itself (an alias: writes refused)
+    # NumPy's binary decomposition, in its order of products (the same rounding)
+    if n == 2:
+        return t @ t
+    if n == 3:
+        return (t @ t) @ t
+    z = result = None
+    while n > 0:
+        z = t if z is None else z @ z
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else result @ z
+    return result
+
+
+@implements(np.linalg.qr, handles=("mode",))
+def _qr(a, mode="reduced"):
+    if mode not in ("reduced", "complete", "r"):
+        if mode in ("raw", "full", "f", "economic", "e"):
+            # Householder reflectors (raw, economic) have no torch function to follow;
+            # 'full' is NumPy's deprecated spelling of 'reduced'
+            raise unsupported(
+                f"np.linalg.qr(a, mode={mode!r}) (followed: 'reduced', 'complete', 'r')"
+            )
+        raise ValueError(f"Unrecognized mode '{mode}'")
+    t = tensor(a)
+    if t.ndim < 2:
+        raise np.linalg.LinAlgError(
+            f"{t.ndim}-dimensional array given. Array must be at least two-dimensional"
+        )
+    s = single(t)
+    m, n = s.shape[-2:]
+    # torch's reduced backward holds for tall and wide matrices alike; mode='r' has
+    # no backward in torch (it drops Q), so R comes from the reduced factorisation
+    q, r = torch.linalg.qr(s, mode="reduced")
+    if mode == "r":
+        return back(r, t.dtype)
+    if mode == "complete" and m > n:
+        # the columns of Q past n are any orthonormal completion: no gradient exists
+        # (torch's complete backward refuses any m > n, a zero gradient included)
+        message = (
+            f"{here()}: np.linalg.qr(a, mode='complete') of a {m}x{n} matrix: the "
+            f"columns of Q past the first {n} are an arbitrary orthonormal completion "
+            "and have no gradient; use mode='reduced'"
+        )
+        extra = torch.linalg.qr(s.detach(), mode="complete")[0][..., n:]
+        q = torch.cat([q, refuse_nonzero(extra, s, message)], -1)
+        r = torch.cat([r, r.new_zeros(*r.shape[:-2], m - n, n)], -2)
+    return back((q, r), t.dtype)
+
+
+def _lstsq_dtypes(ta: torch.Tensor, tb: torch.Tensor) -> tuple[torch.dtype, torch.dtype]:
+    """NumPy's lstsq: computed in double precision, returned in single only where
+    every input is single (integers count as double)."""
+    cplx = ta.is_complex() or tb.is_complex()
+    single_only = all(x.dtype in (torch.float32, torch.complex64) for x in (ta, tb))
+    if single_only:
+        return (torch.complex64 if cplx else torch.float32), (torch.complex128 if cplx else wide())
+    if any(x.dtype in HALF for x in (ta, tb)):
+        raise TypeError("array type float16 is unsupported in linalg")
+    double = torch.complex128 if cplx else wide()
+    return double, double
+
+
+@implements(np.linalg.lstsq)
+def _lstsq(a, b, rcond=None):
+    ta, tb = tensor(a), tensor(b)
+    vector = tb.ndim == 1
+    for x in (ta, tb[:, None] if vector else tb):
+        if x.ndim != 2:
+            raise np.linalg.LinAlgError(
+                f"{x.ndim}-dimensional array given. Array must be two-dimensional"
+            )
+    m, n = ta.shape
+    if tb.shape[0] != m:
+        raise np.linalg.LinAlgError("Incompatible dimensions")
+    if ta.numel() == 0 or tb.numel() == 0:
+        raise unsupported("np.linalg.lstsq of an empty a or b")
+    result, compute = _lstsq_dtypes(ta, tb)
+    a64, b64 = ta.to(compute), tb.to(compute)
+    bm = b64[:, None] if vector else b64
+    eps = torch.finfo(a64.real.dtype).eps
+    if rcond is None:
+        cut = eps * max(m, n)
+    else:
+        # LAPACK's gelsd reads a negative rcond as its machine precision (eps / 2)
+        cut = float(rcond) if rcond >= 0 else eps / 2
+    sv = torch.linalg.svdvals(a64)
+    keep = sv > cut * sv.amax()
+    rank = keep.sum().to(torch.int32)  # NumPy's gufunc gives an int32 scalar
+    # the truncated pseudo-inverse's gradient where the cut drops singular values
+    # above zero (pinv's row decides: torch's own pinv backward where it may)
+    x = _pinv(a64, None if rcond is None else cut) @ bm
+    real = result.to_real() if result.is_complex else result
+    if m <= n:
+        resid = sv.new_zeros(0)
+    elif abstract() or torch.compiler.is_compiling():
+        raise TraceError(
+            f"{here()}: np.linalg.lstsq(a, b) of a {m}x{n} matrix: whether the residuals "
+            "are empty depends on the rank, a value that cannot be read under torch.func "
+            "or torch.compile; use np.linalg.pinv(a) @ b, or compute the residuals with "
+            "np.sum((b - a @ x) ** 2, axis=0)"
+        )
+    elif int(rank) == n:
+        r = bm - a64 @ x
+        resid = (torch.view_as_real(r) ** 2).sum((0, -1)) if r.is_complex() else (r**2).sum(0)
+    else:
+        resid = sv.new_zeros(0)
+    x = x[:, 0] if vector else x
+    return x.to(result), resid.to(real), rank, sv.to(real)

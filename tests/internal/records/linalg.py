@@ -51,3 +51,165 @@ RECORDS = [
         domain="spd",
     ),
 ]
+
+
+def _qr(a, **kw):
+    return tuple(np.linalg.qr(a, **kw))
+
+
+def _qr_completed(a):
+    # a tall complete Q past its first n columns has no gradient (refused): its R and
+    # first columns do
+    q, r = np.linalg.qr(a, mode="complete")
+    return q[..., : a.shape[-1]], r
+
+
+def _lstsq(a, b, rcond=None):
+    return tuple(np.linalg.lstsq(a, b, rcond=rcond))
+
+
+def _rank_deficient(a, b):
+    # the third column a sum of the first two: rank 2 < n, so no residuals
+    a = np.concatenate([a, a[:, :1] + a[:, 1:2]], axis=1)
+    return _lstsq(a, b)
+
+
+RECORDS += [
+    # eigvalsh reads one triangle of a general (non-symmetric) matrix: central
+    # differences of the other are zero, as the gradient must be
+    Record(covers=("numpy.linalg.eigvalsh",), fn=np.linalg.eigvalsh, shapes=((4, 4),)),
+    Record(
+        covers=("numpy.linalg.eigvalsh",),
+        fn=lambda a: np.linalg.eigvalsh(a, UPLO="U"),
+        shapes=((2, 3, 3),),
+        id="numpy.linalg.eigvalsh-upper",
+    ),
+    Record(
+        covers=("numpy.linalg.eigvalsh",),
+        fn=np.linalg.eigvalsh,
+        shapes=((3, 3),),
+        dtypes=("int64",),
+        grad=False,
+        id="numpy.linalg.eigvalsh-ints",
+    ),
+    Record(
+        covers=("numpy.linalg.matrix_power",),
+        fn=lambda a: np.linalg.matrix_power(a / 2, 5),
+        shapes=((3, 3),),
+    ),
+    Record(
+        covers=("numpy.linalg.matrix_power",),
+        fn=lambda a: np.linalg.matrix_power(a, 2),
+        shapes=((2, 3, 3),),
+        id="numpy.linalg.matrix_power-stack",
+    ),
+    Record(
+        covers=("numpy.linalg.matrix_power",),
+        fn=lambda a: np.linalg.matrix_power(a, -3),
+        shapes=((3, 3),),
+        domain="spd",
+        id="numpy.linalg.matrix_power-negative",
+    ),
+    Record(
+        covers=("numpy.linalg.matrix_power",),
+        fn=lambda a: np.linalg.matrix_power(a, 1) * 1.0,
+        shapes=((3, 3),),
+        id="numpy.linalg.matrix_power-one",
+    ),
+    Record(
+        covers=("numpy.linalg.matrix_power",),
+        fn=lambda a: np.linalg.matrix_power(a, 0),
+        shapes=((3, 3),),
+        dtypes=("float64", "int64"),
+        grad=False,
+        id="numpy.linalg.matrix_power-zero",
+    ),
+    Record(
+        covers=("numpy.linalg.matrix_power",),
+        fn=lambda a: (
+            np.linalg.matrix_power(a, 3),
+            # diagonally dominant: invertible
+            np.linalg.matrix_power(a + 9 * np.eye(3, dtype=a.dtype), -1),
+        ),
+        shapes=((3, 3),),
+        domain="positive",
+        dtypes=("int64",),
+        grad=False,
+        id="numpy.linalg.matrix_power-ints",
+    ),
+    Record(covers=("numpy.linalg.qr",), fn=_qr, shapes=((5, 3),), id="numpy.linalg.qr-tall"),
+    Record(covers=("numpy.linalg.qr",), fn=_qr, shapes=((3, 5),), id="numpy.linalg.qr-wide"),
+    Record(covers=("numpy.linalg.qr",), fn=_qr, shapes=((2, 4, 4),), id="numpy.linalg.qr-stack"),
+    Record(
+        covers=("numpy.linalg.qr",),
+        fn=lambda a: np.linalg.qr(a, mode="r"),
+        shapes=((5, 3),),
+        id="numpy.linalg.qr-r",
+    ),
+    Record(
+        covers=("numpy.linalg.qr",),
+        fn=lambda a: _qr(a, mode="complete"),
+        shapes=((3, 5),),
+        id="numpy.linalg.qr-complete-wide",
+    ),
+    Record(
+        covers=("numpy.linalg.qr",),
+        fn=_qr_completed,
+        shapes=((5, 3),),
+        id="numpy.linalg.qr-complete-tall",
+    ),
+    Record(
+        covers=("numpy.linalg.qr",),
+        fn=lambda a: np.linalg.qr(a, mode="complete")[0],
+        shapes=((5, 3),),
+        grad=False,  # the completion's columns: refused (tests/internal/test_new_rows.py)
+        id="numpy.linalg.qr-complete-tall-q",
+    ),
+    Record(
+        covers=("numpy.linalg.qr",),
+        fn=_qr,
+        shapes=((4, 3),),
+        dtypes=("int64",),
+        grad=False,
+        id="numpy.linalg.qr-ints",
+    ),
+    Record(
+        covers=("numpy.linalg.lstsq",),
+        fn=_lstsq,
+        shapes=((6, 3), (6,)),
+        id="numpy.linalg.lstsq-vector",
+    ),
+    Record(
+        covers=("numpy.linalg.lstsq",),
+        fn=_lstsq,
+        shapes=((6, 3), (6, 2)),
+        id="numpy.linalg.lstsq-matrix",
+    ),
+    Record(
+        covers=("numpy.linalg.lstsq",),
+        fn=_lstsq,
+        shapes=((3, 5), (3,)),
+        id="numpy.linalg.lstsq-wide",
+    ),
+    Record(
+        covers=("numpy.linalg.lstsq",),
+        fn=_rank_deficient,
+        shapes=((6, 2), (6,)),
+        grad=False,  # the drawn matrix is singular: central differences leave the rank
+        id="numpy.linalg.lstsq-rank-deficient",
+    ),
+    Record(
+        covers=("numpy.linalg.lstsq",),
+        fn=lambda a, b: _lstsq(a, b, rcond=0.3),
+        shapes=((6, 3), (6,)),
+        id="numpy.linalg.lstsq-rcond",
+    ),
+    Record(
+        covers=("numpy.linalg.lstsq",),
+        fn=_lstsq,
+        shapes=((5, 3), (5,)),
+        dtypes=("int64",),
+        grad=False,
+        id="numpy.linalg.lstsq-ints",
+    ),
+]
