@@ -4,6 +4,8 @@ the gradient against float64 central differences (npgrad.check)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -151,6 +153,22 @@ def test_lstsq_residuals_under_vmap_are_refused_by_name():
     op = npgrad.function(lambda a, y: np.linalg.lstsq(a, y)[0], mode="auto")
     with pytest.raises(npgrad.TraceError, match=r"np.linalg.lstsq.*rank"):
         torch.func.vmap(op)(a, y)
+
+
+@pytest.mark.parametrize("name", ["nansum", "nanmean", "nanmax", "nanmin"])
+def test_nan_reductions_give_nan_places_no_gradient_and_do_not_warn(name):
+    f = getattr(np, name)
+    x = torch.tensor([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]], dtype=torch.float64)
+    x.requires_grad_()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's all-nan slice warning
+        want = f(x.detach().numpy(), axis=1)
+    # under the test suite's warnings-as-errors: the traced code path warns of nothing
+    got = npgrad.function(lambda a: f(a, axis=1), mode="auto", nonfinite="ignore")(x)
+    np.testing.assert_array_equal(got.detach().numpy(), want)
+    got.nansum().backward()
+    assert torch.isfinite(x.grad).all()
+    assert torch.count_nonzero(x.grad[torch.isnan(x.detach())]) == 0
 
 
 @pytest.mark.parametrize(

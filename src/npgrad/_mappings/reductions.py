@@ -204,6 +204,71 @@ def _np_all(a, axis=None, out=None, keepdims=False, *, where=True):
     return reduction(_all, a, axis, None, keepdims)
 
 
+# -------------------------------------------------------------------- nan-reductions
+# NumPy's nan-functions replace nan by the reduction's identity first: through
+# torch.where, whose backward gives those places exactly zero (never nan * 0).  An
+# all-nan slice gets NumPy's value; NumPy's RuntimeWarning for it is not repeated
+# (it would need the values read on the host, which torch.func and torch.compile
+# cannot, and it says nothing of the gradient)
+def _nan_mask(a: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    t = tensor(a)
+    return (t, torch.isnan(t)) if is_inexact(t.dtype) else (t, None)
+
+
+@implements(np.nansum, axis="many", dtype="input")
+def _np_nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    t, nan = _nan_mask(a)
+    if nan is not None:
+        t = torch.where(nan, 0, t)
+    return reduction(_sum, t, axis, dtype, keepdims)
+
+
+@implements(np.nanmean, axis="many", dtype="input")
+def _np_nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    t, nan = _nan_mask(a)
+    if nan is None:
+        return reduction(_mean, t, axis, dtype, keepdims, float_only=True)
+    if dtype is not None and not is_inexact(dtype):
+        raise TypeError("If a is inexact, then dtype must be inexact")
+    total = reduction(_sum, torch.where(nan, 0, t), axis, dtype, keepdims)
+    count = reduction(_sum, ~nan, axis, None, keepdims)
+    return total / count.to(total.dtype)  # 0 / 0 for an all-nan slice: NumPy's nan
+
+
+def _nan_extremum(kernel: Callable, fill: float, a: Any, axis: Any, keepdims: bool):
+    t, nan = _nan_mask(a)
+    if nan is None:
+        return reduction(kernel, t, axis, None, keepdims)
+    r = reduction(kernel, torch.where(nan, fill, t), axis, None, keepdims)
+    return torch.where(reduction(_all, nan, axis, None, keepdims), torch.nan, r)
+
+
+@implements(np.nanmax, axis="many")
+def _np_nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    return _nan_extremum(_amax, -torch.inf, a, axis, keepdims)
+
+
+@implements(np.nanmin, axis="many")
+def _np_nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    return _nan_extremum(_amin, torch.inf, a, axis, keepdims)
+
+
+@implements(np.ptp, axis="many")
+def _np_ptp(a, axis=None, out=None, keepdims=False):
+    t = tensor(a)
+    if t.dtype is torch.bool:
+        # NumPy subtracts the extremes: its '-' of booleans is an error
+        raise TypeError(
+            "numpy boolean subtract, the `-` operator, is not supported, use the "
+            "bitwise_xor, the `^` operator, or the logical_xor function instead."
+        )
+    hi = reduction(_amax, t, axis, None, keepdims)
+    lo = reduction(_amin, t, axis, None, keepdims)
+    if hi.dtype in (torch.uint16, torch.uint32, torch.uint64):
+        return (hi.to(torch.int64) - lo.to(torch.int64)).to(hi.dtype)  # no uint kernels
+    return hi - lo
+
+
 def _arg(kernel: Callable, a: Any, axis: Any, keepdims: bool) -> torch.Tensor:
     t = tensor(a)
     if t.dtype is torch.bool:

@@ -3,6 +3,8 @@ arg-reductions and quantiles, with their axis, keepdims, ddof and dtype options.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import Record
@@ -10,6 +12,30 @@ from . import Record
 _M = ((3, 4),)
 _NOGRAD = dict(grad=False)
 _INT = ("int64", "int16")
+
+# nan at a few places of a 3x4 input (0 elsewhere), added to it: float32, so the
+# float32 runs stay float32; the gradient there must be zero
+_HOLES = np.zeros((3, 4), np.float32)
+_HOLES[0, 1] = _HOLES[2, 3] = _HOLES[1, 0] = np.nan
+# ... and a whole column of nan (an all-nan slice along axis 0)
+_COLUMN = _HOLES.copy()
+_COLUMN[:, 2] = np.nan
+
+
+def _quiet(f):
+    """An all-nan slice: NumPy warns of it (RuntimeWarning), so the reference runs
+    quiet (npgrad's traced code does not warn: tests/internal/test_new_rows.py), and
+    its nan becomes a number (npgrad.function's nonfinite policy would warn of a nan
+    output); where NumPy's value is nan, npgrad's must be too."""
+
+    def run(*args):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            r = f(*args)
+        return np.where(np.isnan(r), -7.0, r)
+
+    return run
+
 
 RECORDS = [
     Record(covers=("numpy.sum",), fn=np.sum, shapes=_M),
@@ -141,4 +167,121 @@ RECORDS = [
         id="numpy.percentile-ints",
     ),
     Record(covers=("numpy.median",), fn=lambda x: np.median(x, axis=0), shapes=((5, 3),)),
+    # nan-reductions: nan inside (gradient zero there), all-nan slices, integers
+    Record(covers=("numpy.nansum",), fn=lambda x, h: np.nansum(x + h), shapes=_M, consts=(_HOLES,)),
+    Record(
+        covers=("numpy.nansum",),
+        fn=lambda x, h: np.nansum(x + h, axis=0, keepdims=True),
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.nansum-all-nan-column",
+    ),
+    Record(
+        covers=("numpy.nansum",),
+        fn=lambda x, h: np.nansum(x + h, axis=(0, 1), dtype=np.float64),
+        shapes=_M,
+        consts=(_HOLES,),
+        id="numpy.nansum-dtype",
+    ),
+    Record(
+        covers=("numpy.nansum",),
+        fn=lambda x: np.nansum(x, axis=1),
+        shapes=_M,
+        dtypes=(*_INT, "bool"),
+        grad=False,
+        id="numpy.nansum-ints",
+    ),
+    Record(
+        covers=("numpy.nanmean",),
+        fn=lambda x, h: np.nanmean(x + h, axis=1),
+        shapes=_M,
+        consts=(_HOLES,),
+    ),
+    Record(
+        covers=("numpy.nanmean",),
+        fn=lambda x, h: np.nanmean(x + h, keepdims=True, dtype=np.float64),
+        shapes=_M,
+        consts=(_HOLES,),
+        id="numpy.nanmean-dtype-keepdims",
+    ),
+    Record(
+        covers=("numpy.nanmean",),
+        fn=_quiet(lambda x, h: np.nanmean(x + h, axis=0)),
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.nanmean-all-nan-column",
+    ),
+    Record(
+        covers=("numpy.nanmean",),
+        fn=lambda x: np.nanmean(x, axis=0),
+        shapes=_M,
+        dtypes=_INT,
+        grad=False,
+        id="numpy.nanmean-ints",
+    ),
+    Record(
+        covers=("numpy.nanmax",),
+        fn=lambda x, h: np.nanmax(x + h, axis=1, keepdims=True),
+        shapes=_M,
+        consts=(_HOLES,),
+    ),
+    Record(
+        covers=("numpy.nanmax",),
+        fn=lambda x, h: np.nanmax(x + h),
+        shapes=_M,
+        consts=(_HOLES,),
+        id="numpy.nanmax-all",
+    ),
+    Record(
+        covers=("numpy.nanmax",),
+        fn=_quiet(lambda x, h: np.nanmax(x + h, axis=0)),
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.nanmax-all-nan-column",
+    ),
+    Record(
+        covers=("numpy.nanmax",),
+        fn=lambda x: np.nanmax(x, axis=0),
+        shapes=_M,
+        dtypes=(*_INT, "bool"),
+        grad=False,
+        id="numpy.nanmax-ints",
+    ),
+    Record(
+        covers=("numpy.nanmin",),
+        fn=lambda x, h: np.nanmin(x + h, axis=(0, 1)),
+        shapes=_M,
+        consts=(_HOLES,),
+    ),
+    Record(
+        covers=("numpy.nanmin",),
+        fn=_quiet(lambda x, h: np.nanmin(x + h, axis=0, keepdims=True)),
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.nanmin-all-nan-column",
+    ),
+    Record(
+        covers=("numpy.nanmin",),
+        fn=lambda x: np.nanmin(x, axis=1),
+        shapes=_M,
+        dtypes=(*_INT, "uint8"),
+        grad=False,
+        id="numpy.nanmin-ints",
+    ),
+    Record(covers=("numpy.ptp",), fn=lambda x: np.ptp(x, axis=1), shapes=_M),
+    Record(
+        covers=("numpy.ptp",),
+        fn=lambda x: np.ptp(x, axis=(0, 1), keepdims=True),
+        shapes=((2, 3, 4),),
+        id="numpy.ptp-axes-keepdims",
+    ),
+    Record(covers=("numpy.ptp",), fn=np.ptp, shapes=_M, id="numpy.ptp-all"),
+    Record(
+        covers=("numpy.ptp",),
+        fn=lambda x: np.ptp(x, axis=0),
+        shapes=_M,
+        dtypes=(*_INT, "uint8", "int8"),
+        grad=False,
+        id="numpy.ptp-ints",
+    ),
 ]
