@@ -171,6 +171,15 @@ def test_nan_reductions_give_nan_places_no_gradient_and_do_not_warn(name):
     assert torch.count_nonzero(x.grad[torch.isnan(x.detach())]) == 0
 
 
+def test_average_refuses_weights_that_sum_to_zero_as_numpy():
+    a = torch.rand(2, 3, dtype=torch.float64)
+    w = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64)
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
+        np.average(a.numpy(), axis=1, weights=w.numpy())
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
+        npgrad.function(lambda a, w: np.average(a, axis=1, weights=w), mode="auto")(a, w)
+
+
 @pytest.mark.parametrize(
     "name, ours, theirs",
     [

@@ -1,14 +1,15 @@
-"""Finite differences and interpolation on samples: gradient, interp."""
+"""Finite differences, interpolation and integration on samples: gradient, interp,
+trapezoid."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .._dtypes import is_inexact
+from .._dtypes import is_inexact, result_type
 from .._trace._array import tensor, unwrap
-from .._trace._registry import implements
-from .._trace._state import wide
+from .._trace._registry import implements, normalise_axis
+from .._trace._state import STATE, wide
 
 
 def _along(t: torch.Tensor, axis: int, start, stop=None) -> torch.Tensor:
@@ -125,3 +126,38 @@ def _interp(x, xp, fp, left=None, right=None, period=None):
     hi = tf[-1] if right is None else tensor(right).to(want)
     y = torch.where(tx < txp[0], lo, torch.where(tx > txp[-1], hi, y))
     return y
+
+
+def _promoted(a, b) -> tuple:
+    """``a`` and ``b`` (tensors, or a Python number: weak) in NumPy's result dtype."""
+    want = result_type(a, b, device_type=STATE.device.type)
+    return tuple(v.to(want) if isinstance(v, torch.Tensor) else v for v in (a, b))
+
+
+# NumPy 2 removed np.trapz: trapezoid alone is followed
+@implements(np.trapezoid, axis="one")
+def _trapezoid(y, x=None, dx=1.0, axis=-1):
+    t = tensor(y)
+    # the default -1 reaches the row as it is (the normaliser sees only a given axis)
+    axis = normalise_axis(axis, t.ndim, many=False, name="trapezoid")
+    if x is None:
+        d = unwrap(dx)
+        d = d if isinstance(d, (int, float, complex, torch.Tensor)) else tensor(d)
+    else:
+        tx = tensor(x)
+        if tx.ndim == 1:
+            d = torch.diff(tx)
+            shape = [1] * t.ndim
+            shape[axis] = d.shape[0]
+            d = d.reshape(shape)
+        else:
+            d = torch.diff(tx, dim=axis)
+    n = t.shape[axis]
+    hi, lo = t.narrow(axis, 1, max(n - 1, 0)), t.narrow(axis, 0, max(n - 1, 0))
+    # NumPy's order of operations, each in its result dtype: y[1:] + y[:-1] stays in
+    # y's dtype (a logical or for booleans, wrapping for small integers), then * d
+    pair = hi | lo if t.dtype is torch.bool else hi + lo
+    area = torch.mul(*_promoted(d, pair))
+    if not is_inexact(area.dtype):
+        area = area.to(wide())  # NumPy's true division by 2.0
+    return (area / 2.0).sum(axis)

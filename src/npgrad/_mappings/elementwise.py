@@ -1,14 +1,15 @@
-"""Elementwise functions that are not ufuncs: real, imag, angle, real_if_close, sinc."""
+"""Elementwise functions that are not ufuncs: real, imag, angle, real_if_close, sinc,
+polyval (elementwise in x)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .._dtypes import is_inexact
+from .._dtypes import is_inexact, result_type
 from .._trace._array import tensor
 from .._trace._registry import implements
-from .._trace._state import wide
+from .._trace._state import STATE, wide
 
 
 @implements(np.real)
@@ -48,3 +49,19 @@ def _real_if_close(a, tol=100):
 def _sinc(x):
     t = tensor(x)
     return torch.sinc(t if is_inexact(t.dtype) else t.to(wide()))
+
+
+@implements(np.polyval)
+def _polyval(p, x):
+    tp, tx = tensor(p), tensor(x)
+    if tp.ndim == 0:
+        raise TypeError("iteration over a 0-d array")
+    if isinstance(x, np.poly1d):
+        raise TypeError("np.polyval of a poly1d x is not followed; pass an array")
+    # NumPy's Horner loop from zeros_like(x): x's dtype, then each coefficient's
+    want = result_type(tx, tp, device_type=STATE.device.type) if len(tp) else tx.dtype
+    y = torch.zeros(tx.shape, dtype=want, device=tx.device)
+    tx, tp = tx.to(want), tp.to(want)
+    for k in range(tp.shape[0]):
+        y = y * tx + tp[k]
+    return y

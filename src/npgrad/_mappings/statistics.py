@@ -1,5 +1,5 @@
-"""Covariance and correlation: cov, corrcoef (NumPy computes them in float64 at
-least, and so does npgrad)."""
+"""Weighted averages, covariance and correlation: average, cov, corrcoef (NumPy
+computes cov and corrcoef in float64 at least, and so does npgrad)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import warnings
 import numpy as np
 import torch
 
-from .._dtypes import result_type
+from .._dtypes import is_inexact, result_type
 from .._trace._array import tensor
 from .._trace._registry import implements
-from .._trace._state import STATE, wide
+from .._trace._state import STATE, abstract, wide
+from .reductions import _mean, _sum, reduction
 
 
 def _observations(m, y, rowvar: bool, dtype) -> torch.Tensor:
@@ -87,3 +88,41 @@ def _corrcoef(x, y=None, rowvar=True, *, dtype=None):
     if c.is_complex():
         return torch.complex(c.real.clamp(-1, 1), c.imag.clamp(-1, 1))
     return c.clamp(-1, 1)
+
+
+def _weights_along(w: torch.Tensor, shape: tuple, axis: tuple | None) -> torch.Tensor:
+    """NumPy's check of average's weights, laid out to broadcast against ``a``."""
+    if tuple(w.shape) == tuple(shape):
+        return w
+    if axis is None:
+        raise TypeError("Axis must be specified when shapes of a and weights differ.")
+    if tuple(w.shape) != tuple(shape[ax] for ax in axis):
+        raise ValueError(
+            "Shape of weights must be consistent with shape of a along specified axis."
+        )
+    order = sorted(range(len(axis)), key=lambda i: axis[i])
+    return w.permute(*order).reshape([s if ax in axis else 1 for ax, s in enumerate(shape)])
+
+
+@implements(np.average, axis="many")
+def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    t = tensor(a)
+    axes = (axis,) if isinstance(axis, int) else axis
+    if weights is None:
+        avg = reduction(_mean, t, axes, None, keepdims, float_only=True)
+        count = t.numel() / max(avg.numel(), 1)
+        scale = torch.full(avg.shape, count, dtype=avg.dtype, device=avg.device)
+    else:
+        w = _weights_along(tensor(weights), tuple(t.shape), axes)
+        if is_inexact(t.dtype):
+            want = result_type(t, w, device_type=STATE.device.type)
+        else:  # NumPy averages integers and bools in float64 at the least
+            want = result_type(t, w, torch.empty((), dtype=wide()), device_type=STATE.device.type)
+        scale = reduction(_sum, w.to(want), axes, None, keepdims)
+        if not (abstract() or torch.compiler.is_compiling()) and bool((scale == 0).any()):
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        avg = reduction(_sum, t.to(want) * w.to(want), axes, None, keepdims) / scale
+    if not returned:
+        return avg
+    # the weights' sum, broadcast to the average's shape as NumPy does (a copy)
+    return avg, scale.expand(avg.shape).clone() if scale.shape != avg.shape else scale

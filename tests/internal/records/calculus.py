@@ -1,0 +1,43 @@
+"""Records of the calculus family beyond tests/internal/records/new_rows.py's
+gradient and interp: np.trapezoid (x, dx, axis)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Record
+
+_M = ((3, 4),)
+_X = np.array([0.0, 0.4, 0.7, 1.5])  # uneven sample points (a constant)
+
+RECORDS = [
+    Record(covers=("numpy.trapezoid",), fn=np.trapezoid, shapes=_M),
+    Record(
+        covers=("numpy.trapezoid",),
+        fn=lambda y: np.trapezoid(y, dx=0.3, axis=0),
+        shapes=_M,
+        id="numpy.trapezoid-dx-axis",
+    ),
+    Record(
+        covers=("numpy.trapezoid",),
+        fn=lambda y, x: np.trapezoid(y, x),
+        shapes=_M,
+        consts=(_X,),
+        id="numpy.trapezoid-x-constant",
+    ),
+    Record(
+        covers=("numpy.trapezoid",),
+        # traced sample points of y's shape, differentiated too
+        fn=lambda y, x: np.trapezoid(y, x, axis=0),
+        shapes=(_M[0], _M[0]),
+        id="numpy.trapezoid-x-traced",
+    ),
+    Record(
+        covers=("numpy.trapezoid",),
+        fn=lambda y: np.trapezoid(y, dx=2),
+        shapes=_M,
+        dtypes=("int64", "int8", "bool"),
+        grad=False,
+        id="numpy.trapezoid-ints",
+    ),
+]

@@ -1,0 +1,33 @@
+"""Records of the elementwise functions that are not ufuncs, beyond those in
+tests/internal/records/new_rows.py: np.polyval."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Record
+
+RECORDS = [
+    # gradients with respect to the coefficients and the points
+    Record(covers=("numpy.polyval",), fn=np.polyval, shapes=((4,), (3, 2))),
+    Record(
+        covers=("numpy.polyval",),
+        fn=lambda x: np.polyval([1.0, -2.0, 0.5], x),
+        shapes=((5,),),
+        id="numpy.polyval-list",
+    ),
+    Record(
+        covers=("numpy.polyval",),
+        fn=lambda p: np.polyval(p, 1.5),
+        shapes=((4,),),
+        id="numpy.polyval-number",
+    ),
+    Record(
+        covers=("numpy.polyval",),
+        fn=np.polyval,
+        shapes=((3,), (4,)),
+        dtypes=("int64", "int16"),
+        grad=False,
+        id="numpy.polyval-ints",
+    ),
+]
