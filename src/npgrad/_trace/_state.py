@@ -164,7 +164,13 @@ def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     # as np.broadcast_to's shows), after autograd saved this tensor or before a
     # deferred op reads it; torch warns of a read-only array's memory, and a reversed
     # view (w[::-1]) needs a copy anyway (no negative strides)
-    return torch.as_tensor(a.copy(), device=device)
+    own = a.copy()
+    if device.type == "cpu":
+        try:
+            return torch.from_numpy(own)  # the copy's memory itself: half as_tensor's time
+        except (TypeError, ValueError):  # a dtype or byte order torch has no tensor for
+            pass
+    return torch.as_tensor(own, device=device)
 
 
 def number_tensor(v: Any, dtype: torch.dtype) -> torch.Tensor:
