@@ -40,6 +40,20 @@ NP_TO_TORCH: dict[np.dtype, torch.dtype] = {
 }
 
 # the unsigned integers torch stores but barely computes with: widened on entry
+# uint64 computes in int64, whose upper half are the negatives: an XOR with the sign
+# bit (its own inverse) maps uint64's order onto int64's, for max, min, the
+# comparisons and clip (sums and products need no such thing: modulo 2**64 alike)
+INT64_SIGN = -(2**63)
+
+
+def ordered_int64(x):
+    """A uint64 value computed in int64, as an int64 of the same order (a tensor
+    already cast to int64, or a Python int of uint64's range)."""
+    if type(x) is int and x >= 2**63:
+        x -= 2**64
+    return x ^ INT64_SIGN
+
+
 UNSIGNED_WIDE = {
     t: torch.int64
     for t in TORCH_TO_NP

@@ -19,7 +19,12 @@ LAYERS = [
     ["npgrad._convert"],
     ["npgrad._policy"],
     ["npgrad._trace._state"],
-    ["npgrad._trace._index", "npgrad._trace._registry", "npgrad._trace._write"],
+    [
+        "npgrad._trace._index",
+        "npgrad._trace._registry",
+        "npgrad._trace._write",
+        "npgrad._trace._promote",
+    ],
     ["npgrad._trace._array"],
     ["npgrad._trace._fusion", "npgrad._trace._scipy"],
     ["npgrad._trace._engine", "npgrad._trace"],

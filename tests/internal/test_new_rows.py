@@ -202,3 +202,36 @@ def test_rows_match_torch_and_its_gradient(name, ours, theirs):
     torch.testing.assert_close(
         torch.autograd.grad(got, used, g), torch.autograd.grad(want, used, g)
     )
+
+
+def test_lstsq_and_pinv_gradients_at_an_exact_zero_singular_value_are_finite():
+    # a zero column: a singular value of exactly 0, dropped by any cut; the gradient
+    # is the fixed-rank one (torch's pinv backward), the same for every rcond
+    a = np.array([[1.0, 0, 0], [0, 2.0, 0], [0, 0, 0], [0, 0, 0]])
+    b = np.array([1.0, 2, 3, 4])
+    grads = [
+        npgrad.grad(lambda a, rc=rc: np.sum(np.linalg.lstsq(a, b, rcond=rc)[0]))(a)
+        for rc in (None, -1, 0, 1e-10)
+    ]
+    assert all(np.isfinite(g).all() for g in grads)
+    for g in grads[1:]:
+        np.testing.assert_allclose(g, grads[0], rtol=1e-12, atol=1e-12)
+    gp = npgrad.grad(lambda a: np.sum(np.linalg.pinv(a, rcond=1e-8)))(a)
+    gn = npgrad.grad(lambda a: np.sum(np.linalg.pinv(a)))(a)
+    np.testing.assert_allclose(gp, gn, rtol=1e-12, atol=1e-12)
+
+
+def test_eigvalsh_reads_a_lower_case_uplo_as_numpy():
+    a = np.random.default_rng(0).normal(size=(3, 3))
+    for uplo in ("u", "l"):
+        want = np.linalg.eigvalsh(a, UPLO=uplo)
+        got = npgrad.value_and_grad(lambda a, u=uplo: np.sum(np.linalg.eigvalsh(a, UPLO=u)))(a)
+        np.testing.assert_allclose(got[0], want.sum(), rtol=1e-12)
+
+
+def test_a_complete_qr_under_jacrev_is_refused_by_name():
+    import torch
+
+    op = npgrad.function(lambda a: np.linalg.qr(a, mode="complete")[0][:, :2], mode="auto")
+    with pytest.raises(npgrad.TraceError, match="jacrev.*npgrad.jacobian can"):
+        torch.func.jacrev(op)(torch.randn(4, 2, dtype=torch.float64))

@@ -266,3 +266,33 @@ def test_combining_functions_with_scalars(name, scalar, side, dtype):
     s, fn = SCALARS[scalar], SCALAR_FUNCTIONS[name]
     w = _weak(s)
     _assert_like_numpy(lambda x: fn(x, s), [_array(dtype)], name, weak=lambda x: fn(x, w))
+
+
+# uint64 computes in int64, whose upper half are the negatives: the order of values
+# from 2**63 up is kept (max, min, arg*, comparisons, maximum/minimum, clip, ptp)
+_BIG = np.array([2**63 + 5, 3, 2**64 - 1, 7], dtype=np.uint64)
+_UINT64_ORDER = {
+    "max": np.max,
+    "min": np.min,
+    "max-axis": lambda a: np.max(a.reshape(2, 2), axis=1),
+    "nanmin": np.nanmin,
+    "argmax": np.argmax,
+    "argmin": np.argmin,
+    "ptp": np.ptp,
+    "maximum": lambda a: np.maximum(a, np.uint64(10)),
+    "minimum-int": lambda a: np.minimum(a, 2**63),
+    "greater": lambda a: a > np.uint64(4),
+    "less-int": lambda a: a < 2**63 + 6,
+    "fmax-arrays": lambda a: np.fmax(a, a[::-1]),
+    "clip": lambda a: np.clip(a, np.uint64(4), np.uint64(2**63 + 100)),
+    "sum": np.sum,  # modulo 2**64, as NumPy
+}
+
+
+@pytest.mark.parametrize("name", list(_UINT64_ORDER))
+def test_uint64_values_past_int64_keep_their_order(name):
+    fn = _UINT64_ORDER[name]
+    want = np.asarray(fn(_BIG))
+    t = torch.from_numpy(_BIG.view(np.int64).copy()).view(torch.uint64)
+    got = trace(fn, [t], {}, name="uint64").numpy()
+    assert got.dtype == want.dtype and np.array_equal(got, want), (got, want)

@@ -28,9 +28,15 @@ class _Refuse(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if ctx.only_nonzero:
-            # a zero gradient (the part unused, or sliced away) is the true one
-            if grad is not None and bool(grad.ne(0).any()):
+        if ctx.only_nonzero and grad is not None:
+            # a zero gradient (the part unused, or sliced away) is the true one; under
+            # vmap (torch.func.jacrev) whether it is zero cannot be read: refused, so
+            if torch._C._functorch.is_batchedtensor(grad):
+                raise TraceError(
+                    f"{ctx.message} (under torch.func's vmap, as in jacrev, npgrad cannot "
+                    "see whether that gradient is zero; npgrad.jacobian can)"
+                )
+            if bool(grad.ne(0).any()):
                 raise TraceError(ctx.message)
         elif ctx.needs_input_grad[1]:
             raise TraceError(ctx.message)

@@ -135,10 +135,12 @@ def _promoted(a, b) -> tuple:
 
 
 # NumPy 2 removed np.trapz: trapezoid alone is followed
-@implements(np.trapezoid, axis="one")
+@implements(np.trapezoid, axis="row")
 def _trapezoid(y, x=None, dx=1.0, axis=-1):
     t = tensor(y)
-    # the default -1 reaches the row as it is (the normaliser sees only a given axis)
+    # NumPy differences an x of another rank along the axis as given (-1 of x, not
+    # of y): the row normalises it for y alone
+    given = axis
     axis = normalise_axis(axis, t.ndim, many=False, name="trapezoid")
     if x is None:
         d = unwrap(dx)
@@ -151,7 +153,7 @@ def _trapezoid(y, x=None, dx=1.0, axis=-1):
             shape[axis] = d.shape[0]
             d = d.reshape(shape)
         else:
-            d = torch.diff(tx, dim=axis)
+            d = torch.diff(tx, dim=given)
     n = t.shape[axis]
     hi, lo = t.narrow(axis, 1, max(n - 1, 0)), t.narrow(axis, 0, max(n - 1, 0))
     # NumPy's order of operations, each in its result dtype: y[1:] + y[:-1] stays in
@@ -160,4 +162,4 @@ def _trapezoid(y, x=None, dx=1.0, axis=-1):
     area = torch.mul(*_promoted(d, pair))
     if not is_inexact(area.dtype):
         area = area.to(wide())  # NumPy's true division by 2.0
-    return (area / 2.0).sum(axis)
+    return (area / 2.0).sum(given)  # NumPy's reduce of the product: the given axis

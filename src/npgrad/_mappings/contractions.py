@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from .._dtypes import is_inexact
-from .._trace._array import common, tensor
+from .._trace._array import tensor
+from .._trace._promote import common
 from .._trace._registry import implements
 from .._trace._state import unsupported, wide
 

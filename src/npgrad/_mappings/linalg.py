@@ -14,7 +14,8 @@ import torch
 
 from .._dtypes import HALF, is_inexact
 from .._errors import TraceError
-from .._trace._array import common, tensor
+from .._trace._array import tensor
+from .._trace._promote import common
 from .._trace._registry import implements
 from .._trace._state import abstract, here, unsupported, wide
 from ._refuse import refuse_nonzero, refuse_used
@@ -114,12 +115,20 @@ def _pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
         # None is max(m, n) * eps in both: what it drops is zero to rounding, which
         # torch's pinv backward assumes
         return back(torch.linalg.pinv(single(t), hermitian=hermitian), t.dtype)
-    # a cutoff that may drop singular values above zero: through the SVD, whose
-    # gradient is the truncated pseudo-inverse's (torch's pinv backward takes the
-    # dropped values for zeros); NumPy's rule: keep s > cut * max(s)
-    u, sv, vh = torch.linalg.svd(single(t), full_matrices=False)
-    c = torch.as_tensor(cut, dtype=sv.dtype, device=sv.device)[..., None]
-    keep = sv > c * sv.amax(-1, keepdim=True)
+    # NumPy's rule: keep s > cut * max(s).  Where what the cut drops is zero to
+    # rounding, torch's pinv (whose backward takes the dropped values for zeros) is
+    # right, and the SVD's backward would be nan at an exact zero; where the cut drops
+    # values above zero, through the SVD, whose gradient is the truncated inverse's
+    s = single(t)
+    c = torch.as_tensor(cut, dtype=s.real.dtype, device=s.device)
+    if not abstract() and not torch.compiler.is_compiling() and s.numel():
+        sv = torch.linalg.svdvals(s.detach())
+        top = sv.amax(-1, keepdim=True)
+        tiny = max(s.shape[-2:]) * torch.finfo(sv.dtype).eps * top
+        if bool(((sv > c * top) | (sv <= tiny)).all()):
+            return back(torch.linalg.pinv(s, rtol=c, hermitian=hermitian), t.dtype)
+    u, sv, vh = torch.linalg.svd(s, full_matrices=False)
+    keep = sv > c[..., None] * sv.amax(-1, keepdim=True)
     inv = torch.where(keep, 1 / torch.where(keep, sv, 1.0), 0.0)
     return back(vh.mH @ (inv.unsqueeze(-1) * u.mH), t.dtype)
 
@@ -146,6 +155,7 @@ def _numpy_signs(x: torch.Tensor, u: torch.Tensor, vh: torch.Tensor):
 def _triangle(s: torch.Tensor, UPLO: str) -> torch.Tensor:
     """The Hermitian matrix NumPy reads from one triangle of ``s``: the other gets no
     share of the gradient (torch's backward assumes a symmetric input)."""
+    UPLO = UPLO.upper() if isinstance(UPLO, str) else UPLO  # NumPy takes 'l' and 'u'
     if UPLO not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")
     if UPLO == "L":
@@ -313,8 +323,8 @@ def _lstsq(a, b, rcond=None):
     if rcond is None:
         cut = eps * max(m, n)
     else:
-        # LAPACK's gelsd reads a negative rcond as its machine precision (eps / 2)
-        cut = float(rcond) if rcond >= 0 else eps / 2
+        # LAPACK's gelsd reads an rcond outside (0, 1) as its machine precision (eps / 2)
+        cut = float(rcond) if 0 < rcond < 1 else eps / 2
     sv = torch.linalg.svdvals(a64)
     keep = sv > cut * sv.amax()
     rank = keep.sum().to(torch.int32)  # NumPy's gufunc gives an int32 scalar

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import HALF, UNSIGNED_WIDE, is_inexact, result_type
+from .._dtypes import HALF, UNSIGNED_WIDE, is_inexact, ordered_int64, result_type
 from .._trace._array import tensor, unwrap
 from .._trace._fusion import fused_reduction
 from .._trace._registry import implements
@@ -41,6 +41,9 @@ def reduction(
         # torch has few uint16/32/64 kernels: int64 holds every uint16/32 value; the
         # result in NumPy's dtype (the input's for max/min, uint64 for sums/products)
         t = t.to(torch.int64)
+    flip = unsigned is torch.uint64 and kernel in (_amax, _amin)
+    if flip:
+        t = ordered_int64(t)
     if axis is None:
         r = kernel(t, None, False, **kw)
         if keepdims:
@@ -50,6 +53,8 @@ def reduction(
         r = kernel(t.unsqueeze(0), 0, False, **kw)
     else:
         r = kernel(t, axis, keepdims, **kw)
+    if flip:
+        r = ordered_int64(r)  # its own inverse
     if unsigned is not None and r.dtype is torch.int64:
         r = r.to(unsigned if kernel in (_amax, _amin) else torch.uint64)
     # torch sums small integers into int64; NumPy keeps the dtype asked for
@@ -274,7 +279,9 @@ def _arg(kernel: Callable, a: Any, axis: Any, keepdims: bool) -> torch.Tensor:
     if t.dtype is torch.bool:
         t = t.to(torch.uint8)  # torch's argmax takes no bool; the first True wins alike
     elif t.dtype in UNSIGNED_WIDE:
-        t = t.to(torch.int64)  # no uint16/32/64 kernel; the order is the same
+        flip = t.dtype is torch.uint64
+        t = t.to(torch.int64)  # no uint16/32/64 kernel; uint64's order kept by the flip
+        t = ordered_int64(t) if flip else t
     if axis is None:
         r = kernel(t.reshape(-1))
         return r.reshape((1,) * t.ndim) if keepdims else r

@@ -12,7 +12,8 @@ from typing import Any
 import torch
 
 from .._errors import TraceError
-from .._trace._array import common, tensor
+from .._trace._array import tensor
+from .._trace._promote import common
 from .._trace._registry import implements
 from .._trace._state import here, wide
 from .linalg import back, single

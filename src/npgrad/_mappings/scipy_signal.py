@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .._errors import TraceError
-from .._trace._array import common
+from .._trace._promote import common
 from .._trace._registry import implements
 from .._trace._state import here
 from .scipy_special_functions import floating

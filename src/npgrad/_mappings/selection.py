@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import UNSIGNED_WIDE, is_inexact, result_type
-from .._trace._array import common, tensor, unwrap
+from .._dtypes import UNSIGNED_WIDE, is_inexact, ordered_int64, result_type
+from .._trace._array import tensor, unwrap
+from .._trace._promote import common
 from .._trace._registry import implements
 from .._trace._state import STATE, constant, wide
 
@@ -69,10 +70,12 @@ def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
         lo = None if lo is None else torch.as_tensor(lo, dtype=t.dtype, device=t.device)
         hi = None if hi is None else torch.as_tensor(hi, dtype=t.dtype, device=t.device)
     if t.dtype in UNSIGNED_WIDE:  # no uint16/32/64 clamp kernel: int64, then back
+        bounds = [v.to(torch.int64) if isinstance(v, torch.Tensor) else v for v in (lo, hi)]
         wide_t = t.to(torch.int64)
-        lo = lo.to(torch.int64) if isinstance(lo, torch.Tensor) else lo
-        hi = hi.to(torch.int64) if isinstance(hi, torch.Tensor) else hi
-        return torch.clamp(wide_t, lo, hi).to(t.dtype)
+        if t.dtype is not torch.uint64:
+            return torch.clamp(wide_t, *bounds).to(t.dtype)
+        lo, hi = (None if v is None else ordered_int64(v) for v in bounds)
+        return ordered_int64(torch.clamp(ordered_int64(wide_t), lo, hi)).to(t.dtype)
     return torch.clamp(t, lo, hi)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._trace._array import common, tensor, unwrap
+from .._trace._array import tensor, unwrap
+from .._trace._promote import common
 from .._trace._registry import implements
 from .._trace._state import unsupported
 

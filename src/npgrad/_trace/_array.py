@@ -16,19 +16,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import _dtypes
 from .._dtypes import (
     INT_TO_FLOAT,
-    NARROW,
-    NP_TO_TORCH,
     TORCH_TO_NP,
     UNSIGNED_WIDE,
     is_inexact,
+    ordered_int64,
     result_type,
 )
 from .._dtypes import torch_dtype as _torch_dtype
 from .._errors import TraceError
 from . import _registry
+from ._promote import (
+    FLOATING,
+    check_int_range,
+    numpy_scalar,
+    promoted,
+    scalar_tensor,
+)
 from ._registry import FUNCTIONS, UFUNCS, Row, scipy_row
 from ._state import (
     STATE,
@@ -78,18 +83,6 @@ def unwrap(x: Any) -> Any:
     return x
 
 
-def numpy_scalar(x: Any) -> torch.Tensor:
-    """A NumPy scalar (or 0-d array) as a 0-d tensor of its dtype: NumPy 2 counts its
-    dtype in promotion (NEP 50: ``float32_array * np.float64(2)`` is float64), which a
-    Python number would not.  On the host: TensorIterator takes a 0-d CPU tensor
-    beside any device's tensors without a copy."""
-    if STATE.device.type in _dtypes.NO_FLOAT64 and x.dtype in NARROW:
-        x = x.astype(NARROW[x.dtype])
-    return (
-        torch.tensor(x.item(), dtype=NP_TO_TORCH[x.dtype]) if x.dtype in NP_TO_TORCH else x.item()
-    )
-
-
 def tensor(x: Any) -> torch.Tensor:
     """Any array-like as a tensor on the traced device."""
     x = unwrap(x)
@@ -129,45 +122,6 @@ def wrap(x: Any) -> Any:
     return x
 
 
-def common(*ts: torch.Tensor) -> list[torch.Tensor]:
-    """Tensors in NumPy's common dtype (``np.result_type``), for functions that
-    combine arrays (concatenate, dot, einsum, ...)."""
-    if len(ts) == 2 and ts[0].dtype is ts[1].dtype:
-        return list(ts)  # one dtype is its own result type
-    want = result_type(*ts, device_type=STATE.device.type)
-    return [t if t.dtype == want else t.to(want) for t in ts]
-
-
-def check_int_range(args: list) -> None:
-    """NumPy 2 refuses a Python integer its array's dtype cannot hold; torch would
-    wrap it around silently."""
-    ints = [a.dtype for a in args if isinstance(a, torch.Tensor)]
-    if not ints or any(is_inexact(d) or d is torch.bool for d in ints):
-        return
-    widest = max(ints, key=lambda d: torch.iinfo(d).bits)
-    info = torch.iinfo(widest)
-    for a in args:
-        if type(a) is int and not info.min <= a <= info.max:
-            raise OverflowError(f"Python integer {a} out of bounds for {TORCH_TO_NP[widest]}")
-
-
-def scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
-    """A Python scalar as a 0-d CPU tensor of the dtype NumPy would give it beside
-    ``ref``: TensorIterator passes it to any device's kernel without a copy."""
-    if isinstance(v, (bool, int, float, complex)):
-        return number_tensor(v, ref.dtype)
-    return constant(v, ref.device)  # a list or array is no scalar: to the device
-
-
-def as_float(t: Any, division: bool = False) -> Any:
-    if isinstance(t, torch.Tensor) and not is_inexact(t.dtype):
-        return t.to(wide() if division else INT_TO_FLOAT.get(t.dtype) or wide())
-    return t
-
-
-_FLOATING = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
-# an integer beside a float: torch promotes it, even 0-d, as NumPy does where they agree
-_INTS = frozenset({torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8})
 _NP_QUICK = frozenset(map(np.dtype, "e f d b h i l B ?".split()))  # NumPy arrays taken
 
 
@@ -189,7 +143,7 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
         if isinstance(b, TracedArray) or kind is np.ndarray and b.ndim and b.dtype in _NP_QUICK:
             b = b.t if kind is not np.ndarray else constant(b)
             if b.dtype is not dtype:
-                a, b, dtype = _promoted(row, a, b)
+                a, b, dtype = promoted(row, a, b)
         elif kind is not float and kind is not int:
             return None
         elif row.tensor_only:
@@ -203,12 +157,12 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
         elif kind is np.ndarray and a.ndim and a.dtype in _NP_QUICK:
             a = constant(a)
             if a.dtype is not dtype:
-                a, b, dtype = _promoted(row, a, b)
+                a, b, dtype = promoted(row, a, b)
         else:
             return None
     else:
         return None
-    if dtype not in _FLOATING:
+    if dtype not in FLOATING:
         return None
     try:
         r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
@@ -220,17 +174,8 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
     return out
 
 
-def _promoted(row: Row, a: torch.Tensor, b: torch.Tensor) -> tuple:
-    """Two tensors in NumPy's result dtype (one not floating: quick_ufunc declines)."""
-    dtype = result_type(a, b, device_type=STATE.device.type)
-    if dtype in _FLOATING and not (
-        row.mixed
-        and (a.dtype in _INTS and b.dtype is dtype or b.dtype in _INTS and a.dtype is dtype)
-    ):
-        a, b = a.to(dtype), b.to(dtype)
-    return a, b, dtype
-
-
+_ORDERED = frozenset({np.maximum, np.minimum, np.fmax, np.fmin, np.less, np.less_equal,
+                      np.greater, np.greater_equal})  # fmt: skip
 _UFUNC_OPTIONS = {"where": True, "casting": "same_kind", "order": "K", "subok": True}
 
 
@@ -283,6 +228,8 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         if row.target is np.right_shift:  # but int64's right shift is arithmetic
             raise unsupported("np.right_shift of uint64 arrays")
         args = [a - 2**64 if type(a) is int and a >= 2**63 else a for a in args]
+        if row.target in _ORDERED:
+            args = [ordered_int64(a) for a in args]
     if row.tensor_only:
         ref = next(a for a in args if isinstance(a, torch.Tensor))
         args = [a if isinstance(a, torch.Tensor) else scalar_tensor(a, ref) for a in args]
@@ -295,6 +242,7 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
     except RuntimeError as e:
         raise numpy_error(e, f"np.{name}") from e
     if unsigned is not None and r.dtype == want:
+        r = ordered_int64(r) if unsigned is torch.uint64 and row.target in _ORDERED else r
         r = r.to(unsigned)
     r = wrap(r)
     if type(r) is TracedArray and (r.t._base is not None or any(r.t is a for a in args)):
@@ -498,7 +446,7 @@ class TracedArray:
         if method == "__call__":
             if not kwargs and len(inputs) == 1 and type(self) is TracedArray:
                 t = self.t  # np.exp(x), np.tanh(x): quick_ufunc's one-input case, inlined
-                if t.dtype in _FLOATING and ufunc not in FUSE:
+                if t.dtype in FLOATING and ufunc not in FUSE:
                     try:
                         r = row.impl(t)
                     except RuntimeError as e:

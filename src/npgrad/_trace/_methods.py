@@ -10,7 +10,6 @@ import numpy as np
 
 from .._errors import TraceAttributeError
 from ._array import (
-    _FLOATING,
     FUSE,
     TracedArray,
     apply_ufunc,
@@ -21,6 +20,7 @@ from ._array import (
     wrap,
     write,
 )
+from ._promote import FLOATING
 from ._registry import ROWS, UFUNCS, Row
 from ._state import numpy_error, unsupported
 from ._write import dry_run
@@ -81,7 +81,7 @@ def _operator(ufunc: Any, reflected: bool) -> Callable:
                 return fused
         if direct:
             t, k = self.t, type(other)
-            if t.dtype in _FLOATING and (
+            if t.dtype in FLOATING and (
                 (k is float or k is int)
                 and numbers
                 or k is TracedArray

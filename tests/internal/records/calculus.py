@@ -34,6 +34,14 @@ RECORDS = [
     ),
     Record(
         covers=("numpy.trapezoid",),
+        # x of a lower rank: NumPy differences it along its own last axis, and the
+        # products broadcast (to shape (3, 4) here)
+        fn=lambda y, x: np.trapezoid(y, x),
+        shapes=((2,), (3, 4, 2)),
+        id="numpy.trapezoid-x-other-rank",
+    ),
+    Record(
+        covers=("numpy.trapezoid",),
         fn=lambda y: np.trapezoid(y, dx=2),
         shapes=_M,
         dtypes=("int64", "int8", "bool"),

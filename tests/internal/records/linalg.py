@@ -68,6 +68,16 @@ def _lstsq(a, b, rcond=None):
     return tuple(np.linalg.lstsq(a, b, rcond=rcond))
 
 
+def _zero_column(a):
+    return np.concatenate([a, np.zeros_like(a[:, :1])], axis=1)
+
+
+def _gapped(a):
+    # a's singular vectors, with singular values 3, 2, 1 and 1e-3
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    return (u * np.array([3.0, 2.0, 1.0, 1e-3], dtype=a.dtype)) @ vh
+
+
 def _rank_deficient(a, b):
     # the third column a sum of the first two: rank 2 < n, so no residuals
     a = np.concatenate([a, a[:, :1] + a[:, 1:2]], axis=1)
@@ -203,6 +213,30 @@ RECORDS += [
         fn=lambda a, b: _lstsq(a, b, rcond=0.3),
         shapes=((6, 3), (6,)),
         id="numpy.linalg.lstsq-rcond",
+    ),
+    # LAPACK reads an rcond of 0 or of 1 and above as its machine precision (an exact
+    # zero column: a singular value of 0 in every implementation, so one rank)
+    Record(
+        covers=("numpy.linalg.lstsq",),
+        fn=lambda a, b: _lstsq(_zero_column(a), b, rcond=0),
+        shapes=((6, 2), (6,)),
+        grad=False,  # central differences would leave the rank
+        id="numpy.linalg.lstsq-rcond-zero",
+    ),
+    Record(
+        covers=("numpy.linalg.lstsq",),
+        fn=lambda a, b: _lstsq(_zero_column(a), b, rcond=1.5),
+        shapes=((6, 2), (6,)),
+        grad=False,
+        id="numpy.linalg.lstsq-rcond-above-one",
+    ),
+    # a cut between singular values 1 and 1e-3 (of at most 3): the truncated inverse's
+    # gradient, checked against central differences
+    Record(
+        covers=("numpy.linalg.pinv", "numpy.linalg.lstsq"),
+        fn=lambda a, b: _lstsq(_gapped(a), b, rcond=0.05),
+        shapes=((6, 4), (6,)),
+        id="numpy.linalg.lstsq-rcond-truncates",
     ),
     Record(
         covers=("numpy.linalg.lstsq",),

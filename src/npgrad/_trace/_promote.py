@@ -1,0 +1,80 @@
+"""NumPy's promotion on tensors: the common dtype of arrays, a NumPy or Python
+scalar as the 0-d tensor NumPy would treat it as, NumPy 2's integer range check.
+
+Nothing here knows of traced arrays: the ufunc core and the rows call these with
+tensors and Python numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .. import _dtypes
+from .._dtypes import INT_TO_FLOAT, NARROW, NP_TO_TORCH, TORCH_TO_NP, is_inexact, result_type
+from ._registry import Row
+from ._state import STATE, constant, number_tensor, wide
+
+
+def numpy_scalar(x: Any) -> torch.Tensor:
+    """A NumPy scalar (or 0-d array) as a 0-d tensor of its dtype: NumPy 2 counts its
+    dtype in promotion (NEP 50: ``float32_array * np.float64(2)`` is float64), which a
+    Python number would not.  On the host: TensorIterator takes a 0-d CPU tensor
+    beside any device's tensors without a copy."""
+    if STATE.device.type in _dtypes.NO_FLOAT64 and x.dtype in NARROW:
+        x = x.astype(NARROW[x.dtype])
+    return (
+        torch.tensor(x.item(), dtype=NP_TO_TORCH[x.dtype]) if x.dtype in NP_TO_TORCH else x.item()
+    )
+
+
+def common(*ts: torch.Tensor) -> list[torch.Tensor]:
+    """Tensors in NumPy's common dtype (``np.result_type``), for functions that
+    combine arrays (concatenate, dot, einsum, ...)."""
+    if len(ts) == 2 and ts[0].dtype is ts[1].dtype:
+        return list(ts)  # one dtype is its own result type
+    want = result_type(*ts, device_type=STATE.device.type)
+    return [t if t.dtype == want else t.to(want) for t in ts]
+
+
+def check_int_range(args: list) -> None:
+    """NumPy 2 refuses a Python integer its array's dtype cannot hold; torch would
+    wrap it around silently."""
+    ints = [a.dtype for a in args if isinstance(a, torch.Tensor)]
+    if not ints or any(is_inexact(d) or d is torch.bool for d in ints):
+        return
+    widest = max(ints, key=lambda d: torch.iinfo(d).bits)
+    info = torch.iinfo(widest)
+    for a in args:
+        if type(a) is int and not info.min <= a <= info.max:
+            raise OverflowError(f"Python integer {a} out of bounds for {TORCH_TO_NP[widest]}")
+
+
+def scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:
+    """A Python scalar as a 0-d CPU tensor of the dtype NumPy would give it beside
+    ``ref``: TensorIterator passes it to any device's kernel without a copy."""
+    if isinstance(v, (bool, int, float, complex)):
+        return number_tensor(v, ref.dtype)
+    return constant(v, ref.device)  # a list or array is no scalar: to the device
+
+
+def as_float(t: Any, division: bool = False) -> Any:
+    if isinstance(t, torch.Tensor) and not is_inexact(t.dtype):
+        return t.to(wide() if division else INT_TO_FLOAT.get(t.dtype) or wide())
+    return t
+
+
+FLOATING = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
+# an integer beside a float: torch promotes it, even 0-d, as NumPy does where they agree
+INTS = frozenset({torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8})
+
+
+def promoted(row: Row, a: torch.Tensor, b: torch.Tensor) -> tuple:
+    """Two tensors in NumPy's result dtype (one not floating: the caller declines)."""
+    dtype = result_type(a, b, device_type=STATE.device.type)
+    if dtype in FLOATING and not (
+        row.mixed and (a.dtype in INTS and b.dtype is dtype or b.dtype in INTS and a.dtype is dtype)
+    ):
+        a, b = a.to(dtype), b.to(dtype)
+    return a, b, dtype
