@@ -235,3 +235,14 @@ def test_a_complete_qr_under_jacrev_is_refused_by_name():
     op = npgrad.function(lambda a: np.linalg.qr(a, mode="complete")[0][:, :2], mode="auto")
     with pytest.raises(npgrad.TraceError, match="jacrev.*npgrad.jacobian can"):
         torch.func.jacrev(op)(torch.randn(4, 2, dtype=torch.float64))
+
+
+def test_trapezoid_refuses_a_spacing_its_integer_samples_cannot_hold_as_numpy():
+    import torch
+
+    y = np.array([1, 2, 3], dtype=np.int8)
+    with pytest.raises(OverflowError, match="300 out of bounds for int8"):
+        np.trapezoid(y, dx=300)  # NumPy 2's answer, which npgrad must give too
+    op = npgrad.function(lambda y: np.trapezoid(y, dx=300), mode="auto")
+    with pytest.raises(OverflowError, match="300 out of bounds for int8"):
+        op(torch.from_numpy(y))

@@ -8,6 +8,7 @@ import torch
 
 from .._dtypes import is_inexact, result_type
 from .._trace._array import tensor, unwrap
+from .._trace._promote import check_int_range
 from .._trace._registry import implements, normalise_axis
 from .._trace._state import STATE, wide
 
@@ -130,6 +131,7 @@ def _interp(x, xp, fp, left=None, right=None, period=None):
 
 def _promoted(a, b) -> tuple:
     """``a`` and ``b`` (tensors, or a Python number: weak) in NumPy's result dtype."""
+    check_int_range([a, b])  # int8 samples times dx=300: NumPy 2's OverflowError
     want = result_type(a, b, device_type=STATE.device.type)
     return tuple(v.to(want) if isinstance(v, torch.Tensor) else v for v in (a, b))
 
