@@ -621,3 +621,35 @@ def test_aux_comes_back_with_its_python_numbers_as_they_were():
     assert type(aux["n"]) is int and type(aux["lr"]) is float and aux["tag"] == "x"
     np.testing.assert_array_equal(aux["twice"], [2.0, 2.0])
     assert type(aux["twice"]) is np.ndarray
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        pytest.param(lambda a: np.sum(np.linalg.qr(a).Q), id="qr.Q"),
+        pytest.param(lambda a: np.sum(np.linalg.svd(a, full_matrices=False).S), id="svd.S"),
+        pytest.param(lambda a: np.linalg.slogdet(a[:3] @ a[:3].T + np.eye(3)).logabsdet,
+                     id="slogdet.logabsdet"),
+        pytest.param(lambda a: np.sum(np.linalg.eigh(a[:3] @ a[:3].T).eigenvalues),
+                     id="eigh.eigenvalues"),
+    ],
+)  # fmt: skip
+def test_linalg_results_have_numpys_field_names(fn):
+    a = np.random.default_rng(0).normal(size=(4, 3))
+    g = npgrad.grad(fn)(a)
+    h = 1e-6
+    d = np.random.default_rng(1).normal(size=a.shape)
+    fd = (fn(a + h * d) - fn(a - h * d)) / (2 * h)
+    assert abs(np.sum(g * d) - fd) <= 1e-6 * max(1.0, abs(fd))
+
+
+def test_a_function_returning_a_named_result_has_a_jacobian_per_field():
+    a = np.random.default_rng(0).normal(size=(4, 3))
+    jq, jr = npgrad.jacobian(lambda a: np.linalg.qr(a))(a)
+    assert jq.shape == (4, 3, 4, 3) and jr.shape == (3, 3, 4, 3)
+
+
+def test_a_ufunc_with_a_where_mask_is_refused_by_name():
+    x = np.linspace(-1, 1, 10)
+    with pytest.raises(npgrad.TraceError, match=r"np\.sin\(\.\.\., where=<ndarray>\)"):
+        npgrad.grad(lambda z: np.sum(np.sin(z, where=x > 0)))(x)

@@ -286,6 +286,11 @@ _UINT64_ORDER = {
     "fmax-arrays": lambda a: np.fmax(a, a[::-1]),
     "clip": lambda a: np.clip(a, np.uint64(4), np.uint64(2**63 + 100)),
     "sum": np.sum,  # modulo 2**64, as NumPy
+    "abs": np.abs,
+    "sign": np.sign,
+    "cumsum": np.cumsum,
+    "floor-divide-small": lambda a: a[1::2] // np.uint64(3),
+    "remainder-small": lambda a: a[1::2] % 4,
 }
 
 
@@ -296,3 +301,14 @@ def test_uint64_values_past_int64_keep_their_order(name):
     t = torch.from_numpy(_BIG.view(np.int64).copy()).view(torch.uint64)
     got = trace(fn, [t], {}, name="uint64").numpy()
     assert got.dtype == want.dtype and np.array_equal(got, want), (got, want)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda a: a // np.uint64(3), lambda a: a % 10, lambda a: np.fmod(a, np.uint64(7))],
+    ids=["floor_divide", "remainder", "fmod"],
+)
+def test_uint64_division_of_values_past_int64_is_refused_by_name(fn):
+    t = torch.from_numpy(_BIG.view(np.int64).copy()).view(torch.uint64)
+    with pytest.raises(npgrad.TraceError, match=r"uint64 values from 2\*\*63"):
+        trace(fn, [t], {}, name="uint64")

@@ -37,6 +37,24 @@ def back(r: Any, dtype: torch.dtype) -> Any:
     return r.to(dtype) if r.is_floating_point() else r
 
 
+def _result_class(call) -> type | None:
+    """NumPy 2's named result of a linalg function (``QRResult``, ...), read off a
+    call on a tiny matrix; ``None`` where NumPy gives a plain tuple."""
+    kind = type(call(np.eye(2)))
+    return kind if kind is not tuple and hasattr(kind, "_fields") else None
+
+
+_SLOGDET = _result_class(np.linalg.slogdet)
+_EIGH = _result_class(np.linalg.eigh)
+_SVD = _result_class(np.linalg.svd)
+_QR = _result_class(np.linalg.qr)
+
+
+def named(kind: type | None, values: tuple) -> tuple:
+    """``values`` as NumPy's named result (``q, r = ...`` and ``.Q`` alike)."""
+    return tuple(values) if kind is None else kind(*values)
+
+
 @implements(np.linalg.norm, axis="row")
 def _norm(x, ord=None, axis=None, keepdims=False):
     t = tensor(x)
@@ -102,7 +120,7 @@ def _solve(a, b):
 def _slogdet(a):
     t = tensor(a)
     s, ld = torch.linalg.slogdet(single(t))
-    return back((s, ld), t.dtype)
+    return named(_SLOGDET, back((s, ld), t.dtype))
 
 
 @implements(np.linalg.pinv)
@@ -174,7 +192,7 @@ def _eigh(a, UPLO="L"):
         vn = np.linalg.eigh(s.detach().cpu().numpy(), UPLO=UPLO)[1]
         dots = (torch.as_tensor(vn, device=v.device, dtype=v.dtype) * v).sum(-2)
         v = v * torch.where(dots < 0, -1.0, 1.0).to(v.dtype).unsqueeze(-2)
-    return back((w, v), t.dtype)
+    return named(_EIGH, back((w, v), t.dtype))
 
 
 @implements(np.linalg.svd)
@@ -192,12 +210,12 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         u = torch.gather(v, -1, order.unsqueeze(-2).expand(v.shape))
         sgn = torch.gather(torch.sign(w), -1, order)
         vh = (u * sgn.unsqueeze(-2)).mH
-        return back((u, s, vh), t.dtype)
+        return named(_SVD, back((u, s, vh), t.dtype))
     if not full_matrices or m == n:
         u, s, vh = torch.linalg.svd(x, full_matrices=False)
         if m < n:
             u, vh = _numpy_signs(x, u, vh)
-        return back((u, s, vh), t.dtype)
+        return named(_SVD, back((u, s, vh), t.dtype))
     u, s, vh = torch.linalg.svd(x, full_matrices=True)
     k = min(m, n)
     if m < n:
@@ -212,7 +230,7 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         u = torch.cat([u[..., :k], refuse_used(u[..., k:], message)], -1)
     if n > k:
         vh = torch.cat([vh[..., :k, :], refuse_used(vh[..., k:, :], message)], -2)
-    return back((u, s, vh), t.dtype)
+    return named(_SVD, back((u, s, vh), t.dtype))
 
 
 @implements(np.linalg.eigvalsh)
@@ -286,7 +304,7 @@ def _qr(a, mode="reduced"):
         extra = torch.linalg.qr(s.detach(), mode="complete")[0][..., n:]
         q = torch.cat([q, refuse_nonzero(extra, s, message)], -1)
         r = torch.cat([r, r.new_zeros(*r.shape[:-2], m - n, n)], -2)
-    return back((q, r), t.dtype)
+    return named(_QR, back((q, r), t.dtype))
 
 
 def _lstsq_dtypes(ta: torch.Tensor, tb: torch.Tensor) -> tuple[torch.dtype, torch.dtype]:

@@ -305,7 +305,12 @@ def _cumulative(kernel: Callable, a: Any, axis: Any, dtype: Any) -> torch.Tensor
     if axis is None:
         t, axis = t.reshape(-1), 0
     r = kernel(t, dim=axis)
+    if dtype is None and t.dtype in _UNSIGNED:
+        return r.to(torch.uint64)  # NumPy accumulates unsigned integers in uint64
     return r if dtype is None or r.dtype == dtype else r.to(dtype)
+
+
+_UNSIGNED = frozenset({torch.uint8, *UNSIGNED_WIDE})
 
 
 @implements(np.cumsum, axis="one", dtype="input", methods=("cumsum",))

@@ -37,6 +37,7 @@ from ._promote import (
 from ._registry import FUNCTIONS, UFUNCS, Row, scipy_row
 from ._state import (
     STATE,
+    abstract,
     caller,
     constant,
     fail,
@@ -118,6 +119,8 @@ def wrap(x: Any) -> Any:
     if isinstance(x, torch.Tensor):
         return TracedArray(x)
     if isinstance(x, (tuple, list)):
+        if hasattr(type(x), "_fields"):  # NumPy's named results (QRResult, ...)
+            return type(x)(*(wrap(v) for v in x))
         return type(x)(wrap(v) for v in x)
     return x
 
@@ -174,6 +177,18 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
     return out
 
 
+# computed in int64, these differ from uint64's answer for values from 2**63
+_SIGNED_ONLY = frozenset({np.floor_divide, np.remainder, np.fmod, np.divmod, np.reciprocal})
+
+
+def _past_int64(args: list) -> bool:
+    """Whether a uint64 operand (int64 bits here) holds a value from 2**63; under
+    torch.func or torch.compile, where values cannot be read, assumed so."""
+    if abstract() or torch.compiler.is_compiling():
+        return True
+    return any(bool((a < 0).any()) if isinstance(a, torch.Tensor) else a < 0 for a in args)
+
+
 _ORDERED = frozenset({np.maximum, np.minimum, np.fmax, np.fmin, np.less, np.less_equal,
                       np.greater, np.greater_equal})  # fmt: skip
 _UFUNC_OPTIONS = {"where": True, "casting": "same_kind", "order": "K", "subok": True}
@@ -193,8 +208,9 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         for k, v in kwargs.items():
             if k == "dtype":
                 continue
-            if k not in _UFUNC_OPTIONS or v is not _UFUNC_OPTIONS[k] and v != _UFUNC_OPTIONS[k]:
-                raise unsupported(f"np.{name}(..., {k}={v!r})")
+            default = _UFUNC_OPTIONS.get(k, unsupported)  # a mask is never the default
+            if v is not default and (type(v) is not type(default) or v != default):
+                raise unsupported(f"np.{name}(..., {k}={_shown(v)})")
     args = [operand(x) for x in inputs]
     want = _torch_dtype(kwargs.get("dtype"), f"{here()}: np.{name}") if kwargs else None
     if want is None:
@@ -230,6 +246,12 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         args = [a - 2**64 if type(a) is int and a >= 2**63 else a for a in args]
         if row.target in _ORDERED:
             args = [ordered_int64(a) for a in args]
+        elif row.target in _SIGNED_ONLY and _past_int64(args):
+            raise unsupported(f"np.{name} of uint64 values from 2**63 (int64 has them negative)")
+        elif row.target is np.absolute:
+            return TracedArray(args[0].to(unsigned))  # an unsigned value is its own
+        elif row.target is np.sign:
+            return TracedArray((args[0] != 0).to(unsigned))
     if row.tensor_only:
         ref = next(a for a in args if isinstance(a, torch.Tensor))
         args = [a if isinstance(a, torch.Tensor) else scalar_tensor(a, ref) for a in args]
@@ -717,6 +739,10 @@ class View(TracedArray):
             _T.__set__(self, derive(self.parent.t, self.op))
             self.seen = gen
         return _T.__get__(self, View)
+
+
+def _shown(v: Any) -> str:
+    return f"<{type(v).__name__}>" if isinstance(v, (np.ndarray, TracedArray)) else repr(v)
 
 
 def _plain_key(key: tuple) -> bool:

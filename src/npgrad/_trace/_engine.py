@@ -37,6 +37,10 @@ def unwrap_tree(x: Any, device: torch.device) -> Any:
         return constant(x, device)
     if type(x) in (list, tuple):
         return type(x)(unwrap_tree(v, device) for v in x)
+    if isinstance(x, tuple) and hasattr(type(x), "_fields"):
+        # a named result (np.linalg.qr's QRResult, or the function's own): its fields
+        # as a plain tuple, the structure every caller of trace() walks
+        return tuple(unwrap_tree(v, device) for v in x)
     if type(x) is dict:
         return {k: unwrap_tree(v, device) for k, v in x.items()}
     return x
