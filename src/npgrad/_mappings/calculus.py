@@ -157,7 +157,8 @@ def _trapezoid(y, x=None, dx=1.0, axis=-1):
         else:
             d = torch.diff(tx, dim=given)
     n = t.shape[axis]
-    hi, lo = t.narrow(axis, 1, max(n - 1, 0)), t.narrow(axis, 0, max(n - 1, 0))
+    k = max(n - 1, 0)  # no samples: no intervals, and NumPy's empty sum, 0
+    hi, lo = t.narrow(axis, min(n, 1), k), t.narrow(axis, 0, k)
     # NumPy's order of operations, each in its result dtype: y[1:] + y[:-1] stays in
     # y's dtype (a logical or for booleans, wrapping for small integers), then * d
     pair = hi | lo if t.dtype is torch.bool else hi + lo

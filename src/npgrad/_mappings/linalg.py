@@ -257,18 +257,24 @@ def _matrix_power(a, n):
         t, n = back(torch.linalg.inv(single(t)), t.dtype), -n  # NumPy: inv, then powers
     if n == 1:
         return t  # NumPy returns the array itself (an alias: writes refused)
+    mm = _bool_matmul if t.dtype is torch.bool else torch.matmul
     # NumPy's binary decomposition, in its order of products (the same rounding)
     if n == 2:
-        return t @ t
+        return mm(t, t)
     if n == 3:
-        return (t @ t) @ t
+        return mm(mm(t, t), t)
     z = result = None
     while n > 0:
-        z = t if z is None else z @ z
+        z = t if z is None else mm(z, z)
         n, bit = divmod(n, 2)
         if bit:
-            result = z if result is None else result @ z
+            result = z if result is None else mm(result, z)
     return result
+
+
+def _bool_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # NumPy's matmul of bools is a bool (any of the ands); torch has no bool kernel
+    return (a.to(torch.int64) @ b.to(torch.int64)) != 0
 
 
 @implements(np.linalg.qr, handles=("mode",))

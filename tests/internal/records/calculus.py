@@ -42,6 +42,14 @@ RECORDS = [
     ),
     Record(
         covers=("numpy.trapezoid",),
+        # no samples along the axis: NumPy's empty sum, zeros of the other axes
+        fn=lambda y: np.trapezoid(y, axis=1),
+        shapes=((3, 0),),
+        grad=False,  # nothing to differentiate
+        id="numpy.trapezoid-no-samples",
+    ),
+    Record(
+        covers=("numpy.trapezoid",),
         fn=lambda y: np.trapezoid(y, dx=2),
         shapes=_M,
         dtypes=("int64", "int8", "bool"),
