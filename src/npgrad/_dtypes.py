@@ -39,7 +39,6 @@ NP_TO_TORCH: dict[np.dtype, torch.dtype] = {
     n: t for t, n in TORCH_TO_NP.items() if t is not torch.bfloat16
 }
 
-# the unsigned integers torch stores but barely computes with: widened on entry
 # uint64 computes in int64, whose upper half are the negatives: an XOR with the sign
 # bit (its own inverse) maps uint64's order onto int64's, for max, min, the
 # comparisons and clip (sums and products need no such thing: modulo 2**64 alike)
@@ -54,6 +53,7 @@ def ordered_int64(x):
     return x ^ INT64_SIGN
 
 
+# the unsigned integers torch stores but barely computes with: widened on entry
 UNSIGNED_WIDE = {
     t: torch.int64
     for t in TORCH_TO_NP

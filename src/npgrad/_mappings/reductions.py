@@ -15,6 +15,8 @@ from .._trace._fusion import fused_reduction
 from .._trace._registry import implements
 from .._trace._state import STATE, unsupported, wide
 
+_UNSIGNED = frozenset({torch.uint8, *UNSIGNED_WIDE})  # what NumPy accumulates in uint64
+
 
 def reduction(
     kernel: Callable[..., torch.Tensor],
@@ -308,9 +310,6 @@ def _cumulative(kernel: Callable, a: Any, axis: Any, dtype: Any) -> torch.Tensor
     if dtype is None and t.dtype in _UNSIGNED:
         return r.to(torch.uint64)  # NumPy accumulates unsigned integers in uint64
     return r if dtype is None or r.dtype == dtype else r.to(dtype)
-
-
-_UNSIGNED = frozenset({torch.uint8, *UNSIGNED_WIDE})
 
 
 @implements(np.cumsum, axis="one", dtype="input", methods=("cumsum",))

@@ -152,9 +152,8 @@ class Batches:
                 raise ValueError(f"Batches: limit must be at least 1, got {limit}")
             images, labels = images[:limit], labels[:limit]
         self.batch_size = batch_size
-        self.device = torch.device(device)
         self.y = torch.from_numpy(np.ascontiguousarray(labels)).to(device)
-        if self.device.type == "cpu":
+        if self.y.is_cpu:
             # scaled a batch at a time, as it is used: the whole set in float32 is
             # 188 MB written once and read once, and first touching that much memory
             # took 0.05-0.45 s here (the same function on each slice: the same bits)
