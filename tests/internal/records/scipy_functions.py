@@ -1,11 +1,14 @@
 """Records for SciPy's functions that are not ufuncs: scipy.special's logsumexp family,
-scipy.stats' distributions, scipy.linalg, scipy.signal."""
+scipy.stats' distributions, scipy.linalg, scipy.signal, scipy.spatial.distance and
+scipy.optimize's Rosenbrock function."""
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as la
+import scipy.optimize as opt
 import scipy.signal as sg
+import scipy.spatial.distance as dist
 import scipy.special as sp
 import scipy.stats as st
 
@@ -241,5 +244,108 @@ RECORDS += [
         ),
         shapes=((5, 6), (2, 3)),
         id="convolve",
+    ),
+]
+
+_W = np.array([1.0, 0.0, 2.5])  # a zero weight: SciPy's weights may drop a coordinate
+_VI = np.array([[2.0, 0.3, -0.2], [0.3, 1.5, 0.1], [-0.2, 0.1, 1.0]])
+# each metric with each of its options (aliases included); mahalanobis without VI
+# needs more points than coordinates
+_METRICS = (
+    ("euclidean", {}),
+    ("e", {"w": _W}),
+    ("sqeuclidean", {}),
+    ("sqeuclidean", {"w": _W}),
+    ("cityblock", {}),
+    ("cityblock", {"w": _W}),
+    ("chebyshev", {}),
+    ("chebyshev", {"w": _W}),
+    ("minkowski", {}),
+    ("minkowski", {"p": 3}),
+    ("minkowski", {"p": 0.5, "w": _W}),
+    ("minkowski", {"p": 1, "w": _W}),
+    ("minkowski", {"p": np.inf, "w": _W}),
+    ("cosine", {}),
+    ("cos", {"w": _W}),
+    ("correlation", {}),
+    ("correlation", {"w": _W}),
+    ("seuclidean", {}),
+    ("seuclidean", {"V": np.array([0.5, 1.0, 2.0])}),
+    ("mahalanobis", {}),
+    ("mahalanobis", {"VI": _VI}),
+)
+
+RECORDS += [
+    Record(
+        covers=("scipy.spatial.distance.cdist",),
+        fn=lambda a, b: tuple(dist.cdist(a, b, m, **kw) for m, kw in _METRICS),
+        shapes=((4, 3), (3, 3)),
+        id="cdist",
+    ),
+    Record(
+        covers=("scipy.spatial.distance.pdist",),
+        fn=lambda a: tuple(dist.pdist(a, m, **kw) for m, kw in _METRICS),
+        shapes=((5, 3),),
+        id="pdist",
+    ),
+    # zero distances (cdist(X, X)'s diagonal, duplicate points): they stay zero as the
+    # points move, so the central differences there are 0, the subgradient chosen
+    Record(
+        covers=("scipy.spatial.distance.cdist", "scipy.spatial.distance.pdist"),
+        fn=lambda a: tuple(
+            f
+            for m in ("euclidean", "seuclidean", "mahalanobis", "minkowski", "cityblock")
+            for f in (
+                dist.cdist(a, a, m),
+                dist.pdist(np.concatenate([a, a]), m),
+                dist.cdist(a, a, "minkowski", p=0.5),
+            )
+        ),
+        shapes=((4, 3),),
+        id="distance-zero",
+    ),
+    Record(
+        covers=("scipy.spatial.distance.cdist", "scipy.spatial.distance.pdist"),
+        fn=lambda a: (dist.cdist(a, a[:2]), dist.pdist(a, "sqeuclidean")),
+        shapes=((4, 3),),
+        grad=False,
+        dtypes=("int64", "bool"),
+        id="distance-int",
+    ),
+    Record(
+        covers=("scipy.spatial.distance.squareform",),
+        fn=lambda v, m: (
+            dist.squareform(v),
+            dist.squareform(dist.squareform(v)),
+            dist.squareform(v, force="tomatrix"),
+            dist.squareform(dist.squareform(v), force="TOVECTOR"),
+            dist.squareform(m, checks=False),  # the upper triangle alone is read
+            dist.squareform(v[:0]),
+            dist.squareform(m[:1, :1] * 0),
+        ),
+        shapes=((6,), (4, 4)),
+        dtypes=("float64", "float32", "int64"),
+        id="squareform",
+    ),
+    Record(
+        covers=(
+            "scipy.optimize.rosen",
+            "scipy.optimize.rosen_der",
+            "scipy.optimize.rosen_hess",
+            "scipy.optimize.rosen_hess_prod",
+        ),
+        fn=lambda x, p, y: (
+            opt.rosen(x),
+            opt.rosen_der(x),
+            opt.rosen_hess(x),
+            opt.rosen_hess_prod(x, p),
+            opt.rosen(y),  # points along the first axis, as SciPy's
+            opt.rosen_der(y),
+            opt.rosen_der(x[:2]),
+            opt.rosen_hess(x[:2]),
+        ),
+        shapes=((5,), (5,), (4, 3)),
+        dtypes=("float64", "float32", "int64"),
+        id="rosen",
     ),
 ]
