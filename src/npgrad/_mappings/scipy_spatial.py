@@ -104,10 +104,12 @@ def _readable() -> bool:
 def _options(fn: str, name: str, kwargs: dict, n: int) -> dict:
     """The metric's keywords checked as SciPy checks them, arrays as float64."""
     allowed = _KEYWORDS[name]
-    for k in kwargs:
-        if k not in allowed:
+    # SciPy lets every metric take w=None, and pdist V=None and VI=None too
+    unset = ("w", "V", "VI") if fn == "pdist" else ("w",)
+    for k, v in kwargs.items():
+        if k not in allowed and not (v is None and k in unset):
             raise TypeError(f"{fn}() got an unexpected keyword argument {k!r} (metric {name!r})")
-    opts = {k: v for k, v in kwargs.items() if v is not None}
+    opts = {k: v for k, v in kwargs.items() if v is not None or k == "p"}
     if "w" in opts:
         w = tensor(opts["w"]).to(wide())
         if w.ndim != 1:

@@ -1,0 +1,235 @@
+"""scipy.spatial.distance (cdist, pdist, squareform) and scipy.optimize's Rosenbrock
+function followed in automatic mode: what the records cannot say (refusals, the
+subgradient at zero distances, ties, precision far from the origin, import order)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.optimize as opt
+import scipy.spatial.distance as dist
+import torch
+
+import npgrad
+
+from .conftest import TOL
+
+RNG = np.random.default_rng(3)
+A, B = RNG.normal(size=(5, 3)), RNG.normal(size=(4, 3))
+
+
+def _traced(fn, *args):
+    return npgrad.function(fn, name="f")(*[torch.tensor(a) for a in args])
+
+
+@pytest.mark.parametrize(
+    "fn, error, message",
+    [
+        pytest.param(
+            lambda a: dist.cdist(a, a, lambda u, v: 0.0),
+            npgrad.TraceError,
+            r"cdist\(\.\.\., metric=<a function>\) is not followed",
+            id="callable",
+        ),
+        pytest.param(
+            lambda a: dist.pdist(a, "hamming"),
+            npgrad.TraceError,
+            r"pdist\(\.\.\., metric='hamming'\) is not followed",
+            id="hamming",
+        ),
+        pytest.param(
+            lambda a: dist.cdist(a, a, "test_euclidean"),
+            npgrad.TraceError,
+            r"metric='test_euclidean'\) is not followed",
+            id="test-metric",
+        ),
+        pytest.param(
+            lambda a: dist.cdist(a, a, out=np.empty((5, 5))),
+            npgrad.TraceError,
+            r"out=\.\.\.\) writes into an existing array",
+            id="out",
+        ),
+        pytest.param(
+            lambda a: dist.pdist(a, "minkowski", p=0),
+            npgrad.TraceError,
+            r"metric='minkowski', p=0\.0\) is not followed",
+            id="p-zero",
+        ),
+        pytest.param(
+            lambda a: dist.pdist(a, "minkowski", p=a[0, 0]),
+            npgrad.TraceError,
+            r"p=<a traced array>",
+            id="p-traced",
+        ),
+        pytest.param(
+            lambda a: dist.pdist(a, "mahalanobis", VI=np.eye(2)),
+            npgrad.TraceError,
+            r"VI=\.\.\.\) of shape \(2, 2\): VI must be 3x3",
+            id="VI-shape",
+        ),
+        pytest.param(
+            lambda a: dist.pdist(a * 1j), npgrad.TraceError, r"complex points", id="complex"
+        ),
+        pytest.param(
+            lambda a: dist.pdist(a, "nosuch"), ValueError, r"Unknown Distance Metric", id="unknown"
+        ),
+        pytest.param(
+            lambda a: dist.pdist(a, "euclidean", p=3),
+            TypeError,
+            r"unexpected keyword argument 'p'",
+            id="keyword",
+        ),
+        pytest.param(
+            lambda a: dist.pdist(a, "euclidean", w=-np.ones(3)),
+            ValueError,
+            r"non-negative",
+            id="negative-w",
+        ),
+        pytest.param(
+            lambda a: dist.pdist(a[:3], "mahalanobis"),
+            ValueError,
+            r"number of observations \(3\) is too small",
+            id="mahalanobis-few",
+        ),
+        pytest.param(
+            lambda a: dist.squareform(a[:3]), ValueError, r"must be symmetric", id="checks"
+        ),
+        pytest.param(
+            lambda a: dist.squareform(a[:3], force="tomatrix"),
+            ValueError,
+            r"Forcing 'tomatrix'",
+            id="force",
+        ),
+        pytest.param(
+            lambda a: opt.rosen_hess(a), npgrad.TraceError, r"rosen_hess of a 2-d", id="hess-2d"
+        ),
+    ],
+)
+def test_what_is_not_followed_is_named(fn, error, message):
+    with pytest.raises(error, match=message):
+        _traced(fn, A)
+
+
+@pytest.mark.parametrize(
+    "metric, kw",
+    [
+        ("euclidean", {}),
+        ("seuclidean", {"V": np.ones(3)}),
+        ("mahalanobis", {"VI": np.eye(3)}),
+        ("minkowski", {"p": 3}),
+        ("minkowski", {"p": 0.5}),
+        ("cityblock", {}),
+        ("euclidean", {"w": np.array([1.0, 0.0, 2.0])}),
+    ],
+)
+def test_a_zero_distance_has_the_subgradient_zero(metric, kw):
+    """Not differentiable where two points meet: the gradient there is 0, no nan."""
+    b = B.copy()
+    b[1] = A[0]  # XA[0] meets XB[1]
+    g = npgrad.grad(lambda a: dist.cdist(a, b, metric, **kw)[0, 1])(A.copy())
+    assert np.all(g == 0)
+    x = np.concatenate([A, A[:1]])  # a duplicate point: pair (0, 5)
+    g = npgrad.grad(lambda x: dist.pdist(x, metric, **kw)[4])(x)
+    assert np.all(g == 0)
+    # every other distance keeps its gradient, finite
+    g = npgrad.grad(lambda a: np.sum(dist.cdist(a, a, metric, **kw)))(A.copy())
+    assert np.all(np.isfinite(g)) and np.any(g != 0)
+
+
+def test_chebyshev_shares_the_gradient_of_tied_coordinates():
+    g = npgrad.grad(lambda a: dist.cdist(a, np.array([[1.0, -1.0]]), "chebyshev")[0, 0])(
+        np.zeros((1, 2))
+    )
+    np.testing.assert_array_equal(g, [[-0.5, 0.5]])
+
+
+def test_euclidean_far_from_the_origin_keeps_its_digits():
+    """No |a|^2 + |b|^2 - 2 a.b shortcut: nearby points far out lose nothing."""
+    a = 1e4 + RNG.uniform(0, 1e-2, (6, 3))
+    b = 1e4 + RNG.uniform(0, 1e-2, (5, 3))
+    for x, y in ((a, b), (a.astype(np.float32), b.astype(np.float32))):
+        want = dist.cdist(x, y)  # float64 either way
+        assert want.dtype == np.float64
+        got = _traced(lambda x, y: dist.cdist(x, y), x, y)
+        # float32 inputs: computed in float64 as SciPy does, then cast to float32
+        np.testing.assert_allclose(got.numpy(), want, **TOL[got.dtype])
+        got = _traced(lambda x: dist.pdist(x, "sqeuclidean"), x)
+        np.testing.assert_allclose(got.numpy(), dist.pdist(x, "sqeuclidean"), **TOL[got.dtype])
+
+
+def test_squareform_gradient_is_the_scatter_back():
+    v = RNG.normal(size=6)
+    g = npgrad.grad(lambda v: np.sum(dist.squareform(v) * np.arange(16.0).reshape(4, 4)))(v)
+    w = np.arange(16.0).reshape(4, 4)
+    np.testing.assert_array_equal(g, dist.squareform(w + w.T - np.diag(np.diag(2 * w))))
+    m = RNG.normal(size=(4, 4))
+    # the lower triangle is not read: no gradient there
+    g = npgrad.grad(lambda m: np.sum(dist.squareform(m, checks=False)))(m)
+    np.testing.assert_array_equal(g, np.triu(np.ones((4, 4)), 1))
+
+
+def test_rosenbrock_derivatives_are_its_own():
+    x = RNG.normal(size=6)
+    np.testing.assert_allclose(npgrad.grad(opt.rosen)(x), opt.rosen_der(x), **TOL[torch.float64])
+    np.testing.assert_allclose(
+        npgrad.jacobian(opt.rosen_der)(x), opt.rosen_hess(x), **TOL[torch.float64]
+    )
+    np.testing.assert_allclose(
+        npgrad.hessian(opt.rosen)(x), opt.rosen_hess(x), **TOL[torch.float64]
+    )
+    p = RNG.normal(size=6)
+    np.testing.assert_allclose(
+        npgrad.jacobian(lambda x: opt.rosen_der(x) @ p)(x), opt.rosen_hess_prod(x, p), rtol=1e-10
+    )
+    # float32 stays float32, as SciPy's
+    g = npgrad.grad(opt.rosen)(x.astype(np.float32))
+    assert g.dtype == np.float32 == opt.rosen_der(x.astype(np.float32)).dtype
+
+
+def test_rows_under_compile_and_torch_func():
+    torch._dynamo.reset()
+
+    def fn(a):
+        return np.sum(dist.pdist(a, "seuclidean", w=None)) + np.sum(
+            dist.squareform(dist.cdist(a, a, "cityblock", w=np.ones(3)))
+        )
+
+    op = npgrad.function(fn, name="distances")
+    x = torch.tensor(A, requires_grad=True)
+    eager = torch.autograd.grad(op(x), x)[0]
+    compiled = torch.compile(op, fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(torch.autograd.grad(compiled(x), x)[0], eager)
+    torch.testing.assert_close(torch.func.grad(op)(x.detach()), eager)
+
+
+@pytest.mark.parametrize(
+    "imports, call",
+    [
+        pytest.param(
+            "from scipy.spatial.distance import cdist\nimport npgrad",
+            "np.sum(cdist(a.reshape(3, 1), a.reshape(3, 1) ** 2))",
+            id="cdist-first",
+        ),
+        pytest.param(
+            "from scipy.spatial.distance import pdist, squareform\nimport npgrad",
+            "np.sum(squareform(pdist(np.stack([a, a**2, np.cos(a)]), 'cosine')) ** 2)",
+            id="pdist-first",
+        ),
+        pytest.param("from scipy.optimize import rosen\nimport npgrad", "rosen(a)", id="rosen"),
+    ],
+)
+def test_names_imported_before_npgrad_are_followed(imports, call):
+    code = (
+        f"{imports}\nimport numpy as np\n"
+        f"def f(a):\n    return {call}\n"
+        "a = np.array([0.5, -1.0, 2.0])\n"
+        "g = npgrad.grad(f)(a)\n"
+        "num = [(f(a + 1e-6 * e) - f(a - 1e-6 * e)) / 2e-6 for e in np.eye(3)]\n"
+        "print(bool(np.allclose(g, num, rtol=1e-5, atol=1e-6)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
