@@ -156,21 +156,24 @@ def _options(fn: str, name: str, kwargs: dict, n: int) -> dict:
     return opts
 
 
-def _defaults(name: str, opts: dict, points: torch.Tensor) -> dict:
-    """SciPy's V and VI computed from all the points when not given (their gradient
-    through the points included)."""
+def _defaults(name: str, opts: dict, *blocks: torch.Tensor) -> dict:
+    """SciPy's V and VI computed from all the points (``blocks`` stacked) when not
+    given, their gradient through the points included."""
+    missing = {"seuclidean": "V", "mahalanobis": "VI"}.get(name)
+    if missing is None or missing in opts:
+        return opts
+    points = torch.cat(blocks) if len(blocks) > 1 else blocks[0]
     m, n = points.shape
-    if name == "seuclidean" and "V" not in opts:
+    if name == "seuclidean":
         opts["V"] = torch.var(points, dim=0, correction=1)
-    if name == "mahalanobis" and "VI" not in opts:
-        if m <= n:
-            raise ValueError(
-                f"The number of observations ({m}) is too small; the covariance matrix is "
-                f"singular. For observations with {n} dimensions, at least {n + 1} "
-                "observations are required."
-            )
-        cov = torch.cov(points.T).reshape(n, n)
-        opts["VI"] = torch.linalg.inv(cov).T
+        return opts
+    if m <= n:
+        raise ValueError(
+            f"The number of observations ({m}) is too small; the covariance matrix is "
+            f"singular. For observations with {n} dimensions, at least {n + 1} "
+            "observations are required."
+        )
+    opts["VI"] = torch.linalg.inv(torch.cov(points.T).reshape(n, n)).T
     return opts
 
 
@@ -234,7 +237,7 @@ def _cdist(XA, XB, metric="euclidean", *, out=None, **kwargs):
     if a.shape[1] != b.shape[1]:
         raise ValueError("XA and XB must have the same number of columns (i.e. feature dimension.)")
     name = _metric_name("cdist", metric)
-    opts = _defaults(name, _options("cdist", name, kwargs, a.shape[1]), torch.cat([a, b]))
+    opts = _defaults(name, _options("cdist", name, kwargs, a.shape[1]), a, b)
     return _distance(name, a[:, None, :], b[None, :, :], opts)
 
 
