@@ -27,6 +27,7 @@ _EXTRA = {
     "numpy.clip": lambda x: (0.0, 1.0),
     "numpy.concatenate": lambda x: (),
     "numpy.stack": lambda x: (),
+    "scipy.spatial.distance.cdist": lambda x: (x,),
 }
 _JOIN = ("numpy.concatenate", "numpy.stack")  # take a sequence of arrays
 
