@@ -12,7 +12,7 @@ import torch
 from .._dtypes import HALF, UNSIGNED_WIDE, is_inexact, ordered_int64, result_type
 from .._trace._array import tensor, unwrap
 from .._trace._fusion import fused_reduction
-from .._trace._registry import implements
+from .._trace._registry import implements, normalise_axis
 from .._trace._state import STATE, unsupported, wide
 
 _UNSIGNED = frozenset({torch.uint8, *UNSIGNED_WIDE})  # what NumPy accumulates in uint64
@@ -320,6 +320,83 @@ def _np_cumsum(a, axis=None, dtype=None, out=None):
 @implements(np.cumprod, axis="one", dtype="input", methods=("cumprod",))
 def _np_cumprod(a, axis=None, dtype=None, out=None):
     return _cumulative(torch.cumprod, a, axis, dtype)
+
+
+# -------------------------------------------------------------------- ufunc.accumulate
+# np.add.accumulate(x, axis=0, dtype=None) and its kin: rows keyed by the bound method
+# (TracedArray.__array_ufunc__ looks the ufunc's accumulate up); NumPy's default axis
+# is 0, None only for a 1-d array, a tuple only of one axis
+def _accumulate_axis(t: torch.Tensor, axis: Any, name: str) -> int:
+    if t.ndim == 0:
+        raise TypeError("cannot accumulate on a scalar")
+    if isinstance(axis, (tuple, list)):
+        if len(axis) != 1:
+            raise ValueError("accumulate does not allow multiple axes")
+        axis = axis[0]
+    if axis is None:
+        if t.ndim != 1:
+            raise ValueError("accumulate does not allow multiple axes")
+        return 0
+    return normalise_axis(axis, t.ndim, many=False, name=name)
+
+
+def _accumulated(kernel: Callable, array: Any, axis: Any, dtype: Any, name: str) -> torch.Tensor:
+    t = tensor(array)
+    return _cumulative(kernel, t, _accumulate_axis(t, axis, name), dtype)
+
+
+@implements(np.add.accumulate, name="numpy.add.accumulate", axis="row", dtype="input")
+def _add_accumulate(array, axis=0, dtype=None, out=None):
+    """np.cumsum's values, dtypes and gradient."""
+    return _accumulated(torch.cumsum, array, axis, dtype, "add.accumulate")
+
+
+@implements(np.multiply.accumulate, name="numpy.multiply.accumulate", axis="row", dtype="input")
+def _multiply_accumulate(array, axis=0, dtype=None, out=None):
+    """np.cumprod's values, dtypes and gradient."""
+    return _accumulated(torch.cumprod, array, axis, dtype, "multiply.accumulate")
+
+
+def _running(kernel: Callable, array: Any, axis: Any, dtype: Any, name: str) -> torch.Tensor:
+    t = tensor(array)
+    axis = _accumulate_axis(t, axis, name)
+    if dtype is not None:
+        t = t.to(dtype)
+    unsigned = t.dtype if t.dtype in UNSIGNED_WIDE else None
+    if unsigned is not None:
+        # no uint16/32/64 kernels: int64 holds their values, uint64's order by the flip
+        t = t.to(torch.int64)
+        t = ordered_int64(t) if unsigned is torch.uint64 else t
+    r = kernel(t, dim=axis).values
+    if unsigned is not None:
+        r = (ordered_int64(r) if unsigned is torch.uint64 else r).to(unsigned)
+    return r
+
+
+@implements(np.maximum.accumulate, name="numpy.maximum.accumulate", axis="row", dtype="input")
+def _maximum_accumulate(array, axis=0, dtype=None, out=None):
+    """The running maximum (nan propagates, as NumPy's).  Where the running maximum is
+    reached by several elements (a tie) the gradient goes to the last of them, the
+    one torch.cummax indexes."""
+    return _running(torch.cummax, array, axis, dtype, "maximum.accumulate")
+
+
+@implements(np.minimum.accumulate, name="numpy.minimum.accumulate", axis="row", dtype="input")
+def _minimum_accumulate(array, axis=0, dtype=None, out=None):
+    """The running minimum; at a tie the gradient goes to the last element reaching it
+    (torch.cummin's index)."""
+    return _running(torch.cummin, array, axis, dtype, "minimum.accumulate")
+
+
+@implements(np.logaddexp.accumulate, name="numpy.logaddexp.accumulate", axis="row", dtype="input")
+def _logaddexp_accumulate(array, axis=0, dtype=None, out=None):
+    """torch.logcumsumexp, for float32 and float64 (NumPy rounds each step of a float16
+    or small-integer input in float16, which this would not repeat: refused)."""
+    t = tensor(array)
+    want = dtype if dtype is not None else t.dtype
+    if want not in (torch.float32, torch.float64):
+        raise unsupported(f"np.logaddexp.accumulate of {want} (followed: float32, float64)")
+    return torch.logcumsumexp(t.to(want), dim=_accumulate_axis(t, axis, "logaddexp.accumulate"))
 
 
 @implements(np.count_nonzero, axis="many", differentiable=False)

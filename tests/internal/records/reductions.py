@@ -284,4 +284,51 @@ RECORDS = [
         grad=False,
         id="numpy.ptp-ints",
     ),
+    # ufunc.accumulate: NumPy's default axis is 0; a 1-tuple axis and None on 1-d too
+    Record(covers=("numpy.add.accumulate",), fn=np.add.accumulate, shapes=_M),
+    Record(
+        covers=("numpy.add.accumulate",),
+        fn=lambda x: np.add.accumulate(x, axis=(1,), dtype=np.float64),
+        shapes=_M,
+        id="numpy.add.accumulate-axis-dtype",
+    ),
+    Record(
+        covers=("numpy.add.accumulate", "numpy.multiply.accumulate"),
+        fn=lambda x: (np.add.accumulate(x, 1), np.multiply.accumulate(x, axis=-1)),
+        shapes=_M,
+        dtypes=(*_INT, "bool"),
+        grad=False,
+        id="numpy.add.accumulate-ints",
+    ),
+    Record(
+        covers=("numpy.multiply.accumulate",),
+        fn=lambda x: np.multiply.accumulate(x, axis=1),
+        shapes=_M,
+        domain="positive",
+    ),
+    Record(
+        covers=("numpy.multiply.accumulate",),
+        fn=lambda x: np.multiply.accumulate(x, axis=None),
+        shapes=((5,),),
+        id="numpy.multiply.accumulate-1d",
+    ),
+    Record(covers=("numpy.maximum.accumulate",), fn=np.maximum.accumulate, shapes=((4, 3),)),
+    Record(
+        covers=("numpy.maximum.accumulate", "numpy.minimum.accumulate"),
+        fn=lambda x: (np.maximum.accumulate(x, axis=1), np.minimum.accumulate(x, axis=1)),
+        shapes=_M,
+        dtypes=(*_INT, "uint16", "uint64", "bool"),
+        grad=False,
+        id="numpy.maximum.accumulate-ints",
+    ),
+    Record(
+        covers=("numpy.minimum.accumulate",),
+        fn=lambda x: np.minimum.accumulate(x, axis=-1, dtype=np.float64),
+        shapes=_M,
+    ),
+    Record(
+        covers=("numpy.logaddexp.accumulate",),
+        fn=lambda x: np.logaddexp.accumulate(x, axis=1),
+        shapes=_M,
+    ),
 ]
