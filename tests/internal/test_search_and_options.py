@@ -33,3 +33,39 @@ def test_accumulate_errors_as_numpy():
         npgrad.function(lambda x: np.logaddexp.accumulate(x))(torch.ones(3, dtype=torch.float16))
     with pytest.raises(npgrad.TraceError, match="subtract.accumulate"):
         npgrad.function(lambda x: np.subtract.accumulate(x))(torch.ones(3))
+
+
+_X = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+_M = np.array([[True, False, True], [False, True, True]])
+
+
+def test_reduction_where_and_initial_errors_as_numpy():
+    def run(f):
+        return npgrad.function(f)(torch.from_numpy(_X))
+
+    with pytest.raises(ValueError, match="'maximum' does not have an identity"):
+        run(lambda x: np.max(x, where=_M))
+    with pytest.raises(ValueError, match="'fmin' does not have an identity"):
+        run(lambda x: np.nanmin(x, where=_M))
+    with pytest.raises(TypeError, match="Cannot cast array data"):
+        run(lambda x: np.sum(x, where=_M.astype(int)))
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        run(lambda x: np.sum(x, where=_M[:, :2]))
+    with pytest.raises(OverflowError):
+        npgrad.function(lambda x: np.max(x, initial=300))(torch.ones(3, dtype=torch.int8))
+    with pytest.raises(npgrad.TraceError, match=r"initial=<a traced value>"):
+        run(lambda x: np.sum(x, initial=x[0, 0]))
+    with pytest.raises(npgrad.TraceError, match=r"np\.nanmax\(\.\.\., initial=nan\)"):
+        run(lambda x: np.nanmax(x, initial=np.nan))
+    with pytest.raises(npgrad.TraceError, match="where= is not supported"):
+        run(lambda x: np.std(x, where=_M))
+
+
+def test_max_initial_tie_keeps_the_elements_gradient():
+    # initial= equal to the slice's largest element: the element keeps the gradient;
+    # an initial= above it takes the slice (a constant: no gradient)
+    g = _grad(lambda x: np.sum(np.max(x, axis=1, initial=2.0)), _X)
+    np.testing.assert_array_equal(g, [[0, 0, 1], [0, 0, 0]])
+    # left-out places get none, even where they hold the largest value
+    g = _grad(lambda x: np.sum(np.max(x, axis=1, where=_M, initial=-5.0)), [[3.0, 9.0, 1.0]] * 2)
+    np.testing.assert_array_equal(g, [[1, 0, 0], [0, 1, 0]])
