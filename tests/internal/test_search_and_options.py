@@ -69,3 +69,49 @@ def test_max_initial_tie_keeps_the_elements_gradient():
     # left-out places get none, even where they hold the largest value
     g = _grad(lambda x: np.sum(np.max(x, axis=1, where=_M, initial=-5.0)), [[3.0, 9.0, 1.0]] * 2)
     np.testing.assert_array_equal(g, [[1, 0, 0], [0, 1, 0]])
+
+
+def _run(f, *xs):
+    return npgrad.function(f)(*[torch.as_tensor(x) for x in xs])
+
+
+def test_search_rows_errors_as_numpy():
+    a = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="search side must be 'left' or 'right'"):
+        _run(lambda a: np.searchsorted(a, 2.0, side="middle"), a)
+    with pytest.raises(ValueError, match="too deep"):
+        _run(lambda a: np.searchsorted(a, 2.0), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="sorter.size must equal a.size"):
+        _run(lambda a: np.searchsorted(a, 2.0, sorter=np.array([0, 1])), a)
+    with pytest.raises(ValueError, match="monotonically"):
+        _run(lambda x: np.digitize(x, [1.0, 3.0, 2.0]), a)
+    with pytest.raises(npgrad.TraceError, match="kind= is not supported"):
+        _run(lambda x: np.isin(x, [1.0], kind="sort"), a)
+    with pytest.raises(ValueError, match="no negative elements"):
+        _run(lambda i: np.bincount(i), np.array([0, -1]))
+    with pytest.raises(ValueError, match="'minlength' must not be negative"):
+        _run(lambda i: np.bincount(i, minlength=-1), np.array([0, 1]))
+    with pytest.raises(ValueError, match="same length"):
+        _run(lambda w: np.bincount(np.array([0, 1]), weights=w), a)
+    with pytest.raises(TypeError, match="Cannot cast"):
+        _run(lambda x: np.bincount(x), a)
+    with pytest.raises(ValueError, match="same shape"):
+        _run(lambda x: np.lexsort((x, x[:2])), a)
+
+
+def test_value_dependent_search_rows_refuse_under_torch_func():
+    idx = np.array([0, 2, 2])
+
+    def total(w):
+        return np.sum(np.bincount(idx, weights=w) ** 2)
+
+    with pytest.raises(npgrad.TraceError, match="np.bincount needs the largest of its values"):
+        torch.func.grad(npgrad.function(total))(torch.ones(3, dtype=torch.float64))
+    # eagerly the weights' gradient is exact: 2 * (sum of the weights in each bin)
+    np.testing.assert_array_equal(npgrad.grad(total)(np.ones(3)), [2.0, 4.0, 4.0])
+
+    def binned(x, b):
+        return np.sum(x * np.digitize(x, b))
+
+    with pytest.raises(npgrad.TraceError, match="np.digitize needs its bins' values"):
+        torch.func.grad(npgrad.function(binned))(torch.ones(3), torch.tensor([0.0, 1.0]))
