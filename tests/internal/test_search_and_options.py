@@ -115,3 +115,52 @@ def test_value_dependent_search_rows_refuse_under_torch_func():
 
     with pytest.raises(npgrad.TraceError, match="np.digitize needs its bins' values"):
         torch.func.grad(npgrad.function(binned))(torch.ones(3), torch.tensor([0.0, 1.0]))
+
+
+def test_unique_gives_the_gradient_to_the_first_occurrence():
+    x = np.array([3.0, 1.0, 3.0, 2.0, 1.0])
+    # unique values 1, 2, 3 weighted 0, 1, 2: the first 3 (index 0) and the first 1
+    g = _grad(lambda x: np.sum(np.unique(x) * np.arange(3)), x)
+    np.testing.assert_array_equal(g, [2.0, 0.0, 0.0, 1.0, 0.0])
+    rows = np.array([[1.0, 2.0], [0.0, 5.0], [1.0, 2.0]])
+    g = _grad(lambda r: np.sum(np.unique(r, axis=0) * np.array([[1.0], [10.0]])), rows)
+    np.testing.assert_array_equal(g, [[10.0, 10.0], [1.0, 1.0], [0.0, 0.0]])
+
+
+def test_unique_refusals():
+    with pytest.raises(npgrad.TraceError, match="sorted=False"):
+        _run(lambda x: np.unique(x, sorted=False), np.ones(3))
+    with pytest.raises(npgrad.TraceError, match="slices holding nan"):
+        _run(lambda x: np.unique(x, axis=0), np.array([[np.nan, 1.0], [0.0, 1.0]]))
+    with pytest.raises(npgrad.TraceError, match="np.unique needs its values"):
+        torch.func.grad(npgrad.function(lambda x: np.sum(np.unique(x))))(torch.ones(3))
+
+
+def test_histogram_refusals_and_errors():
+    x = np.array([0.0, 0.5, 1.0, 2.0])
+    with pytest.raises(npgrad.TraceError, match="bins='auto'"):
+        _run(lambda x: np.histogram(x, "auto"), x)
+    with pytest.raises(ValueError, match="increase monotonically"):
+        _run(lambda x: np.histogram(x, [0.0, 2.0, 1.0]), x)
+    with pytest.raises(ValueError, match="must be positive"):
+        _run(lambda x: np.histogram(x, 0), x)
+    with pytest.raises(ValueError, match="max must be larger than min"):
+        _run(lambda x: np.histogram(x, 3, range=(2, 1)), x)
+    with pytest.raises(ValueError, match="autodetected range of"):
+        _run(lambda x: np.histogram(x, 3), np.array([0.0, np.nan]))
+    with pytest.raises(npgrad.TraceError, match="np.histogram needs the data's range"):
+        torch.func.grad(npgrad.function(lambda x: np.histogram(x, 2, density=True)[0][0]))(
+            torch.tensor(x)
+        )
+
+
+def test_histogram_with_a_range_follows_torch_func():
+    # the edges of a given range are constants: nothing to read, so torch.func follows
+    x = np.array([0.1, 0.4, 0.45, 0.9, 3.0])
+
+    def heavy(w):
+        return np.sum(np.histogram(x, 2, range=(0, 1), weights=w)[0] ** 2)
+
+    got = torch.func.grad(npgrad.function(heavy))(torch.ones(5, dtype=torch.float64))
+    # bins [0, 0.5) and [0.5, 1]: sums 3 and 1; 3.0 falls outside
+    torch.testing.assert_close(got, torch.tensor([6.0, 6.0, 6.0, 2.0, 0.0], dtype=torch.float64))

@@ -123,3 +123,98 @@ RECORDS = [
         **_NOGRAD,
     ),
 ]
+
+
+def _nan_as(r):
+    """The nan of np.unique's values as a number (npgrad.function's nonfinite policy
+    would warn of a nan output); npgrad's must be nan where NumPy's is."""
+    return np.where(np.isnan(r), -7.0, r)
+
+
+_NANS = np.zeros((3, 4))
+_NANS[0, 1] = _NANS[2, 2] = _NANS[1, 3] = np.nan
+
+RECORDS += [
+    # repeats are exact copies (x[:3] again): the unique values' gradient goes to the
+    # first occurrence, and moving one input moves all its copies alike
+    Record(
+        covers=("numpy.unique",),
+        fn=lambda x: np.unique(np.concatenate([x.ravel(), x[0, :3]]), True, True, True),
+        shapes=((3, 4),),
+    ),
+    Record(
+        covers=("numpy.unique",),
+        fn=lambda x: (np.unique(np.concatenate([x, x[:1]])), *np.unique(x, return_inverse=True)),
+        shapes=((3, 4),),
+        id="numpy.unique-inverse-shape",
+    ),
+    Record(
+        covers=("numpy.unique",),
+        fn=lambda x: np.unique(x, return_index=True, return_inverse=True, return_counts=True),
+        shapes=((3, 4),),
+        dtypes=("int64", "int8", "uint8", "bool"),
+        id="numpy.unique-ints",
+        **_NOGRAD,
+    ),
+    Record(
+        covers=("numpy.unique",),
+        fn=lambda x, h: (
+            _nan_as(np.unique(x + h)),
+            *np.unique(x + h, return_index=True, return_counts=True)[1:],
+            _nan_as(np.unique(x + h, equal_nan=False)),
+            *np.unique(x + h, return_inverse=True, equal_nan=False)[1:],
+        ),
+        shapes=((3, 4),),
+        consts=(_NANS,),
+        id="numpy.unique-nan",
+    ),
+    Record(
+        covers=("numpy.unique",),
+        fn=lambda x: (
+            *np.unique(np.concatenate([x, x[1:2], x[:1]]), True, True, True, axis=0),
+            np.unique(np.concatenate([x, x[:, :1]], axis=1), axis=-1),
+        ),
+        shapes=((3, 4),),
+        id="numpy.unique-axis",
+    ),
+    Record(
+        covers=("numpy.unique",),
+        fn=lambda x: np.unique(x, return_inverse=True, return_counts=True, axis=1),
+        shapes=((2, 6),),
+        dtypes=("int64", "bool"),
+        id="numpy.unique-axis-ints",
+        **_NOGRAD,
+    ),
+    # histogram: counts have no gradient; weights= sums and density= do (the edges from
+    # the data's min and max are differentiable too)
+    Record(
+        covers=("numpy.histogram",),
+        fn=lambda x: (
+            *np.histogram(x),
+            *np.histogram(x, 4, range=(-1.0, 1.5)),
+            *np.histogram(x, [-1.0, 0.0, 0.25, 2.0]),
+        ),
+        shapes=((40,),),
+        id="numpy.histogram-counts",
+    ),
+    Record(
+        covers=("numpy.histogram",),
+        fn=lambda x, w: (
+            *np.histogram(x, 5, weights=w),
+            np.histogram(x, 3, density=True)[0],
+            *np.histogram(x, [-1.0, 0.0, 0.25, 2.0], weights=w, density=True),
+            np.histogram(x, 6, range=(-1, 1), weights=w, density=True)[0],
+        ),
+        shapes=((30,), (30,)),
+        domain=("real", "positive"),
+        id="numpy.histogram-weights-density",
+    ),
+    Record(
+        covers=("numpy.histogram",),
+        fn=lambda x: (*np.histogram(x, 3), *np.histogram(x, [-2, 0, 1, 4], density=True)),
+        shapes=((20,),),
+        dtypes=("int64", "int16", "uint8"),
+        id="numpy.histogram-ints",
+        **_NOGRAD,
+    ),
+]
