@@ -412,7 +412,7 @@ def test_an_op_with_a_backward_composes_inside_automatic_mode():
 
 
 def test_the_trace_error_points_at_a_function_that_exists():
-    f = npgrad.function(lambda x: np.unique(x), name="uniq")
+    f = npgrad.function(lambda x: np.intersect1d(x, x), name="uniq")
     with pytest.raises(npgrad.TraceError, match=r"npgrad\.supported\(\)") as e:
         f(torch.ones(3))
     assert "npgrad.supported()" in str(e.value)

@@ -9,13 +9,25 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from . import _mappings  # noqa: F401 - the registry's rows, which the list reads
 from ._trace import supported
 
 
+def _module(name: str) -> str:
+    """The module a name is counted under: a ufunc's method (``numpy.add.accumulate``)
+    under NumPy's."""
+    mod = name.rsplit(".", 1)[0]
+    head, _, attr = mod.rpartition(".")
+    if head == "numpy" and isinstance(getattr(np, attr, None), np.ufunc):
+        return head
+    return mod
+
+
 def render() -> str:
     names = supported()
-    counts = Counter(n.rsplit(".", 1)[0] for n in names)
+    counts = Counter(_module(n) for n in names)
     lines = [
         "# What automatic mode follows",
         "",

@@ -19,6 +19,7 @@ from . import (  # noqa: F401 - imported for their rows
     scipy_special,
     scipy_special_functions,
     scipy_stats,
+    search,
     selection,
     shape,
     statistics,

@@ -9,10 +9,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import HALF, UNSIGNED_WIDE, is_inexact, ordered_int64, result_type
+from .._dtypes import (
+    HALF,
+    TORCH_TO_NP,
+    UNSIGNED_WIDE,
+    is_inexact,
+    ordered_int64,
+    result_type,
+)
 from .._trace._array import tensor, unwrap
 from .._trace._fusion import fused_reduction
-from .._trace._registry import implements
+from .._trace._registry import implements, normalise_axis
 from .._trace._state import STATE, unsupported, wide
 
 _UNSIGNED = frozenset({torch.uint8, *UNSIGNED_WIDE})  # what NumPy accumulates in uint64
@@ -110,8 +117,110 @@ def _all(t, dim, keepdim):
     return torch.all(t) if dim is None else torch.all(t, dim=dim, keepdim=keepdim)
 
 
-@implements(np.sum, axis="many", dtype="input", methods=("sum",))
+# -------------------------------------------------------------------- where= and initial=
+# NumPy's where= leaves places out of a reduction (a boolean mask broadcast against the
+# input); initial= joins every slice's reduction, cast to the result's dtype as NumPy
+# casts it (a float truncated into an integer, an integer out of range an error)
+def _where(t: torch.Tensor, where: Any) -> torch.Tensor | None:
+    if where is True:
+        return None
+    m = tensor(where)
+    if m.dtype is not torch.bool:
+        raise TypeError(
+            f"Cannot cast array data from dtype('{TORCH_TO_NP.get(m.dtype, m.dtype)}') to "
+            "dtype('bool') according to the rule 'safe'"
+        )
+    try:
+        fits = torch.broadcast_shapes(m.shape, t.shape) == t.shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            "operands could not be broadcast together with remapped shapes "
+            f"[original->remapped]: {tuple(t.shape)} {tuple(m.shape)}"
+        )
+    return m.expand(t.shape)
+
+
+def _initial(initial: Any, like: torch.Tensor, name: str) -> torch.Tensor:
+    if isinstance(unwrap(initial), torch.Tensor):
+        raise unsupported(f"{name}(..., initial=<a traced value>) (initial= as a number)")
+    np_dtype = TORCH_TO_NP.get(like.dtype)
+    if np_dtype is None:  # bfloat16: no NumPy twin, the number rounded by torch
+        return torch.tensor(float(initial), device=like.device).to(like.dtype)
+    return torch.as_tensor(np.asarray(initial, dtype=np_dtype), device=like.device)
+
+
+def _filled(t: torch.Tensor, m: torch.Tensor | None, fill: Any) -> torch.Tensor:
+    if m is None:
+        return t
+    return torch.where(m, t, torch.as_tensor(fill, dtype=t.dtype, device=t.device))
+
+
+def _folded(kernel, a, axis, dtype, keepdims, initial, where, name) -> torch.Tensor:
+    """np.sum / np.prod with where= and initial=: the left-out places hold the identity,
+    and initial= joins by the same operation."""
+    t = tensor(a)
+    r = reduction(kernel, _filled(t, _where(t, where), 0 if kernel is _sum else 1), axis, dtype,
+                  keepdims)  # fmt: skip
+    if initial is None:
+        return r
+    init = _initial(initial, r, name)
+    if r.dtype in UNSIGNED_WIDE:  # no uint16/32/64 kernels: int64 wraps as uint64 does
+        r, init, unsigned = r.to(torch.int64), init.to(torch.int64), r.dtype
+        return (r + init if kernel is _sum else r * init).to(unsigned)
+    return r + init if kernel is _sum else r * init
+
+
+def _extreme(kernel, a, axis, keepdims, initial, where, name, *, nan=False) -> torch.Tensor:
+    """np.max / np.min (``nan``: np.nanmax / np.nanmin) with where= and initial=.  The
+    left-out places hold initial=, then initial= joins each slice; where an element
+    ties with initial= the element keeps its share of the gradient (torch's amax and
+    amin share a tie among the tied places; the share of a left-out place is dropped)."""
+    t = tensor(a)
+    m = _where(t, where)
+    ufunc = ("fmax" if nan else "maximum") if kernel is _amax else ("fmin" if nan else "minimum")
+    if m is not None and initial is None:
+        raise ValueError(
+            f"reduction operation '{ufunc}' does not have an identity, so to use a where "
+            "mask one has to specify 'initial'"
+        )
+    if t.dtype in UNSIGNED_WIDE:
+        raise unsupported(f"{name}(..., initial=/where=) of {t.dtype}")
+    init = _initial(initial, t, name)
+    if nan and is_inexact(t.dtype):
+        if np.isnan(float(initial)):
+            raise unsupported(f"{name}(..., initial=nan)")
+        valid = ~torch.isnan(t) if m is None else m & ~torch.isnan(t)
+        m = valid
+    if t.numel() == 0:
+        shape = reduction(_sum, t, axis, None, keepdims).shape
+        return init.expand(shape).clone()
+    r = reduction(kernel, _filled(t, m, init), axis, None, keepdims)
+    beyond = r < init if kernel is _amax else r > init
+    return torch.where(beyond | torch.isnan(init) if is_inexact(t.dtype) else beyond, init, r)
+
+
+def _mean_where(t: torch.Tensor, m: torch.Tensor, axis, dtype, keepdims) -> torch.Tensor:
+    """NumPy's _mean with a mask: the masked sum over the count of True places (0 / 0, nan,
+    for a slice with none, where NumPy also warns); integers in float64, float16 in
+    float32 and back."""
+    half = dtype is None and t.dtype is torch.float16
+    if dtype is None:
+        dtype = torch.float32 if half else (None if is_inexact(t.dtype) else wide())
+    total = reduction(_sum, _filled(t, m, 0), axis, dtype, keepdims)
+    count = reduction(_sum, m, axis, None, keepdims)
+    r = total / count.to(total.dtype)
+    return r.to(torch.float16) if half else r
+
+
+_W = ("where", "initial")  # the options these rows follow
+
+
+@implements(np.sum, axis="many", dtype="input", methods=("sum",), handles=_W)
 def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    if initial is not None or where is not True:
+        return _folded(_sum, a, axis, dtype, keepdims, initial, where, "np.sum")
     if axis is None and dtype is None and not keepdims:
         fused = fused_reduction(a, "sum")
         if fused is not None:
@@ -119,8 +228,11 @@ def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
     return reduction(_sum, a, axis, dtype, keepdims)
 
 
-@implements(np.mean, axis="many", dtype="input", methods=("mean",))
+@implements(np.mean, axis="many", dtype="input", methods=("mean",), handles=("where",))
 def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    if where is not True:
+        t = tensor(a)
+        return _mean_where(t, _where(t, where), axis, dtype, keepdims)
     if axis is None and dtype is None and not keepdims:
         fused = fused_reduction(a, "mean")
         if fused is not None:
@@ -128,30 +240,44 @@ def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     return reduction(_mean, a, axis, dtype, keepdims, float_only=True)
 
 
-@implements(np.prod, axis="many", dtype="input", methods=("prod",))
+@implements(np.prod, axis="many", dtype="input", methods=("prod",), handles=_W)
 def _np_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    if initial is not None or where is not True:
+        return _folded(_prod, a, axis, dtype, keepdims, initial, where, "np.prod")
     return reduction(_prod, a, axis, dtype, keepdims)
 
 
-@implements(np.max, axis="many", methods=("max",))
-def _np_max(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+def _max(a, axis, keepdims, initial, where, name):
+    if initial is not None or where is not True:
+        return _extreme(_amax, a, axis, keepdims, initial, where, name)
     return reduction(_amax, a, axis, None, keepdims)
 
 
-@implements(np.min, axis="many", methods=("min",))
-def _np_min(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+def _min(a, axis, keepdims, initial, where, name):
+    if initial is not None or where is not True:
+        return _extreme(_amin, a, axis, keepdims, initial, where, name)
     return reduction(_amin, a, axis, None, keepdims)
+
+
+@implements(np.max, axis="many", methods=("max",), handles=_W)
+def _np_max(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    return _max(a, axis, keepdims, initial, where, "np.max")
+
+
+@implements(np.min, axis="many", methods=("min",), handles=_W)
+def _np_min(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    return _min(a, axis, keepdims, initial, where, "np.min")
 
 
 if np.amax is not np.max:  # separate functions in NumPy 2
 
-    @implements(np.amax, axis="many")
+    @implements(np.amax, axis="many", handles=_W)
     def _np_amax(a, axis=None, out=None, keepdims=False, initial=None, where=True):
-        return reduction(_amax, a, axis, None, keepdims)
+        return _max(a, axis, keepdims, initial, where, "np.amax")
 
-    @implements(np.amin, axis="many")
+    @implements(np.amin, axis="many", handles=_W)
     def _np_amin(a, axis=None, out=None, keepdims=False, initial=None, where=True):
-        return reduction(_amin, a, axis, None, keepdims)
+        return _min(a, axis, keepdims, initial, where, "np.amin")
 
 
 def _ddof(ddof, correction, mean):
@@ -222,23 +348,29 @@ def _nan_mask(a: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
     return (t, torch.isnan(t)) if is_inexact(t.dtype) else (t, None)
 
 
-@implements(np.nansum, axis="many", dtype="input")
+@implements(np.nansum, axis="many", dtype="input", handles=_W)
 def _np_nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     t, nan = _nan_mask(a)
     if nan is not None:
         t = torch.where(nan, 0, t)
+    if initial is not None or where is not True:
+        return _folded(_sum, t, axis, dtype, keepdims, initial, where, "np.nansum")
     return reduction(_sum, t, axis, dtype, keepdims)
 
 
-@implements(np.nanmean, axis="many", dtype="input")
+@implements(np.nanmean, axis="many", dtype="input", handles=("where",))
 def _np_nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     t, nan = _nan_mask(a)
+    m = _where(t, where)
     if nan is None:
+        if m is not None:
+            return _mean_where(t, m, axis, dtype, keepdims)
         return reduction(_mean, t, axis, dtype, keepdims, float_only=True)
     if dtype is not None and not is_inexact(dtype):
         raise TypeError("If a is inexact, then dtype must be inexact")
-    total = reduction(_sum, torch.where(nan, 0, t), axis, dtype, keepdims)
-    count = reduction(_sum, ~nan, axis, None, keepdims)
+    keep = ~nan if m is None else m & ~nan
+    total = reduction(_sum, torch.where(keep, t, 0), axis, dtype, keepdims)
+    count = reduction(_sum, keep, axis, None, keepdims)
     return total / count.to(total.dtype)  # 0 / 0 for an all-nan slice: NumPy's nan
 
 
@@ -250,13 +382,17 @@ def _nan_extremum(kernel: Callable, fill: float, a: Any, axis: Any, keepdims: bo
     return torch.where(reduction(_all, nan, axis, None, keepdims), torch.nan, r)
 
 
-@implements(np.nanmax, axis="many")
+@implements(np.nanmax, axis="many", handles=_W)
 def _np_nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    if initial is not None or where is not True:
+        return _extreme(_amax, a, axis, keepdims, initial, where, "np.nanmax", nan=True)
     return _nan_extremum(_amax, -torch.inf, a, axis, keepdims)
 
 
-@implements(np.nanmin, axis="many")
+@implements(np.nanmin, axis="many", handles=_W)
 def _np_nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    if initial is not None or where is not True:
+        return _extreme(_amin, a, axis, keepdims, initial, where, "np.nanmin", nan=True)
     return _nan_extremum(_amin, torch.inf, a, axis, keepdims)
 
 
@@ -320,6 +456,83 @@ def _np_cumsum(a, axis=None, dtype=None, out=None):
 @implements(np.cumprod, axis="one", dtype="input", methods=("cumprod",))
 def _np_cumprod(a, axis=None, dtype=None, out=None):
     return _cumulative(torch.cumprod, a, axis, dtype)
+
+
+# -------------------------------------------------------------------- ufunc.accumulate
+# np.add.accumulate(x, axis=0, dtype=None) and its kin: rows keyed by the bound method
+# (TracedArray.__array_ufunc__ looks the ufunc's accumulate up); NumPy's default axis
+# is 0, None only for a 1-d array, a tuple only of one axis
+def _accumulate_axis(t: torch.Tensor, axis: Any, name: str) -> int:
+    if t.ndim == 0:
+        raise TypeError("cannot accumulate on a scalar")
+    if isinstance(axis, (tuple, list)):
+        if len(axis) != 1:
+            raise ValueError("accumulate does not allow multiple axes")
+        axis = axis[0]
+    if axis is None:
+        if t.ndim != 1:
+            raise ValueError("accumulate does not allow multiple axes")
+        return 0
+    return normalise_axis(axis, t.ndim, many=False, name=name)
+
+
+def _accumulated(kernel: Callable, array: Any, axis: Any, dtype: Any, name: str) -> torch.Tensor:
+    t = tensor(array)
+    return _cumulative(kernel, t, _accumulate_axis(t, axis, name), dtype)
+
+
+@implements(np.add.accumulate, name="numpy.add.accumulate", axis="row", dtype="input")
+def _add_accumulate(array, axis=0, dtype=None, out=None):
+    """np.cumsum's values, dtypes and gradient."""
+    return _accumulated(torch.cumsum, array, axis, dtype, "add.accumulate")
+
+
+@implements(np.multiply.accumulate, name="numpy.multiply.accumulate", axis="row", dtype="input")
+def _multiply_accumulate(array, axis=0, dtype=None, out=None):
+    """np.cumprod's values, dtypes and gradient."""
+    return _accumulated(torch.cumprod, array, axis, dtype, "multiply.accumulate")
+
+
+def _running(kernel: Callable, array: Any, axis: Any, dtype: Any, name: str) -> torch.Tensor:
+    t = tensor(array)
+    axis = _accumulate_axis(t, axis, name)
+    if dtype is not None:
+        t = t.to(dtype)
+    unsigned = t.dtype if t.dtype in UNSIGNED_WIDE else None
+    if unsigned is not None:
+        # no uint16/32/64 kernels: int64 holds their values, uint64's order by the flip
+        t = t.to(torch.int64)
+        t = ordered_int64(t) if unsigned is torch.uint64 else t
+    r = kernel(t, dim=axis).values
+    if unsigned is not None:
+        r = (ordered_int64(r) if unsigned is torch.uint64 else r).to(unsigned)
+    return r
+
+
+@implements(np.maximum.accumulate, name="numpy.maximum.accumulate", axis="row", dtype="input")
+def _maximum_accumulate(array, axis=0, dtype=None, out=None):
+    """The running maximum (nan propagates, as NumPy's).  Where the running maximum is
+    reached by several elements (a tie) the gradient goes to the last of them, the
+    one torch.cummax indexes."""
+    return _running(torch.cummax, array, axis, dtype, "maximum.accumulate")
+
+
+@implements(np.minimum.accumulate, name="numpy.minimum.accumulate", axis="row", dtype="input")
+def _minimum_accumulate(array, axis=0, dtype=None, out=None):
+    """The running minimum; at a tie the gradient goes to the last element reaching it
+    (torch.cummin's index)."""
+    return _running(torch.cummin, array, axis, dtype, "minimum.accumulate")
+
+
+@implements(np.logaddexp.accumulate, name="numpy.logaddexp.accumulate", axis="row", dtype="input")
+def _logaddexp_accumulate(array, axis=0, dtype=None, out=None):
+    """torch.logcumsumexp, for float32 and float64 (NumPy rounds each step of a float16
+    or small-integer input in float16, which this would not repeat: refused)."""
+    t = tensor(array)
+    want = dtype if dtype is not None else t.dtype
+    if want not in (torch.float32, torch.float64):
+        raise unsupported(f"np.logaddexp.accumulate of {want} (followed: float32, float64)")
+    return torch.logcumsumexp(t.to(want), dim=_accumulate_axis(t, axis, "logaddexp.accumulate"))
 
 
 @implements(np.count_nonzero, axis="many", differentiable=False)

@@ -491,6 +491,8 @@ class TracedArray:
         if method == "reduce" and row.reduce is not None:
             kwargs.setdefault("axis", 0)  # ufunc.reduce's default, unlike np.sum's
             return wrap(FUNCTIONS[row.reduce].call(inputs, kwargs))
+        if method == "accumulate" and ufunc.accumulate in FUNCTIONS:
+            return wrap(FUNCTIONS[ufunc.accumulate].call(inputs, kwargs))
         raise unsupported(f"{ufunc.__name__}.{method}")
 
     def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict):

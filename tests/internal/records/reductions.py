@@ -20,6 +20,9 @@ _HOLES[0, 1] = _HOLES[2, 3] = _HOLES[1, 0] = np.nan
 # ... and a whole column of nan (an all-nan slice along axis 0)
 _COLUMN = _HOLES.copy()
 _COLUMN[:, 2] = np.nan
+# where= masks for a 3x4 input: every row and column keeps a place; and one per column
+_KEEP = np.array([[1, 0, 1, 1], [0, 1, 1, 0], [1, 1, 0, 1]], bool)
+_COLS = np.array([True, False, True, True])
 
 
 def _quiet(f):
@@ -283,5 +286,139 @@ RECORDS = [
         dtypes=(*_INT, "uint8", "int8"),
         grad=False,
         id="numpy.ptp-ints",
+    ),
+    # ufunc.accumulate: NumPy's default axis is 0; a 1-tuple axis and None on 1-d too
+    Record(covers=("numpy.add.accumulate",), fn=np.add.accumulate, shapes=_M),
+    Record(
+        covers=("numpy.add.accumulate",),
+        fn=lambda x: np.add.accumulate(x, axis=(1,), dtype=np.float64),
+        shapes=_M,
+        id="numpy.add.accumulate-axis-dtype",
+    ),
+    Record(
+        covers=("numpy.add.accumulate", "numpy.multiply.accumulate"),
+        fn=lambda x: (np.add.accumulate(x, 1), np.multiply.accumulate(x, axis=-1)),
+        shapes=_M,
+        dtypes=(*_INT, "bool"),
+        grad=False,
+        id="numpy.add.accumulate-ints",
+    ),
+    Record(
+        covers=("numpy.multiply.accumulate",),
+        fn=lambda x: np.multiply.accumulate(x, axis=1),
+        shapes=_M,
+        domain="positive",
+    ),
+    Record(
+        covers=("numpy.multiply.accumulate",),
+        fn=lambda x: np.multiply.accumulate(x, axis=None),
+        shapes=((5,),),
+        id="numpy.multiply.accumulate-1d",
+    ),
+    Record(covers=("numpy.maximum.accumulate",), fn=np.maximum.accumulate, shapes=((4, 3),)),
+    Record(
+        covers=("numpy.maximum.accumulate", "numpy.minimum.accumulate"),
+        fn=lambda x: (np.maximum.accumulate(x, axis=1), np.minimum.accumulate(x, axis=1)),
+        shapes=_M,
+        dtypes=(*_INT, "uint16", "uint64", "bool"),
+        grad=False,
+        id="numpy.maximum.accumulate-ints",
+    ),
+    Record(
+        covers=("numpy.minimum.accumulate",),
+        fn=lambda x: np.minimum.accumulate(x, axis=-1, dtype=np.float64),
+        shapes=_M,
+    ),
+    Record(
+        covers=("numpy.logaddexp.accumulate",),
+        fn=lambda x: np.logaddexp.accumulate(x, axis=1),
+        shapes=_M,
+    ),
+    # where= and initial=: the masks are constants (boolean, no gradient)
+    Record(
+        covers=("numpy.sum", "ndarray.sum"),
+        fn=lambda x, m: (np.sum(x, where=m), x.sum(axis=1, where=m, initial=2.5)),
+        shapes=_M,
+        consts=(_KEEP,),
+        id="numpy.sum-where-initial",
+    ),
+    Record(
+        covers=("numpy.sum", "numpy.prod"),
+        fn=lambda x, m: (
+            np.sum(x, axis=0, where=m, initial=3),
+            np.prod(x, axis=1, where=m, initial=2, keepdims=True),
+        ),
+        shapes=_M,
+        consts=(_COLS,),
+        dtypes=(*_INT, "bool", "uint16"),
+        grad=False,
+        id="numpy.sum-where-initial-ints",
+    ),
+    Record(
+        covers=("numpy.prod", "ndarray.prod"),
+        fn=lambda x, m: (np.prod(x, axis=0, where=m, initial=-2.0), x.prod(where=m)),
+        shapes=_M,
+        consts=(_KEEP,),
+        domain="positive",
+        id="numpy.prod-where-initial",
+    ),
+    Record(
+        covers=("numpy.max", "numpy.min", "numpy.amax", "numpy.amin"),
+        fn=lambda x, m: (
+            np.max(x, axis=1, where=m, initial=-0.5),
+            np.min(x, axis=0, where=m, initial=0.25),
+            np.amax(x, initial=1.0),
+            np.amin(x, axis=(0, 1), where=_COLS, initial=3.0, keepdims=True),
+        ),
+        shapes=_M,
+        consts=(_KEEP,),
+        id="numpy.max-where-initial",
+    ),
+    Record(
+        covers=("numpy.max", "numpy.min"),
+        fn=lambda x, m: (np.max(x, axis=1, where=m, initial=1), np.min(x, where=m, initial=9)),
+        shapes=_M,
+        consts=(_KEEP,),
+        dtypes=(*_INT, "int8"),
+        grad=False,
+        id="numpy.max-where-initial-ints",
+    ),
+    Record(
+        covers=("numpy.mean", "ndarray.mean"),
+        fn=lambda x, m: (np.mean(x, axis=1, where=m), x.mean(where=_COLS, axis=1)),
+        shapes=_M,
+        consts=(_KEEP,),
+        id="numpy.mean-where",
+    ),
+    Record(
+        covers=("numpy.mean",),
+        fn=lambda x, m: np.mean(x, axis=0, where=m, keepdims=True),
+        shapes=_M,
+        consts=(_KEEP,),
+        dtypes=(*_INT, "float16"),
+        grad=False,
+        id="numpy.mean-where-ints",
+    ),
+    Record(
+        covers=("numpy.nansum", "numpy.nanmean"),
+        fn=lambda x, h, m: (
+            np.nansum(x + h, axis=1, where=m, initial=1.5),
+            np.nanmean(x + h, axis=1, where=m),
+            np.nanmean(x, where=m),
+        ),
+        shapes=_M,
+        consts=(_HOLES, _KEEP),
+        id="numpy.nansum-where-initial",
+    ),
+    Record(
+        covers=("numpy.nanmax", "numpy.nanmin"),
+        fn=lambda x, h, m: (
+            np.nanmax(x + h, axis=1, initial=-0.5),
+            np.nanmin(x + h, axis=0, where=m, initial=0.5),
+            np.nanmax(x + h, where=m, initial=-9.0),
+        ),
+        shapes=_M,
+        consts=(_COLUMN, _KEEP),
+        id="numpy.nanmax-where-initial",
     ),
 ]

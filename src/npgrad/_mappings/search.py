@@ -1,0 +1,372 @@
+"""Searching and counting: searchsorted, digitize, isin, bincount, lexsort, unique,
+histogram.
+
+Their results are integers or booleans (no gradient), except bincount's sums of
+weights.  NumPy's order puts nan after everything, +inf included; torch's binary
+search and sort are told so where they would differ.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._dtypes import TORCH_TO_NP, UNSIGNED_WIDE, is_inexact, ordered_int64, result_type
+from .._errors import TraceError
+from .._trace._array import tensor, unwrap
+from .._trace._promote import common
+from .._trace._registry import implements, normalise_axis
+from .._trace._state import STATE, abstract, here, unsupported, wide
+
+
+def _readable(name: str, what: str) -> None:
+    """Refuse where values cannot be read (torch.func, torch.compile)."""
+    if abstract() or torch.compiler.is_compiling():
+        raise TraceError(
+            f"{here()}: {name} needs {what} here, which cannot be read under torch.func or "
+            "torch.compile; call it outside the transform, or use mode='numeric'"
+        )
+
+
+def _orderable(t: torch.Tensor, name: str) -> torch.Tensor:
+    """A tensor torch's sort and search take, in the same order: bool as uint8, the
+    wide unsigned integers as int64 (uint64's order kept by the sign flip)."""
+    if t.is_complex():
+        raise unsupported(f"{name} of complex values")
+    if t.dtype is torch.bool:
+        return t.to(torch.uint8)
+    if t.dtype in UNSIGNED_WIDE:
+        flip = t.dtype is torch.uint64
+        t = t.to(torch.int64)
+        return ordered_int64(t) if flip else t
+    return t
+
+
+def _search(a: torch.Tensor, v: torch.Tensor, right: bool, name: str) -> torch.Tensor:
+    """np.searchsorted's indices of the 1-d ``a`` (sorted in NumPy's order) for ``v``."""
+    a, v = common(a, v)
+    a, v = _orderable(a, name), _orderable(v, name)
+    side = "right" if right else "left"
+    if not is_inexact(a.dtype):
+        return torch.searchsorted(a, v, side=side)
+    # nan sorts last: searched as +inf, then the places where nan and +inf differ
+    # (nan itself; +inf searched from the right, which stops before a's nans)
+    an, vn = torch.isnan(a), torch.isnan(v)
+    r = torch.searchsorted(torch.where(an, torch.inf, a), torch.where(vn, 0, v), side=side)
+    finite = (~an).sum()
+    if right:
+        r = torch.where(v == torch.inf, finite, r)
+    return torch.where(vn, a.numel() if right else finite, r)
+
+
+def _side(side: Any) -> bool:
+    if side not in ("left", "right"):
+        raise ValueError(f"search side must be 'left' or 'right' (got {side!r})")
+    return side == "right"
+
+
+@implements(np.searchsorted, methods=("searchsorted",), differentiable=False)
+def _np_searchsorted(a, v, side="left", sorter=None):
+    """Indices in int64 (NumPy's intp); nan sorts after +inf, as in NumPy."""
+    right = _side(side)
+    t = tensor(a)
+    if t.ndim != 1:
+        raise ValueError(
+            "object too deep for desired array"
+            if t.ndim > 1
+            else "object of too small depth for desired array"
+        )
+    if sorter is not None:
+        s = tensor(sorter)
+        if s.is_floating_point() or s.is_complex() or s.dtype is torch.bool:
+            raise TypeError("sorter must only contain integers")
+        if s.shape != t.shape:
+            raise ValueError("sorter.size must equal a.size")
+        t = t[s.to(torch.int64)]  # the sorted sequence itself (an index past a: IndexError)
+    return _search(t, tensor(v), right, "np.searchsorted")
+
+
+def _monotonic(bins: torch.Tensor) -> int:
+    """NumPy's _monotonicity: 1 increasing, -1 decreasing, 0 neither (nan: neither)."""
+    if bins.numel() < 2:
+        return 1
+    lo, hi = bins[:-1], bins[1:]
+    if bool((hi >= lo).all()):
+        return 1
+    if bool((hi <= lo).all()):
+        return -1
+    return 0
+
+
+@implements(np.digitize, differentiable=False)
+def _np_digitize(x, bins, right=False):
+    """NumPy's digitize: searchsorted on the bins, reversed where they decrease; the
+    bins' direction is read from their values (refused where they cannot be read)."""
+    t, b = tensor(x), tensor(bins)
+    if t.is_complex():
+        raise TypeError("x may not be complex")
+    if b.ndim != 1:
+        raise ValueError("object too deep for desired array")
+    if isinstance(unwrap(bins), torch.Tensor):
+        _readable("np.digitize", "its bins' values (to tell increasing from decreasing)")
+    mono = _monotonic(_orderable(b, "np.digitize"))
+    if mono == 0:
+        raise ValueError("bins must be monotonically increasing or decreasing")
+    # NumPy searches from the other side: right=False counts bins <= x
+    if mono == -1:
+        return b.numel() - _search(b.flip(0), t, not right, "np.digitize")
+    return _search(b, t, not right, "np.digitize")
+
+
+@implements(np.isin, differentiable=False)
+def _np_isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
+    """torch.isin in the common dtype; nan is in nothing, as in NumPy.  assume_unique=
+    only lets NumPy go faster: the result is computed exactly either way."""
+    e, s = common(tensor(element), tensor(test_elements))
+    if e.is_complex():
+        raise unsupported("np.isin of complex values")
+    e, s = _orderable(e, "np.isin"), _orderable(s, "np.isin")
+    return torch.isin(e, s.reshape(-1), invert=bool(invert))
+
+
+@implements(np.bincount)
+def _np_bincount(x, /, weights=None, minlength=0):
+    """Counts (int64) or sums of weights (float64, differentiable in the weights).  The
+    length is max(x) + 1: read from the values (refused where they cannot be read)."""
+    t = tensor(x)
+    if t.is_floating_point() or t.is_complex():
+        raise TypeError(
+            f"Cannot cast array data from dtype('{TORCH_TO_NP[t.dtype]}') to "
+            "dtype('int64') according to the rule 'safe'"
+        )
+    if t.dtype is torch.uint64:
+        raise unsupported("np.bincount of uint64")
+    if t.ndim != 1:
+        raise ValueError("object too deep for desired array" if t.ndim > 1 else "object of too "
+                         "small depth for desired array")  # fmt: skip
+    minlength = int(minlength)
+    if minlength < 0:
+        raise ValueError("'minlength' must not be negative")
+    _readable("np.bincount", "the largest of its values (the result's length)")
+    t = t.to(torch.int64)
+    if t.numel() and bool((t < 0).any()):
+        raise ValueError("'list' argument must have no negative elements")
+    n = max(int(t.max()) + 1 if t.numel() else 0, minlength)
+    if weights is None:
+        return torch.bincount(t, minlength=n)
+    w = tensor(weights)
+    if w.shape != t.shape:
+        raise ValueError("The weights and list don't have the same length.")
+    if w.is_complex():
+        raise TypeError("Cannot cast array data from dtype('complex128') to dtype('float64')")
+    w = w.to(wide())  # NumPy sums the weights in float64
+    # index_add: differentiable in the weights, where torch.bincount is not
+    return torch.zeros(n, dtype=w.dtype, device=w.device).index_add(0, t, w)
+
+
+@implements(np.lexsort, axis="row", differentiable=False)
+def _np_lexsort(keys, axis=-1):
+    """Indices (int64) sorting by the last key first, ties broken by the earlier ones:
+    stable sorts from the first key to the last."""
+    t = tensor(keys) if not isinstance(keys, list | tuple) else None
+    if t is not None:
+        if t.ndim < 2:
+            raise unsupported("np.lexsort of a 0-d or 1-d array (a sequence of arrays)")
+        parts = list(t.unbind(0))
+    else:
+        parts = [tensor(k) for k in keys]
+    if not parts:
+        raise TypeError("need sequence of keys with len > 0 in lexsort")
+    shape = parts[0].shape
+    if any(p.shape != shape for p in parts):
+        raise ValueError("all keys need to be the same shape")
+    if not parts[0].ndim:
+        raise unsupported("np.lexsort of 0-d keys")
+    ndim = len(shape)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    order = None
+    for p in parts:
+        p = _orderable(p, "np.lexsort")
+        if order is not None:
+            p = torch.take_along_dim(p, order, dim=axis)
+        idx = torch.argsort(p, dim=axis, stable=True)
+        order = idx if order is None else torch.take_along_dim(order, idx, dim=axis)
+    return order
+
+
+def _groups(keys: list[torch.Tensor], equal_nan: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The stable order of rows given as columns ``keys`` (the first the most
+    significant) and the mask of each sorted row that starts a new value."""
+    order = None
+    for k in reversed(keys):  # least significant first; stable sorts keep the rest
+        k = k if order is None else k[order]
+        idx = torch.argsort(k, stable=True)
+        order = idx if order is None else order[idx]
+    n = keys[0].numel()
+    new = torch.ones(n, dtype=torch.bool, device=keys[0].device)
+    if n > 1:
+        differs = torch.zeros(n - 1, dtype=torch.bool, device=new.device)
+        for k in keys:
+            s = k[order]
+            step = s[1:] != s[:-1]
+            if equal_nan and is_inexact(s.dtype):
+                step = step & ~(torch.isnan(s[1:]) & torch.isnan(s[:-1]))
+            differs = differs | step
+        new[1:] = differs
+    return order, new
+
+
+@implements(np.unique, axis="row")
+def _np_unique(
+    ar,
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    *,
+    equal_nan=True,
+    sorted=True,
+):
+    """The sorted unique values (or slices along ``axis``), with NumPy's index, inverse
+    and counts.  The values are the input's elements at the first occurrence of each
+    (return_index's): the gradient goes there, none to the later repeats.  The number
+    of unique values is read from the data (refused under torch.func, torch.compile)."""
+    if not sorted:
+        raise unsupported("np.unique(..., sorted=False) (an order NumPy leaves open)")
+    t = tensor(ar)
+    if t.is_complex():
+        raise unsupported("np.unique of complex values")
+    _readable("np.unique", "its values (how many are unique)")
+    if axis is None:
+        flat = t.reshape(-1)
+        order, new = _groups([_orderable(flat, "np.unique")], bool(equal_nan))
+        first = order[new]
+        values = flat[first]
+    else:
+        axis = normalise_axis(axis, t.ndim, many=False, name="unique")
+        moved = t.movedim(axis, 0)
+        rows = moved.reshape(moved.shape[0], -1)
+        if is_inexact(rows.dtype) and bool(torch.isnan(rows).any()):
+            # NumPy compares slices as structured records, whose nan order is its own
+            raise unsupported("np.unique(..., axis=...) of slices holding nan")
+        keys = list(_orderable(rows, "np.unique").unbind(1))
+        if not keys:
+            raise unsupported("np.unique(..., axis=...) of empty slices")
+        order, new = _groups(keys, False)
+        first = order[new]
+        values = moved[first].movedim(0, axis)
+    extra = []
+    if return_index:
+        extra.append(first)
+    if return_inverse:
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.cumsum(new, 0) - 1
+        extra.append(inverse.reshape(t.shape) if axis is None else inverse)
+    if return_counts:
+        starts = torch.nonzero(new).reshape(-1)
+        ends = torch.cat([starts[1:], starts.new_tensor([new.numel()])])
+        extra.append(ends - starts)
+    return (values, *extra) if extra else values
+
+
+def _uniform_edges(t: torch.Tensor, bins: int, range: Any) -> torch.Tensor:
+    """NumPy's edges for ``bins`` equal bins: linspace of the range (given, or the data's
+    min and max, widened by 0.5 each way where they are equal), in NumPy's dtypes.  From
+    the data they are differentiable (through min and max)."""
+    if range is not None:
+        first, last = range
+        if first > last:
+            raise ValueError("max must be larger than min in range parameter.")
+        if not (np.isfinite(first) and np.isfinite(last)):
+            raise ValueError(f"supplied range of [{first}, {last}] is not finite")
+        if first == last:
+            first, last = first - 0.5, last + 0.5
+        like = np.empty(0, TORCH_TO_NP[t.dtype])
+        kind = np.result_type(first, last, like)
+        kind = np.result_type(kind, float) if np.issubdtype(kind, np.integer) else kind
+        # constants: NumPy's own linspace gives them exactly
+        edges = np.linspace(first, last, bins + 1, endpoint=True, dtype=kind)
+        return torch.as_tensor(edges, device=t.device)
+    if t.numel() == 0:
+        return torch.as_tensor(np.linspace(0, 1, bins + 1), device=t.device)
+    _readable("np.histogram", "the data's range (bins from its min and max)")
+    lo, hi = t.min(), t.max()
+    if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
+        raise ValueError(f"autodetected range of [{lo.item()}, {hi.item()}] is not finite")
+    if not is_inexact(t.dtype):
+        lo, hi = lo.to(wide()), hi.to(wide())  # NumPy's int - 0.5 and linspace: float64
+    if bool(lo == hi):
+        lo, hi = lo - 0.5, hi + 0.5
+    # np.linspace's arithmetic: points i * step + first, the last one exactly last
+    step = (hi - lo) / bins
+    y = torch.arange(bins + 1, dtype=lo.dtype, device=lo.device) * step + lo
+    return torch.cat([y[:-1], hi.reshape(1)])
+
+
+@implements(np.histogram)
+def _np_histogram(a, bins=10, range=None, density=None, weights=None):
+    """Counts (no gradient) or sums of weights per bin, and the edges; bin i holds
+    edges[i] <= x < edges[i + 1], the last bin its right edge too, as in NumPy (range=
+    is read only with a number of bins, as NumPy reads it).  With
+    weights= the sums are differentiable in the weights; density= divides by the
+    bins' widths, differentiable in the edges (given, or from the data's min and max).
+    """
+    t = tensor(a).reshape(-1)
+    if t.is_complex() or t.dtype is torch.bool:
+        # (NumPy warns of booleans and counts them as uint8)
+        raise unsupported(f"np.histogram of {t.dtype}")
+    if isinstance(bins, str):
+        raise unsupported(f"np.histogram(..., bins={bins!r}) (followed: a number or edges)")
+    if isinstance(unwrap(bins), torch.Tensor) or np.ndim(bins) == 1:
+        edges = tensor(bins)
+        if edges.ndim != 1:
+            raise ValueError("`bins` must be 1d, when an array")
+        if isinstance(unwrap(bins), torch.Tensor):
+            _readable("np.histogram", "its edges' values (to check their order)")
+        if is_inexact(edges.dtype) and bool(torch.isnan(edges).any()):
+            raise unsupported("np.histogram with nan among the edges")
+        if bool((edges[:-1] > edges[1:]).any()):
+            raise ValueError("`bins` must increase monotonically, when an array")
+    elif np.ndim(bins) == 0:
+        try:
+            n = operator.index(bins)
+        except TypeError as e:
+            raise TypeError("`bins` must be an integer, a string, or an array") from e
+        if n < 1:
+            raise ValueError("`bins` must be positive, when an integer")
+        edges = _uniform_edges(t, n, range)
+        if bool((edges[:-1] >= edges[1:]).any()):
+            raise ValueError(f"Too many bins for data range. Cannot create {n} finite-sized bins.")
+    else:
+        raise ValueError("`bins` must be 1d, when an array")
+    nbins = edges.numel() - 1
+    x, e = common(t, edges.detach())
+    x, e = _orderable(x, "np.histogram"), _orderable(e, "np.histogram")
+    keep = (x >= e[0]) & (x <= e[-1])
+    where = torch.searchsorted(e.contiguous(), x, side="right") - 1
+    where = torch.where(x == e[-1], nbins - 1, where).clamp(0, max(nbins - 1, 0))
+    if weights is None:
+        counts = torch.zeros(nbins, dtype=torch.int64, device=t.device)
+        counts = counts.index_add(0, where, keep.to(torch.int64))
+    else:
+        w = tensor(weights)
+        if w.shape != tensor(a).shape:
+            raise ValueError("weights should have the same shape as a.")
+        if w.is_complex() or w.dtype is torch.bool:
+            raise unsupported(f"np.histogram(..., weights=<{w.dtype}>)")
+        w = w.reshape(-1)
+        # NumPy sums float weights in float64, then casts to the weights' dtype
+        acc = w.dtype if not is_inexact(w.dtype) else torch.promote_types(w.dtype, wide())
+        kept = torch.where(keep, w.to(acc), torch.zeros((), dtype=acc, device=w.device))
+        counts = torch.zeros(nbins, dtype=acc, device=w.device).index_add(0, where, kept)
+        counts = counts.to(w.dtype)
+    if density:
+        # NumPy's widths: the edges' differences, in float64
+        widths = (edges[1:] - edges[:-1]).to(wide())
+        want = result_type(counts, widths, device_type=STATE.device.type)
+        counts = counts.to(want) / widths.to(want) / counts.sum().to(want)
+    return counts, edges
