@@ -11,18 +11,48 @@ from .._trace._registry import implements
 from .._trace._state import unsupported
 
 
-def _reshape_method(self, *shape, order="C"):
-    return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
+def _reshape_method(self, *shape, order="C", copy=None):
+    return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order, copy=copy)
 
 
 @implements(np.reshape, handles=("order",), methods=(("reshape", _reshape_method),))
 def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
-    if order != "C":
-        raise unsupported(f"np.reshape(..., order={order!r})")
+    """NumPy's reshape; order='F' (and 'A' of a Fortran-contiguous array) reads and
+    writes the elements with the first index fastest. As for order='C', the result
+    is a view exactly where torch's reshape is one (writes into either are then
+    refused as aliases), which it is where NumPy's is for the same strides."""
+    t = tensor(a)
     shape = newshape if shape is None else shape
-    if isinstance(shape, (tuple, list)):
-        shape = tuple(int(s) for s in shape)
-    return tensor(a).reshape(shape)
+    shape = tuple(int(s) for s in shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+    if order == "A":  # Fortran order only for a Fortran-contiguous array, as ravel
+        order = "F" if _fortran(t) else "C"
+    if order == "F":
+        # Fortran order is C order on the reversed axes: permutes are views, so the
+        # reshape between them copies only where NumPy's would
+        r = t.permute(_reverse(t.ndim)).reshape(shape[::-1]).permute(_reverse(len(shape)))
+    elif order == "C":
+        r = t.reshape(shape)
+    elif order == "K":
+        raise ValueError("order 'K' is not permitted for reshaping")
+    else:
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    if copy:
+        return r.clone()
+    if copy is False and _root(r) is not _root(t):
+        raise ValueError("Unable to avoid creating a copy while reshaping.")
+    return r
+
+
+def _root(t: torch.Tensor) -> torch.Tensor:
+    return t._base if t._base is not None else t
+
+
+def _reverse(n: int) -> tuple[int, ...]:
+    return tuple(range(n))[::-1]
+
+
+def _fortran(t: torch.Tensor) -> bool:
+    return t.permute(_reverse(t.ndim)).is_contiguous() and not t.is_contiguous()
 
 
 def _ravel_method(self, order="C"):
@@ -34,12 +64,10 @@ def _ravel_method(self, order="C"):
 )
 def _ravel(a, order="C"):
     t = tensor(a)
-    reverse = tuple(range(t.ndim))[::-1]
     if order == "A":  # Fortran order only for a Fortran-contiguous array
-        fortran = t.permute(reverse).is_contiguous() and not t.is_contiguous()
-        order = "F" if fortran else "C"
+        order = "F" if _fortran(t) else "C"
     if order == "F":
-        return t.permute(reverse).reshape(-1)
+        return t.permute(_reverse(t.ndim)).reshape(-1)
     if order == "K":  # the order of the elements in memory
         dims = sorted(range(t.ndim), key=lambda d: -t.stride(d))
         return t.permute(dims).reshape(-1)

@@ -11,6 +11,24 @@ _NOGRAD = dict(grad=False)
 
 RECORDS = [
     Record(covers=("numpy.reshape",), fn=lambda x: np.reshape(x, (4, -1)), shapes=_M),
+    Record(
+        covers=("numpy.reshape",),
+        fn=lambda x: np.reshape(x, (2, 3, 2), order="F"),
+        shapes=_M,
+        id="numpy.reshape-F",
+    ),
+    Record(
+        covers=("numpy.reshape",),
+        fn=lambda x: np.reshape(x.T, (6, -1), order="A")[1:],  # Fortran-contiguous: F
+        shapes=_M,
+        id="numpy.reshape-A",
+    ),
+    Record(
+        covers=("numpy.reshape",),
+        fn=lambda x: np.reshape(x[:, 1:], (9,), order="F", copy=True),
+        shapes=_M,
+        id="numpy.reshape-F-copy",
+    ),
     Record(covers=("numpy.ravel",), fn=lambda x: np.ravel(x, order="F"), shapes=_M),
     Record(
         covers=("numpy.transpose",), fn=lambda x: np.transpose(x, (2, 0, 1)), shapes=((2, 3, 4),)
