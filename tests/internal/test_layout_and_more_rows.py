@@ -51,3 +51,45 @@ def test_reshape_errors_are_numpys():
     # a view is possible: copy=False is NumPy's view
     got = _run(lambda x: np.reshape(x.T, 12, order="F", copy=False), x)
     torch.testing.assert_close(got, x.reshape(-1))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16])
+@pytest.mark.parametrize("ufunc", [np.frexp, np.modf])
+def test_two_output_ufuncs_at_zeros_infinities_and_nans(ufunc, dtype):
+    x = torch.tensor([-2.0, -0.0, 0.0, 1.5, -0.25, np.inf, -np.inf, np.nan], dtype=dtype)
+    got = npgrad.function(ufunc, name="probe", mode="auto", nonfinite="ignore")(x)
+    want = ufunc(x.numpy())
+    assert isinstance(got, tuple) and len(got) == 2
+    for g, w in zip(got, want):
+        g = g.numpy()
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))  # -0.0 of -2.0
+
+
+def test_frexp_of_a_subnormal_and_the_derivatives_where_they_jump():
+    tiny = torch.tensor([5e-320], dtype=torch.float64)
+    m, e = _run(np.frexp, tiny)
+    np.testing.assert_array_equal(m.numpy(), np.frexp(tiny.numpy())[0])
+    assert e.dtype == torch.int32 and e.item() == -1060
+    # at a power of two and at an integer: the derivative from the right
+    x = torch.tensor([1.0, 0.0, 2.0, -3.0], dtype=torch.float64, requires_grad=True)
+    m = npgrad.function(lambda x: np.frexp(x)[0], name="probe", mode="auto")(x)
+    (g,) = torch.autograd.grad(m.sum(), x)
+    torch.testing.assert_close(g, torch.tensor([0.5, 1.0, 0.25, 0.25], dtype=torch.float64))
+    f = npgrad.function(lambda x: np.modf(x)[0], name="probe", mode="auto")(x)
+    (g,) = torch.autograd.grad(f.sum(), x)
+    torch.testing.assert_close(g, torch.ones(4, dtype=torch.float64))
+
+
+def test_two_output_ufuncs_refuse_out_and_i0_refuses_complex():
+    x = _x(4)
+
+    def into(x):
+        a, b = np.zeros_like(x), np.zeros_like(x)
+        return np.modf(x, out=(a, b))
+
+    with pytest.raises(npgrad.TraceError, match="out="):
+        _run(into, x)
+    with pytest.raises(TypeError, match="i0 not supported for complex values"):
+        _run(lambda x: np.i0(x + 1j), x)
