@@ -93,3 +93,38 @@ def test_two_output_ufuncs_refuse_out_and_i0_refuses_complex():
         _run(into, x)
     with pytest.raises(TypeError, match="i0 not supported for complex values"):
         _run(lambda x: np.i0(x + 1j), x)
+
+
+def test_meshgrid_views_refuse_writes_and_copies_take_them():
+    def into_copy(x, y):
+        gx, gy = np.meshgrid(x, y)
+        gx[0, 0] = 5.0
+        return np.sum(gx) + np.sum(x)
+
+    x, y = _x(3), _x(2)
+    torch.testing.assert_close(_run(into_copy, x, y).item(), into_copy(x.numpy(), y.numpy()))
+
+    def into_view(x, y):
+        gx, gy = np.meshgrid(x * 1.0, y, copy=False)
+        gx[0, 0] = 5.0  # NumPy would write through the broadcast view
+        return gx
+
+    with pytest.raises(npgrad.TraceError, match="shares memory with the result of np.meshgrid"):
+        _run(into_view, x, y)
+    with pytest.raises(ValueError, match="Valid values for `indexing`"):
+        _run(lambda x, y: np.meshgrid(x, y, indexing="yx"), x, y)
+
+
+@pytest.mark.parametrize(
+    "bad, exc, match",
+    [
+        (lambda x: np.block([[x], x]), ValueError, r"List depths are mismatched.*arrays\[1\]"),
+        (lambda x: np.block([[x], []]), ValueError, r"List at arrays\[1\] cannot be empty"),
+        (lambda x: np.block([[x, (x, x)]]), TypeError, r"arrays\[0\]\[1\] is a tuple"),
+        (lambda x: np.block([x, x[:, :1].T]), ValueError, "do not fit together"),
+    ],
+)
+def test_block_errors_are_numpys(bad, exc, match):
+    x = _x(2, 2)
+    with pytest.raises(exc, match=match):
+        _run(bad, x)

@@ -155,6 +155,56 @@ def _hstack(tup, *, dtype=None, casting="same_kind"):
     return torch.cat(_cast(ts, dtype), 0 if ts[0].ndim <= 1 else 1)
 
 
+def _block_where(index: list[int]) -> str:
+    return "arrays" + "".join(f"[{i}]" for i in index)
+
+
+def _block_leaves(x, index: list[int], leaves: list) -> int:
+    """Collect the blocks of np.block's nested lists; the depth of the lists."""
+    if type(x) is tuple:
+        raise TypeError(
+            f"{_block_where(index)} is a tuple. Only lists can be used to arrange blocks, "
+            "and np.block does not allow implicit conversion from tuple to ndarray."
+        )
+    if type(x) is not list:
+        leaves.append((index, tensor(x)))
+        return len(index)
+    if not x:
+        raise ValueError(f"List at {_block_where(index)} cannot be empty")
+    depths = [_block_leaves(v, [*index, i], leaves) for i, v in enumerate(x)]
+    for i, d in enumerate(depths):
+        if d != depths[0]:
+            raise ValueError(
+                f"List depths are mismatched. First element was at depth {depths[0]}, "
+                f"but there is an element at depth {d} ({_block_where([*index, i])})"
+            )
+    return depths[0]
+
+
+@implements(np.block)
+def _block(arrays):
+    """Blocks joined along the last axes, the innermost lists along the last one; a
+    number is a block of its own dtype (NumPy makes an array of it)."""
+    leaves: list = []
+    depth = _block_leaves(arrays, [], leaves)
+    ndim = max(depth, *(t.ndim for _, t in leaves))
+    ts = common(*[t.reshape((1,) * (ndim - t.ndim) + tuple(t.shape)) for _, t in leaves])
+    if depth == 0:
+        return ts[0].clone()  # NumPy's result is a new array
+    blocks = iter(ts)
+
+    def join(x, level: int) -> torch.Tensor:
+        if type(x) is not list:
+            return next(blocks)
+        parts = [join(v, level + 1) for v in x]
+        try:
+            return torch.cat(parts, dim=ndim - depth + level)
+        except RuntimeError as e:  # NumPy's concatenate words it
+            raise ValueError(f"np.block: the blocks do not fit together ({e})") from e
+
+    return join(arrays, 0)
+
+
 @implements(np.flip, axis="many", view=True)
 def _flip(m, axis=None):
     t = tensor(m)

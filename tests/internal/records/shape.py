@@ -117,4 +117,22 @@ RECORDS = [
         **_NOGRAD,
     ),
     Record(covers=("numpy.copy",), fn=np.copy, shapes=_M),
+    Record(
+        covers=("numpy.block",),
+        fn=lambda x, y, z: np.block([[x, y], [z]]),
+        shapes=((2, 2), (2, 1), (1, 3)),
+    ),
+    Record(
+        covers=("numpy.block",),
+        fn=lambda x, y: np.block([x, 1.0, y[0], 2]),  # numbers are float64/int64 arrays
+        shapes=((3,), (2,)),
+        id="numpy.block-numbers",
+    ),
+    Record(
+        covers=("numpy.block",),
+        fn=lambda x, y: np.block([[[x]], [[y]]]),  # depth 3 beside 2-d blocks: 3-d
+        shapes=((2, 2), (2, 2)),
+        id="numpy.block-deep",
+    ),
+    Record(covers=("numpy.block",), fn=np.block, shapes=((2, 3),), id="numpy.block-array"),
 ]
