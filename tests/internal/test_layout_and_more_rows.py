@@ -128,3 +128,21 @@ def test_block_errors_are_numpys(bad, exc, match):
     x = _x(2, 2)
     with pytest.raises(exc, match=match):
         _run(bad, x)
+
+
+def test_correlate_conjugates_the_second_input_and_raises_numpys_errors():
+    a, v = _x(2, 3), _x(2, 4)  # real and imaginary parts (npgrad takes real arrays)
+
+    def f(a, v, mode):
+        return np.abs(np.correlate(a[0] + 1j * a[1], v[0] + 1j * v[1], mode))
+
+    for mode in ("valid", "same", "full", 1):
+        got = _run(lambda a, v, mode=mode: f(a, v, mode), a, v)
+        np.testing.assert_allclose(got.numpy(), f(a.numpy(), v.numpy(), mode), rtol=1e-12)
+    x = _x(4)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        _run(lambda x: np.correlate(x, x, "middle"), x)
+    with pytest.raises(ValueError, match="too deep"):
+        _run(lambda x: np.correlate(x.reshape(2, 2), x), x)
+    with pytest.raises(ValueError, match="second array argument cannot be empty"):
+        _run(lambda x: np.correlate(x, x[:0]), x)
