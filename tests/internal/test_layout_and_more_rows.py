@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import npgrad
+from npgrad._trace._engine import trace
 
 
 def _x(*shape):
@@ -146,3 +147,12 @@ def test_correlate_conjugates_the_second_input_and_raises_numpys_errors():
         _run(lambda x: np.correlate(x.reshape(2, 2), x), x)
     with pytest.raises(ValueError, match="second array argument cannot be empty"):
         _run(lambda x: np.correlate(x, x[:0]), x)
+
+
+@pytest.mark.parametrize("period", [4, 4.0, 5])
+def test_unwrap_at_jumps_of_exactly_half_a_period(period):
+    p = np.array([0, 2, 4, 2, 0, -2, 1, 3, 5, 10], dtype=type(period))
+    got = trace(lambda p: np.unwrap(p, period=period), [torch.from_numpy(p)], name="probe")
+    want = np.unwrap(p, period=period)
+    assert got.numpy().dtype == want.dtype
+    np.testing.assert_array_equal(got.numpy(), want)
