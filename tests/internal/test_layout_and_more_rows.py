@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import npgrad
+import npgrad._mappings  # noqa: F401 - registers every row before trace() runs
 from npgrad._trace._engine import trace
 
 
