@@ -157,3 +157,22 @@ def test_unwrap_at_jumps_of_exactly_half_a_period(period):
     want = np.unwrap(p, period=period)
     assert got.numpy().dtype == want.dtype
     np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_polyfit_warns_checks_and_returns_rcond_as_numpy():
+    x, y = _x(6), _x(6)
+    with pytest.warns(np.exceptions.RankWarning, match="poorly conditioned"):
+        _run(lambda x, y: np.polyfit(x, y, 8), x, y)
+    got = trace(lambda x, y: np.polyfit(x, y, 2, full=True), [x, y], name="probe")
+    want = np.polyfit(x.numpy(), y.numpy(), 2, full=True)
+    assert len(got) == 5
+    assert got[2].dtype == torch.int32 and got[2].item() == want[2]
+    assert float(got[4]) == want[4]  # len(x) * float64's eps
+    with pytest.raises(ValueError, match="expected deg >= 0"):
+        _run(lambda x, y: np.polyfit(x, y, -1), x, y)
+    with pytest.raises(TypeError, match="expected x and y to have same length"):
+        _run(lambda x, y: np.polyfit(x, y[:4], 1), x, y)
+    with pytest.raises(TypeError, match="expected 1D vector for x"):
+        _run(lambda x, y: np.polyfit(x.reshape(2, 3), y, 1), x, y)
+    with pytest.raises(ValueError, match="number of data points must exceed order"):
+        _run(lambda x, y: np.polyfit(x[:3], y[:3], 2, cov=True), x, y)
