@@ -176,3 +176,43 @@ def test_polyfit_warns_checks_and_returns_rcond_as_numpy():
         _run(lambda x, y: np.polyfit(x.reshape(2, 3), y, 1), x, y)
     with pytest.raises(ValueError, match="number of data points must exceed order"):
         _run(lambda x, y: np.polyfit(x[:3], y[:3], 2, cov=True), x, y)
+
+
+def test_apply_along_axis_slices_are_views_and_later_results_are_cast():
+    def writer(a):
+        b = a * 1.0
+
+        def zero_first(v):
+            v[0] = 0.0  # NumPy's slice is a view: the write reaches b
+            return np.sum(v)
+
+        r = np.apply_along_axis(zero_first, 1, b)
+        return np.sum(b * 3) + np.sum(r)
+
+    x = _x(3, 4)
+    torch.testing.assert_close(_run(writer, x).item(), writer(x.numpy()))
+
+    def first_int(a):
+        calls = []
+
+        def f(v):
+            calls.append(0)
+            return np.argmax(v) if len(calls) == 1 else np.sum(v) * 10  # cast to int64
+
+        return np.apply_along_axis(f, 1, a)
+
+    got = trace(first_int, [x], name="probe")
+    want = first_int(x.numpy())
+    assert got.numpy().dtype == want.dtype
+    np.testing.assert_array_equal(got.numpy(), want)
+    with pytest.raises(ValueError, match="iteration dimensions are 0"):
+        _run(lambda a: np.apply_along_axis(np.sum, 0, a[:0].T), x)
+    with pytest.raises(np.exceptions.AxisError):
+        _run(lambda a: np.apply_along_axis(np.sum, 2, a), x)
+
+
+def test_apply_along_axis_passes_a_dtype_keyword_on_as_numpys():
+    x = _x(3, 4)
+    got = trace(lambda a: np.apply_along_axis(np.mean, 0, a, dtype=np.float32), [x], name="p")
+    assert got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), np.mean(x.numpy(), 0, dtype=np.float32), rtol=1e-6)

@@ -1,13 +1,15 @@
-"""Shape and layout: reshaping, joining, splitting, reordering, padding."""
+"""Shape and layout: reshaping, joining, splitting, reordering, padding; and
+apply_along_axis, which stacks a function's results."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .._trace._array import tensor, unwrap
+from .._dtypes import TORCH_TO_NP
+from .._trace._array import TracedArray, tensor, unwrap
 from .._trace._promote import common
-from .._trace._registry import implements
+from .._trace._registry import implements, normalise_axis
 from .._trace._state import unsupported
 
 
@@ -452,3 +454,40 @@ def _rot90(m, k=1, axes=(0, 1)):
     if axes[0] % t.ndim == axes[1] % t.ndim or abs(axes[0] - axes[1]) == t.ndim:
         raise ValueError("Axes must be different.")
     return torch.rot90(t, int(k), list(axes))
+
+
+@implements(np.apply_along_axis)
+def _apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """The user's function on each 1-d slice (a traced view of ``arr``, as NumPy's
+    slice is a view), the results stacked as NumPy does: the first result's shape
+    and dtype (later ones broadcast and cast into them), its axes where ``axis`` was."""
+    if "dtype" in kwargs and isinstance(kwargs["dtype"], torch.dtype):
+        kwargs["dtype"] = TORCH_TO_NP[kwargs["dtype"]]  # the normaliser's, given back
+    a = arr if isinstance(arr, TracedArray) else TracedArray(tensor(arr))
+    nd = a.ndim
+    axis = normalise_axis(axis, nd, many=False, name="apply_along_axis")
+    outer = a.shape[:axis] + a.shape[axis + 1 :]
+    keys = [ind[:axis] + (slice(None),) + ind[axis:] for ind in np.ndindex(outer)]
+    if not keys or 0 in outer:
+        raise ValueError("Cannot apply_along_axis when any iteration dimensions are 0")
+    first = tensor(func1d(a[keys[0]], *args, **kwargs))
+    results = [first]
+    for key in keys[1:]:
+        r = tensor(func1d(a[key], *args, **kwargs))
+        if r.is_complex() and not first.is_complex():
+            raise unsupported(
+                "np.apply_along_axis of a function whose first result is real and a later "
+                "one complex (NumPy drops the imaginary part with a warning)"
+            )
+        try:
+            r = torch.broadcast_to(r.to(first.dtype), first.shape)
+        except RuntimeError as e:
+            raise ValueError(
+                f"could not broadcast input array from shape {tuple(r.shape)} into shape "
+                f"{tuple(first.shape)}"
+            ) from e
+        results.append(r)
+    buff = torch.stack(results).reshape(outer + tuple(first.shape))
+    dims = list(range(buff.ndim))
+    cut = buff.ndim - first.ndim
+    return buff.permute(dims[:axis] + dims[cut:] + dims[axis:cut])

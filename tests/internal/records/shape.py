@@ -135,4 +135,36 @@ RECORDS = [
         id="numpy.block-deep",
     ),
     Record(covers=("numpy.block",), fn=np.block, shapes=((2, 3),), id="numpy.block-array"),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(lambda v: np.sum(v**2), 1, x),  # scalar results
+        shapes=((3, 4, 2),),
+    ),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(lambda v: np.outer(v, v[:2]), 0, x),
+        shapes=((3, 4),),  # a 2-d result: its axes where axis was
+        id="numpy.apply_along_axis-matrix",
+    ),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(np.cumsum, -1, x),
+        shapes=((2, 3, 4),),
+        id="numpy.apply_along_axis-vector",
+    ),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(
+            lambda v, p, scale: np.sum(np.abs(v) ** p) * scale, 0, x, 3, scale=0.5
+        ),
+        shapes=((4, 3),),
+        id="numpy.apply_along_axis-args",
+    ),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(np.argmax, 1, x),
+        shapes=((3, 4),),
+        grad=False,
+        id="numpy.apply_along_axis-int",
+    ),
 ]
