@@ -1,5 +1,5 @@
 """Finite differences, interpolation and integration on samples: gradient, interp,
-trapezoid."""
+trapezoid; unwrap."""
 
 from __future__ import annotations
 
@@ -166,3 +166,34 @@ def _trapezoid(y, x=None, dx=1.0, axis=-1):
     if not is_inexact(area.dtype):
         area = area.to(wide())  # NumPy's true division by 2.0
     return (area / 2.0).sum(given)  # NumPy's reduce of the product: the given axis
+
+
+@implements(np.unwrap, axis="one")
+def _np_unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
+    """Jumps larger than ``discont`` folded by multiples of ``period``, as NumPy does
+    (in its result dtype, its boundary rule). The correction is a step function of p:
+    its derivative is zero (also at a jump of exactly period/2), p's own is one."""
+    t = tensor(p)
+    per = unwrap(period)
+    dd = torch.diff(t, dim=axis)
+    want = result_type(dd, per, device_type=STATE.device.type)
+    dd = dd.to(want)
+    if is_inexact(want):
+        high, ambiguous = per / 2, True
+    else:
+        per = int(per)
+        high, rem = divmod(per, 2)
+        ambiguous = rem == 0
+    low = -high
+    ddmod = torch.remainder(dd - low, per) + low
+    if ambiguous:  # a jump of exactly period/2 keeps its sign
+        ddmod = torch.where((ddmod == low) & (dd > 0), high, ddmod)
+    correct = ddmod - dd
+    limit = per / 2 if discont is None else unwrap(discont)
+    correct = torch.where(dd.abs() < limit, torch.zeros_like(correct), correct)
+    up = t.to(want)
+    n = up.shape[axis]
+    if n < 2:
+        return up.clone() if up is t else up  # NumPy's result is a new array
+    rest = (up.narrow(axis, 1, n - 1) + torch.cumsum(correct, dim=axis)).to(want)
+    return torch.cat([up.narrow(axis, 0, 1), rest], dim=axis)

@@ -187,3 +187,66 @@ def _convolve(a, v, mode="full"):
     else:
         raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
     return out if is_inexact(dtype) else torch.round(out).to(dtype)
+
+
+_CORRELATE_MODES = {
+    "valid": "valid",
+    "same": "same",
+    "full": "full",
+    0: "valid",
+    1: "same",
+    2: "full",
+}
+
+
+def _full_correlation(a: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """c[k] = sum_n a[n + k] * v[n] for every overlap, k from -(len(v) - 1) up."""
+    m = v.numel()
+    padded = torch.nn.functional.pad(a, (m - 1, m - 1))
+    if not a.is_floating_point():
+        # integers exactly, wrapping as NumPy's own loop does; bools: any of the ands
+        windows = padded.unfold(0, m, 1)
+        if a.dtype is torch.bool:
+            return (windows & v).any(-1)
+        return (windows.to(torch.int64) * v.to(torch.int64)).sum(-1).to(a.dtype)
+    dtype = a.dtype
+    if dtype in (torch.float16, torch.bfloat16):
+        padded, v = padded.float(), v.float()  # conv1d's kernels: float32 and up
+    out = torch.nn.functional.conv1d(padded.reshape(1, 1, -1), v.reshape(1, 1, -1))
+    return out.reshape(-1).to(dtype)
+
+
+@implements(np.correlate, handles=("mode",))
+def _correlate(a, v, mode="valid"):
+    """NumPy's c[k] = sum_n a[n + k] * conj(v[n]); 'same' and 'valid' take the slice of
+    the full sequence NumPy does (centred on the longer input)."""
+    ta, tv = common(tensor(a), tensor(v))
+    if ta.ndim > 1 or tv.ndim > 1:
+        raise ValueError("object too deep for desired array")
+    if ta.ndim == 0 or tv.ndim == 0:
+        raise ValueError("object of too small depth for desired array")
+    if ta.numel() == 0:
+        raise ValueError("first array argument cannot be empty")
+    if tv.numel() == 0:
+        raise ValueError("second array argument cannot be empty")
+    key = mode if isinstance(mode, str) else int(mode)
+    if key not in _CORRELATE_MODES:
+        raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
+    mode = _CORRELATE_MODES[key]
+    if ta.is_complex():
+        # (ar + i ai) * conj(vr + i vi): four real correlations
+        ar, ai, vr, vi = ta.real, ta.imag, tv.real, tv.imag
+        re = _full_correlation(ar, vr) + _full_correlation(ai, vi)
+        im = _full_correlation(ai, vr) - _full_correlation(ar, vi)
+        full = torch.complex(re, im)
+    else:
+        full = _full_correlation(ta, tv)
+    n, m = ta.numel(), tv.numel()
+    if mode == "full":
+        return full
+    if mode == "valid":
+        return full[m - 1 : n] if n >= m else full[n - 1 : m]
+    # NumPy slides the shorter input along the longer one: its centre differs by one
+    # for an even length, depending on which input is the longer
+    start = (m - 1) // 2 if n >= m else n // 2
+    return full[start : start + max(n, m)]

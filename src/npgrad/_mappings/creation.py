@@ -1,5 +1,5 @@
 """Arrays made like another (zeros_like, ones_like, empty_like, full_like), and
-linspace between traced ends."""
+linspace between traced ends, meshgrid."""
 
 from __future__ import annotations
 
@@ -75,3 +75,26 @@ def _linspace(
     if dtype is not None:
         y = torch.floor(y).to(dtype) if not is_inexact(dtype) else y.to(dtype)
     return (y, step) if retstep else y
+
+
+@implements(np.meshgrid)
+def _meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """Coordinate arrays, each in its input's dtype. With copy=False NumPy returns
+    views of the inputs (broadcast ones), as torch does: writes into them are refused."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    ts = [tensor(x).reshape(-1) for x in xi]
+    n = len(ts)
+    outs = []
+    for i, t in enumerate(ts):
+        shape = [1] * n
+        shape[i] = -1
+        if indexing == "xy" and n > 1 and i < 2:
+            shape[0], shape[1] = shape[1], shape[0]  # the first two axes swapped
+        outs.append(t.reshape(shape))
+    if not sparse:
+        full = torch.broadcast_shapes(*(o.shape for o in outs))
+        outs = [o.expand(full) for o in outs]
+    if copy:
+        outs = [o.clone(memory_format=torch.contiguous_format) for o in outs]
+    return tuple(outs)

@@ -1,5 +1,5 @@
 """Elementwise functions that are not ufuncs: real, imag, angle, real_if_close, sinc,
-polyval (elementwise in x)."""
+i0, polyval (elementwise in x)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,17 @@ def _real_if_close(a, tol=100):
 def _sinc(x):
     t = tensor(x)
     return torch.sinc(t if is_inexact(t.dtype) else t.to(wide()))
+
+
+@implements(np.i0)
+def _i0(x):
+    """The modified Bessel function of order 0 in the input's float dtype (integers:
+    float64), computed in float64 as NumPy's Chebyshev series is; complex refused."""
+    t = tensor(x)
+    if t.is_complex():
+        raise TypeError("i0 not supported for complex values")
+    want = t.dtype if t.is_floating_point() else wide()
+    return torch.special.i0(t.to(wide())).to(want)
 
 
 @implements(np.polyval)

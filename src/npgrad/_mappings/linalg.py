@@ -1,4 +1,5 @@
-"""``numpy.linalg``: norms, determinants, inverses, solves, factorisations.
+"""``numpy.linalg``: norms, determinants, inverses, solves, factorisations; and
+np.polyfit, least squares on them.
 
 torch's linear algebra takes float and double only: half-precision inputs compute
 in float32 and come back in their own dtype.
@@ -7,12 +8,13 @@ in float32 and come back in their own dtype.
 from __future__ import annotations
 
 import operator
+import warnings
 from typing import Any
 
 import numpy as np
 import torch
 
-from .._dtypes import HALF, is_inexact
+from .._dtypes import HALF, TORCH_TO_NP, is_inexact
 from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._promote import common
@@ -326,9 +328,8 @@ def _lstsq_dtypes(ta: torch.Tensor, tb: torch.Tensor) -> tuple[torch.dtype, torc
     return double, double
 
 
-@implements(np.linalg.lstsq)
-def _lstsq(a, b, rcond=None):
-    ta, tb = tensor(a), tensor(b)
+def _least_squares(ta: torch.Tensor, tb: torch.Tensor, rcond) -> dict:
+    """np.linalg.lstsq's checks, dtypes, cut and solution (no residuals)."""
     vector = tb.ndim == 1
     for x in (ta, tb[:, None] if vector else tb):
         if x.ndim != 2:
@@ -355,6 +356,13 @@ def _lstsq(a, b, rcond=None):
     # the truncated pseudo-inverse's gradient where the cut drops singular values
     # above zero (pinv's row decides: torch's own pinv backward where it may)
     x = _pinv(a64, None if rcond is None else cut) @ bm
+    return dict(x=x, a=a64, b=bm, sv=sv, rank=rank, result=result, vector=vector, m=m, n=n)
+
+
+@implements(np.linalg.lstsq)
+def _lstsq(a, b, rcond=None):
+    ls = _least_squares(tensor(a), tensor(b), rcond)
+    x, sv, rank, result, m, n = ls["x"], ls["sv"], ls["rank"], ls["result"], ls["m"], ls["n"]
     real = result.to_real() if result.is_complex else result
     if m <= n:
         resid = sv.new_zeros(0)
@@ -366,9 +374,87 @@ def _lstsq(a, b, rcond=None):
             "np.sum((b - a @ x) ** 2, axis=0)"
         )
     elif int(rank) == n:
-        r = bm - a64 @ x
+        r = ls["b"] - ls["a"] @ x
         resid = (torch.view_as_real(r) ** 2).sum((0, -1)) if r.is_complex() else (r**2).sum(0)
     else:
         resid = sv.new_zeros(0)
-    x = x[:, 0] if vector else x
+    x = x[:, 0] if ls["vector"] else x
     return x.to(result), resid.to(real), rank, sv.to(real)
+
+
+def _plus_zero(t: torch.Tensor) -> torch.Tensor:
+    """NumPy's ``asarray(x) + 0.0``: integers and bools become float64."""
+    return t if is_inexact(t.dtype) else t.to(wide())
+
+
+def _vander(x: torch.Tensor, order: int) -> torch.Tensor:
+    """np.vander(x, order): decreasing powers, by repeated products as NumPy's, in
+    x's dtype promoted with int64's (float64 or complex128)."""
+    x = x.to(torch.complex128 if x.is_complex() else wide())
+    ones = torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
+    powers = torch.cumprod(x[:, None].expand(x.shape[0], order - 1), dim=1)
+    return torch.cat([ones, powers], dim=1).flip(1)
+
+
+@implements(np.polyfit)
+def _polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """NumPy's least squares on the Vandermonde matrix, its columns scaled to unit
+    norm; full= and cov= (scaled or 'unscaled') as NumPy. The rank warning needs the
+    rank's value: under torch.func and torch.compile it is not given."""
+    order = int(deg) + 1
+    tx, ty = _plus_zero(tensor(x)), _plus_zero(tensor(y))
+    if deg < 0:
+        raise ValueError("expected deg >= 0")
+    if tx.ndim != 1:
+        raise TypeError("expected 1D vector for x")
+    if tx.numel() == 0:
+        raise TypeError("expected non-empty vector for x")
+    if ty.ndim < 1 or ty.ndim > 2:
+        raise TypeError("expected 1D or 2D array for y")
+    if tx.shape[0] != ty.shape[0]:
+        raise TypeError("expected x and y to have same length")
+    if rcond is None:  # NumPy's finfo(x.dtype).eps: a NumPy scalar of x's precision
+        rcond = tx.shape[0] * np.finfo(TORCH_TO_NP[tx.dtype]).eps
+    lhs, rhs = _vander(tx, order), ty
+    if w is not None:
+        tw = _plus_zero(tensor(w))
+        if tw.ndim != 1:
+            raise TypeError("expected a 1-d array for weights")
+        if tw.shape[0] != ty.shape[0]:
+            raise TypeError("expected w and y to have the same length")
+        # NumPy weights in place: each array keeps its dtype (a complex weight cannot)
+        for t in (lhs, rhs):
+            if tw.is_complex() and not t.is_complex():
+                raise TypeError(
+                    "Cannot cast ufunc 'multiply' output from dtype('complex128') to "
+                    f"dtype('{TORCH_TO_NP[t.dtype]}') with casting rule 'same_kind'"
+                )
+        lhs = (lhs * tw[:, None]).to(lhs.dtype)
+        rhs = (rhs * (tw[:, None] if rhs.ndim == 2 else tw)).to(rhs.dtype)
+    scale = torch.sqrt((lhs * lhs).sum(0))
+    lhs = lhs / scale
+    residuals = full or (cov and not (isinstance(cov, str) and cov == "unscaled"))
+    if residuals:
+        c, resids, rank, s = _lstsq(lhs, rhs, rcond)
+    else:
+        ls = _least_squares(lhs, rhs, rcond)
+        c, rank = ls["x"].to(ls["result"]), ls["rank"]
+        c = c[:, 0] if ls["vector"] else c
+    c = c / (scale[:, None] if c.ndim == 2 else scale)
+    if not full and not (abstract() or torch.compiler.is_compiling()) and int(rank) != order:
+        warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=4)
+    if full:
+        return c, resids, rank, s, rcond
+    if not cov:
+        return c
+    base = torch.linalg.inv(single(lhs.T @ lhs))
+    base = back(base / torch.outer(scale, scale), lhs.dtype)
+    if not residuals:
+        fac = 1  # cov='unscaled'
+    elif tx.shape[0] <= order:
+        raise ValueError(
+            "the number of data points must exceed order to scale the covariance matrix"
+        )
+    else:
+        fac = resids / (tx.shape[0] - order)
+    return c, base * fac if ty.ndim == 1 else base[:, :, None] * fac

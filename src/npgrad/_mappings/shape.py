@@ -1,28 +1,60 @@
-"""Shape and layout: reshaping, joining, splitting, reordering, padding."""
+"""Shape and layout: reshaping, joining, splitting, reordering, padding; and
+apply_along_axis, which stacks a function's results."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .._trace._array import tensor, unwrap
+from .._dtypes import TORCH_TO_NP
+from .._trace._array import TracedArray, tensor, unwrap
 from .._trace._promote import common
-from .._trace._registry import implements
+from .._trace._registry import implements, normalise_axis
 from .._trace._state import unsupported
 
 
-def _reshape_method(self, *shape, order="C"):
-    return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
+def _reshape_method(self, *shape, order="C", copy=None):
+    return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order, copy=copy)
 
 
 @implements(np.reshape, handles=("order",), methods=(("reshape", _reshape_method),))
 def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
-    if order != "C":
-        raise unsupported(f"np.reshape(..., order={order!r})")
+    """NumPy's reshape; order='F' (and 'A' of a Fortran-contiguous array) reads and
+    writes the elements with the first index fastest. As for order='C', the result
+    is a view exactly where torch's reshape is one (writes into either are then
+    refused as aliases), which it is where NumPy's is for the same strides."""
+    t = tensor(a)
     shape = newshape if shape is None else shape
-    if isinstance(shape, (tuple, list)):
-        shape = tuple(int(s) for s in shape)
-    return tensor(a).reshape(shape)
+    shape = tuple(int(s) for s in shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+    if order == "A":  # Fortran order only for a Fortran-contiguous array, as ravel
+        order = "F" if _fortran(t) else "C"
+    if order == "F":
+        # Fortran order is C order on the reversed axes: permutes are views, so the
+        # reshape between them copies only where NumPy's would
+        r = t.permute(_reverse(t.ndim)).reshape(shape[::-1]).permute(_reverse(len(shape)))
+    elif order == "C":
+        r = t.reshape(shape)
+    elif order == "K":
+        raise ValueError("order 'K' is not permitted for reshaping")
+    else:
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    if copy:
+        return r.clone()
+    if copy is False and _root(r) is not _root(t):
+        raise ValueError("Unable to avoid creating a copy while reshaping.")
+    return r
+
+
+def _root(t: torch.Tensor) -> torch.Tensor:
+    return t._base if t._base is not None else t
+
+
+def _reverse(n: int) -> tuple[int, ...]:
+    return tuple(range(n))[::-1]
+
+
+def _fortran(t: torch.Tensor) -> bool:
+    return t.permute(_reverse(t.ndim)).is_contiguous() and not t.is_contiguous()
 
 
 def _ravel_method(self, order="C"):
@@ -34,12 +66,10 @@ def _ravel_method(self, order="C"):
 )
 def _ravel(a, order="C"):
     t = tensor(a)
-    reverse = tuple(range(t.ndim))[::-1]
     if order == "A":  # Fortran order only for a Fortran-contiguous array
-        fortran = t.permute(reverse).is_contiguous() and not t.is_contiguous()
-        order = "F" if fortran else "C"
+        order = "F" if _fortran(t) else "C"
     if order == "F":
-        return t.permute(reverse).reshape(-1)
+        return t.permute(_reverse(t.ndim)).reshape(-1)
     if order == "K":  # the order of the elements in memory
         dims = sorted(range(t.ndim), key=lambda d: -t.stride(d))
         return t.permute(dims).reshape(-1)
@@ -125,6 +155,56 @@ def _hstack(tup, *, dtype=None, casting="same_kind"):
     ts = [tensor(a) for a in tup]
     ts = [t.reshape(-1) if t.ndim == 0 else t for t in ts]
     return torch.cat(_cast(ts, dtype), 0 if ts[0].ndim <= 1 else 1)
+
+
+def _block_where(index: list[int]) -> str:
+    return "arrays" + "".join(f"[{i}]" for i in index)
+
+
+def _block_leaves(x, index: list[int], leaves: list) -> int:
+    """Collect the blocks of np.block's nested lists; the depth of the lists."""
+    if type(x) is tuple:
+        raise TypeError(
+            f"{_block_where(index)} is a tuple. Only lists can be used to arrange blocks, "
+            "and np.block does not allow implicit conversion from tuple to ndarray."
+        )
+    if type(x) is not list:
+        leaves.append((index, tensor(x)))
+        return len(index)
+    if not x:
+        raise ValueError(f"List at {_block_where(index)} cannot be empty")
+    depths = [_block_leaves(v, [*index, i], leaves) for i, v in enumerate(x)]
+    for i, d in enumerate(depths):
+        if d != depths[0]:
+            raise ValueError(
+                f"List depths are mismatched. First element was at depth {depths[0]}, "
+                f"but there is an element at depth {d} ({_block_where([*index, i])})"
+            )
+    return depths[0]
+
+
+@implements(np.block)
+def _block(arrays):
+    """Blocks joined along the last axes, the innermost lists along the last one; a
+    number is a block of its own dtype (NumPy makes an array of it)."""
+    leaves: list = []
+    depth = _block_leaves(arrays, [], leaves)
+    ndim = max(depth, *(t.ndim for _, t in leaves))
+    ts = common(*[t.reshape((1,) * (ndim - t.ndim) + tuple(t.shape)) for _, t in leaves])
+    if depth == 0:
+        return ts[0].clone()  # NumPy's result is a new array
+    blocks = iter(ts)
+
+    def join(x, level: int) -> torch.Tensor:
+        if type(x) is not list:
+            return next(blocks)
+        parts = [join(v, level + 1) for v in x]
+        try:
+            return torch.cat(parts, dim=ndim - depth + level)
+        except RuntimeError as e:  # NumPy's concatenate words it
+            raise ValueError(f"np.block: the blocks do not fit together ({e})") from e
+
+    return join(arrays, 0)
 
 
 @implements(np.flip, axis="many", view=True)
@@ -374,3 +454,40 @@ def _rot90(m, k=1, axes=(0, 1)):
     if axes[0] % t.ndim == axes[1] % t.ndim or abs(axes[0] - axes[1]) == t.ndim:
         raise ValueError("Axes must be different.")
     return torch.rot90(t, int(k), list(axes))
+
+
+@implements(np.apply_along_axis)
+def _apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """The user's function on each 1-d slice (a traced view of ``arr``, as NumPy's
+    slice is a view), the results stacked as NumPy does: the first result's shape
+    and dtype (later ones broadcast and cast into them), its axes where ``axis`` was."""
+    if "dtype" in kwargs and isinstance(kwargs["dtype"], torch.dtype):
+        kwargs["dtype"] = TORCH_TO_NP[kwargs["dtype"]]  # the normaliser's, given back
+    a = arr if isinstance(arr, TracedArray) else TracedArray(tensor(arr))
+    nd = a.ndim
+    axis = normalise_axis(axis, nd, many=False, name="apply_along_axis")
+    outer = a.shape[:axis] + a.shape[axis + 1 :]
+    keys = [ind[:axis] + (slice(None),) + ind[axis:] for ind in np.ndindex(outer)]
+    if not keys or 0 in outer:
+        raise ValueError("Cannot apply_along_axis when any iteration dimensions are 0")
+    first = tensor(func1d(a[keys[0]], *args, **kwargs))
+    results = [first]
+    for key in keys[1:]:
+        r = tensor(func1d(a[key], *args, **kwargs))
+        if r.is_complex() and not first.is_complex():
+            raise unsupported(
+                "np.apply_along_axis of a function whose first result is real and a later "
+                "one complex (NumPy drops the imaginary part with a warning)"
+            )
+        try:
+            r = torch.broadcast_to(r.to(first.dtype), first.shape)
+        except RuntimeError as e:
+            raise ValueError(
+                f"could not broadcast input array from shape {tuple(r.shape)} into shape "
+                f"{tuple(first.shape)}"
+            ) from e
+        results.append(r)
+    buff = torch.stack(results).reshape(outer + tuple(first.shape))
+    dims = list(range(buff.ndim))
+    cut = buff.ndim - first.ndim
+    return buff.permute(dims[:axis] + dims[cut:] + dims[axis:cut])

@@ -219,3 +219,24 @@ if np.divide is not np.true_divide:  # pragma: no cover - NumPy 1
 # np.degrees and np.radians are ufuncs of their own, not aliases of rad2deg/deg2rad
 implements(np.degrees, float_result=True)(torch.rad2deg)
 implements(np.radians, float_result=True)(torch.deg2rad)
+
+
+# the two-output ufuncs return a plain tuple, as NumPy does
+@implements(np.frexp, float_result=True)
+def _frexp(x):
+    """The mantissa's derivative is 2**-exponent (torch's); at zero and at the powers
+    of two, where the mantissa jumps, that is the derivative from the right (1 at 0)."""
+    mantissa, exponent = torch.frexp(x)
+    return mantissa, exponent
+
+
+@implements(np.modf, float_result=True)
+def _modf(x):
+    """The fractional part's derivative is 1, also at the integers where it jumps
+    (the derivative from the right); the integral part's is 0."""
+    whole = torch.trunc(x)
+    # x - whole keeps x's sign only where it is not zero: NumPy's -2.0 gives -0.0
+    frac = torch.where(torch.signbit(x), -(whole.detach() - x), x - whole.detach())
+    # inf has the fractional part 0, of inf's sign
+    frac = torch.where(torch.isinf(x), torch.copysign(torch.zeros_like(x), x), frac)
+    return frac, whole

@@ -1,5 +1,5 @@
 """Records of the calculus family beyond tests/internal/records/new_rows.py's
-gradient and interp: np.trapezoid (x, dx, axis)."""
+gradient and interp: np.trapezoid (x, dx, axis), np.unwrap."""
 
 from __future__ import annotations
 
@@ -55,5 +55,33 @@ RECORDS = [
         dtypes=("int64", "int8", "bool"),
         grad=False,
         id="numpy.trapezoid-ints",
+    ),
+    # differences up to 12 of samples in (-6, 6): jumps to fold by one or two periods
+    Record(covers=("numpy.unwrap",), fn=lambda p: np.unwrap(3 * p), shapes=((3, 8),)),
+    Record(
+        covers=("numpy.unwrap",),
+        fn=lambda p: np.unwrap(3 * p, discont=4.0, axis=0),
+        shapes=((8, 3),),
+        id="numpy.unwrap-discont-axis",
+    ),
+    Record(
+        covers=("numpy.unwrap",),
+        fn=lambda p: np.unwrap(300 * p, period=360),
+        shapes=((10,),),
+        id="numpy.unwrap-degrees",
+    ),
+    Record(
+        covers=("numpy.unwrap",),
+        fn=lambda p: np.unwrap(p, period=np.float64(1.5)),  # a float64 period: float64
+        shapes=((10,),),
+        id="numpy.unwrap-float64-period",
+    ),
+    Record(
+        covers=("numpy.unwrap",),
+        fn=lambda p: np.unwrap(p * 3, period=4),  # integers: NumPy's integer boundary rule
+        shapes=((12,),),
+        dtypes=("int64", "int32"),
+        grad=False,
+        id="numpy.unwrap-ints",
     ),
 ]

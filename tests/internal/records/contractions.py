@@ -61,4 +61,30 @@ RECORDS = [
         id="numpy.matmul-ints",
     ),
     Record(covers=("numpy.vecdot",), fn=np.vecdot, shapes=((3, 4), (4,))),
+    Record(covers=("numpy.correlate",), fn=np.correlate, shapes=((7,), (3,))),
+    *(
+        Record(
+            covers=("numpy.correlate",),
+            fn=lambda a, v, mode=mode: np.correlate(a, v, mode),
+            shapes=shapes,
+            id=f"numpy.correlate-{mode}-{shapes[0][0]}-{shapes[1][0]}",
+        )
+        # the shorter input first too: NumPy centres 'same' on the longer one
+        for mode in ("same", "full", "valid")
+        for shapes in (((6,), (4,)), ((4,), (7,)), ((3,), (5,)))
+    ),
+    Record(
+        covers=("numpy.correlate",),
+        fn=lambda a, v: np.abs(np.correlate(a + 1j * v[:1], v - 0.5j, "full")),  # conj(v)
+        shapes=((5,), (3,)),
+        id="numpy.correlate-complex",
+    ),
+    Record(
+        covers=("numpy.correlate",),
+        fn=lambda a, v: np.correlate(a, v, "same"),
+        shapes=((6,), (3,)),
+        dtypes=("int64", "int8", "bool"),
+        grad=False,
+        id="numpy.correlate-ints",
+    ),
 ]

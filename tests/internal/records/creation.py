@@ -1,4 +1,4 @@
-"""Records of the arrays made like another."""
+"""Records of the arrays made like another, and of meshgrid."""
 
 from __future__ import annotations
 
@@ -40,5 +40,31 @@ RECORDS = [
         shapes=((3, 4),),
         id="numpy.full_like-dtype",
         **_NOGRAD,
+    ),
+    Record(covers=("numpy.meshgrid",), fn=np.meshgrid, shapes=((3,), (2,))),
+    Record(
+        covers=("numpy.meshgrid",),
+        fn=lambda x, y, z: np.meshgrid(x, y, z, indexing="ij"),
+        shapes=((3,), (2, 2), (2,)),  # a 2-d input is raveled
+        id="numpy.meshgrid-ij",
+    ),
+    Record(
+        covers=("numpy.meshgrid",),
+        fn=lambda x, y, z: np.meshgrid(x, y, z, sparse=True),
+        shapes=((3,), (2,), (4,)),
+        id="numpy.meshgrid-sparse",
+    ),
+    Record(
+        covers=("numpy.meshgrid",),
+        fn=lambda x, y: tuple(g * 1.0 for g in np.meshgrid(x, y, copy=False, indexing="ij")),
+        shapes=((3,), (2,)),
+        id="numpy.meshgrid-views",
+    ),
+    Record(
+        covers=("numpy.meshgrid",),
+        fn=lambda x, i: np.meshgrid(x, i),
+        shapes=((3,),),
+        consts=(np.arange(4),),  # each output keeps its input's dtype
+        id="numpy.meshgrid-int",
     ),
 ]

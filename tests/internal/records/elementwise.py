@@ -1,5 +1,5 @@
 """Records of the elementwise functions that are not ufuncs, beyond those in
-tests/internal/records/new_rows.py: np.polyval."""
+tests/internal/records/new_rows.py: np.polyval, np.i0."""
 
 from __future__ import annotations
 
@@ -8,6 +8,21 @@ import numpy as np
 from . import Record
 
 RECORDS = [
+    Record(covers=("numpy.i0",), fn=np.i0, shapes=((3, 4),), dtypes=("float64", "float32")),
+    Record(
+        covers=("numpy.i0",),
+        fn=lambda x: np.i0(x * 4.0),  # beyond 8: NumPy's second Chebyshev series
+        shapes=((6,),),
+        id="numpy.i0-large",
+    ),
+    Record(
+        covers=("numpy.i0",),
+        fn=np.i0,
+        shapes=((5,),),
+        dtypes=("int64",),
+        grad=False,
+        id="numpy.i0-ints",
+    ),
     # gradients with respect to the coefficients and the points
     Record(covers=("numpy.polyval",), fn=np.polyval, shapes=((4,), (3, 2))),
     Record(

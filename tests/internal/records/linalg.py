@@ -1,4 +1,4 @@
-"""Records of ``numpy.linalg``."""
+"""Records of ``numpy.linalg``, and of np.polyfit (least squares)."""
 
 from __future__ import annotations
 
@@ -253,5 +253,32 @@ RECORDS += [
         dtypes=("int64",),
         grad=False,
         id="numpy.linalg.lstsq-ints",
+    ),
+    Record(covers=("numpy.polyfit",), fn=lambda x, y: np.polyfit(x, y, 2), shapes=((9,), (9,))),
+    Record(
+        covers=("numpy.polyfit",),
+        fn=lambda x, y, w: np.polyfit(x, y, 3, w=w),
+        shapes=((10,), (10, 2), (10,)),
+        domain=("real", "real", "positive"),
+        id="numpy.polyfit-weights-2d",
+    ),
+    Record(
+        covers=("numpy.polyfit",),
+        fn=lambda x, y: np.polyfit(x, y, 1, rcond=1e-6, full=True)[:4],  # rcond: a number
+        shapes=((8,), (8,)),
+        id="numpy.polyfit-full",
+    ),
+    Record(
+        covers=("numpy.polyfit",),
+        fn=lambda x, y: np.polyfit(x, y, 2, cov=True),
+        shapes=((9,), (9, 2)),
+        id="numpy.polyfit-cov",
+    ),
+    Record(
+        covers=("numpy.polyfit",),
+        fn=lambda y, w: np.polyfit(np.arange(7.0), y, 2, w=w, cov="unscaled"),
+        shapes=((7,), (7,)),
+        domain=("real", "positive"),
+        id="numpy.polyfit-cov-unscaled",
     ),
 ]

@@ -36,6 +36,8 @@ RECORDS = [
     _m("flatten", lambda x: x.flatten()),
     _m("ravel", lambda x: x.ravel()),
     _m("reshape", lambda x: x.reshape(2, 6)),
+    _m("reshape", lambda x: x.reshape((4, 3), order="F"), id="ndarray.reshape-F"),
+    _m("flatten", lambda x: x.T.flatten("A"), id="ndarray.flatten-A"),
     _m("transpose", lambda x: x.transpose(1, 0)),
     _m("swapaxes", lambda x: x.swapaxes(0, 1)),
     _m("squeeze", lambda x: x.squeeze(), shapes=((3, 1, 4),)),

@@ -11,6 +11,24 @@ _NOGRAD = dict(grad=False)
 
 RECORDS = [
     Record(covers=("numpy.reshape",), fn=lambda x: np.reshape(x, (4, -1)), shapes=_M),
+    Record(
+        covers=("numpy.reshape",),
+        fn=lambda x: np.reshape(x, (2, 3, 2), order="F"),
+        shapes=_M,
+        id="numpy.reshape-F",
+    ),
+    Record(
+        covers=("numpy.reshape",),
+        fn=lambda x: np.reshape(x.T, (6, -1), order="A")[1:],  # Fortran-contiguous: F
+        shapes=_M,
+        id="numpy.reshape-A",
+    ),
+    Record(
+        covers=("numpy.reshape",),
+        fn=lambda x: np.reshape(x[:, 1:], (9,), order="F", copy=True),
+        shapes=_M,
+        id="numpy.reshape-F-copy",
+    ),
     Record(covers=("numpy.ravel",), fn=lambda x: np.ravel(x, order="F"), shapes=_M),
     Record(
         covers=("numpy.transpose",), fn=lambda x: np.transpose(x, (2, 0, 1)), shapes=((2, 3, 4),)
@@ -99,4 +117,54 @@ RECORDS = [
         **_NOGRAD,
     ),
     Record(covers=("numpy.copy",), fn=np.copy, shapes=_M),
+    Record(
+        covers=("numpy.block",),
+        fn=lambda x, y, z: np.block([[x, y], [z]]),
+        shapes=((2, 2), (2, 1), (1, 3)),
+    ),
+    Record(
+        covers=("numpy.block",),
+        fn=lambda x, y: np.block([x, 1.0, y[0], 2]),  # numbers are float64/int64 arrays
+        shapes=((3,), (2,)),
+        id="numpy.block-numbers",
+    ),
+    Record(
+        covers=("numpy.block",),
+        fn=lambda x, y: np.block([[[x]], [[y]]]),  # depth 3 beside 2-d blocks: 3-d
+        shapes=((2, 2), (2, 2)),
+        id="numpy.block-deep",
+    ),
+    Record(covers=("numpy.block",), fn=np.block, shapes=((2, 3),), id="numpy.block-array"),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(lambda v: np.sum(v**2), 1, x),  # scalar results
+        shapes=((3, 4, 2),),
+    ),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(lambda v: np.outer(v, v[:2]), 0, x),
+        shapes=((3, 4),),  # a 2-d result: its axes where axis was
+        id="numpy.apply_along_axis-matrix",
+    ),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(np.cumsum, -1, x),
+        shapes=((2, 3, 4),),
+        id="numpy.apply_along_axis-vector",
+    ),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(
+            lambda v, p, scale: np.sum(np.abs(v) ** p) * scale, 0, x, 3, scale=0.5
+        ),
+        shapes=((4, 3),),
+        id="numpy.apply_along_axis-args",
+    ),
+    Record(
+        covers=("numpy.apply_along_axis",),
+        fn=lambda x: np.apply_along_axis(np.argmax, 1, x),
+        shapes=((3, 4),),
+        grad=False,
+        id="numpy.apply_along_axis-int",
+    ),
 ]

@@ -25,7 +25,8 @@ UFUNCS: dict[str, tuple] = {
         n: ("real", dict(dtypes=_WITH_INTS))
         for n in (
             "negative absolute fabs exp exp2 expm1 square sin cos arctan sinh cosh tanh "
-            "arcsinh deg2rad rad2deg floor ceil trunc rint positive sign cbrt conjugate"
+            "arcsinh deg2rad rad2deg floor ceil trunc rint positive sign cbrt conjugate "
+            "frexp modf"  # two outputs: (mantissa, int32 exponent), (fraction, whole)
         ).split()
     },
     **{n: ("positive", dict(dtypes=_WITH_INTS)) for n in "log log2 log10 log1p sqrt".split()},
