@@ -139,6 +139,44 @@ def test_a_zero_distance_has_the_subgradient_zero(metric, kw):
     assert np.all(np.isfinite(g)) and np.any(g != 0)
 
 
+@pytest.mark.parametrize("metric", ["euclidean", "seuclidean", "minkowski"])
+def test_a_second_derivative_through_coinciding_points_is_refused(metric):
+    """The subgradient would drop the curvature of d ** 2 (a smooth function) at
+    coinciding points: a graph-building backward there raises, naming the pair."""
+    x = A.copy()
+    x[2] = x[1]
+    w = RNG.normal(size=(5, 5))
+    kw = {"V": np.ones(3)} if metric == "seuclidean" else {"p": 3} if metric == "minkowski" else {}
+    with pytest.raises(npgrad.TraceError, match=r"cdist: a second derivative .*\(entry \[1, 2\]\)"):
+        npgrad.hessian(lambda a: np.sum(w * dist.cdist(a, a, metric, **kw) ** 2))(x)
+    with pytest.raises(npgrad.TraceError, match=r"pdist: .* coinciding points"):
+        npgrad.hessian(lambda a: np.sum(np.exp(-dist.pdist(a, metric, **kw))))(x)
+    # the first derivative is the subgradient's, unchanged, and finite
+    g = npgrad.grad(lambda a: np.sum(w * dist.cdist(a, a, metric, **kw) ** 2))(x)
+    assert np.all(np.isfinite(g))
+
+
+def test_second_derivatives_of_distinct_points_and_of_the_diagonal():
+    """cdist(X, X)'s own diagonal is zero whatever X: its Hessian is exact; and a
+    Hessian in parameters other than the points never meets the guard."""
+    w = RNG.normal(size=(5, 5))
+    ws = w + w.T
+    exact = np.kron(2 * (np.diag(ws.sum(1)) - ws), np.eye(3))  # of sum(w * |a_i - a_j|^2)
+    h = npgrad.hessian(lambda a: np.sum(w * dist.cdist(a, a) ** 2))(A.copy())
+    np.testing.assert_allclose(h.reshape(15, 15), exact, **TOL[torch.float64])
+    x = A.copy()
+    x[2] = x[1]
+
+    def nll(theta):  # a kernel's length scale; the points are data
+        return np.sum(np.exp(-dist.cdist(x, x) / np.exp(theta[0])))
+
+    t = np.array([0.3])
+    h = npgrad.hessian(nll)(t)
+    eps = 1e-5
+    fd = (npgrad.grad(nll)(t + eps) - npgrad.grad(nll)(t - eps)) / (2 * eps)
+    np.testing.assert_allclose(h[0], fd, rtol=1e-6)
+
+
 def test_chebyshev_shares_the_gradient_of_tied_coordinates():
     g = npgrad.grad(lambda a: dist.cdist(a, np.array([[1.0, -1.0]]), "chebyshev")[0, 0])(
         np.zeros((1, 2))

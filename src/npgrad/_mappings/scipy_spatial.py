@@ -10,7 +10,13 @@ these rows.
 Where a distance is not differentiable (a zero Euclidean, standardised Euclidean,
 Mahalanobis or Minkowski distance: ``cdist(X, X)``'s diagonal, duplicate points;
 a zero coordinate difference in ``cityblock`` or in ``minkowski`` with ``p < 1``)
-the gradient is the subgradient 0, never nan.  ``chebyshev`` (the largest
+the gradient is the subgradient 0, never nan.  A second derivative through a
+zero root-distance between two different points (coinciding points, whose distance
+is not differentiable there) has no such choice: the subgradient would silently
+drop the curvature of a smooth function of the distance (``cdist(X, X) ** 2``), so
+a backward that builds a graph (``npgrad.hessian``, ``create_graph=True``) and
+reaches one raises, naming the pair.  ``cdist(X, X)``'s own diagonal is exempt:
+each of its differences is zero whatever the points.  ``chebyshev`` (the largest
 coordinate difference) shares its gradient evenly among tied coordinates, as
 ``np.max`` does.
 """
@@ -177,17 +183,46 @@ def _defaults(name: str, opts: dict, *blocks: torch.Tensor) -> dict:
     return opts
 
 
-def _root(s: torch.Tensor, p: float = 2.0) -> torch.Tensor:
+def _root(s: torch.Tensor, p: float = 2.0, ctx: tuple = ()) -> torch.Tensor:
     """``s ** (1/p)`` of sums ``s >= 0``, with the subgradient 0 where ``s`` is 0
-    (the root's slope is infinite there; the distance is not differentiable)."""
+    (the root's slope is infinite there; the distance is not differentiable).
+    ``ctx``: the function's name and whether its zeros on the diagonal are
+    structural (``cdist(X, X)``)."""
     pos = s > 0
     safe = torch.where(pos, s, 1.0)
     r = torch.sqrt(safe) if p == 2.0 else safe ** (1.0 / p)
+    if ctx and s.requires_grad and torch.is_grad_enabled() and _readable():
+        _guard_second_order(s, ~pos, *ctx)
     return torch.where(pos, r, 0.0)
 
 
-def _distance(name: str, u: torch.Tensor, v: torch.Tensor, opts: dict) -> torch.Tensor:
-    """The metric between broadcast points ``u`` and ``v`` (over the last axis)."""
+def _guard_second_order(s: torch.Tensor, zero: torch.Tensor, fn: str, diagonal: bool) -> None:
+    """Refuse a graph-building backward through the zero distances of different
+    points (see the module's docstring); a first-order backward passes."""
+    if diagonal:
+        zero = zero & ~torch.eye(*zero.shape, dtype=torch.bool, device=zero.device)
+    if not bool(zero.any()):
+        return
+    where = here()
+
+    def check(g: torch.Tensor) -> None:
+        # the gradient's own derivative is lost there too (a function of the
+        # distance whose slope is 0 at 0, like d ** 2, sends a zero that varies)
+        if torch.is_grad_enabled() and (g.requires_grad or bool((g[zero] != 0).any())):
+            pair = [int(i) for i in zero.nonzero()[0]]
+            raise TraceError(
+                f"{where}: scipy.spatial.distance.{fn}: a second derivative through the "
+                f"zero distance of two coinciding points (entry {pair}) is not defined (the "
+                "distance has no derivative there); for a function of squared distances use "
+                "metric='sqeuclidean', or keep the points apart"
+            )
+
+    s.register_hook(check)
+
+
+def _distance(name: str, u: torch.Tensor, v: torch.Tensor, opts: dict, ctx: tuple) -> torch.Tensor:
+    """The metric between broadcast points ``u`` and ``v`` (over the last axis);
+    ``ctx`` as :func:`_root` takes it."""
     w = opts.get("w")
     if name in ("cosine", "correlation"):
         if w is not None:
@@ -208,7 +243,7 @@ def _distance(name: str, u: torch.Tensor, v: torch.Tensor, opts: dict) -> torch.
         name = {1.0: "cityblock", 2.0: "euclidean", math.inf: "chebyshev"}.get(p, name)
     if name in ("euclidean", "sqeuclidean"):
         s = (d * d if w is None else w * d * d).sum(-1)
-        return s if name == "sqeuclidean" else _root(s)
+        return s if name == "sqeuclidean" else _root(s, ctx=ctx)
     if name == "cityblock":
         a = d.abs()  # torch's slope of |0| is 0: the subgradient 0
         return (a if w is None else w * a).sum(-1)
@@ -222,11 +257,11 @@ def _distance(name: str, u: torch.Tensor, v: torch.Tensor, opts: dict) -> torch.
         nz = a > 0
         # |d| ** p with the subgradient 0 at d = 0 (infinite slope there for p < 1)
         ap = torch.where(nz, torch.where(nz, a, 1.0) ** p, 0.0)
-        return _root((ap if w is None else w * ap).sum(-1), p)
+        return _root((ap if w is None else w * ap).sum(-1), p, ctx)
     if name == "seuclidean":
-        return _root((d * d / opts["V"]).sum(-1))
+        return _root((d * d / opts["V"]).sum(-1), ctx=ctx)
     # mahalanobis: (u - v)^T VI (u - v), as SciPy's loop sums it
-    return _root(torch.einsum("...i,ij,...j->...", d, opts["VI"], d))
+    return _root(torch.einsum("...i,ij,...j->...", d, opts["VI"], d), ctx=ctx)
 
 
 @implements("scipy.spatial.distance.cdist", **_S)
@@ -238,7 +273,8 @@ def _cdist(XA, XB, metric="euclidean", *, out=None, **kwargs):
         raise ValueError("XA and XB must have the same number of columns (i.e. feature dimension.)")
     name = _metric_name("cdist", metric)
     opts = _defaults(name, _options("cdist", name, kwargs, a.shape[1]), a, b)
-    return _distance(name, a[:, None, :], b[None, :, :], opts)
+    same = isinstance(XA, TracedArray) and XA is XB  # cdist(X, X): a structural diagonal
+    return _distance(name, a[:, None, :], b[None, :, :], opts, ("cdist", same))
 
 
 @implements("scipy.spatial.distance.pdist", **_S)
@@ -250,7 +286,7 @@ def _pdist(X, metric="euclidean", *, out=None, **kwargs):
     name = _metric_name("pdist", metric)
     opts = _defaults(name, _options("pdist", name, kwargs, x.shape[1]), x)
     i, j = torch.triu_indices(x.shape[0], x.shape[0], 1, device=x.device)
-    return _distance(name, x[i], x[j], opts)
+    return _distance(name, x[i], x[j], opts, ("pdist", False))
 
 
 @implements("scipy.spatial.distance.squareform", **_S)
