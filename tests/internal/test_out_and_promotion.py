@@ -5,6 +5,7 @@ arrays."""
 from __future__ import annotations
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -67,7 +68,8 @@ def test_out_is_refused_naming_the_function(row, buffer):
         return _call(row, x, out=bufs[0] if nout == 1 else tuple(bufs))
 
     x = torch.rand(2, 2, dtype=torch.float64)
-    with pytest.raises(npgrad.TraceError, match=rf"np\.{row.short}\(\.\.\., out=") as e:
+    called = row.name if row.name.startswith("scipy.") else f"np.{row.short}"
+    with pytest.raises(npgrad.TraceError, match=rf"{re.escape(called)}\(\.\.\., out=") as e:
         npgrad.function(fn, name=f"out_{row.short}")(x)
     assert "npgrad op" in str(e.value)  # worded by the one prefix
 

@@ -226,6 +226,7 @@ def _normaliser(row: Row) -> Callable[..., Any]:
     if "axis" in special and row.axis is None:
         raise ValueError(f"npgrad registry: {row.name} takes axis but says not how (axis=)")
     short = row.short
+    shown = _called(row)
     options = [n for n in _OPTIONS if n in special and n not in row.handles]
     # under **kwargs a row hands the rest to a helper: the normaliser cannot check them
     # np.sum(a, axis=1, keepdims=True), decided here once: the keywords axis and
@@ -262,8 +263,8 @@ def _normaliser(row: Row) -> Callable[..., Any]:
         for n in options:
             if n in values and values[n] is not defaults[n] and _differs(values[n], defaults[n]):
                 raise TraceError(
-                    f"{here()}: the option {n}= is not supported (np.{short}(..., "
-                    f"{n}={values[n]!r})); register a backward, or use mode='numeric'"
+                    f"{here()}: the option {n}= is not supported ({shown}(..., "
+                    f"{n}={_brief(values[n])})); register a backward, or use mode='numeric'"
                 )
         values = _normalise(row, values, names[0] if names else None, args)
         if posonly:
@@ -301,13 +302,26 @@ def _differs(value: Any, default: Any) -> bool:
         return True
 
 
+def _called(row: Row) -> str:
+    """The row's function as the user's code calls it (``np.sum``, or SciPy's name)."""
+    return row.name if row.name.startswith("scipy.") else f"np.{row.short}"
+
+
+def _brief(value: Any) -> str:
+    """An option's value for a message: an array by its shape, not its elements."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape):
+        return f"<an array of shape {tuple(shape)}>"
+    return f"{value!r:.60}"
+
+
 def _normalise(row: Row, values: dict, first: str | None, args: tuple) -> dict:
     out = values.get("out")
     if out is not None:
+        shown = _called(row)
         raise TraceError(
-            f"{here()}: np.{row.short}(..., out=...) writes into an existing array, which "
-            "automatic mode does not follow; assign the result instead (y = np."
-            f"{row.short}(...))"
+            f"{here()}: {shown}(..., out=...) writes into an existing array, which "
+            f"automatic mode does not follow; assign the result instead (y = {shown}(...))"
         )
     values.pop("out", None)
     if values.get("dtype") is not None:
