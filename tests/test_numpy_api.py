@@ -273,6 +273,20 @@ def test_trace_errors_name_the_call():
         npgrad.hessian(leaky)(np.ones(3))
 
 
+def test_trace_errors_give_the_remedies_of_this_level_once():
+    """The engine's refusals name npgrad.function's mode= and backward, which these
+    transforms do not take: a note says what applies here, once when nested."""
+
+    def unmapped(x):
+        return np.sum(np.ldexp(x, 2))
+
+    for call in (npgrad.grad(unmapped), npgrad.grad(npgrad.grad(unmapped))):
+        with pytest.raises(npgrad.TraceError, match="ldexp") as e:
+            call(np.ones(3))
+        notes = [n for n in getattr(e.value, "__notes__", ()) if "take no mode=" in n]
+        assert len(notes) == 1 and "@npgrad.implements" in notes[0]
+
+
 @pytest.mark.parametrize(
     "call, words",
     [

@@ -23,6 +23,7 @@ import torch
 
 from . import _mappings  # noqa: F401 - the registry's rows, for the engine
 from ._dtypes import TORCH_TO_NP
+from ._errors import TraceError
 from ._trace._array import TracedArray
 from ._trace._engine import trace
 from ._trace._state import STATE
@@ -265,9 +266,26 @@ class _Inputs:
         return out.value if type(out) is _Kept else out  # aux's Python numbers
 
 
+# the engine's remedies name npgrad.function's options; at this level they read so
+_REMEDY = (
+    "(npgrad.grad and the other transforms take no mode= and no backward: register a "
+    "rule for the call with @npgrad.implements, or compute that part outside the "
+    "differentiated function, or differentiate it with npgrad.function(f, mode='numeric') "
+    "on tensors)"
+)
+
+
 def _run(f: Callable, where: str, inputs: _Inputs, kwargs: dict) -> Any:
     # callers hold torch.enable_grad(): a caller's no_grad must not stop the recording
-    return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
+    try:
+        return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
+    except TraceError as e:
+        text = str(e)
+        if ("mode='numeric'" in text or "@op.backward" in text) and _REMEDY not in getattr(
+            e, "__notes__", ()
+        ):
+            e.add_note(_REMEDY)
+        raise
 
 
 def _zeros_for_unused(grads: tuple, like: list[torch.Tensor]) -> list[torch.Tensor]:
