@@ -31,6 +31,7 @@ def timeit(
     inner: int,
     preroll: int = 0,
     preroll_s: float = 0.0,
+    settle_s: float = 0.0,
 ) -> dict[str, dict[str, float]]:
     """Median seconds per call of each variant; repeats interleaved across variants.
 
@@ -39,6 +40,8 @@ def timeit(
     timed right after single-threaded NumPy work ran measurably slower for several
     milliseconds, so a variant would partly pay for its neighbour.  A variant's
     after-effects on itself, as in a training loop, stay inside its own timing.
+    ``settle_s``: a pause before each block, for a neighbour whose threads keep
+    spinning after its work (a BLAS pool beside torch's OpenMP pool on two cores).
     """
     # torch.utils.benchmark.Timer times one statement at a time: interleaving variants
     # block by block (what the paired ratios need) and the untimed preroll are not in it
@@ -51,6 +54,8 @@ def timeit(
     samples: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(repeats):
         for name, fn in variants.items():
+            if settle_s:
+                time.sleep(settle_s)
             start = time.perf_counter()
             for _ in range(preroll):
                 fn()

@@ -307,9 +307,12 @@ def _api_variants() -> tuple[dict[str, Callable], dict[str, str]]:
     return out, notes
 
 
-def run_numpy_api(quick: bool, threads: int | None = None, *, tiny: bool = False):
-    """npgrad's NumPy-level API against HIPS autograd and JAX on the same problems."""
-    cfg = _config(quick, tiny, few=True)
+def run_numpy_api(
+    quick: bool, threads: int | None = None, *, tiny: bool = False, settle_s: float = 0.0
+):
+    """npgrad's NumPy-level API against HIPS autograd and JAX on the same problems
+    (``settle_s``: a pause before each timed block, see ``bench.timeit``)."""
+    cfg = {**_config(quick, tiny, few=True), "settle_s": settle_s}
     if threads is not None:
         torch.set_num_threads(threads)
         # XLA's CPU pool, read when JAX starts (below)
@@ -374,7 +377,8 @@ def table_numpy_api(result: dict[str, Any]) -> str:
         f"value+gradient of plain NumPy functions, median us per call; x = paired ratio to "
         f"{base} (below 1: faster)",
         f"({env['cpu_count']} CPU cores, {env['torch_threads']} torch threads, "
-        f"{env.get('thread_env', {})}; torch "
+        f"{env.get('thread_env', {})}, pause before each block "
+        f"{result.get('config', {}).get('settle_s', 0.0)} s; torch "
         f"{env['torch']}, numpy {env['numpy']}, autograd {env.get('autograd', '-')}, "
         f"jax {env.get('jax', '-')})",
     ]
