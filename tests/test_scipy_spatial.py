@@ -103,9 +103,7 @@ def _traced(fn, *args, **kw):
             r"Forcing 'tomatrix'",
             id="force",
         ),
-        pytest.param(
-            lambda a: opt.rosen_hess(a), npgrad.TraceError, r"rosen_hess of a 2-d", id="hess-2d"
-        ),
+        pytest.param(lambda a: opt.rosen_hess(a), ValueError, r"x must be a vector", id="hess-2d"),
     ],
 )
 def test_what_is_not_followed_is_named(fn, error, message):
@@ -381,3 +379,33 @@ def test_chebyshev_passes_over_nan_coordinates_as_scipy():
     g = npgrad.grad(lambda x: dist.cdist(x[:1], x[5:], "chebyshev")[0, 0])(x.copy())
     np.testing.assert_array_equal(g[0], [0.0, -1.0])
     np.testing.assert_array_equal(g[5], [0.0, 1.0])
+
+
+_ROSEN_SHAPES = [(), (0,), (1,), (2,), (3,), (4,), (5,), (1, 3), (3, 2), (3, 1), (2, 2, 2)]
+
+
+@pytest.mark.parametrize("x_shape", _ROSEN_SHAPES, ids=str)
+def test_rosenbrock_shapes_fail_as_scipys(x_shape):
+    """Every shape (and p's length against x's) SciPy's code fails on raises SciPy's
+    exception type; every shape it takes gives its values."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=x_shape)
+    calls = [(f, (x,)) for f in (opt.rosen, opt.rosen_der, opt.rosen_hess)]
+    calls += [(opt.rosen_hess_prod, (x, rng.normal(size=s))) for s in _ROSEN_SHAPES]
+    for f, args in calls:
+        try:
+            want = f(*args)
+        except (IndexError, ValueError) as e:
+            with pytest.raises(type(e)):
+                _traced(f, *args)
+        else:
+            np.testing.assert_allclose(_traced(f, *args).numpy(), want, rtol=1e-12)
+
+
+def test_rosen_hess_prod_refuses_a_p_of_another_length():
+    x = np.array([1.0, 2, 3])
+    for p in (np.array([1.1, 2, 3, 4]), np.array([1.1, 2])):
+        with pytest.raises(ValueError):
+            opt.rosen_hess_prod(x, p)
+        with pytest.raises(ValueError, match=r"p has \d entries, x 3"):
+            _traced(opt.rosen_hess_prod, x, p)
