@@ -21,8 +21,8 @@ RNG = np.random.default_rng(3)
 A, B = RNG.normal(size=(5, 3)), RNG.normal(size=(4, 3))
 
 
-def _traced(fn, *args):
-    return npgrad.function(fn, name="f")(*[torch.tensor(a) for a in args])
+def _traced(fn, *args, **kw):
+    return npgrad.function(fn, name="f", **kw)(*[torch.tensor(a) for a in args])
 
 
 @pytest.mark.parametrize(
@@ -103,9 +103,7 @@ def _traced(fn, *args):
             r"Forcing 'tomatrix'",
             id="force",
         ),
-        pytest.param(
-            lambda a: opt.rosen_hess(a), npgrad.TraceError, r"rosen_hess of a 2-d", id="hess-2d"
-        ),
+        pytest.param(lambda a: opt.rosen_hess(a), ValueError, r"x must be a vector", id="hess-2d"),
     ],
 )
 def test_what_is_not_followed_is_named(fn, error, message):
@@ -271,3 +269,143 @@ def test_names_imported_before_npgrad_are_followed(imports, call):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+_NONFINITE = [
+    ("euclidean", {}),
+    ("euclidean", {"w": np.array([1.0, 0.0, 2.0])}),
+    ("sqeuclidean", {"w": np.array([1.0, 0.0, 2.0])}),
+    ("cityblock", {}),
+    ("chebyshev", {}),
+    ("chebyshev", {"w": np.array([1.0, 0.0, 2.0])}),
+    ("minkowski", {"p": 3}),
+    ("minkowski", {"p": 0.5}),
+    ("minkowski", {"p": np.inf}),
+    ("cosine", {}),
+    ("correlation", {"w": np.array([1.0, 0.0, 2.0])}),
+    ("seuclidean", {"V": np.array([1.0, 2.0, 3.0])}),
+    ("seuclidean", {"V": np.array([0.0, 2.0, 3.0])}),
+    ("seuclidean", {"V": np.array([-1.0, 2.0, 3.0])}),
+    ("mahalanobis", {"VI": np.eye(3)}),
+    ("mahalanobis", {"VI": np.diag([1.0, -1.0, 1.0])}),
+]
+
+
+def _with(x, *entries):
+    x = x.copy()
+    for i, j, v in entries:
+        x[i, j] = v
+    return x
+
+
+@pytest.mark.parametrize("metric, kw", _NONFINITE)
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [(0, 0, np.nan)],
+        [(0, 1, np.inf)],
+        [(1, 2, -np.inf)],
+        [(0, 1, np.nan), (1, 1, np.nan)],
+        [(0, 0, np.inf), (2, 0, np.inf)],
+        [(0, 0, np.nan), (0, 1, np.nan), (0, 2, np.nan)],
+    ],
+    ids=["nan", "inf", "-inf", "nan-nan", "inf-inf", "nan-row"],
+)
+def test_nan_and_inf_give_scipys_values_and_finite_gradients(metric, kw, entries):
+    """nan and inf coordinates, a zero or negative V, an indefinite VI: SciPy's nan
+    and inf, never a 0; the finite distances beside them keep their gradients."""
+    with np.errstate(all="ignore"):  # SciPy warns of its own nan
+        x = _with(np.random.default_rng(5).normal(size=(4, 3)), *entries)
+
+        def entry(x, k):  # the 2 x 2 cdist's entries, then the 6 of pdist
+            if k < 4:
+                return dist.cdist(x[:2], x[2:], metric, **kw)[k // 2, k % 2]
+            return dist.pdist(x, metric, **kw)[k - 4]
+
+        for f in (
+            lambda x: dist.cdist(x[:2], x[2:], metric, **kw),
+            lambda x: dist.pdist(x, metric, **kw),
+        ):
+            np.testing.assert_allclose(
+                _traced(f, x, nonfinite="ignore").numpy(),
+                f(x),
+                rtol=1e-12,
+                atol=1e-12,
+                equal_nan=True,
+            )
+        finite = np.isfinite(x)
+        for k in range(10):
+            if not np.isfinite(entry(x, k)):
+                continue
+            g = npgrad.grad(lambda x, k=k: entry(x, k))(x.copy())
+            assert np.all(np.isfinite(g))
+            eps, fd = 1e-6, np.zeros_like(x)
+            for idx in zip(*np.nonzero(finite)):
+                e = np.zeros_like(x)
+                e[idx] = eps
+                fd[idx] = (entry(x + e, k) - entry(x - e, k)) / (2 * eps)
+            np.testing.assert_allclose(g[finite], fd[finite], rtol=1e-6, atol=1e-8)
+
+
+def test_an_indefinite_form_is_nan_not_zero():
+    want = dist.cdist([[0.0, 1]], [[1.0, 2]], "mahalanobis", VI=-np.eye(2))
+    assert np.isnan(want).all()
+    a, b = np.array([[0.0, 1.0]]), np.array([[1.0, 2.0]])
+    got = _traced(
+        lambda a, b: dist.cdist(a, b, "mahalanobis", VI=-np.eye(2)), a, b, nonfinite="ignore"
+    )
+    assert torch.isnan(got).all()
+    # and its gradient is no silent 0 either: none reaches a nan distance
+    g = npgrad.grad(lambda a: dist.cdist(a, b, "mahalanobis", VI=-np.eye(2))[0, 0])(a)
+    np.testing.assert_array_equal(g, [[0.0, 0.0]])
+
+
+def test_chebyshev_passes_over_nan_coordinates_as_scipy():
+    """SciPy's running maximum (from 0) skips a nan difference: [nan, 1] to [1, 1]
+    is at 0, a row of nans at 0 from everything, inf - inf skipped too."""
+    x = np.array(
+        [[np.nan, 1.0], [1.0, 1.0], [np.nan, np.nan], [np.inf, 3.0], [np.inf, -1.0], [0.5, 2.0]]
+    )
+    for f in (
+        lambda x: dist.cdist(x, x, "chebyshev"),
+        lambda x: dist.pdist(x, "chebyshev"),
+        lambda x: dist.cdist(x, x[::-1], "minkowski", p=np.inf, w=np.array([0.0, 1.0])),
+    ):
+        want = f(x)
+        assert np.isfinite(want[0] if want.ndim == 1 else want[0, 1])
+        np.testing.assert_array_equal(_traced(f, x, nonfinite="ignore").numpy(), want)
+    assert dist.cdist(x[:1], x[1:2], "chebyshev")[0, 0] == 0
+    # the nan coordinate does not move the distance: no gradient there
+    g = npgrad.grad(lambda x: dist.cdist(x[:1], x[5:], "chebyshev")[0, 0])(x.copy())
+    np.testing.assert_array_equal(g[0], [0.0, -1.0])
+    np.testing.assert_array_equal(g[5], [0.0, 1.0])
+
+
+_ROSEN_SHAPES = [(), (0,), (1,), (2,), (3,), (4,), (5,), (1, 3), (3, 2), (3, 1), (2, 2, 2)]
+
+
+@pytest.mark.parametrize("x_shape", _ROSEN_SHAPES, ids=str)
+def test_rosenbrock_shapes_fail_as_scipys(x_shape):
+    """Every shape (and p's length against x's) SciPy's code fails on raises SciPy's
+    exception type; every shape it takes gives its values."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=x_shape)
+    calls = [(f, (x,)) for f in (opt.rosen, opt.rosen_der, opt.rosen_hess)]
+    calls += [(opt.rosen_hess_prod, (x, rng.normal(size=s))) for s in _ROSEN_SHAPES]
+    for f, args in calls:
+        try:
+            want = f(*args)
+        except (IndexError, ValueError) as e:
+            with pytest.raises(type(e)):
+                _traced(f, *args)
+        else:
+            np.testing.assert_allclose(_traced(f, *args).numpy(), want, rtol=1e-12)
+
+
+def test_rosen_hess_prod_refuses_a_p_of_another_length():
+    x = np.array([1.0, 2, 3])
+    for p in (np.array([1.1, 2, 3, 4]), np.array([1.1, 2])):
+        with pytest.raises(ValueError):
+            opt.rosen_hess_prod(x, p)
+        with pytest.raises(ValueError, match=r"p has \d entries, x 3"):
+            _traced(opt.rosen_hess_prod, x, p)

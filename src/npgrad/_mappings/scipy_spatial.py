@@ -19,6 +19,12 @@ reaches one raises, naming the pair.  ``cdist(X, X)``'s own diagonal is exempt:
 each of its differences is zero whatever the points.  ``chebyshev`` (the largest
 coordinate difference) shares its gradient evenly among tied coordinates, as
 ``np.max`` does.
+
+Only an exact zero is special: nan or inf coordinates, a negative or zero ``V`` and
+a ``VI`` that is not positive definite give SciPy's values (nan, inf), and such a
+distance carries no gradient, so that the finite distances sharing its points keep
+theirs.  ``chebyshev`` passes over nan coordinate differences as SciPy's does (its
+running maximum, from 0, skips them): a pair with nothing else is at distance 0.
 """
 
 from __future__ import annotations
@@ -188,17 +194,24 @@ def _root(s: torch.Tensor, p: float = 2.0, ctx: tuple = ()) -> torch.Tensor:
     (the root's slope is infinite there; the distance is not differentiable).
     ``ctx``: the function's name and whether its zeros on the diagonal are
     structural (``cdist(X, X)``)."""
-    pos = s > 0
-    safe = torch.where(pos, s, 1.0)
+    # only an exact zero is special: a nan sum (nan or inf coordinates) or a negative
+    # one (a VI that is not positive definite) gives nan, as SciPy's root does
+    zero = s == 0
+    safe = torch.where(zero, 1.0, s)
     r = torch.sqrt(safe) if p == 2.0 else safe ** (1.0 / p)
     if ctx and s.requires_grad and torch.is_grad_enabled() and _readable():
-        _guard_second_order(s, ~pos, *ctx)
-    return torch.where(pos, r, 0.0)
+        _guard_second_order(s, zero, *ctx)
+    return torch.where(zero, 0.0, r)
 
 
-def _guard_second_order(s: torch.Tensor, zero: torch.Tensor, fn: str, diagonal: bool) -> None:
+def _guard_second_order(
+    s: torch.Tensor, zero: torch.Tensor, fn: str, diagonal: bool, stand_ins: Any = None
+) -> None:
     """Refuse a graph-building backward through the zero distances of different
-    points (see the module's docstring); a first-order backward passes."""
+    points (see the module's docstring); a first-order backward passes.
+    ``stand_ins``: the pairs :func:`_distance` replaced (no gradient reaches them)."""
+    if stand_ins is not None:
+        zero = zero & ~stand_ins
     if diagonal:
         zero = zero & ~torch.eye(*zero.shape, dtype=torch.bool, device=zero.device)
     if not bool(zero.any()):
@@ -221,8 +234,38 @@ def _guard_second_order(s: torch.Tensor, zero: torch.Tensor, fn: str, diagonal: 
 
 
 def _distance(name: str, u: torch.Tensor, v: torch.Tensor, opts: dict, ctx: tuple) -> torch.Tensor:
-    """The metric between broadcast points ``u`` and ``v`` (over the last axis);
+    """The metric between broadcast points ``u`` and ``v`` (over the last axis), as
+    SciPy's values: nan or inf where SciPy's are.  A non-finite distance carries no
+    gradient: its local slopes (``2 * inf``, ``0 / 0``) times the zero gradient of
+    the other distances would be nan, and the points it shares with finite
+    distances would get nan where their central differences are finite.
     ``ctx`` as :func:`_root` takes it."""
+    r = _metric(name, u, v, opts, ctx)
+    if not r.requires_grad:
+        return r
+    bad = ~torch.isfinite(r.detach())
+    if _readable() and not bool(bad.any()):
+        return r
+    # the pairs at a non-finite distance recomputed at stand-in points (equal,
+    # not constant: every metric finite there), their value kept without gradient
+    n = u.shape[-1]
+    stand_in = torch.arange(1.0, n + 1.0, dtype=u.dtype, device=u.device)
+    keep = bad[..., None]
+    safe = dict(opts)
+    if "V" in opts:
+        safe["V"] = torch.where(keep, 1.0, opts["V"])
+    r_safe = _metric(
+        name,
+        torch.where(keep, stand_in, u),
+        torch.where(keep, stand_in, v),
+        safe,
+        (*ctx, bad) if ctx else (),
+    )
+    return torch.where(bad, r.detach(), r_safe)
+
+
+def _metric(name: str, u: torch.Tensor, v: torch.Tensor, opts: dict, ctx: tuple) -> torch.Tensor:
+    """The metric between broadcast points ``u`` and ``v`` (over the last axis)."""
     w = opts.get("w")
     if name in ("cosine", "correlation"):
         if w is not None:
@@ -248,15 +291,19 @@ def _distance(name: str, u: torch.Tensor, v: torch.Tensor, opts: dict, ctx: tupl
         a = d.abs()  # torch's slope of |0| is 0: the subgradient 0
         return (a if w is None else w * a).sum(-1)
     if name == "chebyshev":
-        a = d.abs()
+        # SciPy's running maximum starts at 0 and skips a nan difference (its
+        # comparison is False): nan coordinates (and inf - inf) are passed over,
+        # and a pair with no other coordinate is at distance 0
+        skip = torch.isnan(d)
         if w is not None:  # SciPy's weights only choose the coordinates (w > 0)
-            a = torch.where(w > 0, a, 0.0)
+            skip = skip | ~(w > 0)
+        a = torch.where(skip, 0.0, d).abs()
         return a.amax(-1) if a.shape[-1] else a.sum(-1)
     if name == "minkowski":
         a = d.abs()
-        nz = a > 0
+        zero = a == 0  # not a nan difference: that stays nan
         # |d| ** p with the subgradient 0 at d = 0 (infinite slope there for p < 1)
-        ap = torch.where(nz, torch.where(nz, a, 1.0) ** p, 0.0)
+        ap = torch.where(zero, 0.0, torch.where(zero, 1.0, a) ** p)
         return _root((ap if w is None else w * ap).sum(-1), p, ctx)
     if name == "seuclidean":
         return _root((d * d / opts["V"]).sum(-1), ctx=ctx)

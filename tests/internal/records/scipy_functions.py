@@ -343,6 +343,8 @@ RECORDS += [
             opt.rosen_der(y),
             opt.rosen_der(x[:2]),
             opt.rosen_hess(x[:2]),
+            opt.rosen_hess_prod(x[:2], p[:2]),
+            opt.rosen_hess_prod(x, p[:3]),  # SciPy's slices of p broadcast: its middle for all
         ),
         shapes=((5,), (5,), (4, 3)),
         dtypes=("float64", "float32", "int64"),
