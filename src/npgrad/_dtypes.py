@@ -79,6 +79,7 @@ def from_int64(r, unsigned, *, ordered: bool = False):
         return r
     return (ordered_int64(r) if ordered and unsigned is torch.uint64 else r).to(unsigned)
 
+
 # torch dtype that NumPy computes in on the host route, for each floating dtype
 COMPUTE_DTYPE: dict[torch.dtype, torch.dtype] = {
     torch.float16: torch.float32,

@@ -13,8 +13,8 @@ from .._dtypes import (
     HALF,
     TORCH_TO_NP,
     UNSIGNED_WIDE,
-    is_inexact,
     from_int64,
+    is_inexact,
     result_type,
     to_int64,
 )
