@@ -14,17 +14,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import TORCH_TO_NP, UNSIGNED_WIDE, is_inexact, ordered_int64, result_type
+from .._dtypes import TORCH_TO_NP, is_inexact, result_type, to_int64
 from .._errors import TraceError
 from .._trace._array import tensor, unwrap
 from .._trace._promote import common
 from .._trace._registry import implements, normalise_axis
-from .._trace._state import STATE, abstract, here, unsupported, wide
+from .._trace._state import STATE, here, unsupported, values_hidden, wide
 
 
 def _readable(name: str, what: str) -> None:
     """Refuse where values cannot be read (torch.func, torch.compile)."""
-    if abstract() or torch.compiler.is_compiling():
+    if values_hidden():
         raise TraceError(
             f"{here()}: {name} needs {what} here, which cannot be read under torch.func or "
             "torch.compile; call it outside the transform, or use mode='numeric'"
@@ -38,11 +38,7 @@ def _orderable(t: torch.Tensor, name: str) -> torch.Tensor:
         raise unsupported(f"{name} of complex values")
     if t.dtype is torch.bool:
         return t.to(torch.uint8)
-    if t.dtype in UNSIGNED_WIDE:
-        flip = t.dtype is torch.uint64
-        t = t.to(torch.int64)
-        return ordered_int64(t) if flip else t
-    return t
+    return to_int64(t, ordered=True)[0]
 
 
 def _search(a: torch.Tensor, v: torch.Tensor, right: bool, name: str) -> torch.Tensor:
