@@ -56,7 +56,6 @@ def _clip_method(self, min=None, max=None, out=None, **kwargs):
     return np.clip(self, min, max, out=out, **kwargs)
 
 
-@implements(np.clip, methods=(("clip", _clip_method),))
 def _bound_int64(v: Any, unsigned: torch.dtype) -> Any:
     """A bound of a uint16/32/64 clip in to_int64's ordered int64 (a tensor already
     cast to the array's dtype, or a Python int)."""
@@ -67,6 +66,7 @@ def _bound_int64(v: Any, unsigned: torch.dtype) -> Any:
     return ordered_int64(v) if unsigned is torch.uint64 else v
 
 
+@implements(np.clip, methods=(("clip", _clip_method),))
 def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
     lo = a_min if a_min is not _NO else (None if min is _NO else min)
     hi = a_max if a_max is not _NO else (None if max is _NO else max)
