@@ -79,3 +79,98 @@ def test_extremes_with_initial_share_among_tied_elements_only():
     ]
     for f, x, want in cases:
         np.testing.assert_array_equal(_grad(f, x), want)
+
+
+def test_integer_options_refuse_floats_as_numpy():
+    i = np.array([1, 2])
+    for f, exc in [
+        (lambda i: np.bincount(i, minlength=2.5), TypeError),
+        (lambda i: np.bincount(i, minlength=None), TypeError),
+        (lambda x: np.histogram(x, bins=3.0), TypeError),
+        (lambda x: np.histogram(x, bins=np.array(3.0)), TypeError),
+    ]:
+        with pytest.raises(exc) as want:
+            f(i)
+        with pytest.raises(exc, match=str(want.value)):
+            _run(f, i)
+    np.testing.assert_array_equal(
+        _run(lambda i: np.bincount(i, minlength=np.int64(4)), i), [0, 1, 1, 0]
+    )
+
+
+@pytest.mark.parametrize("bins", [np.int64(3), np.array(3), [], [1.0], np.array([], np.int64)])
+def test_histogram_bins_as_numpy_number_or_few_edges(bins):
+    x = np.array([1.0, 2.0, 2.5])
+    for f in (
+        lambda x: np.histogram(x, bins=bins),
+        lambda x: np.histogram(x, bins=bins, weights=x, density=True),
+    ):
+        (got, got_edges), (want, want_edges) = _run(f, x), f(x)
+        assert got.dtype == getattr(torch, want.dtype.name)
+        assert got_edges.dtype == getattr(torch, want_edges.dtype.name)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+        np.testing.assert_array_equal(got_edges.numpy(), want_edges)
+
+
+def test_constant_numpy_bins_are_read_under_torch_func():
+    t = torch.tensor([0.5, 1.5, -1.0], dtype=torch.float64)
+    f = npgrad.function(lambda x: np.sum(x * np.digitize(x, np.array([0.0, 1, 2]))))
+    torch.testing.assert_close(torch.func.grad(f)(t), torch.tensor([1.0, 2.0, 0.0], dtype=t.dtype))
+    d = np.array([1.0, 2.0, 2.5])
+
+    def heavy(w):
+        return np.sum(np.histogram(d, bins=np.array([0.0, 1.5, 3.0]), weights=w)[0] ** 2)
+
+    got = torch.func.grad(npgrad.function(heavy))(torch.ones(3, dtype=torch.float64))
+    torch.testing.assert_close(got, torch.tensor([2.0, 4.0, 4.0], dtype=torch.float64))
+
+
+def test_digitize_with_nan_bins():
+    x = np.array([-1.0, 0.5, 1.5, 2.0, np.nan])
+    nan = np.nan
+    # NumPy's nan-last order: followed where the nans come last in the order searched
+    for bins in ([0.0, 1.0, nan], [nan, 1.0, 0.0], [nan, nan]):
+        for right in (False, True):
+            got = _run(lambda x, b=bins, r=right: np.digitize(x, b, right=r), x)
+            np.testing.assert_array_equal(got.numpy(), np.digitize(x, bins, right=right))
+    with pytest.raises(ValueError, match="monotonically"):
+        _run(lambda x: np.digitize(x, [nan, 0.0, 1.0]), x)
+    for bins in ([1.0, 0.0, nan], [0.0, nan, 1.0]):
+        with pytest.raises(npgrad.TraceError, match="np.digitize with nan bins"):
+            _run(lambda x, b=bins: np.digitize(x, b), x)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((0, 3), 0), ((0, 3), 1), ((3, 0), 0)])
+def test_unique_of_empty_slices_as_numpy(shape, axis):
+    x = np.zeros(shape)
+
+    def f(x):
+        return np.unique(x, axis=axis, return_index=True, return_inverse=True, return_counts=True)
+
+    for got, want in zip(_run(f, x), f(x), strict=True):
+        assert tuple(got.shape) == want.shape
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+@pytest.mark.parametrize("order", ["f", "c", "a", None, b"F"])
+def test_layout_orders_in_numpys_spellings(order):
+    a = np.arange(12.0).reshape(3, 4)
+    for f in (
+        lambda a: np.reshape(a, 12, order=order),
+        lambda a: a.reshape((2, 6), order=order),
+        lambda a: np.ravel(a, order=order),
+        lambda a: a.flatten(order=order),
+    ):
+        np.testing.assert_array_equal(_run(f, a).numpy(), f(a))
+
+
+def test_layout_and_search_errors_name_the_function():
+    a = np.arange(4.0)
+    with pytest.raises(ValueError, match=r"^np\.reshape: order must be one of"):
+        _run(lambda a: np.reshape(a, 4, order="x"), a)
+    with pytest.raises(ValueError, match=r"^np\.ravel: order must be one of"):
+        _run(lambda a: np.ravel(a, order="x"), a)
+    with pytest.raises(TypeError, match=r"^np\.reshape: order must be str"):
+        _run(lambda a: np.reshape(a, 4, order=1), a)
+    with pytest.raises(ValueError, match=r"^np\.searchsorted: search side must be"):
+        _run(lambda a: a.searchsorted(1.0, side="x"), a)
