@@ -174,3 +174,64 @@ def test_layout_and_search_errors_name_the_function():
         _run(lambda a: np.reshape(a, 4, order=1), a)
     with pytest.raises(ValueError, match=r"^np\.searchsorted: search side must be"):
         _run(lambda a: a.searchsorted(1.0, side="x"), a)
+
+
+def test_unwrap_of_unsigned_integers_with_a_python_int_period_overflows_as_numpy():
+    for dtype in (np.uint8, np.uint16):
+        x = np.array([0, 60, 120, 10], dtype)
+        with pytest.raises(OverflowError, match=f"-50 out of bounds for {x.dtype}"):
+            np.unwrap(x, period=100)
+        with pytest.raises(OverflowError, match=f"-50 out of bounds for {x.dtype}"):
+            _run(lambda x: np.unwrap(x, period=100), x)
+    x = np.array([3, 1, 2], np.uint8)
+    for period in (1, 4.0, np.int64(4)):  # no negative bound, or not in uint8: NumPy's
+        got = _run(lambda x, p=period: np.unwrap(x, period=p), x)
+        want = np.unwrap(x, period=period)
+        assert got.dtype == getattr(torch, want.dtype.name)
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+@pytest.mark.parametrize("fn", [np.convolve, np.correlate])
+def test_convolve_and_correlate_share_numpys_modes_and_exact_integers(fn):
+    a, v = np.array([2**40 + 1, 3, -7]), np.array([2**20 + 3, 5])  # past float64's 2**53
+    for mode in ("full", "same", "valid", 0, 1, 2, np.int64(2)):
+        got, want = _run(lambda a, v, m=mode: fn(a, v, mode=m), a, v), fn(a, v, mode=mode)
+        assert got.dtype == torch.int64
+        np.testing.assert_array_equal(got.numpy(), want)
+    for dtype in (np.int8, np.uint8, np.uint16, np.bool_):
+        a8, v8 = np.array([100, 3, 250, 7]).astype(dtype), np.array([9, 200]).astype(dtype)
+        got, want = _run(fn, a8, v8), fn(a8, v8)
+        assert got.dtype == getattr(torch, want.dtype.name)
+        np.testing.assert_array_equal(got.numpy(), want)  # wrapping as NumPy's loop
+    for mode, exc in ((2.0, TypeError), (True, TypeError), (None, TypeError), (3, ValueError),
+                      ("f", ValueError), ("x", ValueError)):  # fmt: skip
+        with pytest.raises(exc):
+            fn(a, v, mode=mode)
+        with pytest.raises(exc, match=rf"^np\.{fn.__name__}: "):
+            _run(lambda a, v, m=mode: fn(a, v, mode=m), a, v)
+
+
+def test_convolve_of_2d_inputs_is_too_deep_as_numpy():
+    for a, v in ((np.ones((2, 2)), np.ones(2)), (np.ones(2), np.ones((2, 2)))):
+        with pytest.raises(ValueError, match="object too deep"):
+            np.convolve(a, v)
+        with pytest.raises(ValueError, match="object too deep"):
+            _run(np.convolve, a, v)
+    # empties checked after the swap, as NumPy: an empty a is reported as v
+    with pytest.raises(ValueError, match="v cannot be empty"):
+        _run(np.convolve, np.ones(0), np.ones(2))
+    np.testing.assert_array_equal(_run(lambda v: np.convolve(3.0, v), np.ones(2)), [3.0, 3.0])
+
+
+def test_integer_shapes_and_axes_refuse_floats_as_numpy():
+    x = np.arange(6.0).reshape(2, 3)
+    for f in (lambda x: np.reshape(x, 6.0), lambda x: np.reshape(x, (2.0, 3)),
+              lambda x: np.lexsort(x, axis=0.0)):  # fmt: skip
+        with pytest.raises(TypeError) as want:
+            f(x)
+        with pytest.raises(TypeError, match=str(want.value)):
+            _run(f, x)
+    for shape in (np.int64(6), (np.int64(3), 2), np.array([3, 2])):
+        assert (
+            tuple(_run(lambda x, s=shape: np.reshape(x, s), x).shape) == np.reshape(x, shape).shape
+        )

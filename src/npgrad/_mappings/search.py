@@ -212,6 +212,9 @@ def _np_lexsort(keys, axis=-1):
     if not parts[0].ndim:
         raise unsupported("np.lexsort of 0-d keys")
     ndim = len(shape)
+    if not hasattr(type(axis), "__index__"):
+        raise TypeError(f"integer argument expected, got {type(axis).__name__}")
+    axis = operator.index(axis)
     if not -ndim <= axis < ndim:
         raise np.exceptions.AxisError(axis, ndim)
     order = None

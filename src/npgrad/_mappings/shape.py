@@ -3,6 +3,7 @@ apply_along_axis, which stacks a function's results."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,12 @@ def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     t = tensor(a)
     order = _order(order, "np.reshape")
     shape = newshape if shape is None else shape
-    shape = tuple(int(s) for s in shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+    if isinstance(shape, (tuple, list)) or isinstance(shape, np.ndarray) and shape.ndim == 1:
+        shape = tuple(operator.index(s) for s in shape)  # NumPy's TypeError for a float
+    elif hasattr(type(shape), "__index__"):
+        shape = (operator.index(shape),)
+    else:
+        raise TypeError(f"expected a sequence of integers or a single integer, got '{shape}'")
     if order == "A":  # Fortran order only for a Fortran-contiguous array, as ravel
         order = "F" if _fortran(t) else "C"
     if order == "F":
