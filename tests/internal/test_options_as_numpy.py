@@ -235,3 +235,9 @@ def test_integer_shapes_and_axes_refuse_floats_as_numpy():
         assert (
             tuple(_run(lambda x, s=shape: np.reshape(x, s), x).shape) == np.reshape(x, shape).shape
         )
+
+
+@pytest.mark.parametrize("k", [1, -1, 2.0, 1.5, np.int64(7), 5])
+def test_rot90_k_as_numpy(k):
+    a = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(_run(lambda a: np.rot90(a, k), a).numpy(), np.rot90(a, k))

@@ -473,7 +473,10 @@ def _rot90(m, k=1, axes=(0, 1)):
         raise ValueError("len(axes) must be 2.")
     if axes[0] % t.ndim == axes[1] % t.ndim or abs(axes[0] - axes[1]) == t.ndim:
         raise ValueError("Axes must be different.")
-    return torch.rot90(t, int(k), list(axes))
+    # NumPy's k % 4, then 0, 1 and 2 as themselves and anything else (3, or a float
+    # such as 1.5) through its k == 3 branch
+    k = k % 4
+    return torch.rot90(t, int(k) if k in (0, 1, 2) else 3, list(axes))
 
 
 @implements(np.apply_along_axis)
