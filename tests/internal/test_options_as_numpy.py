@@ -241,3 +241,11 @@ def test_integer_shapes_and_axes_refuse_floats_as_numpy():
 def test_rot90_k_as_numpy(k):
     a = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(_run(lambda a: np.rot90(a, k), a).numpy(), np.rot90(a, k))
+
+
+def test_constant_numpy_bins_compile_in_one_graph():
+    f = npgrad.function(lambda x: np.sum(x * np.digitize(x, np.array([0.0, 1, 2]))))
+    g = torch.compile(f, fullgraph=True, backend="aot_eager")
+    t = torch.tensor([0.5, 1.5, -1.0], dtype=torch.float64, requires_grad=True)
+    g(t).backward()
+    torch.testing.assert_close(t.grad, torch.tensor([1.0, 2.0, 0.0], dtype=t.dtype))
