@@ -274,11 +274,15 @@ def _min(a, axis, keepdims, initial, where, name):
 
 @implements(np.max, axis="many", methods=("max",), handles=_W)
 def _np_max(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    """Ties share the gradient evenly among the tied elements; with initial= a tie
+    between the elements' extreme and initial= gives the elements the gradient."""
     return _max(a, axis, keepdims, initial, where, "np.max")
 
 
 @implements(np.min, axis="many", methods=("min",), handles=_W)
 def _np_min(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    """Ties share the gradient evenly among the tied elements; with initial= a tie
+    between the elements' extreme and initial= gives the elements the gradient."""
     return _min(a, axis, keepdims, initial, where, "np.min")
 
 
@@ -397,6 +401,9 @@ def _nan_extremum(kernel: Callable, fill: float, a: Any, axis: Any, keepdims: bo
 
 @implements(np.nanmax, axis="many", handles=_W)
 def _np_nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    """Ties share the gradient evenly among the tied elements (nans left out); with
+    initial= a tie between the elements' extreme and initial= gives the elements the
+    gradient."""
     if initial is not None or where is not True:
         return _extreme(_amax, a, axis, keepdims, initial, where, "np.nanmax", nan=True)
     return _nan_extremum(_amax, -torch.inf, a, axis, keepdims)
@@ -404,6 +411,9 @@ def _np_nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=True)
 
 @implements(np.nanmin, axis="many", handles=_W)
 def _np_nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    """Ties share the gradient evenly among the tied elements (nans left out); with
+    initial= a tie between the elements' extreme and initial= gives the elements the
+    gradient."""
     if initial is not None or where is not True:
         return _extreme(_amin, a, axis, keepdims, initial, where, "np.nanmin", nan=True)
     return _nan_extremum(_amin, torch.inf, a, axis, keepdims)
