@@ -60,6 +60,26 @@ UNSIGNED_WIDE = {
     if t not in (torch.uint8,) and str(t).startswith("torch.uint")
 }
 
+
+def to_int64(t, *, ordered: bool = False):
+    """``(t, None)`` for a tensor torch computes in; for uint16/32/64 (few torch
+    kernels) ``(t as int64, its dtype)``, which holds every uint16/32 value and
+    uint64's modulo 2**64 (sums, products).  ``ordered``: uint64's order kept too, by
+    the sign flip (max, min, comparisons, sorts).  :func:`from_int64` undoes it."""
+    unsigned = t.dtype if t.dtype in UNSIGNED_WIDE else None
+    if unsigned is None:
+        return t, None
+    t = t.to(torch.int64)
+    return (ordered_int64(t) if ordered and unsigned is torch.uint64 else t), unsigned
+
+
+def from_int64(r, unsigned, *, ordered: bool = False):
+    """An int64 result of :func:`to_int64`'s tensor back in ``unsigned`` (None: as it is)."""
+    if unsigned is None:
+        return r
+    return (ordered_int64(r) if ordered and unsigned is torch.uint64 else r).to(unsigned)
+
+
 # torch dtype that NumPy computes in on the host route, for each floating dtype
 COMPUTE_DTYPE: dict[torch.dtype, torch.dtype] = {
     torch.float16: torch.float32,

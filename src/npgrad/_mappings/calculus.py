@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._dtypes import is_inexact, result_type
+from .._dtypes import TORCH_TO_NP, is_inexact, result_type
 from .._trace._array import tensor, unwrap
 from .._trace._promote import check_int_range
 from .._trace._registry import implements, normalise_axis
-from .._trace._state import STATE, wide
+from .._trace._state import STATE, unsupported, wide
 
 
 def _along(t: torch.Tensor, axis: int, start, stop=None) -> torch.Tensor:
@@ -175,6 +175,14 @@ def _np_unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
     its derivative is zero (also at a jump of exactly period/2), p's own is one."""
     t = tensor(p)
     per = unwrap(period)
+    want = result_type(t, per, device_type=STATE.device.type)  # diff keeps t's dtype
+    if str(want).startswith("torch.uint") and int(per) // 2:
+        if type(period) is int:  # NumPy's dd - (-(period // 2)) in the unsigned dtype
+            raise OverflowError(
+                f"Python integer {-(int(per) // 2)} out of bounds for {TORCH_TO_NP[want]}"
+            )
+        # a NumPy unsigned period: NumPy negates it with wrapping (and a warning)
+        raise unsupported(f"np.unwrap of {want} with an unsigned integer period")
     dd = torch.diff(t, dim=axis)
     want = result_type(dd, per, device_type=STATE.device.type)
     dd = dd.to(want)

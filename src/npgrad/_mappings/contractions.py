@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
+import operator
 import string
 import warnings
+from typing import Any
 
 import numpy as np
 import torch
 
-from .._dtypes import is_inexact
 from .._trace._array import tensor
 from .._trace._promote import common
 from .._trace._registry import implements
-from .._trace._state import unsupported, wide
+from .._trace._state import unsupported
 
 
 def _bools(f, *ts):
@@ -160,60 +161,83 @@ def _kron(a, b):
     return torch.kron(*common(tensor(a), tensor(b)))
 
 
-@implements(np.convolve, handles=("mode",))
-def _convolve(a, v, mode="full"):
-    ta, tv = common(tensor(a).reshape(-1), tensor(v).reshape(-1))
-    if ta.numel() == 0:
-        raise ValueError("a cannot be empty")
-    if tv.numel() == 0:
-        raise ValueError("v cannot be empty")
-    if tv.numel() > ta.numel():  # convolution commutes; NumPy slides the shorter one
-        ta, tv = tv, ta
-    n, m = ta.numel(), tv.numel()
-    dtype = ta.dtype
-    if not is_inexact(dtype):
-        ta, tv = ta.to(wide()), tv.to(wide())  # conv1d takes floats; integers stay exact
-    # conv1d correlates: flipping the kernel makes it a convolution
-    full = torch.nn.functional.conv1d(
-        torch.nn.functional.pad(ta, (m - 1, m - 1)).reshape(1, 1, -1), tv.flip(0).reshape(1, 1, -1)
-    ).reshape(-1)
-    if mode == "full":
-        out = full
-    elif mode == "same":
-        start = (m - 1) // 2
-        out = full[start : start + n]
-    elif mode == "valid":
-        out = full[m - 1 : n]
-    else:
-        raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
-    return out if is_inexact(dtype) else torch.round(out).to(dtype)
+def _mode(mode: Any, name: str) -> str:
+    """NumPy's convolve/correlate mode: a name or 0, 1, 2; its errors, named."""
+    if isinstance(mode, str):
+        if mode in ("valid", "same", "full"):
+            return mode
+        if mode[:1].lower() in ("v", "s", "f"):  # NumPy's old abbreviations, refused
+            raise ValueError(
+                f"{name}: Use one of 'valid', 'same', or 'full' for convolve/correlate mode"
+            )
+        raise ValueError(f"{name}: mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
+    if isinstance(mode, (bool, np.bool_)) or not hasattr(type(mode), "__index__"):
+        raise TypeError(f"{name}: convolve/correlate mode not understood")
+    key = operator.index(mode)
+    if key not in (0, 1, 2):
+        raise ValueError(f"{name}: integer convolve/correlate mode must be 0, 1, or 2")
+    return ("valid", "same", "full")[key]
 
 
-_CORRELATE_MODES = {
-    "valid": "valid",
-    "same": "same",
-    "full": "full",
-    0: "valid",
-    1: "same",
-    2: "full",
-}
-
-
-def _full_correlation(a: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+def _real_correlation(a: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """c[k] = sum_n a[n + k] * v[n] for every overlap, k from -(len(v) - 1) up."""
     m = v.numel()
-    padded = torch.nn.functional.pad(a, (m - 1, m - 1))
     if not a.is_floating_point():
-        # integers exactly, wrapping as NumPy's own loop does; bools: any of the ands
-        windows = padded.unfold(0, m, 1)
-        if a.dtype is torch.bool:
-            return (windows & v).any(-1)
-        return (windows.to(torch.int64) * v.to(torch.int64)).sum(-1).to(a.dtype)
+        if a.dtype is torch.bool:  # the any of the ands, NumPy's bool loop
+            return (torch.nn.functional.pad(a, (m - 1, m - 1)).unfold(0, m, 1) & v).any(-1)
+        # integers exactly, in int64 (every integer dtype's values, uint64's modulo
+        # 2**64), wrapping as NumPy's own loop does in the input's dtype
+        padded = torch.nn.functional.pad(a.to(torch.int64), (m - 1, m - 1))
+        return (padded.unfold(0, m, 1) * v.to(torch.int64)).sum(-1).to(a.dtype)
     dtype = a.dtype
+    padded = torch.nn.functional.pad(a, (m - 1, m - 1))
     if dtype in (torch.float16, torch.bfloat16):
         padded, v = padded.float(), v.float()  # conv1d's kernels: float32 and up
     out = torch.nn.functional.conv1d(padded.reshape(1, 1, -1), v.reshape(1, 1, -1))
     return out.reshape(-1).to(dtype)
+
+
+def _full_correlation(a: torch.Tensor, v: torch.Tensor, *, conj: bool) -> torch.Tensor:
+    """The full correlation of ``a`` with ``v`` (``conj``: with conj(v), np.correlate's;
+    np.convolve correlates with the reversed v, unconjugated)."""
+    if not a.is_complex():
+        return _real_correlation(a, v)
+    # (ar + i ai) * (vr +- i vi): four real correlations
+    ar, ai, vr, vi = a.real, a.imag, v.real, v.imag
+    rr, ii = _real_correlation(ar, vr), _real_correlation(ai, vi)
+    ir, ri = _real_correlation(ai, vr), _real_correlation(ar, vi)
+    return torch.complex(rr + ii, ir - ri) if conj else torch.complex(rr - ii, ir + ri)
+
+
+def _moded(full: torch.Tensor, mode: str, n: int, m: int) -> torch.Tensor:
+    """The slice of the full sequence NumPy returns for ``mode`` (inputs of lengths n
+    and m, the second slid along the first)."""
+    if mode == "full":
+        return full
+    if mode == "valid":
+        return full[m - 1 : n] if n >= m else full[n - 1 : m]
+    # NumPy slides the shorter input along the longer one: its centre differs by one
+    # for an even length, depending on which input is the longer
+    start = (m - 1) // 2 if n >= m else n // 2
+    return full[start : start + max(n, m)]
+
+
+@implements(np.convolve, handles=("mode",))
+def _convolve(a, v, mode="full"):
+    """NumPy's convolve: the correlation of ``a`` with ``v`` reversed (not conjugated),
+    the shorter input slid along the longer; integers exact, as np.correlate's."""
+    ta, tv = (t.reshape(1) if t.ndim == 0 else t for t in common(tensor(a), tensor(v)))
+    if tv.shape[0] > ta.shape[0]:  # convolution commutes; NumPy slides the shorter one
+        ta, tv = tv, ta
+    if ta.shape[0] == 0:
+        raise ValueError("a cannot be empty")
+    if tv.shape[0] == 0:
+        raise ValueError("v cannot be empty")
+    if ta.ndim > 1 or tv.ndim > 1:
+        raise ValueError("object too deep for desired array")
+    mode = _mode(mode, "np.convolve")
+    full = _full_correlation(ta, tv.flip(0), conj=False)
+    return _moded(full, mode, ta.numel(), tv.numel())
 
 
 @implements(np.correlate, handles=("mode",))
@@ -229,24 +253,6 @@ def _correlate(a, v, mode="valid"):
         raise ValueError("first array argument cannot be empty")
     if tv.numel() == 0:
         raise ValueError("second array argument cannot be empty")
-    key = mode if isinstance(mode, str) else int(mode)
-    if key not in _CORRELATE_MODES:
-        raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
-    mode = _CORRELATE_MODES[key]
-    if ta.is_complex():
-        # (ar + i ai) * conj(vr + i vi): four real correlations
-        ar, ai, vr, vi = ta.real, ta.imag, tv.real, tv.imag
-        re = _full_correlation(ar, vr) + _full_correlation(ai, vi)
-        im = _full_correlation(ai, vr) - _full_correlation(ar, vi)
-        full = torch.complex(re, im)
-    else:
-        full = _full_correlation(ta, tv)
-    n, m = ta.numel(), tv.numel()
-    if mode == "full":
-        return full
-    if mode == "valid":
-        return full[m - 1 : n] if n >= m else full[n - 1 : m]
-    # NumPy slides the shorter input along the longer one: its centre differs by one
-    # for an even length, depending on which input is the longer
-    start = (m - 1) // 2 if n >= m else n // 2
-    return full[start : start + max(n, m)]
+    mode = _mode(mode, "np.correlate")
+    full = _full_correlation(ta, tv, conj=True)
+    return _moded(full, mode, ta.numel(), tv.numel())

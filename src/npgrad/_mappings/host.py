@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.autograd import forward_ad
 
-from .._trace._state import abstract
+from .._trace._state import values_hidden
 
 # from this many elements NumPy's kernel and the Function's overhead beat torch's
 # kernel, forward and backward together, in float32 and float64 (tanh measured at
@@ -38,8 +38,7 @@ def _readable(t: torch.Tensor, scale: int) -> bool:
         and t.numel() >= HOST_MIN * scale
         and type(t) is torch.Tensor
         and not t.is_neg()
-        and not abstract()
-        and not torch.compiler.is_compiling()
+        and not values_hidden()
         # a dual tensor's tangent is not in requires_grad: under forward mode (or a
         # torch without the counter) torch's function, which carries it
         and getattr(forward_ad, "_current_level", 0) < 0

@@ -19,7 +19,7 @@ from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._promote import common
 from .._trace._registry import implements
-from .._trace._state import abstract, here, unsupported, wide
+from .._trace._state import here, unsupported, values_hidden, wide
 from ._refuse import refuse_nonzero, refuse_used
 
 
@@ -141,7 +141,7 @@ def _pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     # values above zero, through the SVD, whose gradient is the truncated inverse's
     s = single(t)
     c = torch.as_tensor(cut, dtype=s.real.dtype, device=s.device)
-    if not abstract() and not torch.compiler.is_compiling() and s.numel():
+    if not values_hidden() and s.numel():
         sv = torch.linalg.svdvals(s.detach())
         top = sv.amax(-1, keepdim=True)
         tiny = max(s.shape[-2:]) * torch.finfo(sv.dtype).eps * top
@@ -160,7 +160,7 @@ def _numpy_signs(x: torch.Tensor, u: torch.Tensor, vh: torch.Tensor):
     The signs are read from NumPy's own SVD of the value (constants: the gradient is
     torch's, flipped with them).  Skipped where values cannot be read (torch.func,
     torch.compile)."""
-    if abstract() or torch.compiler.is_compiling() or x.numel() == 0:
+    if values_hidden() or x.numel() == 0:
         return u, vh
     un = np.linalg.svd(x.detach().cpu().numpy(), full_matrices=False)[0]
     dots = (torch.as_tensor(un, device=u.device, dtype=u.dtype) * u).sum(-2)
@@ -188,7 +188,7 @@ def _eigh(a, UPLO="L"):
     t = tensor(a)
     s = single(t)
     w, v = torch.linalg.eigh(_triangle(s, UPLO))
-    if not (abstract() or torch.compiler.is_compiling() or s.numel() == 0 or s.is_complex()):
+    if not (values_hidden() or s.numel() == 0 or s.is_complex()):
         # each eigenvector is unique up to its sign: NumPy's LAPACK call picks them
         # (constants here: the gradient is torch's, flipped with them)
         vn = np.linalg.eigh(s.detach().cpu().numpy(), UPLO=UPLO)[1]
@@ -366,7 +366,7 @@ def _lstsq(a, b, rcond=None):
     real = result.to_real() if result.is_complex else result
     if m <= n:
         resid = sv.new_zeros(0)
-    elif abstract() or torch.compiler.is_compiling():
+    elif values_hidden():
         raise TraceError(
             f"{here()}: np.linalg.lstsq(a, b) of a {m}x{n} matrix: whether the residuals "
             "are empty depends on the rank, a value that cannot be read under torch.func "
@@ -441,7 +441,7 @@ def _polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
         c, rank = ls["x"].to(ls["result"]), ls["rank"]
         c = c[:, 0] if ls["vector"] else c
     c = c / (scale[:, None] if c.ndim == 2 else scale)
-    if not full and not (abstract() or torch.compiler.is_compiling()) and int(rank) != order:
+    if not full and not values_hidden() and int(rank) != order:
         warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=4)
     if full:
         return c, resids, rank, s, rcond

@@ -13,11 +13,12 @@ from .._dtypes import (
     HALF,
     TORCH_TO_NP,
     UNSIGNED_WIDE,
+    from_int64,
     is_inexact,
-    ordered_int64,
     result_type,
+    to_int64,
 )
-from .._trace._array import tensor, unwrap
+from .._trace._array import TracedArray, tensor, unwrap
 from .._trace._fusion import fused_reduction
 from .._trace._registry import implements, normalise_axis
 from .._trace._state import STATE, unsupported, wide
@@ -45,14 +46,9 @@ def reduction(
         t = t.to(dtype)
     elif float_only and not is_inexact(t.dtype):
         t = t.to(wide())
-    unsigned = t.dtype if t.dtype in UNSIGNED_WIDE else None
-    if unsigned is not None:
-        # torch has few uint16/32/64 kernels: int64 holds every uint16/32 value; the
-        # result in NumPy's dtype (the input's for max/min, uint64 for sums/products)
-        t = t.to(torch.int64)
-    flip = unsigned is torch.uint64 and kernel in (_amax, _amin)
-    if flip:
-        t = ordered_int64(t)
+    source = t.dtype
+    ordered = kernel in (_amax, _amin)
+    t, unsigned = to_int64(t, ordered=ordered)
     if axis is None:
         r = kernel(t, None, False, **kw)
         if keepdims:
@@ -62,10 +58,11 @@ def reduction(
         r = kernel(t.unsqueeze(0), 0, False, **kw)
     else:
         r = kernel(t, axis, keepdims, **kw)
-    if flip:
-        r = ordered_int64(r)  # its own inverse
-    if unsigned is not None and r.dtype is torch.int64:
-        r = r.to(unsigned if kernel in (_amax, _amin) else torch.uint64)
+    if ordered:
+        return from_int64(r, unsigned, ordered=True)
+    if dtype is None and kernel in (_sum, _prod) and source in _UNSIGNED:
+        return r.to(torch.uint64)  # NumPy sums and multiplies unsigned ints in uint64
+    r = from_int64(r, unsigned) if r.dtype is torch.int64 else r
     # torch sums small integers into int64; NumPy keeps the dtype asked for
     return r if dtype is None or r.dtype == dtype else r.to(dtype)
 
@@ -143,7 +140,8 @@ def _where(t: torch.Tensor, where: Any) -> torch.Tensor | None:
 
 
 def _initial(initial: Any, like: torch.Tensor, name: str) -> torch.Tensor:
-    if isinstance(unwrap(initial), torch.Tensor):
+    # a NumPy scalar or 0-d array is a number here; only a traced value is refused
+    if isinstance(initial, (TracedArray, torch.Tensor)):
         raise unsupported(f"{name}(..., initial=<a traced value>) (initial= as a number)")
     np_dtype = TORCH_TO_NP.get(like.dtype)
     if np_dtype is None:  # bfloat16: no NumPy twin, the number rounded by torch
@@ -159,24 +157,38 @@ def _filled(t: torch.Tensor, m: torch.Tensor | None, fill: Any) -> torch.Tensor:
 
 def _folded(kernel, a, axis, dtype, keepdims, initial, where, name) -> torch.Tensor:
     """np.sum / np.prod with where= and initial=: the left-out places hold the identity,
-    and initial= joins by the same operation."""
+    and initial= joins by the same operation (cast to the result's dtype as NumPy
+    casts it: uint64 for unsigned inputs, so a negative initial= is NumPy's
+    OverflowError)."""
     t = tensor(a)
     r = reduction(kernel, _filled(t, _where(t, where), 0 if kernel is _sum else 1), axis, dtype,
                   keepdims)  # fmt: skip
     if initial is None:
         return r
     init = _initial(initial, r, name)
-    if r.dtype in UNSIGNED_WIDE:  # no uint16/32/64 kernels: int64 wraps as uint64 does
-        r, init, unsigned = r.to(torch.int64), init.to(torch.int64), r.dtype
-        return (r + init if kernel is _sum else r * init).to(unsigned)
-    return r + init if kernel is _sum else r * init
+    r, unsigned = to_int64(r)  # no uint16/32/64 kernels: int64 wraps as uint64 does
+    init = init.to(r.dtype)
+    return from_int64(r + init if kernel is _sum else r * init, unsigned)
+
+
+def _beyond(kernel: Callable, dtype: torch.dtype) -> Any:
+    """A value no element passes on the far side of the reduction: what left-out
+    places hold, so the extreme is the kept elements' own."""
+    if dtype is torch.bool:
+        return kernel is _amin
+    if is_inexact(dtype):
+        return -torch.inf if kernel is _amax else torch.inf
+    info = torch.iinfo(dtype)
+    return info.min if kernel is _amax else info.max
 
 
 def _extreme(kernel, a, axis, keepdims, initial, where, name, *, nan=False) -> torch.Tensor:
-    """np.max / np.min (``nan``: np.nanmax / np.nanmin) with where= and initial=.  The
-    left-out places hold initial=, then initial= joins each slice; where an element
-    ties with initial= the element keeps its share of the gradient (torch's amax and
-    amin share a tie among the tied places; the share of a left-out place is dropped)."""
+    """np.max / np.min (``nan``: np.nanmax / np.nanmin) with where= and initial=.
+
+    One rule for the gradient: the extreme of the kept elements (those where= keeps,
+    and for the nan-variants those not nan), shared evenly among the tied elements
+    as np.amax's is, then combined with initial=: where initial= is beyond it the
+    result is initial= (no gradient), where the two tie the elements keep it."""
     t = tensor(a)
     m = _where(t, where)
     ufunc = ("fmax" if nan else "maximum") if kernel is _amax else ("fmin" if nan else "minimum")
@@ -191,12 +203,13 @@ def _extreme(kernel, a, axis, keepdims, initial, where, name, *, nan=False) -> t
     if nan and is_inexact(t.dtype):
         if np.isnan(float(initial)):
             raise unsupported(f"{name}(..., initial=nan)")
-        valid = ~torch.isnan(t) if m is None else m & ~torch.isnan(t)
-        m = valid
+        m = ~torch.isnan(t) if m is None else m & ~torch.isnan(t)
     if t.numel() == 0:
         shape = reduction(_sum, t, axis, None, keepdims).shape
         return init.expand(shape).clone()
-    r = reduction(kernel, _filled(t, m, init), axis, None, keepdims)
+    # the left-out places hold a value no kept element passes, so they tie with the
+    # kept extreme only where that is itself the far end (a -inf maximum)
+    r = reduction(kernel, _filled(t, m, _beyond(kernel, t.dtype)), axis, None, keepdims)
     beyond = r < init if kernel is _amax else r > init
     return torch.where(beyond | torch.isnan(init) if is_inexact(t.dtype) else beyond, init, r)
 
@@ -261,11 +274,15 @@ def _min(a, axis, keepdims, initial, where, name):
 
 @implements(np.max, axis="many", methods=("max",), handles=_W)
 def _np_max(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    """Ties share the gradient evenly among the tied elements; with initial= a tie
+    between the elements' extreme and initial= gives the elements the gradient."""
     return _max(a, axis, keepdims, initial, where, "np.max")
 
 
 @implements(np.min, axis="many", methods=("min",), handles=_W)
 def _np_min(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    """Ties share the gradient evenly among the tied elements; with initial= a tie
+    between the elements' extreme and initial= gives the elements the gradient."""
     return _min(a, axis, keepdims, initial, where, "np.min")
 
 
@@ -384,6 +401,9 @@ def _nan_extremum(kernel: Callable, fill: float, a: Any, axis: Any, keepdims: bo
 
 @implements(np.nanmax, axis="many", handles=_W)
 def _np_nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    """Ties share the gradient evenly among the tied elements (nans left out); with
+    initial= a tie between the elements' extreme and initial= gives the elements the
+    gradient."""
     if initial is not None or where is not True:
         return _extreme(_amax, a, axis, keepdims, initial, where, "np.nanmax", nan=True)
     return _nan_extremum(_amax, -torch.inf, a, axis, keepdims)
@@ -391,6 +411,9 @@ def _np_nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=True)
 
 @implements(np.nanmin, axis="many", handles=_W)
 def _np_nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    """Ties share the gradient evenly among the tied elements (nans left out); with
+    initial= a tie between the elements' extreme and initial= gives the elements the
+    gradient."""
     if initial is not None or where is not True:
         return _extreme(_amin, a, axis, keepdims, initial, where, "np.nanmin", nan=True)
     return _nan_extremum(_amin, torch.inf, a, axis, keepdims)
@@ -416,10 +439,8 @@ def _arg(kernel: Callable, a: Any, axis: Any, keepdims: bool) -> torch.Tensor:
     t = tensor(a)
     if t.dtype is torch.bool:
         t = t.to(torch.uint8)  # torch's argmax takes no bool; the first True wins alike
-    elif t.dtype in UNSIGNED_WIDE:
-        flip = t.dtype is torch.uint64
-        t = t.to(torch.int64)  # no uint16/32/64 kernel; uint64's order kept by the flip
-        t = ordered_int64(t) if flip else t
+    else:
+        t = to_int64(t, ordered=True)[0]
     if axis is None:
         r = kernel(t.reshape(-1))
         return r.reshape((1,) * t.ndim) if keepdims else r
@@ -498,15 +519,8 @@ def _running(kernel: Callable, array: Any, axis: Any, dtype: Any, name: str) -> 
     axis = _accumulate_axis(t, axis, name)
     if dtype is not None:
         t = t.to(dtype)
-    unsigned = t.dtype if t.dtype in UNSIGNED_WIDE else None
-    if unsigned is not None:
-        # no uint16/32/64 kernels: int64 holds their values, uint64's order by the flip
-        t = t.to(torch.int64)
-        t = ordered_int64(t) if unsigned is torch.uint64 else t
-    r = kernel(t, dim=axis).values
-    if unsigned is not None:
-        r = (ordered_int64(r) if unsigned is torch.uint64 else r).to(unsigned)
-    return r
+    t, unsigned = to_int64(t, ordered=True)
+    return from_int64(kernel(t, dim=axis).values, unsigned, ordered=True)
 
 
 @implements(np.maximum.accumulate, name="numpy.maximum.accumulate", axis="row", dtype="input")

@@ -13,7 +13,7 @@ from .._dtypes import is_inexact
 from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._registry import implements
-from .._trace._state import abstract, here, wide
+from .._trace._state import here, values_hidden, wide
 
 _S = dict(kind="scipy", axis="many")
 
@@ -102,7 +102,7 @@ def _polygamma(n, x):
         n = tensor(n)
     if n.is_floating_point() and n.requires_grad:
         raise TraceError(f"{here()}: scipy.special.polygamma(n, x) has no gradient in the order n")
-    if abstract() or torch.compiler.is_compiling():
+    if values_hidden():
         raise TraceError(
             f"{here()}: scipy.special.polygamma(n, x) needs its orders n as numbers here"
         )

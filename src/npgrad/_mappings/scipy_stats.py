@@ -23,7 +23,7 @@ import torch
 from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._registry import implements
-from .._trace._state import abstract, here, wide
+from .._trace._state import here, values_hidden, wide
 from .scipy_linalg import symmetric
 from .scipy_special import _betainc
 
@@ -181,7 +181,7 @@ def _t_df(df, name: str):
     that no nan reaches a gradient, and where it was infinite; a finite ``df`` above
     _T_DF_MAX is refused (the formulas lose digits there; SciPy's do not)."""
     big = (df > _T_DF_MAX) & torch.isfinite(df)
-    if not abstract() and not torch.compiler.is_compiling() and bool(big.any()):
+    if not values_hidden() and bool(big.any()):
         raise TraceError(
             f"{here()}: scipy.stats.t.{name}: df above {_T_DF_MAX:g} (got "
             f"{float(df[big].flatten()[0]) if df.ndim else float(df)}) is not followed "

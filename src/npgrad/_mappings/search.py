@@ -8,27 +8,35 @@ search and sort are told so where they would differ.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
 import numpy as np
 import torch
 
-from .._dtypes import TORCH_TO_NP, UNSIGNED_WIDE, is_inexact, ordered_int64, result_type
+from .._dtypes import TORCH_TO_NP, is_inexact, result_type, to_int64
 from .._errors import TraceError
-from .._trace._array import tensor, unwrap
+from .._trace._array import TracedArray, tensor
 from .._trace._promote import common
 from .._trace._registry import implements, normalise_axis
-from .._trace._state import STATE, abstract, here, unsupported, wide
+from .._trace._state import STATE, here, unsupported, values_hidden, wide
 
 
 def _readable(name: str, what: str) -> None:
     """Refuse where values cannot be read (torch.func, torch.compile)."""
-    if abstract() or torch.compiler.is_compiling():
+    if values_hidden():
         raise TraceError(
             f"{here()}: {name} needs {what} here, which cannot be read under torch.func or "
             "torch.compile; call it outside the transform, or use mode='numeric'"
         )
+
+
+def _traced(x: Any) -> bool:
+    """Whether ``x``'s values come from the trace (a traced array, or a NumPy array a
+    compiled trace lifts to an input), so cannot be read under torch.func or
+    torch.compile; a NumPy constant can always be read (as NumPy)."""
+    return isinstance(x, (TracedArray, torch.Tensor)) or id(x) in STATE.lifted
 
 
 def _orderable(t: torch.Tensor, name: str) -> torch.Tensor:
@@ -38,11 +46,7 @@ def _orderable(t: torch.Tensor, name: str) -> torch.Tensor:
         raise unsupported(f"{name} of complex values")
     if t.dtype is torch.bool:
         return t.to(torch.uint8)
-    if t.dtype in UNSIGNED_WIDE:
-        flip = t.dtype is torch.uint64
-        t = t.to(torch.int64)
-        return ordered_int64(t) if flip else t
-    return t
+    return to_int64(t, ordered=True)[0]
 
 
 def _search(a: torch.Tensor, v: torch.Tensor, right: bool, name: str) -> torch.Tensor:
@@ -64,7 +68,7 @@ def _search(a: torch.Tensor, v: torch.Tensor, right: bool, name: str) -> torch.T
 
 def _side(side: Any) -> bool:
     if side not in ("left", "right"):
-        raise ValueError(f"search side must be 'left' or 'right' (got {side!r})")
+        raise ValueError(f"np.searchsorted: search side must be 'left' or 'right' (got {side!r})")
     return side == "right"
 
 
@@ -89,32 +93,52 @@ def _np_searchsorted(a, v, side="left", sorter=None):
     return _search(t, tensor(v), right, "np.searchsorted")
 
 
-def _monotonic(bins: torch.Tensor) -> int:
-    """NumPy's _monotonicity: 1 increasing, -1 decreasing, 0 neither (nan: neither)."""
-    if bins.numel() < 2:
+def _monotonic(bins: np.ndarray) -> int:
+    """NumPy's _monotonicity (on float64, as NumPy's): 1 increasing, -1 decreasing, 0
+    neither.  The direction is set by the first value that differs from the first
+    (by ==: a leading nan reads as decreasing), then any pair going the other way
+    makes it neither."""
+    b = bins.astype(np.float64)
+    if b.size < 2:
         return 1
-    lo, hi = bins[:-1], bins[1:]
-    if bool((hi >= lo).all()):
+    differs = np.flatnonzero(b[1:] != b[0])
+    if not differs.size:
         return 1
-    if bool((hi <= lo).all()):
-        return -1
-    return 0
+    lo, hi = b[:-1], b[1:]
+    if b[0] < b[differs[0] + 1]:
+        return 0 if bool((lo > hi).any()) else 1
+    return 0 if bool((lo < hi).any()) else -1
 
 
 @implements(np.digitize, differentiable=False)
 def _np_digitize(x, bins, right=False):
     """NumPy's digitize: searchsorted on the bins, reversed where they decrease; the
-    bins' direction is read from their values (refused where they cannot be read)."""
+    bins' direction is read from their values (refused where a traced array's cannot
+    be read).  nan bins are followed where they come last in the order searched
+    (NumPy's nan-last order); elsewhere NumPy's search of an unsorted sequence is
+    refused."""
     t, b = tensor(x), tensor(bins)
     if t.is_complex():
         raise TypeError("x may not be complex")
     if b.ndim != 1:
         raise ValueError("object too deep for desired array")
-    if isinstance(unwrap(bins), torch.Tensor):
+    if b.is_complex():
+        raise unsupported("np.digitize of complex bins")
+    if _traced(bins):
         _readable("np.digitize", "its bins' values (to tell increasing from decreasing)")
-    mono = _monotonic(_orderable(b, "np.digitize"))
+        values = b.detach().cpu().numpy()
+    else:
+        values = np.asarray(bins)
+    mono = _monotonic(values)
     if mono == 0:
         raise ValueError("bins must be monotonically increasing or decreasing")
+    searched = values if mono == 1 else values[::-1]
+    nan = np.isnan(searched) if searched.dtype.kind in "fc" else np.zeros(0, bool)
+    if nan.any() and not nan[int(np.argmax(nan)) :].all():
+        raise TraceError(
+            f"{here()}: np.digitize with nan bins followed only where the nans come "
+            "last in the order searched (NumPy's search of bins out of order is its own)"
+        )
     # NumPy searches from the other side: right=False counts bins <= x
     if mono == -1:
         return b.numel() - _search(b.flip(0), t, not right, "np.digitize")
@@ -147,7 +171,9 @@ def _np_bincount(x, /, weights=None, minlength=0):
     if t.ndim != 1:
         raise ValueError("object too deep for desired array" if t.ndim > 1 else "object of too "
                          "small depth for desired array")  # fmt: skip
-    minlength = int(minlength)
+    if minlength is None:
+        raise TypeError("use 0 instead of None for minlength")
+    minlength = operator.index(minlength)  # NumPy's TypeError for a float
     if minlength < 0:
         raise ValueError("'minlength' must not be negative")
     _readable("np.bincount", "the largest of its values (the result's length)")
@@ -186,6 +212,9 @@ def _np_lexsort(keys, axis=-1):
     if not parts[0].ndim:
         raise unsupported("np.lexsort of 0-d keys")
     ndim = len(shape)
+    if not hasattr(type(axis), "__index__"):
+        raise TypeError(f"integer argument expected, got {type(axis).__name__}")
+    axis = operator.index(axis)
     if not -ndim <= axis < ndim:
         raise np.exceptions.AxisError(axis, ndim)
     order = None
@@ -249,14 +278,16 @@ def _np_unique(
     else:
         axis = normalise_axis(axis, t.ndim, many=False, name="unique")
         moved = t.movedim(axis, 0)
-        rows = moved.reshape(moved.shape[0], -1)
+        rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
         if is_inexact(rows.dtype) and bool(torch.isnan(rows).any()):
             # NumPy compares slices as structured records, whose nan order is its own
             raise unsupported("np.unique(..., axis=...) of slices holding nan")
         keys = list(_orderable(rows, "np.unique").unbind(1))
-        if not keys:
-            raise unsupported("np.unique(..., axis=...) of empty slices")
-        order, new = _groups(keys, False)
+        if keys:
+            order, new = _groups(keys, False)
+        else:  # empty slices are all equal, as NumPy's empty records: one value
+            order = torch.arange(rows.shape[0], device=t.device)
+            new = order == 0
         first = order[new]
         values = moved[first].movedim(0, axis)
     extra = []
@@ -321,17 +352,19 @@ def _np_histogram(a, bins=10, range=None, density=None, weights=None):
         raise unsupported(f"np.histogram of {t.dtype}")
     if isinstance(bins, str):
         raise unsupported(f"np.histogram(..., bins={bins!r}) (followed: a number or edges)")
-    if isinstance(unwrap(bins), torch.Tensor) or np.ndim(bins) == 1:
+    traced = _traced(bins)
+    if (tensor(bins).ndim if traced else np.ndim(bins)) == 1:
         edges = tensor(bins)
-        if edges.ndim != 1:
-            raise ValueError("`bins` must be 1d, when an array")
-        if isinstance(unwrap(bins), torch.Tensor):
+        if traced:
             _readable("np.histogram", "its edges' values (to check their order)")
-        if is_inexact(edges.dtype) and bool(torch.isnan(edges).any()):
+            values = edges.detach().cpu().numpy()
+        else:  # a constant's values are read as NumPy reads them, under any transform
+            values = np.asarray(bins)
+        if values.dtype.kind in "fc" and np.isnan(values).any():
             raise unsupported("np.histogram with nan among the edges")
-        if bool((edges[:-1] > edges[1:]).any()):
+        if (values[:-1] > values[1:]).any():
             raise ValueError("`bins` must increase monotonically, when an array")
-    elif np.ndim(bins) == 0:
+    elif (tensor(bins).ndim if traced else np.ndim(bins)) == 0:
         try:
             n = operator.index(bins)
         except TypeError as e:
@@ -343,12 +376,17 @@ def _np_histogram(a, bins=10, range=None, density=None, weights=None):
             raise ValueError(f"Too many bins for data range. Cannot create {n} finite-sized bins.")
     else:
         raise ValueError("`bins` must be 1d, when an array")
-    nbins = edges.numel() - 1
+    nbins = max(edges.numel() - 1, 0)
+    if nbins == 0:  # no edges, or one: no bins, nothing counted (NumPy's empty counts)
+        t = t[:0]
     x, e = common(t, edges.detach())
     x, e = _orderable(x, "np.histogram"), _orderable(e, "np.histogram")
-    keep = (x >= e[0]) & (x <= e[-1])
-    where = torch.searchsorted(e.contiguous(), x, side="right") - 1
-    where = torch.where(x == e[-1], nbins - 1, where).clamp(0, max(nbins - 1, 0))
+    if nbins:
+        keep = (x >= e[0]) & (x <= e[-1])
+        where = torch.searchsorted(e.contiguous(), x, side="right") - 1
+        where = torch.where(x == e[-1], nbins - 1, where).clamp(0, nbins - 1)
+    else:
+        keep, where = x > 0, x.to(torch.int64)  # empty
     if weights is None:
         counts = torch.zeros(nbins, dtype=torch.int64, device=t.device)
         counts = counts.index_add(0, where, keep.to(torch.int64))
@@ -358,7 +396,7 @@ def _np_histogram(a, bins=10, range=None, density=None, weights=None):
             raise ValueError("weights should have the same shape as a.")
         if w.is_complex() or w.dtype is torch.bool:
             raise unsupported(f"np.histogram(..., weights=<{w.dtype}>)")
-        w = w.reshape(-1)
+        w = w.reshape(-1)[: t.numel()]
         # NumPy sums float weights in float64, then casts to the weights' dtype
         acc = w.dtype if not is_inexact(w.dtype) else torch.promote_types(w.dtype, wide())
         kept = torch.where(keep, w.to(acc), torch.zeros((), dtype=acc, device=w.device))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import UNSIGNED_WIDE, is_inexact, ordered_int64, result_type
+from .._dtypes import UNSIGNED_WIDE, from_int64, is_inexact, ordered_int64, result_type, to_int64
 from .._trace._array import tensor, unwrap
 from .._trace._promote import common
 from .._trace._registry import implements
@@ -56,6 +56,16 @@ def _clip_method(self, min=None, max=None, out=None, **kwargs):
     return np.clip(self, min, max, out=out, **kwargs)
 
 
+def _bound_int64(v: Any, unsigned: torch.dtype) -> Any:
+    """A bound of a uint16/32/64 clip in to_int64's ordered int64 (a tensor already
+    cast to the array's dtype, or a Python int)."""
+    if v is None:
+        return None
+    if isinstance(v, torch.Tensor):
+        return to_int64(v, ordered=True)[0]
+    return ordered_int64(v) if unsigned is torch.uint64 else v
+
+
 @implements(np.clip, methods=(("clip", _clip_method),))
 def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
     lo = a_min if a_min is not _NO else (None if min is _NO else min)
@@ -70,12 +80,9 @@ def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
         lo = None if lo is None else torch.as_tensor(lo, dtype=t.dtype, device=t.device)
         hi = None if hi is None else torch.as_tensor(hi, dtype=t.dtype, device=t.device)
     if t.dtype in UNSIGNED_WIDE:  # no uint16/32/64 clamp kernel: int64, then back
-        bounds = [v.to(torch.int64) if isinstance(v, torch.Tensor) else v for v in (lo, hi)]
-        wide_t = t.to(torch.int64)
-        if t.dtype is not torch.uint64:
-            return torch.clamp(wide_t, *bounds).to(t.dtype)
-        lo, hi = (None if v is None else ordered_int64(v) for v in bounds)
-        return ordered_int64(torch.clamp(ordered_int64(wide_t), lo, hi)).to(t.dtype)
+        wide_t, unsigned = to_int64(t, ordered=True)
+        lo, hi = (_bound_int64(v, unsigned) for v in (lo, hi))
+        return from_int64(torch.clamp(wide_t, lo, hi), unsigned, ordered=True)
     return torch.clamp(t, lo, hi)
 
 

@@ -3,6 +3,9 @@ apply_along_axis, which stacks a function's results."""
 
 from __future__ import annotations
 
+import operator
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -11,6 +14,20 @@ from .._trace._array import TracedArray, tensor, unwrap
 from .._trace._promote import common
 from .._trace._registry import implements, normalise_axis
 from .._trace._state import unsupported
+
+
+def _order(order: Any, name: str) -> str:
+    """NumPy's order converter: None is 'C', the letter in either case (str or bytes);
+    its errors, named for the function."""
+    if order is None:
+        return "C"
+    if isinstance(order, bytes):
+        order = order.decode("latin-1")
+    if not isinstance(order, str):
+        raise TypeError(f"{name}: order must be str, not {type(order).__name__}")
+    if order.upper() not in ("C", "F", "A", "K") or len(order) != 1:
+        raise ValueError(f"{name}: order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    return order.upper()
 
 
 def _reshape_method(self, *shape, order="C", copy=None):
@@ -24,8 +41,14 @@ def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     is a view exactly where torch's reshape is one (writes into either are then
     refused as aliases), which it is where NumPy's is for the same strides."""
     t = tensor(a)
+    order = _order(order, "np.reshape")
     shape = newshape if shape is None else shape
-    shape = tuple(int(s) for s in shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+    if isinstance(shape, (tuple, list)) or isinstance(shape, np.ndarray) and shape.ndim == 1:
+        shape = tuple(operator.index(s) for s in shape)  # NumPy's TypeError for a float
+    elif hasattr(type(shape), "__index__"):
+        shape = (operator.index(shape),)
+    else:
+        raise TypeError(f"expected a sequence of integers or a single integer, got '{shape}'")
     if order == "A":  # Fortran order only for a Fortran-contiguous array, as ravel
         order = "F" if _fortran(t) else "C"
     if order == "F":
@@ -34,10 +57,8 @@ def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
         r = t.permute(_reverse(t.ndim)).reshape(shape[::-1]).permute(_reverse(len(shape)))
     elif order == "C":
         r = t.reshape(shape)
-    elif order == "K":
-        raise ValueError("order 'K' is not permitted for reshaping")
     else:
-        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+        raise ValueError("np.reshape: order 'K' is not permitted for reshaping")
     if copy:
         return r.clone()
     if copy is False and _root(r) is not _root(t):
@@ -66,6 +87,7 @@ def _ravel_method(self, order="C"):
 )
 def _ravel(a, order="C"):
     t = tensor(a)
+    order = _order(order, "np.ravel")
     if order == "A":  # Fortran order only for a Fortran-contiguous array
         order = "F" if _fortran(t) else "C"
     if order == "F":
@@ -73,8 +95,6 @@ def _ravel(a, order="C"):
     if order == "K":  # the order of the elements in memory
         dims = sorted(range(t.ndim), key=lambda d: -t.stride(d))
         return t.permute(dims).reshape(-1)
-    if order != "C":
-        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
     return t.reshape(-1)
 
 
@@ -453,7 +473,10 @@ def _rot90(m, k=1, axes=(0, 1)):
         raise ValueError("len(axes) must be 2.")
     if axes[0] % t.ndim == axes[1] % t.ndim or abs(axes[0] - axes[1]) == t.ndim:
         raise ValueError("Axes must be different.")
-    return torch.rot90(t, int(k), list(axes))
+    # NumPy's k % 4, then 0, 1 and 2 as themselves and anything else (3, or a float
+    # such as 1.5) through its k == 3 branch
+    k = k % 4
+    return torch.rot90(t, int(k) if k in (0, 1, 2) else 3, list(axes))
 
 
 @implements(np.apply_along_axis)

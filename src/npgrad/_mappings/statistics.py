@@ -11,7 +11,7 @@ import torch
 from .._dtypes import is_inexact, result_type
 from .._trace._array import tensor
 from .._trace._registry import implements
-from .._trace._state import STATE, abstract, wide
+from .._trace._state import STATE, values_hidden, wide
 from .reductions import _mean, _sum, reduction
 
 
@@ -119,7 +119,7 @@ def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         else:  # NumPy averages integers and bools in float64 at the least
             want = result_type(t, w, torch.empty((), dtype=wide()), device_type=STATE.device.type)
         scale = reduction(_sum, w.to(want), axes, None, keepdims)
-        if not (abstract() or torch.compiler.is_compiling()) and bool((scale == 0).any()):
+        if not values_hidden() and bool((scale == 0).any()):
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         avg = reduction(_sum, t.to(want) * w.to(want), axes, None, keepdims) / scale
     if not returned:

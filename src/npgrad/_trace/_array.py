@@ -20,6 +20,7 @@ from .._dtypes import (
     INT_TO_FLOAT,
     TORCH_TO_NP,
     UNSIGNED_WIDE,
+    from_int64,
     is_inexact,
     ordered_int64,
     result_type,
@@ -37,7 +38,6 @@ from ._promote import (
 from ._registry import FUNCTIONS, UFUNCS, Row, scipy_row
 from ._state import (
     STATE,
-    abstract,
     caller,
     constant,
     fail,
@@ -47,6 +47,7 @@ from ._state import (
     numpy_conversion,
     numpy_error,
     unsupported,
+    values_hidden,
     wide,
 )
 from ._write import (
@@ -184,7 +185,7 @@ _SIGNED_ONLY = frozenset({np.floor_divide, np.remainder, np.fmod, np.divmod, np.
 def _past_int64(args: list) -> bool:
     """Whether a uint64 operand (int64 bits here) holds a value from 2**63; under
     torch.func or torch.compile, where values cannot be read, assumed so."""
-    if abstract() or torch.compiler.is_compiling():
+    if values_hidden():
         return True
     return any(bool((a < 0).any()) if isinstance(a, torch.Tensor) else a < 0 for a in args)
 
@@ -264,8 +265,7 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
     except RuntimeError as e:
         raise numpy_error(e, f"np.{name}") from e
     if unsigned is not None and r.dtype == want:
-        r = ordered_int64(r) if unsigned is torch.uint64 and row.target in _ORDERED else r
-        r = r.to(unsigned)
+        r = from_int64(r, unsigned, ordered=row.target in _ORDERED)
     r = wrap(r)
     if type(r) is TracedArray and (r.t._base is not None or any(r.t is a for a in args)):
         mark_aliases(r, inputs, f"np.{name}")

@@ -55,6 +55,14 @@ def abstract() -> bool:
     )
 
 
+def values_hidden() -> bool:
+    """Whether a tensor's values cannot be read on the host now: under torch.func or
+    make_fx (:func:`abstract`), or while torch.compile traces (fake tensors: reading
+    one breaks the graph or fails).  Rows whose result's shape or validity depends on
+    the values refuse or skip a check there."""
+    return abstract() or torch.compiler.is_compiling()
+
+
 def op_name() -> str:
     return STATE.ops[-1] if STATE.ops else "?"
 

@@ -61,7 +61,7 @@ RECORDS = [
         covers=("numpy.sum",),
         fn=lambda x: np.sum(x, axis=0),
         shapes=_M,
-        dtypes=(*_INT, "bool"),
+        dtypes=(*_INT, "bool", "uint8", "int8", "uint16"),
         grad=False,
         id="numpy.sum-ints",
     ),
@@ -76,6 +76,14 @@ RECORDS = [
     ),
     Record(
         covers=("numpy.prod",), fn=lambda x: np.prod(x, axis=(0,)), shapes=_M, domain="positive"
+    ),
+    Record(
+        covers=("numpy.prod", "numpy.cumprod"),
+        fn=lambda x: (np.prod(x), np.prod(x, axis=1), np.cumprod(x, axis=0)),
+        shapes=_M,
+        dtypes=("uint8", "int8", "uint16", "bool"),
+        grad=False,
+        id="numpy.prod-small-ints",
     ),
     Record(covers=("numpy.max",), fn=lambda x: np.max(x, axis=1, keepdims=True), shapes=_M),
     Record(covers=("numpy.min",), fn=lambda x: np.min(x, axis=0), shapes=_M),
@@ -116,12 +124,11 @@ RECORDS = [
     ),
     Record(covers=("numpy.argmin",), fn=np.argmin, shapes=_M, **_NOGRAD),
     Record(covers=("numpy.cumsum",), fn=lambda x: np.cumsum(x, axis=1), shapes=_M),
-    # (uint8 is left out: NumPy sums it into uint64, which TracedArray widens to int64)
     Record(
         covers=("numpy.cumsum",),
         fn=np.cumsum,
         shapes=_M,
-        dtypes=(*_INT, "bool"),
+        dtypes=(*_INT, "bool", "uint8", "int8"),
         grad=False,
         id="numpy.cumsum-ints",
     ),
@@ -299,7 +306,7 @@ RECORDS = [
         covers=("numpy.add.accumulate", "numpy.multiply.accumulate"),
         fn=lambda x: (np.add.accumulate(x, 1), np.multiply.accumulate(x, axis=-1)),
         shapes=_M,
-        dtypes=(*_INT, "bool"),
+        dtypes=(*_INT, "bool", "uint8", "int8"),
         grad=False,
         id="numpy.add.accumulate-ints",
     ),
