@@ -37,7 +37,7 @@ import torch
 from .._errors import TraceError
 from .._trace._array import TracedArray, tensor
 from .._trace._registry import implements
-from .._trace._state import abstract, here, wide
+from .._trace._state import here, values_hidden, wide
 
 _S = dict(kind="scipy")
 
@@ -109,10 +109,6 @@ def _points(x: Any, fn: str, what: str) -> torch.Tensor:
     return t.to(wide())  # SciPy computes in float64 and returns float64
 
 
-def _readable() -> bool:
-    return not (abstract() or torch.compiler.is_compiling())
-
-
 def _options(fn: str, name: str, kwargs: dict, n: int) -> dict:
     """The metric's keywords checked as SciPy checks them, arrays as float64."""
     allowed = _KEYWORDS[name]
@@ -129,7 +125,7 @@ def _options(fn: str, name: str, kwargs: dict, n: int) -> dict:
         if w.shape[0] != n:
             raise ValueError(f"Weights must have same size as input vector. {w.shape[0]} vs. {n}.")
         # a value check: skipped where values cannot be read (torch.func, compile)
-        if _readable() and bool((w < 0).any()):
+        if not values_hidden() and bool((w < 0).any()):
             raise ValueError("Input weights should be all non-negative")
         opts["w"] = w
     if "p" in opts:
@@ -199,7 +195,7 @@ def _root(s: torch.Tensor, p: float = 2.0, ctx: tuple = ()) -> torch.Tensor:
     zero = s == 0
     safe = torch.where(zero, 1.0, s)
     r = torch.sqrt(safe) if p == 2.0 else safe ** (1.0 / p)
-    if ctx and s.requires_grad and torch.is_grad_enabled() and _readable():
+    if ctx and s.requires_grad and torch.is_grad_enabled() and not values_hidden():
         _guard_second_order(s, zero, *ctx)
     return torch.where(zero, 0.0, r)
 
@@ -244,7 +240,7 @@ def _distance(name: str, u: torch.Tensor, v: torch.Tensor, opts: dict, ctx: tupl
     if not r.requires_grad:
         return r
     bad = ~torch.isfinite(r.detach())
-    if _readable() and not bool(bad.any()):
+    if not values_hidden() and not bool(bad.any()):
         return r
     # the pairs at a non-finite distance recomputed at stand-in points (equal,
     # not constant: every metric finite there), their value kept without gradient
@@ -366,7 +362,7 @@ def _squareform(X, force="no", checks=True):
         if t.shape[0] != t.shape[1]:
             raise ValueError("The matrix argument must be square.")
         # value checks: skipped where values cannot be read (torch.func, compile)
-        if checks and _readable() and t.numel():
+        if checks and not values_hidden() and t.numel():
             if not bool((t == t.T).all()):
                 raise ValueError("Distance matrix 'X' must be symmetric.")
             if not bool((torch.diagonal(t) == 0).all()):
