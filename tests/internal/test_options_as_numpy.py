@@ -249,3 +249,47 @@ def test_constant_numpy_bins_compile_in_one_graph():
     t = torch.tensor([0.5, 1.5, -1.0], dtype=torch.float64, requires_grad=True)
     g(t).backward()
     torch.testing.assert_close(t.grad, torch.tensor([1.0, 2.0, 0.0], dtype=t.dtype))
+
+
+def _traced_value(f, x):
+    from npgrad._trace._engine import trace
+
+    return trace(f, [torch.from_numpy(x)], name="f").numpy()
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint64", "int8", "int64"])
+@pytest.mark.parametrize(
+    "lo, hi",
+    [
+        (-1, 5),
+        (-1, 300),
+        (2, 300),
+        (-300, -1),
+        (300, 400),
+        (None, -1),
+        (-1, None),
+        (None, None),
+    ],  # fmt: skip
+)
+def test_clip_of_integers_reads_python_int_bounds_as_numpy(dtype, lo, hi):
+    """A bound past the dtype's range bounds nothing on its side (cast, -1 wrapped to
+    a uint8 255 and clamped every element to it) and overflows on the other."""
+    x = np.array([0, 1, 5, 100], dtype)
+    try:
+        want = np.clip(x, lo, hi)
+    except OverflowError:
+        with pytest.raises(OverflowError, match="out of bounds"):
+            _traced_value(lambda a: np.clip(a, lo, hi), x)
+        return
+    got = _traced_value(lambda a: np.clip(a, lo, hi), x)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint64", "int8", "bool"])
+def test_trace_of_integers_in_numpys_dtype(dtype):
+    x = np.array([[2**64 - 1, 2**63, 1], [5, 0, 2**63 + 3]], dtype=np.uint64).astype(dtype)
+    for offset in (0, 1):
+        want = np.trace(x, offset)
+        got = _traced_value(lambda a, k=offset: np.trace(a, k), x)
+        assert got.dtype == want.dtype and got == want

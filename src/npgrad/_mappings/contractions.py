@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._dtypes import to_int64
 from .._trace._array import tensor
 from .._trace._promote import common
 from .._trace._registry import implements
@@ -112,8 +113,11 @@ def _trace_method(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     t = torch.diagonal(tensor(a), offset, axis1, axis2)
     if dtype is not None:
-        t = t.to(dtype)
-    return t.sum(-1)
+        return t.to(dtype).sum(-1)
+    wide_t, unsigned = to_int64(t)  # torch has no uint16/32/64 sum
+    r = wide_t.sum(-1)
+    # NumPy sums unsigned ints in uint64 (modulo 2**64, which int64's sum keeps)
+    return r.to(torch.uint64) if unsigned is not None or t.dtype is torch.uint8 else r
 
 
 @implements(np.matmul, operators=("__matmul__",), reflected=("__rmatmul__",))

@@ -7,7 +7,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._dtypes import UNSIGNED_WIDE, from_int64, is_inexact, ordered_int64, result_type, to_int64
+from .._dtypes import (
+    TORCH_TO_NP,
+    UNSIGNED_WIDE,
+    from_int64,
+    is_inexact,
+    ordered_int64,
+    result_type,
+    to_int64,
+)
 from .._trace._array import tensor, unwrap
 from .._trace._promote import common
 from .._trace._registry import implements
@@ -66,12 +74,26 @@ def _bound_int64(v: Any, unsigned: torch.dtype) -> Any:
     return ordered_int64(v) if unsigned is torch.uint64 else v
 
 
+def _int_bound(v: Any, dtype: torch.dtype, *, low: bool) -> Any:
+    """A Python int bound of an integer array's clip as NumPy 2 reads it: past the
+    dtype's range on its own side it bounds nothing; past it on the other side it is
+    NumPy's OverflowError (cast, -1 would wrap to a uint8 255 and clamp everything)."""
+    if type(v) is not int:
+        return v
+    info = np.iinfo(TORCH_TO_NP[dtype])
+    if (v > info.max) if low else (v < info.min):
+        raise OverflowError(f"Python integer {v} out of bounds for {info.dtype}")
+    return None if ((v < info.min) if low else (v > info.max)) else v
+
+
 @implements(np.clip, methods=(("clip", _clip_method),))
 def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
     lo = a_min if a_min is not _NO else (None if min is _NO else min)
     hi = a_max if a_max is not _NO else (None if max is _NO else max)
     t = tensor(a)
     lo, hi = unwrap(lo), unwrap(hi)
+    if not (t.is_floating_point() or t.is_complex() or t.dtype is torch.bool):
+        lo, hi = _int_bound(lo, t.dtype, low=True), _int_bound(hi, t.dtype, low=False)
     want = result_type(t, *(v for v in (lo, hi) if v is not None),
                        device_type=STATE.device.type)  # fmt: skip
     if want != t.dtype:
@@ -79,6 +101,8 @@ def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
     if isinstance(lo, torch.Tensor) or isinstance(hi, torch.Tensor):
         lo = None if lo is None else torch.as_tensor(lo, dtype=t.dtype, device=t.device)
         hi = None if hi is None else torch.as_tensor(hi, dtype=t.dtype, device=t.device)
+    if lo is None and hi is None:  # NumPy 2 takes no bounds (or bounds that bound nothing)
+        return t.clone()
     if t.dtype in UNSIGNED_WIDE:  # no uint16/32/64 clamp kernel: int64, then back
         wide_t, unsigned = to_int64(t, ordered=True)
         lo, hi = (_bound_int64(v, unsigned) for v in (lo, hi))
