@@ -160,7 +160,8 @@ class Call:
                         raise ValueError(
                             f"npgrad.loss '{op.name}': argument '{name}' has shape "
                             f"{tuple(t.shape)} but '{ref_name}' has shape {tuple(ref_shape)}; "
-                            "pass broadcast=True to npgrad.loss to allow broadcasting"
+                            "pass broadcast=True to npgrad.loss if the shapes differ on "
+                            "purpose (it turns this check off)"
                         )
         if same_shape and ref_shape is not None:
             self._check_array_shapes(ref_name, ref_shape)
@@ -179,8 +180,8 @@ class Call:
                     raise ValueError(
                         f"npgrad.loss '{self.op.name}': argument '{name}' has shape "
                         f"{tuple(arr.shape)} but '{ref_name}' has shape "
-                        f"{tuple(ref_shape)}; pass broadcast=True to npgrad.loss to allow "
-                        "broadcasting"
+                        f"{tuple(ref_shape)}; pass broadcast=True to npgrad.loss if the shapes "
+                        "differ on purpose (it turns this check off)"
                     )
 
     def numpy_args(self, arrays: list) -> tuple[list, dict]:

@@ -119,7 +119,8 @@ def _interp(x, xp, fp, left=None, right=None, period=None):
     if n == 1:
         y = tf[0].expand(tx.shape)
     else:
-        j = torch.searchsorted(txp.detach(), tx.detach(), right=True).clamp(1, n - 1)
+        j = torch.searchsorted(txp.detach().contiguous(), tx.detach().contiguous(), right=True)
+        j = j.clamp(1, n - 1)
         x0, x1, f0, f1 = txp[j - 1], txp[j], tf[j - 1], tf[j]
         y = f0 + (tx - x0) * ((f1 - f0) / (x1 - x0))
         y = torch.where(tx == txp[-1], tf[-1], y)  # the last point exactly

@@ -55,11 +55,14 @@ def _search(a: torch.Tensor, v: torch.Tensor, right: bool, name: str) -> torch.T
     a, v = _orderable(a, name), _orderable(v, name)
     side = "right" if right else "left"
     if not is_inexact(a.dtype):
-        return torch.searchsorted(a, v, side=side)
+        # torch warns of strided boundaries or values
+        return torch.searchsorted(a.contiguous(), v.contiguous(), side=side)
     # nan sorts last: searched as +inf, then the places where nan and +inf differ
     # (nan itself; +inf searched from the right, which stops before a's nans)
     an, vn = torch.isnan(a), torch.isnan(v)
-    r = torch.searchsorted(torch.where(an, torch.inf, a), torch.where(vn, 0, v), side=side)
+    r = torch.searchsorted(
+        torch.where(an, torch.inf, a), torch.where(vn, 0, v).contiguous(), side=side
+    )
     finite = (~an).sum()
     if right:
         r = torch.where(v == torch.inf, finite, r)
@@ -125,7 +128,12 @@ def _np_digitize(x, bins, right=False):
     if b.is_complex():
         raise unsupported("np.digitize of complex bins")
     if _traced(bins):
-        _readable("np.digitize", "its bins' values (to tell increasing from decreasing)")
+        what = "its bins' values (to tell increasing from decreasing)"
+        if id(bins) in STATE.lifted:
+            # a NumPy array the function captures is an input of the compiled graph
+            # (a later change to it reaches the compiled code): its values are not read
+            what += ", a NumPy array the function captures (give the bins as a list or tuple)"
+        _readable("np.digitize", what)
         values = b.detach().cpu().numpy()
     else:
         values = np.asarray(bins)
@@ -383,7 +391,7 @@ def _np_histogram(a, bins=10, range=None, density=None, weights=None):
     x, e = _orderable(x, "np.histogram"), _orderable(e, "np.histogram")
     if nbins:
         keep = (x >= e[0]) & (x <= e[-1])
-        where = torch.searchsorted(e.contiguous(), x, side="right") - 1
+        where = torch.searchsorted(e.contiguous(), x.contiguous(), side="right") - 1
         where = torch.where(x == e[-1], nbins - 1, where).clamp(0, nbins - 1)
     else:
         keep, where = x > 0, x.to(torch.int64)  # empty
