@@ -21,7 +21,7 @@ from .._dtypes import (
 from .._trace._array import TracedArray, tensor, unwrap
 from .._trace._fusion import fused_reduction
 from .._trace._registry import implements, normalise_axis
-from .._trace._state import STATE, unsupported, wide
+from .._trace._state import STATE, TraceError, here, unsupported, values_hidden, wide
 
 _UNSIGNED = frozenset({torch.uint8, *UNSIGNED_WIDE})  # what NumPy accumulates in uint64
 
@@ -48,6 +48,8 @@ def reduction(
         t = t.to(wide())
     source = t.dtype
     ordered = kernel in (_amax, _amin)
+    if ordered and t.numel() == 0:
+        _no_identity(t, axis, "maximum" if kernel is _amax else "minimum")
     t, unsigned = to_int64(t, ordered=ordered)
     if axis is None:
         r = kernel(t, None, False, **kw)
@@ -65,6 +67,20 @@ def reduction(
     r = from_int64(r, unsigned) if r.dtype is torch.int64 else r
     # torch sums small integers into int64; NumPy keeps the dtype asked for
     return r if dtype is None or r.dtype == dtype else r.to(dtype)
+
+
+def _reduced(t: torch.Tensor, axis: Any) -> bool:
+    """Whether a reduction over ``axis`` (normalised) meets an axis of length 0."""
+    axes = range(t.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    return any(t.shape[d] == 0 for d in axes)
+
+
+def _no_identity(t: torch.Tensor, axis: Any, op: str) -> None:
+    # an extreme has no identity: NumPy's error, where torch's would name amax
+    if _reduced(t, axis):
+        raise ValueError(
+            f"{here()}: zero-size array to reduction operation {op} which has no identity"
+        )
 
 
 def _sum(t, dim, keepdim):
@@ -101,7 +117,10 @@ def _std(t, dim, keepdim, ddof=0):
     # the square root of var taken where var > 0 only: torch.std's double backward is
     # nan where the deviation is zero (a length-1 axis), where its first is 0; var
     # (itself: 0, nan or inf) elsewhere
-    v = torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
+    return _root(torch.var(t, dim=dim, correction=ddof, keepdim=keepdim))
+
+
+def _root(v: torch.Tensor) -> torch.Tensor:
     pos = v > 0
     return torch.where(pos, torch.sqrt(torch.where(pos, v, 1.0)), v)
 
@@ -393,6 +412,8 @@ def _np_nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=Tru
 
 def _nan_extremum(kernel: Callable, fill: float, a: Any, axis: Any, keepdims: bool):
     t, nan = _nan_mask(a)
+    if t.numel() == 0:  # NumPy 2 reduces by fmax / fmin, integers too
+        _no_identity(t, axis, "fmax" if kernel is _amax else "fmin")
     if nan is None:
         return reduction(kernel, t, axis, None, keepdims)
     r = reduction(kernel, torch.where(nan, fill, t), axis, None, keepdims)
@@ -419,6 +440,82 @@ def _np_nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=True)
     return _nan_extremum(_amin, torch.inf, a, axis, keepdims)
 
 
+@implements(np.nanprod, axis="many", dtype="input", handles=_W)
+def _np_nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    """nan places count as 1 (and get gradient 0)."""
+    t, nan = _nan_mask(a)
+    if nan is not None:
+        t = torch.where(nan, 1, t)
+    if initial is not None or where is not True:
+        return _folded(_prod, t, axis, dtype, keepdims, initial, where, "np.nanprod")
+    return reduction(_prod, t, axis, dtype, keepdims)
+
+
+def _nan_var(a, axis, dtype, keepdims, ddof, root) -> torch.Tensor:
+    """NumPy's nanvar: the mean of the kept places, their squared deviations summed
+    over count - ddof; nan where that is not positive (an all-nan or too-short
+    slice, where NumPy warns).  Integers have no nan: np.var's row."""
+    t, nan = _nan_mask(a)
+    if nan is None:
+        return reduction(_std if root else _var, t, axis, dtype, keepdims, float_only=True,
+                         ddof=ddof)  # fmt: skip
+    if dtype is not None:
+        if not is_inexact(dtype):
+            raise TypeError("If a is inexact, then dtype must be inexact")
+        t = t.to(dtype)
+    keep = ~nan
+    count = reduction(_sum, keep, axis, None, True)
+    mean = reduction(_sum, torch.where(keep, t, 0), axis, None, True) / count
+    dev = torch.where(keep, t - mean, 0)  # 0, not nan, at the nan places: their gradient
+    dof = reduction(_sum, keep, axis, None, keepdims) - ddof
+    good = dof > 0
+    v = reduction(_sum, dev * dev, axis, None, keepdims) / torch.where(good, dof, 1)
+    v = torch.where(good, _root(v) if root else v, torch.nan)
+    return v.to(t.dtype)
+
+
+@implements(np.nanvar, axis="many", dtype="input")
+def _np_nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+               mean=None, correction=None):  # fmt: skip
+    return _nan_var(a, axis, dtype, keepdims, _ddof(ddof, correction, mean), root=False)
+
+
+@implements(np.nanstd, axis="many", dtype="input")
+def _np_nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+               mean=None, correction=None):  # fmt: skip
+    """The square root of np.nanvar's value, taken where it is positive (the gradient
+    at a zero deviation is 0, not torch.sqrt's inf)."""
+    return _nan_var(a, axis, dtype, keepdims, _ddof(ddof, correction, mean), root=True)
+
+
+def _nan_arg(kernel: Callable, fill: float, a: Any, axis: Any, keepdims: bool, name: str):
+    """NumPy's nanargmax/nanargmin: nan places never win; an all-nan slice is NumPy's
+    ValueError, which needs the values read, so under torch.func or torch.compile a
+    float input is refused."""
+    t, nan = _nan_mask(a)
+    if nan is None or t.numel() == 0:
+        return _arg(kernel, t, axis, keepdims)
+    if values_hidden():
+        raise TraceError(
+            f"{here()}: {name} needs to know whether a slice is all nan, which cannot be "
+            "read under torch.func or torch.compile; call it outside the transform, or "
+            "use mode='numeric'"
+        )
+    if bool(reduction(_all, nan, axis, None, False).any()):
+        raise ValueError(f"{here()}: All-NaN slice encountered")
+    return _arg(kernel, torch.where(nan, fill, t), axis, keepdims)
+
+
+@implements(np.nanargmax, axis="one", differentiable=False)
+def _np_nanargmax(a, axis=None, out=None, *, keepdims=False):
+    return _nan_arg(torch.argmax, -torch.inf, a, axis, keepdims, "np.nanargmax")
+
+
+@implements(np.nanargmin, axis="one", differentiable=False)
+def _np_nanargmin(a, axis=None, out=None, *, keepdims=False):
+    return _nan_arg(torch.argmin, torch.inf, a, axis, keepdims, "np.nanargmin")
+
+
 @implements(np.ptp, axis="many")
 def _np_ptp(a, axis=None, out=None, keepdims=False):
     t = tensor(a)
@@ -437,6 +534,8 @@ def _np_ptp(a, axis=None, out=None, keepdims=False):
 
 def _arg(kernel: Callable, a: Any, axis: Any, keepdims: bool) -> torch.Tensor:
     t = tensor(a)
+    if t.numel() == 0 and _reduced(t, axis):
+        raise ValueError(f"{here()}: attempt to get {kernel.__name__} of an empty sequence")
     if t.dtype is torch.bool:
         t = t.to(torch.uint8)  # torch's argmax takes no bool; the first True wins alike
     else:
@@ -536,6 +635,34 @@ def _minimum_accumulate(array, axis=0, dtype=None, out=None):
     """The running minimum; at a tie the gradient goes to the last element reaching it
     (torch.cummin's index)."""
     return _running(torch.cummin, array, axis, dtype, "minimum.accumulate")
+
+
+def _running_skip(kernel: Callable, array: Any, axis: Any, dtype: Any, fill: float, name: str):
+    """np.fmax.accumulate / np.fmin.accumulate: nan places hold ``fill`` (no element
+    passes it) and the running extreme skips them; nan only where every element so far
+    is nan."""
+    t = tensor(array)
+    if dtype is not None:
+        t = t.to(dtype)
+    if not is_inexact(t.dtype):
+        return _running(kernel, t, axis, None, name)
+    axis = _accumulate_axis(t, axis, name)
+    nan = torch.isnan(t)
+    r = kernel(torch.where(nan, fill, t), dim=axis).values
+    return torch.where(torch.cumsum(~nan, dim=axis) == 0, torch.nan, r)
+
+
+@implements(np.fmax.accumulate, name="numpy.fmax.accumulate", axis="row", dtype="input")
+def _fmax_accumulate(array, axis=0, dtype=None, out=None):
+    """The running maximum passing over nan; at a tie the gradient goes to the last
+    element reaching it (torch.cummax's index), never to a nan place."""
+    return _running_skip(torch.cummax, array, axis, dtype, -torch.inf, "fmax.accumulate")
+
+
+@implements(np.fmin.accumulate, name="numpy.fmin.accumulate", axis="row", dtype="input")
+def _fmin_accumulate(array, axis=0, dtype=None, out=None):
+    """The running minimum passing over nan; ties as np.fmax.accumulate's."""
+    return _running_skip(torch.cummin, array, axis, dtype, torch.inf, "fmin.accumulate")
 
 
 @implements(np.logaddexp.accumulate, name="numpy.logaddexp.accumulate", axis="row", dtype="input")

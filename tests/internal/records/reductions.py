@@ -278,6 +278,109 @@ RECORDS = [
         grad=False,
         id="numpy.nanmin-ints",
     ),
+    Record(
+        covers=("numpy.nanprod",),
+        fn=lambda x, h: np.nanprod(x + h, axis=1),
+        shapes=_M,
+        consts=(_HOLES,),
+    ),
+    Record(
+        covers=("numpy.nanprod",),
+        fn=lambda x, h: np.nanprod(x + h, axis=0, keepdims=True, dtype=np.float64),
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.nanprod-all-nan-column",
+    ),
+    Record(
+        covers=("numpy.nanprod",),
+        fn=lambda x, h: np.nanprod(x + h, axis=0, initial=2.0, where=_COLS),
+        shapes=_M,
+        consts=(_HOLES,),
+        id="numpy.nanprod-initial-where",
+    ),
+    Record(
+        covers=("numpy.nanprod",),
+        fn=lambda x: np.nanprod(x, axis=0),
+        shapes=_M,
+        dtypes=(*_INT, "uint8"),
+        grad=False,
+        id="numpy.nanprod-ints",
+    ),
+    Record(
+        covers=("numpy.nanvar", "numpy.nanstd"),
+        fn=lambda x, h: (np.nanvar(x + h, axis=1), np.nanstd(x + h, axis=0, ddof=1)),
+        shapes=_M,
+        consts=(_HOLES,),
+    ),
+    Record(
+        covers=("numpy.nanvar", "numpy.nanstd"),
+        fn=lambda x, h: (np.nanvar(x + h, keepdims=True), np.nanstd(x + h, axis=(0, 1))),
+        shapes=_M,
+        consts=(_HOLES,),
+        id="numpy.nanvar-all",
+    ),
+    Record(
+        covers=("numpy.nanvar", "numpy.nanstd"),
+        fn=lambda x, h: (
+            np.nanvar(x + h, axis=1, dtype=np.float64, ddof=2),
+            np.nanstd(x + h, axis=1, keepdims=True, correction=1),
+        ),
+        shapes=_M,
+        consts=(_HOLES,),
+        id="numpy.nanvar-dtype-ddof",
+    ),
+    Record(
+        # an all-nan column, and ddof=2 leaves a two-element column no degree of freedom
+        covers=("numpy.nanvar", "numpy.nanstd"),
+        fn=_quiet(
+            lambda x, h: np.stack([np.nanvar(x + h, axis=0), np.nanstd(x + h, axis=0, ddof=2)])
+        ),
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.nanvar-all-nan-column",
+    ),
+    Record(
+        covers=("numpy.nanvar", "numpy.nanstd"),
+        fn=lambda x: (np.nanvar(x, axis=0), np.nanstd(x, axis=1, dtype=np.float32)),
+        shapes=_M,
+        dtypes=_INT,
+        grad=False,
+        id="numpy.nanvar-ints",
+    ),
+    Record(
+        covers=("numpy.nanargmax", "numpy.nanargmin"),
+        fn=lambda x, h: (
+            np.nanargmax(x + h, axis=1),
+            np.nanargmin(x + h),
+            np.nanargmax(x + h, axis=0, keepdims=True),
+        ),
+        shapes=_M,
+        consts=(_HOLES,),
+        grad=False,
+    ),
+    Record(
+        covers=("numpy.nanargmax", "numpy.nanargmin"),
+        fn=lambda x: (np.nanargmax(x, axis=0), np.nanargmin(x, axis=1)),
+        shapes=_M,
+        dtypes=(*_INT, "bool"),
+        grad=False,
+        id="numpy.nanargmax-ints",
+    ),
+    # ufunc.reduce of fmax / fmin: np.nanmax's and np.nanmin's rows, axis=0 by default
+    Record(
+        covers=("numpy.nanmax", "numpy.nanmin"),
+        fn=lambda x, h: (np.fmax.reduce(x + h), np.fmin.reduce(x + h, axis=1, keepdims=True)),
+        shapes=_M,
+        consts=(_HOLES,),
+        id="numpy.fmax.reduce",
+    ),
+    Record(
+        covers=("numpy.nanmax", "numpy.nanmin"),
+        fn=_quiet(lambda x, h: np.stack([np.fmax.reduce(x + h), np.fmin.reduce(x + h, axis=0)])),
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.fmax.reduce-all-nan-column",
+    ),
     Record(covers=("numpy.ptp",), fn=lambda x: np.ptp(x, axis=1), shapes=_M),
     Record(
         covers=("numpy.ptp",),
@@ -335,6 +438,35 @@ RECORDS = [
         covers=("numpy.minimum.accumulate",),
         fn=lambda x: np.minimum.accumulate(x, axis=-1, dtype=np.float64),
         shapes=_M,
+    ),
+    Record(
+        covers=("numpy.fmax.accumulate", "numpy.fmin.accumulate"),
+        # a leading nan (column 1, row 1) stays nan until the first number
+        fn=_quiet(lambda x, h: np.stack([np.fmax.accumulate(x + h), np.fmin.accumulate(x + h, 1)])),
+        shapes=_M,
+        consts=(_HOLES,),
+    ),
+    Record(
+        covers=("numpy.fmax.accumulate", "numpy.fmin.accumulate"),
+        fn=_quiet(
+            lambda x, h: np.stack(
+                [
+                    np.fmax.accumulate(x + h, axis=0, dtype=np.float64),
+                    np.fmin.accumulate(x + h, axis=0),
+                ]
+            )
+        ),  # fmt: skip
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.fmax.accumulate-all-nan-column",
+    ),
+    Record(
+        covers=("numpy.fmax.accumulate", "numpy.fmin.accumulate"),
+        fn=lambda x: (np.fmax.accumulate(x, axis=1), np.fmin.accumulate(x, axis=(0,))),
+        shapes=_M,
+        dtypes=(*_INT, "uint8", "bool"),
+        grad=False,
+        id="numpy.fmax.accumulate-ints",
     ),
     Record(
         covers=("numpy.logaddexp.accumulate",),
