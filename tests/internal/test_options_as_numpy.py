@@ -293,3 +293,13 @@ def test_trace_of_integers_in_numpys_dtype(dtype):
         want = np.trace(x, offset)
         got = _traced_value(lambda a, k=offset: np.trace(a, k), x)
         assert got.dtype == want.dtype and got == want
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_any_and_all_of_uint8_are_bools(axis):
+    x = np.array([[0, 3], [2, 0]], np.uint8)
+    for f in (np.any, np.all):
+        got = _traced_value(lambda a, f=f: f(a, axis=axis), x)
+        want = f(x, axis=axis)
+        assert got.dtype == want.dtype == np.bool_
+        np.testing.assert_array_equal(got, want)

@@ -47,10 +47,12 @@ def reduction(
     elif float_only and not is_inexact(t.dtype):
         t = t.to(wide())
     source = t.dtype
-    ordered = kernel in (_amax, _amin)
+    ordered = kernel is _amax or kernel is _amin
     if ordered and t.numel() == 0:
         _no_identity(t, axis, "maximum" if kernel is _amax else "minimum")
-    t, unsigned = to_int64(t, ordered=ordered)
+    unsigned = None
+    if source in UNSIGNED_WIDE:  # tested first: the common float call skips the helper
+        t, unsigned = to_int64(t, ordered=ordered)
     if axis is None:
         r = kernel(t, None, False, **kw)
         if keepdims:
@@ -61,8 +63,8 @@ def reduction(
     else:
         r = kernel(t, axis, keepdims, **kw)
     if ordered:
-        return from_int64(r, unsigned, ordered=True)
-    if dtype is None and kernel in (_sum, _prod) and source in _UNSIGNED:
+        return r if unsigned is None else from_int64(r, unsigned, ordered=True)
+    if dtype is None and source in _UNSIGNED and kernel in (_sum, _prod):
         return r.to(torch.uint64)  # NumPy sums and multiplies unsigned ints in uint64
     r = from_int64(r, unsigned) if r.dtype is torch.int64 else r
     # torch sums small integers into int64; NumPy keeps the dtype asked for
@@ -126,11 +128,13 @@ def _root(v: torch.Tensor) -> torch.Tensor:
 
 
 def _any(t, dim, keepdim):
-    return torch.any(t) if dim is None else torch.any(t, dim=dim, keepdim=keepdim)
+    r = torch.any(t) if dim is None else torch.any(t, dim=dim, keepdim=keepdim)
+    return r if r.dtype is torch.bool else r.to(torch.bool)  # torch keeps uint8's dtype
 
 
 def _all(t, dim, keepdim):
-    return torch.all(t) if dim is None else torch.all(t, dim=dim, keepdim=keepdim)
+    r = torch.all(t) if dim is None else torch.all(t, dim=dim, keepdim=keepdim)
+    return r if r.dtype is torch.bool else r.to(torch.bool)
 
 
 # -------------------------------------------------------------------- where= and initial=
@@ -207,7 +211,10 @@ def _extreme(kernel, a, axis, keepdims, initial, where, name, *, nan=False) -> t
     One rule for the gradient: the extreme of the kept elements (those where= keeps,
     and for the nan-variants those not nan), shared evenly among the tied elements
     as np.amax's is, then combined with initial=: where initial= is beyond it the
-    result is initial= (no gradient), where the two tie the elements keep it."""
+    result is initial= (no gradient), where the two tie the elements keep it.  Left
+    out places hold the dtype's far end (-inf for max): where the kept extreme is
+    itself that value (every kept element -inf), they tie with it and take shares
+    that are dropped (no derivative exists at an infinite extreme anyway)."""
     t = tensor(a)
     m = _where(t, where)
     ufunc = ("fmax" if nan else "maximum") if kernel is _amax else ("fmin" if nan else "minimum")
