@@ -257,33 +257,27 @@ def _traced_value(f, x):
     return trace(f, [torch.from_numpy(x)], name="f").numpy()
 
 
-@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint64", "int8", "int64"])
-@pytest.mark.parametrize(
-    "lo, hi",
-    [
-        (-1, 5),
-        (-1, 300),
-        (2, 300),
-        (-300, -1),
-        (300, 400),
-        (None, -1),
-        (-1, None),
-        (None, None),
-    ],  # fmt: skip
-)
-def test_clip_of_integers_reads_python_int_bounds_as_numpy(dtype, lo, hi):
-    """A bound past the dtype's range bounds nothing on its side (cast, -1 wrapped to
-    a uint8 255 and clamped every element to it) and overflows on the other."""
-    x = np.array([0, 1, 5, 100], dtype)
-    try:
-        want = np.clip(x, lo, hi)
-    except OverflowError:
-        with pytest.raises(OverflowError, match="out of bounds"):
-            _traced_value(lambda a: np.clip(a, lo, hi), x)
-        return
-    got = _traced_value(lambda a: np.clip(a, lo, hi), x)
-    assert got.dtype == want.dtype
-    np.testing.assert_array_equal(got, want)
+_BOUNDS = [None, -1, 0, 3, 255, 300, -300, 2.5, np.int16(300), np.inf, np.array(300),
+           np.uint8(3), 2**64 - 1]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint64", "int8", "int64", "bool"])
+def test_clip_of_integers_reads_bounds_as_numpy(dtype):
+    """NumPy 2 drops a Python int bound at or past the dtype's limit on its own side
+    (cast, -1 wrapped to a uint8 255 and clamped every element to it), other bounds
+    promote, and a Python int that fits no integer result is its OverflowError."""
+    x = np.array([0, 1, 5, 100], dtype) if dtype != "bool" else np.array([True, False])
+    for lo in _BOUNDS:
+        for hi in _BOUNDS:
+            try:
+                want = np.clip(x, lo, hi)
+            except (OverflowError, TypeError) as e:
+                with pytest.raises(type(e) if isinstance(e, OverflowError) else TypeError):
+                    _traced_value(lambda a, lo=lo, hi=hi: np.clip(a, lo, hi), x)
+                continue
+            got = _traced_value(lambda a, lo=lo, hi=hi: np.clip(a, lo, hi), x)
+            assert got.dtype == want.dtype, (lo, hi)
+            np.testing.assert_array_equal(got, want, err_msg=f"{lo!r}, {hi!r}")
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint64", "int8", "bool"])
@@ -303,3 +297,20 @@ def test_any_and_all_of_uint8_are_bools(axis):
         want = f(x, axis=axis)
         assert got.dtype == want.dtype == np.bool_
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "uint32", "uint64", "float32"])
+def test_trace_with_an_integer_dtype_wraps_as_numpy(dtype):
+    m = np.full((3, 3), 250, np.uint8)
+    want = np.trace(m, dtype=dtype)
+    got = _traced_value(lambda a: np.trace(a, dtype=dtype), m)
+    assert got.dtype == want.dtype and got == want
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_nanvar_of_complex_is_the_real_mean_squared_modulus(axis):
+    c = np.array([[1 + 2j, np.nan, 3 - 1j], [np.nan + 0j, 2j, 1]])
+    want = np.nanvar(c, axis=axis)
+    got = _traced_value(lambda a: np.nanvar(a, axis=axis), c)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-12)

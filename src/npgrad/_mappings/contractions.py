@@ -112,10 +112,13 @@ def _trace_method(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 @implements(np.trace, dtype="row", methods=(("trace", _trace_method),))
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     t = torch.diagonal(tensor(a), offset, axis1, axis2)
-    if dtype is not None:
+    if dtype is not None and (dtype.is_floating_point or dtype.is_complex):
         return t.to(dtype).sum(-1)
     wide_t, unsigned = to_int64(t)  # torch has no uint16/32/64 sum
     r = wide_t.sum(-1)
+    if dtype is not None:
+        # NumPy sums in the integer dtype asked for: int64's sum, wrapped into it
+        return r.to(dtype)
     # NumPy sums unsigned ints in uint64 (modulo 2**64, which int64's sum keeps)
     return r.to(torch.uint64) if unsigned is not None or t.dtype is torch.uint8 else r
 

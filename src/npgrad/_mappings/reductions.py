@@ -476,9 +476,11 @@ def _nan_var(a, axis, dtype, keepdims, ddof, root) -> torch.Tensor:
     dev = torch.where(keep, t - mean, 0)  # 0, not nan, at the nan places: their gradient
     dof = reduction(_sum, keep, axis, None, keepdims) - ddof
     good = dof > 0
-    v = reduction(_sum, dev * dev, axis, None, keepdims) / torch.where(good, dof, 1)
+    # |dev|^2: a complex deviation's squared modulus, real (as NumPy's nanvar)
+    sq = dev.real * dev.real + dev.imag * dev.imag if dev.is_complex() else dev * dev
+    v = reduction(_sum, sq, axis, None, keepdims) / torch.where(good, dof, 1)
     v = torch.where(good, _root(v) if root else v, torch.nan)
-    return v.to(t.dtype)
+    return v.to(t.real.dtype if t.is_complex() else t.dtype)
 
 
 @implements(np.nanvar, axis="many", dtype="input")

@@ -74,16 +74,22 @@ def _bound_int64(v: Any, unsigned: torch.dtype) -> Any:
     return ordered_int64(v) if unsigned is torch.uint64 else v
 
 
-def _int_bound(v: Any, dtype: torch.dtype, *, low: bool) -> Any:
-    """A Python int bound of an integer array's clip as NumPy 2 reads it: past the
-    dtype's range on its own side it bounds nothing; past it on the other side it is
-    NumPy's OverflowError (cast, -1 would wrap to a uint8 255 and clamp everything)."""
+def _dropped(v: Any, dtype: torch.dtype, *, low: bool) -> Any:
+    """NumPy 2's clip of an integer array drops a Python int bound at or past the
+    dtype's limit on its own side (cast, -1 would wrap to a uint8 255 and clamp every
+    element to it); one past the other limit is the ufunc's OverflowError, later."""
     if type(v) is not int:
         return v
     info = np.iinfo(TORCH_TO_NP[dtype])
-    if (v > info.max) if low else (v < info.min):
-        raise OverflowError(f"Python integer {v} out of bounds for {info.dtype}")
-    return None if ((v < info.min) if low else (v > info.max)) else v
+    return None if ((v <= info.min) if low else (v >= info.max)) else v
+
+
+def _check_fits(v: Any, dtype: torch.dtype) -> None:
+    """A Python int bound must fit an integer result dtype (NEP 50's OverflowError)."""
+    if type(v) is int and not (dtype.is_floating_point or dtype.is_complex):
+        info = np.iinfo(TORCH_TO_NP[dtype])
+        if not info.min <= v <= info.max:
+            raise OverflowError(f"Python integer {v} out of bounds for {info.dtype}")
 
 
 @implements(np.clip, methods=(("clip", _clip_method),))
@@ -93,16 +99,20 @@ def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
     t = tensor(a)
     lo, hi = unwrap(lo), unwrap(hi)
     if not (t.is_floating_point() or t.is_complex() or t.dtype is torch.bool):
-        lo, hi = _int_bound(lo, t.dtype, low=True), _int_bound(hi, t.dtype, low=False)
+        lo, hi = _dropped(lo, t.dtype, low=True), _dropped(hi, t.dtype, low=False)
+    if lo is None and hi is None:
+        if t.dtype is torch.bool:  # NumPy's identity of no bounds is np.positive
+            raise TypeError("np.clip: no bounds of a bool array (np.positive has no bool loop)")
+        return t.clone()
     want = result_type(t, *(v for v in (lo, hi) if v is not None),
                        device_type=STATE.device.type)  # fmt: skip
+    _check_fits(lo, want)
+    _check_fits(hi, want)
     if want != t.dtype:
         t = t.to(want)
     if isinstance(lo, torch.Tensor) or isinstance(hi, torch.Tensor):
         lo = None if lo is None else torch.as_tensor(lo, dtype=t.dtype, device=t.device)
         hi = None if hi is None else torch.as_tensor(hi, dtype=t.dtype, device=t.device)
-    if lo is None and hi is None:  # NumPy 2 takes no bounds (or bounds that bound nothing)
-        return t.clone()
     if t.dtype in UNSIGNED_WIDE:  # no uint16/32/64 clamp kernel: int64, then back
         wide_t, unsigned = to_int64(t, ordered=True)
         lo, hi = (_bound_int64(v, unsigned) for v in (lo, hi))
