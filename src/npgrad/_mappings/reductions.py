@@ -99,6 +99,9 @@ def _prod(t, dim, keepdim):
     return t
 
 
+_IDENTITY = {_sum: 0, _prod: 1}  # what a left-out place holds
+
+
 def _amax(t, dim, keepdim):
     return t.amax() if dim is None else torch.amax(t, dim=dim, keepdim=keepdim)
 
@@ -179,13 +182,14 @@ def _filled(t: torch.Tensor, m: torch.Tensor | None, fill: Any) -> torch.Tensor:
 
 
 def _folded(kernel, a, axis, dtype, keepdims, initial, where, name) -> torch.Tensor:
-    """np.sum / np.prod with where= and initial=: the left-out places hold the identity,
+    """np.sum / np.prod, with where= and initial=: the left-out places hold the identity,
     and initial= joins by the same operation (cast to the result's dtype as NumPy
     casts it: uint64 for unsigned inputs, so a negative initial= is NumPy's
     OverflowError)."""
+    if initial is None and where is True:
+        return reduction(kernel, a, axis, dtype, keepdims)
     t = tensor(a)
-    r = reduction(kernel, _filled(t, _where(t, where), 0 if kernel is _sum else 1), axis, dtype,
-                  keepdims)  # fmt: skip
+    r = reduction(kernel, _filled(t, _where(t, where), _IDENTITY[kernel]), axis, dtype, keepdims)
     if initial is None:
         return r
     init = _initial(initial, r, name)
@@ -281,9 +285,7 @@ def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
 
 @implements(np.prod, axis="many", dtype="input", methods=("prod",), handles=_W)
 def _np_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
-    if initial is not None or where is not True:
-        return _folded(_prod, a, axis, dtype, keepdims, initial, where, "np.prod")
-    return reduction(_prod, a, axis, dtype, keepdims)
+    return _folded(_prod, a, axis, dtype, keepdims, initial, where, "np.prod")
 
 
 def _max(a, axis, keepdims, initial, where, name):
@@ -391,14 +393,17 @@ def _nan_mask(a: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
     return (t, torch.isnan(t)) if is_inexact(t.dtype) else (t, None)
 
 
-@implements(np.nansum, axis="many", dtype="input", handles=_W)
-def _np_nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+def _nan_folded(kernel, a, axis, dtype, keepdims, initial, where, name) -> torch.Tensor:
+    """np.nansum / np.nanprod: the nan places hold the identity, then :func:`_folded`."""
     t, nan = _nan_mask(a)
     if nan is not None:
-        t = torch.where(nan, 0, t)
-    if initial is not None or where is not True:
-        return _folded(_sum, t, axis, dtype, keepdims, initial, where, "np.nansum")
-    return reduction(_sum, t, axis, dtype, keepdims)
+        t = torch.where(nan, _IDENTITY[kernel], t)
+    return _folded(kernel, t, axis, dtype, keepdims, initial, where, name)
+
+
+@implements(np.nansum, axis="many", dtype="input", handles=_W)
+def _np_nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    return _nan_folded(_sum, a, axis, dtype, keepdims, initial, where, "np.nansum")
 
 
 @implements(np.nanmean, axis="many", dtype="input", handles=("where",))
@@ -450,12 +455,7 @@ def _np_nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=True)
 @implements(np.nanprod, axis="many", dtype="input", handles=_W)
 def _np_nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """nan places count as 1 (and get gradient 0)."""
-    t, nan = _nan_mask(a)
-    if nan is not None:
-        t = torch.where(nan, 1, t)
-    if initial is not None or where is not True:
-        return _folded(_prod, t, axis, dtype, keepdims, initial, where, "np.nanprod")
-    return reduction(_prod, t, axis, dtype, keepdims)
+    return _nan_folded(_prod, a, axis, dtype, keepdims, initial, where, "np.nanprod")
 
 
 def _nan_var(a, axis, dtype, keepdims, ddof, root) -> torch.Tensor:
