@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .._dtypes import TORCH_TO_NP
-from .._trace._array import TracedArray, tensor, unwrap
+from .._trace._array import TracedArray, storage_root, tensor, unwrap
 from .._trace._promote import common
 from .._trace._registry import implements, normalise_axis
 from .._trace._state import unsupported
@@ -61,13 +61,9 @@ def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
         raise ValueError("np.reshape: order 'K' is not permitted for reshaping")
     if copy:
         return r.clone()
-    if copy is False and _root(r) is not _root(t):
+    if copy is False and storage_root(r) is not storage_root(t):
         raise ValueError("Unable to avoid creating a copy while reshaping.")
     return r
-
-
-def _root(t: torch.Tensor) -> torch.Tensor:
-    return t._base if t._base is not None else t
 
 
 def _reverse(n: int) -> tuple[int, ...]:

@@ -294,7 +294,8 @@ def ufunc_into(row: Row, inputs: tuple, kwargs: dict, out: Any) -> Any:
 
 
 # ------------------------------------------------------------------ writes
-def _root(t: torch.Tensor) -> torch.Tensor:
+def storage_root(t: torch.Tensor) -> torch.Tensor:
+    """The tensor whose memory ``t`` views (``t`` itself if it views none)."""
     return t._base if t._base is not None else t
 
 
@@ -330,9 +331,9 @@ def mark_aliases(result: Any, inputs: Any, fname: str) -> None:
     for r in results:
         if not isinstance(r, TracedArray):
             continue
-        rr = _root(r.t)
+        rr = storage_root(r.t)
         for a in arrays:
-            if rr is not _root(a.t):
+            if rr is not storage_root(a.t):
                 continue
             fam = a.fam
             if fam is not None and fam.caller is not None:
