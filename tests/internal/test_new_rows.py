@@ -246,3 +246,28 @@ def test_trapezoid_refuses_a_spacing_its_integer_samples_cannot_hold_as_numpy():
     op = npgrad.function(lambda y: np.trapezoid(y, dx=300), mode="auto")
     with pytest.raises(OverflowError, match="300 out of bounds for int8"):
         op(torch.from_numpy(y))
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_of_a_complex_hermitian_matrix_has_the_central_difference_gradient(upper):
+    """NumPy reads one triangle as Hermitian: the other triangle's mirror must be the
+    conjugate (a plain transpose gave the imaginary part a wrong gradient)."""
+    rng = np.random.default_rng(0)
+    b = rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3))
+    a = b @ b.conj().T + 3 * np.eye(3)
+    w = rng.normal(size=(3, 3))
+
+    def f(re, im):
+        return np.sum(w * np.abs(np.linalg.cholesky(re + 1j * im, upper=upper)) ** 2)
+
+    got = npgrad.grad(f, argnums=(0, 1))(a.real.copy(), a.imag.copy())
+    eps = 1e-6
+    for k in range(2):
+        fd = np.zeros((3, 3))
+        for i in range(3):
+            for j in range(3):
+                hi, lo = [a.real.copy(), a.imag.copy()], [a.real.copy(), a.imag.copy()]
+                hi[k][i, j] += eps
+                lo[k][i, j] -= eps
+                fd[i, j] = (f(*hi) - f(*lo)) / (2 * eps)
+        np.testing.assert_allclose(got[k], fd, atol=1e-7)

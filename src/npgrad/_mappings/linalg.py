@@ -99,9 +99,8 @@ def _cholesky(a, /, *, upper=False):
     t = tensor(a)
     s = single(t)
     # NumPy reads one triangle only: the other must not get a share of the gradient
-    # (torch's backward assumes a symmetric input and splits it between both)
-    tri = torch.triu(s) + torch.triu(s, 1).mT if upper else torch.tril(s) + torch.tril(s, -1).mT
-    return back(torch.linalg.cholesky(tri, upper=upper), t.dtype)
+    # (torch's backward assumes a Hermitian input and splits it between both)
+    return back(torch.linalg.cholesky(_triangle(s, "U" if upper else "L"), upper=upper), t.dtype)
 
 
 @implements(np.linalg.solve)
