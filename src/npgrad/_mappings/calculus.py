@@ -98,7 +98,14 @@ def _interp(x, xp, fp, left=None, right=None, period=None):
     # NumPy interpolates in float64 (complex128 for complex values)
     tf = tensor(fp)
     want = torch.complex128 if tf.is_complex() else wide()
-    tx, txp, tf = tensor(x).to(wide()), tensor(xp).to(wide()), tf.to(want)
+    tx, txp = tensor(x), tensor(xp)
+    for t in (tx, txp):
+        if t.is_complex():  # NumPy casts x and xp to float64 safely: complex refused
+            raise TypeError(
+                f"Cannot cast array data from dtype('{TORCH_TO_NP[t.dtype]}') to "
+                "dtype('float64') according to the rule 'safe'"
+            )
+    tx, txp, tf = tx.to(wide()), txp.to(wide()), tf.to(want)
     if txp.ndim != 1 or tf.ndim != 1:
         raise ValueError("Data points must be 1-D sequences")
     if txp.shape[0] != tf.shape[0]:

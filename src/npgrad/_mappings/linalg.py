@@ -105,8 +105,9 @@ def _cholesky(a, /, *, upper=False):
 
 @implements(np.linalg.solve)
 def _solve(a, b):
-    ta, tb = common(tensor(a), tensor(b))
-    if not all(is_inexact(t.dtype) for t in (tensor(a), tensor(b))):
+    ta0, tb0 = tensor(a), tensor(b)  # once: a NumPy b is copied each time
+    ta, tb = common(ta0, tb0)
+    if not (is_inexact(ta0.dtype) and is_inexact(tb0.dtype)):
         # NumPy's linalg computes an integer or bool operand in float64, whatever the other
         ta, tb = ta.to(wide()), tb.to(wide())
     if tb.ndim > 1:
@@ -153,22 +154,31 @@ def _pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
 
 
 def _numpy_signs(x: torch.Tensor, u: torch.Tensor, vh: torch.Tensor):
-    """torch's singular vectors with NumPy's signs.  Each pair (u_i, v_i) is unique up
-    to a common sign; for wide matrices torch's LAPACK call and NumPy's pick different
-    ones, so the traced value (and a gradient through u or v) would not be NumPy's.
-    The signs are read from NumPy's own SVD of the value (constants: the gradient is
-    torch's, flipped with them).  Skipped where values cannot be read (torch.func,
-    torch.compile)."""
+    """torch's singular vectors with NumPy's signs (phases, for complex matrices).
+    Each pair (u_i, v_i) is unique up to a common unit factor; for wide matrices
+    torch's LAPACK call and NumPy's pick different ones, so the traced value (and a
+    gradient through u or v) would not be NumPy's.  The factors are read from NumPy's
+    own SVD of the value (constants: the gradient is torch's, turned with them).
+    Skipped where values cannot be read (torch.func, torch.compile)."""
     if values_hidden() or x.numel() == 0:
         return u, vh
     un = np.linalg.svd(x.detach().cpu().numpy(), full_matrices=False)[0]
-    dots = (torch.as_tensor(un, device=u.device, dtype=u.dtype) * u).sum(-2)
-    sign = torch.where(dots < 0, -1.0, 1.0).to(u.dtype)
-    k = sign.shape[-1]
+    unit = _unit_factors(torch.as_tensor(un, device=u.device, dtype=u.dtype), u)
+    k = unit.shape[-1]
     if vh.shape[-2] > k:  # full_matrices: the completion's rows keep torch's signs
-        ones = torch.ones(*sign.shape[:-1], vh.shape[-2] - k, dtype=u.dtype, device=u.device)
-        return u * sign.unsqueeze(-2), vh * torch.cat([sign, ones], -1).unsqueeze(-1)
-    return u * sign.unsqueeze(-2), vh * sign.unsqueeze(-1)
+        ones = torch.ones(*unit.shape[:-1], vh.shape[-2] - k, dtype=u.dtype, device=u.device)
+        return u * unit.conj().unsqueeze(-2), vh * torch.cat([unit, ones], -1).unsqueeze(-1)
+    return u * unit.conj().unsqueeze(-2), vh * unit.unsqueeze(-1)
+
+
+def _unit_factors(want: torch.Tensor, got: torch.Tensor) -> torch.Tensor:
+    """Per column, the unit number c with got = want * c (a sign for real vectors, a
+    phase for complex ones): the vectors are the same up to it."""
+    dots = (want.conj() * got).sum(-2)
+    if not dots.is_complex():
+        return torch.where(dots < 0, -1.0, 1.0).to(got.dtype)
+    size = dots.abs()
+    return torch.where(size > 0, dots / torch.where(size > 0, size, 1.0), 1.0).to(got.dtype)
 
 
 def _triangle(s: torch.Tensor, UPLO: str) -> torch.Tensor:
@@ -187,12 +197,13 @@ def _eigh(a, UPLO="L"):
     t = tensor(a)
     s = single(t)
     w, v = torch.linalg.eigh(_triangle(s, UPLO))
-    if not (values_hidden() or s.numel() == 0 or s.is_complex()):
-        # each eigenvector is unique up to its sign: NumPy's LAPACK call picks them
-        # (constants here: the gradient is torch's, flipped with them)
+    if not (values_hidden() or s.numel() == 0):
+        # each eigenvector is unique up to its sign (its phase, if complex): NumPy's
+        # LAPACK call picks them (constants here: the gradient is torch's, turned
+        # with them)
         vn = np.linalg.eigh(s.detach().cpu().numpy(), UPLO=UPLO)[1]
-        dots = (torch.as_tensor(vn, device=v.device, dtype=v.dtype) * v).sum(-2)
-        v = v * torch.where(dots < 0, -1.0, 1.0).to(v.dtype).unsqueeze(-2)
+        unit = _unit_factors(torch.as_tensor(vn, device=v.device, dtype=v.dtype), v)
+        v = v * unit.conj().unsqueeze(-2)
     return named(_EIGH, back((w, v), t.dtype))
 
 

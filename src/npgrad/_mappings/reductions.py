@@ -3,6 +3,8 @@ handled there once, for every row; each row only names its torch kernel."""
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,7 @@ from .._dtypes import (
     result_type,
     to_int64,
 )
+from .._errors import user_stacklevel
 from .._trace._array import TracedArray, tensor, unwrap
 from .._trace._fusion import fused_reduction
 from .._trace._registry import implements, normalise_axis
@@ -115,14 +118,26 @@ def _mean(t, dim, keepdim):
 
 
 def _var(t, dim, keepdim, ddof=0):
-    return torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
+    count = t.numel() if dim is None else math.prod(t.shape[d] for d in _dims(dim))
+    if count - ddof > 0:
+        return torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
+    # NumPy's warning, not torch's (a UserWarning naming ATen's source); the values
+    # agree: inf, or nan where the deviations are all zero
+    warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=user_stacklevel())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
+
+
+def _dims(dim: Any) -> tuple:
+    return dim if isinstance(dim, tuple) else (dim,)
 
 
 def _std(t, dim, keepdim, ddof=0):
     # the square root of var taken where var > 0 only: torch.std's double backward is
     # nan where the deviation is zero (a length-1 axis), where its first is 0; var
     # (itself: 0, nan or inf) elsewhere
-    return _root(torch.var(t, dim=dim, correction=ddof, keepdim=keepdim))
+    return _root(_var(t, dim, keepdim, ddof))
 
 
 def _root(v: torch.Tensor) -> torch.Tensor:
@@ -712,6 +727,8 @@ def _quantile(a, q, axis, method, keepdims, pct):
         name = "np.percentile" if pct else "np.quantile"
         raise unsupported(f"{name}(method={method!r}) (followed: {', '.join(_QUANTILE_METHODS)})")
     t0 = tensor(a)
+    if t0.is_complex():  # NumPy's median orders them (real part first); torch cannot
+        raise unsupported("a median or quantile of complex values")
     t = _single(t0)
     if not t.is_floating_point():
         t = t.to(wide())

@@ -244,6 +244,8 @@ def _rounded(a: Any, decimals: int) -> torch.Tensor:
             return t.clone()  # NumPy leaves integers as they are
         scale = 10 ** (-decimals)  # to tens, hundreds, ...: half to even, as NumPy
         return (torch.round(t.double() / scale) * scale).to(t.dtype)
+    if t.is_complex():  # each part on its own, as NumPy
+        return torch.complex(*(torch.round(p, decimals=decimals) for p in (t.real, t.imag)))
     return torch.round(t, decimals=decimals)
 
 

@@ -382,6 +382,31 @@ def _ndim(a):
     return tensor(a).ndim
 
 
+def _numpy_view(x: Any) -> Any:
+    """What NumPy's dtype queries read of an argument: a traced array's dtype; NumPy
+    values and Python numbers (weak, NEP 50) as they are."""
+    return TORCH_TO_NP[x.t.dtype] if isinstance(x, TracedArray) else x
+
+
+@implements(np.iscomplexobj)
+def _iscomplexobj(x):
+    return (
+        np.iscomplexobj(np.empty(0, _numpy_view(x)))
+        if isinstance(x, TracedArray)
+        else np.iscomplexobj(x)
+    )
+
+
+@implements(np.isrealobj)
+def _isrealobj(x):
+    return not _iscomplexobj(x)
+
+
+@implements(np.result_type)
+def _result_type(*arrays_and_dtypes):
+    return np.result_type(*map(_numpy_view, arrays_and_dtypes))
+
+
 @implements(np.size, axis="row")
 def _size(a, axis=None):
     t = tensor(a)

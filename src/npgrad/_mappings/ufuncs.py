@@ -61,7 +61,6 @@ _PLAIN = [
     (np.floor, torch.floor, {}),
     (np.ceil, torch.ceil, {}),
     (np.trunc, torch.trunc, {}),
-    (np.rint, torch.round, _FLOAT),  # NumPy rounds integers into a float
     (np.copysign, torch.copysign, dict(float_result=True, tensor_only=True)),
     (np.equal, torch.eq, dict(scalar_first=True, operators=("__eq__",))),
     (np.not_equal, torch.ne, dict(scalar_first=True, operators=("__ne__",))),
@@ -188,8 +187,17 @@ def _reciprocal(a):
     return torch.div(torch.ones_like(a), a, rounding_mode="trunc")
 
 
+@implements(np.rint, float_result=True)  # NumPy rounds integers into a float
+def _rint(t):
+    if t.is_complex():  # each part on its own, as NumPy
+        return torch.complex(torch.round(t.real), torch.round(t.imag))
+    return torch.round(t)
+
+
 @implements(np.sign)
 def _sign(t):
+    if t.is_complex():
+        return torch.sgn(t)  # NumPy 2's z / |z| (0 at 0)
     s = torch.sign(t)
     # NumPy's sign of nan is nan; torch's is 0
     return torch.where(torch.isnan(t), t, s) if t.is_floating_point() else s

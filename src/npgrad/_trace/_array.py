@@ -222,6 +222,9 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         check_int_range(args)
     if want is torch.bool and row.arithmetic and name in ("subtract", "negative"):
         raise TypeError(f"numpy boolean {name} is not supported")
+    if want.is_complex and not _has_complex_loop(row.target):
+        # torch computes some of these (abs for fabs); NumPy has no loop for them
+        raise TypeError(f"ufunc {name!r} not supported for the input types ({TORCH_TO_NP[want]})")
     unsigned = None
     if not is_inexact(want):
         if row.true_division:
@@ -270,6 +273,15 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
     if type(r) is TracedArray and (r.t._base is not None or any(r.t is a for a in args)):
         mark_aliases(r, inputs, f"np.{name}")
     return r
+
+
+@functools.cache
+def _has_complex_loop(ufunc: Any) -> bool:
+    """Whether NumPy's ufunc has a loop taking complex inputs (a SciPy ufunc's too)."""
+    types = getattr(ufunc, "types", None)
+    if types is None:
+        return True  # not a NumPy ufunc: the row decides
+    return any(c in "FDG" for t in types for c in t.split("->")[0])
 
 
 def ufunc_into(row: Row, inputs: tuple, kwargs: dict, out: Any) -> Any:
@@ -493,7 +505,10 @@ class TracedArray:
             kwargs.setdefault("axis", 0)  # ufunc.reduce's default, unlike np.sum's
             return wrap(FUNCTIONS[row.reduce].call(inputs, kwargs))
         if method == "accumulate" and ufunc.accumulate in FUNCTIONS:
-            return wrap(FUNCTIONS[ufunc.accumulate].call(inputs, kwargs))
+            try:
+                return wrap(FUNCTIONS[ufunc.accumulate].call(inputs, kwargs))
+            except RuntimeError as e:  # NotImplementedError: no kernel for a dtype
+                raise numpy_error(e, f"np.{ufunc.__name__}.accumulate") from e
         raise unsupported(f"{ufunc.__name__}.{method}")
 
     def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict):

@@ -334,8 +334,33 @@ def _normalise(row: Row, values: dict, first: str | None, args: tuple) -> dict:
         ndim = getattr(ref, "ndim", None)
         if ndim is None:
             ndim = np.ndim(ref) if not isinstance(ref, (list, tuple)) else np.asarray(ref).ndim
-        values["axis"] = normalise_axis(axis, ndim, many=row.axis == "many", name=row.short)
+        if ndim == 0 and row.target is not None and _scalar_axis(row.target, axis):
+            values["axis"] = None  # the whole 0-d array, as NumPy's reduction reads it
+        else:
+            values["axis"] = normalise_axis(axis, ndim, many=row.axis == "many", name=row.short)
     return values
+
+
+def _scalar_axis(target: Any, axis: Any) -> bool:
+    """Whether NumPy takes ``axis`` for a 0-d array (its ufunc reductions read 0 and
+    -1 as the whole array, np.mean does not): NumPy is asked, on a 0-d zero."""
+    key = tuple(axis) if isinstance(axis, list) else axis
+    try:
+        return _SCALAR_AXIS[target, key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable axis: NumPy's own error follows
+        return False
+    try:
+        target(np.zeros(()), axis=axis)
+        ok = True
+    except Exception:  # noqa: BLE001 - AxisError, or a call that needs more arguments
+        ok = False
+    _SCALAR_AXIS[target, key] = ok
+    return ok
+
+
+_SCALAR_AXIS: dict = {}
 
 
 def normalise_axis(axis: Any, ndim: int, *, many: bool, name: str) -> Any:

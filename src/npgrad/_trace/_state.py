@@ -135,6 +135,13 @@ def numpy_error(e: RuntimeError, fname: str) -> Exception:
     text = f"{here()}: {fname}: {e}"
     if isinstance(e, torch.linalg.LinAlgError):
         return np.linalg.LinAlgError(text)
+    if "omplex" in str(e):  # torch's "complex", "ComplexDouble": no kernel for them
+        return TraceError(
+            f"{here()}: {fname} of complex values is not supported (torch has no complex "
+            "kernel for it; where NumPy orders complex numbers, by real part, then "
+            "imaginary part, torch does not); apply it to z.real or np.abs(z) if that is "
+            "what is meant"
+        )
     if isinstance(e, NotImplementedError):  # a dtype torch has no kernel for
         uf = getattr(np, fname.removeprefix("np."), None)
         floating = any(k in str(e) for k in ("'Float'", "'Double'", "'Half'", "'BFloat16'"))

@@ -116,6 +116,16 @@ RECORDS = [
         shapes=_M,
         **_NOGRAD,
     ),
+    Record(
+        covers=("numpy.iscomplexobj", "numpy.isrealobj", "numpy.result_type"),
+        fn=lambda x: (
+            np.asarray([np.iscomplexobj(x), np.isrealobj(x), np.iscomplexobj(x + 1j * x)]),
+            np.asarray([np.result_type(x, 1.0).itemsize, np.result_type(x, np.float64).itemsize]),
+            np.asarray(np.result_type(x + 1j * x, 1).itemsize),
+        ),
+        shapes=_M,
+        **_NOGRAD,
+    ),
     Record(covers=("numpy.copy",), fn=np.copy, shapes=_M),
     Record(
         covers=("numpy.block",),

@@ -1,0 +1,178 @@
+"""Corners where automatic mode must answer as NumPy does: complex inputs (values,
+NumPy's errors, clear refusals), reductions of 0-d arrays over axis 0, a variance
+with no degrees of freedom."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import npgrad
+
+from .conftest import TOL
+
+F64 = TOL[torch.float64]
+RNG = np.random.default_rng(7)
+Z = RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))
+
+
+def _value(f, x):
+    """``f(x)`` traced, as NumPy.  npgrad's ops take and give real tensors: a complex
+    ``x`` enters as its real and imaginary parts, put together inside, and each
+    result leaves as its two parts (put together again here)."""
+    parts = (x.real, x.imag) if np.iscomplexobj(x) else (x,)
+    kinds = []
+
+    def inner(*ts):
+        out = f(ts[0] + 1j * ts[1] if len(ts) == 2 else ts[0])
+        outs = out if isinstance(out, tuple) else (out,)
+        kinds[:] = [(isinstance(out, tuple), [np.iscomplexobj(o) for o in outs])]
+        return tuple(p for o in outs for p in ((o.real, o.imag) if np.iscomplexobj(o) else (o,)))
+
+    flat = iter(npgrad.function(inner, mode="auto", nonfinite="ignore")(*map(torch.tensor, parts)))
+    many, cplx = kinds[0]
+    got = [next(flat).numpy() + (1j * next(flat).numpy() if c else 0) for c in cplx]
+    return tuple(got) if many else got[0]
+
+
+def _central(f, x, eps=1e-6):
+    """Central differences of a real function of a real array."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+# ------------------------------------------------------------ complex inputs
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(np.sign, id="sign"),
+        pytest.param(np.rint, id="rint"),
+        pytest.param(lambda z: np.round(3.7 * z, 1), id="round-1"),
+        pytest.param(lambda z: (2.5 * z).round(), id="round-method"),
+    ],
+)
+def test_complex_elementwise_as_numpy(f):
+    np.testing.assert_allclose(_value(f, Z), f(Z), **F64)
+
+
+@pytest.mark.parametrize("f", [np.fabs, np.floor, np.ceil, np.trunc, np.logaddexp])
+def test_ufunc_without_complex_loop_raises_numpys_type_error(f):
+    with pytest.raises(TypeError):
+        f(*([Z] * f.nin))
+    with pytest.raises(TypeError, match=f"ufunc '{f.__name__}' not supported"):
+        _value(lambda z: f(*([z] * f.nin)), Z)
+
+
+@pytest.mark.parametrize(
+    "name, f",
+    [
+        ("np.max", np.max),
+        ("np.argmin", lambda z: np.argmin(z, axis=1)),
+        ("np.sort", np.sort),
+        ("np.nanargmax", np.nanargmax),
+        ("np.ptp", np.ptp),
+        ("np.maximum.accumulate", lambda z: np.maximum.accumulate(z, axis=0)),
+        ("np.median", np.median),
+    ],
+)
+def test_complex_orderings_refused_by_name(name, f):
+    f(Z)  # NumPy orders complex numbers: these are not its errors
+    with pytest.raises(npgrad.TraceError, match="of complex values is not supported"):
+        _value(f, Z)
+    with pytest.raises(npgrad.TraceError, match=name.replace(".", r"\.").split("np\\.")[-1]):
+        _value(f, Z)
+
+
+def test_interp_of_complex_points_raises_as_numpy():
+    xp, fp = np.array([0.0, 1.0]), np.array([0.0, 2.0])
+    with pytest.raises(TypeError):
+        np.interp(Z[0], xp, fp)
+    with pytest.raises(TypeError, match="complex128"):
+        _value(lambda z: np.interp(z, xp, fp), Z[0])
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (4, 3), (2, 3, 3)], ids=str)
+@pytest.mark.parametrize("full", [False, True], ids=["reduced", "full"])
+def test_complex_svd_is_numpys(shape, full):
+    z = RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+    u, s, vh = _value(lambda a: np.linalg.svd(a, full_matrices=full), z)
+    nu, ns, nvh = np.linalg.svd(z, full_matrices=full)
+    k = min(shape[-2:])  # past k, full_matrices' completion is any orthonormal one
+    np.testing.assert_allclose(s, ns, **F64)
+    np.testing.assert_allclose(u[..., :k], nu[..., :k], **F64)
+    np.testing.assert_allclose(vh[..., :k, :], nvh[..., :k, :], **F64)
+
+
+def test_complex_eigh_is_numpys():
+    h = Z[:, :3] + Z[:, :3].conj().T
+    w, v = _value(np.linalg.eigh, h)
+    nw, nv = np.linalg.eigh(h)
+    np.testing.assert_allclose(w, nw, **F64)
+    np.testing.assert_allclose(v, nv, **F64)
+
+
+def test_complex_svd_gradient_against_central_differences():
+    weights = RNG.standard_normal((3, 3))
+
+    def f(re, im):  # depends on |u|, not on the vectors' phases: a gradient exists
+        u, s, _ = np.linalg.svd(re + 1j * im, full_matrices=False)
+        return np.sum(np.abs(u) ** 2 * weights) + np.sum(s)
+
+    g_re, g_im = npgrad.grad(f, argnums=(0, 1))(Z.real.copy(), Z.imag.copy())
+    np.testing.assert_allclose(g_re, _central(lambda r: f(r, Z.imag), Z.real), atol=1e-7)
+    np.testing.assert_allclose(g_im, _central(lambda i: f(Z.real, i), Z.imag), atol=1e-7)
+
+
+# ------------------------------------------------------ 0-d arrays, axis 0
+_SCALAR_AXIS = [
+    pytest.param(lambda x: np.sum(x, axis=0), id="sum-0"),
+    pytest.param(lambda x: np.sum(x, axis=-1, keepdims=True), id="sum-keepdims"),
+    pytest.param(lambda x: np.max(x, axis=0), id="max-0"),
+    pytest.param(lambda x: np.prod(x, axis=0), id="prod-0"),
+    pytest.param(lambda x: np.nanmax(x, axis=0), id="nanmax-0"),
+    pytest.param(lambda x: np.cumsum(x, axis=0), id="cumsum-0"),
+    pytest.param(lambda x: np.add.reduce(x), id="add-reduce"),
+    pytest.param(lambda x: np.fmax.reduce(x), id="fmax-reduce"),
+    pytest.param(lambda x: x * np.argmax(x, axis=0), id="argmax-0"),
+    pytest.param(lambda x: np.mean(x, axis=0), id="mean-0"),
+    pytest.param(lambda x: np.sort(x, axis=0), id="sort-0"),
+    pytest.param(lambda x: np.sum(x, axis=(0,)), id="sum-tuple"),
+    pytest.param(lambda x: np.sum(x, axis=1), id="sum-1"),
+]
+
+
+@pytest.mark.parametrize("f", _SCALAR_AXIS)
+def test_reductions_of_a_0d_array_over_axis_0_as_numpy(f):
+    x = np.array(2.5)
+    try:
+        want = f(x)
+    except np.exceptions.AxisError:
+        with pytest.raises(np.exceptions.AxisError):
+            _value(f, x)
+        return
+    got = _value(f, x)
+    assert np.shape(got) == np.shape(want)
+    np.testing.assert_allclose(got, want, **F64)
+    g = npgrad.grad(lambda x: np.sum(f(x)))(x)
+    np.testing.assert_allclose(g, _central(lambda x: np.sum(f(x)), x), atol=1e-7)
+
+
+# ------------------------------------------------- no degrees of freedom
+@pytest.mark.parametrize("f", [np.var, np.std], ids=["var", "std"])
+@pytest.mark.parametrize("x", [[1.0, 2.0, 4.0], [1.0, 1.0, 1.0]], ids=["spread", "flat"])
+def test_variance_without_degrees_of_freedom_warns_as_numpy(f, x):
+    x = np.array(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = f(x, ddof=3)
+    # NumPy's RuntimeWarning, and not torch's UserWarning (an error here, as warnings are)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"):
+        got = npgrad.value_and_grad(lambda x: f(x, ddof=3))(x)[0]
+    np.testing.assert_equal(got, want)
