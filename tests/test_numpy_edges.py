@@ -176,3 +176,14 @@ def test_variance_without_degrees_of_freedom_warns_as_numpy(f, x):
     with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"):
         got = npgrad.value_and_grad(lambda x: f(x, ddof=3))(x)[0]
     np.testing.assert_equal(got, want)
+
+
+def test_lexsort_of_a_list_of_traced_keys_names_the_remedy():
+    # NumPy's lexsort dispatches on a tuple of keys only: a list reaches np.asarray
+    x = np.array([3.0, 1.0, 2.0])
+    with pytest.raises(npgrad.TraceError, match="np.lexsort.*a tuple"):
+        npgrad.grad(lambda x: np.sum(x[np.lexsort([x, -x])]))(x)
+    g = npgrad.grad(lambda x: np.sum(x[np.lexsort((x, -x))] * np.arange(3.0)))(x)
+    np.testing.assert_allclose(
+        g, _central(lambda x: np.sum(x[np.lexsort((x, -x))] * np.arange(3.0)), x), atol=1e-7
+    )

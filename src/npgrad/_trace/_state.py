@@ -75,7 +75,10 @@ def here() -> str:
 def numpy_conversion(where: str) -> TraceError:
     """The refusal of ``np.asarray`` of a traced float array inside ``where`` (and of
     ``np.array([a, b])`` of traced values, which converts them one by one)."""
-    tip = "; np.asarray(x) of one: use x; np.array([a, b]) of several: np.stack"
+    tip = (
+        "; np.asarray(x) of one: use x; np.array([a, b]) of several: np.stack; a list "
+        "given to a function that reads a tuple of arrays, np.lexsort([a, b]): a tuple"
+    )
     return fail(f"converting a traced array to a NumPy array (in {where}"
                 f"{'' if where.startswith('scipy.') else tip})")  # fmt: skip
 
