@@ -8,7 +8,7 @@ import torch
 
 from .._dtypes import TORCH_TO_NP, is_inexact, result_type
 from .._trace._array import tensor, unwrap
-from .._trace._promote import check_int_range
+from .._trace._promote import common
 from .._trace._registry import implements, normalise_axis
 from .._trace._state import STATE, unsupported, wide
 
@@ -137,13 +137,6 @@ def _interp(x, xp, fp, left=None, right=None, period=None):
     return y
 
 
-def _promoted(a, b) -> tuple:
-    """``a`` and ``b`` (tensors, or a Python number: weak) in NumPy's result dtype."""
-    check_int_range([a, b])  # int8 samples times dx=300: NumPy 2's OverflowError
-    want = result_type(a, b, device_type=STATE.device.type)
-    return tuple(v.to(want) if isinstance(v, torch.Tensor) else v for v in (a, b))
-
-
 # NumPy 2 removed np.trapz: trapezoid alone is followed
 @implements(np.trapezoid, axis="row")
 def _trapezoid(y, x=None, dx=1.0, axis=-1):
@@ -170,7 +163,7 @@ def _trapezoid(y, x=None, dx=1.0, axis=-1):
     # NumPy's order of operations, each in its result dtype: y[1:] + y[:-1] stays in
     # y's dtype (a logical or for booleans, wrapping for small integers), then * d
     pair = hi | lo if t.dtype is torch.bool else hi + lo
-    area = torch.mul(*_promoted(d, pair))
+    area = torch.mul(*common(d, pair))  # int8 samples times dx=300: NEP 50's OverflowError
     if not is_inexact(area.dtype):
         area = area.to(wide())  # NumPy's true division by 2.0
     return (area / 2.0).sum(given)  # NumPy's reduce of the product: the given axis

@@ -17,7 +17,7 @@ from .._dtypes import (
     to_int64,
 )
 from .._trace._array import tensor, unwrap
-from .._trace._promote import common
+from .._trace._promote import check_fits, common
 from .._trace._registry import implements
 from .._trace._state import STATE, constant, wide
 
@@ -84,14 +84,6 @@ def _dropped(v: Any, dtype: torch.dtype, *, low: bool) -> Any:
     return None if ((v <= info.min) if low else (v >= info.max)) else v
 
 
-def _check_fits(v: Any, dtype: torch.dtype) -> None:
-    """A Python int bound must fit an integer result dtype (NEP 50's OverflowError)."""
-    if type(v) is int and not (dtype.is_floating_point or dtype.is_complex):
-        info = np.iinfo(TORCH_TO_NP[dtype])
-        if not info.min <= v <= info.max:
-            raise OverflowError(f"Python integer {v} out of bounds for {info.dtype}")
-
-
 @implements(np.clip, methods=(("clip", _clip_method),))
 def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
     lo = a_min if a_min is not _NO else (None if min is _NO else min)
@@ -106,8 +98,8 @@ def _clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO):
         return t.clone()
     want = result_type(t, *(v for v in (lo, hi) if v is not None),
                        device_type=STATE.device.type)  # fmt: skip
-    _check_fits(lo, want)
-    _check_fits(hi, want)
+    check_fits(lo, want)
+    check_fits(hi, want)
     if want != t.dtype:
         t = t.to(want)
     if isinstance(lo, torch.Tensor) or isinstance(hi, torch.Tensor):

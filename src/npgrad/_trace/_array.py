@@ -35,7 +35,7 @@ from ._promote import (
     promoted,
     scalar_tensor,
 )
-from ._registry import FUNCTIONS, UFUNCS, Row, scipy_row
+from ._registry import FUNCTIONS, UFUNCS, Row, brief, scipy_row
 from ._state import (
     STATE,
     caller,
@@ -211,7 +211,7 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
                 continue
             default = _UFUNC_OPTIONS.get(k, unsupported)  # a mask is never the default
             if v is not default and (type(v) is not type(default) or v != default):
-                raise unsupported(f"np.{name}(..., {k}={_shown(v)})")
+                raise unsupported(f"np.{name}(..., {k}={brief(v)})")
     args = [operand(x) for x in inputs]
     want = _torch_dtype(kwargs.get("dtype"), f"{here()}: np.{name}") if kwargs else None
     if want is None:
@@ -757,10 +757,6 @@ class View(TracedArray):
             _T.__set__(self, derive(self.parent.t, self.op))
             self.seen = gen
         return _T.__get__(self, View)
-
-
-def _shown(v: Any) -> str:
-    return f"<{type(v).__name__}>" if isinstance(v, (np.ndarray, TracedArray)) else repr(v)
 
 
 def _plain_key(key: tuple) -> bool:

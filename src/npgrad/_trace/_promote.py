@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from .. import _dtypes
@@ -29,26 +30,35 @@ def numpy_scalar(x: Any) -> torch.Tensor:
     )
 
 
-def common(*ts: torch.Tensor) -> list[torch.Tensor]:
-    """Tensors in NumPy's common dtype (``np.result_type``), for functions that
-    combine arrays (concatenate, dot, einsum, ...)."""
-    if len(ts) == 2 and ts[0].dtype is ts[1].dtype:
-        return list(ts)  # one dtype is its own result type
+def common(*ts: Any) -> list[Any]:
+    """Tensors (and Python numbers, weak) in NumPy's common dtype (``np.result_type``),
+    for functions that combine arrays (concatenate, dot, einsum, ...)."""
+    if len(ts) == 2 and isinstance(ts[0], torch.Tensor) and isinstance(ts[1], torch.Tensor):
+        if ts[0].dtype is ts[1].dtype:
+            return list(ts)  # one dtype is its own result type
+    elif any(type(t) is int for t in ts):
+        check_int_range(ts)
     want = result_type(*ts, device_type=STATE.device.type)
-    return [t if t.dtype == want else t.to(want) for t in ts]
+    return [t.to(want) if isinstance(t, torch.Tensor) and t.dtype != want else t for t in ts]
 
 
-def check_int_range(args: list) -> None:
+def check_int_range(args: Any) -> None:
     """NumPy 2 refuses a Python integer its array's dtype cannot hold; torch would
     wrap it around silently."""
     ints = [a.dtype for a in args if isinstance(a, torch.Tensor)]
     if not ints or any(is_inexact(d) or d is torch.bool for d in ints):
         return
     widest = max(ints, key=lambda d: torch.iinfo(d).bits)
-    info = torch.iinfo(widest)
     for a in args:
-        if type(a) is int and not info.min <= a <= info.max:
-            raise OverflowError(f"Python integer {a} out of bounds for {TORCH_TO_NP[widest]}")
+        check_fits(a, widest)
+
+
+def check_fits(v: Any, dtype: torch.dtype) -> None:
+    """A Python int must fit an integer ``dtype`` (NEP 50's OverflowError)."""
+    if type(v) is int and not (is_inexact(dtype) or dtype is torch.bool):
+        info = np.iinfo(TORCH_TO_NP[dtype])  # exact bounds (torch's uint64 max is a float)
+        if not info.min <= v <= info.max:
+            raise OverflowError(f"Python integer {v} out of bounds for {info.dtype}")
 
 
 def scalar_tensor(v: Any, ref: torch.Tensor) -> torch.Tensor:

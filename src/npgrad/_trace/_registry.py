@@ -264,7 +264,7 @@ def _normaliser(row: Row) -> Callable[..., Any]:
             if n in values and values[n] is not defaults[n] and _differs(values[n], defaults[n]):
                 raise TraceError(
                     f"{here()}: the option {n}= is not supported ({shown}(..., "
-                    f"{n}={_brief(values[n])})); register a backward, or use mode='numeric'"
+                    f"{n}={brief(values[n])})); register a backward, or use mode='numeric'"
                 )
         values = _normalise(row, values, names[0] if names else None, args)
         if posonly:
@@ -307,7 +307,7 @@ def _called(row: Row) -> str:
     return row.name if row.name.startswith("scipy.") else f"np.{row.short}"
 
 
-def _brief(value: Any) -> str:
+def brief(value: Any) -> str:
     """An option's value for a message: an array by its shape, not its elements."""
     shape = getattr(value, "shape", None)
     if shape is not None and len(shape):
