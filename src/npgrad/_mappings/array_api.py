@@ -59,7 +59,7 @@ def _matrix_norm(x, /, *, keepdims=False, ord="fro"):
     t = tensor(x)
     if t.ndim < 2:
         raise ValueError("Improper number of dimensions to norm.")
-    if ord not in ("fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf):
+    if ord not in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf):
         raise ValueError("Invalid norm order for matrices.")
     return _norm(t, ord=ord, axis=(t.ndim - 2, t.ndim - 1), keepdims=keepdims)
 
@@ -163,7 +163,7 @@ def _linalg_outer(x1, x2, /):
 def _linalg_cross(x1, x2, /, *, axis=-1):
     """np.cross of 3-vectors only (NumPy 2's linalg.cross refuses 2-vectors)."""
     ta, tb = tensor(x1), tensor(x2)
-    na, nb = ta.shape[axis], tb.shape[axis]
+    na, nb = ta.shape[axis], tb.shape[axis]  # out of range: NumPy's IndexError too
     if na != 3 or nb != 3:
         raise ValueError(
             "Both input arrays must be (arrays of) 3-dimensional vectors, "
