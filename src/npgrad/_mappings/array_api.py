@@ -40,7 +40,8 @@ def _vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
         along = normalise_axis(axis, t.ndim, many=True, name="vector_norm")
         rest = [i for i in range(t.ndim) if i not in along]
         moved = t.permute(*along, *rest)
-        flat = moved.reshape(-1, *[shape[i] for i in rest]) if along else moved[None]
+        size = functools.reduce(operator.mul, [shape[i] for i in along], 1)
+        flat = moved.reshape(size, *[shape[i] for i in rest])
     else:
         along = (normalise_axis(axis, t.ndim, many=False, name="vector_norm"),)
         flat = torch.movedim(t, along[0], 0)
