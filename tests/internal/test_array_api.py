@@ -43,6 +43,7 @@ def test_refused_options_name_the_call(call, match):
         (lambda a: np.linalg.multi_dot([a]), ValueError),
         (lambda a: np.linalg.multi_dot([a, a.T[None], a]), np.linalg.LinAlgError),
         (lambda a: np.linalg.cond(a, "fro"), np.linalg.LinAlgError),
+        (lambda a: np.linalg.cond(a[:, :3], 3), ValueError),
         (lambda a: np.linalg.matrix_rank(a, tol=1.0, rtol=1.0), ValueError),
         (lambda a: np.linalg.tensorinv(a, ind=0), ValueError),
         (lambda a: np.cumulative_sum(a), ValueError),
@@ -95,3 +96,26 @@ def test_astype_without_copy_is_the_input():
         return b * 2
 
     assert torch.equal(_auto(f)(_x(3)), _x(3) * 2)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda a: np.linalg.vector_norm(a, ord=3, axis=(0, 1)),
+        lambda a: np.linalg.matrix_norm(a, ord=2),
+        lambda a: np.linalg.cond(a + 4 * np.eye(3), 1),
+        lambda a: np.linalg.cond(a),
+        lambda a: np.sum(np.linalg.vecdot(a, a, axis=0)),
+        lambda a: np.linalg.multi_dot([a[0], a, a, a[1]]),
+        lambda a: np.sum(np.linalg.tensorinv(a + 4 * np.eye(3), ind=1)),
+        lambda a: np.sum(np.cumulative_sum(a, axis=1, include_initial=True) ** 2),
+        lambda a: np.sum(np.matvec(a, a[0]) ** 2),
+    ],
+    ids=str.split("vector_norm matrix_norm cond-1 cond vecdot multi_dot tensorinv cumsum matvec"),
+)
+def test_rows_read_no_values_under_vmap_of_grad(loss):
+    op = _auto(loss)
+    xs = torch.stack([_x(3, 3), 2 * _x(3, 3)])
+    got = torch.func.vmap(torch.func.grad(op))(xs)
+    want = torch.stack([torch.func.grad(op)(x) for x in xs])
+    torch.testing.assert_close(got, want)

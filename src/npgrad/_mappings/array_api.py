@@ -60,9 +60,14 @@ def _matrix_norm(x, /, *, keepdims=False, ord="fro"):
     t = tensor(x)
     if t.ndim < 2:
         raise ValueError("Improper number of dimensions to norm.")
+    _matrix_order(ord)
+    return _norm(t, ord=ord, axis=(t.ndim - 2, t.ndim - 1), keepdims=keepdims)
+
+
+def _matrix_order(ord: Any) -> None:
+    # NumPy's own error (torch's would name its function)
     if ord not in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf):
         raise ValueError("Invalid norm order for matrices.")
-    return _norm(t, ord=ord, axis=(t.ndim - 2, t.ndim - 1), keepdims=keepdims)
 
 
 @implements(np.linalg.cond)
@@ -77,6 +82,7 @@ def _cond(x, p=None):
         r = s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
     else:
         _square(t)
+        _matrix_order(p)
         s = single(t)
         inv, info = torch.linalg.inv_ex(s)
         dims = (s.ndim - 2, s.ndim - 1)
