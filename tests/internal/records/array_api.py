@@ -80,7 +80,7 @@ RECORDS = [
     Record(
         covers=("numpy.linalg.cond",),
         fn=lambda x: np.linalg.cond(x, -2),
-        shapes=((3, 3),),
+        shapes=((3, 4),),
         id="numpy.linalg.cond-minus2",
     ),
     *[
