@@ -30,7 +30,9 @@ _EXTRA = {
     "numpy.stack": lambda x: (),
     "scipy.spatial.distance.cdist": lambda x: (x,),
 }
-_JOIN = ("numpy.concatenate", "numpy.stack")  # take a sequence of arrays
+_JOIN = ("numpy.concatenate", "numpy.stack", "numpy.linalg.multi_dot")  # a sequence of arrays
+# keyword-only arguments a minimal call needs (NumPy 2 asks a 2-d array for its axis)
+_KEYWORDS = {"numpy.cumulative_sum": {"axis": 0}, "numpy.cumulative_prod": {"axis": 0}}
 
 
 def _call(row, x, **kw):
@@ -40,6 +42,7 @@ def _call(row, x, **kw):
         return row.target([x, x], **kw)
     if row.kind == "ufunc":
         return row.target(*[x] * row.target.nin, **kw)
+    kw = {**_KEYWORDS.get(row.name, {}), **kw}
     return row.target(x, *_EXTRA.get(row.name, lambda x: ())(x), **kw)
 
 

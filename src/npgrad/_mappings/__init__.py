@@ -4,6 +4,7 @@ declare; SciPy rows are resolved lazily, so SciPy is not imported here."""
 
 from .._trace._methods import install_methods
 from . import (  # noqa: F401 - imported for their rows
+    array_api,
     calculus,
     contractions,
     creation,

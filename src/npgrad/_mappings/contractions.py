@@ -140,6 +140,19 @@ if hasattr(np, "vecdot"):
         return torch.linalg.vecdot(a, b)
 
 
+if hasattr(np, "matvec"):  # NumPy >= 2.2
+
+    @implements(np.matvec)
+    def _matvec(a, b):
+        """A stack of matrices times a stack of vectors (no conjugate, as NumPy's)."""
+        return _bools(torch.matmul, a, b.unsqueeze(-1))[..., 0]
+
+    @implements(np.vecmat)
+    def _vecmat(a, b):
+        """A stack of vectors, conjugated (as NumPy's), times a stack of matrices."""
+        return _bools(torch.matmul, a.conj().unsqueeze(-2), b)[..., 0, :]
+
+
 @implements(np.cross, axis="row")
 def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if axis is not None:
