@@ -239,9 +239,46 @@ def test_writes_that_npgrad_cannot_follow_are_refused():
         a[0] = 1.0
         return t
 
+    def into_base_of_diagonal(x, w):
+        a = x.copy()
+        d = np.diag(a)  # NumPy: a view of the diagonal, which sees the write below
+        a[0, 0] = 1.0
+        return d
+
+    def into_base_of_broadcast(x, w):
+        a = x.copy()
+        b = np.broadcast_to(a, (2, *a.shape))  # a view too
+        a[0] = 1.0
+        return b
+
     _raises(through_reshape, r"shares memory with the result of np.reshape")
     _raises(into_base_of_alias, r"shares memory with the result of np.transpose")
+    _raises(into_base_of_diagonal, r"shares memory with the result of np.diag")
+    _raises(into_base_of_broadcast, r"shares memory with the result of np.broadcast_to")
     _raises(lambda x, w: np.divide.at(x.copy(), [0], 2.0), r"np.true_divide.at|np.divide.at")
+
+
+def test_copies_numpy_makes_take_writes():
+    # flatten always copies, and np.diag of a vector builds a new matrix: writes into
+    # them or into their input are NumPy's, followed
+    def flatten_then_write(x, w):
+        a = x.copy()
+        flat = a.flatten()
+        a[0] = 1.0
+        flat[1] = 2.0
+        return np.sum(flat**2) + np.sum(a * w[0, 0])
+
+    def diag_of_vector_then_write(x, w):
+        d = np.diag(x[0])
+        d[0, 1] = 3.0
+        return np.sum(d * w[0, 0])
+
+    for f in (flatten_then_write, diag_of_vector_then_write):
+        x, w = np.random.default_rng(0).random((3, 4)), np.array([[1.5]])
+        op = npgrad.function(f, mode="auto")
+        got = op(torch.tensor(x), torch.tensor(w))
+        np.testing.assert_allclose(got.item(), f(x.copy(), w.copy()), rtol=1e-12)
+        npgrad.check(op, torch.tensor(x), torch.tensor(w))
 
 
 def test_numpys_casting_rule_for_in_place_operators():

@@ -192,7 +192,12 @@ def _argwhere(a):
 
 @implements(np.diag)
 def _diag(v, k=0):
-    return torch.diag(tensor(v), k)
+    t = tensor(v)
+    if t.ndim == 2:
+        # NumPy gives a view of the diagonal (torch.diag a copy): writes into either
+        # are then refused as aliases, never missed
+        return torch.diagonal(t, k)
+    return torch.diag(t, k)
 
 
 @implements(np.diagonal, methods=("diagonal",))

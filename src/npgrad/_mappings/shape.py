@@ -78,8 +78,13 @@ def _ravel_method(self, order="C"):
     return np.ravel(self, order)
 
 
+def _flatten_method(self, order="C"):
+    # NumPy's flatten always copies: no alias of self (ravel may give a view)
+    return TracedArray(_ravel(self, order).clone(memory_format=torch.contiguous_format))
+
+
 @implements(
-    np.ravel, handles=("order",), methods=(("ravel", _ravel_method), ("flatten", _ravel_method))
+    np.ravel, handles=("order",), methods=(("ravel", _ravel_method), ("flatten", _flatten_method))
 )
 def _ravel(a, order="C"):
     t = tensor(a)
@@ -139,8 +144,9 @@ def _squeeze(a, axis=None):
 
 @implements(np.broadcast_to)
 def _broadcast_to(array, shape, subok=False):
-    # a copy with the same dtype (bool stays bool): never the input itself
-    return tensor(array).expand(shape).clone(memory_format=torch.contiguous_format)
+    # NumPy's result is a read-only view: torch's expanded view of the input, so that
+    # a write into the input afterwards is refused as an alias, not missed
+    return tensor(array).expand(shape)
 
 
 def _cast(ts: list[torch.Tensor], dtype) -> list[torch.Tensor]:
