@@ -47,3 +47,46 @@ def test_polyint_gradient_reaches_traced_constants():
     )
     np.testing.assert_array_equal(g[0], [0.5, 2.0])
     assert g[1] == 3.0
+
+
+def test_unique_values_of_integers_is_refused():
+    # NumPy 2.3 returns them in its hash table's order, which is not followed
+    f = npgrad.function(np.unique_values)
+    with pytest.raises(npgrad.TraceError, match=r"np\.unique_values of int64.*hash"):
+        f(torch.tensor([3, 1, 3]))
+    r = npgrad.function(lambda x: np.unique_counts(x).counts)(torch.tensor([3, 1, 3]))
+    np.testing.assert_array_equal(r, [1, 2])
+
+
+def test_unique_values_under_torch_func_is_refused():
+    with pytest.raises(npgrad.TraceError, match="how many are unique"):
+        op = npgrad.function(lambda x: np.sum(np.unique_values(x)))
+        torch.func.grad(op)(torch.tensor([1.0, 2.0], dtype=torch.float64))
+
+
+def test_unique_all_gradient_goes_to_the_first_occurrence():
+    x = torch.tensor([2.0, 1.0, 2.0, 1.0], dtype=torch.float64, requires_grad=True)
+    npgrad.function(lambda x: np.sum(np.unique_all(x).values * [1.0, 10.0]))(x).backward()
+    np.testing.assert_array_equal(x.grad, [10.0, 1.0, 0.0, 0.0])
+
+
+def test_histogram_bin_edges_errors_as_numpy():
+    with pytest.raises(ValueError, match="weights should have the same shape"):
+        _run(lambda x: np.histogram_bin_edges(x, weights=np.ones(2)), [1.0, 2.0, 3.0])
+    with pytest.raises(npgrad.TraceError, match=r"np\.histogram_bin_edges\(\.\.\., bins='auto'"):
+        _run(lambda x: np.histogram_bin_edges(x, "auto"), [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="must increase monotonically"):
+        _run(lambda x: np.histogram_bin_edges(x, [1.0, 0.0]), [1.0, 2.0, 3.0])
+
+
+def test_indices_from_errors_as_numpy():
+    with pytest.raises(ValueError, match="must be 2-d"):
+        _run(np.triu_indices_from, [1.0, 2.0])
+    with pytest.raises(ValueError, match="must be 2-d"):
+        _run(np.tril_indices_from, np.ones((2, 2, 2)))
+    with pytest.raises(ValueError, match="at least 2-d"):
+        _run(np.diag_indices_from, [1.0, 2.0])
+    with pytest.raises(ValueError, match="equal length"):
+        _run(np.diag_indices_from, np.ones((2, 3)))
+    with pytest.raises(npgrad.TraceError, match=r"np\.triu_indices_from\(\.\.\., k=float\)"):
+        _run(lambda x: np.triu_indices_from(x, 0.5), np.ones((2, 2)))

@@ -1,5 +1,6 @@
-"""Searching and counting: searchsorted, digitize, isin, bincount, lexsort, unique,
-histogram.
+"""Searching and counting: searchsorted, digitize, isin, bincount, lexsort, unique
+(and NumPy 2's unique_values, unique_counts, unique_inverse, unique_all), histogram,
+histogram_bin_edges.
 
 Their results are integers or booleans (no gradient), except bincount's sums of
 weights.  NumPy's order puts nan after everything, +inf included; torch's binary
@@ -8,8 +9,10 @@ search and sort are told so where they would differ.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
+import sys
 from typing import Any
 
 import numpy as np
@@ -312,7 +315,57 @@ def _np_unique(
     return (values, *extra) if extra else values
 
 
-def _uniform_edges(t: torch.Tensor, bins: int, range: Any) -> torch.Tensor:
+# NumPy 2's array-API spellings of np.unique: equal_nan=False, namedtuple results
+_RESULTS = {f: type(f(np.zeros(1))) for f in (np.unique_counts, np.unique_inverse, np.unique_all)}
+
+
+@functools.cache
+def _sorts(dtype: torch.dtype) -> bool:
+    """Whether np.unique_values returns ``dtype``'s values sorted.  NumPy 2.3 finds them
+    by a hash table where it has one for the dtype (integers: their order is the
+    table's) and sorts the rest; NumPy's own test of the dtype is asked, since which
+    dtypes hash may change (before 2.3 every dtype was sorted)."""
+    probe = getattr(sys.modules.get("numpy.lib._arraysetops_impl"), "_unique_hash", None)
+    if probe is None:  # NumPy before 2.3 sorts every dtype; a later one, unknown: refused
+        return np.lib.NumpyVersion(np.__version__) < "2.3.0"
+    return probe(np.zeros(1, TORCH_TO_NP[dtype]), equal_nan=False) is NotImplemented
+
+
+@implements(np.unique_values)
+def _np_unique_values(x):
+    """np.unique(x, equal_nan=False) where NumPy sorts the values (floats, bools);
+    integers, which NumPy returns in a hash table's order, are refused."""
+    t = tensor(x)
+    if not t.is_complex() and not _sorts(t.dtype):
+        raise unsupported(
+            f"np.unique_values of {TORCH_TO_NP[t.dtype]} (NumPy returns them in its hash "
+            "table's order; np.unique(x) gives them sorted)"
+        )
+    return _np_unique(t, equal_nan=False)
+
+
+@implements(np.unique_counts)
+def _np_unique_counts(x):
+    """np.unique(x, return_counts=True, equal_nan=False) as NumPy's named result."""
+    return _RESULTS[np.unique_counts](*_np_unique(x, return_counts=True, equal_nan=False))
+
+
+@implements(np.unique_inverse)
+def _np_unique_inverse(x):
+    """np.unique(x, return_inverse=True, equal_nan=False); the inverse has x's shape."""
+    r = _np_unique(x, return_inverse=True, equal_nan=False)
+    return _RESULTS[np.unique_inverse](*r)
+
+
+@implements(np.unique_all)
+def _np_unique_all(x):
+    """Values, first indices, inverse and counts (equal_nan=False); the values' gradient
+    goes to each value's first occurrence, as np.unique's."""
+    r = _np_unique(x, True, True, True, equal_nan=False)
+    return _RESULTS[np.unique_all](*r)
+
+
+def _uniform_edges(t: torch.Tensor, bins: int, range: Any, name: str) -> torch.Tensor:
     """NumPy's edges for ``bins`` equal bins: linspace of the range (given, or the data's
     min and max, widened by 0.5 each way where they are equal), in NumPy's dtypes.  From
     the data they are differentiable (through min and max)."""
@@ -332,7 +385,7 @@ def _uniform_edges(t: torch.Tensor, bins: int, range: Any) -> torch.Tensor:
         return torch.as_tensor(edges, device=t.device)
     if t.numel() == 0:
         return torch.as_tensor(np.linspace(0, 1, bins + 1), device=t.device)
-    _readable("np.histogram", "the data's range (bins from its min and max)")
+    _readable(name, "the data's range (bins from its min and max)")
     lo, hi = t.min(), t.max()
     if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
         raise ValueError(f"autodetected range of [{lo.item()}, {hi.item()}] is not finite")
@@ -346,30 +399,29 @@ def _uniform_edges(t: torch.Tensor, bins: int, range: Any) -> torch.Tensor:
     return torch.cat([y[:-1], hi.reshape(1)])
 
 
-@implements(np.histogram)
-def _np_histogram(a, bins=10, range=None, density=None, weights=None):
-    """Counts (no gradient) or sums of weights per bin, and the edges; bin i holds
-    edges[i] <= x < edges[i + 1], the last bin its right edge too, as in NumPy (range=
-    is read only with a number of bins, as NumPy reads it).  With
-    weights= the sums are differentiable in the weights; density= divides by the
-    bins' widths, differentiable in the edges (given, or from the data's min and max).
-    """
+def _histogram_data(a: Any, name: str) -> torch.Tensor:
     t = tensor(a).reshape(-1)
     if t.is_complex() or t.dtype is torch.bool:
         # (NumPy warns of booleans and counts them as uint8)
-        raise unsupported(f"np.histogram of {t.dtype}")
+        raise unsupported(f"{name} of {t.dtype}")
+    return t
+
+
+def _edges(t: torch.Tensor, bins: Any, range: Any, name: str) -> torch.Tensor:
+    """np.histogram's bin edges for the flat data ``t``: the given ones (checked), or
+    ``bins`` equal bins over range= or the data's min and max."""
     if isinstance(bins, str):
-        raise unsupported(f"np.histogram(..., bins={bins!r}) (followed: a number or edges)")
+        raise unsupported(f"{name}(..., bins={bins!r}) (followed: a number or edges)")
     traced = _traced(bins)
     if (tensor(bins).ndim if traced else np.ndim(bins)) == 1:
         edges = tensor(bins)
         if traced:
-            _readable("np.histogram", "its edges' values (to check their order)")
+            _readable(name, "its edges' values (to check their order)")
             values = edges.detach().cpu().numpy()
         else:  # a constant's values are read as NumPy reads them, under any transform
             values = np.asarray(bins)
         if values.dtype.kind in "fc" and np.isnan(values).any():
-            raise unsupported("np.histogram with nan among the edges")
+            raise unsupported(f"{name} with nan among the edges")
         if (values[:-1] > values[1:]).any():
             raise ValueError("`bins` must increase monotonically, when an array")
     elif (tensor(bins).ndim if traced else np.ndim(bins)) == 0:
@@ -379,11 +431,24 @@ def _np_histogram(a, bins=10, range=None, density=None, weights=None):
             raise TypeError("`bins` must be an integer, a string, or an array") from e
         if n < 1:
             raise ValueError("`bins` must be positive, when an integer")
-        edges = _uniform_edges(t, n, range)
+        edges = _uniform_edges(t, n, range, name)
         if bool((edges[:-1] >= edges[1:]).any()):
             raise ValueError(f"Too many bins for data range. Cannot create {n} finite-sized bins.")
     else:
         raise ValueError("`bins` must be 1d, when an array")
+    return edges
+
+
+@implements(np.histogram)
+def _np_histogram(a, bins=10, range=None, density=None, weights=None):
+    """Counts (no gradient) or sums of weights per bin, and the edges; bin i holds
+    edges[i] <= x < edges[i + 1], the last bin its right edge too, as in NumPy (range=
+    is read only with a number of bins, as NumPy reads it).  With
+    weights= the sums are differentiable in the weights; density= divides by the
+    bins' widths, differentiable in the edges (given, or from the data's min and max).
+    """
+    t = _histogram_data(a, "np.histogram")
+    edges = _edges(t, bins, range, "np.histogram")
     nbins = max(edges.numel() - 1, 0)
     if nbins == 0:  # no edges, or one: no bins, nothing counted (NumPy's empty counts)
         t = t[:0]
@@ -416,3 +481,13 @@ def _np_histogram(a, bins=10, range=None, density=None, weights=None):
         want = result_type(counts, widths, device_type=STATE.device.type)
         counts = counts.to(want) / widths.to(want) / counts.sum().to(want)
     return counts, edges
+
+
+@implements(np.histogram_bin_edges)
+def _np_histogram_bin_edges(a, bins=10, range=None, weights=None):
+    """np.histogram's edges (NumPy reads weights= only for the string bins refused
+    here; its shape is checked as NumPy checks it)."""
+    t = _histogram_data(a, "np.histogram_bin_edges")
+    if weights is not None and tensor(weights).shape != tensor(a).shape:
+        raise ValueError("weights should have the same shape as a.")
+    return _edges(t, bins, range, "np.histogram_bin_edges")
