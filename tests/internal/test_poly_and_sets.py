@@ -90,3 +90,19 @@ def test_indices_from_errors_as_numpy():
         _run(np.diag_indices_from, np.ones((2, 3)))
     with pytest.raises(npgrad.TraceError, match=r"np\.triu_indices_from\(\.\.\., k=float\)"):
         _run(lambda x: np.triu_indices_from(x, 0.5), np.ones((2, 2)))
+
+
+def test_histogram2d_errors_as_numpy():
+    x, y = [0.0, 1.0, 2.0], [1.0, 0.5, 0.25]
+    with pytest.raises(ValueError, match="dimension of bins must be equal"):
+        _run(lambda x, y: np.histogram2d(x, y, [3]), x, y)
+    with pytest.raises(ValueError, match=r"`bins\[1\]` must be positive"):
+        _run(lambda x, y: np.histogram2d(x, y, [3, 0]), x, y)
+    with pytest.raises(ValueError, match=r"`bins\[0\]` must be monotonically increasing"):
+        _run(lambda x, y: np.histogram2d(x, y, [[1.0, 0.0], 2]), x, y)
+    with pytest.raises(ValueError, match="one entry per dimension"):
+        _run(lambda x, y: np.histogram2d(x, y, range=[(0, 1)]), x, y)
+    with pytest.raises(npgrad.TraceError, match=r"np\.histogram2d of x and y other than"):
+        _run(lambda x, y: np.histogram2d(x, y), np.ones((3, 2)), np.ones((3, 2)))
+    with pytest.raises(npgrad.TraceError, match=r"weights=\) of a shape"):
+        _run(lambda x, y: np.histogram2d(x, y, weights=np.ones(2)), x, y)

@@ -1,6 +1,6 @@
 """Searching and counting: searchsorted, digitize, isin, bincount, lexsort, unique
 (and NumPy 2's unique_values, unique_counts, unique_inverse, unique_all), histogram,
-histogram_bin_edges.
+histogram_bin_edges, histogram2d.
 
 Their results are integers or booleans (no gradient), except bincount's sums of
 weights.  NumPy's order puts nan after everything, +inf included; torch's binary
@@ -365,7 +365,9 @@ def _np_unique_all(x):
     return _RESULTS[np.unique_all](*r)
 
 
-def _uniform_edges(t: torch.Tensor, bins: int, range: Any, name: str) -> torch.Tensor:
+def _uniform_edges(
+    t: torch.Tensor, bins: int, range: Any, name: str, dd: bool = False
+) -> torch.Tensor:
     """NumPy's edges for ``bins`` equal bins: linspace of the range (given, or the data's
     min and max, widened by 0.5 each way where they are equal), in NumPy's dtypes.  From
     the data they are differentiable (through min and max)."""
@@ -377,7 +379,8 @@ def _uniform_edges(t: torch.Tensor, bins: int, range: Any, name: str) -> torch.T
             raise ValueError(f"supplied range of [{first}, {last}] is not finite")
         if first == last:
             first, last = first - 0.5, last + 0.5
-        like = np.empty(0, TORCH_TO_NP[t.dtype])
+        # np.histogram computes in the data's dtype; histogramdd's linspace in the range's
+        like = 1.0 if dd else np.empty(0, TORCH_TO_NP[t.dtype])
         kind = np.result_type(first, last, like)
         kind = np.result_type(kind, float) if np.issubdtype(kind, np.integer) else kind
         # constants: NumPy's own linspace gives them exactly
@@ -439,6 +442,18 @@ def _edges(t: torch.Tensor, bins: Any, range: Any, name: str) -> torch.Tensor:
     return edges
 
 
+def _binned(t: torch.Tensor, edges: torch.Tensor, nbins: int) -> tuple:
+    """Each value's bin (edges[i] <= x < edges[i + 1], the last bin its right edge too)
+    and whether it falls in one (nan and values outside do not)."""
+    x, e = common(t, edges.detach())
+    x, e = _orderable(x, "np.histogram"), _orderable(e, "np.histogram")
+    if not nbins:
+        return x.to(torch.int64), x > 0  # empty
+    keep = (x >= e[0]) & (x <= e[-1])
+    where = torch.searchsorted(e.contiguous(), x.contiguous(), side="right") - 1
+    return torch.where(x == e[-1], nbins - 1, where).clamp(0, nbins - 1), keep
+
+
 @implements(np.histogram)
 def _np_histogram(a, bins=10, range=None, density=None, weights=None):
     """Counts (no gradient) or sums of weights per bin, and the edges; bin i holds
@@ -452,14 +467,7 @@ def _np_histogram(a, bins=10, range=None, density=None, weights=None):
     nbins = max(edges.numel() - 1, 0)
     if nbins == 0:  # no edges, or one: no bins, nothing counted (NumPy's empty counts)
         t = t[:0]
-    x, e = common(t, edges.detach())
-    x, e = _orderable(x, "np.histogram"), _orderable(e, "np.histogram")
-    if nbins:
-        keep = (x >= e[0]) & (x <= e[-1])
-        where = torch.searchsorted(e.contiguous(), x.contiguous(), side="right") - 1
-        where = torch.where(x == e[-1], nbins - 1, where).clamp(0, nbins - 1)
-    else:
-        keep, where = x > 0, x.to(torch.int64)  # empty
+    where, keep = _binned(t, edges, nbins)
     if weights is None:
         counts = torch.zeros(nbins, dtype=torch.int64, device=t.device)
         counts = counts.index_add(0, where, keep.to(torch.int64))
@@ -491,3 +499,78 @@ def _np_histogram_bin_edges(a, bins=10, range=None, weights=None):
     if weights is not None and tensor(weights).shape != tensor(a).shape:
         raise ValueError("weights should have the same shape as a.")
     return _edges(t, bins, range, "np.histogram_bin_edges")
+
+
+def _dd_edges(t: torch.Tensor, bins: Any, range: Any, i: int) -> torch.Tensor:
+    """np.histogramdd's edges along one axis: its own checks and messages, and the
+    range's numbers computed in their own dtype (float64 for Python numbers)."""
+    traced = _traced(bins)
+    ndim = tensor(bins).ndim if traced else np.ndim(bins)
+    if ndim == 0:
+        if traced:
+            raise unsupported("np.histogram2d(..., bins=<a traced number>) (bins as numbers)")
+        if bins < 1:
+            raise ValueError(f"`bins[{i}]` must be positive, when an integer")
+        try:
+            n = operator.index(bins)
+        except TypeError as e:
+            raise TypeError(f"`bins[{i}]` must be an integer, when a scalar") from e
+        return _uniform_edges(t, n, range, "np.histogram2d", dd=True)
+    if ndim != 1:
+        raise ValueError(f"`bins[{i}]` must be a scalar or 1d array")
+    if traced:
+        _readable("np.histogram2d", "its edges' values (to check their order)")
+    values = tensor(bins).detach().cpu().numpy() if traced else np.asarray(bins)
+    if values.dtype.kind in "fc" and np.isnan(values).any():
+        raise unsupported("np.histogram2d with nan among the edges")
+    if (values[:-1] > values[1:]).any():
+        raise ValueError(f"`bins[{i}]` must be monotonically increasing, when an array")
+    return tensor(bins)
+
+
+@implements(np.histogram2d)
+def _np_histogram2d(x, y, bins=10, range=None, density=None, weights=None):
+    """NumPy's histogramdd of the points (x, y): float64 counts (no gradient) or sums
+    of weights (differentiable in them), and the two axes' edges, from the data's min
+    and max differentiable in it; density= divides by the bins' areas and the total."""
+    tx, ty = tensor(x), tensor(y)
+    if tx.ndim != 1 or ty.ndim != 1 or tx.shape != ty.shape:
+        raise unsupported("np.histogram2d of x and y other than two 1-d arrays of one length")
+    tx, ty = common(tx, ty)  # NumPy's sample: one array of both
+    if tx.is_complex() or tx.dtype is torch.bool:
+        raise unsupported(f"np.histogram2d of {tx.dtype}")
+    try:
+        count = len(bins)
+    except TypeError:  # one number of bins for both axes
+        count = None
+    if count == 1:
+        raise ValueError("The dimension of bins must be equal to the dimension of the sample x.")
+    if count != 2:
+        bins = [bins, bins]  # a number, or one array of edges for both axes
+    if range is None:
+        range = (None, None)
+    elif len(range) != 2:
+        raise ValueError("range argument must have one entry per dimension")
+    ex, ey = (_dd_edges(t, b, r, i) for i, (t, b, r) in enumerate(zip((tx, ty), bins, range)))
+    nx, ny = max(ex.numel() - 1, 0), max(ey.numel() - 1, 0)
+    (wx, kx), (wy, ky) = _binned(tx, ex, nx), _binned(ty, ey, ny)
+    f64 = wide()
+    if weights is None:
+        w = torch.ones(tx.shape, dtype=f64, device=tx.device)
+    else:
+        w = tensor(weights)
+        if w.shape != tx.shape:
+            raise unsupported("np.histogram2d(..., weights=) of a shape other than x's")
+        if w.is_complex():
+            raise TypeError("Cannot cast array data from dtype('complex128') to dtype('float64')")
+        w = w.to(f64)  # np.bincount's weights are doubles
+    kept = torch.where(kx & ky, w, torch.zeros((), dtype=f64, device=w.device))
+    hist = torch.zeros(nx * ny, dtype=f64, device=w.device)
+    if nx * ny:
+        hist = hist.index_add(0, wx * ny + wy, kept)
+    hist = hist.reshape(nx, ny)
+    if density:
+        total = hist.sum()
+        hist = hist / (ex[1:] - ex[:-1]).to(f64)[:, None] / (ey[1:] - ey[:-1]).to(f64)[None, :]
+        hist = hist / total
+    return hist, ex, ey

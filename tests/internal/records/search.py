@@ -285,3 +285,38 @@ RECORDS += [
         **_NOGRAD,
     ),
 ]
+
+# histogram2d: float64 counts (no gradient); weights= sums, density= and the edges from
+# the data's min and max have one
+_YEDGES = np.array([-2.0, -0.5, 0.0, 1.0, 2.0])
+RECORDS += [
+    Record(
+        covers=("numpy.histogram2d",),
+        fn=lambda x, y: (
+            *np.histogram2d(x, y),
+            *np.histogram2d(x, y, [3, 4], range=[(-1.0, 1.5), (-2, 2)]),
+            *np.histogram2d(x, y, bins=[-2.0, 0.0, 0.5, 2.0]),
+            *np.histogram2d(x, y, [2, _YEDGES]),
+        ),
+        shapes=((30,), (30,)),
+        id="numpy.histogram2d-counts",
+    ),
+    Record(
+        covers=("numpy.histogram2d",),
+        fn=lambda x, y, w: (
+            *np.histogram2d(x, y, 3, weights=w),
+            *np.histogram2d(x, y, [4, 2], density=True),
+            np.histogram2d(x, y, [[-1.0, 0.0, 2.0], _YEDGES], weights=w, density=True)[0],
+        ),
+        shapes=((30,), (30,), (30,)),
+        id="numpy.histogram2d-weights-density",
+    ),
+    Record(
+        covers=("numpy.histogram2d",),
+        fn=lambda x, y: (*np.histogram2d(x, y, 3), *np.histogram2d(x, y[:1].repeat(8), 2)),
+        shapes=((8,), (8,)),
+        dtypes=("int64", "int16"),
+        id="numpy.histogram2d-ints",
+        **_NOGRAD,
+    ),
+]
