@@ -106,3 +106,11 @@ def test_histogram2d_errors_as_numpy():
         _run(lambda x, y: np.histogram2d(x, y), np.ones((3, 2)), np.ones((3, 2)))
     with pytest.raises(npgrad.TraceError, match=r"weights=\) of a shape"):
         _run(lambda x, y: np.histogram2d(x, y, weights=np.ones(2)), x, y)
+
+
+def test_spacing_has_no_gradient_nextafter_that_of_x1():
+    x = np.array([0.5, -2.0, 4.0])  # 4.0: a power of two, where spacing jumps
+    g = npgrad.grad(lambda x: np.sum(x + np.spacing(x) * 1e10 + np.nextafter(x, 0.0) * 2.0))(x)
+    np.testing.assert_array_equal(g, [3.0, 3.0, 3.0])
+    g = npgrad.grad(lambda y: np.sum(np.nextafter(x, y)))(np.array([1.0, 1.0, 1.0]))
+    np.testing.assert_array_equal(g, [0.0, 0.0, 0.0])
