@@ -114,3 +114,22 @@ def test_spacing_has_no_gradient_nextafter_that_of_x1():
     np.testing.assert_array_equal(g, [3.0, 3.0, 3.0])
     g = npgrad.grad(lambda y: np.sum(np.nextafter(x, y)))(np.array([1.0, 1.0, 1.0]))
     np.testing.assert_array_equal(g, [0.0, 0.0, 0.0])
+
+
+def test_put_along_axis_refusals_and_errors():
+    def writing(idx, axis):
+        def f(x):
+            out = x * 1.0
+            np.put_along_axis(out, idx, 0.0, axis)
+            return out
+
+        return f
+
+    with pytest.raises(npgrad.TraceError, match=r"axis=None\) \(NumPy leaves arr unchanged"):
+        _run(writing(np.array([0]), None), np.ones((2, 2)))
+    with pytest.raises(IndexError, match="must be an integer array"):
+        _run(writing(np.array([[0.0]]), 0), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        _run(writing(np.array([0]), 0), np.ones((2, 2)))
+    with pytest.raises(npgrad.TraceError):  # the caller's NumPy array: not followed
+        _run(lambda v: np.put_along_axis(np.ones((2, 2)), np.array([[0, 1]]), v, 0), [1.0, 2.0])
