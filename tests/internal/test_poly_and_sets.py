@@ -133,3 +133,31 @@ def test_put_along_axis_refusals_and_errors():
         _run(writing(np.array([0]), 0), np.ones((2, 2)))
     with pytest.raises(npgrad.TraceError):  # the caller's NumPy array: not followed
         _run(lambda v: np.put_along_axis(np.ones((2, 2)), np.array([[0, 1]]), v, 0), [1.0, 2.0])
+
+
+def test_choose_refusals_and_errors():
+    x = [1.0, 2.0]
+    with pytest.raises(npgrad.TraceError, match=r"mode= is not supported"):
+        _run(lambda x: np.choose([0, 1], [x, x], mode="wrap"), x)
+    with pytest.raises(ValueError, match="invalid entry in choice array"):
+        _run(lambda x: np.choose([0, 2], [x, x]), x)
+    with pytest.raises(ValueError, match="invalid entry in choice array"):
+        _run(lambda x: np.choose(np.argmax(x) + 1, [x, x]), x)
+    with pytest.raises(TypeError, match="Cannot cast array data"):
+        _run(lambda x: np.choose(x, [x, x]), x)
+
+
+def test_compress_and_extract_errors_and_transforms():
+    x = np.arange(4.0)
+    with pytest.raises(ValueError, match="condition must be a 1-d array"):
+        _run(lambda x: np.compress([[True]], x), x)
+    with pytest.raises(IndexError, match="index 4 is out of bounds for axis 0 with size 4"):
+        _run(lambda x: np.compress([1, 0, 0, 0, 1], x), x)
+    with pytest.raises(IndexError, match="index 5 is out of bounds"):
+        _run(lambda x: np.extract([1, 0, 0, 0, 0, 1], x), x)
+    # a constant condition keeps the shape known: followed under torch.func
+    g = npgrad.grad(lambda x: np.sum(np.compress([True, False, True], x) ** 2))(x)
+    np.testing.assert_array_equal(g, [0.0, 0.0, 4.0, 0.0])
+    # a traced one decides the length from values: refused by name there
+    with pytest.raises(npgrad.TraceError, match=r"np\.extract needs the condition's values"):
+        torch.func.grad(npgrad.function(lambda x: np.sum(np.extract(x > 1, x))))(torch.tensor(x))
