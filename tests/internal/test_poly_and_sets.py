@@ -161,3 +161,18 @@ def test_compress_and_extract_errors_and_transforms():
     # a traced one decides the length from values: refused by name there
     with pytest.raises(npgrad.TraceError, match=r"np\.extract needs the condition's values"):
         torch.func.grad(npgrad.function(lambda x: np.sum(np.extract(x > 1, x))))(torch.tensor(x))
+
+
+def test_broadcast_arrays_share_memory_so_writes_are_refused():
+    def f(x):
+        a, b = np.broadcast_arrays(x, np.ones((2, 1)))
+        a[0, 0] = 5.0
+        return a
+
+    with pytest.raises(npgrad.TraceError):
+        _run(f, [1.0, 2.0])
+
+
+def test_resize_errors_as_numpy():
+    with pytest.raises(ValueError, match="must be non-negative"):
+        _run(lambda x: np.resize(x, (2, -1)), [1.0, 2.0])

@@ -3,6 +3,7 @@ sort, triangles and diagonals."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -273,6 +274,12 @@ def _argwhere(a):
 @implements(np.diag)
 def _diag(v, k=0):
     return torch.diag(tensor(v), k)
+
+
+@implements(np.diagflat)
+def _diagflat(v, k=0):
+    """The flattened input on the k-th diagonal of a square matrix of zeros."""
+    return torch.diagflat(tensor(v), operator.index(k))
 
 
 @implements(np.diagonal, methods=("diagonal",))

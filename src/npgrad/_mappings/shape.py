@@ -3,6 +3,7 @@ apply_along_axis, which stacks a function's results."""
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -141,6 +142,29 @@ def _squeeze(a, axis=None):
 def _broadcast_to(array, shape, subok=False):
     # a copy with the same dtype (bool stays bool): never the input itself
     return tensor(array).expand(shape).clone(memory_format=torch.contiguous_format)
+
+
+@implements(np.broadcast_arrays)
+def _broadcast_arrays(*args, subok=False):
+    """Views of the inputs, as NumPy's: they share the inputs' memory, so writes into
+    them (or the inputs) are refused as aliases."""
+    ts = [tensor(a) for a in args]
+    shape = torch.broadcast_shapes(*(t.shape for t in ts))
+    return tuple(t.expand(shape) for t in ts)
+
+
+@implements(np.resize)
+def _resize(a, new_shape):
+    """The flat elements repeated to fill ``new_shape`` (zeros where either is empty)."""
+    shape = (new_shape,) if isinstance(new_shape, (int, np.integer)) else tuple(new_shape)
+    if any(n < 0 for n in shape):
+        raise ValueError("all elements of `new_shape` must be non-negative")
+    t = tensor(a).reshape(-1)
+    size = math.prod(shape)
+    if t.numel() == 0 or size == 0:
+        return torch.zeros(shape, dtype=t.dtype, device=t.device)
+    repeats = -(-size // t.numel())
+    return t.repeat(repeats)[:size].reshape(shape)
 
 
 def _cast(ts: list[torch.Tensor], dtype) -> list[torch.Tensor]:
@@ -407,19 +431,27 @@ def _rollaxis(a, axis, start=0):
     return t.clone() if axis == start else torch.movedim(t, axis, start)
 
 
+def _three_d(t: torch.Tensor) -> torch.Tensor:
+    """np.atleast_3d of one array: (1, 1, 1), (1, N, 1), (M, N, 1)."""
+    if t.ndim == 0:
+        return t.reshape(1, 1, 1)
+    if t.ndim == 1:
+        return t.reshape(1, -1, 1)
+    return t.unsqueeze(-1) if t.ndim == 2 else t
+
+
 @implements(np.atleast_3d)
 def _atleast_3d(*arys):
-    outs = []
-    for a in arys:
-        t = tensor(a)
-        if t.ndim == 0:
-            t = t.reshape(1, 1, 1)
-        elif t.ndim == 1:
-            t = t.reshape(1, -1, 1)
-        elif t.ndim == 2:
-            t = t.unsqueeze(-1)
-        outs.append(t)
+    outs = [_three_d(tensor(a)) for a in arys]
     return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+@implements(np.dstack)
+def _dstack(tup):
+    ts = [_three_d(tensor(a)) for a in tup]
+    if not ts:
+        raise ValueError("need at least one array to concatenate")
+    return torch.cat(common(*ts), 2)
 
 
 def _split_along(ary, sections, axis: int, least: int, name: str):

@@ -168,3 +168,63 @@ RECORDS = [
         id="numpy.apply_along_axis-int",
     ),
 ]
+
+# dstack, broadcast_arrays, resize, diagflat
+RECORDS += [
+    Record(
+        covers=("numpy.dstack",),
+        fn=lambda x, y: (
+            np.dstack([x, y]),
+            np.dstack((x[0], y[0] * 2.0)),
+            np.dstack([x[0, 0], y[0, 0], 1.5]),
+            np.dstack([x[:, :, None], y]),
+        ),
+        shapes=((3, 4), (3, 4)),
+    ),
+    Record(
+        covers=("numpy.dstack",),
+        fn=lambda x, y: np.dstack([x, y.astype(np.int8), x > 0]),
+        shapes=((3, 4), (3, 4)),
+        dtypes=("int64", "int16", "bool"),
+        grad=False,
+        id="numpy.dstack-ints",
+    ),
+    Record(
+        covers=("numpy.broadcast_arrays",),
+        fn=lambda x, y, z: (*np.broadcast_arrays(x, y, z), *np.broadcast_arrays(x), 2.0 * x),
+        shapes=((3, 1), (4,), (1, 1)),
+    ),
+    Record(
+        covers=("numpy.resize",),
+        fn=lambda x: (
+            np.resize(x, (2, 5)),
+            np.resize(x, 3),
+            np.resize(x, np.int64(13)),
+            np.resize(x, 0),
+            np.resize(x[:0], (2, 2)),
+            np.resize(x, (2, 0)),
+        ),
+        shapes=((2, 3),),
+    ),
+    Record(
+        covers=("numpy.resize",),
+        fn=lambda x: np.resize(x, (4, 4)),
+        shapes=((2, 3),),
+        dtypes=("int64", "bool"),
+        grad=False,
+        id="numpy.resize-ints",
+    ),
+    Record(
+        covers=("numpy.diagflat",),
+        fn=lambda x: (np.diagflat(x), np.diagflat(x, k=-1), np.diagflat(x[0], 2)),
+        shapes=((2, 2),),
+    ),
+    Record(
+        covers=("numpy.diagflat",),
+        fn=lambda x: np.diagflat(x, 1),
+        shapes=((3,),),
+        dtypes=("int64", "bool"),
+        grad=False,
+        id="numpy.diagflat-ints",
+    ),
+]
