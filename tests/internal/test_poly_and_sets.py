@@ -165,11 +165,12 @@ def test_compress_and_extract_errors_and_transforms():
 
 def test_broadcast_arrays_share_memory_so_writes_are_refused():
     def f(x):
-        a, b = np.broadcast_arrays(x, np.ones((2, 1)))
-        a[0, 0] = 5.0
+        y = x * 1.0
+        a, b = np.broadcast_arrays(y, np.ones((2, 1)))
+        y[0] = 5.0  # NumPy's a would see it
         return a
 
-    with pytest.raises(npgrad.TraceError):
+    with pytest.raises(npgrad.TraceError, match="shares memory with the result of np.broadcast"):
         _run(f, [1.0, 2.0])
 
 
