@@ -177,3 +177,19 @@ def test_broadcast_arrays_share_memory_so_writes_are_refused():
 def test_resize_errors_as_numpy():
     with pytest.raises(ValueError, match="must be non-negative"):
         _run(lambda x: np.resize(x, (2, -1)), [1.0, 2.0])
+
+
+def test_delete_errors_as_numpy_and_traced_obj_under_transforms():
+    x = np.arange(5.0)
+    with pytest.raises(IndexError, match="index 5 is out of bounds for axis 0 with size 5"):
+        _run(lambda x: np.delete(x, [5]), x)
+    with pytest.raises(IndexError, match="integer \\(or boolean\\) type"):
+        _run(lambda x: np.delete(x, np.array([1.0])), x)
+    with pytest.raises(ValueError, match="match the axis length of 5"):
+        _run(lambda x: np.delete(x, np.array([True])), x)
+    g = npgrad.grad(lambda x: np.sum(np.delete(x, [0, 3]) ** 2))(x)
+    np.testing.assert_array_equal(g, [0.0, 2.0, 4.0, 0.0, 8.0])
+    with pytest.raises(npgrad.TraceError, match=r"np\.delete needs obj's values"):
+        torch.func.grad(npgrad.function(lambda x: np.sum(np.delete(x, np.argmax(x)))))(
+            torch.tensor(x)
+        )

@@ -14,7 +14,7 @@ from .._dtypes import TORCH_TO_NP
 from .._trace._array import TracedArray, storage_root, tensor, unwrap
 from .._trace._promote import common
 from .._trace._registry import implements, normalise_axis
-from .._trace._state import unsupported
+from .._trace._state import STATE, TraceError, constant, here, unsupported, values_hidden
 
 
 def _order(order: Any, name: str) -> str:
@@ -542,3 +542,56 @@ def _apply_along_axis(func1d, axis, arr, *args, **kwargs):
     dims = list(range(buff.ndim))
     cut = buff.ndim - first.ndim
     return buff.permute(dims[:axis] + dims[cut:] + dims[axis:cut])
+
+
+# ------------------------------------------------------------------ delete
+def _positions(obj: Any, name: str) -> np.ndarray:
+    """``obj`` as NumPy reads it: a constant as is, a traced one read from the trace
+    (its values decide the result's shape: refused under torch.func, torch.compile)."""
+    if isinstance(obj, TracedArray) or id(obj) in STATE.lifted:
+        if values_hidden():
+            raise TraceError(
+                f"{here()}: {name} needs obj's values (which places) here, which cannot "
+                "be read under torch.func or torch.compile; give them as a NumPy array, "
+                "or use mode='numeric'"
+            )
+        return tensor(obj).detach().cpu().numpy()
+    return np.asarray(obj)
+
+
+@implements(np.delete, axis="row")
+def _delete(arr, obj, axis=None):
+    """``arr`` without the entries ``obj`` names along ``axis`` (of the flat array for
+    None): an int, a slice, integers (negative and repeated ones as NumPy), or a
+    boolean mask of the axis' length.  The kept entries keep their gradient."""
+    t = tensor(arr)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    else:
+        axis = normalise_axis(axis, t.ndim, many=False, name="delete")
+    n = t.shape[axis]
+    keep = np.ones(n, bool)
+    if isinstance(obj, slice):
+        keep[obj] = False
+    else:
+        o = _positions(obj, "np.delete")
+        if o.dtype == bool:
+            if o.shape != (n,):
+                raise ValueError(
+                    "boolean array argument obj to delete must be one dimensional and "
+                    f"match the axis length of {n}"
+                )
+            keep = ~o
+        else:
+            if o.size == 0 and not isinstance(obj, np.ndarray):
+                o = o.astype(np.intp)  # an empty list deletes nothing
+            if o.dtype.kind not in "iu":
+                raise IndexError("arrays used as indices must be of integer (or boolean) type")
+            o = o.reshape(-1)
+            bad = (o < -n) | (o >= n)
+            if bad.any():
+                raise IndexError(
+                    f"index {o[bad][0]} is out of bounds for axis {axis} with size {n}"
+                )
+            keep[o] = False
+    return torch.index_select(t, axis, constant(np.flatnonzero(keep), t.device))

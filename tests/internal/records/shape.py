@@ -228,3 +228,29 @@ RECORDS += [
         id="numpy.diagflat-ints",
     ),
 ]
+
+# delete: ints, slices, integer arrays (negative, repeated), masks; a traced obj
+RECORDS += [
+    Record(
+        covers=("numpy.delete",),
+        fn=lambda x: (
+            np.delete(x, 1, axis=0),
+            np.delete(x, [0, 0, -1], axis=1),
+            np.delete(x, slice(1, None, 2)),
+            np.delete(x, np.array([True, False, True, False]), axis=-1),
+            np.delete(x, []),
+            np.delete(x, np.int64(-2)),
+            np.delete(x, np.array([[1], [3]])),
+            np.delete(x, np.argmax(x[0]), axis=1),
+        ),
+        shapes=((3, 4),),
+    ),
+    Record(
+        covers=("numpy.delete",),
+        fn=lambda x: np.delete(x, [2, 0], axis=1),
+        shapes=((3, 4),),
+        dtypes=("int64", "bool"),
+        grad=False,
+        id="numpy.delete-ints",
+    ),
+]
