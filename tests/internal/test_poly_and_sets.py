@@ -193,3 +193,21 @@ def test_delete_errors_as_numpy_and_traced_obj_under_transforms():
         torch.func.grad(npgrad.function(lambda x: np.sum(np.delete(x, np.argmax(x)))))(
             torch.tensor(x)
         )
+
+
+def test_insert_errors_as_numpy():
+    x = np.arange(4.0)
+    with pytest.raises(IndexError, match="index 5 is out of bounds for axis 0 with size 4"):
+        _run(lambda x: np.insert(x, 5, 1.0), x)
+    with pytest.raises(IndexError, match="out of bounds"):
+        _run(lambda x: np.insert(x, [1, -9], 1.0), x)
+    with pytest.raises(ValueError, match="one dimensional or scalar"):
+        _run(lambda x: np.insert(x, [[1]], 1.0), x)
+    with pytest.raises(npgrad.TraceError, match="complex values into a real array"):
+        _run(lambda x: np.insert(x, 1, 1j), x)
+    g = npgrad.grad(lambda v: np.sum(np.insert(x, [0, 2], v) * np.arange(6.0)))(np.zeros(2))
+    np.testing.assert_array_equal(g, [0.0, 3.0])  # v lands at 0 and 3 (after the first)
+    with pytest.raises(npgrad.TraceError, match=r"np\.insert needs obj's values"):
+        torch.func.grad(npgrad.function(lambda x: np.sum(np.insert(x, np.argmax(x), 1.0))))(
+            torch.tensor(x)
+        )

@@ -595,3 +595,56 @@ def _delete(arr, obj, axis=None):
                 )
             keep[o] = False
     return torch.index_select(t, axis, constant(np.flatnonzero(keep), t.device))
+
+
+@implements(np.insert, axis="row")
+def _insert(arr, obj, values, axis=None):
+    """``values`` placed before the entries ``obj`` names along ``axis`` (of the flat
+    array for None), cast to ``arr``'s dtype, by NumPy's two rules: one index inserts
+    a block (a scalar index: values' first axis turned to ``axis``), several insert
+    one entry each, values broadcast.  The gradient reaches arr and values alike."""
+    t = tensor(arr)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    else:
+        axis = normalise_axis(axis, t.ndim, many=False, name="insert")
+    n = t.shape[axis]
+    if isinstance(obj, slice):
+        idx = np.arange(*obj.indices(n), dtype=np.intp)
+    else:
+        idx = _positions(obj, "np.insert")
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        elif idx.ndim > 1:
+            raise ValueError("index array argument obj to insert must be one dimensional or scalar")
+        elif idx.size == 0 and not isinstance(obj, np.ndarray):
+            idx = idx.astype(np.intp)
+    if idx.dtype.kind not in "iu":
+        raise IndexError("arrays used as indices must be of integer (or boolean) type")
+    bad = (idx < -n) | (idx > n)
+    if bad.any():
+        raise IndexError(f"index {idx[bad][0]} is out of bounds for axis {axis} with size {n}")
+    v = tensor(values)
+    if v.is_complex() and not t.is_complex():
+        raise unsupported("np.insert of complex values into a real array")
+    v = v.to(t.dtype)
+    idx = np.where(idx < 0, idx + n, idx).reshape(-1) if idx.ndim else idx + n * (idx < 0)
+    if idx.size == 1:  # one block at one place
+        v = v.reshape((1,) * (t.ndim - v.ndim) + tuple(v.shape))
+        if idx.ndim == 0:
+            v = v.movedim(0, axis)
+        count = v.shape[axis]
+        idx = np.full(count, int(idx.reshape(-1)[0]), dtype=np.intp)
+    count = idx.shape[0]
+    block = list(t.shape)
+    block[axis] = count
+    v = v.expand(block)
+    # where each entry of the result comes from: arr's n entries, then the new ones
+    idx = idx.astype(np.intp)
+    idx[np.argsort(idx, kind="stable")] += np.arange(count)
+    source = np.empty(n + count, np.intp)
+    new = np.zeros(n + count, bool)
+    new[idx] = True
+    source[~new] = np.arange(n)
+    source[idx] = n + np.arange(count)
+    return torch.index_select(torch.cat([t, v], axis), axis, constant(source, t.device))

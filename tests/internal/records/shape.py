@@ -254,3 +254,31 @@ RECORDS += [
         id="numpy.delete-ints",
     ),
 ]
+
+# insert: one block (a scalar index, a one-element list), several entries (a slice, a
+# list with repeats and negatives, a mask), values traced and broadcast, a traced obj
+RECORDS += [
+    Record(
+        covers=("numpy.insert",),
+        fn=lambda x, v: (
+            np.insert(x, 1, v[:3], axis=1),
+            np.insert(x, [1], v[:2], axis=1),
+            np.insert(x, [1, 3], v[:2], axis=1),
+            np.insert(x, slice(0, 2), 5.0),
+            np.insert(x, [0, 0, -1, 4], v[:4], axis=-1),
+            np.insert(x, 3, v[0], axis=0),
+            np.insert(x, np.array([False, True, False]), v[:4], axis=0),
+            np.insert(x, [], v[:1]),
+            np.insert(x, np.argmax(v), v[:1], axis=1),
+        ),
+        shapes=((3, 4), (4,)),
+    ),
+    Record(
+        covers=("numpy.insert",),
+        fn=lambda x, v: (np.insert(x, [1, 1], v[:2] * 2.5, axis=1), np.insert(x, 2, 9)),
+        shapes=((3, 4), (4,)),
+        dtypes=("int64", "int16", "bool"),
+        grad=False,
+        id="numpy.insert-ints",
+    ),
+]
