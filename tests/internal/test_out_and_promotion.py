@@ -28,6 +28,7 @@ _EXTRA = {
     "numpy.clip": lambda x: (0.0, 1.0),
     "numpy.concatenate": lambda x: (),
     "numpy.stack": lambda x: (),
+    "numpy.choose": lambda x: ([x] * 5,),  # the indices: integers from 1 to 4
     "scipy.spatial.distance.cdist": lambda x: (x,),
 }
 _JOIN = ("numpy.concatenate", "numpy.stack")  # take a sequence of arrays
@@ -38,6 +39,8 @@ def _call(row, x, **kw):
         return row.target("ij->i", x, **kw)
     if row.name in _JOIN:
         return row.target([x, x], **kw)
+    if row.name == "numpy.compress":  # the condition first
+        return row.target([True, False], x, axis=0, **kw)
     if row.kind == "ufunc":
         return row.target(*[x] * row.target.nin, **kw)
     return row.target(x, *_EXTRA.get(row.name, lambda x: ())(x), **kw)

@@ -328,7 +328,8 @@ def _sorts(dtype: torch.dtype) -> bool:
     probe = getattr(sys.modules.get("numpy.lib._arraysetops_impl"), "_unique_hash", None)
     if probe is None:  # NumPy before 2.3 sorts every dtype; a later one, unknown: refused
         return np.lib.NumpyVersion(np.__version__) < "2.3.0"
-    return probe(np.zeros(1, TORCH_TO_NP[dtype]), equal_nan=False) is NotImplemented
+    twin = TORCH_TO_NP.get(dtype)  # bfloat16 has none: NumPy never sees it, refused
+    return twin is not None and probe(np.zeros(1, twin), equal_nan=False) is NotImplemented
 
 
 @implements(np.unique_values)
@@ -337,9 +338,10 @@ def _np_unique_values(x):
     integers, which NumPy returns in a hash table's order, are refused."""
     t = tensor(x)
     if not t.is_complex() and not _sorts(t.dtype):
+        shown = TORCH_TO_NP.get(t.dtype, t.dtype)
         raise unsupported(
-            f"np.unique_values of {TORCH_TO_NP[t.dtype]} (NumPy returns them in its hash "
-            "table's order; np.unique(x) gives them sorted)"
+            f"np.unique_values of {shown} (NumPy returns them in its hash table's order; "
+            "np.unique(x) gives them sorted)"
         )
     return _np_unique(t, equal_nan=False)
 
