@@ -29,6 +29,7 @@ _EXTRA = {
     "numpy.clip": lambda x: (0.0, 1.0),
     "numpy.concatenate": lambda x: (),
     "numpy.stack": lambda x: (),
+    "numpy.choose": lambda x: ([x] * 5,),  # the indices: integers from 1 to 4
     "scipy.spatial.distance.cdist": lambda x: (x,),
 }
 _JOIN = ("numpy.concatenate", "numpy.stack", "numpy.linalg.multi_dot")  # a sequence of arrays
@@ -56,6 +57,8 @@ def _call(row, x, **kw):
         return target("ij->i", x, **kw)
     if row.name in _JOIN:
         return target([x, x], **kw)
+    if row.name == "numpy.compress":  # the condition first
+        return target([True, False], x, axis=0, **kw)
     if row.kind == "ufunc":
         return target(*[x] * target.nin, **kw)
     kw = {**_KEYWORDS.get(row.name, {}), **kw}

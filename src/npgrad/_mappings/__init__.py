@@ -11,6 +11,7 @@ from . import (  # noqa: F401 - imported for their rows
     elementwise,
     fft,
     linalg,
+    polynomial,
     reductions,
     scipy_bessel,
     scipy_linalg,

@@ -1,5 +1,6 @@
 """Arrays made like another (zeros_like, ones_like, empty_like, full_like), and
-linspace between traced ends, meshgrid."""
+linspace between traced ends, meshgrid; the index arrays of an array's triangles and
+diagonal (triu_indices_from, tril_indices_from, diag_indices_from)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import torch
 from .._dtypes import is_inexact, result_type
 from .._trace._array import tensor, unwrap
 from .._trace._registry import implements
-from .._trace._state import STATE
+from .._trace._state import STATE, constant, unsupported
 
 
 def _like(a, dtype, shape, fill):
@@ -98,3 +99,41 @@ def _meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     if copy:
         outs = [o.clone(memory_format=torch.contiguous_format) for o in outs]
     return tuple(outs)
+
+
+# ------------------------------------------------------------------ indices of a shape
+# they depend on the array's shape alone, which is known under every transform: NumPy
+# computes them from it, exactly (int64)
+def _offset(k, name: str) -> int:
+    """An integer k (NumPy's arithmetic on another number is not repeated)."""
+    if not isinstance(k, (int, np.integer)):
+        raise unsupported(f"{name}(..., k={type(k).__name__}) (k= as an integer)")
+    return int(k)
+
+
+@implements(np.triu_indices_from, differentiable=False)
+def _triu_indices_from(arr, k=0):
+    shape = tuple(tensor(arr).shape)
+    if len(shape) != 2:
+        raise ValueError("input array must be 2-d")
+    k = _offset(k, "np.triu_indices_from")
+    return tuple(constant(i) for i in np.triu_indices(shape[0], k=k, m=shape[1]))
+
+
+@implements(np.tril_indices_from, differentiable=False)
+def _tril_indices_from(arr, k=0):
+    shape = tuple(tensor(arr).shape)
+    if len(shape) != 2:
+        raise ValueError("input array must be 2-d")
+    k = _offset(k, "np.tril_indices_from")
+    return tuple(constant(i) for i in np.tril_indices(shape[0], k=k, m=shape[1]))
+
+
+@implements(np.diag_indices_from, differentiable=False)
+def _diag_indices_from(arr):
+    shape = tuple(tensor(arr).shape)
+    if len(shape) < 2:
+        raise ValueError("input array must be at least 2-d")
+    if len(set(shape)) != 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    return tuple(constant(i) for i in np.diag_indices(shape[0], len(shape)))

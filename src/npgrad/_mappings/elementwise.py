@@ -1,5 +1,5 @@
-"""Elementwise functions that are not ufuncs: real, imag, angle, real_if_close, sinc,
-i0, polyval (elementwise in x)."""
+"""Elementwise functions that are not ufuncs: real, imag, isreal, iscomplex, angle,
+real_if_close, sinc, i0, polyval (elementwise in x)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,20 @@ def _real(val):
 def _imag(val):
     t = tensor(val)
     return t.imag if t.is_complex() else torch.zeros_like(t)
+
+
+@implements(np.isreal, differentiable=False)
+def _isreal(x):
+    t = tensor(x)
+    return t.imag == 0 if t.is_complex() else torch.ones(t.shape, dtype=torch.bool, device=t.device)
+
+
+@implements(np.iscomplex, differentiable=False)
+def _iscomplex(x):
+    t = tensor(x)
+    return (
+        t.imag != 0 if t.is_complex() else torch.zeros(t.shape, dtype=torch.bool, device=t.device)
+    )
 
 
 @implements(np.angle)

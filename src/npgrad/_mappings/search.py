@@ -1,5 +1,6 @@
-"""Searching and counting: searchsorted, digitize, isin, bincount, lexsort, unique,
-histogram.
+"""Searching and counting: searchsorted, digitize, isin, bincount, lexsort, unique
+(and NumPy 2's unique_values, unique_counts, unique_inverse, unique_all), histogram,
+histogram_bin_edges, histogram2d.
 
 Their results are integers or booleans (no gradient), except bincount's sums of
 weights.  NumPy's order puts nan after everything, +inf included; torch's binary
@@ -8,8 +9,10 @@ search and sort are told so where they would differ.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
+import sys
 from typing import Any
 
 import numpy as np
@@ -312,7 +315,61 @@ def _np_unique(
     return (values, *extra) if extra else values
 
 
-def _uniform_edges(t: torch.Tensor, bins: int, range: Any) -> torch.Tensor:
+# NumPy 2's array-API spellings of np.unique: equal_nan=False, namedtuple results
+_RESULTS = {f: type(f(np.zeros(1))) for f in (np.unique_counts, np.unique_inverse, np.unique_all)}
+
+
+@functools.cache
+def _sorts(dtype: torch.dtype) -> bool:
+    """Whether np.unique_values returns ``dtype``'s values sorted.  NumPy 2.3 finds them
+    by a hash table where it has one for the dtype (integers: their order is the
+    table's) and sorts the rest; NumPy's own test of the dtype is asked, since which
+    dtypes hash may change (before 2.3 every dtype was sorted)."""
+    probe = getattr(sys.modules.get("numpy.lib._arraysetops_impl"), "_unique_hash", None)
+    if probe is None:  # NumPy before 2.3 sorts every dtype; a later one, unknown: refused
+        return np.lib.NumpyVersion(np.__version__) < "2.3.0"
+    twin = TORCH_TO_NP.get(dtype)  # bfloat16 has none: NumPy never sees it, refused
+    return twin is not None and probe(np.zeros(1, twin), equal_nan=False) is NotImplemented
+
+
+@implements(np.unique_values)
+def _np_unique_values(x):
+    """np.unique(x, equal_nan=False) where NumPy sorts the values (floats, bools);
+    integers, which NumPy returns in a hash table's order, are refused."""
+    t = tensor(x)
+    if not t.is_complex() and not _sorts(t.dtype):
+        shown = TORCH_TO_NP.get(t.dtype, t.dtype)
+        raise unsupported(
+            f"np.unique_values of {shown} (NumPy returns them in its hash table's order; "
+            "np.unique(x) gives them sorted)"
+        )
+    return _np_unique(t, equal_nan=False)
+
+
+@implements(np.unique_counts)
+def _np_unique_counts(x):
+    """np.unique(x, return_counts=True, equal_nan=False) as NumPy's named result."""
+    return _RESULTS[np.unique_counts](*_np_unique(x, return_counts=True, equal_nan=False))
+
+
+@implements(np.unique_inverse)
+def _np_unique_inverse(x):
+    """np.unique(x, return_inverse=True, equal_nan=False); the inverse has x's shape."""
+    r = _np_unique(x, return_inverse=True, equal_nan=False)
+    return _RESULTS[np.unique_inverse](*r)
+
+
+@implements(np.unique_all)
+def _np_unique_all(x):
+    """Values, first indices, inverse and counts (equal_nan=False); the values' gradient
+    goes to each value's first occurrence, as np.unique's."""
+    r = _np_unique(x, True, True, True, equal_nan=False)
+    return _RESULTS[np.unique_all](*r)
+
+
+def _uniform_edges(
+    t: torch.Tensor, bins: int, range: Any, name: str, dd: bool = False
+) -> torch.Tensor:
     """NumPy's edges for ``bins`` equal bins: linspace of the range (given, or the data's
     min and max, widened by 0.5 each way where they are equal), in NumPy's dtypes.  From
     the data they are differentiable (through min and max)."""
@@ -324,7 +381,8 @@ def _uniform_edges(t: torch.Tensor, bins: int, range: Any) -> torch.Tensor:
             raise ValueError(f"supplied range of [{first}, {last}] is not finite")
         if first == last:
             first, last = first - 0.5, last + 0.5
-        like = np.empty(0, TORCH_TO_NP[t.dtype])
+        # np.histogram computes in the data's dtype; histogramdd's linspace in the range's
+        like = 1.0 if dd else np.empty(0, TORCH_TO_NP[t.dtype])
         kind = np.result_type(first, last, like)
         kind = np.result_type(kind, float) if np.issubdtype(kind, np.integer) else kind
         # constants: NumPy's own linspace gives them exactly
@@ -332,7 +390,7 @@ def _uniform_edges(t: torch.Tensor, bins: int, range: Any) -> torch.Tensor:
         return torch.as_tensor(edges, device=t.device)
     if t.numel() == 0:
         return torch.as_tensor(np.linspace(0, 1, bins + 1), device=t.device)
-    _readable("np.histogram", "the data's range (bins from its min and max)")
+    _readable(name, "the data's range (bins from its min and max)")
     lo, hi = t.min(), t.max()
     if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
         raise ValueError(f"autodetected range of [{lo.item()}, {hi.item()}] is not finite")
@@ -346,30 +404,29 @@ def _uniform_edges(t: torch.Tensor, bins: int, range: Any) -> torch.Tensor:
     return torch.cat([y[:-1], hi.reshape(1)])
 
 
-@implements(np.histogram)
-def _np_histogram(a, bins=10, range=None, density=None, weights=None):
-    """Counts (no gradient) or sums of weights per bin, and the edges; bin i holds
-    edges[i] <= x < edges[i + 1], the last bin its right edge too, as in NumPy (range=
-    is read only with a number of bins, as NumPy reads it).  With
-    weights= the sums are differentiable in the weights; density= divides by the
-    bins' widths, differentiable in the edges (given, or from the data's min and max).
-    """
+def _histogram_data(a: Any, name: str) -> torch.Tensor:
     t = tensor(a).reshape(-1)
     if t.is_complex() or t.dtype is torch.bool:
         # (NumPy warns of booleans and counts them as uint8)
-        raise unsupported(f"np.histogram of {t.dtype}")
+        raise unsupported(f"{name} of {t.dtype}")
+    return t
+
+
+def _edges(t: torch.Tensor, bins: Any, range: Any, name: str) -> torch.Tensor:
+    """np.histogram's bin edges for the flat data ``t``: the given ones (checked), or
+    ``bins`` equal bins over range= or the data's min and max."""
     if isinstance(bins, str):
-        raise unsupported(f"np.histogram(..., bins={bins!r}) (followed: a number or edges)")
+        raise unsupported(f"{name}(..., bins={bins!r}) (followed: a number or edges)")
     traced = _traced(bins)
     if (tensor(bins).ndim if traced else np.ndim(bins)) == 1:
         edges = tensor(bins)
         if traced:
-            _readable("np.histogram", "its edges' values (to check their order)")
+            _readable(name, "its edges' values (to check their order)")
             values = edges.detach().cpu().numpy()
         else:  # a constant's values are read as NumPy reads them, under any transform
             values = np.asarray(bins)
         if values.dtype.kind in "fc" and np.isnan(values).any():
-            raise unsupported("np.histogram with nan among the edges")
+            raise unsupported(f"{name} with nan among the edges")
         if (values[:-1] > values[1:]).any():
             raise ValueError("`bins` must increase monotonically, when an array")
     elif (tensor(bins).ndim if traced else np.ndim(bins)) == 0:
@@ -379,22 +436,40 @@ def _np_histogram(a, bins=10, range=None, density=None, weights=None):
             raise TypeError("`bins` must be an integer, a string, or an array") from e
         if n < 1:
             raise ValueError("`bins` must be positive, when an integer")
-        edges = _uniform_edges(t, n, range)
+        edges = _uniform_edges(t, n, range, name)
         if bool((edges[:-1] >= edges[1:]).any()):
             raise ValueError(f"Too many bins for data range. Cannot create {n} finite-sized bins.")
     else:
         raise ValueError("`bins` must be 1d, when an array")
+    return edges
+
+
+def _binned(t: torch.Tensor, edges: torch.Tensor, nbins: int) -> tuple:
+    """Each value's bin (edges[i] <= x < edges[i + 1], the last bin its right edge too)
+    and whether it falls in one (nan and values outside do not)."""
+    x, e = common(t, edges.detach())
+    x, e = _orderable(x, "np.histogram"), _orderable(e, "np.histogram")
+    if not nbins:
+        return x.to(torch.int64), x > 0  # empty
+    keep = (x >= e[0]) & (x <= e[-1])
+    where = torch.searchsorted(e.contiguous(), x.contiguous(), side="right") - 1
+    return torch.where(x == e[-1], nbins - 1, where).clamp(0, nbins - 1), keep
+
+
+@implements(np.histogram)
+def _np_histogram(a, bins=10, range=None, density=None, weights=None):
+    """Counts (no gradient) or sums of weights per bin, and the edges; bin i holds
+    edges[i] <= x < edges[i + 1], the last bin its right edge too, as in NumPy (range=
+    is read only with a number of bins, as NumPy reads it).  With
+    weights= the sums are differentiable in the weights; density= divides by the
+    bins' widths, differentiable in the edges (given, or from the data's min and max).
+    """
+    t = _histogram_data(a, "np.histogram")
+    edges = _edges(t, bins, range, "np.histogram")
     nbins = max(edges.numel() - 1, 0)
     if nbins == 0:  # no edges, or one: no bins, nothing counted (NumPy's empty counts)
         t = t[:0]
-    x, e = common(t, edges.detach())
-    x, e = _orderable(x, "np.histogram"), _orderable(e, "np.histogram")
-    if nbins:
-        keep = (x >= e[0]) & (x <= e[-1])
-        where = torch.searchsorted(e.contiguous(), x.contiguous(), side="right") - 1
-        where = torch.where(x == e[-1], nbins - 1, where).clamp(0, nbins - 1)
-    else:
-        keep, where = x > 0, x.to(torch.int64)  # empty
+    where, keep = _binned(t, edges, nbins)
     if weights is None:
         counts = torch.zeros(nbins, dtype=torch.int64, device=t.device)
         counts = counts.index_add(0, where, keep.to(torch.int64))
@@ -416,3 +491,88 @@ def _np_histogram(a, bins=10, range=None, density=None, weights=None):
         want = result_type(counts, widths, device_type=STATE.device.type)
         counts = counts.to(want) / widths.to(want) / counts.sum().to(want)
     return counts, edges
+
+
+@implements(np.histogram_bin_edges)
+def _np_histogram_bin_edges(a, bins=10, range=None, weights=None):
+    """np.histogram's edges (NumPy reads weights= only for the string bins refused
+    here; its shape is checked as NumPy checks it)."""
+    t = _histogram_data(a, "np.histogram_bin_edges")
+    if weights is not None and tensor(weights).shape != tensor(a).shape:
+        raise ValueError("weights should have the same shape as a.")
+    return _edges(t, bins, range, "np.histogram_bin_edges")
+
+
+def _dd_edges(t: torch.Tensor, bins: Any, range: Any, i: int) -> torch.Tensor:
+    """np.histogramdd's edges along one axis: its own checks and messages, and the
+    range's numbers computed in their own dtype (float64 for Python numbers)."""
+    traced = _traced(bins)
+    ndim = tensor(bins).ndim if traced else np.ndim(bins)
+    if ndim == 0:
+        if traced:
+            raise unsupported("np.histogram2d(..., bins=<a traced number>) (bins as numbers)")
+        if bins < 1:
+            raise ValueError(f"`bins[{i}]` must be positive, when an integer")
+        try:
+            n = operator.index(bins)
+        except TypeError as e:
+            raise TypeError(f"`bins[{i}]` must be an integer, when a scalar") from e
+        return _uniform_edges(t, n, range, "np.histogram2d", dd=True)
+    if ndim != 1:
+        raise ValueError(f"`bins[{i}]` must be a scalar or 1d array")
+    if traced:
+        _readable("np.histogram2d", "its edges' values (to check their order)")
+    values = tensor(bins).detach().cpu().numpy() if traced else np.asarray(bins)
+    if values.dtype.kind in "fc" and np.isnan(values).any():
+        raise unsupported("np.histogram2d with nan among the edges")
+    if (values[:-1] > values[1:]).any():
+        raise ValueError(f"`bins[{i}]` must be monotonically increasing, when an array")
+    return tensor(bins)
+
+
+@implements(np.histogram2d)
+def _np_histogram2d(x, y, bins=10, range=None, density=None, weights=None):
+    """NumPy's histogramdd of the points (x, y): float64 counts (no gradient) or sums
+    of weights (differentiable in them), and the two axes' edges, from the data's min
+    and max differentiable in it; density= divides by the bins' areas and the total."""
+    tx, ty = tensor(x), tensor(y)
+    if tx.ndim != 1 or ty.ndim != 1 or tx.shape != ty.shape:
+        raise unsupported("np.histogram2d of x and y other than two 1-d arrays of one length")
+    tx, ty = common(tx, ty)  # NumPy's sample: one array of both
+    if tx.is_complex() or tx.dtype is torch.bool:
+        raise unsupported(f"np.histogram2d of {tx.dtype}")
+    try:
+        count = len(bins)
+    except TypeError:  # one number of bins for both axes
+        count = None
+    if count == 1:
+        raise ValueError("The dimension of bins must be equal to the dimension of the sample x.")
+    if count != 2:
+        bins = [bins, bins]  # a number, or one array of edges for both axes
+    if range is None:
+        range = (None, None)
+    elif len(range) != 2:
+        raise ValueError("range argument must have one entry per dimension")
+    ex, ey = (_dd_edges(t, b, r, i) for i, (t, b, r) in enumerate(zip((tx, ty), bins, range)))
+    nx, ny = max(ex.numel() - 1, 0), max(ey.numel() - 1, 0)
+    (wx, kx), (wy, ky) = _binned(tx, ex, nx), _binned(ty, ey, ny)
+    f64 = wide()
+    if weights is None:
+        w = torch.ones(tx.shape, dtype=f64, device=tx.device)
+    else:
+        w = tensor(weights)
+        if w.shape != tx.shape:
+            raise unsupported("np.histogram2d(..., weights=) of a shape other than x's")
+        if w.is_complex():
+            raise TypeError("Cannot cast array data from dtype('complex128') to dtype('float64')")
+        w = w.to(f64)  # np.bincount's weights are doubles
+    kept = torch.where(kx & ky, w, torch.zeros((), dtype=f64, device=w.device))
+    hist = torch.zeros(nx * ny, dtype=f64, device=w.device)
+    if nx * ny:
+        hist = hist.index_add(0, wx * ny + wy, kept)
+    hist = hist.reshape(nx, ny)
+    if density:
+        total = hist.sum()
+        hist = hist / (ex[1:] - ex[:-1]).to(f64)[:, None] / (ey[1:] - ey[:-1]).to(f64)[None, :]
+        hist = hist / total
+    return hist, ex, ey

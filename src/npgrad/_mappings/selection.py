@@ -1,7 +1,9 @@
-"""Selection and comparison: where, clip, take, sort, triangles and diagonals."""
+"""Selection and comparison: where, select, choose, compress, extract, clip, take,
+sort, triangles and diagonals."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -18,8 +20,9 @@ from .._dtypes import (
 )
 from .._trace._array import tensor, unwrap
 from .._trace._promote import check_fits, common
-from .._trace._registry import implements
-from .._trace._state import STATE, constant, wide
+from .._trace._registry import implements, normalise_axis
+from .._trace._state import STATE, constant, values_hidden, wide
+from .search import _readable, _traced
 
 
 @implements(np.select)
@@ -41,6 +44,76 @@ def _select(condlist, choicelist, default=0):
     return torch.broadcast_to(
         out, torch.broadcast_shapes(*(t.shape for t in ts), *(c.shape for c in conds))
     )
+
+
+@implements(np.choose, methods=("choose",))
+def _choose(a, choices, out=None, mode="raise"):
+    """``choices[a[i]][i]``, a and the choices broadcast together (mode='raise' only):
+    the gradient goes to the chosen element of each place.  The range of a traced
+    ``a`` is checked where values can be read (under torch.func and torch.compile,
+    torch.gather's own bound check applies)."""
+    idx = tensor(a)
+    if is_inexact(idx.dtype):
+        raise TypeError(
+            f"Cannot cast array data from dtype('{TORCH_TO_NP[idx.dtype]}') to "
+            "dtype('int64') according to the rule 'safe'"
+        )
+    parts = list(choices) if isinstance(choices, (list, tuple)) else list(tensor(choices))
+    if not parts:
+        raise ValueError("0-length sequence.")
+    xs = [unwrap(c) for c in parts]
+    want = result_type(*xs, device_type=STATE.device.type)  # numbers weak, as NumPy's
+    ts = [(v if isinstance(v, torch.Tensor) else constant(v)).to(want) for v in xs]
+    shape = torch.broadcast_shapes(idx.shape, *(t.shape for t in ts))
+    idx = idx.to(torch.int64).expand(shape)
+    if not (values_hidden() and _traced(a)) and bool(((idx < 0) | (idx >= len(ts))).any()):
+        raise ValueError("invalid entry in choice array")
+    stacked = torch.stack([t.expand(shape) for t in ts])
+    return torch.gather(stacked, 0, idx.unsqueeze(0)).squeeze(0)
+
+
+def _true_places(condition, n: int, axis: int, name: str) -> torch.Tensor:
+    """The flat positions where ``condition`` is nonzero, among the first ``n``; their
+    number is the result's length, so a traced condition is read (refused under
+    torch.func and torch.compile), a NumPy constant is read as NumPy reads it."""
+    if _traced(condition):
+        _readable(name, "the condition's values (how many places it keeps)")
+        places = torch.nonzero(tensor(condition).reshape(-1)).reshape(-1)
+        last = int(places[-1]) if places.numel() else -1
+    else:
+        found = np.flatnonzero(np.asarray(condition))
+        places = constant(found)
+        last = int(found[-1]) if found.size else -1
+    if last >= n:
+        raise IndexError(f"index {last} is out of bounds for axis {axis} with size {n}")
+    return places
+
+
+def _compress_method(self, condition, axis=None, out=None):
+    return np.compress(condition, self, axis=axis, out=out)
+
+
+@implements(np.compress, axis="row", methods=(("compress", _compress_method),))
+def _compress(condition, a, axis=None, out=None):
+    """The slices along ``axis`` (of the flat array for None) where the 1-d condition
+    is nonzero; a condition shorter than the axis leaves out the rest."""
+    t = tensor(a)
+    ndim = tensor(condition).ndim if _traced(condition) else np.ndim(condition)
+    if ndim != 1:
+        raise ValueError("condition must be a 1-d array")
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    else:
+        axis = normalise_axis(axis, t.ndim, many=False, name="compress")
+    places = _true_places(condition, t.shape[axis], axis, "np.compress")
+    return torch.index_select(t, axis, places)
+
+
+@implements(np.extract)
+def _extract(condition, arr):
+    """The flat elements where the (flattened) condition is nonzero."""
+    t = tensor(arr).reshape(-1)
+    return t[_true_places(condition, t.shape[0], 0, "np.extract")]
 
 
 @implements(np.where)
@@ -198,6 +271,12 @@ def _diag(v, k=0):
         # are then refused as aliases, never missed
         return torch.diagonal(t, k)
     return torch.diag(t, k)
+
+
+@implements(np.diagflat)
+def _diagflat(v, k=0):
+    """The flattened input on the k-th diagonal of a square matrix of zeros."""
+    return torch.diagflat(tensor(v), operator.index(k))
 
 
 @implements(np.diagonal, methods=("diagonal",))

@@ -3,6 +3,7 @@ apply_along_axis, which stacks a function's results."""
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -13,7 +14,7 @@ from .._dtypes import TORCH_TO_NP
 from .._trace._array import TracedArray, storage_root, tensor, unwrap
 from .._trace._promote import common
 from .._trace._registry import implements, normalise_axis
-from .._trace._state import unsupported
+from .._trace._state import STATE, TraceError, constant, here, unsupported, values_hidden
 
 
 def _order(order: Any, name: str) -> str:
@@ -147,6 +148,29 @@ def _broadcast_to(array, shape, subok=False):
     # NumPy's result is a read-only view: torch's expanded view of the input, so that
     # a write into the input afterwards is refused as an alias, not missed
     return tensor(array).expand(shape)
+
+
+@implements(np.broadcast_arrays)
+def _broadcast_arrays(*args, subok=False):
+    """Views of the inputs, as NumPy's: they share the inputs' memory, so writes into
+    them (or the inputs) are refused as aliases."""
+    ts = [tensor(a) for a in args]
+    shape = torch.broadcast_shapes(*(t.shape for t in ts))
+    return tuple(t.expand(shape) for t in ts)
+
+
+@implements(np.resize)
+def _resize(a, new_shape):
+    """The flat elements repeated to fill ``new_shape`` (zeros where either is empty)."""
+    shape = (new_shape,) if isinstance(new_shape, (int, np.integer)) else tuple(new_shape)
+    if any(n < 0 for n in shape):
+        raise ValueError("all elements of `new_shape` must be non-negative")
+    t = tensor(a).reshape(-1)
+    size = math.prod(shape)
+    if t.numel() == 0 or size == 0:
+        return torch.zeros(shape, dtype=t.dtype, device=t.device)
+    repeats = -(-size // t.numel())
+    return t.repeat(repeats)[:size].reshape(shape)
 
 
 def _cast(ts: list[torch.Tensor], dtype) -> list[torch.Tensor]:
@@ -438,19 +462,27 @@ def _rollaxis(a, axis, start=0):
     return t.clone() if axis == start else torch.movedim(t, axis, start)
 
 
+def _three_d(t: torch.Tensor) -> torch.Tensor:
+    """np.atleast_3d of one array: (1, 1, 1), (1, N, 1), (M, N, 1)."""
+    if t.ndim == 0:
+        return t.reshape(1, 1, 1)
+    if t.ndim == 1:
+        return t.reshape(1, -1, 1)
+    return t.unsqueeze(-1) if t.ndim == 2 else t
+
+
 @implements(np.atleast_3d)
 def _atleast_3d(*arys):
-    outs = []
-    for a in arys:
-        t = tensor(a)
-        if t.ndim == 0:
-            t = t.reshape(1, 1, 1)
-        elif t.ndim == 1:
-            t = t.reshape(1, -1, 1)
-        elif t.ndim == 2:
-            t = t.unsqueeze(-1)
-        outs.append(t)
+    outs = [_three_d(tensor(a)) for a in arys]
     return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+@implements(np.dstack)
+def _dstack(tup):
+    ts = [_three_d(tensor(a)) for a in tup]
+    if not ts:
+        raise ValueError("need at least one array to concatenate")
+    return torch.cat(common(*ts), 2)
 
 
 def _split_along(ary, sections, axis: int, least: int, name: str):
@@ -541,3 +573,109 @@ def _apply_along_axis(func1d, axis, arr, *args, **kwargs):
     dims = list(range(buff.ndim))
     cut = buff.ndim - first.ndim
     return buff.permute(dims[:axis] + dims[cut:] + dims[axis:cut])
+
+
+# ------------------------------------------------------------------ delete
+def _positions(obj: Any, name: str) -> np.ndarray:
+    """``obj`` as NumPy reads it: a constant as is, a traced one read from the trace
+    (its values decide the result's shape: refused under torch.func, torch.compile)."""
+    if isinstance(obj, TracedArray) or id(obj) in STATE.lifted:
+        if values_hidden():
+            raise TraceError(
+                f"{here()}: {name} needs obj's values (which places) here, which cannot "
+                "be read under torch.func or torch.compile; give them as a NumPy array, "
+                "or use mode='numeric'"
+            )
+        return tensor(obj).detach().cpu().numpy()
+    return np.asarray(obj)
+
+
+@implements(np.delete, axis="row")
+def _delete(arr, obj, axis=None):
+    """``arr`` without the entries ``obj`` names along ``axis`` (of the flat array for
+    None): an int, a slice, integers (negative and repeated ones as NumPy), or a
+    boolean mask of the axis' length.  The kept entries keep their gradient."""
+    t = tensor(arr)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    else:
+        axis = normalise_axis(axis, t.ndim, many=False, name="delete")
+    n = t.shape[axis]
+    keep = np.ones(n, bool)
+    if isinstance(obj, slice):
+        keep[obj] = False
+    else:
+        o = _positions(obj, "np.delete")
+        if o.dtype == bool:
+            if o.shape != (n,):
+                raise ValueError(
+                    "boolean array argument obj to delete must be one dimensional and "
+                    f"match the axis length of {n}"
+                )
+            keep = ~o
+        else:
+            if o.size == 0 and not isinstance(obj, np.ndarray):
+                o = o.astype(np.intp)  # an empty list deletes nothing
+            if o.dtype.kind not in "iu":
+                raise IndexError("arrays used as indices must be of integer (or boolean) type")
+            o = o.reshape(-1)
+            bad = (o < -n) | (o >= n)
+            if bad.any():
+                raise IndexError(
+                    f"index {o[bad][0]} is out of bounds for axis {axis} with size {n}"
+                )
+            keep[o] = False
+    return torch.index_select(t, axis, constant(np.flatnonzero(keep), t.device))
+
+
+@implements(np.insert, axis="row")
+def _insert(arr, obj, values, axis=None):
+    """``values`` placed before the entries ``obj`` names along ``axis`` (of the flat
+    array for None), cast to ``arr``'s dtype, by NumPy's two rules: one index inserts
+    a block (a scalar index: values' first axis turned to ``axis``), several insert
+    one entry each, values broadcast.  The gradient reaches arr and values alike."""
+    t = tensor(arr)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    else:
+        axis = normalise_axis(axis, t.ndim, many=False, name="insert")
+    n = t.shape[axis]
+    if isinstance(obj, slice):
+        idx = np.arange(*obj.indices(n), dtype=np.intp)
+    else:
+        idx = _positions(obj, "np.insert")
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        elif idx.ndim > 1:
+            raise ValueError("index array argument obj to insert must be one dimensional or scalar")
+        elif idx.size == 0 and not isinstance(obj, np.ndarray):
+            idx = idx.astype(np.intp)
+    if idx.dtype.kind not in "iu":
+        raise IndexError("arrays used as indices must be of integer (or boolean) type")
+    bad = (idx < -n) | (idx > n)
+    if bad.any():
+        raise IndexError(f"index {idx[bad][0]} is out of bounds for axis {axis} with size {n}")
+    v = tensor(values)
+    if v.is_complex() and not t.is_complex():
+        raise unsupported("np.insert of complex values into a real array")
+    v = v.to(t.dtype)
+    idx = np.where(idx < 0, idx + n, idx).reshape(-1) if idx.ndim else idx + n * (idx < 0)
+    if idx.size == 1:  # one block at one place
+        v = v.reshape((1,) * (t.ndim - v.ndim) + tuple(v.shape))
+        if idx.ndim == 0:
+            v = v.movedim(0, axis)
+        count = v.shape[axis]
+        idx = np.full(count, int(idx.reshape(-1)[0]), dtype=np.intp)
+    count = idx.shape[0]
+    block = list(t.shape)
+    block[axis] = count
+    v = v.expand(block)
+    # where each entry of the result comes from: arr's n entries, then the new ones
+    idx = idx.astype(np.intp)
+    idx[np.argsort(idx, kind="stable")] += np.arange(count)
+    source = np.empty(n + count, np.intp)
+    new = np.zeros(n + count, bool)
+    new[idx] = True
+    source[~new] = np.arange(n)
+    source[idx] = n + np.arange(count)
+    return torch.index_select(torch.cat([t, v], axis), axis, constant(source, t.device))

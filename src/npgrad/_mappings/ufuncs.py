@@ -248,3 +248,24 @@ def _modf(x):
     # inf has the fractional part 0, of inf's sign
     frac = torch.where(torch.isinf(x), torch.copysign(torch.zeros_like(x), x), frac)
     return frac, whole
+
+
+# the neighbouring floats
+@implements(np.nextafter, float_result=True, tensor_only=True)
+def _nextafter(x1, x2):
+    """x1 moved by one step of the float grid: the derivative in x1 is 1 and in x2 0
+    (torch's, and float64 central differences'), the step being a constant."""
+    return torch.nextafter(x1, x2)
+
+
+@implements(np.spacing, float_result=True, differentiable=False)
+def _spacing(x):
+    """The step to the next float away from zero (negative for a negative x; the
+    smallest subnormal at either zero; nan at inf and nan).  float16 as NumPy's own
+    half-precision loop: the step up, positive for a negative x too.  Constant between
+    powers of two: the gradient is 0, at the powers too, where it jumps."""
+    if x.dtype is torch.float16:
+        up = torch.nextafter(x, torch.full_like(x, torch.inf)) - x
+        return torch.where(torch.isinf(x), torch.nan, up)
+    toward = torch.where(x < 0, -torch.inf, torch.inf).to(x.dtype)
+    return torch.nextafter(x, toward) - x

@@ -1,4 +1,5 @@
-"""NumPy functions that write into an existing array: copyto, put, putmask.
+"""NumPy functions that write into an existing array: copyto, put, putmask,
+put_along_axis.
 
 Their rows receive the arrays themselves (not tensors) and write through
 ``_trace._array.write``, which refuses the caller's arrays and plain NumPy ones.
@@ -9,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._trace._array import TracedArray, check_writable, operand, write
-from .._trace._registry import implements
+from .._trace._registry import implements, normalise_axis
+from .._trace._state import unsupported
 from .._trace._write import numpy_dummy, numpy_target
 
 
@@ -54,3 +56,25 @@ def _put(a, ind, v, mode="raise"):
 def _putmask(a, mask, values):
     a = _target(a, "np.putmask")
     write(a, Ellipsis, np.where(mask, _cycled(values, a.size).reshape(a.shape), a))
+
+
+@implements(np.put_along_axis)
+def _put_along_axis(arr, indices, values, axis):
+    """``arr[i_0, ..., indices, ..., i_n] = values``, the aranges of the other axes
+    broadcast against ``indices`` as NumPy builds them; the indices may be traced
+    integers (an argmax), the values traced (their gradient is followed)."""
+    a = _target(arr, "np.put_along_axis")
+    idx = indices if isinstance(indices, TracedArray) else np.asarray(indices)
+    if axis is None:
+        # NumPy writes into a flat copy, so arr is left as it was: not repeated
+        raise unsupported("np.put_along_axis(..., axis=None) (NumPy leaves arr unchanged)")
+    if idx.dtype.kind not in "iu":
+        raise IndexError("`indices` must be an integer array")
+    if idx.ndim != a.ndim:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    axis = normalise_axis(axis, a.ndim, many=False, name="put_along_axis")
+    key = [
+        idx if d == axis else np.arange(n).reshape([n if e == d else 1 for e in range(a.ndim)])
+        for d, n in enumerate(a.shape)
+    ]
+    write(a, tuple(key), values)

@@ -68,3 +68,29 @@ RECORDS = [
         id="numpy.meshgrid-int",
     ),
 ]
+
+# index arrays from a shape: no gradient of their own; the gathers through them have one
+RECORDS += [
+    Record(
+        covers=("numpy.triu_indices_from", "numpy.tril_indices_from", "numpy.diag_indices_from"),
+        fn=lambda x: (
+            *np.triu_indices_from(x),
+            *np.triu_indices_from(x, k=1),
+            *np.tril_indices_from(x, -1),
+            *np.tril_indices_from(x[:, :3], np.int64(2)),
+            *np.diag_indices_from(x[:, :3]),
+        ),
+        shapes=((3, 4),),
+        grad=False,
+    ),
+    Record(
+        covers=("numpy.triu_indices_from", "numpy.tril_indices_from", "numpy.diag_indices_from"),
+        fn=lambda x, y: (
+            x[np.triu_indices_from(x, 1)],
+            x[np.tril_indices_from(x)],
+            y[np.diag_indices_from(y)],
+        ),
+        shapes=((3, 4), (2, 2, 2)),
+        id="numpy.triu_indices_from-gather",
+    ),
+]

@@ -46,3 +46,20 @@ RECORDS = [
         id="numpy.polyval-ints",
     ),
 ]
+
+# truth values of real and complex inputs: no gradient
+RECORDS += [
+    Record(
+        covers=("numpy.isreal", "numpy.iscomplex"),
+        fn=lambda x, y: (
+            np.isreal(x),
+            np.iscomplex(x),
+            np.isreal(x + 1j * np.round(y)),
+            np.iscomplex(x + 1j * np.round(y)),
+            np.iscomplex(x[0, 0]),
+        ),
+        shapes=((3, 4), (4,)),
+        dtypes=("float64", "float32", "int64", "bool"),
+        grad=False,
+    ),
+]

@@ -218,3 +218,105 @@ RECORDS += [
         **_NOGRAD,
     ),
 ]
+
+# NumPy 2's unique_* (equal_nan=False: every nan its own value) and histogram_bin_edges
+RECORDS += [
+    Record(
+        covers=("numpy.unique_values", "numpy.unique_counts"),
+        fn=lambda x: (
+            np.unique_values(np.concatenate([x.ravel(), x[1, :2]])),
+            *np.unique_counts(np.concatenate([x.ravel(), x[0, 1:]])),
+        ),
+        shapes=((3, 4),),
+    ),
+    Record(
+        covers=("numpy.unique_inverse", "numpy.unique_all"),
+        fn=lambda x: (
+            *np.unique_inverse(np.concatenate([x, x[:1]])),
+            *np.unique_all(np.concatenate([x.ravel(), x[2, :3]])),
+        ),
+        shapes=((3, 4),),
+    ),
+    Record(
+        covers=("numpy.unique_values", "numpy.unique_counts", "numpy.unique_all"),
+        fn=lambda x, h: (
+            _nan_as(np.unique_values(x + h)),
+            np.unique_counts(x + h).counts,
+            *np.unique_all(x + h)[1:],
+            _nan_as(np.unique_all(x + h).values),
+        ),
+        shapes=((3, 4),),
+        consts=(_NANS,),
+        id="numpy.unique_values-nan",
+    ),
+    Record(
+        covers=("numpy.unique_counts", "numpy.unique_inverse", "numpy.unique_all"),
+        fn=lambda x: (*np.unique_counts(x), *np.unique_inverse(x), *np.unique_all(x)),
+        shapes=((3, 4),),
+        dtypes=("int64", "uint8", "bool"),
+        id="numpy.unique_counts-ints",
+        **_NOGRAD,
+    ),
+    Record(
+        covers=("numpy.unique_values",),
+        fn=np.unique_values,
+        shapes=((3, 4),),
+        dtypes=("bool",),
+        id="numpy.unique_values-bool",
+        **_NOGRAD,
+    ),
+    # the edges from the data's min and max are differentiable; given ones pass through
+    Record(
+        covers=("numpy.histogram_bin_edges",),
+        fn=lambda x, w: (
+            np.histogram_bin_edges(x),
+            np.histogram_bin_edges(x, 4, range=(-1.0, 1.5)),
+            np.histogram_bin_edges(x, [-1.0, 0.0, 0.25, 2.0], weights=w),
+            np.histogram_bin_edges(x, bins=3, weights=w),
+        ),
+        shapes=((20,), (20,)),
+    ),
+    Record(
+        covers=("numpy.histogram_bin_edges",),
+        fn=lambda x: (np.histogram_bin_edges(x, 5), np.histogram_bin_edges(x[:1], 2)),
+        shapes=((20,),),
+        dtypes=("int64", "int16"),
+        id="numpy.histogram_bin_edges-ints",
+        **_NOGRAD,
+    ),
+]
+
+# histogram2d: float64 counts (no gradient); weights= sums, density= and the edges from
+# the data's min and max have one
+_YEDGES = np.array([-2.0, -0.5, 0.0, 1.0, 2.0])
+RECORDS += [
+    Record(
+        covers=("numpy.histogram2d",),
+        fn=lambda x, y: (
+            *np.histogram2d(x, y),
+            *np.histogram2d(x, y, [3, 4], range=[(-1.0, 1.5), (-2, 2)]),
+            *np.histogram2d(x, y, bins=[-2.0, 0.0, 0.5, 2.0]),
+            *np.histogram2d(x, y, [2, _YEDGES]),
+        ),
+        shapes=((30,), (30,)),
+        id="numpy.histogram2d-counts",
+    ),
+    Record(
+        covers=("numpy.histogram2d",),
+        fn=lambda x, y, w: (
+            *np.histogram2d(x, y, 3, weights=w),
+            *np.histogram2d(x, y, [4, 2], density=True),
+            np.histogram2d(x, y, [[-1.0, 0.0, 2.0], _YEDGES], weights=w, density=True)[0],
+        ),
+        shapes=((30,), (30,), (30,)),
+        id="numpy.histogram2d-weights-density",
+    ),
+    Record(
+        covers=("numpy.histogram2d",),
+        fn=lambda x, y: (*np.histogram2d(x, y, 3), *np.histogram2d(x, y[:1].repeat(8), 2)),
+        shapes=((8,), (8,)),
+        dtypes=("int64", "int16"),
+        id="numpy.histogram2d-ints",
+        **_NOGRAD,
+    ),
+]

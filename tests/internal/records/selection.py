@@ -114,3 +114,50 @@ RECORDS = [
     ),
     Record(covers=("numpy.around",), fn=np.around, shapes=_M),
 ]
+
+# choose (the gradient to the chosen elements), compress and extract (constant or traced
+# conditions, shorter than the axis too)
+_PICK = np.array([[0, 2, 1, 0], [1, 1, 2, 0], [2, 0, 0, 1]])
+RECORDS += [
+    Record(
+        covers=("numpy.choose", "ndarray.choose"),
+        fn=lambda x, y: (
+            np.choose(_PICK, [x, y, x * y]),
+            np.choose(_PICK[0], [x, -y[0], 2.5]),
+            np.argmin(y[:2], axis=0).choose(x[:2]),
+            np.choose(np.argmax(x, axis=0), x),
+            np.choose(np.array([True, False, True, True]), [x[0], y]),
+        ),
+        shapes=((3, 4), (3, 4)),
+    ),
+    Record(
+        covers=("numpy.choose",),
+        fn=lambda x, y: np.choose(_PICK, [x, y, 7]),
+        shapes=((3, 4), (3, 4)),
+        dtypes=("int64", "int16"),
+        grad=False,
+        id="numpy.choose-ints",
+    ),
+    Record(
+        covers=("numpy.compress", "ndarray.compress", "numpy.extract"),
+        fn=lambda x: (
+            np.compress([True, False, True], x, axis=0),
+            np.compress([0, 2, 1, 0], x, axis=-1),
+            np.compress([False, True, True], x),
+            x.compress(x[0] > 0, axis=1),
+            np.compress(np.array([True, True]), x, 0),
+            np.extract(x > 0, x),
+            np.extract(_PICK, x * 2.0),
+            np.extract([1, 0, 1], x),
+        ),
+        shapes=_M,
+    ),
+    Record(
+        covers=("numpy.compress", "numpy.extract"),
+        fn=lambda x: (np.compress([1, 0, 1], x), np.extract(x > 1, x)),
+        shapes=_M,
+        dtypes=("int64", "bool"),
+        grad=False,
+        id="numpy.compress-ints",
+    ),
+]

@@ -178,3 +178,117 @@ RECORDS = [
         id="numpy.apply_along_axis-int",
     ),
 ]
+
+# dstack, broadcast_arrays, resize, diagflat
+RECORDS += [
+    Record(
+        covers=("numpy.dstack",),
+        fn=lambda x, y: (
+            np.dstack([x, y]),
+            np.dstack((x[0], y[0] * 2.0)),
+            np.dstack([x[0, 0], y[0, 0], 1.5]),
+            np.dstack([x[:, :, None], y]),
+        ),
+        shapes=((3, 4), (3, 4)),
+    ),
+    Record(
+        covers=("numpy.dstack",),
+        fn=lambda x, y: np.dstack([x, y.astype(np.int8), x > 0]),
+        shapes=((3, 4), (3, 4)),
+        dtypes=("int64", "int16", "bool"),
+        grad=False,
+        id="numpy.dstack-ints",
+    ),
+    Record(
+        covers=("numpy.broadcast_arrays",),
+        fn=lambda x, y, z: (*np.broadcast_arrays(x, y, z), *np.broadcast_arrays(x), 2.0 * x),
+        shapes=((3, 1), (4,), (1, 1)),
+    ),
+    Record(
+        covers=("numpy.resize",),
+        fn=lambda x: (
+            np.resize(x, (2, 5)),
+            np.resize(x, 3),
+            np.resize(x, np.int64(13)),
+            np.resize(x, 0),
+            np.resize(x[:0], (2, 2)),
+            np.resize(x, (2, 0)),
+        ),
+        shapes=((2, 3),),
+    ),
+    Record(
+        covers=("numpy.resize",),
+        fn=lambda x: np.resize(x, (4, 4)),
+        shapes=((2, 3),),
+        dtypes=("int64", "bool"),
+        grad=False,
+        id="numpy.resize-ints",
+    ),
+    Record(
+        covers=("numpy.diagflat",),
+        fn=lambda x: (np.diagflat(x), np.diagflat(x, k=-1), np.diagflat(x[0], 2)),
+        shapes=((2, 2),),
+    ),
+    Record(
+        covers=("numpy.diagflat",),
+        fn=lambda x: np.diagflat(x, 1),
+        shapes=((3,),),
+        dtypes=("int64", "bool"),
+        grad=False,
+        id="numpy.diagflat-ints",
+    ),
+]
+
+# delete: ints, slices, integer arrays (negative, repeated), masks; a traced obj
+RECORDS += [
+    Record(
+        covers=("numpy.delete",),
+        fn=lambda x: (
+            np.delete(x, 1, axis=0),
+            np.delete(x, [0, 0, -1], axis=1),
+            np.delete(x, slice(1, None, 2)),
+            np.delete(x, np.array([True, False, True, False]), axis=-1),
+            np.delete(x, []),
+            np.delete(x, np.int64(-2)),
+            np.delete(x, np.array([[1], [3]])),
+            np.delete(x, np.argmax(x[0]), axis=1),
+        ),
+        shapes=((3, 4),),
+    ),
+    Record(
+        covers=("numpy.delete",),
+        fn=lambda x: np.delete(x, [2, 0], axis=1),
+        shapes=((3, 4),),
+        dtypes=("int64", "bool"),
+        grad=False,
+        id="numpy.delete-ints",
+    ),
+]
+
+# insert: one block (a scalar index, a one-element list), several entries (a slice, a
+# list with repeats and negatives, a mask), values traced and broadcast, a traced obj
+RECORDS += [
+    Record(
+        covers=("numpy.insert",),
+        fn=lambda x, v: (
+            np.insert(x, 1, v[:3], axis=1),
+            np.insert(x, [1], v[:2], axis=1),
+            np.insert(x, [1, 3], v[:2], axis=1),
+            np.insert(x, slice(0, 2), 5.0),
+            np.insert(x, [0, 0, -1, 4], v[:4], axis=-1),
+            np.insert(x, 3, v[0], axis=0),
+            np.insert(x, np.array([False, True, False]), v[:4], axis=0),
+            np.insert(x, [], v[:1]),
+            np.insert(x, np.argmax(v), v[:1], axis=1),
+        ),
+        shapes=((3, 4), (4,)),
+    ),
+    Record(
+        covers=("numpy.insert",),
+        fn=lambda x, v: (np.insert(x, [1, 1], v[:2] * 2.5, axis=1), np.insert(x, 2, 9)),
+        shapes=((3, 4), (4,)),
+        dtypes=("int64", "int16", "bool"),
+        grad=False,
+        id="numpy.insert-ints",
+    ),
+]

@@ -184,3 +184,44 @@ RECORDS += [
         id="numpy.fmax-nan",
     ),
 ]
+
+# the neighbouring floats: scaled by the dtype's eps so the values compared are powers
+# of two (unscaled, the tolerance's atol would pass anything); integers for the dtypes
+RECORDS += [
+    Record(
+        covers=("numpy.spacing", "numpy.nextafter"),
+        fn=lambda x, y: (
+            np.spacing(x) / np.finfo(x.dtype).eps,
+            np.spacing(-x * 0.0) / np.finfo(x.dtype).smallest_subnormal,
+            (np.nextafter(x, y) - x) / np.finfo(x.dtype).eps,
+            np.nextafter(x, 3.0) > x,
+            np.nextafter(x, x) == x,
+        ),
+        shapes=((3, 4), (4,)),
+        **_NOGRAD,
+    ),
+    # the gradient of nextafter: 1 in x1, 0 in x2
+    Record(
+        covers=("numpy.nextafter",),
+        fn=lambda x, y: np.nextafter(x, y) * 3.0,
+        shapes=((3, 4), (4,)),
+        id="numpy.nextafter-gradient",
+    ),
+    # NumPy's half-precision spacing is the step up, positive for a negative x too
+    Record(
+        covers=("numpy.spacing",),
+        fn=lambda x: np.spacing(x) / np.finfo(x.dtype).eps,
+        shapes=((3, 4),),
+        dtypes=("float16",),
+        id="numpy.spacing-float16",
+        **_NOGRAD,
+    ),
+    Record(
+        covers=("numpy.spacing", "numpy.nextafter"),
+        fn=lambda x, y: (np.spacing(x), np.nextafter(x, y), np.nextafter(x, 2)),
+        shapes=((3, 4), (4,)),
+        dtypes=("int8", "int16", "int64", "bool"),
+        id="numpy.spacing-ints",
+        **_NOGRAD,
+    ),
+]
