@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from .._function import function, loss
+from .._trace._array import TracedArray
 
 # a tensor input, or for targets also a NumPy array (or list)
 Array = Any
@@ -205,7 +206,13 @@ class _Public:
         self.__module__ = "npgrad.losses"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._fn(*args, **kwargs)
+        if not any(isinstance(a, TracedArray) for a in (*args, *kwargs.values())):
+            return self._fn(*args, **kwargs)
+        # called by NumPy code that npgrad.grad (or another transform) traces: the
+        # loss's checks and ops take the tensors, and the NumPy code gets its result
+        # back as a traced array
+        out = self._fn(*map(_tensor_of, args), **{k: _tensor_of(v) for k, v in kwargs.items()})
+        return TracedArray(out) if isinstance(out, torch.Tensor) else out
 
     def __get__(self, obj: Any, objtype: Any = None) -> _Public:
         return self
@@ -221,6 +228,10 @@ class _Public:
 
     def __repr__(self) -> str:
         return f"<npgrad.losses.{self.__name__}>"
+
+
+def _tensor_of(a: Any) -> Any:
+    return a.t if isinstance(a, TracedArray) else a
 
 
 # help() heads its page with the type's name: "Help on loss function in module ..."
