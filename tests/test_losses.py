@@ -847,3 +847,8 @@ def test_value_checks_let_torch_compile_and_vmap_through():
     mu, t, var = randn(N, D), randn(N, D, seed=1), rand(N, D, seed=2)
     compiled = torch.compile(losses.gaussian_nll, fullgraph=True, backend="aot_eager")
     torch.testing.assert_close(compiled(mu, t, var), F.gaussian_nll_loss(mu, t, var))
+
+
+def test_cosine_embedding_of_one_pair_asks_for_a_batch_axis():
+    with pytest.raises(ValueError, match=r"'x1' must be \[N, D\] rows; got shape \(3,\)"):
+        losses.cosine_embedding(torch.ones(3), torch.ones(3), torch.tensor(1.0))

@@ -362,6 +362,13 @@ def cosine_embedding(
     tensor(0.5000)
     """
     _check_reduction("cosine_embedding", reduction)
+    for name, a in (("x1", x1), ("x2", x2)):
+        shape = _shape_of(a)
+        if shape is not None and len(shape) != 2:
+            raise ValueError(
+                f"npgrad.losses.cosine_embedding: argument '{name}' must be [N, D] rows; "
+                f"got shape {shape} (one pair: add a batch axis, x[None])"
+            )
     _only_values("cosine_embedding", "y", y, (1, -1), "labels")
     _same_shape("cosine_embedding", x1=x1, x2=x2)  # y has another shape: broadcast=True
     return _COSINE_EMBEDDING(x1, x2, y, margin, reduction=reduction)
