@@ -187,3 +187,11 @@ def test_lexsort_of_a_list_of_traced_keys_names_the_remedy():
     np.testing.assert_allclose(
         g, _central(lambda x: np.sum(x[np.lexsort((x, -x))] * np.arange(3.0)), x), atol=1e-7
     )
+
+
+def test_hypot_at_the_origin_has_norms_subgradient():
+    at_zero = npgrad.grad(lambda x: np.hypot(x[0], x[1]))(np.zeros(2))
+    np.testing.assert_array_equal(at_zero, npgrad.grad(np.linalg.norm)(np.zeros(2)))
+    x = np.array([3.0, -4.0])
+    got = npgrad.grad(lambda x: np.hypot(x[0], x[1]))(x)
+    np.testing.assert_allclose(got, _central(lambda x: np.hypot(x[0], x[1]), x), atol=1e-7)

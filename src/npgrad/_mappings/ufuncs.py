@@ -45,7 +45,6 @@ _PLAIN = [
     (np.arccos, torch.acos, _FLOAT),
     (np.arctan, host.arctan, _FLOAT),
     (np.arctan2, torch.atan2, dict(float_result=True, tensor_only=True)),
-    (np.hypot, torch.hypot, dict(float_result=True, tensor_only=True)),
     (np.sinh, torch.sinh, _FLOAT),
     (np.cosh, torch.cosh, _FLOAT),
     (np.tanh, host.tanh, _FLOAT),
@@ -192,6 +191,14 @@ def _rint(t):
     if t.is_complex():  # each part on its own, as NumPy
         return torch.complex(torch.round(t.real), torch.round(t.imag))
     return torch.round(t)
+
+
+@implements(np.hypot, float_result=True, tensor_only=True)
+def _hypot(a, b):
+    # at (0, 0) torch's derivative is 0/0: the subgradient 0 there, as np.linalg.norm's
+    zero = (a == 0) & (b == 0)
+    h = torch.hypot(torch.where(zero, 1.0, a), b)
+    return torch.where(zero, torch.zeros((), dtype=h.dtype, device=h.device), h)
 
 
 @implements(np.sign)
