@@ -25,6 +25,8 @@ _EXTRA = {
     "numpy.einsum": lambda x: (),  # called as einsum("ij->i", x)
     "numpy.quantile": lambda x: (0.5,),
     "numpy.percentile": lambda x: (50,),
+    "numpy.nanquantile": lambda x: (0.5,),
+    "numpy.nanpercentile": lambda x: (50,),
     "numpy.take": lambda x: ([0],),
     "numpy.clip": lambda x: (0.0, 1.0),
     "numpy.concatenate": lambda x: (),

@@ -1,5 +1,5 @@
 """Elementwise functions that are not ufuncs: real, imag, isreal, iscomplex, angle,
-real_if_close, sinc, i0, polyval (elementwise in x)."""
+real_if_close, sinc, i0, fix, polyval (elementwise in x)."""
 
 from __future__ import annotations
 
@@ -74,6 +74,14 @@ def _i0(x):
         raise TypeError("i0 not supported for complex values")
     want = t.dtype if t.is_floating_point() else wide()
     return torch.special.i0(t.to(wide())).to(want)
+
+
+@implements(np.fix)
+def _fix(x, out=None):
+    """Rounding toward zero: the gradient is 0 (torch.trunc's), the derivative away
+    from the integers, where the value jumps."""
+    t = tensor(x)
+    return torch.trunc(t) if is_inexact(t.dtype) else t.clone()
 
 
 @implements(np.polyval)

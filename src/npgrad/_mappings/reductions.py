@@ -17,14 +17,13 @@ from .._dtypes import (
     UNSIGNED_WIDE,
     from_int64,
     is_inexact,
-    result_type,
     to_int64,
 )
 from .._errors import user_stacklevel
-from .._trace._array import TracedArray, tensor, unwrap
+from .._trace._array import TracedArray, tensor
 from .._trace._fusion import fused_reduction
 from .._trace._registry import implements, normalise_axis
-from .._trace._state import STATE, TraceError, here, unsupported, values_hidden, wide
+from .._trace._state import TraceError, here, unsupported, values_hidden, wide
 
 _UNSIGNED = frozenset({torch.uint8, *UNSIGNED_WIDE})  # what NumPy accumulates in uint64
 
@@ -351,7 +350,7 @@ def _ddof(ddof, correction, mean):
     return correction
 
 
-@implements(np.var, axis="many", dtype="input", methods=("var",))
+@implements(np.var, axis="many", dtype="input", methods=("var",), handles=("where",))
 def _np_var(
     a,
     axis=None,
@@ -364,12 +363,13 @@ def _np_var(
     mean=None,
     correction=None,
 ):
-    return reduction(
-        _var, a, axis, dtype, keepdims, float_only=True, ddof=_ddof(ddof, correction, mean)
-    )
+    ddof = _ddof(ddof, correction, mean)
+    if where is not True:
+        return _var_where(a, where, axis, dtype, keepdims, ddof, False, "np.var")
+    return reduction(_var, a, axis, dtype, keepdims, float_only=True, ddof=ddof)
 
 
-@implements(np.std, axis="many", dtype="input", methods=("std",))
+@implements(np.std, axis="many", dtype="input", methods=("std",), handles=("where",))
 def _np_std(
     a,
     axis=None,
@@ -382,19 +382,24 @@ def _np_std(
     mean=None,
     correction=None,
 ):
-    return reduction(
-        _std, a, axis, dtype, keepdims, float_only=True, ddof=_ddof(ddof, correction, mean)
-    )
+    """With where=, the gradient at a zero deviation is 0 (the root taken where the
+    variance is positive)."""
+    ddof = _ddof(ddof, correction, mean)
+    if where is not True:
+        return _var_where(a, where, axis, dtype, keepdims, ddof, True, "np.std")
+    return reduction(_std, a, axis, dtype, keepdims, float_only=True, ddof=ddof)
 
 
-@implements(np.any, axis="many", methods=("any",), differentiable=False)
+@implements(np.any, axis="many", methods=("any",), differentiable=False, handles=("where",))
 def _np_any(a, axis=None, out=None, keepdims=False, *, where=True):
-    return reduction(_any, a, axis, None, keepdims)
+    t = tensor(a)
+    return reduction(_any, _filled(t, _where(t, where), 0), axis, None, keepdims)
 
 
-@implements(np.all, axis="many", methods=("all",), differentiable=False)
+@implements(np.all, axis="many", methods=("all",), differentiable=False, handles=("where",))
 def _np_all(a, axis=None, out=None, keepdims=False, *, where=True):
-    return reduction(_all, a, axis, None, keepdims)
+    t = tensor(a)
+    return reduction(_all, _filled(t, _where(t, where), 1), axis, None, keepdims)
 
 
 # -------------------------------------------------------------------- nan-reductions
@@ -474,28 +479,49 @@ def _np_nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None
 
 
 def _nan_var(a, axis, dtype, keepdims, ddof, root) -> torch.Tensor:
-    """NumPy's nanvar: the mean of the kept places, their squared deviations summed
-    over count - ddof; nan where that is not positive (an all-nan or too-short
-    slice, where NumPy warns).  Integers have no nan: np.var's row."""
+    """NumPy's nanvar: :func:`_masked_var` of the places not nan, nan where count -
+    ddof is not positive (an all-nan or too-short slice, where NumPy warns).  Integers
+    have no nan: np.var's row."""
     t, nan = _nan_mask(a)
     if nan is None:
         return reduction(_std if root else _var, t, axis, dtype, keepdims, float_only=True,
                          ddof=ddof)  # fmt: skip
+    if dtype is not None and not is_inexact(dtype):
+        raise TypeError("If a is inexact, then dtype must be inexact")
+    return _masked_var(t, ~nan, axis, dtype, keepdims, ddof, root, nan_bad=True)
+
+
+def _masked_var(t, keep, axis, dtype, keepdims, ddof, root, *, nan_bad) -> torch.Tensor:
+    """The variance of the places ``keep`` holds: their mean, their squared deviations
+    summed over count - ddof.  Where that is not positive, ``nan_bad`` (nanvar) gives
+    nan; otherwise NumPy's var divides by max(count - ddof, 0) (inf, or nan for a
+    zero sum).  Integers and bools compute in float64, as NumPy's."""
     if dtype is not None:
-        if not is_inexact(dtype):
-            raise TypeError("If a is inexact, then dtype must be inexact")
         t = t.to(dtype)
-    keep = ~nan
+    elif not is_inexact(t.dtype):
+        t = t.to(wide())
     count = reduction(_sum, keep, axis, None, True)
     mean = reduction(_sum, torch.where(keep, t, 0), axis, None, True) / count
-    dev = torch.where(keep, t - mean, 0)  # 0, not nan, at the nan places: their gradient
+    dev = torch.where(keep, t - mean, 0)  # 0, not nan, at the left-out places: their gradient
     dof = reduction(_sum, keep, axis, None, keepdims) - ddof
     good = dof > 0
-    # |dev|^2: a complex deviation's squared modulus, real (as NumPy's nanvar)
+    # |dev|^2: a complex deviation's squared modulus, real (as NumPy's var)
     sq = dev.real * dev.real + dev.imag * dev.imag if dev.is_complex() else dev * dev
-    v = reduction(_sum, sq, axis, None, keepdims) / torch.where(good, dof, 1)
-    v = torch.where(good, _root(v) if root else v, torch.nan)
+    total = reduction(_sum, sq, axis, None, keepdims)
+    if nan_bad:
+        v = torch.where(good, total / torch.where(good, dof, 1), torch.nan)
+    else:
+        v = total / dof.clamp(min=0)
+    v = torch.where(good, _root(v), v) if root else v
     return v.to(t.real.dtype if t.is_complex() else t.dtype)
+
+
+def _var_where(a, where, axis, dtype, keepdims, ddof, root, name) -> torch.Tensor:
+    t = tensor(a)
+    if (dtype or t.dtype) in HALF:
+        # NumPy's var rounds a half-precision input's sums in its own way
+        raise unsupported(f"{name}(..., where=) of {dtype or t.dtype}")
+    return _masked_var(t, _where(t, where), axis, dtype, keepdims, ddof, root, nan_bad=False)
 
 
 @implements(np.nanvar, axis="many", dtype="input")
@@ -600,6 +626,24 @@ def _np_cumsum(a, axis=None, dtype=None, out=None):
 @implements(np.cumprod, axis="one", dtype="input", methods=("cumprod",))
 def _np_cumprod(a, axis=None, dtype=None, out=None):
     return _cumulative(torch.cumprod, a, axis, dtype)
+
+
+def _nan_cumulative(kernel: Callable, a: Any, axis: Any, dtype: Any) -> torch.Tensor:
+    """np.nancumsum / np.nancumprod: nan places hold the identity (gradient 0 there)."""
+    t, nan = _nan_mask(a)
+    if nan is not None:
+        t = torch.where(nan, 0 if kernel is torch.cumsum else 1, t)
+    return _cumulative(kernel, t, axis, dtype)
+
+
+@implements(np.nancumsum, axis="one", dtype="input")
+def _np_nancumsum(a, axis=None, dtype=None, out=None):
+    return _nan_cumulative(torch.cumsum, a, axis, dtype)
+
+
+@implements(np.nancumprod, axis="one", dtype="input")
+def _np_nancumprod(a, axis=None, dtype=None, out=None):
+    return _nan_cumulative(torch.cumprod, a, axis, dtype)
 
 
 # -------------------------------------------------------------------- ufunc.accumulate
@@ -711,82 +755,3 @@ def _np_count_nonzero(a, axis=None, *, keepdims=False):
         for ax in sorted(axis if isinstance(axis, tuple) else (axis,)):
             r = r.unsqueeze(ax)
     return r
-
-
-# -------------------------------------------------------------------- quantiles
-def _single(t: torch.Tensor) -> torch.Tensor:
-    """float32 for a half-precision tensor: torch's quantile takes float and double."""
-    return t.float() if t.dtype in HALF else t
-
-
-_QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")  # torch's
-
-
-def _quantile(a, q, axis, method, keepdims, pct):
-    if method not in _QUANTILE_METHODS:
-        name = "np.percentile" if pct else "np.quantile"
-        raise unsupported(f"{name}(method={method!r}) (followed: {', '.join(_QUANTILE_METHODS)})")
-    t0 = tensor(a)
-    if t0.is_complex():  # NumPy's median orders them (real part first); torch cannot
-        raise unsupported("a median or quantile of complex values")
-    t = _single(t0)
-    if not t.is_floating_point():
-        t = t.to(wide())
-    # q takes part in the promotion: a list of floats is a float64 array, a number weak
-    qv, qt = unwrap(q), tensor(q)
-    base = t0 if is_inexact(t0.dtype) else t
-    want = result_type(base, qv if type(qv) in (int, float) else qt, device_type=STATE.device.type)
-    if want not in HALF:  # half precision computes in float32 (above) and returns to it
-        t = t.to(want)
-    qq = qt.to(t.dtype) / (100 if pct else 1)
-    if isinstance(axis, tuple):
-        rest = [i for i in range(t.ndim) if i not in axis]
-        flat = t.permute(*rest, *axis).reshape([t.shape[i] for i in rest] + [-1])
-        r = torch.quantile(flat, qq, dim=-1, interpolation=method)
-        if keepdims:
-            shape = list(r.shape[: r.ndim - len(rest)]) + [
-                1 if i in axis else t.shape[i] for i in range(t.ndim)
-            ]
-            r = r.reshape(shape)
-    else:
-        r = torch.quantile(t, qq, dim=axis, keepdim=keepdims, interpolation=method)
-    return r.to(want) if want in HALF else r
-
-
-@implements(np.quantile, axis="many", handles=("method",))
-def _np_quantile(
-    a,
-    q,
-    axis=None,
-    out=None,
-    overwrite_input=False,
-    method="linear",
-    keepdims=False,
-    *,
-    weights=None,
-):
-    if weights is not None:
-        raise unsupported("np.quantile(..., weights=...)")
-    return _quantile(a, q, axis, method, keepdims, pct=False)
-
-
-@implements(np.percentile, axis="many", handles=("method",))
-def _np_percentile(
-    a,
-    q,
-    axis=None,
-    out=None,
-    overwrite_input=False,
-    method="linear",
-    keepdims=False,
-    *,
-    weights=None,
-):
-    if weights is not None:
-        raise unsupported("np.percentile(..., weights=...)")
-    return _quantile(a, q, axis, method, keepdims, pct=True)
-
-
-@implements(np.median, axis="many")
-def _np_median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    return _quantile(a, 0.5, axis, "linear", keepdims, pct=False)

@@ -516,6 +516,34 @@ def _column_stack(tup):
     return torch.cat(common(*ts), 1)
 
 
+@implements(np.ediff1d)
+def _ediff1d(ary, to_end=None, to_begin=None):
+    """The differences in ``ary``'s dtype; to_begin= and to_end= (traced values too)
+    are cast to it under NumPy's same_kind check."""
+    t = tensor(ary).reshape(-1)
+    if t.dtype is torch.bool:
+        raise TypeError(
+            "numpy boolean subtract, the `-` operator, is not supported, use the "
+            "bitwise_xor, the `^` operator, or the logical_xor function instead."
+        )
+    want = TORCH_TO_NP.get(t.dtype)
+    parts = [t[1:] - t[:-1]]
+    for edge, name in ((to_begin, "to_begin"), (to_end, "to_end")):
+        if edge is None:
+            continue
+        e = tensor(edge)
+        have = TORCH_TO_NP.get(e.dtype)
+        if want is None or have is None:
+            raise unsupported(f"np.ediff1d(..., {name}=) of {e.dtype} onto {t.dtype}")
+        if not np.can_cast(have, want, casting="same_kind"):
+            raise TypeError(
+                f"dtype of `{name}` must be compatible with input `ary` under the `same_kind` rule."
+            )
+        e = e.reshape(-1).to(t.dtype)
+        parts.insert(0, e) if name == "to_begin" else parts.append(e)
+    return torch.cat(parts) if len(parts) > 1 else parts[0]
+
+
 @implements(np.append, axis="row")
 def _append(arr, values, axis=None):
     ta, tv = common(tensor(arr), tensor(values))

@@ -1,5 +1,6 @@
-"""Weighted averages, covariance and correlation: average, cov, corrcoef (NumPy
-computes cov and corrcoef in float64 at least, and so does npgrad)."""
+"""Weighted averages, covariance, correlation and quantiles: average, cov, corrcoef
+(NumPy computes cov and corrcoef in float64 at least, and so does npgrad), quantile,
+percentile, median and their nan-variants."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import warnings
 import numpy as np
 import torch
 
-from .._dtypes import is_inexact, result_type
-from .._trace._array import tensor
+from .._dtypes import HALF, is_inexact, result_type
+from .._trace._array import tensor, unwrap
 from .._trace._registry import implements
-from .._trace._state import STATE, values_hidden, wide
+from .._trace._state import STATE, unsupported, values_hidden, wide
 from .reductions import _mean, _sum, reduction
 
 
@@ -126,3 +127,110 @@ def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         return avg
     # the weights' sum, broadcast to the average's shape as NumPy does (a copy)
     return avg, scale.expand(avg.shape).clone() if scale.shape != avg.shape else scale
+
+
+# -------------------------------------------------------------------- quantiles
+def _single(t: torch.Tensor) -> torch.Tensor:
+    """float32 for a half-precision tensor: torch's quantile takes float and double."""
+    return t.float() if t.dtype in HALF else t
+
+
+_QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")  # torch's
+
+
+def _quantile(a, q, axis, method, keepdims, pct, nan=False):
+    """``nan``: the nan-variants, through torch.nanquantile (nan places left out, an
+    all-nan slice nan as NumPy's; NumPy's RuntimeWarning for it is not repeated, as
+    for the other nan-reductions)."""
+    kernel = torch.nanquantile if nan else torch.quantile
+    if method not in _QUANTILE_METHODS:
+        name = f"np.{'nan' if nan else ''}{'percentile' if pct else 'quantile'}"
+        raise unsupported(f"{name}(method={method!r}) (followed: {', '.join(_QUANTILE_METHODS)})")
+    t0 = tensor(a)
+    if t0.is_complex():  # NumPy's median orders them (real part first); torch cannot
+        raise unsupported("a median or quantile of complex values")
+    t = _single(t0)
+    if not t.is_floating_point():
+        t = t.to(wide())
+    # q takes part in the promotion: a list of floats is a float64 array, a number weak
+    qv, qt = unwrap(q), tensor(q)
+    base = t0 if is_inexact(t0.dtype) else t
+    want = result_type(base, qv if type(qv) in (int, float) else qt, device_type=STATE.device.type)
+    if want not in HALF:  # half precision computes in float32 (above) and returns to it
+        t = t.to(want)
+    qq = qt.to(t.dtype) / (100 if pct else 1)
+    if isinstance(axis, tuple):
+        rest = [i for i in range(t.ndim) if i not in axis]
+        flat = t.permute(*rest, *axis).reshape([t.shape[i] for i in rest] + [-1])
+        r = kernel(flat, qq, dim=-1, interpolation=method)
+        if keepdims:
+            shape = list(r.shape[: r.ndim - len(rest)]) + [
+                1 if i in axis else t.shape[i] for i in range(t.ndim)
+            ]
+            r = r.reshape(shape)
+    else:
+        r = kernel(t, qq, dim=axis, keepdim=keepdims, interpolation=method)
+    return r.to(want) if want in HALF else r
+
+
+@implements(np.quantile, axis="many", handles=("method",))
+def _np_quantile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method="linear",
+    keepdims=False,
+    *,
+    weights=None,
+):
+    if weights is not None:
+        raise unsupported("np.quantile(..., weights=...)")
+    return _quantile(a, q, axis, method, keepdims, pct=False)
+
+
+@implements(np.percentile, axis="many", handles=("method",))
+def _np_percentile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method="linear",
+    keepdims=False,
+    *,
+    weights=None,
+):
+    if weights is not None:
+        raise unsupported("np.percentile(..., weights=...)")
+    return _quantile(a, q, axis, method, keepdims, pct=True)
+
+
+@implements(np.median, axis="many")
+def _np_median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    return _quantile(a, 0.5, axis, "linear", keepdims, pct=False)
+
+
+@implements(np.nanquantile, axis="many", handles=("method",))
+def _np_nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                    keepdims=False, *, weights=None):  # fmt: skip
+    """nan places carry no gradient; an all-nan slice is nan."""
+    if weights is not None:
+        raise unsupported("np.nanquantile(..., weights=...)")
+    return _quantile(a, q, axis, method, keepdims, pct=False, nan=True)
+
+
+@implements(np.nanpercentile, axis="many", handles=("method",))
+def _np_nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                      keepdims=False, *, weights=None):  # fmt: skip
+    """nan places carry no gradient; an all-nan slice is nan."""
+    if weights is not None:
+        raise unsupported("np.nanpercentile(..., weights=...)")
+    return _quantile(a, q, axis, method, keepdims, pct=True, nan=True)
+
+
+@implements(np.nanmedian, axis="many")
+def _np_nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """nan places carry no gradient; an all-nan slice is nan."""
+    return _quantile(a, 0.5, axis, "linear", keepdims, pct=False, nan=True)

@@ -62,4 +62,13 @@ RECORDS += [
         dtypes=("float64", "float32", "int64", "bool"),
         grad=False,
     ),
+    Record(covers=("numpy.fix",), fn=lambda x: np.fix(x * 3.0), shapes=((3, 4),)),
+    Record(
+        covers=("numpy.fix",),
+        fn=np.fix,
+        shapes=((3, 4),),
+        dtypes=("int64", "int16", "uint8", "bool"),
+        grad=False,
+        id="numpy.fix-ints",
+    ),
 ]

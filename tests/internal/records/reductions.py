@@ -560,4 +560,97 @@ RECORDS = [
         consts=(_COLUMN, _KEEP),
         id="numpy.nanmax-where-initial",
     ),
+    Record(
+        covers=("numpy.nancumsum", "numpy.nancumprod"),
+        fn=lambda x, h: (np.nancumsum(x + h, axis=1), np.nancumprod(x + h, axis=0)),
+        shapes=_M,
+        consts=(_HOLES,),
+    ),
+    Record(
+        covers=("numpy.nancumsum", "numpy.nancumprod"),
+        fn=lambda x, h: (np.nancumsum(x + h), np.nancumprod(x + h, dtype=np.float64)),
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.nancumsum-flat-dtype",
+    ),
+    Record(
+        covers=("numpy.nancumsum", "numpy.nancumprod"),
+        fn=lambda x: (np.nancumsum(x, axis=0), np.nancumprod(x, axis=1)),
+        shapes=_M,
+        dtypes=(*_INT, "uint8", "bool"),
+        grad=False,
+        id="numpy.nancumsum-ints",
+    ),
+    Record(
+        covers=("numpy.nanmedian", "numpy.nanquantile", "numpy.nanpercentile"),
+        fn=lambda x, h: (
+            np.nanmedian(x + h, axis=1),
+            np.nanquantile(x + h, [0.2, 0.7], axis=0),
+            np.nanpercentile(x + h, 30.0, axis=(0, 1), keepdims=True),
+        ),
+        shapes=_M,
+        consts=(_HOLES,),
+    ),
+    Record(
+        covers=("numpy.nanmedian", "numpy.nanquantile", "numpy.nanpercentile"),
+        fn=_quiet(
+            lambda x, h: np.stack(
+                [
+                    np.nanmedian(x + h, axis=0),
+                    np.nanquantile(x + h, 0.4, axis=0, method="lower"),
+                    np.nanpercentile(x + h, 80, axis=0, method="midpoint"),
+                ]
+            )
+        ),
+        shapes=_M,
+        consts=(_COLUMN,),
+        id="numpy.nanmedian-all-nan-column",
+    ),
+    Record(
+        covers=("numpy.nanmedian", "numpy.nanquantile"),
+        fn=lambda x: (np.nanmedian(x, axis=0, keepdims=True), np.nanquantile(x, 0.5)),
+        shapes=_M,
+        dtypes=_INT,
+        grad=False,
+        id="numpy.nanmedian-ints",
+    ),
+    Record(
+        covers=("numpy.var", "numpy.std"),
+        fn=lambda x, k: (np.var(x, where=k, axis=1), np.std(x, where=k, axis=0, ddof=1)),
+        shapes=_M,
+        consts=(_KEEP,),
+        id="numpy.var-where",
+    ),
+    Record(
+        covers=("ndarray.var", "ndarray.std"),
+        fn=lambda x, k: (
+            x.var(where=k, keepdims=True, axis=(0, 1), ddof=1),
+            x.std(where=k, axis=1, dtype=np.float64),
+        ),
+        shapes=_M,
+        consts=(_COLS,),
+        id="ndarray.var-where",
+    ),
+    Record(
+        covers=("numpy.var", "numpy.std"),
+        fn=lambda x, k: (np.var(x, where=k, axis=0), np.std(x, where=k)),
+        shapes=_M,
+        consts=(_KEEP,),
+        dtypes=(*_INT, "bool"),
+        grad=False,
+        id="numpy.var-where-ints",
+    ),
+    Record(
+        covers=("numpy.any", "numpy.all", "ndarray.any", "ndarray.all"),
+        fn=lambda x, k: (
+            np.any(x > 1.0, where=k, axis=1),
+            np.all(x > -1.0, where=k, axis=0, keepdims=True),
+            (x > 0.0).any(where=k[0]),
+            x.all(where=k),
+        ),
+        shapes=_M,
+        consts=(_KEEP,),
+        grad=False,
+        id="numpy.any-where",
+    ),
 ]

@@ -291,4 +291,24 @@ RECORDS += [
         grad=False,
         id="numpy.insert-ints",
     ),
+    Record(
+        covers=("numpy.ediff1d",),
+        fn=lambda x, y: (np.ediff1d(x), np.ediff1d(x[0], to_begin=2.5, to_end=y[1])),
+        shapes=((3, 4), (3, 4)),
+    ),
+    Record(
+        # the edges are cast to the input's dtype (NumPy's same_kind check)
+        covers=("numpy.ediff1d",),
+        fn=lambda x: np.ediff1d(x, to_end=[1, 2], to_begin=np.float64(0.5)),
+        shapes=((3, 4),),
+        id="numpy.ediff1d-cast-edges",
+    ),
+    Record(
+        covers=("numpy.ediff1d",),
+        fn=lambda x: np.ediff1d(x, to_begin=[3, 4]),
+        shapes=((3, 4),),
+        dtypes=("int64", "int16"),
+        grad=False,
+        id="numpy.ediff1d-ints",
+    ),
 ]
