@@ -1,0 +1,90 @@
+"""What the records of the newer SciPy rows cannot say: the options and cases they
+refuse by name, and gradients that must not reach what SciPy does not read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg as la
+import torch
+
+import npgrad
+
+
+def _refused(fn, message, *shapes):
+    xs = [
+        torch.rand(s, dtype=torch.float64, requires_grad=True) + 2 * torch.eye(*s[-2:])
+        for s in shapes
+    ]
+    with pytest.raises(npgrad.TraceError, match=message):
+        out = npgrad.function(fn, name="e", mode="auto")(*xs)
+        (out[0] if isinstance(out, tuple) else out).sum().backward()
+
+
+@pytest.mark.parametrize(
+    "fn, message, shapes",
+    [
+        pytest.param(
+            lambda a: la.qr(a, pivoting=True)[0],
+            r"qr\(\.\.\., pivoting=True\)",
+            ((4, 3),),
+            id="qr-pivoting",
+        ),
+        pytest.param(
+            lambda a: la.qr(a, mode="raw")[0], r"qr\(\.\.\., mode='raw'\)", ((4, 3),), id="qr-raw"
+        ),
+        pytest.param(
+            lambda a: la.qr(a)[0] ** 2,
+            r"scipy\.linalg\.qr\(a, mode='full'\) of a 5x3 matrix.*mode='economic'",
+            ((5, 3),),
+            id="qr-full-completion",
+        ),
+        pytest.param(
+            lambda a, b: la.lstsq(a, b, lapack_driver="gelsy")[0],
+            r"lstsq\(\.\.\., lapack_driver='gelsy'\)",
+            ((4, 3), (4,)),
+            id="lstsq-gelsy",
+        ),
+        pytest.param(
+            lambda a, b: la.lstsq(a, b)[0],
+            r"lstsq\(\.\.\., a stack",
+            ((2, 4, 3), (4,)),
+            id="lstsq-stack",
+        ),
+        pytest.param(
+            lambda a: la.pinv(a, atol=0.1), r"pinv\(\.\.\., atol=0\.1\)", ((4, 3),), id="pinv-atol"
+        ),
+        pytest.param(lambda a: la.eigvalsh(a, a), r"eigh\(\.\.\., b=", ((3, 3),), id="eigvalsh-b"),
+        pytest.param(
+            lambda a: la.eigvalsh(a, subset_by_index=[0, 1]),
+            r"subset_by_index",
+            ((3, 3),),
+            id="eigvalsh-subset",
+        ),
+    ],
+)
+def test_what_the_linalg_rows_do_not_follow_is_named(fn, message, shapes):
+    _refused(fn, message, *shapes)
+
+
+def test_lu_solve_takes_getrs_trans_values_only():
+    a = torch.rand(3, 3, dtype=torch.float64) + 2 * torch.eye(3)
+    with pytest.raises(ValueError, match="trans must be 0, 1 or 2"):
+        npgrad.function(lambda a: la.lu_solve(la.lu_factor(a), np.ones(3), trans="T"), mode="auto")(
+            a
+        )
+
+
+def test_lu_solve_with_pivots_from_numpy_and_a_traced_factor():
+    # the factor traced, its pivots a constant: the gradient still reaches a and b
+    a = torch.rand(4, 4, dtype=torch.float64) + 3 * torch.eye(4)
+    b = torch.rand(4, dtype=torch.float64)
+    piv = la.lu_factor(a.numpy())[1]
+    npgrad.check(npgrad.function(lambda a, b: la.lu_solve((la.lu_factor(a)[0], piv), b)), a, b)
+
+
+def test_toeplitz_first_entry_of_r_gets_no_gradient():
+    c = torch.rand(3, dtype=torch.float64, requires_grad=True)
+    r = torch.rand(4, dtype=torch.float64, requires_grad=True)
+    npgrad.function(la.toeplitz, mode="auto")(c, r).sum().backward()
+    assert r.grad[0] == 0 and torch.all(r.grad[1:] > 0)
