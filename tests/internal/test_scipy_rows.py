@@ -61,6 +61,18 @@ def _refused(fn, message, *shapes):
             ((3, 3),),
             id="eigvalsh-subset",
         ),
+        pytest.param(
+            lambda a: la.sqrtm(a - 9 * np.eye(3)),
+            r"sqrtm\(\.\.\., A with an eigenvalue on the closed negative real axis",
+            ((3, 3),),
+            id="sqrtm-negative",
+        ),
+        pytest.param(
+            lambda a: la.sqrtm(a * 0), r"closed negative real axis", ((3, 3),), id="sqrtm-singular"
+        ),
+        pytest.param(
+            lambda a: la.sqrtm(a, disp=False)[0], r"disp=False", ((3, 3),), id="sqrtm-disp"
+        ),
     ],
 )
 def test_what_the_linalg_rows_do_not_follow_is_named(fn, message, shapes):
@@ -88,3 +100,9 @@ def test_toeplitz_first_entry_of_r_gets_no_gradient():
     r = torch.rand(4, dtype=torch.float64, requires_grad=True)
     npgrad.function(la.toeplitz, mode="auto")(c, r).sum().backward()
     assert r.grad[0] == 0 and torch.all(r.grad[1:] > 0)
+
+
+def test_sqrtm_second_derivatives_match_central_differences():
+    a = torch.rand(3, 3, dtype=torch.float64) + 3 * torch.eye(3, dtype=torch.float64)
+    op = npgrad.function(lambda a: la.sqrtm(a), mode="auto")
+    assert torch.autograd.gradgradcheck(op, (a.requires_grad_(),))

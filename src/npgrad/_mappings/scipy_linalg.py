@@ -198,14 +198,82 @@ def _expm(A):
 def _solve_sylvester(a, b, q):
     ta, tb, dtype = _two(a, b)
     (tq,) = common(single(tensor(q)).to(ta.dtype))
-    m, n = ta.shape[-1], tb.shape[-1]
-    # A X + X B = Q as one linear system in vec(X) (row-major): (A (x) I + I (x) B^T);
-    # (mn)^2 entries, for the small matrices this is used with
-    big = torch.kron(ta, torch.eye(n, dtype=ta.dtype, device=ta.device)) + torch.kron(
-        torch.eye(m, dtype=ta.dtype, device=ta.device), tb.mT.contiguous()
-    )
-    x = torch.linalg.solve(big, tq.reshape(m * n))
-    return back(x.reshape(m, n), dtype)
+    return back(sylvester(ta, tb, tq), dtype)
+
+
+def sylvester(a: torch.Tensor, b: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """X with A X + X B = Q (stacks too), as one linear system in vec(X) (row-major):
+    (A (x) I + I (x) B^T); (mn)^2 entries, for the small matrices this is used with."""
+    m, n = a.shape[-1], b.shape[-1]
+    eye_m = torch.eye(m, dtype=a.dtype, device=a.device)
+    eye_n = torch.eye(n, dtype=a.dtype, device=a.device)
+    # entry ((i, k), (j, l)) of each Kronecker product, then the pairs flattened
+    left = a[..., :, None, :, None] * eye_n[:, None, :]
+    right = eye_m[:, None, :, None] * b.mT[..., None, :, None, :]
+    big = (left + right).reshape(*torch.broadcast_shapes(a.shape[:-2], b.shape[:-2]), m * n, m * n)
+    x = torch.linalg.solve(big, q.reshape(*q.shape[:-2], m * n, 1))
+    return x.reshape(*x.shape[:-2], m, n)
+
+
+class _Sqrtm(torch.autograd.Function):
+    """The principal square root X; its backward solves X^T Y + Y X^T = G, in torch
+    ops on the saved X, so that second derivatives hold too."""
+
+    @staticmethod
+    def forward(ctx, a):
+        x = _denman_beavers(a)
+        ctx.save_for_backward(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return sylvester(x.mT, x.mT, g)
+
+
+_DB_STEPS = 100
+
+
+def _denman_beavers(a: torch.Tensor) -> torch.Tensor:
+    """The product form of the Denman-Beavers iteration, scaled by determinants
+    (Higham, Functions of Matrices, 6.3): M -> I, Y -> A^(1/2)."""
+    n = a.shape[-1]
+    eye = torch.eye(n, dtype=a.dtype, device=a.device)
+    m = y = a
+    tol = 10 * n * torch.finfo(a.dtype).eps
+    for _ in range(_DB_STEPS):
+        mu = (torch.linalg.det(m).abs() ** (-1 / (2 * n)))[..., None, None]
+        mi = torch.linalg.inv(m)
+        y = mu / 2 * y @ (eye + mi / mu**2)
+        m = (eye + (mu**2 * m + mi / mu**2) / 2) / 2
+        if bool((torch.linalg.matrix_norm(m - eye, 1) <= tol).all()):
+            return y
+    raise TraceError(f"{here()}: scipy.linalg.sqrtm: the square root did not converge")
+
+
+@implements("scipy.linalg.sqrtm", **_S)
+def _sqrtm(A, disp=None, blocksize=None):
+    """The principal square root of a real matrix without eigenvalues on the closed
+    negative real axis (there SciPy's root is complex or singular, with no gradient
+    here: refused)."""
+    if disp is not None and not disp:
+        raise _refuse("sqrtm", "disp=False: the error estimate")
+    t, dtype = _one(A)
+    if t.ndim < 2 or t.is_complex():
+        raise _refuse("sqrtm", "a complex array, or one of fewer than 2 dimensions")
+    if values_hidden():
+        raise TraceError(
+            f"{here()}: scipy.linalg.sqrtm reads the eigenvalues of A, values that cannot "
+            "be read under torch.func or torch.compile"
+        )
+    w = torch.linalg.eigvals(t.detach())
+    if bool(((w.imag == 0) & (w.real <= 0)).any()):
+        raise _refuse(
+            "sqrtm",
+            "A with an eigenvalue on the closed negative real axis: its root is complex, "
+            "or singular with no gradient",
+        )
+    return back(_Sqrtm.apply(t), dtype)
 
 
 @implements("scipy.linalg.lu_factor", **_S)

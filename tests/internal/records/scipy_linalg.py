@@ -193,3 +193,21 @@ RECORDS = [
         id="toeplitz-int",
     ),
 ]
+
+RECORDS += [
+    Record(
+        covers=("scipy.linalg.sqrtm",),
+        fn=lambda a, b: (la.sqrtm(a), la.sqrtm(b + 3 * np.eye(3))),
+        shapes=((3, 3), (2, 3, 3)),
+        domain=("spd", "unit"),
+        id="sqrtm",
+    ),
+    Record(
+        covers=("scipy.linalg.sqrtm",),
+        fn=lambda a: la.sqrtm(a + 6 * np.eye(3)),
+        shapes=((3, 3),),
+        dtypes=("int64",),
+        grad=False,
+        id="sqrtm-int",
+    ),
+]
