@@ -3,12 +3,17 @@ refuse by name, and gradients that must not reach what SciPy does not read."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.linalg as la
 import torch
 
 import npgrad
+from npgrad._trace._engine import trace
+
+from ..conftest import TOL
 
 
 def _refused(fn, message, *shapes):
@@ -71,6 +76,12 @@ def _refused(fn, message, *shapes):
             lambda a: la.sqrtm(a * 0), r"closed negative real axis", ((3, 3),), id="sqrtm-singular"
         ),
         pytest.param(
+            lambda a: la.logm(-a),
+            r"logm\(\.\.\., A with an eigenvalue",
+            ((3, 3),),
+            id="logm-negative",
+        ),
+        pytest.param(
             lambda a: la.sqrtm(a, disp=False)[0], r"disp=False", ((3, 3),), id="sqrtm-disp"
         ),
     ],
@@ -102,7 +113,18 @@ def test_toeplitz_first_entry_of_r_gets_no_gradient():
     assert r.grad[0] == 0 and torch.all(r.grad[1:] > 0)
 
 
-def test_sqrtm_second_derivatives_match_central_differences():
+@pytest.mark.parametrize("fn", [la.sqrtm, la.logm], ids=["sqrtm", "logm"])
+def test_sqrtm_and_logm_second_derivatives_match_central_differences(fn):
     a = torch.rand(3, 3, dtype=torch.float64) + 3 * torch.eye(3, dtype=torch.float64)
-    op = npgrad.function(lambda a: la.sqrtm(a), mode="auto")
+    op = npgrad.function(lambda a: fn(a), mode="auto")
     assert torch.autograd.gradgradcheck(op, (a.requires_grad_(),))
+
+
+def test_logm_of_float32_is_scipys_float64():
+    a = (torch.rand(3, 3, dtype=torch.float64) + 3 * torch.eye(3, dtype=torch.float64)).float()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # SciPy's own error estimate
+        want = la.logm(a.numpy())
+    got = trace(la.logm, [a], name="logm")
+    assert got.dtype == torch.float64
+    np.testing.assert_allclose(got.numpy(), want, **TOL[torch.float32])

@@ -251,29 +251,58 @@ def _denman_beavers(a: torch.Tensor) -> torch.Tensor:
     raise TraceError(f"{here()}: scipy.linalg.sqrtm: the square root did not converge")
 
 
-@implements("scipy.linalg.sqrtm", **_S)
-def _sqrtm(A, disp=None, blocksize=None):
-    """The principal square root of a real matrix without eigenvalues on the closed
-    negative real axis (there SciPy's root is complex or singular, with no gradient
-    here: refused)."""
+def _principal(name: str, A: Any, disp: Any) -> torch.Tensor:
+    """``A`` checked for sqrtm and logm: real, with no eigenvalue on the closed
+    negative real axis (there SciPy's result is complex or singular, with no
+    gradient here: refused)."""
     if disp is not None and not disp:
-        raise _refuse("sqrtm", "disp=False: the error estimate")
-    t, dtype = _one(A)
+        raise _refuse(name, "disp=False: the error estimate")
+    t = tensor(A)
     if t.ndim < 2 or t.is_complex():
-        raise _refuse("sqrtm", "a complex array, or one of fewer than 2 dimensions")
+        raise _refuse(name, "a complex array, or one of fewer than 2 dimensions")
     if values_hidden():
         raise TraceError(
-            f"{here()}: scipy.linalg.sqrtm reads the eigenvalues of A, values that cannot "
+            f"{here()}: scipy.linalg.{name} reads the eigenvalues of A, values that cannot "
             "be read under torch.func or torch.compile"
         )
-    w = torch.linalg.eigvals(t.detach())
+    w = torch.linalg.eigvals(single(t).detach())
     if bool(((w.imag == 0) & (w.real <= 0)).any()):
         raise _refuse(
-            "sqrtm",
-            "A with an eigenvalue on the closed negative real axis: its root is complex, "
+            name,
+            "A with an eigenvalue on the closed negative real axis: its result is complex, "
             "or singular with no gradient",
         )
-    return back(_Sqrtm.apply(t), dtype)
+    return t
+
+
+@implements("scipy.linalg.sqrtm", **_S)
+def _sqrtm(A, disp=None, blocksize=None):
+    """The principal square root of a real matrix (``blocksize`` changes no value)."""
+    t = _principal("sqrtm", A, disp)
+    return back(_Sqrtm.apply(single(t)), t.dtype)
+
+
+_LOG_TERMS = 12  # |W| <= 1/7 below: the series' rest under 1e-17
+
+
+@implements("scipy.linalg.logm", **_S)
+def _logm(A, disp=None):
+    """The principal logarithm of a real matrix, in float64 as SciPy's: inverse
+    scaling and squaring, log A = 2^k log A^(1/2^k), square roots until the root is
+    within 1/4 of I (1-norm), then log(I + Z) = 2 atanh(W), W = Z (2I + Z)^-1, as its
+    odd series; autograd follows the roots (their Sylvester backward) and the series."""
+    x = _principal("logm", A, disp).to(wide())
+    eye = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+    k = 0
+    while bool((torch.linalg.matrix_norm(x.detach() - eye, 1) > 0.25).any()):
+        x, k = _Sqrtm.apply(x), k + 1
+    z = x - eye
+    w = torch.linalg.solve(2 * eye + z, z)  # z and 2I + z commute
+    w2, term, total = w @ w, w, w
+    for j in range(1, _LOG_TERMS):
+        term = term @ w2
+        total = total + term / (2 * j + 1)
+    return 2 ** (k + 1) * total
 
 
 @implements("scipy.linalg.lu_factor", **_S)

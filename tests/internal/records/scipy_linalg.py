@@ -211,3 +211,24 @@ RECORDS += [
         id="sqrtm-int",
     ),
 ]
+
+# SciPy's logm of float32 input warns of its own error estimate (its result is
+# float64): float64 records, float32 in test_scipy_rows.py
+RECORDS += [
+    Record(
+        covers=("scipy.linalg.logm",),
+        fn=lambda a, b: (la.logm(a), la.logm(b + 3 * np.eye(3)), la.logm(a / 20)),
+        shapes=((3, 3), (2, 3, 3)),
+        domain=("spd", "unit"),
+        dtypes=("float64",),
+        id="logm",
+    ),
+    Record(
+        covers=("scipy.linalg.logm",),
+        fn=lambda a: la.logm(a + 6 * np.eye(3)),
+        shapes=((3, 3),),
+        dtypes=("int64",),
+        grad=False,
+        id="logm-int",
+    ),
+]
