@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.linalg as la
+import scipy.special as sp
 import torch
 
 import npgrad
@@ -128,3 +129,63 @@ def test_logm_of_float32_is_scipys_float64():
     got = trace(la.logm, [a], name="logm")
     assert got.dtype == torch.float64
     np.testing.assert_allclose(got.numpy(), want, **TOL[torch.float32])
+
+
+_EDGES = [
+    pytest.param(
+        lambda y: sp.kl_div(np.array([0.0, 0.0, 1.0, -1.0, 2.0]), y),
+        [0.0, 1.5, 0.0, 1.0, -1.0],
+        id="kl_div",
+    ),
+    pytest.param(
+        lambda lm: sp.boxcox(np.array([0.0, -1.0, 0.0, 2.0]), lm),
+        [0.0, 0.5, 1.0, 1e-20],
+        id="boxcox",
+    ),
+    pytest.param(
+        lambda lm: sp.boxcox1p(np.array([-1.0, -2.0, 1e-300, 2.0]), lm),
+        [0.0, 0.5, 2.0, 0.0],
+        id="boxcox1p",
+    ),
+    pytest.param(
+        lambda lm: sp.inv_boxcox(np.array([-9.0, 1.0, 0.0, 3.0]), lm),
+        [0.5, 0.0, 2.0, -0.5],
+        id="inv_boxcox",
+    ),
+    pytest.param(lambda x: sp.loggamma(x), [-2.5, -1.0, 0.0, -0.0, np.inf, np.nan], id="loggamma"),
+    pytest.param(lambda x: sp.kv(1.5, x), [0.0, -1.0, np.inf, np.nan, 1e-9, 800.0], id="kv"),
+    pytest.param(lambda x: (sp.k0(x), sp.k1e(x), sp.kve(3, x)), [0.0, -2.0, 1e5, np.inf], id="k0"),
+]
+
+
+@pytest.mark.parametrize("fn, values", _EDGES)
+def test_special_edges_match_scipy(fn, values):
+    x = np.array(values)
+    with np.errstate(all="ignore"):
+        want = fn(x)
+    got = trace(fn, [torch.tensor(x)], name="edge")
+    for w, g in zip(
+        want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)
+    ):
+        np.testing.assert_allclose(g.numpy(), w, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, lm: sp.boxcox(x, lm),
+        lambda x, lm: sp.boxcox1p(x, lm),
+        lambda x, lm: sp.inv_boxcox(x - 1.0, lm),
+    ],
+    ids=["boxcox", "boxcox1p", "inv_boxcox"],
+)
+def test_box_cox_gradient_in_lambda_at_zero_is_the_limits(fn):
+    # lambda exactly 0: SciPy's other formula there; the gradient is still the limit's
+    x = torch.tensor([0.5, 1.5, 2.5], dtype=torch.float64)
+    npgrad.check(npgrad.function(fn, mode="auto"), x, torch.zeros(3, dtype=torch.float64))
+
+
+def test_kv_below_its_integrals_reach_is_nan_not_a_guess():
+    # x cosh(32) under about 40 + 32 |v|: the integral in t would be cut short
+    got = trace(lambda x: sp.kv(0.5, x), [torch.tensor([1e-13, 1e-9])], name="kv")
+    assert torch.isnan(got[0]) and torch.isfinite(got[1])

@@ -1,11 +1,13 @@
-"""``scipy.special`` Bessel functions (j0, j1, y0, y1, yn, jv, iv, ive), on torch.
+"""``scipy.special`` Bessel functions (j0, j1, y0, y1, yn, jv, iv, ive; k0, k1, k0e,
+k1e, kv, kve), on torch.
 
 torch's ``bessel_y0`` and kin have no derivative at all (their values come back
 without a graph, which would be a silent zero gradient): each is wrapped here in
 an autograd.Function whose backward is written with the others, so it can be
 differentiated again.  Orders: integers (j, y, i), and real orders v >= 0 for iv
 and ive (an ascending series, 0 <= x < 200); other real orders raise a TraceError;
-no gradient in the order.
+no gradient in the order.  K_v: any real order, by its integral (torch's
+``modified_bessel_k0``/``k1`` have no derivative), differentiable in x and v.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch
 
 from .._errors import TraceError
 from .._trace._registry import implements
-from .._trace._state import here, values_hidden
+from .._trace._state import here, values_hidden, wide
 from ._refuse import refuse
 
 
@@ -180,3 +182,75 @@ def _ive(v, x):
 def _iv(v, x):
     value, xb = _ive_real("iv", v, x)
     return refuse(value * torch.exp(xb.abs()), v, _order_message("iv"))
+
+
+# ---------------------------------------------------------------- K_v, any real order
+_K_STEP = 1 / 16
+_K_T = torch.arange(0, 32 + _K_STEP / 2, _K_STEP, dtype=torch.float64)  # t up to 32
+_K_S = torch.arange(0, 8 + _K_STEP / 2, _K_STEP, dtype=torch.float64)  # exp(-s^2): 8 ample
+
+
+def _trapezoid(f: torch.Tensor) -> torch.Tensor:
+    """The trapezoid rule on [0, end] for an integrand even about 0 (the node at 0
+    weighs half): its error falls geometrically with the step."""
+    return _K_STEP * (f.sum(-1) - f[..., 0] / 2)
+
+
+def _kve(v, x) -> torch.Tensor:
+    """K_v(x) exp(x) for real v and x >= 0 from K_v(x) = int_0^inf exp(-x cosh t)
+    cosh(v t) dt.  Up to x = max(16, v^2 / 8) the rule in t; past it the integrand is
+    narrow in t, so in s with x (cosh t - 1) = s^2, where it is a Gaussian.  Both are
+    smooth in x and v, so autograd follows them in each.  K is inf at 0 and nan left
+    of it (as SciPy's); nan where the t-integral would be cut short (x below about
+    1e-11, or |v| past x cosh(32) / 32), not a guess."""
+    wide_t = wide()
+    xt = x.to(wide_t)
+    vt = torch.as_tensor(v, device=x.device).to(wide_t)
+    vt, xt = torch.broadcast_tensors(vt.abs(), xt)  # K_-v = K_v
+    t, s = _K_T.to(x.device, wide_t), _K_S.to(x.device, wide_t)
+    narrow = xt > torch.clamp(vt * vt / 8, min=16.0)
+    cut = xt * (math.cosh(32.0) - 1) - vt * 32 < 40
+    inner = (xt > 0) & ~narrow & ~cut
+    # each branch sees safe values where the other's (or an edge's) result is used
+    xa = torch.where(inner, xt, torch.ones_like(xt))[..., None]
+    va = torch.where(inner, vt, torch.zeros_like(vt))[..., None]
+    e = -xa * (torch.cosh(t) - 1)
+    near = _trapezoid((torch.exp(va * t + e) + torch.exp(-va * t + e)) / 2)
+    xb = torch.where(narrow, xt, torch.full_like(xt, 100.0))[..., None]
+    vb = torch.where(narrow, vt, torch.zeros_like(vt))[..., None]
+    bend = 2 * torch.asinh(s / torch.sqrt(2 * xb))
+    far = _trapezoid(torch.exp(-s * s) * torch.cosh(vb * bend) * 2 / torch.sqrt(2 * xb + s * s))
+    edge = torch.where(xt == 0, math.inf, math.nan).to(wide_t)
+    out = torch.where(narrow, far, torch.where(inner, near, edge))
+    return out.to(x.dtype)
+
+
+@implements("scipy.special.kve", float_result=True, tensor_only=True)
+def _kve_row(v, x):
+    # SciPy's kve (AMOS) is nan at x = inf; its k0e, k1e and kv are 0 there
+    return torch.where(torch.isinf(x), math.nan, _kve(v, x))
+
+
+@implements("scipy.special.kv", float_result=True, tensor_only=True)
+def _kv(v, x):
+    return _kve(v, x) * torch.exp(-x)
+
+
+@implements("scipy.special.k0e", float_result=True)
+def _k0e(x):
+    return _kve(0.0, x)
+
+
+@implements("scipy.special.k1e", float_result=True)
+def _k1e(x):
+    return _kve(1.0, x)
+
+
+@implements("scipy.special.k0", float_result=True)
+def _k0(x):
+    return _kve(0.0, x) * torch.exp(-x)
+
+
+@implements("scipy.special.k1", float_result=True)
+def _k1(x):
+    return _kve(1.0, x) * torch.exp(-x)

@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from .._errors import TraceError
 from .._trace._registry import implements
 from .._trace._state import here
 from ._refuse import refuse
@@ -51,6 +52,48 @@ def _rel_entr(x, y):
     return torch.where((x > 0) & (y > 0), inside, edge)
 
 
+@implements("scipy.special.kl_div", float_result=True, tensor_only=True)
+def _kl_div(x, y):
+    # rel_entr's cases, the same ones: y where x is 0, inf off the domain
+    return _rel_entr(x, y) - x + y
+
+
+# ---------------------------------------------------------------- Box-Cox
+_BOXCOX_ZERO = 1e-19  # SciPy's: below it, lambda counts as 0
+
+
+def _boxcox_of_log(lg, lmbda, zero):
+    """(exp(lambda lg) - 1) / lambda, lg itself where ``zero``; there lg + lambda
+    lg^2 / 2 (its value is lg to rounding; lg itself where infinite), so that the
+    gradient in lambda is the limit's, lg^2 / 2, not 0."""
+    safe = torch.where(zero, torch.ones_like(lmbda), lmbda)
+    limit = torch.where(torch.isinf(lg), lg, lg + lmbda * lg * lg / 2)
+    return torch.where(zero, limit, torch.expm1(lmbda * lg) / safe)
+
+
+@implements("scipy.special.boxcox", float_result=True, tensor_only=True)
+def _boxcox(x, lmbda):
+    return _boxcox_of_log(torch.log(x), lmbda, lmbda.abs() < _BOXCOX_ZERO)
+
+
+@implements("scipy.special.boxcox1p", float_result=True, tensor_only=True)
+def _boxcox1p(x, lmbda):
+    lg = torch.log1p(x)
+    # SciPy's second case: a tiny log1p(x) is its own transform (no underflow in expm1)
+    zero = (lmbda.abs() < _BOXCOX_ZERO) | ((lg.abs() < 1e-289) & (lmbda.abs() < 1e273))
+    return _boxcox_of_log(lg, lmbda, zero)
+
+
+@implements("scipy.special.inv_boxcox", float_result=True, tensor_only=True)
+def _inv_boxcox(y, lmbda):
+    zero = lmbda == 0
+    safe = torch.where(zero, torch.ones_like(lmbda), lmbda)
+    # at lambda = 0, exp(y) (1 - lambda y^2 / 2): exp(y), with the limit's gradient
+    return torch.where(
+        zero, torch.exp(y) * (1 - lmbda * y * y / 2), torch.exp(torch.log1p(lmbda * y) / safe)
+    )
+
+
 @implements("scipy.special.huber", **_F)
 def _huber(delta, r):
     return torch.where(torch.abs(r) <= delta, 0.5 * r * r, delta * (torch.abs(r) - 0.5 * delta))
@@ -74,6 +117,14 @@ def _gamma_sign(x):
 @implements("scipy.special.gammasgn", float_result=True, differentiable=False)
 def _gammasgn(x):
     return _gamma_sign(x.detach())
+
+
+@implements("scipy.special.loggamma", **_F)
+def _loggamma(x):
+    if x.is_complex():
+        raise TraceError(f"{here()}: scipy.special.loggamma of complex values is not followed")
+    # SciPy's real loggamma is nan left of 0 (at -0.0 it is inf, as gammaln)
+    return torch.where(x < 0, torch.full_like(x, math.nan), torch.special.gammaln(x))
 
 
 @implements("scipy.special.gamma", **_F)
