@@ -189,3 +189,9 @@ def test_kv_below_its_integrals_reach_is_nan_not_a_guess():
     # x cosh(32) under about 40 + 32 |v|: the integral in t would be cut short
     got = trace(lambda x: sp.kv(0.5, x), [torch.tensor([1e-13, 1e-9])], name="kv")
     assert torch.isnan(got[0]) and torch.isfinite(got[1])
+
+
+def test_softplus_refuses_out_as_np_logaddexp_does():
+    x = torch.rand(3, dtype=torch.float64)
+    with pytest.raises(npgrad.TraceError, match="out="):
+        npgrad.function(lambda x: sp.softplus(x, out=np.empty(3)), mode="auto")(x)

@@ -103,3 +103,19 @@ RECORDS = [
         id="kv-orders",
     ),
 ]
+
+RECORDS += [
+    Record(
+        ("scipy.special.softplus",),
+        lambda x: (_sp().softplus(x), _sp().softplus(300 * x), _sp().softplus(x, dtype=np.float64)),
+        ((3, 4),),
+    ),
+    Record(
+        ("scipy.special.softplus",),
+        lambda x: _sp().softplus(x),
+        ((3, 4),),
+        dtypes=("int64", "bool"),
+        grad=False,
+        id="softplus-int",
+    ),
+]
