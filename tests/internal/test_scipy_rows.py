@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.linalg as la
 import scipy.special as sp
+import scipy.stats as st
 import torch
 
 import npgrad
@@ -195,3 +196,25 @@ def test_softplus_refuses_out_as_np_logaddexp_does():
     x = torch.rand(3, dtype=torch.float64)
     with pytest.raises(npgrad.TraceError, match="out="):
         npgrad.function(lambda x: sp.softplus(x, out=np.empty(3)), mode="auto")(x)
+
+
+def test_invgamma_cdf_refuses_a_traced_shape_by_name():
+    a = (torch.rand(3, dtype=torch.float64) + 1).requires_grad_()
+    with pytest.raises(npgrad.TraceError, match=r"invgamma\.cdf has no gradient .* shape a"):
+        npgrad.function(lambda a: st.invgamma.cdf(1.5, a), mode="auto")(a)
+
+
+def test_new_distributions_give_nan_for_invalid_parameters_as_scipy():
+    x = np.array([0.5, 1.5, 3.0])
+    for fn in (
+        lambda s: st.lognorm.logpdf(x, s),
+        lambda s: st.weibull_min.cdf(x, s),
+        lambda s: st.pareto.sf(x, s),
+        lambda s: st.halfnorm.pdf(x, scale=s),
+        lambda s: st.skewnorm.logpdf(x, np.inf * s),
+    ):
+        s = np.array([-1.0, 0.0, 2.0])
+        with np.errstate(all="ignore"):
+            want = fn(s)
+        got = trace(fn, [torch.tensor(s)], name="p")
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)

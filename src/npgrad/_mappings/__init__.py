@@ -12,6 +12,7 @@ from . import (  # noqa: F401 - imported for their rows
     linalg,
     reductions,
     scipy_bessel,
+    scipy_distributions,
     scipy_linalg,
     scipy_optimize,
     scipy_signal,
