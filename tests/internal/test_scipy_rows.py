@@ -218,3 +218,22 @@ def test_new_distributions_give_nan_for_invalid_parameters_as_scipy():
             want = fn(s)
         got = trace(fn, [torch.tensor(s)], name="p")
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+
+
+def test_discrete_counts_are_constants_and_bad_parameters_nan():
+    k = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    n = torch.tensor([3.0, 3.0, 4.0], dtype=torch.float64, requires_grad=True)
+    p = torch.tensor([0.2, 0.5, 0.7], dtype=torch.float64, requires_grad=True)
+    out = npgrad.function(lambda k, n, p: st.binom.logpmf(k, n, p), mode="auto")(k, n, p)
+    gk, gn, gp = torch.autograd.grad(out.sum(), (k, n, p), allow_unused=True)
+    assert all(g is None or torch.all(g == 0) for g in (gk, gn)) and torch.all(gp != 0)
+    bad = np.array([-0.5, 0.5, 1.5])
+    for fn in (
+        lambda p: st.binom.pmf(1, 2.5, p),  # n not whole
+        lambda p: st.nbinom.logpmf(1, 2.0, p),
+        lambda p: st.geom.pmf(2, p),
+        lambda p: st.bernoulli.logpmf(1, p),
+    ):
+        with np.errstate(all="ignore"):
+            want = fn(bad)
+        np.testing.assert_allclose(trace(fn, [torch.tensor(bad)], name="d").numpy(), want)

@@ -1,16 +1,20 @@
 """More ``scipy.stats`` continuous distributions, on ``scipy_stats``' machinery
 (one standardised kernel per method, SciPy's loc, scale and edges): ``uniform``,
 ``halfnorm``, ``lognorm``, ``weibull_min``, ``gumbel_r``, ``invgamma``, ``pareto``
-and ``skewnorm`` (its logpdf and pdf; its cdf needs Owen's T, which torch lacks).
+and ``skewnorm`` (its logpdf and pdf; its cdf needs Owen's T, which torch lacks);
+the logpmf and pmf of ``binom``, ``nbinom``, ``geom`` and ``bernoulli`` (the counts
+k, and binom's n, are constants: no gradient flows into them, as poisson's k).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import torch
 
-from .scipy_stats import _INF, Continuous, _no_grad, _pdf_from_log
+from .._trace._registry import implements
+from .scipy_stats import _INF, Continuous, _no_grad, _pdf_from_log, counts
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -140,3 +144,81 @@ _pdf_from_log(
     lambda z, a: -0.5 * z * z + torch.special.log_ndtr(a * z),
     0.5 * _LOG_2PI - math.log(2),
 )
+
+
+# ------------------------------------------------------------------ discrete
+def _pmf_rows(name: str, logpmf, params: str) -> None:
+    """Register ``name``'s logpmf and pmf with SciPy's signature (the parameters,
+    then loc): -inf (0) off the support, nan for invalid parameters."""
+
+    def log_mass(k, *args):
+        *values, loc = args
+        k, *values = counts(k, loc, *values)
+        value, inside, valid = logpmf(k, *values)
+        value = torch.where(inside, value, -_INF)
+        return torch.where(valid & ~torch.isnan(k), value, math.nan)
+
+    names = params.split()
+    sig = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("k", *names)]
+        + [inspect.Parameter("loc", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0)]
+    )
+    for method, out in (("logpmf", log_mass), ("pmf", lambda *a: torch.exp(log_mass(*a)))):
+
+        def impl(*args, _out=out, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return _out(*bound.arguments.values())
+
+        impl.__signature__ = sig
+        impl.__name__ = f"_{name}_{method}"
+        implements(f"scipy.stats.{name}.{method}", kind="scipy")(impl)
+
+
+def _whole(x: torch.Tensor) -> torch.Tensor:
+    return x == torch.floor(x)
+
+
+def _binom_logpmf(k, n, p):
+    """n is a count too (no gradient in it); p in [0, 1]."""
+    n = n.detach()
+    inside = _whole(k) & (k >= 0) & (k <= n)
+    ks = torch.where(inside, k, 0.0)
+    ns = torch.where(inside, n, 0.0)
+    comb = torch.lgamma(ns + 1) - torch.lgamma(ks + 1) - torch.lgamma(ns - ks + 1)
+    value = comb + torch.special.xlogy(ks, p) + torch.special.xlog1py(ns - ks, -p)
+    return value, inside, (n >= 0) & _whole(n) & (p >= 0) & (p <= 1)
+
+
+def _nbinom_logpmf(k, n, p):
+    """n > 0 real (differentiable), p in (0, 1]."""
+    inside = _whole(k) & (k >= 0)
+    ks = torch.where(inside, k, 0.0)
+    ok = (n > 0) & (p > 0) & (p <= 1)
+    ns, ps = torch.where(ok, n, 1.0), torch.where(ok, p, 0.5)
+    value = (
+        torch.lgamma(ns + ks)
+        - torch.lgamma(ks + 1)
+        - torch.lgamma(ns)
+        + ns * torch.log(ps)
+        + torch.special.xlog1py(ks, -ps)
+    )
+    return value, inside, ok
+
+
+def _geom_logpmf(k, p):
+    inside = _whole(k) & (k >= 1)
+    ok = (p > 0) & (p <= 1)
+    ps = torch.where(ok, p, 0.5)
+    value = torch.special.xlog1py(torch.where(inside, k, 1.0) - 1, -ps) + torch.log(ps)
+    return value, inside, ok
+
+
+def _bernoulli_logpmf(k, p):
+    return _binom_logpmf(k, torch.ones_like(p), p)
+
+
+_pmf_rows("binom", _binom_logpmf, "n p")
+_pmf_rows("nbinom", _nbinom_logpmf, "n p")
+_pmf_rows("geom", _geom_logpmf, "p")
+_pmf_rows("bernoulli", _bernoulli_logpmf, "p")

@@ -107,3 +107,50 @@ RECORDS += [
         id="supports-2",
     ),
 ]
+
+# counts across and off each support (negative, past n, not whole): -inf and 0 there
+_K = np.array([-1.0, 0.0, 1.0, 2.0, 2.5, 3.0, 7.0])
+_N = np.array([[3.0], [7.0]])
+RECORDS += [
+    Record(
+        covers=("scipy.stats.binom.pmf", "scipy.stats.nbinom.pmf", "scipy.stats.geom.pmf"),
+        fn=lambda p, n: (
+            _st().binom.pmf(_K, _N, p),
+            _st().binom.pmf(_K, 5, p, loc=-1),
+            _st().nbinom.pmf(_K, 4 * n, p),
+            _st().geom.pmf(_K, p),
+            _st().bernoulli.pmf(_K[:4], p[:, :4]),
+        ),
+        shapes=((2, 7), (7,)),
+        domain=("probability", "positive"),
+        id="discrete.pmf",
+    ),
+    Record(
+        covers=(
+            "scipy.stats.binom.logpmf",
+            "scipy.stats.nbinom.logpmf",
+            "scipy.stats.geom.logpmf",
+            "scipy.stats.bernoulli.logpmf",
+            "scipy.stats.bernoulli.pmf",
+        ),
+        fn=lambda p, n: (
+            _st().binom.logpmf(_K[1:4], 3, p),
+            _st().nbinom.logpmf(_K[1:4], n, p, -1.0),
+            _st().geom.logpmf(np.array([0.5, 1.5, 4.5]), p, loc=-0.5),
+            _st().bernoulli.logpmf(np.array([0, 1, 1]), p),
+            _st().bernoulli.pmf(np.array([0, 1, 0]), p=p),
+        ),
+        shapes=((3,), (3,)),
+        domain=("probability", "positive"),
+        id="discrete.logpmf",
+    ),
+    Record(
+        covers=("scipy.stats.binom.pmf", "scipy.stats.geom.logpmf"),
+        fn=lambda k: (_st().binom.pmf(k, 4, 0.3), _st().geom.logpmf(k, 0.25)),
+        shapes=((5,),),
+        domain="positive",
+        dtypes=("int64",),
+        grad=False,
+        id="discrete-int-counts",
+    ),
+]
