@@ -237,3 +237,35 @@ def test_discrete_counts_are_constants_and_bad_parameters_nan():
         with np.errstate(all="ignore"):
             want = fn(bad)
         np.testing.assert_allclose(trace(fn, [torch.tensor(bad)], name="d").numpy(), want)
+
+
+@pytest.mark.parametrize(
+    "fn, message",
+    [
+        pytest.param(
+            lambda a: st.skew(a, nan_policy="omit"), r"skew\(\.\.\., nan_policy='omit'\)", id="omit"
+        ),
+        pytest.param(
+            lambda a: st.entropy(a, nan_policy="raise"), r"nan_policy='raise'", id="raise"
+        ),
+        pytest.param(lambda a: st.moment(a, order=1.5), r"non-integer order", id="order"),
+    ],
+)
+def test_what_the_sample_functions_do_not_follow_is_named(fn, message):
+    with pytest.raises(npgrad.TraceError, match=message):
+        npgrad.function(fn, mode="auto")(torch.rand(5, 3, dtype=torch.float64))
+
+
+def test_sample_functions_edges_match_scipy():
+    a = np.array([[1.0, 2.0, -1.0], [1.0, 3.0, 2.0], [1.0, 5.0, 0.5]])
+    for fn in (
+        lambda a: st.skew(a),  # a constant column: nan
+        lambda a: st.kurtosis(a, bias=False),
+        lambda a: st.zscore(a),
+        lambda a: st.hmean(a),  # a negative value: nan
+        lambda a: st.gmean(a),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = fn(a)
+        np.testing.assert_allclose(trace(fn, [torch.tensor(a)], name="s").numpy(), want, rtol=1e-12)

@@ -20,6 +20,7 @@ from . import (  # noqa: F401 - imported for their rows
     scipy_special,
     scipy_special_functions,
     scipy_stats,
+    scipy_stats_functions,
     search,
     selection,
     shape,
