@@ -269,3 +269,13 @@ def test_sample_functions_edges_match_scipy():
             warnings.simplefilter("ignore", RuntimeWarning)
             want = fn(a)
         np.testing.assert_allclose(trace(fn, [torch.tensor(a)], name="s").numpy(), want, rtol=1e-12)
+
+
+def test_kve_matches_scipy_across_orders_and_both_quadratures():
+    # x from 1e-6 to 5e4 (the rule in t up to 16, in s past it), orders to 100
+    x = np.geomspace(1e-6, 5e4, 200)
+    for v in (0.0, 0.3, 1.0, 2.5, 7.0, 30.0, 100.0):
+        want = sp.kve(v, x)
+        got = trace(lambda x, v=v: sp.kve(v, x), [torch.tensor(x)], name="kve").numpy()
+        big = want > 1e300  # SciPy's inf comes a little before float64's limit
+        np.testing.assert_allclose(got[~big], want[~big], rtol=1e-12)

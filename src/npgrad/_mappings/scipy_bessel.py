@@ -187,7 +187,8 @@ def _iv(v, x):
 # ---------------------------------------------------------------- K_v, any real order
 _K_STEP = 1 / 16
 _K_T = torch.arange(0, 32 + _K_STEP / 2, _K_STEP, dtype=torch.float64)  # t up to 32
-_K_S = torch.arange(0, 8 + _K_STEP / 2, _K_STEP, dtype=torch.float64)  # exp(-s^2): 8 ample
+_K_S = torch.arange(0, 32 + _K_STEP / 2, _K_STEP, dtype=torch.float64)  # s up to 32
+_K_NARROW = 16.0  # past it, the integrand in t is too narrow for the step
 
 
 def _trapezoid(f: torch.Tensor) -> torch.Tensor:
@@ -196,32 +197,41 @@ def _trapezoid(f: torch.Tensor) -> torch.Tensor:
     return _K_STEP * (f.sum(-1) - f[..., 0] / 2)
 
 
+def _log_cosh(y: torch.Tensor) -> torch.Tensor:
+    y = y.abs()
+    return y + torch.log1p(torch.exp(-2 * y)) - math.log(2)
+
+
 def _kve(v, x) -> torch.Tensor:
     """K_v(x) exp(x) for real v and x >= 0 from K_v(x) = int_0^inf exp(-x cosh t)
-    cosh(v t) dt.  Up to x = max(16, v^2 / 8) the rule in t; past it the integrand is
-    narrow in t, so in s with x (cosh t - 1) = s^2, where it is a Gaussian.  Both are
-    smooth in x and v, so autograd follows them in each.  K is inf at 0 and nan left
-    of it (as SciPy's); nan where the t-integral would be cut short (x below about
-    1e-11, or |v| past x cosh(32) / 32), not a guess."""
+    cosh(v t) dt.  Up to x = 16 the rule in t; past it the integrand is narrow in
+    t, so in s with x (cosh t - 1) = s^2: a Gaussian times cosh(v t(s)), which moves
+    its peak to about s = v / sqrt(2x), within the nodes (s <= 32) for |v| up to
+    26 sqrt(2x).  Both are smooth in x and v, so autograd follows them in each.  K is
+    inf at 0 and nan left of it (as SciPy's); nan where the integrals would be cut
+    short (x below about 1e-11, |v| past x cosh(32) / 32 or 26 sqrt(2x)), not a
+    guess; float64 to about 1e-13 elsewhere."""
     wide_t = wide()
     xt = x.to(wide_t)
     vt = torch.as_tensor(v, device=x.device).to(wide_t)
     vt, xt = torch.broadcast_tensors(vt.abs(), xt)  # K_-v = K_v
     t, s = _K_T.to(x.device, wide_t), _K_S.to(x.device, wide_t)
-    narrow = xt > torch.clamp(vt * vt / 8, min=16.0)
-    cut = xt * (math.cosh(32.0) - 1) - vt * 32 < 40
-    inner = (xt > 0) & ~narrow & ~cut
+    narrow = xt > _K_NARROW
+    near_cut = xt * (math.cosh(32.0) - 1) - vt * 32 < 40
+    far_cut = vt > 26 * torch.sqrt(2 * xt)
+    inner = (xt > 0) & ~narrow & ~near_cut
+    outer = narrow & ~far_cut
     # each branch sees safe values where the other's (or an edge's) result is used
     xa = torch.where(inner, xt, torch.ones_like(xt))[..., None]
     va = torch.where(inner, vt, torch.zeros_like(vt))[..., None]
     e = -xa * (torch.cosh(t) - 1)
     near = _trapezoid((torch.exp(va * t + e) + torch.exp(-va * t + e)) / 2)
-    xb = torch.where(narrow, xt, torch.full_like(xt, 100.0))[..., None]
-    vb = torch.where(narrow, vt, torch.zeros_like(vt))[..., None]
+    xb = torch.where(outer, xt, torch.full_like(xt, 100.0))[..., None]
+    vb = torch.where(outer, vt, torch.zeros_like(vt))[..., None]
     bend = 2 * torch.asinh(s / torch.sqrt(2 * xb))
-    far = _trapezoid(torch.exp(-s * s) * torch.cosh(vb * bend) * 2 / torch.sqrt(2 * xb + s * s))
+    far = _trapezoid(torch.exp(_log_cosh(vb * bend) - s * s) * 2 / torch.sqrt(2 * xb + s * s))
     edge = torch.where(xt == 0, math.inf, math.nan).to(wide_t)
-    out = torch.where(narrow, far, torch.where(inner, near, edge))
+    out = torch.where(outer, far, torch.where(inner, near, edge))
     return out.to(x.dtype)
 
 
