@@ -279,3 +279,12 @@ def test_kve_matches_scipy_across_orders_and_both_quadratures():
         got = trace(lambda x, v=v: sp.kve(v, x), [torch.tensor(x)], name="kve").numpy()
         big = want > 1e300  # SciPy's inf comes a little before float64's limit
         np.testing.assert_allclose(got[~big], want[~big], rtol=1e-12)
+
+
+def test_dawsn_and_erfi_match_scipy_from_tiny_to_huge():
+    x = np.concatenate([-np.geomspace(1e-8, 1e8, 150), [0.0], np.geomspace(1e-8, 26.6, 150)])
+    for fn in (sp.dawsn, sp.erfi):
+        with np.errstate(over="ignore"):
+            want = fn(x)
+        got = trace(lambda x, fn=fn: fn(x), [torch.tensor(x)], name="d").numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-13)

@@ -94,6 +94,48 @@ def _inv_boxcox(y, lmbda):
     )
 
 
+# ---------------------------------------------------------------- Dawson, erfi
+_RYBICKI_H = 0.25  # the sum's error is about exp(-(pi / 2h)^2): below 1e-17
+_RYBICKI_N = torch.arange(-29, 30, 2, dtype=torch.float64)  # odd offsets: |n h| to 7.25
+_DAWSON_SERIES = 0.2  # below, the sum's terms cancel: the Taylor series instead
+
+
+def _dawson(x):
+    """Dawson's integral exp(-x^2) int_0^x exp(t^2) dt: Rybicki's sum over odd n of
+    exp(-(x - n h)^2) / n / sqrt(pi), the odd n nearest x / h only; its Taylor
+    series x sum (-2x^2)^k / (2k + 1)!! near 0.  Smooth in x: autograd follows."""
+    if x.is_complex():
+        raise TraceError(f"{here()}: scipy.special.dawsn or erfi of complex values is not followed")
+    small = x.abs() < _DAWSON_SERIES
+    xs = torch.where(small, x, 0.0)
+    term, total, x2 = xs, xs, xs * xs
+    for k in range(1, 12):
+        term = term * (-2 * x2) / (2 * k + 1)
+        total = total + term
+    xl = torch.where(small, 1.0, x)
+    h = _RYBICKI_H
+    # the nearest even multiple of h: the odd n around it (a constant; x carries the slope)
+    n = 2 * torch.round(xl.detach() / (2 * h))[..., None] + _RYBICKI_N.to(x.device, x.dtype)
+    rybicki = (torch.exp(-((xl[..., None] - n * h) ** 2)) / n).sum(-1) / math.sqrt(math.pi)
+    return torch.where(small, total, rybicki)
+
+
+@implements("scipy.special.dawsn", **_F)
+def _dawsn(x):
+    return _dawson(x)
+
+
+@implements("scipy.special.erfi", **_F)
+def _erfi(x):
+    d = _dawson(x)
+    # 2 / sqrt(pi) exp(x^2) D(x), in logs past |x| = 1: exp(x^2) alone would overflow
+    # before the product does
+    big = x.abs() > 1
+    db = torch.where(big, d, 1.0)
+    logs = torch.sign(x) * torch.exp(x * x + torch.log(db.abs()))
+    return 2 / math.sqrt(math.pi) * torch.where(big, logs, torch.exp(x * x) * d)
+
+
 @implements("scipy.special.huber", **_F)
 def _huber(delta, r):
     return torch.where(torch.abs(r) <= delta, 0.5 * r * r, delta * (torch.abs(r) - 0.5 * delta))

@@ -119,3 +119,28 @@ RECORDS += [
         id="softplus-int",
     ),
 ]
+
+RECORDS += [
+    Record(
+        ("scipy.special.dawsn", "scipy.special.erfi"),
+        # both sides of the series' reach (0.2) and far out
+        lambda x: (
+            _sp().dawsn(x),
+            _sp().dawsn(x / 20),
+            _sp().dawsn(30 * x),
+            _sp().erfi(x),
+            _sp().erfi(x / 20),
+            _sp().erfi(1.5 * x),
+        ),
+        ((3, 4),),
+        id="dawsn-erfi",
+    ),
+    Record(
+        ("scipy.special.dawsn", "scipy.special.erfi"),
+        lambda x: (_sp().dawsn(x), _sp().erfi(x)),
+        ((3, 4),),
+        dtypes=("int64",),
+        grad=False,
+        id="dawsn-erfi-int",
+    ),
+]
