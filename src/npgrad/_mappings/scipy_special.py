@@ -9,7 +9,7 @@ import torch
 
 from .._errors import TraceError
 from .._trace._registry import implements
-from .._trace._state import here
+from .._trace._state import here, wide
 from ._refuse import refuse
 
 _F = dict(float_result=True)
@@ -134,6 +134,76 @@ def _erfi(x):
     db = torch.where(big, d, 1.0)
     logs = torch.sign(x) * torch.exp(x * x + torch.log(db.abs()))
     return 2 / math.sqrt(math.pi) * torch.where(big, logs, torch.exp(x * x) * d)
+
+
+# ---------------------------------------------------------------- exponential integrals
+_EULER = 0.5772156649015329
+_E1_TERMS = 100  # the continued fraction's depth: 3e-16 at x = 1, better past it
+
+
+def _real(name: str, x):
+    if x.is_complex():
+        raise TraceError(f"{here()}: scipy.special.{name} of complex values is not followed")
+    return x.to(torch.float64) if x.dtype != torch.float64 and wide() is torch.float64 else x
+
+
+def _e1_positive(x):
+    """E1(x) for x > 0: its series up to x = 1, -gamma - log x - sum (-x)^k / (k k!);
+    past it the continued fraction exp(-x) / (x + 1 - 1 / (x + 3 - 4 / (x + 5 - ...))),
+    from its tail."""
+    small = x <= 1
+    xs = torch.where(small, x, 1.0)
+    term, total = torch.ones_like(xs), torch.zeros_like(xs)
+    for k in range(1, 26):
+        term = term * (-xs) / k
+        total = total - term / k
+    series = -_EULER - torch.log(xs) + total
+    xl = torch.where(small, 2.0, x)
+    f = xl + 2 * _E1_TERMS + 1
+    for k in range(_E1_TERMS - 1, -1, -1):
+        f = xl + 2 * k + 1 - (k + 1) ** 2 / f
+    return torch.where(small, series, torch.exp(-xl) / f)
+
+
+@implements("scipy.special.exp1", **_F)
+def _exp1(x):
+    t = _real("exp1", x)
+    # SciPy's real exp1: inf at 0, nan left of it
+    pos = t > 0
+    value = _e1_positive(torch.where(pos, t, 1.0))
+    value = torch.where(pos, value, torch.where(t == 0, math.inf, math.nan))
+    return value.to(x.dtype)
+
+
+def _ei_positive(x):
+    """Ei(x) for x > 0: gamma + log x + sum x^k / (k k!) up to x = 50 (positive
+    terms, 200 of them), past it exp(x) / x sum k! / x^k to k = 25."""
+    series = x <= 50
+    xs = torch.where(series, x, 1.0)
+    term, total = torch.ones_like(xs), torch.zeros_like(xs)
+    for k in range(1, 201):
+        term = term * xs / k
+        total = total + term / k
+    xl = torch.where(series, 100.0, x)
+    t, tail = torch.ones_like(xl), torch.ones_like(xl)
+    for k in range(1, 26):
+        t = t * k / xl
+        tail = tail + t
+    far = torch.where(torch.isinf(xl), math.inf, torch.exp(xl) / xl * tail)  # not inf / inf
+    return torch.where(series, _EULER + torch.log(xs) + total, far)
+
+
+@implements("scipy.special.expi", **_F)
+def _expi(x):
+    t = _real("expi", x)
+    pos, neg = t > 0, t < 0
+    value = torch.where(
+        pos,
+        _ei_positive(torch.where(pos, t, 1.0)),
+        -_e1_positive(torch.where(neg, -t, 1.0)),  # Ei(x) = -E1(-x) left of 0
+    )
+    value = torch.where(pos | neg, value, torch.where(t == 0, -math.inf, math.nan))
+    return value.to(x.dtype)
 
 
 @implements("scipy.special.huber", **_F)

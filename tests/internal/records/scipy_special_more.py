@@ -144,3 +144,30 @@ RECORDS += [
         id="dawsn-erfi-int",
     ),
 ]
+
+RECORDS += [
+    Record(
+        ("scipy.special.exp1", "scipy.special.expi"),
+        # both sides of each method's switch (1 for E1, 50 for Ei) and Ei left of 0
+        lambda x: (
+            _sp().exp1(x / 3),
+            _sp().exp1(4 * x),
+            _sp().expi(x),
+            _sp().expi(-3 * x),
+            # past 50 (its asymptotic series) scaled by exp(-x): values near 1 / x
+            _sp().expi(45 + 8 * x) * np.exp(-(45 + 8 * x)),
+        ),
+        ((3, 4),),
+        domain="positive",
+        id="exp1-expi",
+    ),
+    Record(
+        ("scipy.special.exp1", "scipy.special.expi"),
+        lambda x: (_sp().exp1(x), _sp().expi(x)),
+        ((3, 4),),
+        domain="positive",
+        dtypes=("int64",),
+        grad=False,
+        id="exp1-expi-int",
+    ),
+]
