@@ -304,25 +304,29 @@ def _qr(a, mode="reduced"):
         raise np.linalg.LinAlgError(
             f"{t.ndim}-dimensional array given. Array must be at least two-dimensional"
         )
-    s = single(t)
+    q, r = qr_factors(single(t), mode, f"np.linalg.qr(a, mode={mode!r})", "mode='reduced'")
+    return back(r, t.dtype) if mode == "r" else named(_QR, back((q, r), t.dtype))
+
+
+def qr_factors(s: torch.Tensor, mode: str, shown: str, instead: str) -> tuple:
+    """Q and R of ``s`` (mode 'reduced', 'complete' or 'r': R alone, as the
+    reduced one); ``shown`` and ``instead`` word the refusal of the completion's
+    gradient."""
     m, n = s.shape[-2:]
     # torch's reduced backward holds for tall and wide matrices alike; mode='r' has
     # no backward in torch (it drops Q), so R comes from the reduced factorisation
     q, r = torch.linalg.qr(s, mode="reduced")
-    if mode == "r":
-        return back(r, t.dtype)
     if mode == "complete" and m > n:
         # the columns of Q past n are any orthonormal completion: no gradient exists
         # (torch's complete backward refuses any m > n, a zero gradient included)
         message = (
-            f"{here()}: np.linalg.qr(a, mode='complete') of a {m}x{n} matrix: the "
-            f"columns of Q past the first {n} are an arbitrary orthonormal completion "
-            "and have no gradient; use mode='reduced'"
+            f"{here()}: {shown} of a {m}x{n} matrix: the columns of Q past the first "
+            f"{n} are an arbitrary orthonormal completion and have no gradient; use {instead}"
         )
         extra = torch.linalg.qr(s.detach(), mode="complete")[0][..., n:]
         q = torch.cat([q, refuse_nonzero(extra, s, message)], -1)
         r = torch.cat([r, r.new_zeros(*r.shape[:-2], m - n, n)], -2)
-    return named(_QR, back((q, r), t.dtype))
+    return q, r
 
 
 def _lstsq_dtypes(ta: torch.Tensor, tb: torch.Tensor) -> tuple[torch.dtype, torch.dtype]:
@@ -338,8 +342,11 @@ def _lstsq_dtypes(ta: torch.Tensor, tb: torch.Tensor) -> tuple[torch.dtype, torc
     return double, double
 
 
-def _least_squares(ta: torch.Tensor, tb: torch.Tensor, rcond) -> dict:
-    """np.linalg.lstsq's checks, dtypes, cut and solution (no residuals)."""
+def least_squares(
+    ta: torch.Tensor, tb: torch.Tensor, rcond, dtypes: tuple | None = None, cut=None
+) -> dict:
+    """np.linalg.lstsq's checks, dtypes, cut and solution (no residuals); SciPy's
+    lstsq gives its own ``dtypes`` (result, compute) and relative ``cut``."""
     vector = tb.ndim == 1
     for x in (ta, tb[:, None] if vector else tb):
         if x.ndim != 2:
@@ -351,11 +358,13 @@ def _least_squares(ta: torch.Tensor, tb: torch.Tensor, rcond) -> dict:
         raise np.linalg.LinAlgError("Incompatible dimensions")
     if ta.numel() == 0 or tb.numel() == 0:
         raise unsupported("np.linalg.lstsq of an empty a or b")
-    result, compute = _lstsq_dtypes(ta, tb)
+    result, compute = dtypes or _lstsq_dtypes(ta, tb)
     a64, b64 = ta.to(compute), tb.to(compute)
     bm = b64[:, None] if vector else b64
     eps = torch.finfo(a64.real.dtype).eps
-    if rcond is None:
+    if cut is not None:
+        rcond = cut
+    elif rcond is None:
         cut = eps * max(m, n)
     else:
         # LAPACK's gelsd reads an rcond outside (0, 1) as its machine precision (eps / 2)
@@ -371,7 +380,7 @@ def _least_squares(ta: torch.Tensor, tb: torch.Tensor, rcond) -> dict:
 
 @implements(np.linalg.lstsq)
 def _lstsq(a, b, rcond=None):
-    ls = _least_squares(tensor(a), tensor(b), rcond)
+    ls = least_squares(tensor(a), tensor(b), rcond)
     x, sv, rank, result, m, n = ls["x"], ls["sv"], ls["rank"], ls["result"], ls["m"], ls["n"]
     real = result.to_real() if result.is_complex else result
     if m <= n:
@@ -447,7 +456,7 @@ def _polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     if residuals:
         c, resids, rank, s = _lstsq(lhs, rhs, rcond)
     else:
-        ls = _least_squares(lhs, rhs, rcond)
+        ls = least_squares(lhs, rhs, rcond)
         c, rank = ls["x"].to(ls["result"]), ls["rank"]
         c = c[:, 0] if ls["vector"] else c
     c = c / (scale[:, None] if c.ndim == 2 else scale)

@@ -1,5 +1,6 @@
-"""``scipy.linalg``: factorisations, solves, inverses, determinants, ``expm`` and
-``solve_sylvester`` (followed by the trampolines of ``_trace._scipy``).
+"""``scipy.linalg``: factorisations, solves, inverses, determinants, least squares,
+norms, ``expm``, ``solve_sylvester`` and the special matrices (``block_diag``,
+``toeplitz``, ``circulant``), followed by the trampolines of ``_trace._scipy``.
 
 SciPy's ``overwrite_*`` and ``check_finite`` options change no value: they are
 accepted and have no effect on a traced array (torch never writes into an input).
@@ -7,6 +8,7 @@ accepted and have no effect on a traced array (torch never writes into an input)
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -15,8 +17,8 @@ from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._promote import common
 from .._trace._registry import implements
-from .._trace._state import here, wide
-from .linalg import back, single
+from .._trace._state import here, values_hidden, wide
+from .linalg import _norm, _pinv, back, least_squares, qr_factors, single
 
 _S = dict(kind="scipy")
 
@@ -196,11 +198,301 @@ def _expm(A):
 def _solve_sylvester(a, b, q):
     ta, tb, dtype = _two(a, b)
     (tq,) = common(single(tensor(q)).to(ta.dtype))
-    m, n = ta.shape[-1], tb.shape[-1]
-    # A X + X B = Q as one linear system in vec(X) (row-major): (A (x) I + I (x) B^T);
-    # (mn)^2 entries, for the small matrices this is used with
-    big = torch.kron(ta, torch.eye(n, dtype=ta.dtype, device=ta.device)) + torch.kron(
-        torch.eye(m, dtype=ta.dtype, device=ta.device), tb.mT.contiguous()
+    return back(sylvester(ta, tb, tq), dtype)
+
+
+def sylvester(a: torch.Tensor, b: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """X with A X + X B = Q (stacks too), as one linear system in vec(X) (row-major):
+    (A (x) I + I (x) B^T); (mn)^2 entries, for the small matrices this is used with."""
+    m, n = a.shape[-1], b.shape[-1]
+    eye_m = torch.eye(m, dtype=a.dtype, device=a.device)
+    eye_n = torch.eye(n, dtype=a.dtype, device=a.device)
+    # entry ((i, k), (j, l)) of each Kronecker product, then the pairs flattened
+    left = a[..., :, None, :, None] * eye_n[:, None, :]
+    right = eye_m[:, None, :, None] * b.mT[..., None, :, None, :]
+    big = (left + right).reshape(*torch.broadcast_shapes(a.shape[:-2], b.shape[:-2]), m * n, m * n)
+    x = torch.linalg.solve(big, q.reshape(*q.shape[:-2], m * n, 1))
+    return x.reshape(*x.shape[:-2], m, n)
+
+
+class _Sqrtm(torch.autograd.Function):
+    """The principal square root X; its backward solves X^T Y + Y X^T = G, in torch
+    ops on the saved X, so that second derivatives hold too."""
+
+    @staticmethod
+    def forward(ctx, a):
+        x = _denman_beavers(a)
+        ctx.save_for_backward(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return sylvester(x.mT, x.mT, g)
+
+
+_DB_STEPS = 100
+
+
+def _denman_beavers(a: torch.Tensor) -> torch.Tensor:
+    """The product form of the Denman-Beavers iteration, scaled by determinants
+    (Higham, Functions of Matrices, 6.3): M -> I, Y -> A^(1/2)."""
+    n = a.shape[-1]
+    eye = torch.eye(n, dtype=a.dtype, device=a.device)
+    m = y = a
+    tol = 10 * n * torch.finfo(a.dtype).eps
+    for _ in range(_DB_STEPS):
+        mu = (torch.linalg.det(m).abs() ** (-1 / (2 * n)))[..., None, None]
+        mi = torch.linalg.inv(m)
+        y = mu / 2 * y @ (eye + mi / mu**2)
+        m = (eye + (mu**2 * m + mi / mu**2) / 2) / 2
+        if bool((torch.linalg.matrix_norm(m - eye, 1) <= tol).all()):
+            return y
+    raise TraceError(f"{here()}: scipy.linalg.sqrtm: the square root did not converge")
+
+
+def _principal(name: str, A: Any, disp: Any) -> torch.Tensor:
+    """``A`` checked for sqrtm and logm: real, with no eigenvalue on the closed
+    negative real axis (there SciPy's result is complex or singular, with no
+    gradient here: refused)."""
+    if disp is not None and not disp:
+        raise _refuse(name, "disp=False: the error estimate")
+    t = tensor(A)
+    if t.ndim < 2 or t.is_complex():
+        raise _refuse(name, "a complex array, or one of fewer than 2 dimensions")
+    if values_hidden():
+        raise TraceError(
+            f"{here()}: scipy.linalg.{name} reads the eigenvalues of A, values that cannot "
+            "be read under torch.func or torch.compile"
+        )
+    w = torch.linalg.eigvals(single(t).detach())
+    if bool(((w.imag == 0) & (w.real <= 0)).any()):
+        raise _refuse(
+            name,
+            "A with an eigenvalue on the closed negative real axis: its result is complex, "
+            "or singular with no gradient",
+        )
+    return t
+
+
+@implements("scipy.linalg.sqrtm", **_S)
+def _sqrtm(A, disp=None, blocksize=None):
+    """The principal square root of a real matrix (``blocksize`` changes no value)."""
+    t = _principal("sqrtm", A, disp)
+    return back(_Sqrtm.apply(single(t)), t.dtype)
+
+
+_LOG_TERMS = 12  # |W| <= 1/7 below: the series' rest under 1e-17
+
+
+@implements("scipy.linalg.logm", **_S)
+def _logm(A, disp=None):
+    """The principal logarithm of a real matrix, in float64 as SciPy's: inverse
+    scaling and squaring, log A = 2^k log A^(1/2^k), square roots until the root is
+    within 1/4 of I (1-norm), then log(I + Z) = 2 atanh(W), W = Z (2I + Z)^-1, as its
+    odd series; autograd follows the roots (their Sylvester backward) and the series."""
+    x = _principal("logm", A, disp).to(wide())
+    eye = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+    k = 0
+    while bool((torch.linalg.matrix_norm(x.detach() - eye, 1) > 0.25).any()):
+        x, k = _Sqrtm.apply(x), k + 1
+    z = x - eye
+    w = torch.linalg.solve(2 * eye + z, z)  # z and 2I + z commute
+    w2, term, total = w @ w, w, w
+    for j in range(1, _LOG_TERMS):
+        term = term @ w2
+        total = total + term / (2 * j + 1)
+    return 2 ** (k + 1) * total
+
+
+@implements("scipy.linalg.lu_factor", **_S)
+def _lu_factor(a, overwrite_a=False, check_finite=True):
+    t, dtype = _one(a)
+    lu, pivots = torch.linalg.lu_factor(t)
+    # LAPACK's pivots count from 1 (torch keeps them), SciPy's from 0
+    return back(lu, dtype), pivots - 1
+
+
+@implements("scipy.linalg.lu_solve", **_S)
+def _lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    lu, piv = lu_and_piv
+    tl, tb, dtype = _two(lu, b)
+    pivots = tensor(piv).detach().to(torch.int32) + 1
+    if trans not in (0, 1, 2) or isinstance(trans, bool):
+        raise ValueError(f"trans must be 0, 1 or 2 (LAPACK's getrs), got {trans!r}")
+    mode = int(trans)
+    vector = tb.ndim == 1
+    rhs = tb.unsqueeze(-1) if vector else tb
+    if mode == 1 and tl.is_complex():
+        # A^T x = b is A^H conj(x) = conj(b): torch solves with A^H only
+        out = torch.linalg.lu_solve(tl, pivots, rhs.conj(), adjoint=True).conj()
+    else:
+        out = torch.linalg.lu_solve(tl, pivots, rhs, adjoint=bool(mode))
+    return back(out.squeeze(-1) if vector else out, dtype)
+
+
+_QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
+
+
+@implements("scipy.linalg.qr", handles=("mode",), **_S)
+def _qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    if pivoting:
+        raise _refuse("qr", "pivoting=True")
+    if mode not in _QR_MODES:
+        if mode == "raw":
+            raise _refuse("qr", "mode='raw'")
+        raise ValueError("Mode argument should be one of ['full', 'r', 'economic', 'raw']")
+    t, dtype = _one(a)
+    if t.ndim < 2:
+        raise ValueError("expected a 2-D array")
+    # SciPy's mode='r' is the complete R (m x n), alone in a tuple
+    want = "complete" if mode == "r" else _QR_MODES[mode]
+    q, r = qr_factors(t, want, f"scipy.linalg.qr(a, mode={mode!r})", "mode='economic', or mode='r'")
+    return (back(r, dtype),) if mode == "r" else back((q, r), dtype)
+
+
+@implements("scipy.linalg.lstsq", **_S)
+def _lstsq(
+    a, b, cond=None, overwrite_a=False, overwrite_b=False, check_finite=True, lapack_driver=None
+):
+    if lapack_driver == "gelsy":
+        # its rank comes from a pivoted QR, not the singular values: another solution
+        raise _refuse("lstsq", "lapack_driver='gelsy'")
+    if lapack_driver not in (None, "gelsd", "gelss"):
+        raise ValueError(f'LAPACK driver "{lapack_driver}" is not found')
+    ta, tb = tensor(a), tensor(b)
+    if ta.ndim > 2:
+        raise _refuse("lstsq", "a stack of matrices")
+    # LAPACK's routine in the inputs' common precision (float64 for integers)
+    compute = single(common(ta, tb)[0]).dtype
+    eps = torch.finfo(compute.to_real() if compute.is_complex else compute).eps
+    # a negative cond is LAPACK's machine precision (eps / 2)
+    cut = eps if cond is None else (float(cond) if cond >= 0 else eps / 2)
+    ls = least_squares(ta, tb, None, dtypes=(compute, compute), cut=cut)
+    x, sv, rank, m, n = ls["x"], ls["sv"], ls["rank"].to(torch.int64), ls["m"], ls["n"]
+    real = sv.dtype
+    if m > n and values_hidden():
+        raise TraceError(
+            f"{here()}: scipy.linalg.lstsq(a, b) of a {m}x{n} matrix: whether the "
+            "residues are empty depends on the rank, a value that cannot be read under "
+            "torch.func or torch.compile; use scipy.linalg.pinv(a) @ b"
+        )
+    if m > n and int(rank) == n:
+        r = ls["b"] - ls["a"] @ x
+        resid = (r.abs() ** 2 if r.is_complex() else r**2).sum(0).to(real)
+        resid = resid[0] if ls["vector"] else resid
+    else:
+        resid = x.new_zeros(0)
+    return (x[:, 0] if ls["vector"] else x), resid, rank, sv
+
+
+@implements("scipy.linalg.pinv", **_S)
+def _pinv_scipy(a, *, atol=None, rtol=None, return_rank=False, check_finite=True):
+    if atol not in (None, 0):
+        # a cut absolute in the singular values: not one relative to the largest
+        raise _refuse("pinv", f"atol={atol!r}")
+    if rtol is not None and rtol < 0:
+        raise ValueError("atol and rtol values must be positive.")
+    t, dtype = _one(a)
+    if t.ndim < 2:
+        raise ValueError("expected matrix")
+    # None is max(m, n) * eps, as np.linalg.pinv's default
+    out = back(_pinv(t, rtol), dtype)
+    if not return_rank:
+        return out
+    if values_hidden():
+        raise TraceError(
+            f"{here()}: scipy.linalg.pinv(a, return_rank=True): the rank is a value that "
+            "cannot be read under torch.func or torch.compile"
+        )
+    sv = torch.linalg.svdvals(t.detach())
+    cut = max(t.shape[-2:]) * torch.finfo(sv.dtype).eps if rtol is None else rtol
+    top = sv.amax(-1, keepdim=True) if sv.shape[-1] else sv.new_zeros(*sv.shape[:-1], 1)
+    return out, (sv > cut * top).sum(-1)
+
+
+@implements("scipy.linalg.norm", kind="scipy", axis="row")
+def _norm_scipy(a, ord=None, axis=None, keepdims=False, check_finite=True):
+    """np.linalg.norm's value.  Where SciPy takes its BLAS or LAPACK shortcut (a
+    single-precision vector's 2-norm; a matrix's 1- or inf-norm, whose shortcut wants
+    it contiguous one way or the other: read off the tensor's layout) it returns a
+    Python float: float64 here too."""
+    t = tensor(a)
+    out = _norm(t, ord, axis, keepdims)
+    if t.dtype in (torch.float32, torch.complex64) and t.numel() and axis is None:
+        vector = t.ndim == 1 and (ord is None or _is(ord, 2))
+        layout = t.ndim == 2 and (t.is_contiguous() or t.mT.is_contiguous())
+        if not keepdims and (vector or layout and (_is(ord, 1) or _is(ord, math.inf))):
+            out = out.to(wide())
+    return out
+
+
+def _is(ord: Any, value: float) -> bool:
+    return not isinstance(ord, str) and ord is not None and ord == value
+
+
+@implements("scipy.linalg.eigvalsh", **_S)
+def _eigvalsh(
+    a,
+    b=None,
+    *,
+    lower=True,
+    overwrite_a=False,
+    overwrite_b=False,
+    type=1,
+    check_finite=True,
+    subset_by_index=None,
+    subset_by_value=None,
+    driver=None,
+):
+    return _eigh(
+        a,
+        b,
+        lower=lower,
+        eigvals_only=True,
+        subset_by_index=subset_by_index,
+        subset_by_value=subset_by_value,
     )
-    x = torch.linalg.solve(big, tq.reshape(m * n))
-    return back(x.reshape(m, n), dtype)
+
+
+# ---------------------------------------------------------------- special matrices
+@implements("scipy.linalg.block_diag", **_S)
+def _block_diag(*arrs):
+    ts = [tensor(a) for a in arrs]
+    for t in ts:
+        if t.ndim > 2:
+            raise ValueError(
+                "arguments in the following positions have dimension greater than 2: "
+                f"{[i for i, u in enumerate(ts) if u.ndim > 2]}"
+            )
+    ts = common(*ts)
+    return torch.block_diag(*[t.reshape(1, -1) if t.ndim < 2 else t for t in ts])
+
+
+def _last(x: Any) -> torch.Tensor:
+    t = tensor(x)
+    return t.reshape(1) if t.ndim == 0 else t
+
+
+@implements("scipy.linalg.toeplitz", **_S)
+def _toeplitz(c, r=None):
+    tc = _last(c)
+    tr = tc.conj() if r is None else _last(r)
+    tc, tr = common(tc, tr) if r is not None else (tc, tr)
+    m, n = tc.shape[-1], tr.shape[-1]
+    batch = torch.broadcast_shapes(tc.shape[:-1], tr.shape[:-1])
+    tc, tr = tc.expand(*batch, m), tr.expand(*batch, n)
+    # entry (i, j) is c[i - j] below the diagonal and r[j - i] above: one index into
+    # c reversed then r past its first entry (which the diagonal takes from c)
+    both = torch.cat([tc.flip(-1), tr[..., 1:]], -1)
+    i = torch.arange(m, device=tc.device)
+    j = torch.arange(n, device=tc.device)
+    return both[..., (m - 1) - i[:, None] + j[None, :]]
+
+
+@implements("scipy.linalg.circulant", **_S)
+def _circulant(c):
+    t = _last(c)
+    n = t.shape[-1]
+    i = torch.arange(n, device=t.device)
+    return t[..., (i[:, None] - i[None, :]) % n]

@@ -7,8 +7,9 @@ import math
 
 import torch
 
+from .._errors import TraceError
 from .._trace._registry import implements
-from .._trace._state import here
+from .._trace._state import here, wide
 from ._refuse import refuse
 
 _F = dict(float_result=True)
@@ -51,6 +52,160 @@ def _rel_entr(x, y):
     return torch.where((x > 0) & (y > 0), inside, edge)
 
 
+@implements("scipy.special.kl_div", float_result=True, tensor_only=True)
+def _kl_div(x, y):
+    # rel_entr's cases, the same ones: y where x is 0, inf off the domain
+    return _rel_entr(x, y) - x + y
+
+
+# ---------------------------------------------------------------- Box-Cox
+_BOXCOX_ZERO = 1e-19  # SciPy's: below it, lambda counts as 0
+
+
+def _boxcox_of_log(lg, lmbda, zero):
+    """(exp(lambda lg) - 1) / lambda, lg itself where ``zero``; there lg + lambda
+    lg^2 / 2 (its value is lg to rounding; lg itself where infinite), so that the
+    gradient in lambda is the limit's, lg^2 / 2, not 0."""
+    safe = torch.where(zero, torch.ones_like(lmbda), lmbda)
+    limit = torch.where(torch.isinf(lg), lg, lg + lmbda * lg * lg / 2)
+    return torch.where(zero, limit, torch.expm1(lmbda * lg) / safe)
+
+
+@implements("scipy.special.boxcox", float_result=True, tensor_only=True)
+def _boxcox(x, lmbda):
+    return _boxcox_of_log(torch.log(x), lmbda, lmbda.abs() < _BOXCOX_ZERO)
+
+
+@implements("scipy.special.boxcox1p", float_result=True, tensor_only=True)
+def _boxcox1p(x, lmbda):
+    lg = torch.log1p(x)
+    # SciPy's second case: a tiny log1p(x) is its own transform (no underflow in expm1)
+    zero = (lmbda.abs() < _BOXCOX_ZERO) | ((lg.abs() < 1e-289) & (lmbda.abs() < 1e273))
+    return _boxcox_of_log(lg, lmbda, zero)
+
+
+@implements("scipy.special.inv_boxcox", float_result=True, tensor_only=True)
+def _inv_boxcox(y, lmbda):
+    zero = lmbda == 0
+    safe = torch.where(zero, torch.ones_like(lmbda), lmbda)
+    # at lambda = 0, exp(y) (1 - lambda y^2 / 2): exp(y), with the limit's gradient
+    return torch.where(
+        zero, torch.exp(y) * (1 - lmbda * y * y / 2), torch.exp(torch.log1p(lmbda * y) / safe)
+    )
+
+
+# ---------------------------------------------------------------- Dawson, erfi
+_RYBICKI_H = 0.25  # the sum's error is about exp(-(pi / 2h)^2): below 1e-17
+_RYBICKI_N = torch.arange(-29, 30, 2, dtype=torch.float64)  # odd offsets: |n h| to 7.25
+_DAWSON_SERIES = 0.2  # below, the sum's terms cancel: the Taylor series instead
+
+
+def _dawson(x):
+    """Dawson's integral exp(-x^2) int_0^x exp(t^2) dt: Rybicki's sum over odd n of
+    exp(-(x - n h)^2) / n / sqrt(pi), the odd n nearest x / h only; its Taylor
+    series x sum (-2x^2)^k / (2k + 1)!! near 0.  Smooth in x: autograd follows."""
+    if x.is_complex():
+        raise TraceError(f"{here()}: scipy.special.dawsn or erfi of complex values is not followed")
+    small = x.abs() < _DAWSON_SERIES
+    xs = torch.where(small, x, 0.0)
+    term, total, x2 = xs, xs, xs * xs
+    for k in range(1, 12):
+        term = term * (-2 * x2) / (2 * k + 1)
+        total = total + term
+    xl = torch.where(small, 1.0, x)
+    h = _RYBICKI_H
+    # the nearest even multiple of h: the odd n around it (a constant; x carries the slope)
+    n = 2 * torch.round(xl.detach() / (2 * h))[..., None] + _RYBICKI_N.to(x.device, x.dtype)
+    rybicki = (torch.exp(-((xl[..., None] - n * h) ** 2)) / n).sum(-1) / math.sqrt(math.pi)
+    return torch.where(small, total, rybicki)
+
+
+@implements("scipy.special.dawsn", **_F)
+def _dawsn(x):
+    return _dawson(x)
+
+
+@implements("scipy.special.erfi", **_F)
+def _erfi(x):
+    d = _dawson(x)
+    # 2 / sqrt(pi) exp(x^2) D(x), in logs past |x| = 1: exp(x^2) alone would overflow
+    # before the product does
+    big = x.abs() > 1
+    db = torch.where(big, d, 1.0)
+    logs = torch.sign(x) * torch.exp(x * x + torch.log(db.abs()))
+    return 2 / math.sqrt(math.pi) * torch.where(big, logs, torch.exp(x * x) * d)
+
+
+# ---------------------------------------------------------------- exponential integrals
+_EULER = 0.5772156649015329
+_E1_TERMS = 100  # the continued fraction's depth: 3e-16 at x = 1, better past it
+
+
+def _real(name: str, x):
+    if x.is_complex():
+        raise TraceError(f"{here()}: scipy.special.{name} of complex values is not followed")
+    return x.to(torch.float64) if x.dtype != torch.float64 and wide() is torch.float64 else x
+
+
+def _e1_positive(x):
+    """E1(x) for x > 0: its series up to x = 1, -gamma - log x - sum (-x)^k / (k k!);
+    past it the continued fraction exp(-x) / (x + 1 - 1 / (x + 3 - 4 / (x + 5 - ...))),
+    from its tail."""
+    small = x <= 1
+    xs = torch.where(small, x, 1.0)
+    term, total = torch.ones_like(xs), torch.zeros_like(xs)
+    for k in range(1, 26):
+        term = term * (-xs) / k
+        total = total - term / k
+    series = -_EULER - torch.log(xs) + total
+    xl = torch.where(small, 2.0, x)
+    f = xl + 2 * _E1_TERMS + 1
+    for k in range(_E1_TERMS - 1, -1, -1):
+        f = xl + 2 * k + 1 - (k + 1) ** 2 / f
+    return torch.where(small, series, torch.exp(-xl) / f)
+
+
+@implements("scipy.special.exp1", **_F)
+def _exp1(x):
+    t = _real("exp1", x)
+    # SciPy's real exp1: inf at 0, nan left of it
+    pos = t > 0
+    value = _e1_positive(torch.where(pos, t, 1.0))
+    value = torch.where(pos, value, torch.where(t == 0, math.inf, math.nan))
+    return value.to(x.dtype)
+
+
+def _ei_positive(x):
+    """Ei(x) for x > 0: gamma + log x + sum x^k / (k k!) up to x = 50 (positive
+    terms, 200 of them), past it exp(x) / x sum k! / x^k to k = 25."""
+    series = x <= 50
+    xs = torch.where(series, x, 1.0)
+    term, total = torch.ones_like(xs), torch.zeros_like(xs)
+    for k in range(1, 201):
+        term = term * xs / k
+        total = total + term / k
+    xl = torch.where(series, 100.0, x)
+    t, tail = torch.ones_like(xl), torch.ones_like(xl)
+    for k in range(1, 26):
+        t = t * k / xl
+        tail = tail + t
+    far = torch.where(torch.isinf(xl), math.inf, torch.exp(xl) / xl * tail)  # not inf / inf
+    return torch.where(series, _EULER + torch.log(xs) + total, far)
+
+
+@implements("scipy.special.expi", **_F)
+def _expi(x):
+    t = _real("expi", x)
+    pos, neg = t > 0, t < 0
+    value = torch.where(
+        pos,
+        _ei_positive(torch.where(pos, t, 1.0)),
+        -_e1_positive(torch.where(neg, -t, 1.0)),  # Ei(x) = -E1(-x) left of 0
+    )
+    value = torch.where(pos | neg, value, torch.where(t == 0, -math.inf, math.nan))
+    return value.to(x.dtype)
+
+
 @implements("scipy.special.huber", **_F)
 def _huber(delta, r):
     return torch.where(torch.abs(r) <= delta, 0.5 * r * r, delta * (torch.abs(r) - 0.5 * delta))
@@ -74,6 +229,14 @@ def _gamma_sign(x):
 @implements("scipy.special.gammasgn", float_result=True, differentiable=False)
 def _gammasgn(x):
     return _gamma_sign(x.detach())
+
+
+@implements("scipy.special.loggamma", **_F)
+def _loggamma(x):
+    if x.is_complex():
+        raise TraceError(f"{here()}: scipy.special.loggamma of complex values is not followed")
+    # SciPy's real loggamma is nan left of 0 (at -0.0 it is inf, as gammaln)
+    return torch.where(x < 0, torch.full_like(x, math.nan), torch.special.gammaln(x))
 
 
 @implements("scipy.special.gamma", **_F)

@@ -1,12 +1,13 @@
 """``scipy.special`` functions that are not ufuncs: ``logsumexp``, ``softmax``,
-``log_softmax``, ``polygamma``, ``multigammaln`` (followed by the trampolines of
-``_trace._scipy``)."""
+``log_softmax``, ``softplus``, ``polygamma``, ``multigammaln`` (followed by the
+trampolines of ``_trace._scipy``)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from .._dtypes import is_inexact
@@ -91,6 +92,13 @@ def _softmax(x, axis=None):
 @implements("scipy.special.log_softmax", **_S)
 def _log_softmax(x, axis=None):
     return _flat(torch.log_softmax, x, axis)
+
+
+@implements("scipy.special.softplus", kind="scipy")
+def _softplus(x, **kwargs):
+    # SciPy's softplus is np.logaddexp(0, x, **kwargs): that row follows it, its
+    # ufunc options (out=, where=, dtype=) handled or refused there
+    return np.logaddexp(0, x, **kwargs)
 
 
 @implements("scipy.special.polygamma", kind="scipy")

@@ -412,10 +412,15 @@ cauchy.register("ppf")(lambda q: torch.tan(math.pi * (q - 0.5)))
 
 
 # ------------------------------------------------------------------ poisson
+def counts(k, loc, *params) -> list[torch.Tensor]:
+    """k - loc, counts (a constant: no gradient flows into them), and the
+    parameters, as float tensors."""
+    k, loc, *params = _floats(k, loc, *params)
+    return [(k - loc).detach(), *params]
+
+
 def _poisson(k, mu, loc):
-    """k counts (a constant: no gradient flows into it), mu as a float tensor."""
-    k, mu, loc = _floats(k, mu, loc)
-    return (k - loc).detach(), mu
+    return counts(k, loc, mu)
 
 
 @implements("scipy.stats.poisson.logpmf", kind="scipy")
