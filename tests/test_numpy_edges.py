@@ -195,3 +195,31 @@ def test_hypot_at_the_origin_has_norms_subgradient():
     x = np.array([3.0, -4.0])
     got = npgrad.grad(lambda x: np.hypot(x[0], x[1]))(x)
     np.testing.assert_allclose(got, _central(lambda x: np.hypot(x[0], x[1]), x), atol=1e-7)
+
+
+@pytest.mark.parametrize("ufunc", [np.subtract, np.multiply, np.maximum, np.hypot, np.arctan2])
+def test_ufunc_outer_as_numpy(ufunc):
+    x, y = np.array([1.0, -2.0, 3.0]), np.array([[0.5, -1.5], [2.0, 4.0]])
+    np.testing.assert_allclose(_value(lambda x: ufunc.outer(x, y), x), ufunc.outer(x, y), **F64)
+
+    def f(x):
+        return np.sum(ufunc.outer(x, x[::-1]) ** 2)
+
+    np.testing.assert_allclose(npgrad.grad(f)(x), _central(f, x), atol=1e-6)
+
+
+def test_divmod_function_and_operator_as_numpy():
+    x = np.array([5.0, -7.5, 3.25])
+    for f in (lambda x: np.divmod(x, 2.0), lambda x: divmod(x, 2.0), lambda x: divmod(7.0, x)):
+        for got, want in zip(_value(f, x), f(x)):
+            np.testing.assert_allclose(got, want, **F64)
+    ints = np.array([5, -7, 3])
+    assert all(g.dtype == w.dtype for g, w in zip(_value(lambda x: np.divmod(x, 2), ints),
+                                                     np.divmod(ints, 2)))  # fmt: skip
+
+
+def test_take_with_an_unknown_mode_raises_numpys_error():
+    with pytest.raises(ValueError, match="clipmode"):
+        np.take(np.ones(3), [0], mode="bad")
+    with pytest.raises(ValueError, match="clipmode"):
+        _value(lambda x: np.take(x, [0], mode="bad"), np.ones(3))

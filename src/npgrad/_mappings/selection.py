@@ -210,13 +210,19 @@ def _take_along_axis(arr, indices, axis=-1):
     return torch.gather(t, axis, idx)
 
 
-@implements(np.take, axis="one", methods=("take",))
+@implements(np.take, axis="one", methods=("take",), handles=("mode",))
 def _take(a, indices, axis=None, out=None, mode="raise"):
     t, idx = tensor(a), tensor(indices)
     if axis is None:
         t, axis = t.reshape(-1), 0
     n = t.shape[axis]
     flat = idx.reshape(-1)
+    if mode == "wrap":
+        flat = torch.remainder(flat, n) if n else flat
+    elif mode == "clip":  # NumPy's clip: negative indices go to 0, not from the end
+        flat = flat.clamp(0, max(n - 1, 0))
+    elif mode != "raise":
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     flat = torch.where(flat < 0, flat + n, flat)
     return torch.index_select(t, axis, flat).reshape(
         t.shape[:axis] + idx.shape + t.shape[axis + 1 :]

@@ -143,6 +143,17 @@ def _squeeze(a, axis=None):
     return t.squeeze(axes)
 
 
+if hasattr(np, "unstack"):  # NumPy 2.1
+
+    @implements(np.unstack, axis="one")
+    def _unstack(x, /, *, axis=0):
+        # views along the axis, as NumPy's: writes into them or x are refused as aliases
+        t = tensor(x)
+        if t.ndim == 0:
+            raise ValueError("Input array must be at least 1-d.")
+        return torch.unbind(t, dim=axis)
+
+
 @implements(np.broadcast_to)
 def _broadcast_to(array, shape, subok=False):
     # NumPy's result is a read-only view: torch's expanded view of the input, so that

@@ -126,6 +126,14 @@ def _remainder(a, b):
     return torch.remainder(*_no_bool(a, b))
 
 
+@implements(np.divmod, arithmetic=True, scalar_first=True, reflected=("__rdivmod__",),
+            operators=("__divmod__",))  # fmt: skip
+def _divmod(a, b):
+    """``(a // b, a % b)``, the two rows' values and gradients (a step's zero gradient
+    for the quotient)."""
+    return _floor_divide(a, b), _remainder(a, b)
+
+
 @implements(np.left_shift, scalar_first=True, operators=("__lshift__",), reflected=("__rlshift__",))
 def _left_shift(a, b):
     return torch.bitwise_left_shift(*_no_bool(a, b))

@@ -267,12 +267,21 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         r = row.impl(*args)
     except RuntimeError as e:
         raise numpy_error(e, f"np.{name}") from e
-    if unsigned is not None and r.dtype == want:
-        r = from_int64(r, unsigned, ordered=row.target in _ORDERED)
+    if unsigned is not None:  # (a two-output row, np.divmod, gives a pair)
+        r = (
+            tuple(_back_to(x, unsigned, want, row) for x in r)
+            if type(r) is tuple
+            else (_back_to(r, unsigned, want, row))
+        )
     r = wrap(r)
     if type(r) is TracedArray and (r.t._base is not None or any(r.t is a for a in args)):
         mark_aliases(r, inputs, f"np.{name}")
     return r
+
+
+def _back_to(r: torch.Tensor, unsigned: torch.dtype, want: torch.dtype, row: Row) -> torch.Tensor:
+    """An int64 result computed for an unsigned dtype, in that dtype again."""
+    return from_int64(r, unsigned, ordered=row.target in _ORDERED) if r.dtype == want else r
 
 
 @functools.cache
@@ -501,6 +510,11 @@ class TracedArray:
             return r if r is not None else apply_ufunc(row, inputs, kwargs)
         if method == "at":
             return ufunc_at(ufunc, inputs, kwargs)
+        if method == "outer" and ufunc.nin == 2 and len(inputs) == 2:
+            # every pair: a's shape, then b's, through the ufunc's own call (its
+            # promotion, dtype= and out= rules)
+            a, b = inputs
+            return ufunc(np.reshape(a, np.shape(a) + (1,) * np.ndim(b)), b, **kwargs)
         if method == "reduce" and row.reduce is not None:
             kwargs.setdefault("axis", 0)  # ufunc.reduce's default, unlike np.sum's
             return wrap(FUNCTIONS[row.reduce].call(inputs, kwargs))
@@ -662,12 +676,6 @@ class TracedArray:
 
     def __contains__(self, value):
         return bool((self == value).any())
-
-    def __divmod__(self, other):
-        return np.floor_divide(self, other), np.remainder(self, other)
-
-    def __rdivmod__(self, other):
-        return np.floor_divide(other, self), np.remainder(other, self)
 
     def __format__(self, spec: str) -> str:
         # a string carries no gradient: printing a traced value is harmless

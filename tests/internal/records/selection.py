@@ -56,6 +56,18 @@ RECORDS = [
         shapes=_M,
         id="numpy.take-flat",
     ),
+    Record(
+        covers=("numpy.take",),
+        fn=lambda x: np.take(x, [7, -9, 1], axis=1, mode="wrap"),
+        shapes=_M,
+        id="numpy.take-wrap",
+    ),
+    Record(
+        covers=("numpy.take",),
+        fn=lambda x: np.take(x, [[7, -9], [1, 30]], mode="clip"),
+        shapes=_M,
+        id="numpy.take-clip",
+    ),
     Record(covers=("numpy.sort",), fn=lambda x: np.sort(x, axis=0), shapes=_M),
     Record(
         covers=("numpy.sort",), fn=lambda x: np.sort(x, axis=None), shapes=_M, id="numpy.sort-flat"

@@ -126,6 +126,11 @@ RECORDS = [
         shapes=_M,
         **_NOGRAD,
     ),
+    Record(
+        covers=("numpy.unstack",),
+        fn=lambda x: np.unstack(x) + np.unstack(x, axis=-1),
+        shapes=_M,
+    ),
     Record(covers=("numpy.copy",), fn=np.copy, shapes=_M),
     Record(
         covers=("numpy.block",),

@@ -57,7 +57,7 @@ UFUNCS: dict[str, tuple] = {
     },
     **{
         n: (("real", "nonzero"), dict(dtypes=_WITH_INTS))
-        for n in "divide floor_divide remainder fmod".split()
+        for n in "divide floor_divide remainder fmod divmod".split()
     },
     "power": (("positive", "real"), dict(dtypes=_FLOATS)),
     "float_power": (("positive", "real"), dict(dtypes=_FLOATS)),
