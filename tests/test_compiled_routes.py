@@ -362,22 +362,3 @@ def test_jit_falls_back_once_with_a_warning_and_strict_raises():
         np.testing.assert_array_equal(g, np.random.normal(size=3))  # the user's stream
     with pytest.raises(ValueError, match="jit must be"):
         npgrad.grad(column, jit="yes")
-
-
-def test_a_decorated_method_under_fullgraph_names_its_instance():
-    class Scaled(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.scale = 2.0
-
-        @npgrad.function
-        def f(self, x):
-            return np.sum(x**2) * self.scale
-
-        def forward(self, x):
-            return self.f(x)
-
-    m, x = Scaled(), torch.ones(2, dtype=torch.float64, requires_grad=True)
-    assert m(x).item() == 4.0  # eager: the method binds its instance
-    with pytest.raises(Exception, match="the instance of a decorated method"):
-        torch.compile(m, fullgraph=True)(x)

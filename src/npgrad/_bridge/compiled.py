@@ -72,15 +72,9 @@ def _encode(op: Any, args: tuple, kwargs: dict):
                 )
             parts.append(tag + ":" + "S" + a)
         else:
-            hint = (
-                " (the instance of a decorated method: under torch.compile, pass the "
-                "attributes the method reads as arguments, or decorate a plain function)"
-                if k is None and a is args[0] and getattr(op, "_method", False)
-                else ""
-            )
             raise TypeError(
                 f"npgrad op '{op.name}': under torch.compile, arguments must be tensors, "
-                f"int, float, bool, str or None; got {type(a).__name__}{hint}"
+                f"int, float, bool, str or None; got {type(a).__name__}"
             )
     return _SEP.join(parts), tensors, ints, floats
 
