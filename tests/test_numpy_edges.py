@@ -80,6 +80,7 @@ def test_ufunc_without_complex_loop_raises_numpys_type_error(f):
         ("np.ptp", np.ptp),
         ("np.maximum.accumulate", lambda z: np.maximum.accumulate(z, axis=0)),
         ("np.median", np.median),
+        ("np.maximum.reduce", lambda z: np.maximum.reduce(z, axis=0)),
     ],
 )
 def test_complex_orderings_refused_by_name(name, f):
@@ -148,9 +149,16 @@ _SCALAR_AXIS = [
 ]
 
 
+_SCALAR_AXIS += [
+    # np.nanmean of an integer is np.mean's: NumPy's answer depends on the dtype
+    pytest.param(lambda x: np.nanmean(x, axis=0), id="nanmean-0"),
+    pytest.param(lambda x: np.nanstd(x, axis=-1), id="nanstd-1"),
+]
+
+
+@pytest.mark.parametrize("x", [np.array(2.5), np.array(3), np.array(True)], ids=str)
 @pytest.mark.parametrize("f", _SCALAR_AXIS)
-def test_reductions_of_a_0d_array_over_axis_0_as_numpy(f):
-    x = np.array(2.5)
+def test_reductions_of_a_0d_array_over_axis_0_as_numpy(f, x):
     try:
         want = f(x)
     except np.exceptions.AxisError:
@@ -160,6 +168,8 @@ def test_reductions_of_a_0d_array_over_axis_0_as_numpy(f):
     got = _value(f, x)
     assert np.shape(got) == np.shape(want)
     np.testing.assert_allclose(got, want, **F64)
+    if x.dtype.kind != "f":
+        return  # no gradient of an integer
     g = npgrad.grad(lambda x: np.sum(f(x)))(x)
     np.testing.assert_allclose(g, _central(lambda x: np.sum(f(x)), x), atol=1e-7)
 
@@ -223,3 +233,71 @@ def test_take_with_an_unknown_mode_raises_numpys_error():
         np.take(np.ones(3), [0], mode="bad")
     with pytest.raises(ValueError, match="clipmode"):
         _value(lambda x: np.take(x, [0], mode="bad"), np.ones(3))
+
+
+def test_complex_sign_at_infinities_as_numpy():
+    # NumPy 2: with exactly one infinite part, that part's sign along its axis
+    x = np.array([np.inf, -np.inf, 2.0, 0.0, np.nan])
+    for build in (lambda x: 1j * x, lambda x: x * (1 + 0j), lambda x: x * (1 + 1j)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's inf * 0
+            want = np.sign(build(x))
+        got = _value(lambda x, build=build: np.sign(build(x)), x)
+        np.testing.assert_array_equal(got.real, want.real)
+        np.testing.assert_array_equal(got.imag, want.imag)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(lambda a: np.insert(a, 1, 300), id="insert"),
+        pytest.param(lambda a: np.insert(a, 0, [1, -1]), id="insert-list"),
+        pytest.param(lambda a: np.put(b := a.copy(), [0], 300) or b, id="put"),
+        pytest.param(lambda a: np.putmask(b := a.copy(), b > 1, -1) or b, id="putmask"),
+    ],
+)
+def test_python_ints_written_into_small_ints_must_fit(f, dtype):
+    a = np.arange(4, dtype=dtype)
+    try:
+        want = f(a)
+    except OverflowError:
+        with pytest.raises(OverflowError, match="out of bounds"):
+            _value(f, a)
+        return
+    np.testing.assert_array_equal(_value(f, a), want)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(lambda a: np.nextafter(a, np.inf), id="nextafter-inf"),
+        pytest.param(lambda a: np.hypot(a, np.inf), id="hypot-inf"),
+        pytest.param(lambda a: np.arctan2(a, 2.5), id="arctan2"),
+        pytest.param(lambda a: np.copysign(a, -1.0), id="copysign"),
+        pytest.param(lambda a: np.arctan2(np.inf, a), id="arctan2-left"),
+    ],
+)
+def test_integer_array_beside_a_python_float_promotes_as_numpy(f):
+    # (the float was cast to the integer dtype first: inf overflowed in torch)
+    x = np.array([1, 2])
+    got, want = _value(f, x), f(x)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, **F64)
+
+
+@pytest.mark.parametrize("ufunc", [np.sin, np.spacing, np.rint, np.sqrt])
+def test_uint16_computes_in_float32_as_numpy(ufunc):
+    x = np.array([1, 2, 300], np.uint16)
+    got, want = _value(ufunc, x), ufunc(x)
+    assert got.dtype == want.dtype == np.float32
+    np.testing.assert_allclose(got, want, **TOL[torch.float32])
+
+
+@pytest.mark.parametrize("f", [np.matvec, np.vecmat], ids=["matvec", "vecmat"])
+def test_matvec_and_vecmat_need_their_core_dimensions(f):
+    v = np.ones(3)
+    with pytest.raises(ValueError, match="does not have enough dimensions"):
+        f(v, v)
+    with pytest.raises(ValueError, match=f"{f.__name__}: Input operand . does not have enough"):
+        _value(lambda v: f(v, v), v)

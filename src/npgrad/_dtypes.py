@@ -104,6 +104,7 @@ INT_TO_FLOAT = {
     torch.int8: torch.float16,
     torch.uint8: torch.float16,
     torch.int16: torch.float32,
+    torch.uint16: torch.float32,
 }
 
 

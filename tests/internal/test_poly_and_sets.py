@@ -211,3 +211,18 @@ def test_insert_errors_as_numpy():
         torch.func.grad(npgrad.function(lambda x: np.sum(np.insert(x, np.argmax(x), 1.0))))(
             torch.tensor(x)
         )
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [([0.0, 1.0], [1.0, 2.0]), ([0.0, 0.0], [1.0, 2.0]), ([], [1.0, 2.0]), ([0, 0, 3], [0, 1, 2])],
+    ids=["leading-zero", "all-zero", "empty", "ints"],
+)
+def test_polymul_drops_leading_zeros_as_numpy(a, b):
+    # NumPy reads both through poly1d: leading zeros go, an empty vector is [0]
+    want = np.polymul(np.array(a), np.array(b))
+    got = npgrad.function(lambda x: np.polymul(x, np.array(b)), mode="auto")(
+        torch.tensor(np.array(a))
+    )
+    assert got.shape == want.shape and str(got.dtype).endswith(str(want.dtype))
+    np.testing.assert_array_equal(got.numpy(), want)

@@ -145,12 +145,24 @@ if hasattr(np, "matvec"):  # NumPy >= 2.2
     @implements(np.matvec)
     def _matvec(a, b):
         """A stack of matrices times a stack of vectors (no conjugate, as NumPy's)."""
+        _core_dims("matvec", a, b, 2, 1)
         return _bools(torch.matmul, a, b.unsqueeze(-1))[..., 0]
 
     @implements(np.vecmat)
     def _vecmat(a, b):
         """A stack of vectors, conjugated (as NumPy's), times a stack of matrices."""
+        _core_dims("vecmat", a, b, 1, 2)
         return _bools(torch.matmul, a.conj().unsqueeze(-2), b)[..., 0, :]
+
+    def _core_dims(name: str, a: Any, b: Any, na: int, nb: int) -> None:
+        """The gufunc's own check: each operand has its core dimensions, and they meet."""
+        for i, (t, n) in enumerate(((a, na), (b, nb))):
+            if getattr(t, "ndim", 0) < n:
+                raise ValueError(
+                    f"{name}: Input operand {i} does not have enough dimensions (has "
+                    f"{getattr(t, 'ndim', 0)}, gufunc core with signature "
+                    f"{'(m,n),(n)->(m)' if name == 'matvec' else '(n),(n,m)->(m)'} requires {n})"
+                )
 
 
 @implements(np.cross, axis="row")

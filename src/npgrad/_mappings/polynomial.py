@@ -14,7 +14,7 @@ from .._dtypes import result_type
 from .._trace._array import tensor
 from .._trace._promote import common
 from .._trace._registry import implements
-from .._trace._state import STATE, unsupported, wide
+from .._trace._state import STATE, unsupported, values_hidden, wide
 from .contractions import _convolve
 
 
@@ -55,11 +55,23 @@ def _polysub(a1, a2):
 
 @implements(np.polymul)
 def _polymul(a1, a2):
-    """np.convolve of the two coefficient vectors (NumPy's own definition)."""
-    for a in (a1, a2):
-        if isinstance(a, np.poly1d):
-            raise unsupported("np.polymul of a np.poly1d (pass its coefficients, p.coeffs)")
-    return _convolve(a1, a2)
+    """np.convolve of the two coefficient vectors without their leading zeros (NumPy
+    reads both as poly1d, which drops them; an empty or all-zero one is [0]).  The
+    dropped zeros get no gradient: the result's length depends on them being zero."""
+    return _convolve(*(_leading_zeros_dropped(a) for a in (a1, a2)))
+
+
+def _leading_zeros_dropped(p: Any) -> torch.Tensor:
+    t = _vector(p, "np.polymul")
+    if t.numel() == 0:
+        return t.new_zeros(1)
+    if values_hidden():
+        raise unsupported(
+            "np.polymul under torch.func or torch.compile (NumPy drops leading zero "
+            "coefficients: the result's length is read from the values)"
+        )
+    nonzero = torch.nonzero(t.detach() != 0)
+    return t[int(nonzero[0]) if nonzero.numel() else t.numel() - 1 :]
 
 
 def _order(m: Any, what: str, other: str) -> int:

@@ -12,7 +12,7 @@ import torch
 
 from .._dtypes import TORCH_TO_NP
 from .._trace._array import TracedArray, storage_root, tensor, unwrap
-from .._trace._promote import common
+from .._trace._promote import check_fits, common
 from .._trace._registry import implements, normalise_axis
 from .._trace._state import STATE, TraceError, constant, here, unsupported, values_hidden
 
@@ -694,6 +694,7 @@ def _insert(arr, obj, values, axis=None):
     bad = (idx < -n) | (idx > n)
     if bad.any():
         raise IndexError(f"index {idx[bad][0]} is out of bounds for axis {axis} with size {n}")
+    check_fits(unwrap(values), t.dtype)  # 300 into int8: NumPy's OverflowError
     v = tensor(values)
     if v.is_complex() and not t.is_complex():
         raise unsupported("np.insert of complex values into a real array")

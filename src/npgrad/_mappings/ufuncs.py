@@ -212,7 +212,12 @@ def _hypot(a, b):
 @implements(np.sign)
 def _sign(t):
     if t.is_complex():
-        return torch.sgn(t)  # NumPy 2's z / |z| (0 at 0)
+        # NumPy 2's z / |z| (0 at 0); with exactly one infinite part, that part's
+        # sign along its axis, whatever the other (torch.sgn gives nan there)
+        re, im = t.real, t.imag
+        inf = torch.isinf(re) ^ torch.isinf(im)
+        unit = torch.complex(*(torch.where(torch.isinf(p), torch.sign(p), 0.0) for p in (re, im)))
+        return torch.where(inf, torch.sgn(unit), torch.sgn(t))
     s = torch.sign(t)
     # NumPy's sign of nan is nan; torch's is 0
     return torch.where(torch.isnan(t), t, s) if t.is_floating_point() else s

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._trace._array import TracedArray, check_writable, operand, write
+from .._trace._array import TracedArray, check_writable, operand, unwrap, write
+from .._trace._promote import check_fits
 from .._trace._registry import implements, normalise_axis
 from .._trace._state import unsupported
 from .._trace._write import numpy_dummy, numpy_target
@@ -49,12 +50,14 @@ def _put(a, ind, v, mode="raise"):
     if ((ind < -a.size) | (ind >= a.size)).any():
         raise IndexError(f"index out of range for array of size {a.size}")
     key = np.unravel_index(ind % a.size, a.shape) if a.ndim != 1 else ind % a.size
+    check_fits(unwrap(v), a.t.dtype)  # 300 into int8: NumPy's OverflowError
     write(a, key, _cycled(v, ind.shape[0]))
 
 
 @implements(np.putmask)
 def _putmask(a, mask, values):
     a = _target(a, "np.putmask")
+    check_fits(unwrap(values), a.t.dtype)
     write(a, Ellipsis, np.where(mask, _cycled(values, a.size).reshape(a.shape), a))
 
 

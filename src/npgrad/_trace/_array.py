@@ -148,14 +148,16 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
             b = b.t if kind is not np.ndarray else constant(b)
             if b.dtype is not dtype:
                 a, b, dtype = promoted(row, a, b)
-        elif kind is not float and kind is not int:
-            return None
+        elif kind is not float and kind is not int or dtype not in FLOATING:
+            return None  # (an integer array beside a float: the core promotes)
         elif row.tensor_only:
             b = number_tensor(b, dtype)
     elif isinstance(b, TracedArray):
         b, dtype = b.t, b.t.dtype
         kind = type(a)
         if kind is float or kind is int:
+            if dtype not in FLOATING:
+                return None
             if row.tensor_only or row.scalar_first:
                 a = number_tensor(a, dtype)  # 7.0 % x: the overload with a derivative
         elif kind is np.ndarray and a.ndim and a.dtype in _NP_QUICK:
@@ -517,7 +519,10 @@ class TracedArray:
             return ufunc(np.reshape(a, np.shape(a) + (1,) * np.ndim(b)), b, **kwargs)
         if method == "reduce" and row.reduce is not None:
             kwargs.setdefault("axis", 0)  # ufunc.reduce's default, unlike np.sum's
-            return wrap(FUNCTIONS[row.reduce].call(inputs, kwargs))
+            try:
+                return wrap(FUNCTIONS[row.reduce].call(inputs, kwargs))
+            except RuntimeError as e:  # NotImplementedError: no kernel for a dtype
+                raise numpy_error(e, f"np.{ufunc.__name__}.reduce") from e
         if method == "accumulate" and ufunc.accumulate in FUNCTIONS:
             try:
                 return wrap(FUNCTIONS[ufunc.accumulate].call(inputs, kwargs))

@@ -54,8 +54,12 @@ def check_int_range(args: Any) -> None:
 
 
 def check_fits(v: Any, dtype: torch.dtype) -> None:
-    """A Python int must fit an integer ``dtype`` (NEP 50's OverflowError)."""
-    if type(v) is int and not (is_inexact(dtype) or dtype is torch.bool):
+    """A Python int (or each in a nested list of them) must fit an integer ``dtype``
+    (NEP 50's OverflowError)."""
+    if type(v) in (list, tuple):
+        for x in v:
+            check_fits(x, dtype)
+    elif type(v) is int and not (is_inexact(dtype) or dtype is torch.bool):
         info = np.iinfo(TORCH_TO_NP[dtype])  # exact bounds (torch's uint64 max is a float)
         if not info.min <= v <= info.max:
             raise OverflowError(f"Python integer {v} out of bounds for {info.dtype}")

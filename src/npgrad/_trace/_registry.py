@@ -334,29 +334,34 @@ def _normalise(row: Row, values: dict, first: str | None, args: tuple) -> dict:
         ndim = getattr(ref, "ndim", None)
         if ndim is None:
             ndim = np.ndim(ref) if not isinstance(ref, (list, tuple)) else np.asarray(ref).ndim
-        if ndim == 0 and row.target is not None and _scalar_axis(row.target, axis):
+        if ndim == 0 and row.target is not None and _scalar_axis(row.target, axis, ref):
             values["axis"] = None  # the whole 0-d array, as NumPy's reduction reads it
         else:
             values["axis"] = normalise_axis(axis, ndim, many=row.axis == "many", name=row.short)
     return values
 
 
-def _scalar_axis(target: Any, axis: Any) -> bool:
+def _scalar_axis(target: Any, axis: Any, ref: Any) -> bool:
     """Whether NumPy takes ``axis`` for a 0-d array (its ufunc reductions read 0 and
-    -1 as the whole array, np.mean does not): NumPy is asked, on a 0-d zero."""
-    key = tuple(axis) if isinstance(axis, list) else axis
+    -1 as the whole array, np.mean does not, np.nanmean only for floats): NumPy is
+    asked, on a 0-d zero of the array's dtype."""
     try:
-        return _SCALAR_AXIS[target, key]
+        dtype = np.dtype(getattr(ref, "dtype", None) or np.result_type(ref))
+    except (KeyError, TypeError):  # no NumPy dtype (bfloat16): as float32
+        dtype = np.dtype(np.float32)
+    key = (target, tuple(axis) if isinstance(axis, list) else axis, dtype)
+    try:
+        return _SCALAR_AXIS[key]
     except KeyError:
         pass
     except TypeError:  # an unhashable axis: NumPy's own error follows
         return False
     try:
-        target(np.zeros(()), axis=axis)
+        target(np.zeros((), dtype), axis=axis)
         ok = True
     except Exception:  # noqa: BLE001 - AxisError, or a call that needs more arguments
         ok = False
-    _SCALAR_AXIS[target, key] = ok
+    _SCALAR_AXIS[key] = ok
     return ok
 
 

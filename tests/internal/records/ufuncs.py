@@ -102,6 +102,7 @@ _OPERATORS = {
     "truediv": (operator.truediv, ("real", "nonzero"), _FLOATS, True, 1.5),
     "floordiv": (operator.floordiv, ("real", "nonzero"), _FLOATS, True, 1.5),
     "mod": (operator.mod, ("real", "nonzero"), _FLOATS, True, 1.5),
+    "divmod": (divmod, ("real", "nonzero"), _FLOATS, True, 1.5),
     "pow": (operator.pow, ("positive", "real"), _FLOATS, True, 1.5),
     "and": (operator.and_, "real", _INTS, False, 3),
     "or": (operator.or_, "real", _INTS, False, 3),
@@ -128,7 +129,7 @@ for _n, (_op, _dom, _dts, _grad, _left) in _OPERATORS.items():
     )
     if _left is not None:
         # the reflected form wants a positive base for pow, a nonzero divisor for the rest
-        dom = "nonzero" if _n in ("truediv", "floordiv", "mod") else "real"
+        dom = "nonzero" if _n in ("truediv", "floordiv", "mod", "divmod") else "real"
         dom = "positive" if _n in ("lshift", "rshift") else dom  # a count of 1 to 4 bits
         RECORDS.append(
             Record(
