@@ -43,6 +43,7 @@ from ._state import (
     fail,
     here,
     no_mapping,
+    note_baked,
     number_tensor,
     numpy_conversion,
     numpy_error,
@@ -74,9 +75,11 @@ def unwrap(x: Any) -> Any:
         return x.t
     if isinstance(x, np.ndarray):
         if x.ndim == 0 and id(x) not in STATE.lifted:
+            note_baked(x)
             return numpy_scalar(x)
         return constant(x)
     if isinstance(x, np.generic):
+        note_baked(x)
         return numpy_scalar(x)
     if isinstance(x, (list, tuple)):
         if any(isinstance(v, TracedArray) for v in x):
