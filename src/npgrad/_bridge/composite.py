@@ -165,12 +165,27 @@ def _kernel(
         # the captured arrays, read again here (the same objects Dynamo lifted), are
         # their graph inputs in the trace, not constants frozen at trace time
         arrays = compiled.read_captured(_held(op))[3]
-        with lifting(zip(arrays, lifted)):
+        lift = lifting(zip(arrays, lifted))
+        with lift:
             outs, structure = auto.evaluate(call, call.tensors)
-        # an output that is an input's view would alias across the op's boundary
-        outs = [o.clone() if o._base is not None else o for o in outs]
-        marker = [compiled._marker(call.device)] if structure == "tuple" else []
-        return outs + marker
+        if not lift.baked:
+            # an output that is an input's view would alias across the op's boundary
+            outs = [o.clone() if o._base is not None else o for o in outs]
+            marker = [compiled._marker(call.device)] if structure == "tuple" else []
+            return outs + marker
+        # it froze a NumPy value computed, perhaps, from a captured array (X * 2): no
+        # Python runs per call to see that array change, so the opaque route, which
+        # runs the NumPy code at run time, for this signature from now on (the ops
+        # traced here are unused: dropped from the graph)
+        sig = _signature(key, tensors, ints, floats)
+        if sig is not None:
+            op.__dict__.setdefault("_routes", {})[sig] = OPAQUE
+        op._last_route = OPAQUE
+        why = (
+            "it computes a NumPy value from what it captures (X * 2, a fancy index of a "
+            "captured array) which a graph would freeze"
+        )
+        _log(op, OPAQUE, why, sig)
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         return list(compiled._CompiledBridge.apply(key, ints, floats, *tensors))
     return list(compiled._forward_op(list(tensors), key, ints, floats))
