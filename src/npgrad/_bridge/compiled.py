@@ -308,14 +308,17 @@ def _functions(fn: Any) -> tuple[list, list]:
         elif isinstance(fn, types.FunctionType):
             funcs.append(fn)
             fn = getattr(fn, "__wrapped__", None)  # functools.wraps: the wrapped one too
-        elif not isinstance(fn, type) and isinstance(
-            getattr(type(fn), "__call__", None), types.FunctionType
-        ):
+        elif not isinstance(fn, type) and isinstance(_call_of(fn), types.FunctionType):
             places.append(("v", fn, None))  # a callable instance: its self
-            fn = type(fn).__call__
+            fn = _call_of(fn)
         else:
             fn = getattr(fn, "__wrapped__", None)
     return funcs, places
+
+
+def _call_of(obj: Any) -> Any:
+    """The ``__call__`` an instance's class defines or inherits."""
+    return next((vars(k)["__call__"] for k in type(obj).__mro__ if "__call__" in vars(k)), None)
 
 
 def captured_places(fn: Any) -> tuple:
