@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import uuid
 import warnings
 from typing import Any
 
@@ -35,6 +36,13 @@ from . import compiled
 LOG = logging.getLogger("npgrad")
 
 COMPOSITE, OPAQUE = "composite", "opaque"
+
+# torch's on-disk AOTAutograd cache keys a graph by Dynamo's graph, where an op is
+# one npgrad::auto call that names neither the function's code nor the NumPy values
+# its trace froze: another process (the code edited, a helper's global changed) would
+# load this one's ops. A token per process in the call's constant string keeps each
+# process's graphs its own (inductor's cache, keyed by the traced ops, still serves)
+_PROCESS = uuid.uuid4().hex + ";"
 
 # a fragment of the namespace the opaque custom ops already define
 _LIB = torch.library.Library("npgrad", "FRAGMENT")
@@ -201,5 +209,6 @@ def call_compiled(op: Any, args: tuple, kwargs: dict) -> Any:
     # the stamp) or lifts to a graph input read at each call (a captured array)
     stamp, cints, cfloats, arrays = compiled.read_captured(_held(op) if op._captures else ())
     lifted = [torch.as_tensor(a) for a in arrays]
+    stamp = _PROCESS + stamp
     outs = torch.ops.npgrad.auto(tensors, key, ints, floats, lifted, cints, cfloats, stamp)
     return outs[0] if len(outs) == 1 else tuple(outs[:-1])
