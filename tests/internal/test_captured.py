@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -52,3 +53,23 @@ def test_places_and_values():
     assert ints == [3]
     assert {id(a) for a in arrays} == {id(w), id(f.__defaults__[0])}
     assert stamp == ""
+
+
+def test_a_composite_graph_is_not_served_to_another_process(tmp_path):
+    # torch's on-disk AOTAutograd cache keys by Dynamo's graph, which does not show
+    # the function's code: a second process whose function differs must not load it
+    code = (
+        "import sys, numpy as np, torch, npgrad\n"
+        "exec(f'def f(p): return np.mean(p ** {sys.argv[1]})')\n"
+        "op = npgrad.function(f)\n"
+        "p = torch.full((3,), 2.0, dtype=torch.float64)\n"
+        "print(torch.compile(lambda p: op(p), fullgraph=True)(p).item())\n"
+    )
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path)}
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", code, k], capture_output=True, text=True, check=True, env=env
+        ).stdout.split()[-1]
+        for k in ("2", "3")
+    ]
+    assert outs == ["4.0", "8.0"]
