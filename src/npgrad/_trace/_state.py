@@ -81,7 +81,9 @@ def _lifted_view(x: np.ndarray) -> torch.Tensor | None:
         # tensor's memory is b's (its strides b's, in elements)
         if not (b.flags.c_contiguous or b.flags.f_contiguous):
             continue
-        if any(s % size for s in b.strides) or tuple(t.shape) != b.shape:
+        if t.element_size() != size or tuple(t.shape) != b.shape:
+            continue
+        if any(s % size for s in b.strides):
             continue
         if t.stride() != tuple(s // size for s in b.strides):
             continue
