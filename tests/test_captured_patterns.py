@@ -13,21 +13,11 @@ import pytest
 import torch
 
 import npgrad
-from npgrad._jit import Jitted
 
 X = np.ones((3, 2))
 MODE = "l2"
 TUP = (1.0, 2.0)
 W = np.ones((2, 2))
-
-
-def _jitted(g) -> Jitted:
-    """The Jitted behind npgrad.grad's wrapper."""
-    return next(c.cell_contents for c in g.__closure__ if isinstance(c.cell_contents, Jitted))
-
-
-def _snapshots(g) -> list:
-    return [k[2] is not None for k in _jitted(g).kernels.values() if type(k) is tuple]
 
 
 def _same_after(f, change, w):
@@ -54,8 +44,7 @@ def test_jit_views_of_a_captured_array_stay_live(expr):
     def write():
         X[:] = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
 
-    g = _same_after(f, write, w)
-    assert _snapshots(g) == [False]  # a view of the input: nothing frozen
+    _same_after(f, write, w)
 
     def rebind():
         global X
@@ -151,23 +140,12 @@ def test_jit_a_derived_array_recompiles_then_warns_never_stale():
     A = np.ones(2)
     w = np.array([1.0, 2.0])
     f = lambda v: np.sum((A * 2) * v**2)  # noqa: E731 - NumPy computes A * 2 at trace
-    g = _same_after(f, lambda: A.__setitem__(slice(None), 3.0), w)
-    assert _snapshots(g) == [True]
+    _same_after(f, lambda: A.__setitem__(slice(None), 3.0), w)
     g = npgrad.grad(f, jit=True)
     with pytest.warns(npgrad.JitFallbackWarning, match="arrays it captures changed"):
         for i in range(12):
             A[:] = float(i)
             np.testing.assert_allclose(g(w), 4 * i * w)
-
-
-def test_no_snapshots_without_a_baked_value():
-    w = np.array([1.0, 2.0])
-    g = npgrad.grad(lambda v: np.sum(v**2), jit="strict")
-    g(w)
-    assert _snapshots(g) == [False]
-    g = npgrad.grad(lambda v: np.sum(v**2 * X[0] * X.T[1, :2]), jit="strict")
-    g(w)
-    assert _snapshots(g) == [False]
 
 
 # ---------------------------------------------------------------- torch.compile

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .._call import Call
+from .._dtypes import NP_TO_TORCH
 from .._modes import auto
 from .._trace._state import lifting
 from . import compiled
@@ -79,6 +80,8 @@ def _probe(op: Any, sig: tuple) -> tuple[str, str]:
         # the check needs the values: the opaque kernel reads them, as eagerly
         return OPAQUE, "nonfinite='raise' reads the outputs"
     key, shapes, ints, floats = sig
+    arrays = compiled.read_captured(_held(op))[3] if op._captures else []
+    arrays = [a for a in arrays if isinstance(a, np.ndarray) and a.dtype in NP_TO_TORCH]
     # the kernel may run inside Dynamo's or AOTAutograd's modes: the probe sees none
     with _disable_current_modes(), compiled._streams_kept(op.fn) as watch:
         mode = FakeTensorMode()
@@ -90,15 +93,34 @@ def _probe(op: Any, sig: tuple) -> tuple[str, str]:
                     _, args, kwargs = compiled._decode(key, fakes, list(ints), list(floats))
                     call = Call.build(op, args, kwargs)
                     call.check_finite = False
-                    outs, _ = auto.evaluate(call, call.tensors)
+                    # the captured arrays as the kernel will see them: graph inputs
+                    lift = lifting((a, _stand_in(a)) for a in arrays)
+                    with lift:
+                        outs, _ = auto.evaluate(call, call.tensors)
         except Exception as e:  # noqa: BLE001 - any failure: the opaque route decides
             return OPAQUE, f"a symbolic trace failed ({type(e).__name__}: {str(e)[:160]})"
         if watch.drew():
             return OPAQUE, "it draws random numbers (a graph would replay one draw)"
+    if lift.baked:
+        return OPAQUE, _BAKED
     if any(o.requires_grad for o in outs):
         # no input required grad in the probe: a captured tensor did
         return OPAQUE, "it captures a tensor that requires grad"
     return COMPOSITE, "its trace follows from the input shapes alone"
+
+
+_BAKED = (
+    "it computes a NumPy value from what it captures (X * 2, a fancy index of a "
+    "captured array), which a graph would freeze"
+)
+
+
+def _stand_in(a: np.ndarray) -> torch.Tensor:
+    """A fake tensor laid out as ``torch.as_tensor(a)`` is (Dynamo's graph input)."""
+    dtype, size = NP_TO_TORCH[a.dtype], a.itemsize
+    if all(s >= 0 and s % size == 0 for s in a.strides):
+        return torch.empty_strided(a.shape, [s // size for s in a.strides], dtype=dtype)
+    return torch.empty(a.shape, dtype=dtype)
 
 
 def route(op: Any, key: str, tensors: list, ints: list, floats: list) -> str:
@@ -189,11 +211,7 @@ def _kernel(
         if sig is not None:
             op.__dict__.setdefault("_routes", {})[sig] = OPAQUE
         op._last_route = OPAQUE
-        why = (
-            "it computes a NumPy value from what it captures (X * 2, a fancy index of a "
-            "captured array) which a graph would freeze"
-        )
-        _log(op, OPAQUE, why, sig)
+        _log(op, OPAQUE, _BAKED, sig)
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         return list(compiled._CompiledBridge.apply(key, ints, floats, *tensors))
     return list(compiled._forward_op(list(tensors), key, ints, floats))
