@@ -10,9 +10,10 @@ That is only right for code whose torch ops follow from the input shapes alone. 
 first time the kernel meets an input signature it traces the function once under a
 fresh ``FakeTensorMode`` (no values exist there, so any read of one fails) and takes
 the composite route only when that trace read no value, drew no random numbers,
-captured no tensor that requires grad and froze no NumPy value (one may be computed
-from a captured array, ``X * 2``: the graph would keep its first value); otherwise the call goes to the opaque custom
-ops of :mod:`.compiled`, which run the real NumPy code at run time. The choice is
+captured no tensor that requires grad and, where it captures arrays, froze no NumPy
+value (one may be computed from them, ``X * 2``: the graph would keep its first
+value); otherwise the call goes to the opaque custom ops of :mod:`.compiled`, which
+run the real NumPy code at run time. The choice is
 logged on the ``npgrad`` logger (``NPGRAD_LOG_ROUTES=1`` prints it to stderr) and
 kept on the op as ``op.compiled_route``.
 """
