@@ -121,6 +121,7 @@ class Jitted:
         self.places = captured_places(f)
         self.live = live_places(self.places)  # (refreshed by each general call)
         self.stamps: set = set()
+        self.rebuilds = 0  # kernels rebuilt because the captured arrays changed
 
     def _captured(self) -> tuple[tuple, list]:
         """What ``f`` captures now: the numbers (by value, bitwise) and the arrays'
@@ -190,13 +191,22 @@ class Jitted:
         except (_NotCompilable, TypeError) as e:  # TypeError: an unhashable constant
             return self._fallback(str(e), args, kwargs)
         kernel = self.kernels.get(key)
+        if type(kernel) is tuple and kernel[2] is not None and not _unchanged(caps, kernel[2]):
+            # it froze values NumPy computed, perhaps from the captured arrays (X * 2),
+            # and those changed since: a new kernel, or eager past the limit
+            self.rebuilds += 1
+            kernel = None
         if kernel is None:
             if cap_key:
                 self.stamps.add(cap_key[0])
-                if len(self.stamps) > _NUMBER_RETRACES:
+                if len(self.stamps) + self.rebuilds > _NUMBER_RETRACES:
                     why = (
                         f"the numbers it captures took more than {_NUMBER_RETRACES} values, "
                         "a kernel each"
+                        if not self.rebuilds
+                        else "the arrays it captures changed, and its kernel holds values "
+                        "NumPy computed, perhaps from them (X * 2): a kernel each time, "
+                        f"past {_NUMBER_RETRACES}"
                     )
                     return self._fallback(why, args, kwargs)
             try:
@@ -206,19 +216,22 @@ class Jitted:
             self.kernels[key] = kernel
         if isinstance(kernel, str):
             return self._fallback(kernel, args, kwargs)
-        compiled, pack = kernel
+        compiled, pack, snaps = kernel
         if not kwargs and self.kind == "value_and_grad" and not self.has_aux:
             fast_key = _fast_key(args)
             if fast_key is not None:
                 self.fast[(fast_key, cap_key) if self.live else fast_key] = self._fast_call(
-                    compiled, nums, as_tuple
+                    compiled, nums, as_tuple, snaps
                 )
         outs = compiled(*[_as_tensor(a, self.device) for a in leaves])
         return pack(outs, _results(args, nums, kinds), as_tuple)
 
-    def _fast_call(self, compiled: Callable, nums: tuple, as_tuple: bool) -> Callable:
+    def _fast_call(
+        self, compiled: Callable, nums: tuple, as_tuple: bool, snaps: list | None
+    ) -> Callable:
         """Value and gradient for positional C-order arrays: the kernel and NumPy views
-        of its results, a copy only where a result is an input's memory."""
+        of its results, a copy only where a result is an input's memory (and, for a
+        kernel holding snapshots, the general call once the captured arrays differ)."""
         device = self.device
         on_cpu = device.type == "cpu"
 
@@ -233,6 +246,8 @@ class Jitted:
             return a
 
         def run(args: tuple, caps: list) -> Any:
+            if snaps is not None and not _unchanged(caps, snaps):
+                return self._general(args, {})
             ts = [torch.from_numpy(a) for a in args] + [_as_tensor(a, device) for a in caps]
             outs = compiled(*ts) if on_cpu else compiled(*[t.to(device) for t in ts])
             inputs = {t.untyped_storage().data_ptr() for t in ts} if on_cpu else set()
@@ -271,7 +286,8 @@ class Jitted:
             call = [_rebuild(sk, it) for sk in arg_sk]
             call_kwargs = _rebuild(kw_sk, it)
             diff = [flat[i] for i in order]  # in argnums' order, as the results are
-            with torch.enable_grad(), lifting(zip(caps, flat[n_args:])):
+            lift = found["lift"] = lifting(zip(caps, flat[n_args:]))
+            with torch.enable_grad(), lift:
                 out = api.trace(self.f, call, call_kwargs, name=self.where, device=self.device)
                 return self._transform(out, diff, found)
 
@@ -295,7 +311,10 @@ class Jitted:
         if drew:
             raise _NotCompilable("it draws random numbers, which a kernel would replay")
         compiled = inductor_compile(gm, [t.detach() for t in examples])
-        return compiled, self._packer(found)
+        # a NumPy value frozen into the kernel may be computed from a captured array:
+        # the kernel keeps copies of those arrays, compared at each call
+        snaps = _snapshot(caps) if found["lift"].baked else None
+        return compiled, self._packer(found), snaps
 
     def _transform(self, out: Any, diff: list, found: dict) -> tuple:
         where = self.where
@@ -341,6 +360,19 @@ class Jitted:
             return api._rebuild(api._split(list(inputs.trees), as_tuple), arranged)
 
         return pack
+
+
+def _bytes(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+
+
+def _snapshot(arrays: list) -> list:
+    """Copies of ``arrays``' bytes (by bytes: nan equals itself, -0.0 is not 0.0)."""
+    return [_bytes(a).copy() for a in arrays]
+
+
+def _unchanged(arrays: list, snaps: list) -> bool:
+    return all(np.array_equal(_bytes(a), s) for a, s in zip(arrays, snaps))
 
 
 def _leaf_owners(arg_sk: tuple, kw_sk: Any) -> list[int | None]:

@@ -289,50 +289,104 @@ _NUMBERS = (bool, int, float, complex)
 _SKIPPED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type, np.ufunc)
 
 
+def _functions(fn: Any) -> tuple[list, list]:
+    """The plain functions a callable runs (through partials, ``__wrapped__`` chains,
+    bound methods, callable instances) and the places of the values it binds (a
+    partial's arguments, a method's ``self``)."""
+    funcs: list = []
+    places: list[tuple] = []
+    seen: set[int] = set()
+    while fn is not None and id(fn) not in seen:
+        seen.add(id(fn))
+        if isinstance(fn, functools.partial):
+            places.extend(("p", fn, i) for i in range(len(fn.args)))
+            places.extend(("q", fn, k) for k in fn.keywords)
+            fn = fn.func
+        elif isinstance(fn, types.MethodType):
+            places.append(("v", fn.__self__, None))
+            fn = fn.__func__
+        elif isinstance(fn, types.FunctionType):
+            funcs.append(fn)
+            fn = getattr(fn, "__wrapped__", None)  # functools.wraps: the wrapped one too
+        elif not isinstance(fn, type) and isinstance(_call_of(fn), types.FunctionType):
+            places.append(("v", fn, None))  # a callable instance: its self
+            fn = _call_of(fn)
+        else:
+            fn = getattr(fn, "__wrapped__", None)
+    return funcs, places
+
+
+def _call_of(obj: Any) -> Any:
+    """The ``__call__`` an instance's class defines or inherits."""
+    return next((vars(k)["__call__"] for k in type(obj).__mro__ if "__call__" in vars(k)), None)
+
+
 def captured_places(fn: Any) -> tuple:
     """Where ``fn`` reads values from outside its arguments: its closure cells, the
-    globals its code (nested functions included) names, its default arguments.
+    globals its code (nested functions included) names, its default arguments, a
+    partial's arguments, a bound method's or callable instance's ``self``, and the
+    same for the functions a ``functools.wraps`` wrapper wraps.
     Found once, when the op is made; read with :func:`read_captured` at each compiled
     trace (by Dynamo, which then guards what it read) or jitted call. A global bound
     to a module, function or class when the op is made is skipped (it is code, not a
-    value); one not yet bound is kept (it may hold a number by the first call)."""
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    fn = getattr(fn, "__func__", fn)
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return ()
-    places: list[tuple] = []
+    value; a class's data attributes the code names are kept); one not yet bound is
+    kept (it may hold a number by the first call)."""
+    funcs, places = _functions(fn)
     names: list[str] = []
-    codes = [code]
-    while codes:
-        c = codes.pop()
-        names.extend(n for n in c.co_names if n not in names)
-        codes.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
-    scope = getattr(fn, "__globals__", None) or {}
-    builtins = scope.get("__builtins__", {})
-    builtins = getattr(builtins, "__dict__", builtins)
-    for n in names:
-        if n in scope:
-            if not isinstance(scope[n], _SKIPPED):
+    owners: list[tuple] = list(places)  # places whose attributes the code may name
+    for f in funcs:
+        codes = [f.__code__]
+        while codes:
+            c = codes.pop()
+            names.extend(n for n in c.co_names if n not in names)
+            codes.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    for f in funcs:
+        scope = getattr(f, "__globals__", None) or {}
+        builtins = scope.get("__builtins__", {})
+        builtins = getattr(builtins, "__dict__", builtins)
+        code_names: set[str] = set()
+        codes = [f.__code__]
+        while codes:
+            c = codes.pop()
+            code_names.update(c.co_names)
+            codes.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+        for n in sorted(code_names, key=names.index):
+            if n in scope:
+                if not isinstance(scope[n], _SKIPPED):
+                    places.append(("g", scope, n))
+                elif isinstance(scope[n], type):
+                    owners.append(("g", scope, n))  # a class: its attributes only
+            elif n not in builtins:
                 places.append(("g", scope, n))
-        elif n not in builtins:
-            places.append(("g", scope, n))
-    for i, _ in enumerate(getattr(fn, "__closure__", None) or ()):
-        places.append(("c", fn.__closure__, i))
-    for i, _ in enumerate(getattr(fn, "__defaults__", None) or ()):
-        places.append(("d", fn, i))
-    for n in getattr(fn, "__kwdefaults__", None) or {}:
-        places.append(("k", fn, n))
+        for i, _ in enumerate(f.__closure__ or ()):
+            places.append(("c", f.__closure__, i))
+        for i, _ in enumerate(f.__defaults__ or ()):
+            places.append(("d", f, i))
+        for n in f.__kwdefaults__ or {}:
+            places.append(("k", f, n))
     # one level of attributes: an object captured when the op is made whose own
-    # instance attributes the code names (cfg.scale), not properties or slots
-    for p in list(places):
+    # instance attributes the code names (cfg.scale, self.X), or a class's data
+    # attributes (K.X), not properties, methods or slots
+    found = []
+    for p in [*places, *(o for o in owners if o not in places)]:
         v = _value(p)
-        attrs = getattr(v, "__dict__", None)
-        if isinstance(v, (_SKIPPED, np.ndarray, np.generic)) or type(attrs) is not dict:
+        if isinstance(v, type):
+            attrs = {n: a for n, a in vars(v).items() if not _is_code(a)}
+        elif isinstance(v, (_SKIPPED, np.ndarray, np.generic)):
             continue
-        places.extend(("a", p, n) for n in names if n in attrs)
-    return tuple(places)
+        else:
+            attrs = getattr(v, "__dict__", None)
+            if type(attrs) is not dict:
+                continue
+            # a class attribute read through the instance (self.lam): data only
+            attrs = {**{n: a for n, a in vars(type(v)).items() if not _is_code(a)}, **attrs}
+        found.extend(("a", p, n) for n in names if n in attrs)
+    return tuple(places + found)
+
+
+def _is_code(a: Any) -> bool:
+    """A class attribute that is code or a descriptor, not a value."""
+    return callable(a) or hasattr(a, "__get__") or isinstance(a, (staticmethod, classmethod))
 
 
 def _value(place: tuple) -> Any:
@@ -349,6 +403,12 @@ def _value(place: tuple) -> Any:
         return where.__defaults__[name]
     if kind == "k":
         return where.__kwdefaults__[name]
+    if kind == "v":  # an object bound when the op is made (a method's self)
+        return where
+    if kind == "p":
+        return where.args[name]
+    if kind == "q":
+        return where.keywords.get(name)
     # an attribute of a captured object (cfg.scale)
     return getattr(_value(where), name, None)
 
@@ -367,10 +427,18 @@ def live_places(places: tuple) -> tuple:
     return tuple(live)
 
 
+def _option(v: Any) -> bool:
+    """A value a function may branch on, read as its repr: a string, bytes, None, or a
+    tuple of those and of Python numbers (MODE = "l1", TUP = (5.0, 6.0))."""
+    if v is None or type(v) in (str, bytes):
+        return True
+    return type(v) is tuple and all(type(i) in _NUMBERS or _option(i) for i in v)
+
+
 def _readable(v: Any) -> bool:
     if isinstance(v, np.ndarray):
         return v.dtype.kind in "biufc"
-    return isinstance(v, (*_NUMBERS, np.generic))
+    return isinstance(v, (*_NUMBERS, np.generic)) or _option(v)
 
 
 def holding_values(key: str) -> tuple:
@@ -388,8 +456,9 @@ holding_values._dynamo_marked_constant = True  # type: ignore[attr-defined]
 
 
 def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
-    """The captured values now: Python ints and floats in two lists, bools and
-    complex numbers as a constant string, NumPy arrays and scalars in a list.
+    """The captured values now: Python ints and floats in two lists, bools, complex
+    numbers and options (strings, None, tuples of numbers: :func:`_option`) as a
+    constant string, NumPy arrays and scalars in a list.
     A compiled trace must not freeze any of them: see ``composite.call_compiled``."""
     stamp: list[str] = []
     ints: list = []
@@ -409,7 +478,33 @@ def read_captured(places: tuple) -> tuple[str, list, list, list[np.ndarray]]:
             floats.append(v)
         elif isinstance(v, complex):
             stamp.append(repr(v))
+        elif _option(v):
+            # a string, None, a tuple: a new value, a new kernel or graph
+            _read_option(v, stamp, ints, floats)
     return ",".join(stamp), ints, floats, arrays
+
+
+def _read_option(v: Any, stamp: list, ints: list, floats: list) -> None:
+    """An option into the stamp (its numbers into ``ints`` and ``floats``), in what
+    Dynamo can trace (no repr); strings by length, so two never read as one."""
+    if v is None:
+        stamp.append("N")
+    elif type(v) is str:
+        stamp.append("S" + str(len(v)) + ":" + v)
+    elif type(v) is bytes:
+        stamp.append("Y" + v.hex())
+    elif type(v) is bool:
+        stamp.append("T" if v else "F")
+    elif type(v) is int:
+        ints.append(v)
+    elif type(v) is float:
+        floats.append(v)
+    elif type(v) is complex:
+        stamp.append(repr(v))
+    else:  # a tuple
+        stamp.append("(" + str(len(v)))
+        for item in v:
+            _read_option(item, stamp, ints, floats)
 
 
 def _stream_state(g: Any) -> bytes:

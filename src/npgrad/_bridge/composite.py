@@ -9,9 +9,11 @@ them, and the backward is autograd's own, with no second run of the forward.
 That is only right for code whose torch ops follow from the input shapes alone. The
 first time the kernel meets an input signature it traces the function once under a
 fresh ``FakeTensorMode`` (no values exist there, so any read of one fails) and takes
-the composite route only when that trace read no value, drew no random numbers and
-captured no tensor that requires grad; otherwise the call goes to the opaque custom
-ops of :mod:`.compiled`, which run the real NumPy code at run time. The choice is
+the composite route only when that trace read no value, drew no random numbers,
+captured no tensor that requires grad and, where it captures arrays, froze no NumPy
+value (one may be computed from them, ``X * 2``: the graph would keep its first
+value); otherwise the call goes to the opaque custom ops of :mod:`.compiled`, which
+run the real NumPy code at run time. The choice is
 logged on the ``npgrad`` logger (``NPGRAD_LOG_ROUTES=1`` prints it to stderr) and
 kept on the op as ``op.compiled_route``.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import uuid
 import warnings
 from typing import Any
 
@@ -28,6 +31,7 @@ import numpy as np
 import torch
 
 from .._call import Call
+from .._dtypes import NP_TO_TORCH
 from .._modes import auto
 from .._trace._state import lifting
 from . import compiled
@@ -35,6 +39,13 @@ from . import compiled
 LOG = logging.getLogger("npgrad")
 
 COMPOSITE, OPAQUE = "composite", "opaque"
+
+# torch's on-disk AOTAutograd cache keys a graph by Dynamo's graph, where an op is
+# one npgrad::auto call that names neither the function's code nor the NumPy values
+# its trace froze: another process (the code edited, a helper's global changed) would
+# load this one's ops. A token per process in the call's constant string keeps each
+# process's graphs its own (inductor's cache, keyed by the traced ops, still serves)
+_PROCESS = uuid.uuid4().hex + ";"
 
 # a fragment of the namespace the opaque custom ops already define
 _LIB = torch.library.Library("npgrad", "FRAGMENT")
@@ -71,6 +82,8 @@ def _probe(op: Any, sig: tuple) -> tuple[str, str]:
         # the check needs the values: the opaque kernel reads them, as eagerly
         return OPAQUE, "nonfinite='raise' reads the outputs"
     key, shapes, ints, floats = sig
+    arrays = compiled.read_captured(_held(op))[3] if op._captures else []
+    arrays = [a for a in arrays if isinstance(a, np.ndarray) and a.dtype in NP_TO_TORCH]
     # the kernel may run inside Dynamo's or AOTAutograd's modes: the probe sees none
     with _disable_current_modes(), compiled._streams_kept(op.fn) as watch:
         mode = FakeTensorMode()
@@ -82,15 +95,34 @@ def _probe(op: Any, sig: tuple) -> tuple[str, str]:
                     _, args, kwargs = compiled._decode(key, fakes, list(ints), list(floats))
                     call = Call.build(op, args, kwargs)
                     call.check_finite = False
-                    outs, _ = auto.evaluate(call, call.tensors)
+                    # the captured arrays as the kernel will see them: graph inputs
+                    lift = lifting((a, _stand_in(a)) for a in arrays)
+                    with lift:
+                        outs, _ = auto.evaluate(call, call.tensors)
         except Exception as e:  # noqa: BLE001 - any failure: the opaque route decides
             return OPAQUE, f"a symbolic trace failed ({type(e).__name__}: {str(e)[:160]})"
         if watch.drew():
             return OPAQUE, "it draws random numbers (a graph would replay one draw)"
+    if lift.baked:
+        return OPAQUE, _BAKED
     if any(o.requires_grad for o in outs):
         # no input required grad in the probe: a captured tensor did
         return OPAQUE, "it captures a tensor that requires grad"
     return COMPOSITE, "its trace follows from the input shapes alone"
+
+
+_BAKED = (
+    "it computes a NumPy value from what it captures (X * 2, a fancy index of a "
+    "captured array), which a graph would freeze"
+)
+
+
+def _stand_in(a: np.ndarray) -> torch.Tensor:
+    """A fake tensor laid out as ``torch.as_tensor(a)`` is (Dynamo's graph input)."""
+    dtype, size = NP_TO_TORCH[a.dtype], a.itemsize
+    if all(s >= 0 and s % size == 0 for s in a.strides):
+        return torch.empty_strided(a.shape, [s // size for s in a.strides], dtype=dtype)
+    return torch.empty(a.shape, dtype=dtype)
 
 
 def route(op: Any, key: str, tensors: list, ints: list, floats: list) -> str:
@@ -165,12 +197,23 @@ def _kernel(
         # the captured arrays, read again here (the same objects Dynamo lifted), are
         # their graph inputs in the trace, not constants frozen at trace time
         arrays = compiled.read_captured(_held(op))[3]
-        with lifting(zip(arrays, lifted)):
+        lift = lifting(zip(arrays, lifted))
+        with lift:
             outs, structure = auto.evaluate(call, call.tensors)
-        # an output that is an input's view would alias across the op's boundary
-        outs = [o.clone() if o._base is not None else o for o in outs]
-        marker = [compiled._marker(call.device)] if structure == "tuple" else []
-        return outs + marker
+        if not lift.baked:
+            # an output that is an input's view would alias across the op's boundary
+            outs = [o.clone() if o._base is not None else o for o in outs]
+            marker = [compiled._marker(call.device)] if structure == "tuple" else []
+            return outs + marker
+        # it froze a NumPy value computed, perhaps, from a captured array (X * 2): no
+        # Python runs per call to see that array change, so the opaque route, which
+        # runs the NumPy code at run time, for this signature from now on (the ops
+        # traced here are unused: dropped from the graph)
+        sig = _signature(key, tensors, ints, floats)
+        if sig is not None:
+            op.__dict__.setdefault("_routes", {})[sig] = OPAQUE
+        op._last_route = OPAQUE
+        _log(op, OPAQUE, _BAKED, sig)
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         return list(compiled._CompiledBridge.apply(key, ints, floats, *tensors))
     return list(compiled._forward_op(list(tensors), key, ints, floats))
@@ -186,5 +229,6 @@ def call_compiled(op: Any, args: tuple, kwargs: dict) -> Any:
     # the stamp) or lifts to a graph input read at each call (a captured array)
     stamp, cints, cfloats, arrays = compiled.read_captured(_held(op) if op._captures else ())
     lifted = [torch.as_tensor(a) for a in arrays]
+    stamp = _PROCESS + stamp
     outs = torch.ops.npgrad.auto(tensors, key, ints, floats, lifted, cints, cfloats, stamp)
     return outs[0] if len(outs) == 1 else tuple(outs[:-1])

@@ -31,7 +31,9 @@ from . import _registry
 from ._promote import (
     FLOATING,
     check_int_range,
+    has_complex_loop,
     numpy_scalar,
+    past_int64,
     promoted,
     scalar_tensor,
 )
@@ -43,11 +45,11 @@ from ._state import (
     fail,
     here,
     no_mapping,
+    note_baked,
     number_tensor,
     numpy_conversion,
     numpy_error,
     unsupported,
-    values_hidden,
     wide,
 )
 from ._write import (
@@ -74,9 +76,11 @@ def unwrap(x: Any) -> Any:
         return x.t
     if isinstance(x, np.ndarray):
         if x.ndim == 0 and id(x) not in STATE.lifted:
+            note_baked(x)
             return numpy_scalar(x)
         return constant(x)
     if isinstance(x, np.generic):
+        note_baked(x)
         return numpy_scalar(x)
     if isinstance(x, (list, tuple)):
         if any(isinstance(v, TracedArray) for v in x):
@@ -184,14 +188,6 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
 _SIGNED_ONLY = frozenset({np.floor_divide, np.remainder, np.fmod, np.divmod, np.reciprocal})
 
 
-def _past_int64(args: list) -> bool:
-    """Whether a uint64 operand (int64 bits here) holds a value from 2**63; under
-    torch.func or torch.compile, where values cannot be read, assumed so."""
-    if values_hidden():
-        return True
-    return any(bool((a < 0).any()) if isinstance(a, torch.Tensor) else a < 0 for a in args)
-
-
 _ORDERED = frozenset({np.maximum, np.minimum, np.fmax, np.fmin, np.less, np.less_equal,
                       np.greater, np.greater_equal})  # fmt: skip
 _UFUNC_OPTIONS = {"where": True, "casting": "same_kind", "order": "K", "subok": True}
@@ -224,7 +220,7 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         check_int_range(args)
     if want is torch.bool and row.arithmetic and name in ("subtract", "negative"):
         raise TypeError(f"numpy boolean {name} is not supported")
-    if want.is_complex and not _has_complex_loop(row.target):
+    if want.is_complex and not has_complex_loop(row.target):
         # torch computes some of these (abs for fabs); NumPy has no loop for them
         raise TypeError(f"ufunc {name!r} not supported for the input types ({TORCH_TO_NP[want]})")
     unsigned = None
@@ -252,7 +248,7 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         args = [a - 2**64 if type(a) is int and a >= 2**63 else a for a in args]
         if row.target in _ORDERED:
             args = [ordered_int64(a) for a in args]
-        elif row.target in _SIGNED_ONLY and _past_int64(args):
+        elif row.target in _SIGNED_ONLY and past_int64(args):
             raise unsupported(f"np.{name} of uint64 values from 2**63 (int64 has them negative)")
         elif row.target is np.absolute:
             return TracedArray(args[0].to(unsigned))  # an unsigned value is its own
@@ -284,15 +280,6 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
 def _back_to(r: torch.Tensor, unsigned: torch.dtype, want: torch.dtype, row: Row) -> torch.Tensor:
     """An int64 result computed for an unsigned dtype, in that dtype again."""
     return from_int64(r, unsigned, ordered=row.target in _ORDERED) if r.dtype == want else r
-
-
-@functools.cache
-def _has_complex_loop(ufunc: Any) -> bool:
-    """Whether NumPy's ufunc has a loop taking complex inputs (a SciPy ufunc's too)."""
-    types = getattr(ufunc, "types", None)
-    if types is None:
-        return True  # not a NumPy ufunc: the row decides
-    return any(c in "FDG" for t in types for c in t.split("->")[0])
 
 
 def ufunc_into(row: Row, inputs: tuple, kwargs: dict, out: Any) -> Any:

@@ -7,6 +7,7 @@ tensors and Python numbers.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import torch
 from .. import _dtypes
 from .._dtypes import INT_TO_FLOAT, NARROW, NP_TO_TORCH, TORCH_TO_NP, is_inexact, result_type
 from ._registry import Row
-from ._state import STATE, constant, number_tensor, wide
+from ._state import STATE, constant, number_tensor, values_hidden, wide
 
 
 def numpy_scalar(x: Any) -> torch.Tensor:
@@ -92,3 +93,20 @@ def promoted(row: Row, a: torch.Tensor, b: torch.Tensor) -> tuple:
     ):
         a, b = a.to(dtype), b.to(dtype)
     return a, b, dtype
+
+
+def past_int64(args: list) -> bool:
+    """Whether a uint64 operand (int64 bits here) holds a value from 2**63; under
+    torch.func or torch.compile, where values cannot be read, assumed so."""
+    if values_hidden():
+        return True
+    return any(bool((a < 0).any()) if isinstance(a, torch.Tensor) else a < 0 for a in args)
+
+
+@functools.cache
+def has_complex_loop(ufunc: Any) -> bool:
+    """Whether NumPy's ufunc has a loop taking complex inputs (a SciPy ufunc's too)."""
+    types = getattr(ufunc, "types", None)
+    if types is None:
+        return True  # not a NumPy ufunc: the row decides
+    return any(c in "FDG" for t in types for c in t.split("->")[0])

@@ -25,6 +25,11 @@ class _State(threading.local):
         # id(NumPy array) -> tensor: arrays a compiled trace reads from outside its
         # arguments (a closure, a global), lifted to graph inputs (see ``lifting``)
         self.lifted: dict[int, torch.Tensor] = {}
+        # (array, tensor) for the same arrays: a view of one is found by its memory
+        self.lifted_arrays: list[tuple[np.ndarray, torch.Tensor]] = []
+        # while a lifting trace with captured arrays runs: the other NumPy values it
+        # froze into the graph (they may be computed from a captured array: X * 2)
+        self.baked: list | None = None
 
 
 STATE = _State()
@@ -33,16 +38,68 @@ STATE = _State()
 class lifting:
     """While a compiled trace runs: each captured NumPy array in ``pairs`` (array,
     tensor) becomes its tensor, a graph input read at run time, instead of a copy
-    frozen into the graph as a constant."""
+    frozen into the graph as a constant. A view of one (``X.T``, ``X[:, 0]``) becomes
+    the same view of its tensor. Any other NumPy value frozen meanwhile is listed in
+    ``baked`` (only where arrays are captured): it may be computed from them (``X *
+    2``), so the caller must not trust a graph that froze one once they change."""
 
     def __init__(self, pairs: Any) -> None:
-        self.mapping = {id(a): t for a, t in pairs}
+        self.pairs = list(pairs)
+        self.mapping = {id(a): t for a, t in self.pairs}
+        self.baked: list = []
 
     def __enter__(self) -> None:
-        self.saved, STATE.lifted = STATE.lifted, self.mapping
+        self.saved = STATE.lifted, STATE.lifted_arrays, STATE.baked
+        STATE.lifted, STATE.lifted_arrays = self.mapping, self.pairs
+        STATE.baked = self.baked if self.pairs else None
 
     def __exit__(self, *exc: Any) -> None:
-        STATE.lifted = self.saved
+        STATE.lifted, STATE.lifted_arrays, STATE.baked = self.saved
+
+
+def _owner(a: np.ndarray) -> Any:
+    """The array that owns ``a``'s memory (NumPy's ``.base`` chain)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _lifted_view(x: np.ndarray) -> torch.Tensor | None:
+    """``x`` as a view of a lifted array's tensor, where ``x`` is a view of that
+    array's memory the tensor lays out as the array does; else None."""
+    if x.size == 0:
+        return None
+    owner, size = _owner(x), x.itemsize
+    start = x.__array_interface__["data"][0]
+    if any(s < 0 or s % size for s in x.strides):
+        return None  # (torch has no negative strides)
+    end = start + sum((n - 1) * s for n, s in zip(x.shape, x.strides))
+    for b, t in STATE.lifted_arrays:
+        if b.dtype != x.dtype or _owner(b) is not owner:
+            continue
+        # every element offset in b's extent is one of b's elements (dense), and the
+        # tensor's memory is b's (its strides b's, in elements)
+        if not (b.flags.c_contiguous or b.flags.f_contiguous):
+            continue
+        if t.element_size() != size or tuple(t.shape) != b.shape:
+            continue
+        if any(s % size for s in b.strides):
+            continue
+        if t.stride() != tuple(s // size for s in b.strides):
+            continue
+        base = b.__array_interface__["data"][0]
+        if (start - base) % size or start < base or end >= base + b.nbytes:
+            continue
+        strides = tuple(s // size for s in x.strides)
+        offset = t.storage_offset() + (start - base) // size
+        return torch.as_strided(t, x.shape, strides, offset)
+    return None
+
+
+def note_baked(x: Any) -> None:
+    """Record a NumPy value frozen into a lifting trace (see ``lifting``)."""
+    if STATE.baked is not None:
+        STATE.baked.append(type(x).__name__)
 
 
 _PROXY = getattr(getattr(torch._C, "_TorchDispatchModeKey", None), "PROXY", None)
@@ -172,8 +229,12 @@ def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     device = STATE.device if device is None else device
     if STATE.lifted and type(x) is np.ndarray:
         lifted = STATE.lifted.get(id(x))
+        if lifted is None:
+            lifted = _lifted_view(x)
         if lifted is not None:
             return lifted.to(device)
+    if STATE.baked is not None and isinstance(x, np.ndarray) and x.size:
+        note_baked(x)
     a = np.asarray(x)
     if device.type in NO_FLOAT64 and a.dtype in NARROW:
         a = a.astype(NARROW[a.dtype])
