@@ -702,3 +702,42 @@ def test_beta_sf_and_logcdf_keep_their_digits_at_a_tiny_x(method):
     np.testing.assert_allclose(value, fn(1e-17, 0.01, 1.0), rtol=1e-12)
     fd = (fn(1e-17 * (1 + 1e-6), 0.01, 1.0) - fn(1e-17 * (1 - 1e-6), 0.01, 1.0)) / 2e-23
     np.testing.assert_allclose(grad, [fd], rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(sp.k0, id="k0"),
+        pytest.param(sp.k1e, id="k1e"),
+        pytest.param(lambda z: sp.kv(1.5, z), id="kv-1.5"),
+        pytest.param(lambda z: sp.kv(-2.5, z), id="kv-minus-2.5"),
+        pytest.param(lambda z: sp.kv(3, z), id="kv-3"),
+        pytest.param(lambda z: sp.kve(2, z), id="kve-2"),
+    ],
+)
+def test_bessel_k_at_tiny_arguments_is_scipys(f):
+    # two nearly equal points in a Matern kernel: K_v at x ~ 1e-13 (it came out nan)
+    z = np.array([1e-20, 3e-13, 1e-12, 1e-5])
+    import npgrad
+
+    np.testing.assert_allclose(npgrad.vjp(f, z)[0], f(z), rtol=1e-12)
+    grad = npgrad.grad(lambda z: np.sum(np.log(f(z))))(z)
+    step = z * 1e-6
+    central = (np.log(f(z + step)) - np.log(f(z - step))) / (2 * step)
+    np.testing.assert_allclose(grad, central, rtol=1e-6)
+
+
+def test_bessel_k_at_tiny_arguments_of_other_orders_is_refused():
+    import npgrad
+
+    with pytest.raises(npgrad.TraceError, match="below about 1e-11"):
+        npgrad.vjp(lambda z: sp.kv(0.3, z), np.array([1e-13]))
+
+
+@pytest.mark.parametrize("scale", [1e154, 1e-170, 1.0], ids=["huge", "tiny", "plain"])
+def test_scipy_linalg_norm_of_a_vector_scales_as_blas(scale):
+    import npgrad
+
+    x = np.array([3.0, 4.0]) * scale
+    np.testing.assert_allclose(npgrad.vjp(la.norm, x)[0], la.norm(x), rtol=1e-15)
+    np.testing.assert_allclose(npgrad.grad(la.norm)(x), [0.6, 0.8], rtol=1e-15)

@@ -18,7 +18,7 @@ import torch
 
 from .._errors import TraceError
 from .._trace._registry import implements
-from .._trace._state import here, values_hidden, wide
+from .._trace._state import here, unsupported, values_hidden, wide
 from ._refuse import refuse
 
 
@@ -208,9 +208,9 @@ def _kve(v, x) -> torch.Tensor:
     t, so in s with x (cosh t - 1) = s^2: a Gaussian times cosh(v t(s)), which moves
     its peak to about s = v / sqrt(2x), within the nodes (s <= 32) for |v| up to
     26 sqrt(2x).  Both are smooth in x and v, so autograd follows them in each.  K is
-    inf at 0 and nan left of it (as SciPy's); nan where the integrals would be cut
-    short (x below about 1e-11, |v| past x cosh(32) / 32 or 26 sqrt(2x)), not a
-    guess; float64 to about 1e-13 elsewhere."""
+    inf at 0 and nan left of it (as SciPy's); below about 1e-11, where the integral
+    in t would be cut short, the small-x forms of ``_kve_small`` (other orders
+    refused); nan past 26 sqrt(2x), not a guess; float64 to about 1e-13 elsewhere."""
     wide_t = wide()
     xt = x.to(wide_t)
     vt = torch.as_tensor(v, device=x.device).to(wide_t)
@@ -231,8 +231,48 @@ def _kve(v, x) -> torch.Tensor:
     bend = 2 * torch.asinh(s / torch.sqrt(2 * xb))
     far = _trapezoid(torch.exp(_log_cosh(vb * bend) - s * s) * 2 / torch.sqrt(2 * xb + s * s))
     edge = torch.where(xt == 0, math.inf, math.nan).to(wide_t)
+    small = (xt > 0) & ~narrow & near_cut
+    edge = torch.where(small, _kve_small(vt, torch.where(small, xt, 1.0)), edge)
     out = torch.where(outer, far, torch.where(inner, near, edge))
+    if not values_hidden() and bool(torch.isnan(out.detach())[small].any()):
+        raise unsupported(
+            "scipy.special's K_v at x below about 1e-11 for an order v that is not a "
+            "whole or half-whole number (npgrad has no formula there)"
+        )
     return out.to(x.dtype)
+
+
+def _kve_small(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """K_v(x) exp(x) where the integral is cut short (x below about 1e-11): for a
+    half-whole v the closed form, exact (sqrt(pi / 2x) exp(-x) times a polynomial in
+    1/x); for a whole v the leading term, Gamma(v)/2 (2/x)^v, or -log(x/2) - gamma at
+    v = 0, whose next terms are x^2 log(x) smaller; other orders nan (refused above)."""
+    n = torch.round(v)
+    whole = v == n
+    half = (v - 0.5) == torch.round(v - 0.5)
+    lead = torch.where(
+        n == 0,
+        -torch.log(x / 2) - _EULER_GAMMA,
+        0.5 * torch.exp(torch.lgamma(torch.where(n == 0, 1.0, n)) + n * torch.log(2 / x)),
+    )
+    closed = torch.sqrt(math.pi / (2 * x)) * _half_order_polynomial(v, 1 / x)
+    return torch.where(whole, lead * torch.exp(x), torch.where(half, closed, math.nan))
+
+
+def _half_order_polynomial(v: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    """sum_k (m + k)! / (k! (m - k)!) (r/2)^k for v = m + 1/2 (m up to 20; nan past):
+    K_v(x) exp(x) = sqrt(pi / 2x) times it, with r = 1/x."""
+    m = torch.round(v - 0.5).clamp(0, 20)
+    total, term = torch.ones_like(r), torch.ones_like(r)
+    for k in range(1, 21):
+        # the ratio of term k to term k - 1: (m + k)(m - k + 1) / (2k) r, 0 past k = m
+        step = torch.where(k <= m, (m + k) * (m - k + 1) / (2 * k) * r, 0.0)
+        term = term * step
+        total = total + term
+    return torch.where(v - 0.5 <= 20, total, math.nan)
+
+
+_EULER_GAMMA = 0.5772156649015329
 
 
 @implements("scipy.special.kve", float_result=True, tensor_only=True)

@@ -418,7 +418,14 @@ def _norm_scipy(a, ord=None, axis=None, keepdims=False, check_finite=True):
     it contiguous one way or the other: read off the tensor's layout) it returns a
     Python float: float64 here too."""
     t = tensor(a)
-    out = _norm(t, ord, axis, keepdims)
+    if t.ndim == 1 and t.numel() and (ord is None or _is(ord, 2)) and axis is None:
+        # SciPy's BLAS nrm2 scales: no overflow at 1e155 or underflow at 1e-170 (the
+        # scale is a constant: the gradient is x / |x| all the same)
+        scale = t.detach().abs().amax()
+        scale = torch.where((scale > 0) & torch.isfinite(scale), scale, 1.0).to(t.real.dtype)
+        out = scale * _norm(t / scale, ord, axis, keepdims)
+    else:
+        out = _norm(t, ord, axis, keepdims)
     if t.dtype in (torch.float32, torch.complex64) and t.numel() and axis is None:
         vector = t.ndim == 1 and (ord is None or _is(ord, 2))
         layout = t.ndim == 2 and (t.is_contiguous() or t.mT.is_contiguous())
