@@ -741,3 +741,29 @@ def test_scipy_linalg_norm_of_a_vector_scales_as_blas(scale):
     x = np.array([3.0, 4.0]) * scale
     np.testing.assert_allclose(npgrad.vjp(la.norm, x)[0], la.norm(x), rtol=1e-15)
     np.testing.assert_allclose(npgrad.grad(la.norm)(x), [0.6, 0.8], rtol=1e-15)
+
+
+def test_dawson_and_erfi_far_out_are_scipys():
+    import npgrad
+
+    x = np.array([49.9, 50.1, 1e3, 1e8, 1e17, -1e17, 1e300])
+    np.testing.assert_allclose(npgrad.vjp(sp.dawsn, x)[0], sp.dawsn(x), rtol=1e-14)
+    edges = np.array([np.inf, -np.inf])
+    np.testing.assert_array_equal(npgrad.vjp(sp.dawsn, edges)[0], sp.dawsn(edges))
+    np.testing.assert_array_equal(npgrad.vjp(sp.erfi, edges)[0], sp.erfi(edges))
+    f32 = np.array([60.0, 1e8], np.float32)
+    np.testing.assert_allclose(npgrad.vjp(sp.dawsn, f32)[0], sp.dawsn(f32), rtol=1e-6)
+
+
+def test_entropy_with_a_zero_probability_has_finite_gradients_elsewhere():
+    import npgrad
+
+    p = np.array([0.0, 0.3, 0.7])
+    g = npgrad.grad(st.entropy)(p)
+    assert g[0] == np.inf  # -p log p's slope at 0
+    h, q = 1e-7, p[1:]
+    central = [
+        (st.entropy(np.r_[0.0, q + h * e]) - st.entropy(np.r_[0.0, q - h * e])) / (2 * h)
+        for e in np.eye(2)
+    ]
+    np.testing.assert_allclose(g[1:], central, rtol=1e-6)

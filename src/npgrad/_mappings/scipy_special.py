@@ -117,7 +117,19 @@ def _dawson(x):
     # the nearest even multiple of h: the odd n around it (a constant; x carries the slope)
     n = 2 * torch.round(xl.detach() / (2 * h))[..., None] + _RYBICKI_N.to(x.device, x.dtype)
     rybicki = (torch.exp(-((xl[..., None] - n * h) ** 2)) / n).sum(-1) / math.sqrt(math.pi)
-    return torch.where(small, total, rybicki)
+    # far out, x - n h keeps no digits of x: the asymptotic series 1/2x sum
+    # (2k - 1)!! / (2x^2)^k instead, to 1e-16 from |x| = 50 (0 at +-inf)
+    far = x.abs() > _DAWSON_FAR
+    xf = torch.where(far, x, _DAWSON_FAR)
+    r, term, tail = 1 / (2 * xf * xf), torch.ones_like(xf), torch.ones_like(xf)
+    for k in range(1, 8):
+        term = term * (2 * k - 1) * r
+        tail = tail + term
+    asymptotic = tail / (2 * xf)
+    return torch.where(small, total, torch.where(far, asymptotic, rybicki))
+
+
+_DAWSON_FAR = 50.0
 
 
 @implements("scipy.special.dawsn", **_F)
@@ -133,7 +145,8 @@ def _erfi(x):
     big = x.abs() > 1
     db = torch.where(big, d, 1.0)
     logs = torch.sign(x) * torch.exp(x * x + torch.log(db.abs()))
-    return 2 / math.sqrt(math.pi) * torch.where(big, logs, torch.exp(x * x) * d)
+    value = 2 / math.sqrt(math.pi) * torch.where(big, logs, torch.exp(x * x) * d)
+    return torch.where(torch.isinf(x), x, value)  # SciPy's +-inf there (0 * inf above)
 
 
 # ---------------------------------------------------------------- exponential integrals

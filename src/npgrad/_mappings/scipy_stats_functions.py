@@ -159,10 +159,14 @@ def _entropy(
     if qk is not None:
         p, q = torch.broadcast_tensors(*common(p, floating(qk)))
     d = dims(p, axis)
-    p = p / torch.sum(p, dim=d, keepdim=True)
     if qk is None:
-        vec = torch.special.entr(p)
+        # log S + sum(-p log p) / S, the entropy of p / S without dividing first: a
+        # zero in p then has entr's infinite slope there and the others a finite one
+        # (through p / S, 0 times that infinity made every gradient nan)
+        total = torch.sum(p, dim=d, keepdim=keepdims)
+        s = torch.log(total) + torch.sum(torch.special.entr(p), dim=d, keepdim=keepdims) / total
     else:
+        p = p / torch.sum(p, dim=d, keepdim=True)
         vec = _rel_entr(p, q / torch.sum(q, dim=d, keepdim=True))
-    s = torch.sum(vec, dim=d, keepdim=keepdims)
+        s = torch.sum(vec, dim=d, keepdim=keepdims)
     return s / math.log(base) if base is not None else s
