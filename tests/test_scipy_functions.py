@@ -767,3 +767,18 @@ def test_entropy_with_a_zero_probability_has_finite_gradients_elsewhere():
         for e in np.eye(2)
     ]
     np.testing.assert_allclose(g[1:], central, rtol=1e-6)
+
+
+def test_scipy_linalg_failures_are_numpys_linalgerror():
+    # the jitter-and-retry pattern of GP code: except np.linalg.LinAlgError
+    import npgrad
+
+    def f(K):
+        try:
+            c = la.cho_factor(K)
+        except np.linalg.LinAlgError:
+            c = la.cho_factor(K + 10 * np.eye(2))
+        return np.sum(la.cho_solve(c, np.ones(2)))
+
+    K = np.array([[1.0, 2.0], [2.0, 1.0]])
+    np.testing.assert_allclose(npgrad.vjp(f, K)[0], f(K), rtol=1e-12)

@@ -34,7 +34,7 @@ from .._errors import TraceError
 from . import _registry
 from ._array import TracedArray, constant, wrap
 from ._registry import SCIPY_FUNCTIONS, Row, scipy_row
-from ._state import HINTS, here
+from ._state import HINTS, here, numpy_error
 
 _LOCK = threading.Lock()
 _SENTINEL = "npgrad: the dispatcher of this SciPy function"
@@ -105,7 +105,10 @@ def _follow(target: Target, args: tuple, kwargs: dict) -> Any:
             f"@npgrad.implements({name}), or a backward with @op.backward, or use "
             "mode='numeric'. npgrad.supported() lists what is followed"
         )
-    return wrap(row.call(args, kwargs))
+    try:
+        return wrap(row.call(args, kwargs))
+    except RuntimeError as e:  # torch's LinAlgError: NumPy's (SciPy's is the same class)
+        raise numpy_error(e, name) from e
 
 
 def _owner_name(owner: Any) -> str:
