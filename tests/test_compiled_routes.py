@@ -362,3 +362,16 @@ def test_jit_falls_back_once_with_a_warning_and_strict_raises():
         np.testing.assert_array_equal(g, np.random.normal(size=3))  # the user's stream
     with pytest.raises(ValueError, match="jit must be"):
         npgrad.grad(column, jit="yes")
+
+
+def test_jit_of_a_value_dependent_shape_warns_and_runs_eagerly():
+    # inductor itself refuses x[x > 0]: one warning and the eager answer, not its error
+    def f(x):
+        return np.sum(x[x > 0] ** 2)
+
+    x = np.array([1.0, -2.0, 0.5])
+    with pytest.warns(npgrad.JitFallbackWarning, match="could not compile"):
+        got = npgrad.grad(f, jit=True)(x)
+    np.testing.assert_array_equal(got, npgrad.grad(f)(x))
+    with pytest.raises(npgrad.NpgradError, match="could not compile"):
+        npgrad.grad(f, jit="strict")(x)

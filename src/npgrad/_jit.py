@@ -310,7 +310,10 @@ class Jitted:
             watch.restore()
         if drew:
             raise _NotCompilable("it draws random numbers, which a kernel would replay")
-        compiled = inductor_compile(gm, [t.detach() for t in examples])
+        try:
+            compiled = inductor_compile(gm, [t.detach() for t in examples])
+        except Exception as e:  # noqa: BLE001 - a value-dependent shape (x[x > 0]) fails here
+            raise _NotCompilable(f"{type(e).__name__}: {str(e)[:200]}") from None
         # a NumPy value frozen into the kernel may be computed from a captured array:
         # the kernel keeps copies of those arrays, compared at each call
         snaps = _snapshot(caps) if found["lift"].baked else None
