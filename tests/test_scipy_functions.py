@@ -782,3 +782,13 @@ def test_scipy_linalg_failures_are_numpys_linalgerror():
 
     K = np.array([[1.0, 2.0], [2.0, 1.0]])
     np.testing.assert_allclose(npgrad.vjp(f, K)[0], f(K), rtol=1e-12)
+
+
+def test_scipy_qr_mode_r_of_a_stack_is_the_bare_array():
+    import npgrad
+
+    a = np.random.default_rng(0).standard_normal((2, 4, 3))
+    got = npgrad.function(lambda a: la.qr(a, mode="r"), mode="auto")(torch.tensor(a))
+    np.testing.assert_allclose(got.numpy(), la.qr(a, mode="r"), atol=1e-12)
+    one = npgrad.function(lambda a: la.qr(a, mode="r")[0], mode="auto")(torch.tensor(a[0]))
+    np.testing.assert_allclose(one.numpy(), la.qr(a[0], mode="r")[0], atol=1e-12)

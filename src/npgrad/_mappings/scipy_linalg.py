@@ -345,10 +345,13 @@ def _qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fin
     t, dtype = _one(a)
     if t.ndim < 2:
         raise ValueError("expected a 2-D array")
-    # SciPy's mode='r' is the complete R (m x n), alone in a tuple
+    # SciPy's mode='r' is the complete R (m x n), alone in a tuple for one matrix and
+    # bare for a stack (SciPy 1.17's batching returns the array)
     want = "complete" if mode == "r" else _QR_MODES[mode]
     q, r = qr_factors(t, want, f"scipy.linalg.qr(a, mode={mode!r})", "mode='economic', or mode='r'")
-    return (back(r, dtype),) if mode == "r" else back((q, r), dtype)
+    if mode == "r":
+        return (back(r, dtype),) if t.ndim == 2 else back(r, dtype)
+    return back((q, r), dtype)
 
 
 @implements("scipy.linalg.lstsq", **_S)
