@@ -4,6 +4,7 @@ with no degrees of freedom."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -301,3 +302,20 @@ def test_matvec_and_vecmat_need_their_core_dimensions(f):
         f(v, v)
     with pytest.raises(ValueError, match=f"{f.__name__}: Input operand . does not have enough"):
         _value(lambda v: f(v, v), v)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(lambda a: np.percentile(a, [10, 150]), id="percentile"),
+        pytest.param(lambda a: np.nanpercentile(a, -1), id="nanpercentile"),
+        pytest.param(lambda a: np.quantile(a, 1.5), id="quantile"),
+        pytest.param(lambda a: np.nanquantile(a, -0.5), id="nanquantile"),
+    ],
+)
+def test_quantiles_out_of_range_raise_numpys_error(f):
+    a = np.array([1.0, 2.0, 4.0])
+    with pytest.raises(ValueError) as want:
+        f(a)
+    with pytest.raises(ValueError, match=re.escape(str(want.value))):
+        _value(f, a)

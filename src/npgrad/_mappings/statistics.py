@@ -158,7 +158,10 @@ def _quantile(a, q, axis, method, keepdims, pct, nan=False):
     want = result_type(base, qv if type(qv) in (int, float) else qt, device_type=STATE.device.type)
     if want not in HALF:  # half precision computes in float32 (above) and returns to it
         t = t.to(want)
-    qq = qt.to(t.dtype) / (100 if pct else 1)
+    top = 100 if pct else 1
+    if not values_hidden() and bool(((qt < 0) | (qt > top)).any()):  # NumPy's words
+        raise ValueError(f"{'Percentiles' if pct else 'Quantiles'} must be in the range [0, {top}]")
+    qq = qt.to(t.dtype) / top
     if isinstance(axis, tuple):
         rest = [i for i in range(t.ndim) if i not in axis]
         flat = t.permute(*rest, *axis).reshape([t.shape[i] for i in rest] + [-1])
