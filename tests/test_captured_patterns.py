@@ -80,6 +80,26 @@ def test_jit_bound_method_and_callable_instance():
     _same_after(m, lambda: m.X.__setitem__(slice(None), 4.0), w)
 
 
+def test_jit_attribute_read_by_a_helper_method():
+    # self.loss calls self.predict, which reads self.Y: the loss reads it too
+    class Model:
+        def __init__(self):
+            self.Y, self.Z = np.ones(2), np.ones(2)
+
+        def predict(self, w):
+            return w * self.Y
+
+        def loss(self, w):
+            return np.sum(self.predict(w) ** 2 * self.Z)
+
+    m, w = Model(), np.array([0.5, 1.5])
+
+    def write():
+        m.Y[:] = 3.0
+
+    _same_after(m.loss, write, w)
+
+
 def test_jit_partial_arguments_and_a_wraps_decorated_function():
     def base(w, A, scale=1.0):
         return scale * np.sum(A * w**2)

@@ -13,6 +13,7 @@ import scipy.stats as st
 import torch
 
 import npgrad
+from npgrad._dtypes import TORCH_TO_NP
 from npgrad._trace._engine import trace
 
 from ..conftest import TOL
@@ -303,3 +304,12 @@ def test_exp1_and_expi_match_scipy_across_their_methods():
         # Ei's root near 0.3725 is left out: a relative error there says nothing
         far = np.abs(x - 0.3725) > 0.01
         np.testing.assert_allclose(got[far], want[far], rtol=1e-13)
+
+
+@pytest.mark.parametrize("ufunc", [sp.expit, sp.exp1, sp.k0], ids=lambda u: u.__name__)
+def test_small_integers_take_scipys_loop_too(ufunc):
+    # int8 would compute in float16 (NumPy's own ufuncs do); SciPy's have no such loop
+    x = np.array([1, 2], np.int8)
+    got = trace(lambda a: ufunc(a), [torch.tensor(x)], name="f")
+    assert TORCH_TO_NP[got.dtype] == ufunc(x).dtype
+    np.testing.assert_allclose(got.numpy(), ufunc(x), rtol=1e-6)

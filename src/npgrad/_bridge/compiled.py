@@ -364,6 +364,7 @@ def captured_places(fn: Any) -> tuple:
             places.append(("d", f, i))
         for n in f.__kwdefaults__ or {}:
             places.append(("k", f, n))
+    _add_method_names(names, [_value(p) for p in [*places, *owners]])
     # one level of attributes: an object captured when the op is made whose own
     # instance attributes the code names (cfg.scale, self.X), or a class's data
     # attributes (K.X), not properties, methods or slots
@@ -382,6 +383,37 @@ def captured_places(fn: Any) -> tuple:
             attrs = {**{n: a for n, a in vars(type(v)).items() if not _is_code(a)}, **attrs}
         found.extend(("a", p, n) for n in names if n in attrs)
     return tuple(places + found)
+
+
+def _add_method_names(names: list[str], objects: list) -> None:
+    """Add to ``names`` what the methods the code names (``self.predict``) name in
+    turn, transitively: an attribute a helper method reads (``self.Y``) is read by
+    the function too."""
+    seen: set = set()
+    grew = True
+    while grew:
+        grew = False
+        for v in objects:
+            if v is None or isinstance(v, (np.ndarray, np.generic)):
+                continue
+            cls = v if isinstance(v, type) else type(v)
+            for n in list(names):
+                try:
+                    a = inspect.getattr_static(cls, n)
+                except AttributeError:
+                    continue
+                f = getattr(a, "__func__", a)  # staticmethod, classmethod
+                code = getattr(f, "__code__", None)
+                if not isinstance(f, types.FunctionType) or code in seen:
+                    continue
+                seen.add(code)
+                codes = [code]
+                while codes:
+                    c = codes.pop()
+                    new = [m for m in c.co_names if m not in names]
+                    names.extend(new)
+                    grew = grew or bool(new)
+                    codes.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
 
 
 def _is_code(a: Any) -> bool:

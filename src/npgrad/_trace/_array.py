@@ -31,6 +31,7 @@ from . import _registry
 from ._promote import (
     FLOATING,
     check_int_range,
+    half_loop,
     has_complex_loop,
     numpy_scalar,
     past_int64,
@@ -172,7 +173,7 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
             return None
     else:
         return None
-    if dtype not in FLOATING:
+    if dtype not in FLOATING or dtype is torch.float16 and half_loop(row.target) is not None:
         return None
     try:
         r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
@@ -241,6 +242,8 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         elif want in UNSIGNED_WIDE:
             # torch computes little in uint16/32/64: int64, then NumPy's dtype again
             unsigned, want = want, UNSIGNED_WIDE[want]
+    if want is torch.float16 and half_loop(row.target) is not None:
+        want = half_loop(row.target)  # NumPy's loop: SciPy's ufuncs have no float16 one
     args = [a.to(want) if isinstance(a, torch.Tensor) and a.dtype != want else a for a in args]
     if unsigned is torch.uint64:  # int64 modulo 2**64: a number above int64's wraps too
         if row.target is np.right_shift:  # but int64's right shift is arithmetic
@@ -479,7 +482,11 @@ class TracedArray:
         if method == "__call__":
             if not kwargs and len(inputs) == 1 and type(self) is TracedArray:
                 t = self.t  # np.exp(x), np.tanh(x): quick_ufunc's one-input case, inlined
-                if t.dtype in FLOATING and ufunc not in FUSE:
+                if (
+                    t.dtype in FLOATING
+                    and ufunc not in FUSE
+                    and (t.dtype is not torch.float16 or half_loop(ufunc) is None)
+                ):
                     try:
                         r = row.impl(t)
                     except RuntimeError as e:

@@ -110,3 +110,18 @@ def has_complex_loop(ufunc: Any) -> bool:
     if types is None:
         return True  # not a NumPy ufunc: the row decides
     return any(c in "FDG" for t in types for c in t.split("->")[0])
+
+
+@functools.cache
+def half_loop(ufunc: Any) -> torch.dtype | None:
+    """The dtype NumPy computes a float16 call of ``ufunc`` in, where it has no float16
+    loop (SciPy's ufuncs mostly: the first loop float16 casts to safely, float64 for
+    ``expit``, float32 for ``exp1``); None where it has one, or is no NumPy ufunc."""
+    types = getattr(ufunc, "types", None)
+    if not types or any(set(t.split("->")[0]) == {"e"} for t in types):
+        return None
+    for t in types:
+        ins, out = t.split("->")
+        if all(c in "fdg" for c in ins):  # float16 casts safely to each
+            return {"f": torch.float32}.get(out[0], torch.float64)
+    return None
