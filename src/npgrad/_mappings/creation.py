@@ -111,22 +111,22 @@ def _offset(k, name: str) -> int:
     return int(k)
 
 
-@implements(np.triu_indices_from, differentiable=False)
-def _triu_indices_from(arr, k=0):
+def _triangle_indices(arr, k, which) -> tuple:
     shape = tuple(tensor(arr).shape)
     if len(shape) != 2:
         raise ValueError("input array must be 2-d")
-    k = _offset(k, "np.triu_indices_from")
-    return tuple(constant(i) for i in np.triu_indices(shape[0], k=k, m=shape[1]))
+    k = _offset(k, f"np.{which.__name__}_from")
+    return tuple(constant(i) for i in which(shape[0], k=k, m=shape[1]))
+
+
+@implements(np.triu_indices_from, differentiable=False)
+def _triu_indices_from(arr, k=0):
+    return _triangle_indices(arr, k, np.triu_indices)
 
 
 @implements(np.tril_indices_from, differentiable=False)
 def _tril_indices_from(arr, k=0):
-    shape = tuple(tensor(arr).shape)
-    if len(shape) != 2:
-        raise ValueError("input array must be 2-d")
-    k = _offset(k, "np.tril_indices_from")
-    return tuple(constant(i) for i in np.tril_indices(shape[0], k=k, m=shape[1]))
+    return _triangle_indices(arr, k, np.tril_indices)
 
 
 @implements(np.diag_indices_from, differentiable=False)

@@ -12,7 +12,7 @@ import torch
 
 from .._dtypes import result_type
 from .._trace._array import tensor
-from .._trace._promote import common
+from .._trace._promote import common, no_bool_subtract
 from .._trace._registry import implements
 from .._trace._state import STATE, unsupported, values_hidden, wide
 from .contractions import _convolve
@@ -45,11 +45,7 @@ def _polyadd(a1, a2):
 @implements(np.polysub)
 def _polysub(a1, a2):
     t1, t2 = _padded(a1, a2, "np.polysub")
-    if t1.dtype is torch.bool:
-        raise TypeError(
-            "numpy boolean subtract, the `-` operator, is not supported, use the "
-            "bitwise_xor, the `^` operator, or the logical_xor function instead."
-        )
+    no_bool_subtract(t1)
     return t1 - t2
 
 

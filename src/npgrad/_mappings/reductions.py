@@ -22,6 +22,7 @@ from .._dtypes import (
 from .._errors import user_stacklevel
 from .._trace._array import TracedArray, tensor
 from .._trace._fusion import fused_reduction
+from .._trace._promote import no_bool_subtract
 from .._trace._registry import implements, normalise_axis
 from .._trace._state import TraceError, here, unsupported, values_hidden, wide
 
@@ -569,12 +570,7 @@ def _np_nanargmin(a, axis=None, out=None, *, keepdims=False):
 @implements(np.ptp, axis="many")
 def _np_ptp(a, axis=None, out=None, keepdims=False):
     t = tensor(a)
-    if t.dtype is torch.bool:
-        # NumPy subtracts the extremes: its '-' of booleans is an error
-        raise TypeError(
-            "numpy boolean subtract, the `-` operator, is not supported, use the "
-            "bitwise_xor, the `^` operator, or the logical_xor function instead."
-        )
+    no_bool_subtract(t)  # NumPy subtracts the extremes
     hi = reduction(_amax, t, axis, None, keepdims)
     lo = reduction(_amin, t, axis, None, keepdims)
     if hi.dtype in (torch.uint16, torch.uint32, torch.uint64):

@@ -12,7 +12,7 @@ import torch
 
 from .._dtypes import TORCH_TO_NP
 from .._trace._array import TracedArray, storage_root, tensor, unwrap
-from .._trace._promote import check_fits, common
+from .._trace._promote import check_fits, common, no_bool_subtract
 from .._trace._registry import implements, normalise_axis
 from .._trace._state import STATE, TraceError, constant, here, unsupported, values_hidden
 
@@ -532,11 +532,7 @@ def _ediff1d(ary, to_end=None, to_begin=None):
     """The differences in ``ary``'s dtype; to_begin= and to_end= (traced values too)
     are cast to it under NumPy's same_kind check."""
     t = tensor(ary).reshape(-1)
-    if t.dtype is torch.bool:
-        raise TypeError(
-            "numpy boolean subtract, the `-` operator, is not supported, use the "
-            "bitwise_xor, the `^` operator, or the logical_xor function instead."
-        )
+    no_bool_subtract(t)
     want = TORCH_TO_NP.get(t.dtype)
     parts = [t[1:] - t[:-1]]
     for edge, name in ((to_begin, "to_begin"), (to_end, "to_end")):

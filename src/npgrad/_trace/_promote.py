@@ -125,3 +125,13 @@ def half_loop(ufunc: Any) -> torch.dtype | None:
         if all(c in "fdg" for c in ins):  # float16 casts safely to each
             return {"f": torch.float32}.get(out[0], torch.float64)
     return None
+
+
+def no_bool_subtract(t: torch.Tensor) -> None:
+    """NumPy has no boolean subtract loop: its TypeError, for the functions that
+    subtract their input (np.ptp, np.ediff1d, np.polysub)."""
+    if t.dtype is torch.bool:
+        raise TypeError(
+            "numpy boolean subtract, the `-` operator, is not supported, use the "
+            "bitwise_xor, the `^` operator, or the logical_xor function instead."
+        )
