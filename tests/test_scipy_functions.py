@@ -804,3 +804,18 @@ def test_scipy_ufuncs_without_a_half_loop_compute_where_scipy_does(ufunc):
     got, want = npgrad.vjp(ufunc, x)[0], ufunc(x)
     assert got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_scipy_linalg_check_finite_as_scipy():
+    import npgrad
+
+    a = np.array([[2.0, 0.5], [0.5, 1.0]])
+    bad = a.copy()
+    bad[0, 1] = np.inf
+    for f in (la.inv, la.det, lambda m: la.solve(m, np.ones(2)), lambda m: la.lu_factor(m)[0]):
+        with pytest.raises(ValueError, match="must not contain infs or NaNs"):
+            f(bad)
+        with pytest.raises(ValueError, match="must not contain infs or NaNs"):
+            npgrad.vjp(lambda m, f=f: np.sum(f(m)), bad)
+    # check_finite=False computes, as SciPy does
+    assert np.isnan(npgrad.vjp(lambda m: np.sum(la.inv(m, check_finite=False)), bad)[0])

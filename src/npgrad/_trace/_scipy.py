@@ -34,7 +34,7 @@ from .._errors import TraceError
 from . import _registry
 from ._array import TracedArray, constant, wrap
 from ._registry import SCIPY_FUNCTIONS, Row, scipy_row
-from ._state import HINTS, here, numpy_error
+from ._state import HINTS, here, numpy_error, values_hidden
 
 _LOCK = threading.Lock()
 _SENTINEL = "npgrad: the dispatcher of this SciPy function"
@@ -105,10 +105,43 @@ def _follow(target: Target, args: tuple, kwargs: dict) -> Any:
             f"@npgrad.implements({name}), or a backward with @op.backward, or use "
             "mode='numeric'. npgrad.supported() lists what is followed"
         )
+    _check_finite(row, args, kwargs)
     try:
         return wrap(row.call(args, kwargs))
     except RuntimeError as e:  # torch's LinAlgError: NumPy's (SciPy's is the same class)
         raise numpy_error(e, name) from e
+
+
+def _check_finite(row: Row, args: tuple, kwargs: dict) -> None:
+    """SciPy's ``check_finite=True`` (scipy.linalg's default): its ValueError for an
+    array argument holding inf or nan, where values can be read (not under
+    torch.func or torch.compile, as the other value checks)."""
+    where = _FINITE_AT.get(row, _UNSEEN)
+    if where is _UNSEEN:
+        params = list(inspect.signature(row.impl).parameters.values())
+        names = [p.name for p in params]
+        where = None
+        if "check_finite" in names:
+            i = names.index("check_finite")
+            where = (i if params[i].kind is params[i].POSITIONAL_OR_KEYWORD else None,
+                     params[i].default)  # fmt: skip
+        _FINITE_AT[row] = where
+    if where is None:
+        return
+    i, default = where
+    wanted = kwargs["check_finite"] if "check_finite" in kwargs else (
+        args[i] if i is not None and i < len(args) else default)  # fmt: skip
+    if not wanted or values_hidden():
+        return
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, (TracedArray, np.ndarray)):
+            t = a.t if isinstance(a, TracedArray) else torch.from_numpy(np.asarray(a))
+            if (t.is_floating_point() or t.is_complex()) and not bool(torch.isfinite(t).all()):
+                raise ValueError("array must not contain infs or NaNs")
+
+
+_FINITE_AT: dict = {}
+_UNSEEN = object()
 
 
 def _owner_name(owner: Any) -> str:
