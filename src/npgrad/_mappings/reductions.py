@@ -97,7 +97,7 @@ def _sum(t, dim, keepdim):
 def _prod(t, dim, keepdim):
     if dim is None:
         return t.prod()
-    for d in sorted(dim if isinstance(dim, tuple) else (dim,), reverse=True):
+    for d in sorted(_dims(dim), reverse=True):
         t = t.prod(d, keepdim=keepdim)
     return t
 
@@ -748,6 +748,6 @@ def _np_count_nonzero(a, axis=None, *, keepdims=False):
         return r.reshape((1,) * t.ndim) if keepdims else r
     r = torch.count_nonzero(t, dim=axis)
     if keepdims:
-        for ax in sorted(axis if isinstance(axis, tuple) else (axis,)):
+        for ax in sorted(_dims(axis)):
             r = r.unsqueeze(ax)
     return r

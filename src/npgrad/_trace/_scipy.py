@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from .._errors import TraceError
+from .._policy import all_finite
 from . import _registry
 from ._array import TracedArray, constant, wrap
 from ._registry import SCIPY_FUNCTIONS, Row, scipy_row
@@ -134,10 +135,10 @@ def _check_finite(row: Row, args: tuple, kwargs: dict) -> None:
     if not wanted or values_hidden():
         return
     for a in (*args, *kwargs.values()):
-        if isinstance(a, (TracedArray, np.ndarray)):
-            t = a.t if isinstance(a, TracedArray) else torch.from_numpy(np.asarray(a))
-            if (t.is_floating_point() or t.is_complex()) and not bool(torch.isfinite(t).all()):
-                raise ValueError("array must not contain infs or NaNs")
+        if isinstance(a, (TracedArray, np.ndarray)) and not all_finite(
+            a.t if isinstance(a, TracedArray) else a
+        ):
+            raise ValueError("array must not contain infs or NaNs")
 
 
 _FINITE_AT: dict = {}
