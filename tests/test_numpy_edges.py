@@ -319,3 +319,42 @@ def test_quantiles_out_of_range_raise_numpys_error(f):
         f(a)
     with pytest.raises(ValueError, match=re.escape(str(want.value))):
         _value(f, a)
+
+
+_EMPTY_QUANTILES = {
+    "median": lambda a, axis, kd: np.median(a, axis=axis, keepdims=kd),
+    "nanmedian": lambda a, axis, kd: np.nanmedian(a, axis=axis, keepdims=kd),
+    "nanquantile": lambda a, axis, kd: np.nanquantile(a, [0.2, 0.5], axis=axis, keepdims=kd),
+    "nanpercentile": lambda a, axis, kd: np.nanpercentile(a, 30.0, axis=axis, keepdims=kd),
+    "quantile": lambda a, axis, kd: np.quantile(a, [0.2, 0.5], axis=axis, keepdims=kd),
+}
+
+
+@pytest.mark.parametrize("keepdims", [False, True], ids=["flat", "keepdims"])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)], ids=["all", "ax0", "ax1", "ax01"])
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0)], ids=["0x3", "3x0"])
+@pytest.mark.parametrize("name", list(_EMPTY_QUANTILES))
+def test_medians_and_quantiles_of_empty_arrays_answer_as_numpy(name, shape, axis, keepdims):
+    """torch's quantile refuses every empty tensor; NumPy gives nan for an empty slice
+    (median, the nan-variants: their nanmean's shape), an empty result for an empty
+    array whose slices are not, and an IndexError for np.quantile of an empty slice."""
+    a = np.zeros(shape)
+
+    def f(x):
+        return _EMPTY_QUANTILES[name](x, axis, keepdims)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's "Mean of empty slice"
+        try:
+            want = np.asarray(f(a))
+        except IndexError as e:
+            with pytest.raises(IndexError, match=re.escape(str(e))):
+                npgrad.grad(lambda x: np.sum(f(x)))(a)
+            return
+    jac = npgrad.jacobian(f)(a)
+    assert jac.shape == want.shape + a.shape
+    value, grad = npgrad.value_and_grad(lambda x: np.sum(f(x)))(a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_array_equal(value, np.sum(want))
+    assert grad.shape == a.shape and grad.dtype == a.dtype

@@ -138,7 +138,7 @@ def _single(t: torch.Tensor) -> torch.Tensor:
 _QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")  # torch's
 
 
-def _quantile(a, q, axis, method, keepdims, pct, nan=False):
+def _quantile(a, q, axis, method, keepdims, pct, nan=False, median=False):
     """``nan``: the nan-variants, through torch.nanquantile (nan places left out, an
     all-nan slice nan as NumPy's; NumPy's RuntimeWarning for it is not repeated, as
     for the other nan-reductions)."""
@@ -162,6 +162,17 @@ def _quantile(a, q, axis, method, keepdims, pct, nan=False):
     if not values_hidden() and bool(((qt < 0) | (qt > top)).any()):  # NumPy's words
         raise ValueError(f"{'Percentiles' if pct else 'Quantiles'} must be in the range [0, {top}]")
     qq = qt.to(t.dtype) / top
+    dims = tuple(range(t.ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    if t.numel() == 0:  # torch's quantile refuses every empty tensor
+        if not (nan or median) and any(t.shape[d] == 0 for d in dims):
+            raise IndexError("index -1 is out of bounds for axis 0 with size 0")  # NumPy's
+        # NumPy's median and nan-quantiles of an empty array are its nanmean's (nan,
+        # and no axis for q); the sum keeps the (empty) input in the graph, so that its
+        # gradient is an empty array
+        r = t.sum(dim=dims, keepdim=keepdims) + torch.nan
+        if not nan:
+            r = r.expand((*qq.shape, *r.shape)).clone()
+        return r.to(want) if want in HALF else r
     if isinstance(axis, tuple):
         rest = [i for i in range(t.ndim) if i not in axis]
         flat = t.permute(*rest, *axis).reshape([t.shape[i] for i in rest] + [-1])
@@ -212,7 +223,7 @@ def _np_percentile(
 
 @implements(np.median, axis="many")
 def _np_median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    return _quantile(a, 0.5, axis, "linear", keepdims, pct=False)
+    return _quantile(a, 0.5, axis, "linear", keepdims, pct=False, median=True)
 
 
 @implements(np.nanquantile, axis="many", handles=("method",))
