@@ -358,3 +358,37 @@ def test_medians_and_quantiles_of_empty_arrays_answer_as_numpy(name, shape, axis
         warnings.simplefilter("ignore", RuntimeWarning)
         np.testing.assert_array_equal(value, np.sum(want))
     assert grad.shape == a.shape and grad.dtype == a.dtype
+
+
+_BASES = np.array([0, 0, 0, np.nan, np.inf, 1 + 1j, 2, 0, -1], complex)
+_EXPONENTS = np.array([0, 0j, 0, 0, 0, 0, 0.5, 1j, 2 + 1j], complex)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(lambda z: np.power(z, _EXPONENTS), id="base-traced"),
+        pytest.param(lambda z: np.power(_BASES, z * 0 + _EXPONENTS), id="exponent-traced"),
+        pytest.param(lambda z: z ** (z - z), id="both-traced"),
+        pytest.param(lambda z: 0j ** (z - z), id="python-complex-base"),
+    ],
+)
+def test_complex_power_with_a_zero_exponent_is_one_as_numpys(f):
+    """NumPy's complex x ** 0 is 1 + 0j for a zero, infinite or nan x; torch's tensor
+    power gives nan + nan j there."""
+    with np.errstate(all="ignore"):
+        want = f(_BASES)
+    np.testing.assert_allclose(_value(f, _BASES), want, **F64)
+
+
+def test_complex_power_at_a_zero_exponent_has_finite_derivatives():
+    """|z ** w| at z = 0, w = 0 is the constant 1: derivative 0 (not 0 * inf = nan),
+    while a nonzero base keeps log|z| as the exponent's derivative."""
+    z = np.array([0.0, 2.0])
+
+    def f(zr, wr):
+        return np.sum(np.abs((zr + 0j) ** (wr + 0j)))
+
+    gz, gw = npgrad.grad(f, argnums=(0, 1))(z, np.zeros(2))
+    np.testing.assert_allclose(gz, [0.0, 0.0], **F64)
+    np.testing.assert_allclose(gw, [0.0, np.log(2.0)], **F64)

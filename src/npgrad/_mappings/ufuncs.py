@@ -166,7 +166,21 @@ def _power(a, b):
             return torch.where(
                 zero, torch.pow(a, b.detach()), torch.pow(torch.where(zero, one, a), b)
             )
+    if isinstance(b, torch.Tensor) and (
+        b.is_complex() or isinstance(a, complex) or (isinstance(a, torch.Tensor) and a.is_complex())
+    ):
+        return _complex_power(a, b)
     return torch.pow(a, b)
+
+
+def _complex_power(a, b: torch.Tensor) -> torch.Tensor:
+    """NumPy's complex x ** 0 is 1 for every x; torch's tensor power gives nan for a
+    zero, infinite or nan base.  There the base enters as 1 (so that neither
+    derivative is 0 * inf): the value is a constant, as NumPy's."""
+    a = a if isinstance(a, torch.Tensor) else torch.as_tensor(a, device=b.device)
+    lost = (b == 0) & ((a == 0) | ~torch.isfinite(a))
+    one = torch.ones((), dtype=a.dtype, device=a.device)
+    return torch.where(lost, one, torch.pow(torch.where(lost, one, a), b))
 
 
 @implements(np.float_power)
