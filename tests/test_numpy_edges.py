@@ -333,12 +333,13 @@ _EMPTY_QUANTILES = {
 @pytest.mark.parametrize("keepdims", [False, True], ids=["flat", "keepdims"])
 @pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)], ids=["all", "ax0", "ax1", "ax01"])
 @pytest.mark.parametrize("shape", [(0, 3), (3, 0)], ids=["0x3", "3x0"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("name", list(_EMPTY_QUANTILES))
-def test_medians_and_quantiles_of_empty_arrays_answer_as_numpy(name, shape, axis, keepdims):
+def test_medians_and_quantiles_of_empty_arrays_answer_as_numpy(name, dtype, shape, axis, keepdims):
     """torch's quantile refuses every empty tensor; NumPy gives nan for an empty slice
     (median, the nan-variants: their nanmean's shape), an empty result for an empty
     array whose slices are not, and an IndexError for np.quantile of an empty slice."""
-    a = np.zeros(shape)
+    a = np.zeros(shape, dtype)
 
     def f(x):
         return _EMPTY_QUANTILES[name](x, axis, keepdims)
@@ -353,10 +354,12 @@ def test_medians_and_quantiles_of_empty_arrays_answer_as_numpy(name, shape, axis
             return
     jac = npgrad.jacobian(f)(a)
     assert jac.shape == want.shape + a.shape
+    assert npgrad.jacobian(lambda x: np.sum(f(x)))(a).dtype == a.dtype
     value, grad = npgrad.value_and_grad(lambda x: np.sum(f(x)))(a)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         np.testing.assert_array_equal(value, np.sum(want))
+        assert np.asarray(value).dtype == np.sum(want).dtype
     assert grad.shape == a.shape and grad.dtype == a.dtype
 
 

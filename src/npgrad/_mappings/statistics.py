@@ -170,8 +170,9 @@ def _quantile(a, q, axis, method, keepdims, pct, nan=False, median=False):
         # and no axis for q); the sum keeps the (empty) input in the graph, so that its
         # gradient is an empty array
         r = t.sum(dim=dims, keepdim=keepdims) + torch.nan
-        if not nan:
-            r = r.expand((*qq.shape, *r.shape)).clone()
+        if nan:  # the nanmean keeps the input's inexact dtype: q does not promote it
+            return r.to(base.dtype)
+        r = r.expand((*qq.shape, *r.shape)).clone()
         return r.to(want) if want in HALF else r
     if isinstance(axis, tuple):
         rest = [i for i in range(t.ndim) if i not in axis]
