@@ -13,7 +13,7 @@ from .._dtypes import HALF, is_inexact, result_type
 from .._trace._array import tensor, unwrap
 from .._trace._registry import implements
 from .._trace._state import STATE, unsupported, values_hidden, wide
-from .reductions import _mean, _sum, reduction
+from .reductions import _dims, _mean, _sum, reduction
 
 
 def _observations(m, y, rowvar: bool, dtype) -> torch.Tensor:
@@ -162,8 +162,8 @@ def _quantile(a, q, axis, method, keepdims, pct, nan=False, median=False):
     if not values_hidden() and bool(((qt < 0) | (qt > top)).any()):  # NumPy's words
         raise ValueError(f"{'Percentiles' if pct else 'Quantiles'} must be in the range [0, {top}]")
     qq = qt.to(t.dtype) / top
-    dims = tuple(range(t.ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
     if t.numel() == 0:  # torch's quantile refuses every empty tensor
+        dims = tuple(range(t.ndim)) if axis is None else _dims(axis)
         if not (nan or median) and any(t.shape[d] == 0 for d in dims):
             raise IndexError("index -1 is out of bounds for axis 0 with size 0")  # NumPy's
         # NumPy's median and nan-quantiles of an empty array are its nanmean's (nan,
