@@ -1,6 +1,8 @@
 """NumPy's own CPU kernels (``npgrad._mappings.host``: tanh, arctan, log1p, expm1, exp,
 log): NumPy's values, torch's derivatives, and torch's function wherever values
-cannot be read."""
+cannot be read.  The rows run only where NumPy has its fast loops (``host.ENABLED``);
+these tests switch them on, so that they are tested on every machine, except the
+ones about the switch."""
 
 from __future__ import annotations
 
@@ -28,6 +30,12 @@ DTYPES = [pytest.param(d, id=np.dtype(d).name) for d in (np.float32, np.float64)
 JIT_WARNING = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
 BIG = (256, 160)  # above every row's threshold (exp and log: four times HOST_MIN)
 assert BIG[0] * BIG[1] >= 4 * host.HOST_MIN
+
+
+@pytest.fixture(autouse=True)
+def host_kernels_on(request, monkeypatch):
+    if "switch" not in request.node.name:
+        monkeypatch.setattr(host, "ENABLED", True)
 
 
 def _x(fn, dtype, shape=BIG, seed=0):
@@ -148,3 +156,35 @@ def test_an_in_place_write_into_the_output_is_allowed_or_refused_as_torch(fn, tf
         assert ours == theirs
     else:
         torch.testing.assert_close(ours, theirs, **TOL[x.dtype])
+
+
+@pytest.mark.parametrize("fn, tfn", PAIRS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_switched_off_the_value_is_torchs_function(fn, tfn, dtype, monkeypatch):
+    monkeypatch.setattr(host, "ENABLED", False)
+    x = torch.tensor(_x(fn, dtype), requires_grad=True)
+    y = npgrad.function(fn, name="act", mode="auto")(x)
+    assert y.grad_fn is not None and "Host" not in type(y.grad_fn).__name__
+    assert torch.equal(y, tfn(x))
+
+
+def test_the_switch_reads_the_setting_and_refuses_a_bad_one():
+    assert host._enabled("on") is True and host._enabled(" OFF ") is False
+    assert host._enabled(None) is host._enabled("auto") is host.numpy_has_fast_loops()
+    with pytest.raises(ValueError, match="NPGRAD_HOST_KERNELS.*'fast'"):
+        host._enabled("fast")
+
+
+def test_the_switch_follows_numpys_cpu_features_and_build(monkeypatch):
+    from numpy._core import _multiarray_umath as umath
+
+    cpu = dict(umath.__cpu_features__)
+    for has, built, want in [
+        (True, ("X86_V4",), True),
+        (True, (), False),
+        (False, ("X86_V4",), False),
+    ]:
+        monkeypatch.setattr(umath, "__cpu_features__", {**cpu, "AVX512_SKX": has, "X86_V4": has})
+        monkeypatch.setattr(umath, "__cpu_baseline__", ["X86_V2"])
+        monkeypatch.setattr(umath, "__cpu_dispatch__", ["X86_V3", *built])
+        assert host.numpy_has_fast_loops() is want

@@ -1,20 +1,26 @@
 """NumPy's own CPU kernels for the ufuncs where torch's are far slower.
 
-On this project's machines torch's CPU kernels for these take 2 to 60 times as long
-as NumPy's on arrays of 256x784 (one thread, float32: ``log1p`` 2301 us against 60,
-``expm1`` 2846 against 61, ``tanh`` 469 against 36, ``arctan`` 497 against 49,
-``exp`` 169 against 75, ``log`` 210 against 62; float64 2 to 5 times), and a
-network's activations and a likelihood's terms are that size.  For a large enough
-CPU array whose values can be read, these rows compute the value with NumPy's
-kernel, which is then NumPy's value exactly, and give autograd torch's derivative
-through an ``autograd.Function`` (whose backward is itself torch ops, so that
-second derivatives work).  Anywhere values cannot be read (``torch.func``,
-``torch.compile``, a tracer), under forward-mode AD, or where the array is small,
-half precision, on an accelerator or lazily negated, the row is torch's function.
+NumPy built with its AVX512_SKX loops (Intel's SVML) computes these 2 to 60 times as
+fast as torch's CPU kernels on arrays of 256x784 (one thread, float32: ``log1p`` 2301
+us against 60, ``expm1`` 2846 against 61, ``tanh`` 469 against 36, ``arctan`` 497
+against 49, ``exp`` 169 against 75, ``log`` 210 against 62; float64 2 to 5 times),
+and a network's activations and a likelihood's terms are that size.  Without those
+loops NumPy's are the slower ones (an AVX2 machine: float32 ``log1p`` 3257 us against
+torch's 344, float64 ``tanh`` 3137 against 1421; only float32 ``tanh`` is faster,
+577 against 711, and the Function's overhead loses that), so the rows run only where
+this NumPy reports AVX512_SKX (``NPGRAD_HOST_KERNELS``: ``auto``, ``on``, ``off``).
+There, for a large enough CPU array whose values can be read, a row computes the
+value with NumPy's kernel, which is then NumPy's value exactly, and gives autograd
+torch's derivative through an ``autograd.Function`` (whose backward is itself torch
+ops, so that second derivatives work).  Anywhere values cannot be read
+(``torch.func``, ``torch.compile``, a tracer), under forward-mode AD, or where the
+array is small, half precision, on an accelerator or lazily negated, the row is
+torch's function.  ``benchmarks/per_call_floor.py`` measures both kernels.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -29,11 +35,40 @@ from .._trace._state import values_hidden
 # faster, from four times as many
 HOST_MIN = 8192
 _DTYPES = (torch.float32, torch.float64)
+_SETTING = "NPGRAD_HOST_KERNELS"
+
+
+def numpy_has_fast_loops() -> bool:
+    """Whether this NumPy was built with its AVX512_SKX loops (SVML) and this CPU runs
+    them (NumPy 2.4 names that level X86_V4)."""
+    try:
+        from numpy._core import _multiarray_umath as umath
+    except ImportError:  # a NumPy that moved them: torch's kernels, which are correct
+        return False
+    levels = {"AVX512_SKX", "X86_V4"}
+    cpu = getattr(umath, "__cpu_features__", {})
+    built = {*getattr(umath, "__cpu_baseline__", ()), *getattr(umath, "__cpu_dispatch__", ())}
+    return any(cpu.get(level, False) for level in levels) and bool(levels & built)
+
+
+def _enabled(setting: str | None) -> bool:
+    choice = (setting or "auto").strip().lower()
+    if choice not in ("auto", "on", "off"):
+        raise ValueError(
+            f"npgrad: the environment variable {_SETTING} must be 'auto', 'on' or 'off'; "
+            f"got {setting!r}"
+        )
+    return numpy_has_fast_loops() if choice == "auto" else choice == "on"
+
+
+# decided once per process, so that a run's values do not change midway
+ENABLED = _enabled(os.environ.get(_SETTING))
 
 
 def _readable(t: torch.Tensor, scale: int) -> bool:
     return (
-        t.is_cpu
+        ENABLED
+        and t.is_cpu
         and t.dtype in _DTYPES
         and t.numel() >= HOST_MIN * scale
         and type(t) is torch.Tensor
