@@ -352,6 +352,15 @@ def _backward(
     live = [i for i, o in enumerate(outs) if o.requires_grad]
     if not live:
         return [torch.zeros_like(x) for x in xs]
+    if cotangents is None and not create_graph and len(live) == 1 and _plain(outs[live[0]], xs):
+        # grad and value_and_grad's call: autograd's engine directly, as
+        # torch.autograd.grad ends up calling it, without that function's Python
+        # (about 40 us a call here, as much as a small function's whole backward)
+        out = outs[live[0]]
+        grads = _ENGINE.run_backward(
+            (out,), (torch.ones_like(out),), bool(retain_graph), False, tuple(xs), True, False
+        )
+        return _zeros_for_unused(grads, xs)
     grads = torch.autograd.grad(
         [outs[i] for i in live],
         xs,
@@ -361,6 +370,24 @@ def _backward(
         allow_unused=True,
     )
     return _zeros_for_unused(grads, xs)
+
+
+_ENGINE = getattr(getattr(torch.autograd, "Variable", None), "_execution_engine", None)
+_LEVEL = getattr(getattr(torch._C, "_functorch", None), "maybe_current_level", None)
+
+
+def _plain(out: torch.Tensor, xs: list[torch.Tensor]) -> bool:
+    """Whether ``torch.autograd.grad`` would do nothing but call the engine: a scalar
+    output, plain tensors (no ``__torch_function__`` to honour) and no ``torch.func``
+    transform around (and a torch whose engine is where it has been since 1.x)."""
+    return (
+        _ENGINE is not None
+        and _LEVEL is not None
+        and _LEVEL() is None
+        and type(out) is torch.Tensor
+        and out.ndim == 0
+        and all(type(x) is torch.Tensor for x in xs)
+    )
 
 
 def _split(ys: list[Any], as_tuple: bool) -> Any:
