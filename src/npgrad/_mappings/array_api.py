@@ -58,8 +58,8 @@ def _matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """np.linalg.norm over the last two axes; 'nuc' and 2/-2 have torch's SVD
     gradient (at repeated singular values, torch's choice)."""
     t = tensor(x)
-    if t.ndim < 2:
-        raise ValueError("Improper number of dimensions to norm.")
+    if t.ndim < 2:  # NumPy's: its norm over axes (-2, -1)
+        raise np.exceptions.AxisError(-2, t.ndim)
     _matrix_order(ord)
     return _norm(t, ord=ord, axis=(t.ndim - 2, t.ndim - 1), keepdims=keepdims)
 
@@ -70,7 +70,7 @@ def _matrix_order(ord: Any) -> None:
         raise ValueError("Invalid norm order for matrices.")
 
 
-@implements(np.linalg.cond)
+@implements(np.linalg.cond, matrix="stacked")
 def _cond(x, p=None):
     """NumPy's ratio of extreme singular values (p None, 2, -2) or norm(x) * norm(inv(x))
     (the others), inf where NumPy's is (a singular matrix): no gradient there."""
@@ -223,10 +223,12 @@ def _tensorinv(a, ind=2):
         raise ValueError("Invalid ind argument.")
     shape = tuple(t.shape)
     size = functools.reduce(operator.mul, shape[ind:], 1)
-    return _inv(t.reshape(size, -1)).reshape(*shape[ind:], *shape[:ind])
+    flat = t.reshape(size, -1)
+    _square(flat)  # NumPy's words, not torch's inv's
+    return _inv(flat).reshape(*shape[ind:], *shape[:ind])
 
 
-@implements(np.linalg.svdvals)
+@implements(np.linalg.svdvals, matrix="stacked")
 def _svdvals(x, /):
     return _svd(x, compute_uv=False)
 
@@ -234,12 +236,12 @@ def _svdvals(x, /):
 # -------------------------------------------------------------------- matrix views
 
 
-@implements(np.linalg.trace, dtype="row")
+@implements(np.linalg.trace, dtype="row", matrix="diag")
 def _linalg_trace(x, /, *, offset=0, dtype=None):
     return _trace(x, offset, -2, -1, dtype=dtype)
 
 
-@implements(np.linalg.diagonal)
+@implements(np.linalg.diagonal, matrix="diag")
 def _linalg_diagonal(x, /, *, offset=0):
     return _diagonal(x, offset, -2, -1)
 

@@ -109,7 +109,7 @@ def _trace_method(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     return np.trace(self, offset, axis1, axis2, dtype=dtype, out=out)
 
 
-@implements(np.trace, dtype="row", methods=(("trace", _trace_method),))
+@implements(np.trace, dtype="row", methods=(("trace", _trace_method),), matrix="diag")
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     t = torch.diagonal(tensor(a), offset, axis1, axis2)
     if dtype is not None and (dtype.is_floating_point or dtype.is_complex):

@@ -63,6 +63,8 @@ def _norm(x, ord=None, axis=None, keepdims=False):
     if not is_inexact(t.dtype):
         t = t.to(wide())
     if axis is None and (ord is None or t.ndim == 1):
+        if isinstance(ord, str):  # NumPy's error (torch's is a TypeError of its own)
+            raise ValueError(f"Invalid norm order '{ord}' for vectors")
         r = torch.linalg.vector_norm(t.reshape(-1), ord=2 if ord is None else ord)
         return r.reshape((1,) * t.ndim) if keepdims else r
     if axis is None and t.ndim == 2:
@@ -82,19 +84,19 @@ def _norm(x, ord=None, axis=None, keepdims=False):
     )
 
 
-@implements(np.linalg.det)
+@implements(np.linalg.det, matrix="square")
 def _det(a):
     t = tensor(a)
     return back(torch.linalg.det(single(t)), t.dtype)
 
 
-@implements(np.linalg.inv)
+@implements(np.linalg.inv, matrix="square")
 def _inv(a):
     t = tensor(a)
     return back(torch.linalg.inv(single(t)), t.dtype)
 
 
-@implements(np.linalg.cholesky)
+@implements(np.linalg.cholesky, matrix="square")
 def _cholesky(a, /, *, upper=False):
     t = tensor(a)
     s = single(t)
@@ -103,7 +105,7 @@ def _cholesky(a, /, *, upper=False):
     return back(torch.linalg.cholesky(_triangle(s, "U" if upper else "L"), upper=upper), t.dtype)
 
 
-@implements(np.linalg.solve)
+@implements(np.linalg.solve, matrix="square")
 def _solve(a, b):
     ta0, tb0 = tensor(a), tensor(b)  # once: a NumPy b is copied each time
     ta, tb = common(ta0, tb0)
@@ -118,14 +120,14 @@ def _solve(a, b):
     return back(torch.linalg.solve(single(ta), single(tb)), ta.dtype)
 
 
-@implements(np.linalg.slogdet)
+@implements(np.linalg.slogdet, matrix="square")
 def _slogdet(a):
     t = tensor(a)
     s, ld = torch.linalg.slogdet(single(t))
     return named(_SLOGDET, back((s, ld), t.dtype))
 
 
-@implements(np.linalg.pinv)
+@implements(np.linalg.pinv, matrix="stacked")
 def _pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     t = tensor(a)
     if rcond is not None and rtol is not np._NoValue:
@@ -192,7 +194,7 @@ def _triangle(s: torch.Tensor, UPLO: str) -> torch.Tensor:
     return torch.triu(s) + torch.triu(s, 1).mH
 
 
-@implements(np.linalg.eigh)
+@implements(np.linalg.eigh, matrix="square")
 def _eigh(a, UPLO="L"):
     t = tensor(a)
     s = single(t)
@@ -207,7 +209,7 @@ def _eigh(a, UPLO="L"):
     return named(_EIGH, back((w, v), t.dtype))
 
 
-@implements(np.linalg.svd)
+@implements(np.linalg.svd, matrix="stacked")
 def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     t = tensor(a)
     x = single(t)
@@ -245,7 +247,7 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     return named(_SVD, back((u, s, vh), t.dtype))
 
 
-@implements(np.linalg.eigvalsh)
+@implements(np.linalg.eigvalsh, matrix="square")
 def _eigvalsh(a, UPLO="L"):
     t = tensor(a)
     tri = _triangle(single(t), UPLO)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from .._errors import TraceError
@@ -42,6 +43,8 @@ def _refuse(name: str, what: str) -> TraceError:
 @implements("scipy.linalg.cholesky", **_S)
 def _cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     t, dtype = _one(a)
+    if t.ndim == 0:  # SciPy's: a number is a 1x1 matrix
+        t = t.reshape(1, 1)
     # LAPACK reads one triangle only: so does the gradient (an entry of the other
     # triangle changes nothing)
     t = symmetric(t, lower, conj=True)
@@ -188,9 +191,20 @@ def _svd(
     return back((u, s, vh), dtype)
 
 
+def _scipy_square(t: torch.Tensor) -> None:
+    """SciPy's shape check of expm and sqrtm (its words, not torch's)."""
+    if t.ndim == 1:
+        raise np.linalg.LinAlgError("The input array must be at least two-dimensional")
+    if t.ndim >= 2 and t.shape[-1] != t.shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+
+
 @implements("scipy.linalg.expm", **_S)
 def _expm(A):
     t, dtype = _one(A)
+    _scipy_square(t)
+    if t.ndim == 0:  # SciPy's answer for a number: its exponential as a 1x1 matrix
+        return back(torch.exp(t).reshape(1, 1), dtype)
     return back(torch.linalg.matrix_exp(t), dtype)
 
 
@@ -258,6 +272,10 @@ def _principal(name: str, A: Any, disp: Any) -> torch.Tensor:
     if disp is not None and not disp:
         raise _refuse(name, "disp=False: the error estimate")
     t = tensor(A)
+    if name == "sqrtm":
+        _scipy_square(t)
+    elif t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        raise ValueError("expected a square matrix")  # SciPy's logm
     if t.ndim < 2 or t.is_complex():
         raise _refuse(name, "a complex array, or one of fewer than 2 dimensions")
     if values_hidden():

@@ -285,7 +285,7 @@ def _diagflat(v, k=0):
     return torch.diagflat(tensor(v), operator.index(k))
 
 
-@implements(np.diagonal, methods=("diagonal",))
+@implements(np.diagonal, methods=("diagonal",), matrix="diag")
 def _diagonal(a, offset=0, axis1=0, axis2=1):
     return torch.diagonal(tensor(a), offset, axis1, axis2)
 

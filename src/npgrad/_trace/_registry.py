@@ -21,7 +21,11 @@ defaults included):
 * ``keepdims`` becomes a bool;
 * ``where=``, ``initial=``, ``casting=``, ``order=``, ``subok=`` and the like are
   refused unless they hold the default or the row lists them in ``handles``;
-* unknown keywords and too many positional arguments raise NumPy's TypeError.
+* unknown keywords and too many positional arguments raise NumPy's TypeError;
+* ``matrix=`` rows check their first argument's shape as NumPy's linalg does, with
+  NumPy's exception and words (``"stacked"``: at least two dimensions; ``"square"``:
+  and square in the last two; ``"diag"``: two dimensions for a diagonal, as
+  ``np.trace``), before torch's own, differently worded, error could come.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class Row:
     reduce: Any = None  # ufunc.reduce -> this NumPy function's row
     differentiable: bool = True  # False: the row's value carries no gradient
     view: bool = False  # NumPy returns a view (torch a copy): writes through it refused
+    matrix: str | None = None  # None, "stacked", "square" or "diag" (see the module's doc)
     call: Callable[..., Any] = field(default=None, repr=False)  # normaliser + impl
 
     @property
@@ -116,6 +121,7 @@ def implements(
     differentiable: bool = True,
     kind: str | None = None,
     view: bool = False,
+    matrix: str | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated torch implementation as the row for ``target``.
 
@@ -150,7 +156,10 @@ def implements(
             reduce=reduce,
             differentiable=differentiable,
             view=view,
+            matrix=matrix,
         )
+        if matrix not in (None, *_MATRIX_CHECKS):
+            raise ValueError(f"npgrad registry: {row.name}: matrix={matrix!r} is no check")
         if row_kind in ("function", "scipy"):
             row.call = _normaliser(row)
         if any(r.name == row.name for r in ROWS):
@@ -271,7 +280,43 @@ def _normaliser(row: Row) -> Callable[..., Any]:
             return impl(*[values.pop(n) for n in posonly if n in values], **values)
         return impl(**values)
 
-    return call
+    if row.matrix is None:
+        return call
+    check, first_name = _MATRIX_CHECKS[row.matrix], names[0] if names else None
+
+    def checked(args: tuple, kwargs: dict) -> Any:
+        check(args[0] if args else kwargs.get(first_name))
+        return call(args, kwargs)
+
+    return checked
+
+
+def _shape_of(a: Any) -> tuple:
+    shape = getattr(a, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(a)
+
+
+def _stacked(a: Any) -> tuple:
+    shape = _shape_of(a)
+    if len(shape) < 2:
+        raise np.linalg.LinAlgError(
+            f"{len(shape)}-dimensional array given. Array must be at least two-dimensional"
+        )
+    return shape
+
+
+def _square(a: Any) -> None:
+    shape = _stacked(a)
+    if shape[-1] != shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+
+
+def _diag(a: Any) -> None:
+    if len(_shape_of(a)) < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+
+
+_MATRIX_CHECKS = {"stacked": _stacked, "square": _square, "diag": _diag}
 
 
 def _quick_axis(a: Any, kwargs: dict, axis_rank: bool) -> dict | None:
