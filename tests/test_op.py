@@ -656,3 +656,24 @@ def test_user_code_cannot_write_into_the_callers_tensor():
     with pytest.raises(ValueError, match="read-only"):
         shift(x)
     assert torch.equal(x, torch.arange(3.0))
+
+
+CONSTANT_CALLS = {
+    "positional": (lambda a: np.ones_like(a), lambda op, x: op(x)),
+    "keyword": (lambda a, k=1.0: np.ones_like(a) * k, lambda op, x: op(x, k=1.0)),
+    "in a dict": (lambda p: np.ones_like(p["w"]), lambda op, x: op({"w": x})),
+}
+
+
+@pytest.mark.parametrize("fn, call", list(CONSTANT_CALLS.values()), ids=list(CONSTANT_CALLS))
+def test_a_result_that_does_not_depend_on_the_inputs_has_a_zero_gradient(fn, call):
+    # every route connects it to the inputs, so that backward() works (the positional
+    # call's quick route returned a tensor without history)
+    op = npgrad.function(fn, name="const", mode="auto")
+    x = torch.rand(3, dtype=torch.float64, requires_grad=True)
+    y = call(op, x)
+    assert y.requires_grad
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, torch.zeros_like(x))
+    with torch.no_grad():
+        assert not call(op, x).requires_grad

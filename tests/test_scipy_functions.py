@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -819,3 +820,54 @@ def test_scipy_linalg_check_finite_as_scipy():
             npgrad.vjp(lambda m, f=f: np.sum(f(m)), bad)
     # check_finite=False computes, as SciPy does
     assert np.isnan(npgrad.vjp(lambda m: np.sum(la.inv(m, check_finite=False)), bad)[0])
+
+
+SINGULAR = {
+    "zeros": np.zeros((3, 3)),
+    "rank one": np.array([[1.0, 2.0], [2.0, 4.0]]),
+    "stacked": np.array(
+        [[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 3.0]], [[0.0, 0.0], [0.0, 0.0]]]
+    ),
+}
+
+
+@pytest.mark.parametrize("a", list(SINGULAR.values()), ids=list(SINGULAR))
+def test_lu_factor_of_a_singular_matrix_warns_and_factors_as_scipy(a):
+    def caught(f):
+        with pytest.warns(la.LinAlgWarning) as record:
+            out = f()
+        return out, [str(w.message) for w in record if w.category is la.LinAlgWarning]
+
+    (lu, piv), words = caught(lambda: la.lu_factor(a))
+    (got, got_piv), got_words = caught(
+        lambda: npgrad.function(lambda m: la.lu_factor(m), name="lu", mode="auto")(torch.tensor(a))
+    )
+    np.testing.assert_allclose(got.numpy(), lu, **TOL[torch.float64])
+    np.testing.assert_array_equal(got_piv.numpy(), piv)
+    assert got_words == words  # one per singular matrix, its first zero pivot named
+
+
+@pytest.mark.parametrize("keepdims", [False, True], ids=["plain", "keepdims"])
+@pytest.mark.parametrize(
+    "f", [st.skew, st.kurtosis, st.moment, st.gmean, st.hmean], ids=lambda f: f.__name__
+)
+def test_scipy_stats_of_a_number_is_a_sample_of_one(f, keepdims):
+    # SciPy's axis_nan_policy reads a 0-d input as one observation (an IndexError before)
+    x = np.float64(1.7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SciPy's small-sample warnings, not under test
+        want = f(x, keepdims=keepdims)
+    op = npgrad.function(
+        lambda a: f(a, keepdims=keepdims), name="stat", mode="auto", nonfinite="ignore"
+    )
+    t = torch.tensor(x, requires_grad=True)
+    got = op(t)
+    assert got.shape == np.shape(want)
+    np.testing.assert_allclose(got.detach().numpy(), want, **TOL[torch.float64])
+    (g,) = torch.autograd.grad(got.sum(), t)
+    if np.all(np.isfinite(want)):
+        h = 1e-6
+        fd = (np.sum(f(x + h, keepdims=keepdims)) - np.sum(f(x - h, keepdims=keepdims))) / (2 * h)
+        assert abs(float(g) - fd) <= 1e-6
+    else:
+        assert float(g) == 0.0  # nan's place: no gradient, never a nan one

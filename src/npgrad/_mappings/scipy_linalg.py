@@ -9,6 +9,7 @@ accepted and have no effect on a traced array (torch never writes into an input)
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -326,7 +327,19 @@ def _logm(A, disp=None):
 @implements("scipy.linalg.lu_factor", **_S)
 def _lu_factor(a, overwrite_a=False, check_finite=True):
     t, dtype = _one(a)
-    lu, pivots = torch.linalg.lu_factor(t)
+    # a singular matrix has factors too: SciPy warns and returns them (torch's
+    # lu_factor raises), one warning per matrix, naming its first zero pivot
+    lu, pivots, info = torch.linalg.lu_factor_ex(t)
+    if not values_hidden() and bool((info > 0).any()):
+        from scipy.linalg import LinAlgWarning
+
+        for k in info.reshape(-1).tolist():
+            if k > 0:
+                warnings.warn(
+                    f"Diagonal number {k} is exactly zero. Singular matrix.",
+                    LinAlgWarning,
+                    stacklevel=2,
+                )
     # LAPACK's pivots count from 1 (torch keeps them), SciPy's from 0
     return back(lu, dtype), pivots - 1
 

@@ -36,6 +36,10 @@ def _sample(name: str, a: Any, axis: Any, nan_policy: Any, dtype: Any = None):
     """The sample as a float tensor, the dimensions reduced and their count."""
     _propagate(name, nan_policy)
     t = floating(a) if dtype is None else tensor(a).to(dtype)  # a torch dtype: the normaliser
+    if t.ndim == 0 and name != "zscore":
+        # SciPy's axis_nan_policy reads a number as a sample of one (zscore, undecorated,
+        # raises NumPy's AxisError instead); the result is 0-d either way
+        t = t.reshape(1)
     d = dims(t, axis)
     return t, d, math.prod(t.shape[i] for i in d)
 

@@ -139,7 +139,13 @@ def run_fast(op: Any, args: tuple) -> Any:
             raise
     if isinstance(out, TracedArray):
         r = out.t
-        if r.dtype == dtype and (r.ndim == 0 or not op.is_loss):
+        # (a result without history while grad is on, a constant, goes to outputs(),
+        # which connects it to the inputs with a zero gradient, as the general route)
+        if (
+            r.dtype == dtype
+            and (r.ndim == 0 or not op.is_loss)
+            and (r.requires_grad or not torch.is_grad_enabled())
+        ):
             for a in inputs:
                 if r is a:
                     break  # the input itself: the general route returns a view
