@@ -677,3 +677,15 @@ def test_a_result_that_does_not_depend_on_the_inputs_has_a_zero_gradient(fn, cal
     torch.testing.assert_close(x.grad, torch.zeros_like(x))
     with torch.no_grad():
         assert not call(op, x).requires_grad
+
+
+@pytest.mark.parametrize("fn, call", list(CONSTANT_CALLS.values()), ids=list(CONSTANT_CALLS))
+def test_a_constant_result_under_torch_func_has_a_zero_derivative(fn, call):
+    # torch.func refuses the zero-gradient Function: a constant is its own business
+    op = npgrad.function(fn, name="const", mode="auto")
+    x = torch.rand(3, dtype=torch.float64)
+    g = torch.func.grad(lambda t: call(op, t).sum() + (t**2).sum())(x)
+    torch.testing.assert_close(g, 2 * x)
+    torch.testing.assert_close(
+        torch.func.jacrev(lambda t: call(op, t))(x), torch.zeros(3, 3, dtype=torch.float64)
+    )

@@ -58,9 +58,16 @@ def outputs(
         if any(r is a for a in inputs):
             r = r.view_as(r)  # an op returns a new tensor (here a view), never its input
         r = _check_output(op, j, r, dtype, device, check)
-        if r.is_floating_point() and not r.requires_grad and torch.is_grad_enabled():
+        if (
+            r.is_floating_point()
+            and not r.requires_grad
+            and torch.is_grad_enabled()
+            and not torch._C._are_functorch_transforms_active()
+        ):
             # a constant result (an empty mask's 0.0): connected to the inputs with a
             # zero gradient, as a registered backward would be, so backward() works
+            # (torch.func gives a constant its zero derivative itself, and refuses a
+            # Function without setup_context)
             wanting = [a for a in inputs if isinstance(a, torch.Tensor) and a.requires_grad]
             if wanting:
                 r = _Constant.apply(r, *wanting)
