@@ -395,3 +395,17 @@ def test_complex_power_at_a_zero_exponent_has_finite_derivatives():
     gz, gw = npgrad.grad(f, argnums=(0, 1))(z, np.zeros(2))
     np.testing.assert_allclose(gz, [0.0, 0.0], **F64)
     np.testing.assert_allclose(gw, [0.0, np.log(2.0)], **F64)
+
+
+@pytest.mark.parametrize("n", [None, 4], ids=["n=None", "n=4"])
+@pytest.mark.parametrize("shape, axis", [((0, 3), -1), ((0, 3), 1), ((2, 0, 4), -1), ((3, 0), 0)])
+@pytest.mark.parametrize(
+    "f", [np.fft.fft, np.fft.ifft, np.fft.rfft, np.fft.irfft], ids=lambda f: f.__name__
+)
+def test_fft_of_an_array_with_no_rows_is_empty_as_numpys(f, shape, axis, n):
+    # MKL refused the plan (a ValueError naming "DFTI"); NumPy gives an empty result
+    x = np.empty(shape)
+    want = f(x, n=n, axis=axis)
+    op = npgrad.function(lambda a: np.abs(f(a, n=n, axis=axis)), name="fft", mode="auto")
+    got = op(torch.tensor(x, requires_grad=True))
+    assert tuple(got.shape) == want.shape and got.dtype == torch.float64

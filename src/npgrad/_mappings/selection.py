@@ -290,14 +290,19 @@ def _diagonal(a, offset=0, axis1=0, axis2=1):
     return torch.diagonal(tensor(a), offset, axis1, axis2)
 
 
+def _square_rows(t: torch.Tensor) -> torch.Tensor:
+    # NumPy's triu/tril broadcast a vector against its (n, n) mask: n copies of it
+    return t.expand(t.shape[0], t.shape[0]) if t.ndim == 1 else t
+
+
 @implements(np.triu)
 def _triu(m, k=0):
-    return torch.triu(tensor(m), k)
+    return torch.triu(_square_rows(tensor(m)), operator.index(k))
 
 
 @implements(np.tril)
 def _tril(m, k=0):
-    return torch.tril(tensor(m), k)
+    return torch.tril(_square_rows(tensor(m)), operator.index(k))
 
 
 @implements(np.nan_to_num)

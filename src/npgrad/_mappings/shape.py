@@ -127,7 +127,12 @@ def _expand_dims(a, axis):
     t = tensor(a)
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     nd = t.ndim + len(axes)
-    for ax in sorted(a % nd for a in axes):
+    # NumPy's checks against the result's rank (wrapping an out-of-range axis gave
+    # another shape, silently)
+    places = [normalise_axis(ax, nd, many=False, name="expand_dims") for ax in axes]
+    if len(set(places)) != len(places):
+        raise ValueError("repeated axis")
+    for ax in sorted(places):
         t = t.unsqueeze(ax)
     return t
 
@@ -451,7 +456,11 @@ def _result_type(*arrays_and_dtypes):
 @implements(np.size, axis="row")
 def _size(a, axis=None):
     t = tensor(a)
-    return t.numel() if axis is None else t.shape[axis]
+    if axis is None:
+        return t.numel()
+    # NumPy 2's: an in-range axis, or a tuple of them (the product of their lengths)
+    axes = normalise_axis(axis, t.ndim, many=True, name="size")
+    return math.prod(t.shape[i] for i in axes) if isinstance(axes, tuple) else t.shape[axes]
 
 
 @implements(np.copy, handles=("order", "subok"))

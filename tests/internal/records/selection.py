@@ -86,6 +86,11 @@ RECORDS = [
     Record(covers=("numpy.diagonal",), fn=lambda x: np.diagonal(x, 1, 1, 2), shapes=((2, 3, 4),)),
     Record(covers=("numpy.triu",), fn=lambda x: np.triu(x, 1), shapes=_M),
     Record(covers=("numpy.tril",), fn=np.tril, shapes=((2, 3, 4),)),
+    # a vector: NumPy broadcasts it against the (n, n) mask
+    Record(covers=("numpy.triu",), fn=np.triu, shapes=((4,),), id="numpy.triu-vector"),
+    Record(
+        covers=("numpy.tril",), fn=lambda x: np.tril(x, -1), shapes=((4,),), id="numpy.tril-vector"
+    ),
     Record(
         covers=("numpy.tril",),
         fn=lambda x: np.tril(x, k=-1),
