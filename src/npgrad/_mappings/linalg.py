@@ -18,7 +18,7 @@ from .._dtypes import HALF, TORCH_TO_NP, is_inexact
 from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._promote import common
-from .._trace._registry import implements
+from .._trace._registry import implements, normalise_axis
 from .._trace._state import here, unsupported, values_hidden, wide
 from ._refuse import refuse_nonzero, refuse_used
 
@@ -71,6 +71,8 @@ def _norm(x, ord=None, axis=None, keepdims=False):
         axis = (0, 1)
     if isinstance(axis, (tuple, list)) and len(axis) == 1:
         axis = axis[0]
+    if axis is not None:  # torch takes axis 0 and -1 of a 0-d tensor: NumPy's rule
+        axis = normalise_axis(axis, t.ndim, many=True, name="norm")
     if isinstance(axis, int):
         if isinstance(ord, str):
             raise ValueError(f"Invalid norm order '{ord}' for vectors")

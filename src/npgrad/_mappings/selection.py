@@ -119,7 +119,7 @@ def _extract(condition, arr):
 @implements(np.where)
 def _where(condition, x=None, y=None, /):
     if x is None and y is None:
-        return tuple(torch.nonzero(tensor(condition), as_tuple=True))
+        return _nonzero(condition)
     c = tensor(condition).to(torch.bool)
     xs = [unwrap(x), unwrap(y)]
     want = result_type(*xs, device_type=STATE.device.type)
@@ -232,6 +232,8 @@ def _take(a, indices, axis=None, out=None, mode="raise"):
 @implements(np.sort, axis="one", handles=("kind",))
 def _sort(a, axis=-1, kind=None, order=None, *, stable=None):
     t = tensor(a)
+    if t.ndim == 0 and axis is not None:  # torch sorts a 0-d tensor along "axis -1"
+        raise np.exceptions.AxisError(axis, 0)
     if axis is None:
         t, axis = t.reshape(-1), 0
     return torch.sort(t, dim=axis, stable=True).values
@@ -245,7 +247,7 @@ def _argsort_method(self, axis=-1, kind=None, order=None, *, stable=None):
             methods=(("argsort", _argsort_method),))  # fmt: skip
 def _argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     t = tensor(a)
-    if axis is None:
+    if axis is None or t.ndim == 0:  # NumPy's argsort of a 0-d array: its flat one
         t, axis = t.reshape(-1), 0
     return torch.argsort(t, dim=axis, stable=True)
 
@@ -256,7 +258,14 @@ def _nonzero_method(self):
 
 @implements(np.nonzero, differentiable=False, methods=(("nonzero", _nonzero_method),))
 def _nonzero(a):
-    return tuple(torch.nonzero(tensor(a), as_tuple=True))
+    t = tensor(a)
+    if t.ndim == 0:
+        raise ValueError(
+            "Calling nonzero on 0d arrays is not allowed. Use np.atleast_1d(scalar).nonzero() "
+            "instead. If the context of this error is of the form `arr[nonzero(cond)]`, just "
+            "use `arr[cond]`."
+        )
+    return tuple(torch.nonzero(t, as_tuple=True))
 
 
 @implements(np.flatnonzero, differentiable=False)

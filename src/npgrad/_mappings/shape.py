@@ -109,7 +109,9 @@ def _transpose_method(self, *axes):
 @implements(np.transpose, methods=(("transpose", _transpose_method),))
 def _transpose(a, axes=None):
     t = tensor(a)
-    return t.permute(*reversed(range(t.ndim))) if axes is None else t.permute(*axes)
+    if axes is None:
+        return t.permute(*reversed(range(t.ndim))) if t.ndim else t.view_as(t)
+    return t.permute(*axes)
 
 
 @implements(np.moveaxis)
@@ -278,12 +280,18 @@ def _flip(m, axis=None):
 
 @implements(np.fliplr, view=True)
 def _fliplr(m):
-    return torch.flip(tensor(m), (1,))
+    t = tensor(m)
+    if t.ndim < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return torch.flip(t, (1,))
 
 
 @implements(np.flipud, view=True)
 def _flipud(m):
-    return torch.flip(tensor(m), (0,))
+    t = tensor(m)
+    if t.ndim < 1:  # torch flips a 0-d tensor "along axis 0"
+        raise ValueError("Input must be >= 1-d.")
+    return torch.flip(t, (0,))
 
 
 @implements(np.roll, axis="row")
@@ -574,7 +582,12 @@ def _rot90(m, k=1, axes=(0, 1)):
     axes = tuple(axes)
     if len(axes) != 2:
         raise ValueError("len(axes) must be 2.")
-    if axes[0] % t.ndim == axes[1] % t.ndim or abs(axes[0] - axes[1]) == t.ndim:
+    # NumPy's checks, in its order (a 0-d array's modulo would divide by zero)
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == t.ndim:
+        raise ValueError("Axes must be different.")
+    if any(not -t.ndim <= ax < t.ndim for ax in axes):
+        raise ValueError(f"Axes={axes} out of range for array of ndim={t.ndim}.")
+    if axes[0] % t.ndim == axes[1] % t.ndim:
         raise ValueError("Axes must be different.")
     # NumPy's k % 4, then 0, 1 and 2 as themselves and anything else (3, or a float
     # such as 1.5) through its k == 3 branch
