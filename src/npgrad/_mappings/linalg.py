@@ -132,6 +132,10 @@ def _slogdet(a):
 @implements(np.linalg.pinv, matrix="stacked")
 def _pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     t = tensor(a)
+    if hermitian:
+        # NumPy's hermitian pinv reads the lower triangle only (its SVD is eigh's): the
+        # upper one gets no gradient, and the value is the pinv of that Hermitian matrix
+        t = _triangle(t, "L")
     if rcond is not None and rtol is not np._NoValue:
         raise ValueError("`rtol` and `rcond` can't be both set.")
     cut = rcond if rcond is not None else (None if rtol is np._NoValue else rtol)
@@ -201,26 +205,35 @@ def _eigh(a, UPLO="L"):
     t = tensor(a)
     s = single(t)
     w, v = torch.linalg.eigh(_triangle(s, UPLO))
-    if not (values_hidden() or s.numel() == 0):
-        # each eigenvector is unique up to its sign (its phase, if complex): NumPy's
-        # LAPACK call picks them (constants here: the gradient is torch's, turned
-        # with them)
-        vn = np.linalg.eigh(s.detach().cpu().numpy(), UPLO=UPLO)[1]
-        unit = _unit_factors(torch.as_tensor(vn, device=v.device, dtype=v.dtype), v)
-        v = v * unit.conj().unsqueeze(-2)
-    return named(_EIGH, back((w, v), t.dtype))
+    return named(_EIGH, back((w, _numpy_eigenvectors(s, v, UPLO)), t.dtype))
+
+
+def _numpy_eigenvectors(s: torch.Tensor, v: torch.Tensor, UPLO: str) -> torch.Tensor:
+    """torch's eigenvectors ``v`` of ``s`` with NumPy's signs (phases, if complex):
+    each is unique up to one, and NumPy's LAPACK call picks them (constants here: the
+    gradient is torch's, turned with them).  Kept where values cannot be read."""
+    if values_hidden() or s.numel() == 0:
+        return v
+    vn = np.linalg.eigh(s.detach().cpu().numpy(), UPLO=UPLO)[1]
+    unit = _unit_factors(torch.as_tensor(vn, device=v.device, dtype=v.dtype), v)
+    return v * unit.conj().unsqueeze(-2)
 
 
 @implements(np.linalg.svd, matrix="stacked")
 def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     t = tensor(a)
     x = single(t)
+    if hermitian:
+        # NumPy's hermitian SVD is eigh's, of the lower triangle (the values too: a
+        # matrix that is not Hermitian has other singular values than its triangle's)
+        given, x = x, _triangle(x, "L")
     if not compute_uv:
         return back(torch.linalg.svdvals(x), t.dtype)
     m, n = x.shape[-2:]
     if hermitian:
         # NumPy's hermitian SVD: the eigenvalues' magnitudes, largest first
         w, v = torch.linalg.eigh(x)
+        v = _numpy_eigenvectors(given, v, "L")
         order = torch.argsort(w.abs(), dim=-1, descending=True)
         s = torch.gather(w.abs(), -1, order)
         u = torch.gather(v, -1, order.unsqueeze(-2).expand(v.shape))

@@ -85,6 +85,33 @@ def _rank_deficient(a, b):
 
 
 RECORDS += [
+    # hermitian=True: NumPy's eigh of the lower triangle, also for a general matrix
+    # (the value is the triangle's; central differences of the upper one are zero)
+    Record(
+        covers=("numpy.linalg.pinv",),
+        fn=lambda a: np.linalg.pinv(a, hermitian=True),
+        shapes=((4, 4),),
+        id="numpy.linalg.pinv-hermitian-general",
+    ),
+    Record(
+        covers=("numpy.linalg.pinv",),
+        fn=lambda a: np.linalg.pinv(a, hermitian=True),
+        shapes=((2, 3, 3),),
+        domain="spd",
+        id="numpy.linalg.pinv-hermitian-spd",
+    ),
+    Record(
+        covers=("numpy.linalg.svd",),
+        fn=lambda a: np.linalg.svd(a, hermitian=True, compute_uv=False),
+        shapes=((4, 4),),
+        id="numpy.linalg.svd-hermitian-values",
+    ),
+    Record(
+        covers=("numpy.linalg.svd",),
+        fn=lambda a: tuple(np.linalg.svd(a, hermitian=True)),
+        shapes=((8, 8),),
+        id="numpy.linalg.svd-hermitian-vectors",
+    ),
     # eigvalsh reads one triangle of a general (non-symmetric) matrix: central
     # differences of the other are zero, as the gradient must be
     Record(covers=("numpy.linalg.eigvalsh",), fn=np.linalg.eigvalsh, shapes=((4, 4),)),
