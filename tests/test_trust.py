@@ -600,3 +600,30 @@ def test_a_bitwise_ufunc_of_floats_is_numpys_type_error(fn):
         npgrad.grad(lambda v: np.sum(fn(v)))(np.ones(3))
     with pytest.raises(TypeError):
         fn(np.ones(3))  # NumPy's own answer
+
+
+SUBCLASSED = {
+    "masked": (lambda: np.ma.array([1.0, 2.0, 3.0], mask=[0, 1, 0]), "mask is not followed"),
+    "matrix": (lambda: np.matrix([[1.0, 2.0], [3.0, 4.0]]), "matrix products"),
+}
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+@pytest.mark.parametrize("make, words", list(SUBCLASSED.values()), ids=list(SUBCLASSED))
+def test_ndarray_subclasses_with_their_own_meaning_are_refused(make, words):
+    # a masked array's mask and a matrix's * and ** were dropped: np.sum(x ** 2) of
+    # the masked [1, --, 3] was 14 (NumPy: 10), of the matrix 30 (NumPy: 54)
+    a = make()
+    with pytest.raises(TypeError, match=f"argument 0 \\(x\\) is .*{words}"):
+        npgrad.value_and_grad(lambda x: np.sum(x**2))(a)
+    captured = npgrad.function(lambda x: np.sum(x * a), name="cap", mode="auto")
+    with pytest.raises(npgrad.TraceError, match=words):
+        captured(torch.ones(a.shape, dtype=torch.float64))
+
+
+def test_a_memmap_is_an_array_as_any_other(tmp_path):
+    m = np.memmap(tmp_path / "m.dat", dtype=np.float64, mode="w+", shape=(3,))
+    m[:] = [1.0, 2.0, 3.0]
+    np.testing.assert_array_equal(npgrad.grad(lambda x: np.sum(x**2))(m), 2 * np.asarray(m))
+    op = npgrad.function(lambda x: np.sum(x * m), name="cap", mode="auto")
+    assert float(op(torch.ones(3, dtype=torch.float64))) == 6.0

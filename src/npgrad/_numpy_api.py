@@ -26,7 +26,7 @@ from ._dtypes import TORCH_TO_NP
 from ._errors import TraceError
 from ._trace._array import TracedArray
 from ._trace._engine import trace
-from ._trace._state import STATE
+from ._trace._state import STATE, subclass_semantics
 
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "vjp", "hvp"]
 
@@ -139,6 +139,9 @@ def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
     if isinstance(x, np.generic) and x.dtype in _FLOATS:
         return torch.tensor(np.asarray(x), device=device).requires_grad_(), "scalar"
     if isinstance(x, np.ndarray):
+        refused = subclass_semantics(x)
+        if refused is not None:
+            raise _BadLeaf(f"is {refused}")
         if x.dtype in _FLOATS:
             return _array_leaf(x, device), "array"
         if x.dtype.kind in "biu":

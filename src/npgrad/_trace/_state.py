@@ -239,8 +239,32 @@ def no_mapping(what: str) -> TraceError:
     )
 
 
+def subclass_semantics(x: Any) -> str | None:
+    """What an ndarray subclass means that its data alone does not: a masked array's
+    mask, a matrix's products (``*`` and ``**``); None for any other value."""
+    if type(x) is np.ndarray or not isinstance(x, np.ndarray):
+        return None
+    ma = sys.modules.get("numpy.ma")
+    if ma is not None and isinstance(x, ma.MaskedArray):
+        return (
+            "a numpy.ma masked array: its mask is not followed (the engine would compute "
+            "on all of its data); use np.ma.filled(m, value), or np.where with the mask, "
+            "on plain arrays"
+        )
+    if isinstance(x, np.matrix):
+        return (
+            "a np.matrix: its * and ** are matrix products, which the engine would compute "
+            "elementwise; use np.asarray(m) with @ and np.linalg.matrix_power"
+        )
+    return None
+
+
 def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     """A NumPy value (array, list, scalar) as a tensor on the traced device."""
+    if type(x) is not np.ndarray:
+        refused = subclass_semantics(x)
+        if refused is not None:
+            raise TraceError(f"{here()}: {refused}")
     device = STATE.device if device is None else device
     if STATE.lifted and type(x) is np.ndarray:
         lifted = STATE.lifted.get(id(x))
