@@ -375,3 +375,33 @@ def test_jit_of_a_value_dependent_shape_warns_and_runs_eagerly():
     np.testing.assert_array_equal(got, npgrad.grad(f)(x))
     with pytest.raises(npgrad.NpgradError, match="could not compile"):
         npgrad.grad(f, jit="strict")(x)
+
+
+@pytest.mark.parametrize("fullgraph", [True, False], ids=["fullgraph", "breaks allowed"])
+def test_compiled_vmap_of_an_automatic_op_decomposes_into_torch_ops(fullgraph):
+    # the composite node had no batching rule: "Batching rule not implemented for
+    # npgrad::auto" under torch.compile(torch.func.vmap(op), fullgraph=True)
+    op = npgrad.function(lambda x: np.sum(np.tanh(x) ** 2), name="sq", mode="auto")
+    x = torch.randn(6, 5, dtype=torch.float64)
+    want = torch.func.vmap(op)(x)
+    got = torch.compile(torch.func.vmap(op), fullgraph=fullgraph)(x)
+    torch.testing.assert_close(got, want, **TOL[torch.float64])
+    torch.testing.assert_close(want, (torch.tanh(x) ** 2).sum(1), **TOL[torch.float64])
+    grads = torch.compile(torch.func.vmap(torch.func.grad(op)), fullgraph=fullgraph)(x)
+    torch.testing.assert_close(grads, 2 * torch.tanh(x) / torch.cosh(x) ** 2, **TOL[torch.float64])
+
+
+@pytest.mark.parametrize("fullgraph", [True, False], ids=["fullgraph", "breaks allowed"])
+def test_compiled_vmap_of_a_numpy_mode_op_runs_it_per_sample(fullgraph):
+    # its custom op had no batching rule (fullgraph: "Batching rule not implemented
+    # for npgrad::forward"; with graph breaks Dynamo failed inside npgrad's Python)
+    op = npgrad.function(lambda x: np.sum(np.tanh(x) ** 2), name="sqn")
+
+    @op.backward
+    def _(g, x, out):
+        t = np.tanh(x)
+        return 2 * t * (1 - t * t) * g
+
+    x = torch.randn(6, 5, dtype=torch.float64)
+    got = torch.compile(torch.func.vmap(op), fullgraph=fullgraph)(x)
+    torch.testing.assert_close(got, (torch.tanh(x) ** 2).sum(1), **TOL[torch.float64])

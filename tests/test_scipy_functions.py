@@ -845,6 +845,9 @@ def test_lu_factor_of_a_singular_matrix_warns_and_factors_as_scipy(a):
     np.testing.assert_allclose(got.numpy(), lu, **TOL[torch.float64])
     np.testing.assert_array_equal(got_piv.numpy(), piv)
     assert got_words == words  # one per singular matrix, its first zero pivot named
+    # torch's derivative divides by the zero pivot: refused, never a nan gradient
+    with pytest.warns(la.LinAlgWarning), pytest.raises(npgrad.TraceError, match="singular"):
+        npgrad.grad(lambda m: np.sum(la.lu_factor(m)[0]))(a)
 
 
 @pytest.mark.parametrize("keepdims", [False, True], ids=["plain", "keepdims"])

@@ -377,16 +377,21 @@ def _backward(
 
 _ENGINE = getattr(getattr(torch.autograd, "Variable", None), "_execution_engine", None)
 _LEVEL = getattr(getattr(torch._C, "_functorch", None), "maybe_current_level", None)
+_MODES = getattr(torch._C, "_len_torch_function_stack", None)
 
 
 def _plain(out: torch.Tensor, xs: list[torch.Tensor]) -> bool:
-    """Whether ``torch.autograd.grad`` would do nothing but call the engine: a scalar
-    output, plain tensors (no ``__torch_function__`` to honour) and no ``torch.func``
-    transform around (and a torch whose engine is where it has been since 1.x)."""
+    """Whether ``torch.autograd.grad`` would do little but call the engine: a scalar
+    output, plain tensors and no torch function mode (no ``__torch_function__`` to
+    honour), no ``torch.func`` transform around, and a torch whose engine is where it
+    has been since 1.x.  (What is skipped: its argument checks, which these answer,
+    and its debug logging hooks and compiled-backward context, unused here.)"""
     return (
         _ENGINE is not None
         and _LEVEL is not None
+        and _MODES is not None
         and _LEVEL() is None
+        and _MODES() == 0
         and type(out) is torch.Tensor
         and out.ndim == 0
         and all(type(x) is torch.Tensor for x in xs)

@@ -69,3 +69,43 @@ def test_expand_dims_refuses_what_numpy_refuses(axis):
     op = npgrad.function(lambda a: np.expand_dims(a, axis), name="e", mode="auto")
     with pytest.raises(type(want.value)):
         op(torch.tensor(X))  # it wrapped the axis round, giving another shape
+
+
+OTHER_AXES = {
+    "swapaxes": lambda a: np.swapaxes(a, 0, 5),
+    "moveaxis": lambda a: np.moveaxis(a, 0, 5),
+    "roll": lambda a: np.roll(a, 1, axis=5),
+    "trace axis2": lambda a: np.trace(a, axis1=0, axis2=5),
+    "diagonal axis2": lambda a: np.diagonal(a, 0, 0, 5),
+    "take": lambda a: np.take(a, [0], axis=5),
+    "stack": lambda a: np.stack([a, a], axis=5),
+    "concatenate": lambda a: np.concatenate([a, a], axis=-3),
+}
+
+
+@pytest.mark.parametrize("f", list(OTHER_AXES.values()), ids=list(OTHER_AXES))
+def test_axes_under_other_names_are_checked_too(f):
+    with pytest.raises(np.exceptions.AxisError) as want:
+        f(X)
+    with pytest.raises(np.exceptions.AxisError, match="is out of bounds") as got:
+        npgrad.grad(lambda a: np.sum(f(a)))(X)
+    assert (got.value.axis, got.value.ndim) == (want.value.axis, want.value.ndim)
+
+
+def test_an_index_error_of_the_users_own_passes_through_unchanged():
+    class Missing(IndexError):
+        pass
+
+    def lookup(v):
+        raise Missing("not in the table")
+
+    with pytest.raises(Missing, match="not in the table"):
+        npgrad.grad(lambda a: np.sum(np.apply_along_axis(lookup, 1, a)))(X)
+    with pytest.raises(IndexError, match="out of bounds"):  # an index, not an axis
+        npgrad.grad(lambda a: np.sum(a[5]))(X)
+
+
+@pytest.mark.parametrize("axis", [1, -1, (0, 1), (0,), (), (1, 0)])
+def test_size_of_axes_is_numpys(axis):
+    op = npgrad.function(lambda a: np.ones(np.size(a, axis)) * np.sum(a), name="s", mode="auto")
+    assert op(torch.tensor(X)).shape == (np.size(X, axis),)

@@ -6,6 +6,10 @@ ones about the switch."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -168,23 +172,48 @@ def test_switched_off_the_value_is_torchs_function(fn, tfn, dtype, monkeypatch):
     assert torch.equal(y, tfn(x))
 
 
-def test_the_switch_reads_the_setting_and_refuses_a_bad_one():
+def test_the_switch_reads_the_setting_and_warns_of_a_bad_one():
     assert host._enabled("on") is True and host._enabled(" OFF ") is False
     assert host._enabled(None) is host._enabled("auto") is host.numpy_has_fast_loops()
-    with pytest.raises(ValueError, match="NPGRAD_HOST_KERNELS.*'fast'"):
-        host._enabled("fast")
+    with pytest.warns(RuntimeWarning, match="NPGRAD_HOST_KERNELS.*'fast'.*'auto' is used"):
+        assert host._enabled("fast") is host.numpy_has_fast_loops()
+
+
+@pytest.mark.parametrize("setting", ["on", "off", "fast"])
+def test_the_switch_is_read_when_a_process_starts(setting):
+    code = (
+        "import warnings, numpy as np, torch, npgrad\n"
+        "warnings.simplefilter('always')\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    from npgrad._mappings import host\n"
+        "x = torch.rand(256, 160, dtype=torch.float64, requires_grad=True)\n"
+        "y = npgrad.function(np.tanh, mode='auto')(x)\n"
+        "print(host.ENABLED, type(y.grad_fn).__name__, len(w))"
+    )
+    env = {**os.environ, "NPGRAD_HOST_KERNELS": setting}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    enabled, node, warned = out.stdout.split()
+    want = {"on": True, "off": False, "fast": host.numpy_has_fast_loops()}[setting]
+    assert enabled == str(want) and ("Host" in node) is want
+    assert warned == ("1" if setting == "fast" else "0")
 
 
 def test_the_switch_follows_numpys_cpu_features_and_build(monkeypatch):
     from numpy._core import _multiarray_umath as umath
 
     cpu = dict(umath.__cpu_features__)
+    monkeypatch.setattr(host.sys, "platform", "linux")
+    monkeypatch.setattr(host.platform, "machine", lambda: "x86_64")
     for has, built, want in [
         (True, ("X86_V4",), True),
         (True, (), False),
         (False, ("X86_V4",), False),
+        (True, ("AVX512_SKX",), True),  # NumPy 2.0 to 2.3's name
     ]:
         monkeypatch.setattr(umath, "__cpu_features__", {**cpu, "AVX512_SKX": has, "X86_V4": has})
         monkeypatch.setattr(umath, "__cpu_baseline__", ["X86_V2"])
         monkeypatch.setattr(umath, "__cpu_dispatch__", ["X86_V3", *built])
         assert host.numpy_has_fast_loops() is want
+    # SVML is linked on x86-64 Linux only: elsewhere NumPy's loops are the slow ones
+    monkeypatch.setattr(host.sys, "platform", "darwin")
+    assert host.numpy_has_fast_loops() is False

@@ -71,6 +71,17 @@ def test_where_torch_autograd_grad_does_more_it_runs(counted, monkeypatch):
     np.testing.assert_allclose(npgrad.grad(lambda a: np.sum(a**3))(x), 3 * x**2, rtol=1e-12)
     assert counted.calls == 0
     monkeypatch.undo()
+
+    class Seen(torch.overrides.TorchFunctionMode):
+        calls = 0
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            Seen.calls += func is torch.autograd.grad
+            return func(*args, **(kwargs or {}))
+
+    with Seen():  # a torch function mode sees torch.autograd.grad's call, as before
+        npgrad.grad(lambda a: np.sum(a**3))(x)
+    assert Seen.calls == 1 and counted.calls == 0
     t = torch.zeros((), dtype=torch.float64)
     sub = torch.nn.Parameter(torch.zeros(2))  # a subclass: __torch_function__ to honour
     assert not _numpy_api._plain(torch.zeros(3), [t])  # not a scalar

@@ -220,6 +220,9 @@ def _kernel(
 
 
 _LIB.impl("auto", _kernel, "CompositeImplicitAutograd")
+# under torch.func.vmap inside torch.compile the node must decompose too: vmap has no
+# batching rule for it, and its torch ops have theirs
+_LIB.impl("auto", _kernel, "FuncTorchBatchedDecomposition")
 
 
 def call_compiled(op: Any, args: tuple, kwargs: dict) -> Any:

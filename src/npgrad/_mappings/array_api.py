@@ -16,7 +16,7 @@ import torch
 from .._errors import TraceError
 from .._trace._array import TracedArray, tensor
 from .._trace._promote import common
-from .._trace._registry import implements, normalise_axis
+from .._trace._registry import implements, normalise_axis, square_matrix
 from .._trace._state import here, values_hidden
 from .contractions import _bools, _cross, _dot, _outer, _trace
 from .linalg import _eigvalsh, _inv, _norm, _solve, _svd, back, single
@@ -81,7 +81,7 @@ def _cond(x, p=None):
         s = _svd(t, compute_uv=False)
         r = s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
     else:
-        _square(t)
+        square_matrix(t)
         _matrix_order(p)
         s = single(t)
         inv, info = torch.linalg.inv_ex(s)
@@ -91,15 +91,6 @@ def _cond(x, p=None):
         r = back(torch.where(info > 0, torch.inf, r), t.dtype)
     nan = torch.isnan(r) & ~torch.isnan(t).flatten(-2).any(-1)
     return torch.where(nan, torch.inf, r)
-
-
-def _square(t: torch.Tensor) -> None:
-    if t.ndim < 2:
-        raise np.linalg.LinAlgError(
-            f"{t.ndim}-dimensional array given. Array must be at least two-dimensional"
-        )
-    if t.shape[-1] != t.shape[-2]:
-        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
 
 
 @implements(np.linalg.matrix_rank, differentiable=False)
@@ -224,7 +215,7 @@ def _tensorinv(a, ind=2):
     shape = tuple(t.shape)
     size = functools.reduce(operator.mul, shape[ind:], 1)
     flat = t.reshape(size, -1)
-    _square(flat)  # NumPy's words, not torch's inv's
+    square_matrix(flat)  # NumPy's words, not torch's inv's
     return _inv(flat).reshape(*shape[ind:], *shape[:ind])
 
 

@@ -5,9 +5,10 @@ fast as torch's CPU kernels on arrays of 256x784 (one thread, float32: ``log1p``
 us against 60, ``expm1`` 2846 against 61, ``tanh`` 469 against 36, ``arctan`` 497
 against 49, ``exp`` 169 against 75, ``log`` 210 against 62; float64 2 to 5 times),
 and a network's activations and a likelihood's terms are that size.  Without those
-loops NumPy's are the slower ones (an AVX2 machine: float32 ``log1p`` 3257 us against
-torch's 344, float64 ``tanh`` 3137 against 1421; only float32 ``tanh`` is faster,
-577 against 711, and the Function's overhead loses that), so the rows run only where
+loops NumPy's are the slower ones (an AVX2 machine, ``benchmarks/per_call_floor.py``:
+float32 ``log1p`` 2785 us against torch's 348, float64 ``tanh`` 3014 against 1298;
+only float32 ``tanh`` is faster, 658 against 879, and the Function's overhead loses
+that in a training step), so the rows run only where
 this NumPy reports AVX512_SKX (``NPGRAD_HOST_KERNELS``: ``auto``, ``on``, ``off``).
 There, for a large enough CPU array whose values can be read, a row computes the
 value with NumPy's kernel, which is then NumPy's value exactly, and gives autograd
@@ -21,6 +22,9 @@ torch's function.  ``benchmarks/per_call_floor.py`` measures both kernels.
 from __future__ import annotations
 
 import os
+import platform
+import sys
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -40,7 +44,13 @@ _SETTING = "NPGRAD_HOST_KERNELS"
 
 def numpy_has_fast_loops() -> bool:
     """Whether this NumPy was built with its AVX512_SKX loops (SVML) and this CPU runs
-    them (NumPy 2.4 names that level X86_V4)."""
+    them: NumPy links SVML on x86-64 Linux only, where AVX512_SKX (NumPy 2.4's name
+    for that level: X86_V4) is among its dispatch targets."""
+    if not sys.platform.startswith("linux") or platform.machine().lower() not in (
+        "x86_64",
+        "amd64",
+    ):
+        return False
     try:
         from numpy._core import _multiarray_umath as umath
     except ImportError:  # a NumPy that moved them: torch's kernels, which are correct
@@ -54,10 +64,14 @@ def numpy_has_fast_loops() -> bool:
 def _enabled(setting: str | None) -> bool:
     choice = (setting or "auto").strip().lower()
     if choice not in ("auto", "on", "off"):
-        raise ValueError(
+        # a setting is no call to refuse: said once, at import, and the default taken
+        warnings.warn(
             f"npgrad: the environment variable {_SETTING} must be 'auto', 'on' or 'off'; "
-            f"got {setting!r}"
+            f"got {setting!r}, so 'auto' is used",
+            RuntimeWarning,
+            stacklevel=2,
         )
+        choice = "auto"
     return numpy_has_fast_loops() if choice == "auto" else choice == "on"
 
 

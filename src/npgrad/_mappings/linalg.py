@@ -269,11 +269,9 @@ def _eigvalsh(a, UPLO="L"):
     return back(torch.linalg.eigvalsh(tri), t.dtype)
 
 
-@implements(np.linalg.matrix_power)
+@implements(np.linalg.matrix_power, matrix="square")
 def _matrix_power(a, n):
     t = tensor(a)
-    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
-        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
     try:
         n = operator.index(n)
     except TypeError as e:
@@ -306,7 +304,7 @@ def _bool_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a.to(torch.int64) @ b.to(torch.int64)) != 0
 
 
-@implements(np.linalg.qr, handles=("mode",))
+@implements(np.linalg.qr, handles=("mode",), matrix="stacked")
 def _qr(a, mode="reduced"):
     if mode not in ("reduced", "complete", "r"):
         if mode in ("raw", "full", "f", "economic", "e"):
@@ -317,10 +315,6 @@ def _qr(a, mode="reduced"):
             )
         raise ValueError(f"Unrecognized mode '{mode}'")
     t = tensor(a)
-    if t.ndim < 2:
-        raise np.linalg.LinAlgError(
-            f"{t.ndim}-dimensional array given. Array must be at least two-dimensional"
-        )
     q, r = qr_factors(single(t), mode, f"np.linalg.qr(a, mode={mode!r})", "mode='reduced'")
     return back(r, t.dtype) if mode == "r" else named(_QR, back((q, r), t.dtype))
 

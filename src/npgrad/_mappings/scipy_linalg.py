@@ -20,6 +20,7 @@ from .._trace._array import tensor
 from .._trace._promote import common
 from .._trace._registry import implements
 from .._trace._state import here, values_hidden, wide
+from ._refuse import refuse_used
 from .linalg import _norm, _pinv, back, least_squares, qr_factors, single
 
 _S = dict(kind="scipy")
@@ -212,6 +213,9 @@ def _expm(A):
 @implements("scipy.linalg.solve_sylvester", **_S)
 def _solve_sylvester(a, b, q):
     ta, tb, dtype = _two(a, b)
+    for t in (ta, tb):
+        if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+            raise ValueError("expected square matrix")  # SciPy's
     (tq,) = common(single(tensor(q)).to(ta.dtype))
     return back(sylvester(ta, tb, tq), dtype)
 
@@ -340,6 +344,14 @@ def _lu_factor(a, overwrite_a=False, check_finite=True):
                     LinAlgWarning,
                     stacklevel=2,
                 )
+        # torch's LU derivative solves with U, dividing by its zero pivot: a nan
+        # gradient (the factors' true one is finite), so a gradient is refused there
+        lu = refuse_used(
+            lu,
+            f"{here()}: scipy.linalg.lu_factor of a singular matrix: torch's derivative of "
+            "the factors divides by the zero pivot, so no gradient is given; use "
+            "mode='numeric', or factor a regularised matrix (a + eps * I)",
+        )
     # LAPACK's pivots count from 1 (torch keeps them), SciPy's from 0
     return back(lu, dtype), pivots - 1
 
@@ -395,6 +407,8 @@ def _lstsq(
     if lapack_driver not in (None, "gelsd", "gelss"):
         raise ValueError(f'LAPACK driver "{lapack_driver}" is not found')
     ta, tb = tensor(a), tensor(b)
+    if ta.ndim < 2:
+        raise ValueError("Input array a should be 2D")  # SciPy's words and kind
     if ta.ndim > 2:
         raise _refuse("lstsq", "a stack of matrices")
     # LAPACK's routine in the inputs' common precision (float64 for integers)

@@ -38,7 +38,7 @@ def _sample(name: str, a: Any, axis: Any, nan_policy: Any, dtype: Any = None):
     t = floating(a) if dtype is None else tensor(a).to(dtype)  # a torch dtype: the normaliser
     if t.ndim == 0 and name != "zscore":
         # SciPy's axis_nan_policy reads a number as a sample of one (zscore, undecorated,
-        # raises NumPy's AxisError instead); the result is 0-d either way
+        # raises NumPy's AxisError instead); its result is then SciPy's, 0-d or (1,)
         t = t.reshape(1)
     d = dims(t, axis)
     return t, d, math.prod(t.shape[i] for i in d)

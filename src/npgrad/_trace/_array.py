@@ -177,7 +177,7 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
         return None
     try:
         r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
-    except (RuntimeError, IndexError) as e:
+    except RuntimeError as e:
         raise numpy_error(e, f"np.{row.short}") from e
     out = wrap(r)
     if type(out) is TracedArray and (r._base is not None or r is a or r is b):
@@ -266,7 +266,7 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
         args[0] = scalar_tensor(args[0], args[1])
     try:
         r = row.impl(*args)
-    except (RuntimeError, IndexError) as e:
+    except RuntimeError as e:
         raise numpy_error(e, f"np.{name}") from e
     if unsigned is not None:  # (a two-output row, np.divmod, gives a pair)
         r = (
@@ -489,7 +489,7 @@ class TracedArray:
                 ):
                     try:
                         r = row.impl(t)
-                    except (RuntimeError, IndexError) as e:
+                    except RuntimeError as e:
                         raise numpy_error(e, f"np.{row.short}") from e
                     if type(r) is torch.Tensor and r._base is None and r is not t:
                         return TracedArray(r)
@@ -515,12 +515,12 @@ class TracedArray:
             kwargs.setdefault("axis", 0)  # ufunc.reduce's default, unlike np.sum's
             try:
                 return wrap(FUNCTIONS[row.reduce].call(inputs, kwargs))
-            except (RuntimeError, IndexError) as e:  # NotImplementedError: no kernel for a dtype
+            except RuntimeError as e:  # NotImplementedError: no kernel for a dtype
                 raise numpy_error(e, f"np.{ufunc.__name__}.reduce") from e
         if method == "accumulate" and ufunc.accumulate in FUNCTIONS:
             try:
                 return wrap(FUNCTIONS[ufunc.accumulate].call(inputs, kwargs))
-            except (RuntimeError, IndexError) as e:  # NotImplementedError: no kernel for a dtype
+            except RuntimeError as e:  # NotImplementedError: no kernel for a dtype
                 raise numpy_error(e, f"np.{ufunc.__name__}.accumulate") from e
         raise unsupported(f"{ufunc.__name__}.{method}")
 
@@ -531,7 +531,7 @@ class TracedArray:
             raise no_mapping(name)
         try:
             r = row.call(args, kwargs)
-        except (RuntimeError, IndexError) as e:
+        except RuntimeError as e:
             raise numpy_error(e, row.name.replace("numpy.", "np.")) from e
         args = (*args, *kwargs.values()) if kwargs else args  # np.real(val=x) is x too
         if type(r) is torch.Tensor and r._base is None and not row.view:

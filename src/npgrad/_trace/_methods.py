@@ -90,7 +90,7 @@ def _operator(ufunc: Any, reflected: bool) -> Callable:
                 o = other.t if k is TracedArray else other
                 try:
                     r = row.impl(o, t) if reflected else row.impl(t, o)
-                except (RuntimeError, IndexError) as e:
+                except RuntimeError as e:
                     raise numpy_error(e, f"np.{row.short}") from e
                 out = wrap(r)
                 if type(out) is TracedArray and (r._base is not None or r is t or r is o):

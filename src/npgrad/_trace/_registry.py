@@ -31,6 +31,7 @@ defaults included):
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ from .._dtypes import torch_dtype
 from .._errors import TraceError
 from ._state import here
 
+# torch's words for an axis out of range, with the rank it saw and the axis
+_DIMENSION = re.compile(
+    r"Dimension out of range \(expected to be in range of \[-(\d+), -?\d+\], but got (-?\d+)\)"
+)
 _OPTIONS = ("where", "initial", "casting", "order", "subok", "signature", "kind", "mode")
 
 
@@ -248,37 +253,51 @@ def _normaliser(row: Row) -> Callable[..., Any]:
     )
 
     def call(args: tuple, kwargs: dict) -> Any:
-        if not kwargs and len(args) <= plain:
-            return impl(*args)  # nothing to normalise: the common call, quickly
-        if len(args) == 1 and kwargs.keys() <= quick_keys:
-            kept = _quick_axis(args[0], kwargs, axis_rank)
-            if kept is not None:
-                return impl(args[0], **kept)
-        if var_pos:
-            return impl(*args, **_normalise(row, dict(kwargs), None, args))
-        if len(args) > len(names):
-            raise TypeError(
-                f"{short}() takes at most {len(names)} positional arguments ({len(args)} given)"
-            )
-        values = dict(zip(names, args))
-        for k, v in kwargs.items():
-            if k in values:
-                raise TypeError(f"{short}() got multiple values for argument '{k}'")
-            if k not in keyword and not var_kw or k in posonly:
-                raise TypeError(f"{short}() got an unexpected keyword argument '{k}'")
-            # NumPy's own "not given" (a wrapper forwarding keepdims=np._NoValue)
-            if v is not np._NoValue:
-                values[k] = v
-        for n in options:
-            if n in values and values[n] is not defaults[n] and _differs(values[n], defaults[n]):
-                raise TraceError(
-                    f"{here()}: the option {n}= is not supported ({shown}(..., "
-                    f"{n}={brief(values[n])})); register a backward, or use mode='numeric'"
+        try:
+            if not kwargs and len(args) <= plain:
+                return impl(*args)  # nothing to normalise: the common call, quickly
+            if len(args) == 1 and kwargs.keys() <= quick_keys:
+                kept = _quick_axis(args[0], kwargs, axis_rank)
+                if kept is not None:
+                    return impl(args[0], **kept)
+            if var_pos:
+                return impl(*args, **_normalise(row, dict(kwargs), None, args))
+            if len(args) > len(names):
+                raise TypeError(
+                    f"{short}() takes at most {len(names)} positional arguments ({len(args)} given)"
                 )
-        values = _normalise(row, values, names[0] if names else None, args)
-        if posonly:
-            return impl(*[values.pop(n) for n in posonly if n in values], **values)
-        return impl(**values)
+            values = dict(zip(names, args))
+            for k, v in kwargs.items():
+                if k in values:
+                    raise TypeError(f"{short}() got multiple values for argument '{k}'")
+                if k not in keyword and not var_kw or k in posonly:
+                    raise TypeError(f"{short}() got an unexpected keyword argument '{k}'")
+                # NumPy's own "not given" (a wrapper forwarding keepdims=np._NoValue)
+                if v is not np._NoValue:
+                    values[k] = v
+            for n in options:
+                if (
+                    n in values
+                    and values[n] is not defaults[n]
+                    and _differs(values[n], defaults[n])
+                ):
+                    raise TraceError(
+                        f"{here()}: the option {n}= is not supported ({shown}(..., "
+                        f"{n}={brief(values[n])})); register a backward, or use mode='numeric'"
+                    )
+            values = _normalise(row, values, names[0] if names else None, args)
+            if posonly:
+                return impl(*[values.pop(n) for n in posonly if n in values], **values)
+            return impl(**values)
+        except IndexError as e:
+            # torch's "Dimension out of range" from a row is NumPy's AxisError (an
+            # IndexError and a ValueError); any other IndexError (an index out of
+            # bounds, the user's own from a callback) goes on as it is
+            found = _DIMENSION.search(str(e)) if type(e) is IndexError else None
+            if found is None:
+                raise
+            axis, ndim = int(found.group(2)), int(found.group(1))
+            raise np.exceptions.AxisError(axis, ndim, f"{here()}: {shown}") from e
 
     if row.matrix is None:
         return call
@@ -296,7 +315,7 @@ def _shape_of(a: Any) -> tuple:
     return tuple(shape) if shape is not None else np.shape(a)
 
 
-def _stacked(a: Any) -> tuple:
+def stacked_matrix(a: Any) -> tuple:
     shape = _shape_of(a)
     if len(shape) < 2:
         raise np.linalg.LinAlgError(
@@ -305,8 +324,8 @@ def _stacked(a: Any) -> tuple:
     return shape
 
 
-def _square(a: Any) -> None:
-    shape = _stacked(a)
+def square_matrix(a: Any) -> None:
+    shape = stacked_matrix(a)
     if shape[-1] != shape[-2]:
         raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
 
@@ -316,7 +335,7 @@ def _diag(a: Any) -> None:
         raise ValueError("diag requires an array of at least two dimensions")
 
 
-_MATRIX_CHECKS = {"stacked": _stacked, "square": _square, "diag": _diag}
+_MATRIX_CHECKS = {"stacked": stacked_matrix, "square": square_matrix, "diag": _diag}
 
 
 def _quick_axis(a: Any, kwargs: dict, axis_rank: bool) -> dict | None:

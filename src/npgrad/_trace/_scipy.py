@@ -109,7 +109,7 @@ def _follow(target: Target, args: tuple, kwargs: dict) -> Any:
     _check_finite(row, args, kwargs)
     try:
         return wrap(row.call(args, kwargs))
-    except (RuntimeError, IndexError) as e:  # torch's LinAlgError: NumPy's (SciPy's too)
+    except RuntimeError as e:  # torch's LinAlgError: NumPy's (SciPy's is the same class)
         raise numpy_error(e, name) from e
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 from typing import Any
@@ -190,24 +189,10 @@ def _scipy_function_in(frame: Any) -> str:
     return ""
 
 
-_DIMENSION = re.compile(
-    r"Dimension out of range \(expected to be in range of \[-(\d+), -?\d+\], but got (-?\d+)\)"
-)
-
-
-def numpy_error(e: RuntimeError | IndexError, fname: str) -> Exception:
+def numpy_error(e: RuntimeError, fname: str) -> Exception:
     """torch's error for what NumPy raises differently: the kind NumPy code catches
     (``except np.linalg.LinAlgError``, ``except ValueError``), naming the op and call."""
     text = f"{here()}: {fname}: {e}"
-    if isinstance(e, np.exceptions.AxisError):  # a row's own check: NumPy's already
-        return np.exceptions.AxisError(text)
-    if isinstance(e, IndexError):
-        found = _DIMENSION.search(str(e))
-        if found is None:
-            return IndexError(text)  # an index out of bounds: NumPy's IndexError too
-        # an axis out of range: NumPy's AxisError (an IndexError and a ValueError)
-        ndim, axis = int(found.group(1)), int(found.group(2))
-        return np.exceptions.AxisError(axis, ndim, f"{here()}: {fname}")
     if isinstance(e, torch.linalg.LinAlgError):
         return np.linalg.LinAlgError(text)
     if "omplex" in str(e):  # torch's "complex", "ComplexDouble": no kernel for them
