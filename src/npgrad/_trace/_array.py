@@ -178,7 +178,7 @@ def quick_ufunc(row: Row, inputs: tuple) -> Any:
     try:
         r = row.impl(a) if len(inputs) == 1 else row.impl(a, b)
     except RuntimeError as e:
-        raise numpy_error(e, f"np.{row.short}") from e
+        raise numpy_error(e, f"np.{row.short}", (a, b)) from e
     out = wrap(r)
     if type(out) is TracedArray and (r._base is not None or r is a or r is b):
         mark_aliases(out, inputs, f"np.{row.short}")
@@ -267,7 +267,7 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
     try:
         r = row.impl(*args)
     except RuntimeError as e:
-        raise numpy_error(e, f"np.{name}") from e
+        raise numpy_error(e, f"np.{name}", tuple(args)) from e
     if unsigned is not None:  # (a two-output row, np.divmod, gives a pair)
         r = (
             tuple(_back_to(x, unsigned, want, row) for x in r)

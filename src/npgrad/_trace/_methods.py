@@ -91,7 +91,7 @@ def _operator(ufunc: Any, reflected: bool) -> Callable:
                 try:
                     r = row.impl(o, t) if reflected else row.impl(t, o)
                 except RuntimeError as e:
-                    raise numpy_error(e, f"np.{row.short}") from e
+                    raise numpy_error(e, f"np.{row.short}", (o, t) if reflected else (t, o)) from e
                 out = wrap(r)
                 if type(out) is TracedArray and (r._base is not None or r is t or r is o):
                     mark_aliases(out, inputs, f"np.{row.short}")

@@ -189,10 +189,16 @@ def _scipy_function_in(frame: Any) -> str:
     return ""
 
 
-def numpy_error(e: RuntimeError, fname: str) -> Exception:
+def numpy_error(e: RuntimeError, fname: str, operands: tuple = ()) -> Exception:
     """torch's error for what NumPy raises differently: the kind NumPy code catches
-    (``except np.linalg.LinAlgError``, ``except ValueError``), naming the op and call."""
+    (``except np.linalg.LinAlgError``, ``except ValueError``), naming the op and call;
+    ``operands`` (a ufunc's) give a broadcasting failure NumPy's words."""
     text = f"{here()}: {fname}: {e}"
+    if operands and "must match the size of tensor" in str(e):
+        shapes = " ".join(_shape_words(getattr(x, "shape", ())) for x in operands)
+        return ValueError(
+            f"{here()}: {fname}: operands could not be broadcast together with shapes {shapes}"
+        )
     if isinstance(e, torch.linalg.LinAlgError):
         return np.linalg.LinAlgError(text)
     if "omplex" in str(e):  # torch's "complex", "ComplexDouble": no kernel for them
@@ -214,6 +220,12 @@ def numpy_error(e: RuntimeError, fname: str) -> Exception:
     if "out of bounds" in str(e) or "out of range" in str(e):
         return IndexError(text)
     return ValueError(text)
+
+
+def _shape_words(shape: Any) -> str:
+    """A shape as NumPy's messages write it: ``(4,)``, ``(2,3)``, ``()``."""
+    dims = [str(int(d)) for d in shape]
+    return f"({dims[0]},)" if len(dims) == 1 else f"({','.join(dims)})"
 
 
 def no_mapping(what: str) -> TraceError:
