@@ -55,3 +55,20 @@ def test_operators_get_them_too(spell):
     with pytest.raises(ValueError) as got:
         npgrad.grad(lambda a: np.sum(eval(spell, {"a": a, "b": b})))(a)
     assert str(got.value).endswith(str(want.value).strip())
+
+
+PRODUCTS = [((3, 4), (5,)), ((3, 3), (2, 3)), ((4,), (3,)), ((2, 3, 4), (5, 2)), ((4,), (5, 3))]
+
+
+@pytest.mark.parametrize("sa, sb", PRODUCTS, ids=[f"{a}@{b}" for a, b in PRODUCTS])
+@pytest.mark.parametrize(
+    "f", [np.dot, np.matmul, lambda x, y: x @ y], ids=["dot", "matmul", "operator"]
+)
+def test_misaligned_products_get_numpys_words(f, sa, sb):
+    # torch's were "mat1 and mat2 shapes cannot be multiplied (3x3 and 2x3)"
+    with pytest.raises(ValueError) as want:
+        f(np.ones(sa), np.ones(sb))
+    op = npgrad.function(lambda a, b: f(a, b), name="p", mode="auto")
+    with pytest.raises(ValueError) as got:
+        op(torch.ones(sa, dtype=torch.float64), torch.ones(sb, dtype=torch.float64))
+    assert str(got.value).endswith(str(want.value))

@@ -15,7 +15,7 @@ from .._dtypes import to_int64
 from .._trace._array import tensor
 from .._trace._promote import common
 from .._trace._registry import implements
-from .._trace._state import unsupported
+from .._trace._state import here, unsupported
 
 
 def _bools(f, *ts):
@@ -30,10 +30,33 @@ def _dot_method(self, b, out=None):
     return np.dot(self, b, out=out)
 
 
+def _shape_text(t: torch.Tensor) -> str:
+    dims = [str(d) for d in t.shape]
+    return f"({dims[0]},)" if len(dims) == 1 else f"({','.join(dims)})"
+
+
+def _misaligned(ta: torch.Tensor, tb: torch.Tensor) -> tuple[int, int] | None:
+    """The contracted axes (a's last, b's last but one) where their lengths differ."""
+    if ta.ndim == 0 or tb.ndim == 0:
+        return None
+    ka, kb = ta.ndim - 1, max(tb.ndim - 2, 0)
+    return (ka, kb) if ta.shape[ka] != tb.shape[kb] else None
+
+
 @implements(np.dot, methods=(("dot", _dot_method),))
 def _dot(a, b, out=None):
     ta, tb = common(tensor(a), tensor(b))
-    return _dot_kernel(ta, tb) if ta.dtype is not torch.bool else _bools(_dot_kernel, ta, tb)
+    try:
+        return _dot_kernel(ta, tb) if ta.dtype is not torch.bool else _bools(_dot_kernel, ta, tb)
+    except RuntimeError:
+        bad = _misaligned(ta, tb)
+        if bad is None:
+            raise
+        ka, kb = bad  # NumPy's words, not torch's ("mat1 and mat2 shapes cannot be...")
+        raise ValueError(
+            f"{here()}: np.dot: shapes {_shape_text(ta)} and {_shape_text(tb)} not aligned: "
+            f"{ta.shape[ka]} (dim {ka}) != {tb.shape[kb]} (dim {kb})"
+        ) from None
 
 
 def _dot_kernel(ta, tb):
@@ -125,7 +148,17 @@ def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 @implements(np.matmul, operators=("__matmul__",), reflected=("__rmatmul__",))
 def _matmul(a, b):
-    return _bools(torch.matmul, a, b)
+    try:
+        return _bools(torch.matmul, a, b)
+    except RuntimeError:
+        bad = _misaligned(a, b)
+        if bad is None:
+            raise
+        raise ValueError(
+            f"{here()}: np.matmul: Input operand 1 has a mismatch in its core dimension 0, "
+            f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {b.shape[bad[1]]} is "
+            f"different from {a.shape[bad[0]]})"
+        ) from None
 
 
 if hasattr(np, "vecdot"):
