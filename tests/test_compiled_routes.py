@@ -387,21 +387,22 @@ def test_compiled_vmap_of_an_automatic_op_decomposes_into_torch_ops(fullgraph):
     got = torch.compile(torch.func.vmap(op), fullgraph=fullgraph)(x)
     torch.testing.assert_close(got, want, **TOL[torch.float64])
     torch.testing.assert_close(want, (torch.tanh(x) ** 2).sum(1), **TOL[torch.float64])
+    leaf = x.clone().requires_grad_()  # and autograd through the compiled vmap
+    torch.compile(torch.func.vmap(op), fullgraph=fullgraph)(leaf).sum().backward()
+    torch.testing.assert_close(
+        leaf.grad, 2 * torch.tanh(x) / torch.cosh(x) ** 2, **TOL[torch.float64]
+    )
     grads = torch.compile(torch.func.vmap(torch.func.grad(op)), fullgraph=fullgraph)(x)
     torch.testing.assert_close(grads, 2 * torch.tanh(x) / torch.cosh(x) ** 2, **TOL[torch.float64])
 
 
-@pytest.mark.parametrize("fullgraph", [True, False], ids=["fullgraph", "breaks allowed"])
-def test_compiled_vmap_of_a_numpy_mode_op_runs_it_per_sample(fullgraph):
-    # its custom op had no batching rule (fullgraph: "Batching rule not implemented
-    # for npgrad::forward"; with graph breaks Dynamo failed inside npgrad's Python)
-    op = npgrad.function(lambda x: np.sum(np.tanh(x) ** 2), name="sqn")
-
-    @op.backward
-    def _(g, x, out):
-        t = np.tanh(x)
-        return 2 * t * (1 - t * t) * g
-
-    x = torch.randn(6, 5, dtype=torch.float64)
-    got = torch.compile(torch.func.vmap(op), fullgraph=fullgraph)(x)
-    torch.testing.assert_close(got, (torch.tanh(x) ** 2).sum(1), **TOL[torch.float64])
+def test_compiled_vmap_of_an_opaque_op_with_a_gradient_falls_back_to_eager():
+    # a signature on the opaque route (it computes from a captured array) has no
+    # batching rule: Dynamo runs it eagerly, and the gradient is right
+    captured = np.arange(5.0)
+    op = npgrad.function(lambda x: np.sum(x * (captured * 2)), name="cap", mode="auto")
+    x = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
+    torch.compile(torch.func.vmap(op))(x).sum().backward()
+    torch.testing.assert_close(
+        x.grad, torch.tensor(captured * 2).expand(6, 5), **TOL[torch.float64]
+    )

@@ -627,3 +627,25 @@ def test_a_memmap_is_an_array_as_any_other(tmp_path):
     np.testing.assert_array_equal(npgrad.grad(lambda x: np.sum(x**2))(m), 2 * np.asarray(m))
     op = npgrad.function(lambda x: np.sum(x * m), name="cap", mode="auto")
     assert float(op(torch.ones(3, dtype=torch.float64))) == 6.0
+
+
+TIED = {
+    "swap": np.array([[0.0, 1.0], [1.0, 0.0]]),
+    "signs": np.diag([2.0, -2.0, 1.0]),
+}
+
+
+@pytest.mark.parametrize("a", list(TIED.values()), ids=list(TIED))
+def test_hermitian_svd_orders_tied_magnitudes_as_numpy(a):
+    want = np.linalg.svd(a, hermitian=True)
+    op = npgrad.function(lambda m: np.linalg.svd(m, hermitian=True), name="svd", mode="auto")
+    for got, ref in zip(op(torch.tensor(a)), want):
+        np.testing.assert_allclose(got.numpy(), ref, atol=1e-12)
+    with pytest.raises(np.linalg.LinAlgError, match="must be square"):
+        npgrad.grad(lambda m: np.sum(np.linalg.pinv(m, hermitian=True)))(np.ones((3, 2)))
+
+
+def test_zero_d_transposes_are_the_array():
+    x = torch.tensor(3.0, dtype=torch.float64)
+    for f in (lambda a: a.T, lambda a: np.transpose(a, ()), lambda a: a.transpose()):
+        assert float(npgrad.function(lambda a, f=f: f(a) * 2, name="t", mode="auto")(x)) == 6.0

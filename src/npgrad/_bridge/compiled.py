@@ -674,40 +674,7 @@ def _(grads, tensors, outputs, key, ints, floats, wanted):
     ]
 
 
-def _per_sample(op: Any, info: Any, in_dims: tuple, *args: Any) -> tuple:
-    """A custom op's vmap rule: the op once per sample, the results stacked (the
-    NumPy code sees one sample at a time, as the eager route's loop gives it)."""
-
-    def sample(i: int) -> list:
-        picked = []
-        for arg, dims in zip(args, in_dims):
-            if isinstance(arg, (list, tuple)) and isinstance(dims, (list, tuple)):
-                arg = [t.select(d, i) if d is not None else t for t, d in zip(arg, dims)]
-            elif dims is not None:
-                arg = arg.select(dims, i)
-            picked.append(arg)
-        return op(*picked)
-
-    rows = [sample(i) for i in range(info.batch_size)]
-    outs = [torch.stack(col) for col in zip(*rows)]
-    return outs, [0] * len(outs)
-
-
-# torch.compile of torch.func.vmap(op) reaches the ops themselves (eagerly the
-# autograd.Function's own rule loops): without a rule vmap refuses them
-if hasattr(torch.library, "register_vmap"):
-    torch.library.register_vmap(
-        "npgrad::forward", lambda info, dims, *args: _per_sample(_forward_op, info, dims, *args)
-    )
-    torch.library.register_vmap(
-        "npgrad::backward", lambda info, dims, *args: _per_sample(_backward_op, info, dims, *args)
-    )
-
-
 class _CompiledBridge(torch.autograd.Function):
-    # under vmap: through forward and backward, whose ops have the rules above
-    generate_vmap_rule = True
-
     @staticmethod
     def forward(key: str, ints: list, floats: list, *tensors: torch.Tensor):  # type: ignore[override]
         return tuple(_forward_op(list(tensors), key, ints, floats))

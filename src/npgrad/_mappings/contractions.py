@@ -166,7 +166,7 @@ if hasattr(np, "vecdot"):
     @implements(np.vecdot)
     def _vecdot(a, b):
         for i, t in enumerate((a, b)):
-            if t.ndim == 0:  # torch's would multiply numbers; NumPy's gufunc refuses
+            if np.ndim(t) == 0:  # torch's would multiply numbers; NumPy's gufunc refuses
                 raise ValueError(
                     f"vecdot: Input operand {i} does not have enough dimensions (has 0, "
                     "gufunc core with signature (n),(n)->() requires 1)"

@@ -18,7 +18,7 @@ from .._dtypes import HALF, TORCH_TO_NP, is_inexact
 from .._errors import TraceError
 from .._trace._array import tensor
 from .._trace._promote import common
-from .._trace._registry import implements, normalise_axis
+from .._trace._registry import implements, normalise_axis, square_matrix
 from .._trace._state import here, unsupported, values_hidden, wide
 from ._refuse import refuse_nonzero, refuse_used
 
@@ -135,6 +135,7 @@ def _pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     if hermitian:
         # NumPy's hermitian pinv reads the lower triangle only (its SVD is eigh's): the
         # upper one gets no gradient, and the value is the pinv of that Hermitian matrix
+        square_matrix(t)
         t = _triangle(t, "L")
     if rcond is not None and rtol is not np._NoValue:
         raise ValueError("`rtol` and `rcond` can't be both set.")
@@ -226,6 +227,7 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if hermitian:
         # NumPy's hermitian SVD is eigh's, of the lower triangle (the values too: a
         # matrix that is not Hermitian has other singular values than its triangle's)
+        square_matrix(x)
         given, x = x, _triangle(x, "L")
     if not compute_uv:
         return back(torch.linalg.svdvals(x), t.dtype)
@@ -234,7 +236,8 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         # NumPy's hermitian SVD: the eigenvalues' magnitudes, largest first
         w, v = torch.linalg.eigh(x)
         v = _numpy_eigenvectors(given, v, "L")
-        order = torch.argsort(w.abs(), dim=-1, descending=True)
+        # NumPy's order: ascending magnitudes, stably, then reversed (ties included)
+        order = torch.argsort(w.abs(), dim=-1, stable=True).flip(-1)
         s = torch.gather(w.abs(), -1, order)
         u = torch.gather(v, -1, order.unsqueeze(-2).expand(v.shape))
         sgn = torch.gather(torch.sign(w), -1, order)

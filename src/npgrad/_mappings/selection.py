@@ -256,10 +256,15 @@ def _nonzero_method(self):
     return np.nonzero(self)
 
 
+# NumPy 2.1 refuses a 0-d array's nonzero (before, a deprecation warning and the
+# array's atleast_1d answer)
+_NONZERO_0D_REFUSED = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
+
+
 @implements(np.nonzero, differentiable=False, methods=(("nonzero", _nonzero_method),))
 def _nonzero(a):
     t = tensor(a)
-    if t.ndim == 0:
+    if t.ndim == 0 and _NONZERO_0D_REFUSED:
         raise ValueError(
             "Calling nonzero on 0d arrays is not allowed. Use np.atleast_1d(scalar).nonzero() "
             "instead. If the context of this error is of the form `arr[nonzero(cond)]`, just "

@@ -109,8 +109,10 @@ def _transpose_method(self, *axes):
 @implements(np.transpose, methods=(("transpose", _transpose_method),))
 def _transpose(a, axes=None):
     t = tensor(a)
+    if t.ndim == 0 and (axes is None or tuple(axes) == ()):
+        return t.view_as(t)  # torch's permute takes no empty order
     if axes is None:
-        return t.permute(*reversed(range(t.ndim))) if t.ndim else t.view_as(t)
+        return t.permute(*reversed(range(t.ndim)))
     return t.permute(*axes)
 
 

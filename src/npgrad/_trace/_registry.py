@@ -297,7 +297,8 @@ def _normaliser(row: Row) -> Callable[..., Any]:
             if found is None:
                 raise
             axis, ndim = int(found.group(2)), int(found.group(1))
-            raise np.exceptions.AxisError(axis, ndim, f"{here()}: {shown}") from e
+            where = row.name.replace("numpy.", "np.", 1)  # np.fft.fftshift, in full
+            raise np.exceptions.AxisError(axis, ndim, f"{here()}: {where}") from e
 
     if row.matrix is None:
         return call

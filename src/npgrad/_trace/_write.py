@@ -82,7 +82,7 @@ def derive(t: torch.Tensor, op: tuple) -> torch.Tensor:
     if kind == "key":
         return select(t, op[1])
     if kind == "T":
-        return t.permute(*reversed(range(t.ndim)))
+        return t.permute(*reversed(range(t.ndim))) if t.ndim else t
     if kind == "mT":
         return t.mT
     return t  # "real" of a real array: the array itself

@@ -309,3 +309,19 @@ RECORDS += [
         id="numpy.polyfit-cov-unscaled",
     ),
 ]
+
+RECORDS += [
+    # the cut (rcond, rtol) branches of the hermitian pinv, on a general matrix
+    Record(
+        covers=("numpy.linalg.pinv",),
+        fn=lambda a: np.linalg.pinv(a, rcond=1e-3, hermitian=True),
+        shapes=((4, 4),),
+        id="numpy.linalg.pinv-hermitian-rcond",
+    ),
+    Record(
+        covers=("numpy.linalg.pinv",),
+        fn=lambda a: np.linalg.pinv(a, rtol=1e-3, hermitian=True),
+        shapes=((4, 4),),
+        id="numpy.linalg.pinv-hermitian-rtol",
+    ),
+]
