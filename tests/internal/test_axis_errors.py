@@ -109,3 +109,8 @@ def test_an_index_error_of_the_users_own_passes_through_unchanged():
 def test_size_of_axes_is_numpys(axis):
     op = npgrad.function(lambda a: np.ones(np.size(a, axis)) * np.sum(a), name="s", mode="auto")
     assert op(torch.tensor(X)).shape == (np.size(X, axis),)
+
+
+def test_the_axis_error_names_the_function_with_its_submodule():
+    with pytest.raises(np.exceptions.AxisError, match=r"np\.fft\.fftshift: axis 5 is out"):
+        npgrad.grad(lambda a: np.sum(np.fft.fftshift(a, axes=5)))(X)
