@@ -15,7 +15,7 @@ from .._dtypes import to_int64
 from .._trace._array import tensor
 from .._trace._promote import common
 from .._trace._registry import implements
-from .._trace._state import here, unsupported
+from .._trace._state import here, shape_words, unsupported
 
 
 def _bools(f, *ts):
@@ -28,11 +28,6 @@ def _bools(f, *ts):
 
 def _dot_method(self, b, out=None):
     return np.dot(self, b, out=out)
-
-
-def _shape_text(t: torch.Tensor) -> str:
-    dims = [str(d) for d in t.shape]
-    return f"({dims[0]},)" if len(dims) == 1 else f"({','.join(dims)})"
 
 
 def _misaligned(ta: torch.Tensor, tb: torch.Tensor) -> tuple[int, int] | None:
@@ -54,8 +49,8 @@ def _dot(a, b, out=None):
             raise
         ka, kb = bad  # NumPy's words, not torch's ("mat1 and mat2 shapes cannot be...")
         raise ValueError(
-            f"{here()}: np.dot: shapes {_shape_text(ta)} and {_shape_text(tb)} not aligned: "
-            f"{ta.shape[ka]} (dim {ka}) != {tb.shape[kb]} (dim {kb})"
+            f"{here()}: np.dot: shapes {shape_words(ta.shape)} and {shape_words(tb.shape)} "
+            f"not aligned: {ta.shape[ka]} (dim {ka}) != {tb.shape[kb]} (dim {kb})"
         ) from None
 
 

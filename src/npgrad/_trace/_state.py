@@ -195,7 +195,7 @@ def numpy_error(e: RuntimeError, fname: str, operands: tuple = ()) -> Exception:
     ``operands`` (a ufunc's) give a broadcasting failure NumPy's words."""
     text = f"{here()}: {fname}: {e}"
     if operands and "must match the size of tensor" in str(e):
-        shapes = " ".join(_shape_words(getattr(x, "shape", ())) for x in operands)
+        shapes = " ".join(shape_words(getattr(x, "shape", ())) for x in operands)
         return ValueError(
             f"{here()}: {fname}: operands could not be broadcast together with shapes {shapes}"
         )
@@ -222,7 +222,7 @@ def numpy_error(e: RuntimeError, fname: str, operands: tuple = ()) -> Exception:
     return ValueError(text)
 
 
-def _shape_words(shape: Any) -> str:
+def shape_words(shape: Any) -> str:
     """A shape as NumPy's messages write it: ``(4,)``, ``(2,3)``, ``()``."""
     dims = [str(int(d)) for d in shape]
     return f"({dims[0]},)" if len(dims) == 1 else f"({','.join(dims)})"
