@@ -33,7 +33,7 @@ def to_numpy(tensors: list[torch.Tensor]) -> list[np.ndarray]:
         if t.is_cpu and t.dtype in SAME_ON_HOST and not t.is_neg():
             # the common case in a few steps: the array is the tensor's memory
             a = (t.detach() if t.requires_grad else t).numpy()
-            a.flags.writeable = False
+            a.setflags(write=False)  # (half the cost of setting a.flags.writeable)
             arrays.append(a)
             continue
         # a lazy negation (``z.conj().imag`` is a real tensor with one) is applied

@@ -161,16 +161,20 @@ def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
 
 def _array_leaf(x: np.ndarray, device: torch.device) -> torch.Tensor:
     t = None
-    if x.flags.writeable and x.flags.aligned:  # read-only memory would warn
+    flags = x.flags
+    if flags.writeable and flags.aligned:  # read-only memory would warn
         try:
             t = torch.from_numpy(x)  # no copy: the trace never writes into it
         except ValueError:  # negative strides
             pass
     if t is None:
         t = torch.from_numpy(np.array(x))
-    if device.type != "cpu":
+    if device != _CPU:
         t = t.to(device)
     return t.requires_grad_()
+
+
+_CPU = torch.device("cpu")
 
 
 def _inside_trace() -> bool:
@@ -226,12 +230,15 @@ class _Inputs:
         return [t for ts in self.tensors for t in ts]
 
     def numpy(self, t: torch.Tensor, extra: tuple = ()) -> np.ndarray:
-        a = t.detach()
-        if a.dtype is torch.bfloat16:
-            a = a.float()
-        a = a.cpu().numpy()
-        for b in (*self.arrays, *extra) if t.device.type == "cpu" else ():
-            if np.may_share_memory(a, b):
+        if t.requires_grad:
+            t = t.detach()
+        if t.dtype is torch.bfloat16:
+            t = t.float()
+        if not t.is_cpu:
+            return t.cpu().numpy()  # a copy already
+        a = t.numpy()
+        for b in (*self.arrays, *extra):
+            if _may_share_memory(a, b):
                 return a.copy()  # never a view of the caller's data
         return a
 
@@ -375,6 +382,8 @@ def _backward(
     return _zeros_for_unused(grads, xs)
 
 
+# np.may_share_memory without its __array_function__ dispatch (both are ndarrays)
+_may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)
 _ENGINE = getattr(getattr(torch.autograd, "Variable", None), "_execution_engine", None)
 _LEVEL = getattr(getattr(torch._C, "_functorch", None), "maybe_current_level", None)
 _MODES = getattr(torch._C, "_len_torch_function_stack", None)

@@ -47,6 +47,10 @@ def _save(ctx, call: Call, tensors: tuple, output: tuple) -> None:
     ctx.call = call
     ctx.n_in = len(tensors)
     ctx.save_for_backward(*tensors, *output)
+    if len(output) == 1:  # a loss's value: no comprehension on the hot path
+        if not output[0].is_floating_point():
+            ctx.mark_non_differentiable(output[0])
+        return
     nondiff = [o for o in output if not o.is_floating_point()]
     if nondiff:
         ctx.mark_non_differentiable(*nondiff)
