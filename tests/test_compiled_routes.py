@@ -396,6 +396,25 @@ def test_compiled_vmap_of_an_automatic_op_decomposes_into_torch_ops(fullgraph):
     torch.testing.assert_close(grads, 2 * torch.tanh(x) / torch.cosh(x) ** 2, **TOL[torch.float64])
 
 
+@pytest.mark.parametrize("mode", ["numpy", "numeric"])
+def test_compiled_func_transforms_of_a_host_op_run_it_eagerly(mode):
+    # without fullgraph, Dynamo falls back frame by frame around a torch.func
+    # transform of an opaque op; it compiled the bridge's frames one by one and
+    # followed the user's NumPy code with its own NumPy tracing (an AssertionError
+    # from np.nditer), though eager torch.func runs it
+    op = npgrad.function(lambda x: x**3, name=f"cube_{mode}", mode=mode)
+    if mode == "numpy":
+        op.backward(lambda g, x, out: 3 * x**2 * g)
+    x = torch.rand(6, dtype=torch.float64) + 0.5
+    tol = TOL[torch.float64] if mode == "numpy" else dict(atol=1e-6, rtol=1e-6)
+    got = torch.compile(torch.func.grad(lambda v: op(v).sum()))(x)
+    torch.testing.assert_close(got, 3 * x**2, **tol)
+    rows = torch.compile(torch.func.vmap(op))(x.reshape(3, 2))
+    torch.testing.assert_close(rows, x.reshape(3, 2) ** 3, **TOL[torch.float64])
+    jac = torch.compile(torch.func.jacrev(op))(x)
+    torch.testing.assert_close(jac, torch.diag(3 * x**2), **tol)
+
+
 def test_compiled_vmap_of_an_opaque_op_with_a_gradient_falls_back_to_eager():
     # a signature on the opaque route (it computes from a captured array) has no
     # batching rule: Dynamo runs it eagerly, and the gradient is right

@@ -1,5 +1,6 @@
 """What happens around the user's code, written once: running it (a note naming the
-op on any error), the ``nonfinite`` policy, and a loss's scalar check.
+op on any error), keeping Dynamo out of it, the ``nonfinite`` policy, and a loss's
+scalar check.
 
 Everything here takes an *owner*: any object with ``name``, ``nonfinite``
 (``"raise"``, ``"warn"`` or ``"ignore"``) and ``is_loss``, such as a ``Function``.
@@ -45,6 +46,29 @@ def run_user(owner: Owner, which: str, f: Callable, args: Any, kwargs: dict) -> 
     except Exception as e:
         e.add_note(f"(raised in the {which} of npgrad op '{owner.name}')")
         raise
+
+
+def never_traced(*fns: Callable) -> None:
+    """Have Dynamo run ``fns``, and every frame they call, as plain Python.
+
+    They run the user's NumPy code on host arrays.  Where ``torch.compile`` falls
+    back frame by frame (a ``torch.func`` transform around an opaque op, without
+    ``fullgraph``), Dynamo would otherwise compile each of these frames on its own
+    and follow the NumPy code with its own NumPy tracing, which fails on host arrays.
+    Marking the code objects costs nothing in eager calls (a decorator's wrapper
+    would cost a call each).  A torch without this hook keeps Dynamo's default.
+    """
+    try:
+        from torch._C._dynamo.eval_frame import (
+            _FrameAction,
+            _FrameExecStrategy,
+            set_code_exec_strategy,
+        )
+    except ImportError:
+        return
+    skip = _FrameExecStrategy(_FrameAction.SKIP, _FrameAction.SKIP)
+    for fn in fns:
+        set_code_exec_strategy(fn.__code__, skip)
 
 
 def report_nonfinite(owner: Owner, what: str) -> None:

@@ -18,6 +18,7 @@ from .. import _modes as modes
 from .._call import Call
 from .._dtypes import COMPUTE_DTYPE
 from .._errors import NpgradError
+from .._policy import never_traced
 
 
 def backward_can_follow(tensors) -> bool:
@@ -181,3 +182,17 @@ class BackwardBridge(torch.autograd.Function):
             return BackwardBridge.apply(c, needs, n_grads, *ts)
 
         return _batched_loop(row, info, in_dims[3:], *tensors)
+
+
+# the bridges' host work, whichever frame Dynamo meets first
+never_traced(
+    modes.forward,
+    modes.backward,
+    FastBridge.forward,
+    FastBridge.backward,
+    EagerBridge.forward,
+    EagerBridge.backward,
+    EagerBridge.vmap,
+    BackwardBridge.forward,
+    BackwardBridge.vmap,
+)
