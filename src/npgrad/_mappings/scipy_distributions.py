@@ -14,7 +14,8 @@ import math
 import torch
 
 from .._trace._registry import implements
-from .scipy_stats import _INF, Continuous, _no_grad, _pdf_from_log, counts
+from .scipy_special import expm1, log1mexp, ndtr
+from .scipy_stats import _INF, Continuous, _log_tail, _no_grad, _pdf_from_log, counts
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -31,10 +32,30 @@ uniform.register("isf")(lambda q: 1 - q)
 # ------------------------------------------------------------------ halfnorm
 halfnorm = Continuous("halfnorm", support=(0.0, _INF))
 _pdf_from_log(halfnorm, lambda z: -0.5 * z * z, 0.5 * math.log(math.pi / 2))
-halfnorm.register("cdf")(lambda z: torch.special.erf(z / math.sqrt(2)))
-halfnorm.register("logcdf")(lambda z: torch.log(torch.special.erf(z / math.sqrt(2))))
-halfnorm.register("sf")(lambda z: torch.special.erfc(z / math.sqrt(2)))
-halfnorm.register("logsf")(lambda z: math.log(2) + torch.special.log_ndtr(-z))
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def _halfnorm_logcdf(z):
+    # log erf(t) is log of a number near 1 from t = 1 on: there log1p(-erfc(t))
+    t = z * _SQRT_HALF
+    return _log_tail(t < 1, torch.special.erf(t), torch.special.erfc(t))
+
+
+def _halfnorm_logsf(z):
+    # log erfc(t) = log1p(-erf(t)) near 0 (log 2 + log_ndtr(-z) cancels there)
+    t = z * _SQRT_HALF
+    near = t < 1
+    tn = torch.where(near, t, 0.5)
+    zf = torch.where(near, 2.0, z)
+    return torch.where(
+        near, torch.log1p(-torch.special.erf(tn)), math.log(2) + torch.special.log_ndtr(-zf)
+    )
+
+
+halfnorm.register("cdf")(lambda z: torch.special.erf(z * _SQRT_HALF))
+halfnorm.register("logcdf")(_halfnorm_logcdf)
+halfnorm.register("sf")(lambda z: torch.special.erfc(z * _SQRT_HALF))
+halfnorm.register("logsf")(_halfnorm_logsf)
 halfnorm.register("ppf")(lambda q: torch.special.ndtri((1 + q) / 2))
 halfnorm.register("isf")(lambda q: -torch.special.ndtri(q / 2))
 
@@ -62,9 +83,9 @@ def _log_over(z, s):
 
 lognorm = Continuous("lognorm", ("s",), support=(0.0, _INF), valid=lambda s: s > 0)
 _pdf_from_log(lognorm, _lognorm_logpdf)
-lognorm.register("cdf")(lambda z, s: torch.special.ndtr(_log_over(z, s)))
+lognorm.register("cdf")(lambda z, s: ndtr(_log_over(z, s)))
 lognorm.register("logcdf")(lambda z, s: torch.special.log_ndtr(_log_over(z, s)))
-lognorm.register("sf")(lambda z, s: torch.special.ndtr(-_log_over(z, s)))
+lognorm.register("sf")(lambda z, s: ndtr(-_log_over(z, s)))
 lognorm.register("logsf")(lambda z, s: torch.special.log_ndtr(-_log_over(z, s)))
 lognorm.register("ppf")(lambda q, s: torch.exp(s * torch.special.ndtri(q)))
 lognorm.register("isf")(lambda q, s: torch.exp(-s * torch.special.ndtri(q)))
@@ -83,8 +104,8 @@ def _weibull_logpdf(z, c):
 
 weibull_min = Continuous("weibull_min", ("c",), support=(0.0, _INF), valid=lambda c: c > 0)
 _pdf_from_log(weibull_min, _weibull_logpdf)
-weibull_min.register("cdf")(lambda z, c: -torch.expm1(-_power(z, c)))
-weibull_min.register("logcdf")(lambda z, c: torch.log(-torch.expm1(-_power(z, c))))
+weibull_min.register("cdf")(lambda z, c: -expm1(-_power(z, c)))
+weibull_min.register("logcdf")(lambda z, c: log1mexp(_power(z, c)))
 weibull_min.register("sf")(lambda z, c: torch.exp(-_power(z, c)))
 weibull_min.register("logsf")(lambda z, c: -_power(z, c))
 weibull_min.register("ppf")(lambda q, c: (-torch.log1p(-q)) ** (1 / c))
@@ -95,8 +116,8 @@ gumbel_r = Continuous("gumbel_r")
 _pdf_from_log(gumbel_r, lambda z: -z - torch.exp(-z))
 gumbel_r.register("cdf")(lambda z: torch.exp(-torch.exp(-z)))
 gumbel_r.register("logcdf")(lambda z: -torch.exp(-z))
-gumbel_r.register("sf")(lambda z: -torch.expm1(-torch.exp(-z)))
-gumbel_r.register("logsf")(lambda z: torch.log(-torch.expm1(-torch.exp(-z))))
+gumbel_r.register("sf")(lambda z: -expm1(-torch.exp(-z)))
+gumbel_r.register("logsf")(lambda z: log1mexp(torch.exp(-z)))
 gumbel_r.register("ppf")(lambda q: -torch.log(-torch.log(q)))
 gumbel_r.register("isf")(lambda q: -torch.log(-torch.log1p(-q)))
 
@@ -125,15 +146,17 @@ invgamma.register("sf")(lambda z, a: _invgamma_tail(z, a, True, "sf"))
 
 # ------------------------------------------------------------------ pareto
 def _pareto_log_sf(z, b):
-    return -b * torch.log(z)
+    # log1p(z - 1): z - 1 is exact next to the support's edge at 1, where log(z)
+    # keeps only the rounding of z's distance from 1
+    return -b * torch.log1p(z - 1)
 
 
 pareto = Continuous("pareto", ("b",), support=(1.0, _INF), valid=lambda b: b > 0)
 _pdf_from_log(pareto, lambda z, b: torch.log(b) - (b + 1) * torch.log(z))
-pareto.register("cdf")(lambda z, b: -torch.expm1(_pareto_log_sf(z, b)))
+pareto.register("cdf")(lambda z, b: -expm1(_pareto_log_sf(z, b)))
 pareto.register("sf")(lambda z, b: torch.exp(_pareto_log_sf(z, b)))
 pareto.register("logsf")(_pareto_log_sf)
-pareto.register("logcdf")(lambda z, b: torch.log(-torch.expm1(_pareto_log_sf(z, b))))
+pareto.register("logcdf")(lambda z, b: log1mexp(-_pareto_log_sf(z, b)))
 pareto.register("ppf")(lambda q, b: torch.exp(-torch.log1p(-q) / b))
 pareto.register("isf")(lambda q, b: torch.exp(-torch.log(q) / b))
 

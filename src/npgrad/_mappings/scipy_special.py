@@ -16,28 +16,159 @@ _F = dict(float_result=True)
 _TORCH = {
     "xlogy": torch.special.xlogy,
     "xlog1py": torch.special.xlog1py,
-    "expit": torch.sigmoid,
-    "logit": torch.logit,
     "log_expit": torch.nn.functional.logsigmoid,
     "erf": torch.special.erf,
     "erfc": torch.special.erfc,
     "erfinv": torch.special.erfinv,
-    "erfcx": torch.special.erfcx,
-    "gammaln": torch.special.gammaln,
     "psi": torch.special.digamma,
     "digamma": torch.special.digamma,
     "i0": torch.special.i0,
     "i0e": torch.special.i0e,
     "i1": torch.special.i1,
     "i1e": torch.special.i1e,
-    "ndtr": torch.special.ndtr,
     "ndtri": torch.special.ndtri,
     "log_ndtr": torch.special.log_ndtr,
     "entr": torch.special.entr,
-    "expm1": torch.special.expm1,
     "log1p": torch.special.log1p,
     "exp2": torch.special.exp2,
 }
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def ndtr(x):
+    """Phi(x) with its relative digits in both tails.  torch's ndtr goes through
+    1 + erf(x / sqrt 2), which cancels to 0 left of about -8 (and loses digits from
+    -3 on); erfc of a non-negative argument does not, and right of 0 the value is
+    1 minus a small erfc, exact to rounding."""
+    t = x * _SQRT_HALF
+    return torch.where(x < 0, 0.5 * torch.special.erfc(-t), 1 - 0.5 * torch.special.erfc(t))
+
+
+class _Expm1(torch.autograd.Function):
+    """expm1 whose derivative is exp(x): torch's backward uses expm1(x) + 1, which
+    is 0 once expm1 rounds to -1 (x below about -37), a silent zero gradient."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x):
+        return torch.special.expm1(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * torch.exp(x)
+
+
+def expm1(x):
+    return _Expm1.apply(x)
+
+
+_LN2 = math.log(2)
+
+
+def log1mexp(a):
+    """log(1 - exp(-a)) for a >= 0: log(-expm1(-a)) near 0, log1p(-exp(-a)) past
+    log 2, where 1 - exp(-a) is near 1 and its log would round to 0."""
+    near = a < _LN2
+    an = torch.where(near, a, 1.0)
+    af = torch.where(near, 1.0, a)
+    return torch.where(near, torch.log(-expm1(-an)), torch.log1p(-torch.exp(-af)))
+
+
+def expit(x):
+    """1 / (1 + exp(-x)), written so that its gradient keeps the tail right of 0:
+    torch's sigmoid differentiates as s (1 - s), 0 once s rounds to 1."""
+    return torch.where(x < 0, torch.sigmoid(x), 1 - torch.sigmoid(-x))
+
+
+def logit(p):
+    """log(p / (1 - p)); between 1/4 and 3/4 as 2 atanh(2p - 1) (2p - 1 is exact
+    there), since the ratio's rounding is a large relative error of a log near 0."""
+    mid = (p - 0.5).abs() < 0.25
+    pm = torch.where(mid, p, 0.5)
+    po = torch.where(mid, 0.25, p)
+    return torch.where(mid, 2 * torch.atanh(2 * pm - 1), torch.log(po) - torch.log1p(-po))
+
+
+_ERFCX_FAR = 50.0
+_RSQRT_PI = 1 / math.sqrt(math.pi)
+
+
+class _Erfcx(torch.autograd.Function):
+    """erfcx with a derivative that keeps its digits far right: torch's backward,
+    2x erfcx(x) - 2 / sqrt(pi), cancels there (1e-6 at x = 1e5, 0 at 1e10); past
+    _ERFCX_FAR its asymptotic series -1 / (sqrt(pi) x^2) (1 - 3 / 2x^2 + ...)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x):
+        return torch.special.erfcx(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        far = x > _ERFCX_FAR
+        xf = torch.where(far, x, _ERFCX_FAR)
+        r = 1 / (2 * xf * xf)
+        # d/dx of sum_k (-1)^k (2k - 1)!! / (2x^2)^k / (sqrt(pi) x)
+        term, total = torch.ones_like(xf), torch.ones_like(xf)
+        for k in range(1, 8):
+            term = -term * (2 * k + 1) * r
+            total = total + term
+        asymptotic = -total * _RSQRT_PI / (xf * xf)
+        xn = torch.where(far, 0.0, x)
+        near = 2 * xn * torch.special.erfcx(xn) - 2 * _RSQRT_PI
+        return grad * torch.where(far, asymptotic, near)
+
+
+implements("scipy.special.erfcx", **_F)(_Erfcx.apply)
+implements("scipy.special.expit", **_F)(expit)
+implements("scipy.special.logit", **_F)(logit)
+implements("scipy.special.ndtr", **_F)(ndtr)
+implements("scipy.special.expm1", **_F)(expm1)
+
+# lgamma(1 + e) = -gamma e + sum_k>=2 (-e)^k zeta(k) / k, for |e| <= _LGAMMA_NEAR:
+# torch's lgamma keeps only absolute digits at its zeros x = 1 and x = 2
+_LGAMMA_NEAR = 0.1
+_LGAMMA_TERMS = 20
+_ZETA = torch.special.zeta(
+    torch.arange(2, _LGAMMA_TERMS + 2, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
+).tolist()
+
+
+def _lgamma_1p(e):
+    total, power = torch.zeros_like(e), -e
+    for k, z in enumerate(_ZETA, start=2):
+        power = power * -e
+        total = total + z * power / k
+    return -0.5772156649015329 * e + total
+
+
+def gammaln(x):
+    """log |Gamma(x)|, with relative digits next to its zeros at 1 and 2."""
+    near1 = (x - 1).abs() <= _LGAMMA_NEAR
+    near2 = (x - 2).abs() <= _LGAMMA_NEAR
+    e1 = torch.where(near1, x - 1, 0.0)
+    e2 = torch.where(near2, x - 2, 0.0)
+    far = torch.special.gammaln(torch.where(near1 | near2, 3.0, x))
+    # lgamma(2 + e) = lgamma(1 + e) + log(1 + e)
+    return torch.where(
+        near1, _lgamma_1p(e1), torch.where(near2, _lgamma_1p(e2) + torch.log1p(e2), far)
+    )
+
+
+implements("scipy.special.gammaln", **_F)(gammaln)
+
 # scipy.special.sinc is numpy.sinc, a function (not a ufunc): its row is in elementwise
 for _name, _fn in _TORCH.items():
     implements(f"scipy.special.{_name}", **_F)(_fn)
@@ -45,7 +176,20 @@ for _name, _fn in _TORCH.items():
 
 @implements("scipy.special.rel_entr", **_F)
 def _rel_entr(x, y):
-    inside = torch.special.xlogy(x, x) - torch.special.xlogy(x, y)
+    # x log(x / y) as SciPy: the difference of the two logs cancels when x ~ y; it
+    # is kept only where the ratio over- or underflows; near x = y, log1p of the
+    # exact difference (x - y) / y, as the ratio's rounding is all of a log near 0
+    ratio = x / y
+    normal = torch.isfinite(ratio) & (ratio > 0)
+    apart = torch.special.xlogy(x, x) - torch.special.xlogy(x, y)
+    close = normal & ((x - y).abs() < 0.5 * y)
+    yc = torch.where(close, y, 1.0)
+    log_ratio = torch.where(
+        close,
+        torch.log1p((torch.where(close, x, 2.0) - yc) / yc),
+        torch.log(torch.where(normal, ratio, 1.0)),
+    )
+    inside = torch.where(normal, x * log_ratio, apart)
     edge = torch.where(
         (x == 0) & (y >= 0), torch.zeros_like(x * y), torch.full_like(x * y, math.inf)
     )
@@ -226,7 +370,12 @@ def _huber(delta, r):
 
 @implements("scipy.special.pseudo_huber", **_F)
 def _pseudo_huber(delta, r):
-    return delta * delta * (torch.sqrt(1 + (r / delta) ** 2) - 1)
+    # delta^2 (sqrt(1 + t^2) - 1) = delta^2 t^2 / (sqrt(1 + t^2) + 1): the first
+    # cancels for small t = r / delta; |t| (|t| / ...) keeps t^2 from overflowing
+    ok = delta > 0
+    t = (r / torch.where(ok, delta, 1.0)).abs()
+    value = delta * delta * t * (t / (torch.hypot(torch.ones_like(t), t) + 1))
+    return torch.where(ok, value, torch.where(delta == 0, 0.0, math.inf))
 
 
 # ---------------------------------------------------------------- the gamma family
@@ -249,7 +398,7 @@ def _loggamma(x):
     if x.is_complex():
         raise TraceError(f"{here()}: scipy.special.loggamma of complex values is not followed")
     # SciPy's real loggamma is nan left of 0 (at -0.0 it is inf, as gammaln)
-    return torch.where(x < 0, torch.full_like(x, math.nan), torch.special.gammaln(x))
+    return torch.where(x < 0, torch.full_like(x, math.nan), gammaln(x))
 
 
 @implements("scipy.special.gamma", **_F)
@@ -289,8 +438,33 @@ def _erfcinv(y):
     return -torch.special.ndtri(y / 2) / math.sqrt(2)
 
 
+_STIRLING_FROM = 20.0
+
+
+def _stirling_rest(x):
+    """lgamma(x) - ((x - 1/2) log x - x + log(2 pi) / 2), for x >= _STIRLING_FROM
+    (the next term, 1 / 1188 x^9, is below 2e-15 there)."""
+    r = 1 / (x * x)
+    return (1 / 12 - r * (1 / 360 - r * (1 / 1260 - r / 1680))) / x
+
+
 def _betaln_abs(a, b):
-    return torch.special.gammaln(a) + torch.special.gammaln(b) - torch.special.gammaln(a + b)
+    plain = torch.special.gammaln(a) + torch.special.gammaln(b) - torch.special.gammaln(a + b)
+    # with one argument large, lgamma(big) - lgamma(small + big) cancels (1e-7 of
+    # betaln(1e10, 1)); Stirling's form of that difference does not
+    small, big = torch.minimum(a, b), torch.maximum(a, b)
+    use = (big >= _STIRLING_FROM) & (small > 0)
+    sb = torch.where(use, big, _STIRLING_FROM)
+    ss = torch.where(use, small, 1.0)
+    total = sb + ss
+    diff = (
+        -(sb - 0.5) * torch.log1p(ss / sb)
+        - ss * torch.log(total)
+        + ss
+        + _stirling_rest(sb)
+        - _stirling_rest(total)
+    )
+    return torch.where(use, torch.special.gammaln(ss) + diff, plain)
 
 
 @implements("scipy.special.betaln", float_result=True, tensor_only=True)

@@ -25,7 +25,7 @@ from .._trace._array import tensor
 from .._trace._registry import implements
 from .._trace._state import here, values_hidden, wide
 from .scipy_linalg import symmetric
-from .scipy_special import _betainc
+from .scipy_special import _betainc, expit, expm1, log1mexp, ndtr
 
 _LOG_2PI = math.log(2 * math.pi)
 _INF = math.inf
@@ -164,9 +164,9 @@ def _pdf_from_log(d: Continuous, logpdf: Callable, const: float = 0.0) -> None:
 # ------------------------------------------------------------------ norm
 norm = Continuous("norm")
 _pdf_from_log(norm, lambda z: -0.5 * z * z, 0.5 * _LOG_2PI)
-norm.register("cdf")(torch.special.ndtr)
+norm.register("cdf")(ndtr)
 norm.register("logcdf")(torch.special.log_ndtr)
-norm.register("sf")(lambda z: torch.special.ndtr(-z))
+norm.register("sf")(lambda z: ndtr(-z))
 norm.register("logsf")(lambda z: torch.special.log_ndtr(-z))
 norm.register("ppf")(torch.special.ndtri)
 norm.register("isf")(lambda q: -torch.special.ndtri(q))
@@ -255,7 +255,7 @@ def _t_cdf(z, df):
     d, inf = _t_df(df, "cdf")
     tiny, center, tail = _t_parts(z, d)
     value = torch.where(tiny, 0.5 + center, torch.where(z < 0, tail, 1 - tail))
-    return torch.where(inf, torch.special.ndtr(z), value)
+    return torch.where(inf, ndtr(z), value)
 
 
 def _t_logcdf(z, df):
@@ -358,8 +358,8 @@ beta.register("logsf")(lambda z, a, b: _beta_log(z, a, b, False))
 # ------------------------------------------------------------------ expon, laplace
 expon = Continuous("expon", support=(0.0, _INF))
 _pdf_from_log(expon, lambda z: -z)
-expon.register("cdf")(lambda z: -torch.expm1(-z))
-expon.register("logcdf")(lambda z: torch.log(-torch.expm1(-z)))
+expon.register("cdf")(lambda z: -expm1(-z))
+expon.register("logcdf")(log1mexp)
 expon.register("sf")(lambda z: torch.exp(-z))
 expon.register("logsf")(lambda z: -z)
 expon.register("ppf")(lambda q: -torch.log1p(-q))
@@ -396,19 +396,48 @@ laplace.register("ppf")(lambda q: torch.where(q < 0.5, torch.log(2 * q), -torch.
 # ------------------------------------------------------------------ logistic, cauchy
 logistic = Continuous("logistic")
 _pdf_from_log(logistic, lambda z: -torch.abs(z) - 2 * torch.log1p(torch.exp(-torch.abs(z))))
-logistic.register("cdf")(torch.sigmoid)
+logistic.register("cdf")(expit)
 logistic.register("logcdf")(torch.nn.functional.logsigmoid)
-logistic.register("sf")(lambda z: torch.sigmoid(-z))
+logistic.register("sf")(lambda z: expit(-z))
 logistic.register("logsf")(lambda z: torch.nn.functional.logsigmoid(-z))
 logistic.register("ppf")(torch.logit)
 
 cauchy = Continuous("cauchy")
 _pdf_from_log(cauchy, lambda z: -torch.log1p(z * z), math.log(math.pi))
-cauchy.register("cdf")(lambda z: 0.5 + torch.atan(z) / math.pi)
-cauchy.register("sf")(lambda z: 0.5 - torch.atan(z) / math.pi)
-cauchy.register("logcdf")(lambda z: torch.log(0.5 + torch.atan(z) / math.pi))
-cauchy.register("logsf")(lambda z: torch.log(0.5 - torch.atan(z) / math.pi))
-cauchy.register("ppf")(lambda q: torch.tan(math.pi * (q - 0.5)))
+
+
+def _cauchy_cdf(z):
+    # 1/2 + atan(z) / pi, as atan2(1, -z) / pi: in the left tail the sum cancels
+    # (a relative 2e-7 at z = -1e10), atan2 takes the small angle directly
+    return torch.atan2(torch.ones_like(z), -z) / math.pi
+
+
+def _cauchy_log(z):
+    """log cdf: of the small tail itself left of 0, log1p(-sf) right of it."""
+    return _log_tail(z < 0, _cauchy_cdf(z), _cauchy_cdf(-z))
+
+
+cauchy.register("cdf")(_cauchy_cdf)
+cauchy.register("sf")(lambda z: _cauchy_cdf(-z))
+cauchy.register("logcdf")(_cauchy_log)
+cauchy.register("logsf")(lambda z: _cauchy_log(-z))
+
+
+def _cauchy_ppf(q):
+    # tan(pi (q - 1/2)) loses q below 1e-16 (q - 1/2 rounds to -1/2): in the tails
+    # -1 / tan(pi q) and 1 / tan(pi (1 - q)), each q - 1/2 exact in between
+    low, high = q < 0.25, q > 0.75
+    ql = torch.where(low, q, 0.125)
+    qh = torch.where(high, q, 0.875)
+    qm = torch.where(low | high, 0.5, q)
+    return torch.where(
+        low,
+        -1 / torch.tan(math.pi * ql),
+        torch.where(high, 1 / torch.tan(math.pi * (1 - qh)), torch.tan(math.pi * (qm - 0.5))),
+    )
+
+
+cauchy.register("ppf")(_cauchy_ppf)
 
 
 # ------------------------------------------------------------------ poisson
