@@ -464,3 +464,25 @@ def test_spot_mpmath(name, fn, exact, x) -> None:
         torch.tensor(x, dtype=torch.float64)
     )
     assert abs(float(got) - want) <= TOL[torch.float64]["value"] * abs(want)
+
+
+@pytest.mark.parametrize(
+    "fn, x, slope",
+    [
+        pytest.param(sp.expm1, -50.0, math.exp(-50.0), id="expm1-left-tail"),
+        pytest.param(sp.erfcx, 1e5, -5.641895834631278e-11, id="erfcx-far-right"),
+        pytest.param(sp.expit, 40.0, 4.248354255291589e-18, id="expit-right-tail"),
+    ],
+)
+# torch's forward-mode decompositions load through torch.jit.script, which warns
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
+def test_tail_derivatives_hold_in_forward_mode_too(fn, x, slope):
+    # the stable derivatives must not be reverse-mode only (an autograd.Function
+    # without a jvp made torch.func.jvp and jacfwd fail); erfcx's slope from mpmath
+    op = npgrad.function(lambda v: fn(v), name=f"tail_{fn.__name__}", mode="auto")
+    point = torch.tensor(x, dtype=torch.float64)
+    _, tangent = torch.func.jvp(op, (point,), (torch.ones_like(point),))
+    assert math.isclose(tangent.item(), slope, rel_tol=TOL[torch.float64]["grad"])
+    leaf = point.clone().requires_grad_()
+    (grad,) = torch.autograd.grad(op(leaf), leaf)
+    assert math.isclose(grad.item(), slope, rel_tol=TOL[torch.float64]["grad"])
