@@ -486,3 +486,24 @@ def test_tail_derivatives_hold_in_forward_mode_too(fn, x, slope):
     leaf = point.clone().requires_grad_()
     (grad,) = torch.autograd.grad(op(leaf), leaf)
     assert math.isclose(grad.item(), slope, rel_tol=TOL[torch.float64]["grad"])
+
+
+@pytest.mark.parametrize(
+    "fn, point, want",
+    [
+        pytest.param(sp.xlogy, (0.0, 0.0), (0.0, 0.0), id="xlogy-at-0-0"),
+        pytest.param(sp.xlog1py, (0.0, -1.0), (0.0, 0.0), id="xlog1py-at-0-minus1"),
+        # d/dp of n log(1 - p) at p = 0, through binom's xlog1py with k = 0
+        pytest.param(
+            lambda k, p: st.binom.logpmf(k, 5, p), (0.0, 0.0), (None, -5.0), id="binom-k0-p0"
+        ),
+    ],
+)
+def test_a_zero_coefficient_gives_a_finite_gradient(fn, point, want):
+    # SciPy's value there is 0 (x log y with x = 0), constant in y: torch's y-gradient
+    # x / y was 0 / 0 = nan, poisoning a loss with an exact zero probability
+    x, y = (np.float64(v) for v in point)
+    grads = npgrad.grad(lambda a, b: fn(a, b), argnums=(0, 1))(x, y)
+    for got, expected in zip(grads, want):
+        if expected is not None:
+            assert got == expected

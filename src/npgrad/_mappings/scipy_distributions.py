@@ -14,7 +14,7 @@ import math
 import torch
 
 from .._trace._registry import implements
-from .scipy_special import expm1, log1mexp, ndtr
+from .scipy_special import expm1, log1mexp, ndtr, xlog1py, xlogy
 from .scipy_stats import _INF, Continuous, _log_tail, _no_grad, _pdf_from_log, counts
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -99,7 +99,7 @@ def _power(z, c):
 
 
 def _weibull_logpdf(z, c):
-    return torch.log(c) + torch.special.xlogy(c - 1, z) - _power(z, c)
+    return torch.log(c) + xlogy(c - 1, z) - _power(z, c)
 
 
 weibull_min = Continuous("weibull_min", ("c",), support=(0.0, _INF), valid=lambda c: c > 0)
@@ -209,7 +209,7 @@ def _binom_logpmf(k, n, p):
     ks = torch.where(inside, k, 0.0)
     ns = torch.where(inside, n, 0.0)
     comb = torch.lgamma(ns + 1) - torch.lgamma(ks + 1) - torch.lgamma(ns - ks + 1)
-    value = comb + torch.special.xlogy(ks, p) + torch.special.xlog1py(ns - ks, -p)
+    value = comb + xlogy(ks, p) + xlog1py(ns - ks, -p)
     return value, inside, (n >= 0) & _whole(n) & (p >= 0) & (p <= 1)
 
 
@@ -224,7 +224,7 @@ def _nbinom_logpmf(k, n, p):
         - torch.lgamma(ks + 1)
         - torch.lgamma(ns)
         + ns * torch.log(ps)
-        + torch.special.xlog1py(ks, -ps)
+        + xlog1py(ks, -ps)
     )
     return value, inside, ok
 
@@ -233,7 +233,7 @@ def _geom_logpmf(k, p):
     inside = _whole(k) & (k >= 1)
     ok = (p > 0) & (p <= 1)
     ps = torch.where(ok, p, 0.5)
-    value = torch.special.xlog1py(torch.where(inside, k, 1.0) - 1, -ps) + torch.log(ps)
+    value = xlog1py(torch.where(inside, k, 1.0) - 1, -ps) + torch.log(ps)
     return value, inside, ok
 
 

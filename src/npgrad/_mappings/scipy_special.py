@@ -14,8 +14,6 @@ from ._refuse import refuse
 
 _F = dict(float_result=True)
 _TORCH = {
-    "xlogy": torch.special.xlogy,
-    "xlog1py": torch.special.xlog1py,
     "log_expit": torch.nn.functional.logsigmoid,
     "erf": torch.special.erf,
     "erfc": torch.special.erfc,
@@ -33,6 +31,18 @@ _TORCH = {
     "exp2": torch.special.exp2,
 }
 _SQRT_HALF = math.sqrt(0.5)
+
+
+def xlogy(x, y):
+    """x log y, 0 where x = 0 (SciPy's), and so is its gradient in y there: torch's
+    x / y is 0 / 0 = nan at x = y = 0 (a term p log q of a loss with p = q = 0, a
+    probability that is exactly 0)."""
+    return torch.special.xlogy(x, torch.where((x == 0) & (y == 0), 1.0, y))
+
+
+def xlog1py(x, y):
+    """x log1p(y), with xlogy's care at x = 0, y = -1."""
+    return torch.special.xlog1py(x, torch.where((x == 0) & (y == -1), 0.0, y))
 
 
 def ndtr(x):
@@ -110,6 +120,8 @@ def erfcx(x):
 
 
 implements("scipy.special.erfcx", **_F)(erfcx)
+implements("scipy.special.xlogy", **_F)(xlogy)
+implements("scipy.special.xlog1py", **_F)(xlog1py)
 implements("scipy.special.expit", **_F)(expit)
 implements("scipy.special.logit", **_F)(logit)
 implements("scipy.special.ndtr", **_F)(ndtr)
@@ -159,7 +171,7 @@ def _rel_entr(x, y):
     # exact difference (x - y) / y, as the ratio's rounding is all of a log near 0
     ratio = x / y
     normal = torch.isfinite(ratio) & (ratio > 0)
-    apart = torch.special.xlogy(x, x) - torch.special.xlogy(x, y)
+    apart = xlogy(x, x) - xlogy(x, y)
     close = normal & ((x - y).abs() < 0.5 * y)
     yc = torch.where(close, y, 1.0)
     log_ratio = torch.where(

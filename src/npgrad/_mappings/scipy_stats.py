@@ -25,7 +25,7 @@ from .._trace._array import tensor
 from .._trace._registry import implements
 from .._trace._state import here, values_hidden, wide
 from .scipy_linalg import symmetric
-from .scipy_special import _betainc, expit, expm1, log1mexp, ndtr
+from .scipy_special import _betainc, expit, expm1, log1mexp, ndtr, xlog1py, xlogy
 
 _LOG_2PI = math.log(2 * math.pi)
 _INF = math.inf
@@ -273,7 +273,7 @@ t.register("logsf")(lambda z, df: _t_logcdf(-z, df))
 
 # ------------------------------------------------------------------ gamma, beta
 def _gamma_logpdf(z, a):
-    return torch.special.xlogy(a - 1, z) - z - torch.lgamma(a)
+    return xlogy(a - 1, z) - z - torch.lgamma(a)
 
 
 def _gamma_cdf(z, a):
@@ -294,7 +294,7 @@ gamma.register("sf")(_gamma_sf)
 
 def _chi2_logpdf(z, df):
     half = df / 2
-    return torch.special.xlogy(half - 1, z) - z / 2 - half * math.log(2.0) - torch.lgamma(half)
+    return xlogy(half - 1, z) - z / 2 - half * math.log(2.0) - torch.lgamma(half)
 
 
 def _chi2_cdf(z, df):
@@ -315,7 +315,7 @@ chi2.register("sf")(_chi2_sf)
 
 def _beta_logpdf(z, a, b):
     lbeta = torch.lgamma(a) + torch.lgamma(b) - torch.lgamma(a + b)
-    return torch.special.xlogy(a - 1, z) + torch.special.xlog1py(b - 1, -z) - lbeta
+    return xlogy(a - 1, z) + xlog1py(b - 1, -z) - lbeta
 
 
 beta = Continuous("beta", ("a", "b"), support=(0.0, 1.0), valid=lambda a, b: (a > 0) & (b > 0))
@@ -457,7 +457,7 @@ def _poisson_logpmf(k, mu, loc=0):
     k, mu = _poisson(k, mu, loc)
     counts = (k >= 0) & (k == torch.floor(k))
     safe = torch.where(counts, k, torch.zeros_like(k))
-    value = torch.special.xlogy(safe, mu) - mu - torch.lgamma(safe + 1)
+    value = xlogy(safe, mu) - mu - torch.lgamma(safe + 1)
     value = torch.where(counts, value, torch.full_like(value, -_INF))
     return torch.where(mu >= 0, value, torch.full_like(value, math.nan))
 
@@ -540,7 +540,7 @@ def _dirichlet_logpdf(x, alpha):
         x = torch.cat([x, (1 - x.sum(0)).unsqueeze(0)])  # the last component implied
     a = a.reshape(a.shape + (1,) * (x.ndim - 1))
     lbeta = torch.lgamma(a).sum(0) - torch.lgamma(a.sum(0))
-    return _squeeze(torch.special.xlogy(a - 1, x).sum(0) - lbeta)
+    return _squeeze(xlogy(a - 1, x).sum(0) - lbeta)
 
 
 @implements("scipy.stats.dirichlet.pdf", kind="scipy")
