@@ -44,8 +44,7 @@ def _angle(z, deg=False):
     t = tensor(z)
     if not is_inexact(t.dtype):
         t = t.to(wide())
-    # NumPy's arctan2(imag, real): of a real -0.0, pi (torch.angle gives 0)
-    a = torch.angle(t) if t.is_complex() else torch.atan2(torch.zeros_like(t), t)
+    a = torch.angle(t)
     return torch.rad2deg(a) if deg else a
 
 

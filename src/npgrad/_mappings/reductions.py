@@ -120,30 +120,13 @@ def _mean(t, dim, keepdim):
 def _var(t, dim, keepdim, ddof=0):
     count = t.numel() if dim is None else math.prod(t.shape[d] for d in _dims(dim))
     if count - ddof > 0:
-        return _two_pass_var(t, dim, keepdim, ddof, count)
+        return torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
     # NumPy's warning, not torch's (a UserWarning naming ATen's source); the values
     # agree: inf, or nan where the deviations are all zero
     warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=user_stacklevel())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
-
-
-def _two_pass_var(t, dim, keepdim, ddof, count):
-    """NumPy's two passes, the mean and then the squared deviations summed: torch.var
-    is up to 100 ulps off it in float64 (1e6 values near 1000: 0.0834013339165123
-    against 0.0834013339165131, which is NumPy's and the exact value).  float32 in
-    float64 (where the device has it), rounded once: NumPy's float32 passes are within
-    a few ulps of that, torch's float32 one on an accelerator is not.  Half precision
-    keeps torch.var, which accumulates in float32 as NumPy's half loops do not."""
-    if t.dtype in HALF:
-        return torch.var(t, dim=dim, correction=ddof, keepdim=keepdim)
-    if t.dtype is torch.float32 and wide() is torch.float64:
-        return _two_pass_var(t.to(torch.float64), dim, keepdim, ddof, count).to(t.dtype)
-    dev = t - (t.mean() if dim is None else t.mean(dim=dim, keepdim=True))
-    sq = dev.real * dev.real + dev.imag * dev.imag if dev.is_complex() else dev * dev
-    total = sq.sum() if dim is None else sq.sum(dim=dim, keepdim=keepdim)
-    return total / (count - ddof)
 
 
 def _dims(dim: Any) -> tuple:

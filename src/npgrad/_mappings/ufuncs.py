@@ -7,13 +7,12 @@ NumPy's result dtype by the ufunc core (``_trace._array.apply_ufunc``).
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 import torch
 
 from .._trace._registry import implements
-from .._trace._state import values_hidden, wide
+from .._trace._state import wide
 from . import host
 
 # (NumPy ufunc, torch function, flags): the rows whose torch twin needs no adapting
@@ -36,6 +35,7 @@ _PLAIN = [
     (np.log10, torch.log10, _FLOAT),
     (np.log1p, host.log1p, _FLOAT),
     (np.logaddexp, torch.logaddexp, dict(float_result=True, tensor_only=True)),
+    (np.logaddexp2, torch.logaddexp2, dict(float_result=True, tensor_only=True)),
     (np.sqrt, torch.sqrt, _FLOAT),
     (np.square, torch.square, {}),
     (np.sin, torch.sin, _FLOAT),
@@ -45,6 +45,8 @@ _PLAIN = [
     (np.arccos, torch.acos, _FLOAT),
     (np.arctan, host.arctan, _FLOAT),
     (np.arctan2, torch.atan2, dict(float_result=True, tensor_only=True)),
+    (np.sinh, torch.sinh, _FLOAT),
+    (np.cosh, torch.cosh, _FLOAT),
     (np.tanh, host.tanh, _FLOAT),
     (np.arcsinh, torch.asinh, _FLOAT),
     (np.arccosh, torch.acosh, _FLOAT),
@@ -53,6 +55,8 @@ _PLAIN = [
     (np.rad2deg, torch.rad2deg, _FLOAT),
     (np.maximum, torch.maximum, dict(tensor_only=True, reduce=np.max)),
     (np.minimum, torch.minimum, dict(tensor_only=True, reduce=np.min)),
+    (np.fmax, torch.fmax, dict(tensor_only=True, reduce=np.nanmax)),
+    (np.fmin, torch.fmin, dict(tensor_only=True, reduce=np.nanmin)),
     (np.floor, torch.floor, {}),
     (np.ceil, torch.ceil, {}),
     (np.trunc, torch.trunc, {}),
@@ -119,15 +123,7 @@ def _floor_divide(a, b):
     reflected=("__rmod__",),
 )
 def _remainder(a, b):
-    a, b = _no_bool(a, b)
-    if not _floating(a, b):
-        return torch.remainder(a, b)
-    # NumPy's: the exact fmod moved into b's sign; a zero takes b's sign
-    r = _exact_fmod(a, b)
-    if not isinstance(b, torch.Tensor):
-        b = torch.full((), b, dtype=r.dtype, device=r.device)
-    r = r + torch.where((r != 0) & (torch.signbit(r) != torch.signbit(b)), b, 0)
-    return _signed_zero(r, b)
+    return torch.remainder(*_no_bool(a, b))
 
 
 @implements(np.divmod, arithmetic=True, scalar_first=True, reflected=("__rdivmod__",),
@@ -136,45 +132,6 @@ def _divmod(a, b):
     """``(a // b, a % b)``, the two rows' values and gradients (a step's zero gradient
     for the quotient)."""
     return _floor_divide(a, b), _remainder(a, b)
-
-
-def _floating(a, b) -> bool:
-    return any(isinstance(x, torch.Tensor) and x.is_floating_point() for x in (a, b))
-
-
-def _exact_fmod(a, b):
-    """C's fmod, exact for every pair.  torch's vectorised CPU kernel gives nan where
-    a / b overflows (fmod(1e308, 1e-30), fmod(1e-8, 5e-324)).  a mod b is a mod (b *
-    2**k) mod b, so where the exponents are far apart a is first reduced by two
-    multiples of b a third and two thirds of the way up, each quotient then finite."""
-    t = a if isinstance(a, torch.Tensor) else b
-    a = a if isinstance(a, torch.Tensor) else torch.full_like(b, a)
-    b = b if isinstance(b, torch.Tensor) else torch.full_like(a, b)
-    a, b = torch.broadcast_tensors(a, b)
-    info = torch.finfo(t.dtype)
-    ea, eb = torch.frexp(a.detach())[1], torch.frexp(b.detach())[1]
-    far = (
-        (ea - eb > round(math.log2(info.max)) - 8)
-        & torch.isfinite(a)
-        & torch.isfinite(b)
-        & (b != 0)
-    )
-    if not torch.compiler.is_compiling() and t.is_cpu and not values_hidden() and not far.any():
-        return torch.fmod(a, b)  # the common case pays for one fmod
-    gap = torch.where(far, ea - eb, 0)
-    r = a
-    for k in (2 * gap // 3, gap // 3):
-        # 2**k in two factors: 2**k itself may overflow; a power of two scales exactly
-        half = torch.exp2((k // 2).to(t.dtype))
-        r = torch.fmod(r, b * half * torch.exp2((k - k // 2).to(t.dtype)))
-    return torch.fmod(r, b)
-
-
-def _signed_zero(r, b):
-    """``r`` with its zeros of ``b``'s sign (NumPy's remainder), the derivative in r
-    kept: ``r.detach() - r`` is +0 valued, so c - (+0) is c, of c's sign."""
-    zero = torch.copysign(torch.zeros_like(r), b)
-    return torch.where(r == 0, zero - (r.detach() - r), r)
 
 
 @implements(np.left_shift, scalar_first=True, operators=("__lshift__",), reflected=("__rlshift__",))
@@ -191,8 +148,7 @@ def _right_shift(a, b):
 
 @implements(np.fmod, scalar_first=True)
 def _fmod(a, b):
-    a, b = _no_bool(a, b)
-    return _exact_fmod(a, b) if _floating(a, b) else torch.fmod(a, b)
+    return torch.fmod(*_no_bool(a, b))
 
 
 @implements(np.power, operators=("__pow__",), reflected=("__rpow__",))
@@ -283,18 +239,7 @@ def _sign(t):
 
 @implements(np.cbrt, float_result=True)
 def _cbrt(a):
-    """|a| ** (1/3) is off by up to a hundred ulps (1/3 is not a float): one Newton
-    step y + (a / y**2 - y) / 3 brings it within one, in a form that overflows
-    nowhere (y**3 would at the largest floats).  float32 and below are computed in
-    float64 and rounded once, as close as NumPy's own loop.  The step's derivative is
-    the cube root's, 1 / (3 y**2), since y is the cube root analytically."""
-    want = a.dtype
-    x = a.to(torch.float64) if a.dtype in (torch.float16, torch.bfloat16, torch.float32) else a
-    plain = (x == 0) | ~torch.isfinite(x)  # the root is x itself (signed zero, inf, nan)
-    safe = torch.where(plain, 1.0, x)
-    y = torch.copysign(safe.abs() ** (1 / 3), safe)
-    y = y + (safe / (y * y) - y) / 3
-    return torch.where(plain, x, y).to(want)
+    return torch.sign(a) * torch.abs(a) ** (1 / 3)
 
 
 # torch.heaviside has no derivative: NumPy's values, with a step's zero gradient
@@ -306,53 +251,6 @@ def _heaviside(x, h):
         h = h.item()  # a scalar made on the host: no copy to the device
     step = torch.where(torch.isnan(x), x, (torch.sign(x) + 1) / 2)
     return torch.where(x == 0, h, step)
-
-
-@implements(np.logaddexp2, float_result=True, tensor_only=True)
-def _logaddexp2(a, b):
-    """NumPy's a == b is a + 1 exactly (infinities too); torch's log1p(1) / ln 2 is
-    not 1 (-4.8e-17 for (-1, -1)).  The tie's value as a/2 + b/2 + 1, whose
-    derivatives are the halves they are; torch's elsewhere, reading 0 at a tie (not
-    inf - inf, whose derivative would be nan)."""
-    same = a == b
-    other = torch.logaddexp2(torch.where(same, 0.0, a), torch.where(same, 0.0, b))
-    return torch.where(same, a / 2 + b / 2 + 1, other)
-
-
-def _big_hyperbolic(x, fn, odd):
-    """torch's cosh and sinh overflow for |x| in float64's last half unit (cosh(710)
-    is 1.1e308 in NumPy, inf in torch): there (e**(|x|/2) / 2) * e**(|x|/2), whose
-    halves are finite, and the other branch reads a finite input (no 0 * inf in its
-    derivative)."""
-    edge = math.log(torch.finfo(x.dtype).max) - 1
-    big = x.abs() > edge
-    small = fn(torch.where(big, 0.0, x))
-    half = torch.exp(torch.where(big, x.abs(), 0.0) / 2)
-    large = half / 2 * half
-    return torch.where(big, torch.copysign(large, x) if odd else large, small)
-
-
-@implements(np.cosh, float_result=True)
-def _cosh(x):
-    return _big_hyperbolic(x, torch.cosh, odd=False) if x.is_floating_point() else torch.cosh(x)
-
-
-@implements(np.sinh, float_result=True)
-def _sinh(x):
-    return _big_hyperbolic(x, torch.sinh, odd=True) if x.is_floating_point() else torch.sinh(x)
-
-
-# NumPy's fmax and fmin answer the second argument where the two compare equal (of
-# +0 and -0, the second zero), torch's the first; torch splits a tie's gradient
-# evenly, so the swap changes only that sign
-@implements(np.fmax, tensor_only=True, reduce=np.nanmax)
-def _fmax(a, b):
-    return torch.fmax(b, a)
-
-
-@implements(np.fmin, tensor_only=True, reduce=np.nanmin)
-def _fmin(a, b):
-    return torch.fmin(b, a)
 
 
 # np.divide is np.true_divide in NumPy 2; a separate name only where it differs
