@@ -507,3 +507,22 @@ def test_a_zero_coefficient_gives_a_finite_gradient(fn, point, want):
     for got, expected in zip(grads, want):
         if expected is not None:
             assert got == expected
+
+
+def test_review_regressions_of_the_stable_formulas():
+    # each found by review of the formulas above, against closed forms
+    hess = npgrad.hessian(lambda a, b: sp.betaln(a, b), argnums=(0, 1))(25.0, 25.0)
+    # a tie of the arguments: min/max had split its second derivative in halves
+    assert math.isclose(hess[0][0], sp.polygamma(1, 25.0) - sp.polygamma(1, 50.0), rel_tol=1e-9)
+    assert math.isclose(hess[0][1], -sp.polygamma(1, 50.0), rel_tol=1e-9)
+    # a Python number delta, and the curvature 1 at r = 0 (|r|'s derivative is 0 there)
+    assert npgrad.hessian(lambda r: sp.pseudo_huber(1.0, r))(0.0) == 1.0
+    value, slope = npgrad.value_and_grad(lambda r: sp.pseudo_huber(2.0, r))(3.0)
+    assert math.isclose(value, sp.pseudo_huber(2.0, 3.0), rel_tol=1e-15)
+    assert math.isclose(slope, 3.0 / math.sqrt(1 + (3.0 / 2.0) ** 2), rel_tol=1e-12)
+    # expm1: inf past exp's overflow (the stand-in had made it inf - inf), and -0.0 kept
+    assert npgrad.value_and_grad(sp.expm1)(710.0)[0] == math.inf
+    assert math.copysign(1.0, npgrad.value_and_grad(sp.expm1)(-0.0)[0]) == -1.0
+    # rel_entr's y-derivative -x / y in float32 near its smallest normal numbers
+    g = npgrad.grad(lambda y: sp.rel_entr(np.float32(1.0), y))(np.float32(1e-23))
+    assert math.isclose(float(g), -1e23, rel_tol=1e-6)

@@ -33,15 +33,24 @@ _TORCH = {
 _SQRT_HALF = math.sqrt(0.5)
 
 
+def _tensors(a, b):
+    """Both arguments as tensors of the tensor one's dtype and device: a row may get a
+    Python number beside a traced array, and torch.where refuses two numbers."""
+    ref = a if isinstance(a, torch.Tensor) else b
+    return tuple(torch.as_tensor(v, dtype=ref.dtype, device=ref.device) for v in (a, b))
+
+
 def xlogy(x, y):
     """x log y, 0 where x = 0 (SciPy's), and so is its gradient in y there: torch's
     x / y is 0 / 0 = nan at x = y = 0 (a term p log q of a loss with p = q = 0, a
     probability that is exactly 0)."""
+    x, y = _tensors(x, y)
     return torch.special.xlogy(x, torch.where((x == 0) & (y == 0), 1.0, y))
 
 
 def xlog1py(x, y):
     """x log1p(y), with xlogy's care at x = 0, y = -1."""
+    x, y = _tensors(x, y)
     return torch.special.xlog1py(x, torch.where((x == 0) & (y == -1), 0.0, y))
 
 
@@ -66,8 +75,13 @@ def _with_derivative_of(value, stand_in):
 
 def expm1(x):
     """expm1 whose derivative is exp(x): torch's backward uses expm1(x) + 1, which
-    is 0 once expm1 rounds to -1 (x below about -37), a silent zero gradient."""
-    return _with_derivative_of(torch.special.expm1(x), torch.exp(x) - 1)
+    is 0 once expm1 rounds to -1 (x below about -37), a silent zero gradient.  Only
+    left of 0: right of it torch's derivative is exact, and a stand-in there would
+    overflow with exp (inf - inf) and turn -0.0 into +0.0."""
+    value = torch.special.expm1(x)
+    left = x < 0
+    xl = torch.where(left, x, -1.0)
+    return torch.where(left, _with_derivative_of(value, torch.exp(xl) - 1), value)
 
 
 _LN2 = math.log(2)
@@ -127,36 +141,9 @@ implements("scipy.special.logit", **_F)(logit)
 implements("scipy.special.ndtr", **_F)(ndtr)
 implements("scipy.special.expm1", **_F)(expm1)
 
-# lgamma(1 + e) = -gamma e + sum_k>=2 (-e)^k zeta(k) / k, for |e| <= _LGAMMA_NEAR:
-# torch's lgamma keeps only absolute digits at its zeros x = 1 and x = 2
-_LGAMMA_NEAR = 0.1
-_LGAMMA_TERMS = 20
-_ZETA = torch.special.zeta(
-    torch.arange(2, _LGAMMA_TERMS + 2, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
-).tolist()
-
-
-def _lgamma_1p(e):
-    total, power = torch.zeros_like(e), -e
-    for k, z in enumerate(_ZETA, start=2):
-        power = power * -e
-        total = total + z * power / k
-    return -0.5772156649015329 * e + total
-
-
-def gammaln(x):
-    """log |Gamma(x)|, with relative digits next to its zeros at 1 and 2."""
-    near1 = (x - 1).abs() <= _LGAMMA_NEAR
-    near2 = (x - 2).abs() <= _LGAMMA_NEAR
-    e1 = torch.where(near1, x - 1, 0.0)
-    e2 = torch.where(near2, x - 2, 0.0)
-    far = torch.special.gammaln(torch.where(near1 | near2, 3.0, x))
-    # lgamma(2 + e) = lgamma(1 + e) + log(1 + e)
-    return torch.where(
-        near1, _lgamma_1p(e1), torch.where(near2, _lgamma_1p(e2) + torch.log1p(e2), far)
-    )
-
-
+# torch's CPU lgamma keeps its relative digits next to the zeros at 1 and 2 (exact
+# against mpmath at 1 +- 1e-8, where SciPy's is 1e-9 off): no series of our own
+gammaln = torch.special.gammaln
 implements("scipy.special.gammaln", **_F)(gammaln)
 
 # scipy.special.sinc is numpy.sinc, a function (not a ufunc): its row is in elementwise
@@ -166,20 +153,18 @@ for _name, _fn in _TORCH.items():
 
 @implements("scipy.special.rel_entr", **_F)
 def _rel_entr(x, y):
+    x, y = _tensors(x, y)
     # x log(x / y) as SciPy: the difference of the two logs cancels when x ~ y; it
     # is kept only where the ratio over- or underflows; near x = y, log1p of the
     # exact difference (x - y) / y, as the ratio's rounding is all of a log near 0
-    ratio = x / y
-    normal = torch.isfinite(ratio) & (ratio > 0)
+    normal = torch.isfinite(x / y) & (x / y > 0)
     apart = xlogy(x, x) - xlogy(x, y)
     close = normal & ((x - y).abs() < 0.5 * y)
     yc = torch.where(close, y, 1.0)
-    log_ratio = torch.where(
-        close,
-        torch.log1p((torch.where(close, x, 2.0) - yc) / yc),
-        torch.log(torch.where(normal, ratio, 1.0)),
-    )
-    inside = torch.where(normal, x * log_ratio, apart)
+    near = x * torch.log1p((torch.where(close, x, 2.0) - yc) / yc)
+    # off the band the difference of the logs: differentiated through the ratio, the
+    # y-derivative x / y^2 would overflow where -x / y is finite (float32 KL terms)
+    inside = torch.where(close, near, apart)
     edge = torch.where(
         (x == 0) & (y >= 0), torch.zeros_like(x * y), torch.full_like(x * y, math.inf)
     )
@@ -360,12 +345,25 @@ def _huber(delta, r):
 
 @implements("scipy.special.pseudo_huber", **_F)
 def _pseudo_huber(delta, r):
-    # delta^2 (sqrt(1 + t^2) - 1) = delta^2 t^2 / (sqrt(1 + t^2) + 1): the first
-    # cancels for small t = r / delta; |t| (|t| / ...) keeps t^2 from overflowing
+    delta, r = _tensors(delta, r)
+    # delta^2 (sqrt(1 + u) - 1) = delta^2 u / (sqrt(1 + u) + 1), u = (r / delta)^2:
+    # the first cancels for small u (0 instead of 5e-21 at r = 1e-10); u itself, not
+    # |r / delta|, keeps the second derivative at r = 0 (|t|'s derivative is 0 there)
     ok = delta > 0
-    t = (r / torch.where(ok, delta, 1.0)).abs()
-    value = delta * delta * t * (t / (torch.hypot(torch.ones_like(t), t) + 1))
-    return torch.where(ok, value, torch.where(delta == 0, 0.0, math.inf))
+    d = torch.where(ok, delta, 1.0)
+    value = d * d * _ratio_over_root(torch.square(r / d))
+    # SciPy's edges: 0 for delta = 0, inf below, nan for a nan delta
+    edge = torch.where(delta == 0, 0.0, torch.where(torch.isnan(delta), math.nan, math.inf))
+    return torch.where(ok, value, edge)
+
+
+def _ratio_over_root(u):
+    """u / (sqrt(1 + u) + 1), and sqrt(u) - 1 once u is past 1e300 (an infinite u
+    would give inf / inf)."""
+    huge = u > 1e300
+    um = torch.where(huge, 1.0, u)
+    uh = torch.where(huge, u, 4.0)  # sqrt's derivative at 0 would be inf (nan below)
+    return torch.where(huge, torch.sqrt(uh) - 1, um / (torch.sqrt(1 + um) + 1))
 
 
 # ---------------------------------------------------------------- the gamma family
@@ -442,7 +440,10 @@ def _betaln_abs(a, b):
     plain = torch.special.gammaln(a) + torch.special.gammaln(b) - torch.special.gammaln(a + b)
     # with one argument large, lgamma(big) - lgamma(small + big) cancels (1e-7 of
     # betaln(1e10, 1)); Stirling's form of that difference does not
-    small, big = torch.minimum(a, b), torch.maximum(a, b)
+    # the pair ordered by selection: min/max would split a tie's derivative into
+    # halves, right to first order and wrong to the second (a Hessian at a == b)
+    first = a <= b
+    small, big = torch.where(first, a, b), torch.where(first, b, a)
     use = (big >= _STIRLING_FROM) & (small > 0)
     sb = torch.where(use, big, _STIRLING_FROM)
     ss = torch.where(use, small, 1.0)
