@@ -64,11 +64,14 @@ def never_traced(*fns: Callable) -> None:
             _FrameExecStrategy,
             set_code_exec_strategy,
         )
-    except ImportError:
+
+        skip = _FrameExecStrategy(_FrameAction.SKIP, _FrameAction.SKIP)
+        for fn in fns:
+            set_code_exec_strategy(fn.__code__, skip)
+    except (ImportError, AttributeError, TypeError):
+        # a private hook: another torch may lack it or spell it otherwise, and
+        # importing npgrad must not fail over an optimisation of Dynamo's fallback
         return
-    skip = _FrameExecStrategy(_FrameAction.SKIP, _FrameAction.SKIP)
-    for fn in fns:
-        set_code_exec_strategy(fn.__code__, skip)
 
 
 def report_nonfinite(owner: Owner, what: str) -> None:
