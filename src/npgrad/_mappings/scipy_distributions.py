@@ -14,7 +14,7 @@ import math
 import torch
 
 from .._trace._registry import implements
-from .scipy_special import expm1, log1mexp, ndtr, xlog1py, xlogy
+from .scipy_special import _SQRT_HALF, expm1, log1mexp, ndtr, xlog1py, xlogy
 from .scipy_stats import _INF, Continuous, _log_tail, _no_grad, _pdf_from_log, counts
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -32,7 +32,6 @@ uniform.register("isf")(lambda q: 1 - q)
 # ------------------------------------------------------------------ halfnorm
 halfnorm = Continuous("halfnorm", support=(0.0, _INF))
 _pdf_from_log(halfnorm, lambda z: -0.5 * z * z, 0.5 * math.log(math.pi / 2))
-_SQRT_HALF = math.sqrt(0.5)
 
 
 def _halfnorm_logcdf(z):

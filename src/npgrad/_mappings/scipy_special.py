@@ -18,6 +18,9 @@ _TORCH = {
     "erf": torch.special.erf,
     "erfc": torch.special.erfc,
     "erfinv": torch.special.erfinv,
+    # torch's CPU lgamma keeps its relative digits next to the zeros at 1 and 2
+    # (exact against mpmath at 1 +- 1e-8, where SciPy's is 1e-9 off)
+    "gammaln": torch.special.gammaln,
     "psi": torch.special.digamma,
     "digamma": torch.special.digamma,
     "i0": torch.special.i0,
@@ -33,24 +36,15 @@ _TORCH = {
 _SQRT_HALF = math.sqrt(0.5)
 
 
-def _tensors(a, b):
-    """Both arguments as tensors of the tensor one's dtype and device: a row may get a
-    Python number beside a traced array, and torch.where refuses two numbers."""
-    ref = a if isinstance(a, torch.Tensor) else b
-    return tuple(torch.as_tensor(v, dtype=ref.dtype, device=ref.device) for v in (a, b))
-
-
 def xlogy(x, y):
     """x log y, 0 where x = 0 (SciPy's), and so is its gradient in y there: torch's
     x / y is 0 / 0 = nan at x = y = 0 (a term p log q of a loss with p = q = 0, a
     probability that is exactly 0)."""
-    x, y = _tensors(x, y)
     return torch.special.xlogy(x, torch.where((x == 0) & (y == 0), 1.0, y))
 
 
 def xlog1py(x, y):
     """x log1p(y), with xlogy's care at x = 0, y = -1."""
-    x, y = _tensors(x, y)
     return torch.special.xlog1py(x, torch.where((x == 0) & (y == -1), 0.0, y))
 
 
@@ -134,30 +128,27 @@ def erfcx(x):
 
 
 implements("scipy.special.erfcx", **_F)(erfcx)
-implements("scipy.special.xlogy", **_F)(xlogy)
-implements("scipy.special.xlog1py", **_F)(xlog1py)
+# tensor_only: a Python number beside a traced array arrives as a 0-d tensor (the
+# formulas' torch.where takes no two numbers)
+implements("scipy.special.xlogy", float_result=True, tensor_only=True)(xlogy)
+implements("scipy.special.xlog1py", float_result=True, tensor_only=True)(xlog1py)
 implements("scipy.special.expit", **_F)(expit)
 implements("scipy.special.logit", **_F)(logit)
 implements("scipy.special.ndtr", **_F)(ndtr)
 implements("scipy.special.expm1", **_F)(expm1)
-
-# torch's CPU lgamma keeps its relative digits next to the zeros at 1 and 2 (exact
-# against mpmath at 1 +- 1e-8, where SciPy's is 1e-9 off): no series of our own
-gammaln = torch.special.gammaln
-implements("scipy.special.gammaln", **_F)(gammaln)
 
 # scipy.special.sinc is numpy.sinc, a function (not a ufunc): its row is in elementwise
 for _name, _fn in _TORCH.items():
     implements(f"scipy.special.{_name}", **_F)(_fn)
 
 
-@implements("scipy.special.rel_entr", **_F)
+@implements("scipy.special.rel_entr", float_result=True, tensor_only=True)
 def _rel_entr(x, y):
-    x, y = _tensors(x, y)
     # x log(x / y) as SciPy: the difference of the two logs cancels when x ~ y; it
     # is kept only where the ratio over- or underflows; near x = y, log1p of the
     # exact difference (x - y) / y, as the ratio's rounding is all of a log near 0
-    normal = torch.isfinite(x / y) & (x / y > 0)
+    ratio = x / y
+    normal = torch.isfinite(ratio) & (ratio > 0)
     apart = xlogy(x, x) - xlogy(x, y)
     close = normal & ((x - y).abs() < 0.5 * y)
     yc = torch.where(close, y, 1.0)
@@ -343,9 +334,8 @@ def _huber(delta, r):
     return torch.where(torch.abs(r) <= delta, 0.5 * r * r, delta * (torch.abs(r) - 0.5 * delta))
 
 
-@implements("scipy.special.pseudo_huber", **_F)
+@implements("scipy.special.pseudo_huber", float_result=True, tensor_only=True)
 def _pseudo_huber(delta, r):
-    delta, r = _tensors(delta, r)
     # delta^2 (sqrt(1 + u) - 1) = delta^2 u / (sqrt(1 + u) + 1), u = (r / delta)^2:
     # the first cancels for small u (0 instead of 5e-21 at r = 1e-10); u itself, not
     # |r / delta|, keeps the second derivative at r = 0 (|t|'s derivative is 0 there)
@@ -386,7 +376,7 @@ def _loggamma(x):
     if x.is_complex():
         raise TraceError(f"{here()}: scipy.special.loggamma of complex values is not followed")
     # SciPy's real loggamma is nan left of 0 (at -0.0 it is inf, as gammaln)
-    return torch.where(x < 0, torch.full_like(x, math.nan), gammaln(x))
+    return torch.where(x < 0, torch.full_like(x, math.nan), torch.special.gammaln(x))
 
 
 @implements("scipy.special.gamma", **_F)
