@@ -23,7 +23,8 @@ __version__ = "0.2.0.dev0"
 
 # The public API, name -> the private module that defines it. Loaded on first use
 # (PEP 562), so that `npgrad --help` and argument errors answer without importing
-# torch; everything but the version loads the registry's rows first.
+# torch. The registry's rows load on the first trace (see _modes.auto); the names
+# that read or extend the registry load them first.
 _EXPORTS = {
     "BackwardError": "._errors",
     "CheckReport": "._check",
@@ -47,6 +48,7 @@ _EXPORTS = {
     "unbroadcast": "._function",
 }
 _SUBMODULES = ("losses", "nn")
+_NEED_ROWS = frozenset({"implements", "supported"})
 
 __all__ = sorted(_EXPORTS)
 
@@ -77,7 +79,8 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str):
     if name in _EXPORTS or name in _SUBMODULES:
-        _importlib.import_module("._mappings", __name__)
+        if name in _NEED_ROWS:
+            _importlib.import_module("._mappings", __name__)
         if name in _SUBMODULES:
             value = _importlib.import_module(f".{name}", __name__)
         else:

@@ -489,7 +489,7 @@ def _ratio(r: float) -> str:
 def plot(result: dict[str, Any], path: Path) -> None:
     from matplotlib.figure import Figure
 
-    from .experiment.report import atomic_write
+    from .experiment.files import atomic_write
 
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
@@ -509,6 +509,6 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
 
 def write_json(result: dict[str, Any], path: Path) -> None:
-    from .experiment.report import atomic_write
+    from .experiment.files import atomic_write
 
     atomic_write(path, lambda p: p.write_text(json.dumps(result, indent=2) + "\n"))

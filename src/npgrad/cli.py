@@ -15,6 +15,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .experiment.plotter import Plotter
 
 EXTRA = "experiment"
 INSTALL_HINT = (
@@ -328,6 +332,31 @@ def reproduce(args: argparse.Namespace, sub: argparse.ArgumentParser) -> int:
             why = "MNIST is not in the data root and torchvision downloads it"
             print(_missing_extra("reproduce", ["torchvision"], why), file=sys.stderr)
             return 2
+    plotter = None
+    if not args.no_plots and args.jobs == 2 and not args.ddp:
+        from .experiment import plotter as drawing  # no torch in it
+
+        if drawing.available():
+            # forked before torch is imported: they warm matplotlib up alongside it
+            plotter = drawing.Plotter()
+    try:
+        return _reproduce(args, sub, out, root, splits, plotter, t0)
+    finally:
+        if plotter is not None:
+            plotter.close()
+
+
+def _reproduce(
+    args: argparse.Namespace,
+    sub: argparse.ArgumentParser,
+    out: Path,
+    root: Path,
+    splits: tuple[bool, ...],
+    plotter: Plotter | None,
+    t0: float,
+) -> int:
+    from .experiment import data
+
     device = _device(sub, args.device)  # imports torch
 
     from .experiment import report, train
@@ -361,14 +390,7 @@ def reproduce(args: argparse.Namespace, sub: argparse.ArgumentParser) -> int:
     from .experiment import parallel
 
     if args.jobs == 2 and device == "cpu" and not args.ddp and parallel.available():
-
-        def prepare_plots() -> None:
-            if not args.no_plots:
-                import matplotlib.figure  # noqa: F401 - warm the import while children train
-
-        for run, log in parallel.train_side_by_side(
-            impls, batches, progress=progress, meanwhile=prepare_plots, **kw
-        ):
+        for run, log in parallel.train_side_by_side(impls, batches, progress=progress, **kw):
             header(run.name)
             print("\n".join(log), flush=True)
             runs.append(run)
@@ -384,7 +406,7 @@ def reproduce(args: argparse.Namespace, sub: argparse.ArgumentParser) -> int:
             runs.append(run)
     native, other = runs
     rep = report.build(native, other, device=_resolved(device), config=vars(args), out=out)
-    _write_outputs(out, rep, native, other, test_images)
+    _write_outputs(out, rep, native, other, test_images, plotter)
     print(report.summary(rep, other_name))
     print(
         f"\nWrote {out}/ (report.json, losses.csv, weights"
@@ -402,7 +424,9 @@ def reproduce(args: argparse.Namespace, sub: argparse.ArgumentParser) -> int:
 STAGING = ".npgrad-staging-"  # the folder a reproduction writes its files into first
 
 
-def _write_outputs(out: Path, rep: dict, native, other, test_images) -> None:
+def _write_outputs(
+    out: Path, rep: dict, native, other, test_images, plotter: Plotter | None = None
+) -> None:
     """Replace npgrad's earlier files in ``out`` by this run's.
 
     The new set is written whole into a staging folder inside ``out``, then each
@@ -422,15 +446,24 @@ def _write_outputs(out: Path, rep: dict, native, other, test_images) -> None:
         shutil.rmtree(left, ignore_errors=True)
     stage = Path(tempfile.mkdtemp(prefix=STAGING, dir=out))
     try:
-        report.save_outputs(stage, rep, native, other)
         if test_images is not None:
             from .experiment import plots
 
-            plots.loss_curves(stage / "loss_curves.png", native, other, rep)
             identical = rep["parity"]["params_bitwise_equal"]
-            plots.reconstructions(
-                stage / "reconstructions.png", other, test_images, identical=identical
-            )
+            figures = [
+                ("loss_curves", stage / "loss_curves.png",
+                 plots.loss_curves_data(native, other, rep)),
+                ("reconstructions", stage / "reconstructions.png",
+                 plots.reconstructions_data(other, test_images, identical=identical)),
+            ]  # fmt: skip
+            if plotter is not None:
+                plotter.submit(figures)  # drawn there while the report is written here
+            else:
+                for name, path, kwargs in figures:
+                    getattr(plots, name)(path, **kwargs)
+        report.save_outputs(stage, rep, native, other)
+        if test_images is not None and plotter is not None:
+            plotter.wait()
         # a folder that was not empty was let through by --overwrite: npgrad's files
         # in it are replaced now, with the new set complete
         earlier = report.own_files(out)

@@ -7,15 +7,30 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import _mappings  # noqa: F401 - the registry's rows
 from .._call import Call, uniform_tensors
 from .._dtypes import COMPUTE_DTYPE
 from .._errors import NpgradError
 from .._policy import all_finite, report_nonfinite, require_scalar_loss, run_user
+from .._trace import _engine
 from .._trace._array import TracedArray
-from .._trace._engine import tracing
 from .._trace._state import abstract, constant
 from .._trace._write import caller_mark, hidden
+
+_rows = False
+
+
+def tracing(name: str, device: torch.device, fn: Any):
+    """The engine's ``tracing``, once the registry's rows are loaded.
+
+    The rows (``_mappings``) are imported on the first trace, not with this module:
+    they take about 0.15 s, which an op with a registered backward never needs.
+    """
+    global _rows
+    if not _rows:
+        from .. import _mappings  # noqa: F401 - the registry's rows
+
+        _rows = True
+    return _engine.tracing(name, device, fn)
 
 
 def _check_output(op: Any, j: int, r: torch.Tensor, dtype: Any, device: torch.device, check: bool):

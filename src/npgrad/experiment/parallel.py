@@ -42,12 +42,12 @@ def _child(impl: str, batches, kw: dict, out: str, counter) -> None:
 
 
 def train_side_by_side(
-    impls: list[str], batches, *, progress: bool, meanwhile=None, **kw
+    impls: list[str], batches, *, progress: bool, **kw
 ) -> list[tuple[Run, list[str]]]:
     """Train each of ``impls`` in its own forked process; return runs and their logs.
 
-    ``meanwhile()`` runs in the parent while the children train (the parent is idle
-    otherwise): the reproduction imports matplotlib there.
+    The parent only waits meanwhile: with two cores, any work here would slow the
+    runs (the figures' matplotlib warms up earlier, see :mod:`.plotter`).
     """
     ctx = mp.get_context("fork")
     total = len(batches) * kw.get("epochs", 2)
@@ -69,8 +69,6 @@ def train_side_by_side(
             signal.signal(signal.SIGINT, handler)
         bars: list = []  # the current progress bar, closed however the wait ends
         try:
-            if meanwhile is not None:
-                meanwhile()
             _wait(procs, counters, impls, len(batches), total, progress, bars)
         finally:
             for bar in bars[-1:]:

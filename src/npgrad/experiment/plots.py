@@ -1,20 +1,24 @@
 """Loss curves and reconstructions (matplotlib is imported here only).
 
-Figures are built with matplotlib's object API and the Agg canvas, without pyplot:
-pyplot's import alone costs about half a second of the reproduction's budget.
+Each figure is two functions: ``*_data`` gathers what it shows as plain values
+(lists, arrays, strings) from the runs, and the drawing function takes only those,
+so that a process without torch can draw it (:mod:`.plotter`).  Figures are built
+with matplotlib's object API and the Agg canvas, without pyplot: pyplot's import
+alone costs about half a second of the reproduction's budget.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from .report import atomic_write
-from .train import Run
+from .files import atomic_write
+
+if TYPE_CHECKING:
+    from .train import Run
 
 
 def _figure(**kwargs):
@@ -30,17 +34,35 @@ def _verdict(report: dict[str, Any]) -> str:
     return f"parameters after {par['steps']} steps {same} (sha256 {shas})"
 
 
-def loss_curves(path: Path, native: Run, other: Run, report: dict[str, Any]) -> None:
-    """Both runs' losses, the article's published points where this run can meet
-    them, the epoch boundaries, and below, the difference between the runs."""
-    a, b = np.array(sum(native.losses, [])), np.array(sum(other.losses, []))
-    per_epoch = len(native.losses[0]) if native.losses else 0
+def loss_curves_data(native: Run, other: Run, report: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`loss_curves` draws, as plain values."""
+    return {
+        "names": (native.name, other.name),
+        "losses": (native.losses, other.losses),
+        "reference": report["reference"],
+        "verdict": _verdict(report),
+    }
+
+
+def loss_curves(
+    path: Path,
+    *,
+    names: tuple[str, str],
+    losses: tuple[list[list[float]], list[list[float]]],
+    reference: list[dict[str, Any]],
+    verdict: str,
+) -> None:
+    """Both runs' losses (``[epoch][step]`` each), the article's published points
+    where this run can meet them, the epoch boundaries, and below, the difference."""
+    (name_a, name_b), (losses_a, losses_b) = names, losses
+    a, b = np.array(sum(losses_a, [])), np.array(sum(losses_b, []))
+    per_epoch = len(losses_a[0]) if losses_a else 0
     steps = np.arange(1, a.size + 1)
     fig = _figure(figsize=(9, 6.5))
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
-    top.plot(steps, a, label=native.name, lw=2.5, alpha=0.6)
-    top.plot(steps, b, label=other.name, lw=1, ls="--")
-    rows = report["reference"]
+    top.plot(steps, a, label=name_a, lw=2.5, alpha=0.6)
+    top.plot(steps, b, label=name_b, lw=1, ls="--")
+    rows = reference
     if rows:
         x = [(r["epoch"] - 1) * per_epoch + (per_epoch if r["step"] == "end" else r["step"])
              for r in rows]  # fmt: skip
@@ -50,23 +72,23 @@ def loss_curves(path: Path, native: Run, other: Run, report: dict[str, Any]) -> 
         # the published log belongs to one setup (seed 0, lr 1e-3, batch 256, all images)
         top.plot([], [], "k+", label="article's published log: not comparable with this setup")
     for ax in (top, bottom):
-        for e in range(1, len(native.losses)):
+        for e in range(1, len(losses_a)):
             ax.axvline(e * per_epoch + 0.5, color="gray", lw=0.8, ls=":")
-    for e in range(len(native.losses)):
+    for e in range(len(losses_a)):
         top.text(e * per_epoch + 1, 0.98, f" epoch {e + 1}", transform=top.get_xaxis_transform(),
                  va="top", fontsize=8, color="gray")  # fmt: skip
     top.set_ylabel("MSE loss")
     top.set_yscale("log")
     top.legend(loc="best")  # where the curves are not: their shape depends on the run's length
-    fig.suptitle(f"Founding experiment: torch.nn.MSELoss vs npgrad's {other.name} MSE", y=0.985)
-    top.set_title(_verdict(report), fontsize=9)
+    fig.suptitle(f"Founding experiment: torch.nn.MSELoss vs npgrad's {name_b} MSE", y=0.985)
+    top.set_title(verdict, fontsize=9)
     d = b - a
     worst = float(np.max(np.abs(d))) if d.size else 0.0
     if worst > 0:
         # the scale goes into the label: matplotlib's offset text would sit on the top panel
         exp = math.floor(math.log10(worst))
         bottom.plot(steps, d / 10.0**exp, color="C3", lw=1)
-        bottom.set_ylabel(f"loss difference\n({other.name} − {native.name}) / 1e{exp}", fontsize=8)
+        bottom.set_ylabel(f"loss difference\n({name_b} − {name_a}) / 1e{exp}", fontsize=8)
     else:
         bottom.plot(steps, d, color="C3", lw=1)
         bottom.set_ylabel("loss difference\n(none: identical)", fontsize=8)
@@ -77,31 +99,41 @@ def loss_curves(path: Path, native: Run, other: Run, report: dict[str, Any]) -> 
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
 
 
-def reconstructions(
-    path: Path, run: Run, images: np.ndarray, *, identical: bool, n: int = 10
-) -> None:
-    """Test digits (top row) above ``run``'s model's reconstructions (bottom row)."""
+def reconstructions_data(
+    run: Run, images: np.ndarray, *, identical: bool, n: int = 10
+) -> dict[str, Any]:
+    """What :func:`reconstructions` draws: the first ``n`` test digits, ``run``'s
+    model's output for them (the only torch here) and the caption."""
+    import torch
+
     model = run.model
     device = next(model.parameters()).device
     x = torch.from_numpy(images[:n].astype(np.float32) / np.float32(255.0)).reshape(n, -1)
     with torch.no_grad():
         y = model(x.to(device)).cpu().numpy()
-    fig = _figure(figsize=(max(n, 8), 3.2))
-    axes = fig.subplots(2, n)
-    for i in range(n):
-        axes[0, i].imshow(x[i].numpy().reshape(28, 28), cmap="gray")
-        axes[1, i].imshow(y[i].reshape(28, 28), cmap="gray")
-        for ax in axes[:, i]:
-            ax.axis("off")
     twin = "bit-identical to" if identical else "which differs from"
     epochs, steps = len(run.losses), sum(map(len, run.losses))
     # one short line each: the figure is only n inches wide
-    fig.suptitle(
+    title = (
         f"First {n} test digits (top), reconstructed (bottom) by the '{run.name}' run's model\n"
         f"after {epochs} epoch{'s' if epochs != 1 else ''}, {steps} steps ({twin} the native "
         "run's). Each image passes\nthrough a code of 3 numbers: blurry digits are the "
-        "model's bottleneck, not a fault",
-        fontsize=9,
+        "model's bottleneck, not a fault"
     )
+    return {"digits": x.numpy().reshape(n, 28, 28), "outputs": y.reshape(n, 28, 28), "title": title}
+
+
+def reconstructions(path: Path, *, digits: np.ndarray, outputs: np.ndarray, title: str) -> None:
+    """Test digits (top row) above their reconstructions (bottom row), ``(n, 28, 28)``
+    each."""
+    n = len(digits)
+    fig = _figure(figsize=(max(n, 8), 3.2))
+    axes = fig.subplots(2, n, squeeze=False)
+    for i in range(n):
+        axes[0, i].imshow(digits[i], cmap="gray")
+        axes[1, i].imshow(outputs[i], cmap="gray")
+        for ax in axes[:, i]:
+            ax.axis("off")
+    fig.suptitle(title, fontsize=9)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.72, bottom=0.01, wspace=0.05, hspace=0.05)
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=80))

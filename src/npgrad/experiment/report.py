@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import platform
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ import numpy as np
 import torch
 
 from ..cli import package_version
+from .files import atomic_write
 from .train import LOG_EVERY, Run
 
 # The article's published log (facts from shared/reference/seed-experiment.md)
@@ -59,28 +57,6 @@ def reference_keys() -> list[tuple[int, int | str]]:
     for epoch in REFERENCE:
         keys += [(epoch, s) for s in range(1, 12 * LOG_EVERY, LOG_EVERY)] + [(epoch, "end")]
     return keys
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    # neither the standard library nor torch/matplotlib offers this; the small
-    # packages that do (atomicwrites is archived) would be a dependency for 12 lines
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_text(path: Path, text: str) -> None:

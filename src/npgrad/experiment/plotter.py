@@ -1,0 +1,134 @@
+"""The reproduction's figures, drawn in forked processes that warmed up early.
+
+``npgrad reproduce`` forks one drawing process per figure before it imports torch:
+while the parent spends about 1.5 s importing torch on one core, they import
+matplotlib and render a throwaway figure (fonts, the Agg canvas, the PNG writer)
+on the other.  The training processes then have both cores to themselves, and at
+the end both figures are drawn at once, warm, while the parent writes the report.
+
+A drawing process imports neither torch nor npgrad's engine: it gets each figure as
+plain values (see :mod:`.plots`).  Whatever it raises is raised in the parent; if it
+is gone (killed, out of memory), the parent draws the figure itself.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing as mp
+import signal
+from pathlib import Path
+from typing import Any
+
+from . import plots
+
+Job = tuple[str, Path, dict[str, Any]]  # (plots function, path, its keyword arguments)
+
+
+def available() -> bool:
+    return "fork" in mp.get_all_start_methods()
+
+
+def _warm() -> None:
+    """Pay matplotlib's first-figure costs now: its import, the font cache, text
+    layout, a log axis's tick machinery, the Agg canvas and the PNG encoder."""
+    fig = plots._figure(figsize=(3, 1.5))
+    curve, image = fig.subplots(1, 2)
+    curve.plot([1, 2, 3], [1.0, 0.1, 0.01], label="warm")
+    curve.set_yscale("log")
+    curve.set_title("warm", fontsize=9)
+    curve.legend(loc="best")
+    image.imshow([[0.0, 1.0], [1.0, 0.0]], cmap="gray")
+    image.axis("off")
+    fig.savefig(io.BytesIO(), format="png", dpi=40)
+
+
+def _serve(conn: Any) -> None:
+    """A drawing process: warm up, then draw the one figure the parent sends."""
+    try:
+        _warm()
+    except Exception:  # noqa: BLE001 - a failed warm-up costs time only; drawing reports
+        pass
+    try:
+        job = conn.recv()
+    except (EOFError, OSError):  # the parent is done without figures (an error upstream)
+        return
+    name, path, kwargs = job
+    try:
+        getattr(plots, name)(path, **kwargs)
+        reply: Any = None
+    except BaseException as e:  # noqa: BLE001 - the parent raises it
+        reply = e
+    try:
+        conn.send(reply)
+    except Exception:  # noqa: BLE001 - an exception that does not pickle
+        conn.send(RuntimeError(f"drawing {path.name} failed: {reply!r}"))
+
+
+class Plotter:
+    """``count`` drawing processes, forked now; :meth:`submit` then :meth:`wait`.
+
+    Fork it before torch is imported (its point is the warm-up alongside that
+    import) and close it in a ``finally``; it ignores Ctrl-C, which the parent
+    alone reports, as the training processes do.
+    """
+
+    def __init__(self, count: int = 2) -> None:
+        ctx = mp.get_context("fork")
+        self._conns: list[Any] = []
+        self._procs: list[Any] = []
+        self._jobs: list[tuple[Job, Any]] = []
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for _ in range(count):
+                mine, theirs = ctx.Pipe()
+                proc = ctx.Process(target=_serve, args=(theirs,), daemon=True)
+                proc.start()
+                theirs.close()
+                self._conns.append(mine)
+                self._procs.append(proc)
+        finally:
+            signal.signal(signal.SIGINT, handler)
+
+    def submit(self, jobs: list[Job]) -> None:
+        """Hand each job to a drawing process (at most one each; the rest, and any
+        whose process is gone, are drawn by :meth:`wait` here)."""
+        free = list(self._conns)
+        for job in jobs:
+            conn = free.pop(0) if free else None
+            if conn is not None:
+                try:
+                    conn.send(job)
+                except (OSError, ValueError):  # gone: drawn here instead
+                    conn = None
+            self._jobs.append((job, conn))
+
+    def wait(self) -> None:
+        """Every submitted figure written; the first error a drawing raised, raised."""
+        errors = []
+        for (name, path, kwargs), conn in self._jobs:
+            if conn is not None:
+                try:
+                    reply = conn.recv()
+                except (EOFError, OSError):
+                    conn = None  # its process died: the figure is drawn here
+                else:
+                    if reply is not None:
+                        errors.append(reply)
+            if conn is None:
+                getattr(plots, name)(path, **kwargs)
+        self._jobs = []
+        if errors:
+            raise errors[0]
+
+    def close(self) -> None:
+        """End the drawing processes (at once: a figure not waited for is not wanted)."""
+        for conn in self._conns:
+            conn.close()
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in self._procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()

@@ -1,0 +1,120 @@
+"""The reproduction's drawing processes: the same figures, errors raised in the
+parent, a lost process's figure drawn in the parent."""
+
+import os
+import signal
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from npgrad.experiment import plots, plotter  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not plotter.available(), reason="needs the fork start method")
+
+
+def _curves() -> dict:
+    rng = np.random.default_rng(0)
+    losses = [[float(v) for v in rng.uniform(0.05, 0.1, 6)] for _ in range(2)]
+    return {
+        "names": ("native", "numpy"),
+        "losses": (losses, [[v * (1 + 1e-7) for v in e] for e in losses]),
+        "reference": [],
+        "verdict": "parameters after 12 steps bit-identical",
+    }
+
+
+def _digits() -> dict:
+    rng = np.random.default_rng(1)
+    return {
+        "digits": rng.uniform(size=(3, 28, 28)).astype(np.float32),
+        "outputs": rng.uniform(size=(3, 28, 28)).astype(np.float32),
+        "title": "three digits",
+    }
+
+
+@pytest.fixture
+def drawer():
+    made = []
+
+    def make(count: int) -> plotter.Plotter:
+        made.append(plotter.Plotter(count))
+        return made[-1]
+
+    yield make
+    for p in made:
+        p.close()
+
+
+def test_figures_drawn_apart_are_the_figures_drawn_here(tmp_path, drawer):
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir(), there.mkdir()
+    jobs = [("loss_curves", "curves.png", _curves()), ("reconstructions", "digits.png", _digits())]
+    for name, file, kwargs in jobs:
+        getattr(plots, name)(here / file, **kwargs)
+    p = drawer(2)
+    p.submit([(name, there / file, kwargs) for name, file, kwargs in jobs])
+    p.wait()
+    for _, file, _ in jobs:
+        assert (there / file).read_bytes() == (here / file).read_bytes(), file
+    assert sorted(os.listdir(there)) == ["curves.png", "digits.png"]  # no temporary left
+
+
+def test_an_error_in_a_drawing_process_is_raised_here(tmp_path, drawer):
+    p = drawer(1)
+    p.submit([("loss_curves", tmp_path / "curves.png", {"names": ("a", "b")})])
+    with pytest.raises(TypeError, match="loss_curves"):
+        p.wait()
+    assert not (tmp_path / "curves.png").exists()
+
+
+def test_a_lost_drawing_process_costs_time_not_the_figure(tmp_path, drawer):
+    p = drawer(1)
+    proc = p._procs[0]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join(10)
+    p.submit([("reconstructions", tmp_path / "digits.png", _digits())])
+    p.wait()
+    assert (tmp_path / "digits.png").stat().st_size > 0
+
+
+def test_more_figures_than_processes_are_drawn_here(tmp_path, drawer):
+    p = drawer(1)
+    p.submit(
+        [
+            ("loss_curves", tmp_path / "curves.png", _curves()),
+            ("reconstructions", tmp_path / "digits.png", _digits()),
+        ]
+    )
+    p.wait()
+    assert sorted(os.listdir(tmp_path)) == ["curves.png", "digits.png"]
+
+
+def test_drawing_imports_neither_torch_nor_the_engine(tmp_path):
+    # what a drawing process runs (warm-up, both figures), here in a fresh interpreter:
+    # the processes exist to use the core left idle while the parent imports torch
+    code = (
+        "import sys, numpy as np\n"
+        "from pathlib import Path\n"
+        "from npgrad.experiment import plots, plotter\n"
+        "plotter._warm()\n"
+        f"plots.loss_curves(Path({str(tmp_path / 'c.png')!r}), **{_curves()!r})\n"
+        "z = np.zeros((2, 28, 28))\n"
+        f"plots.reconstructions(Path({str(tmp_path / 'd.png')!r}), digits=z, outputs=z, "
+        "title='t')\n"
+        "print([m for m in ('torch', 'npgrad._trace') if m in sys.modules])\n"
+    )
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert (tmp_path / "c.png").exists() and (tmp_path / "d.png").exists()
+
+
+def test_close_ends_every_drawing_process(drawer):
+    p = drawer(2)
+    procs = list(p._procs)
+    p.close()
+    assert not [q for q in procs if q.is_alive()]
