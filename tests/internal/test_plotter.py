@@ -118,3 +118,19 @@ def test_close_ends_every_drawing_process(drawer):
     procs = list(p._procs)
     p.close()
     assert not [q for q in procs if q.is_alive()]
+
+
+def test_the_mosaic_holds_every_tile_stretched_to_its_range_with_white_between():
+    rng = np.random.default_rng(2)
+    top = rng.uniform(0.2, 0.7, size=(3, 4, 5))
+    bottom = np.stack([np.full((4, 5), 0.3), rng.uniform(size=(4, 5)), rng.uniform(size=(4, 5))])
+    m = plots._mosaic([top, bottom])
+    gap = plots._GAP
+    assert m.shape == (2 * 4 + gap, 3 * 5 + 2 * gap)
+    for r, images in enumerate([top, bottom]):
+        for i, tile in enumerate(images):
+            got = m[r * (4 + gap) : r * (4 + gap) + 4, i * (5 + gap) : i * (5 + gap) + 5]
+            span = tile.max() - tile.min()
+            want = (tile - tile.min()) / span if span else np.zeros_like(tile)
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
+    assert (m[4 : 4 + gap, :] == 1).all() and (m[:, 5 : 5 + gap] == 1).all()

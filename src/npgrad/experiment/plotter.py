@@ -35,11 +35,12 @@ def _warm() -> None:
     curve, image = fig.subplots(1, 2)
     curve.plot([1, 2, 3], [1.0, 0.1, 0.01], label="warm")
     curve.set_yscale("log")
+    curve.yaxis.set_major_formatter(plots._plain_labels())
     curve.set_title("warm", fontsize=9)
     curve.legend(loc="best")
     image.imshow([[0.0, 1.0], [1.0, 0.0]], cmap="gray")
     image.axis("off")
-    fig.savefig(io.BytesIO(), format="png", dpi=40)
+    fig.savefig(io.BytesIO(), format="png", dpi=40, pil_kwargs={"compress_level": 1})
 
 
 def _serve(conn: Any) -> None:
