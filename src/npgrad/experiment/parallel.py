@@ -26,7 +26,7 @@ def available() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-def _child(impl: str, batches, kw: dict, out: str, counter) -> None:
+def _child(impl: str, criterion, batches, kw: dict, out: str, counter) -> None:
     torch.set_num_threads(1)
     lines: list[str] = []
 
@@ -35,9 +35,7 @@ def _child(impl: str, batches, kw: dict, out: str, counter) -> None:
             counter.value += 1
 
     # a child only trains, eagerly: the optimizer need not import the compiler
-    run = train(
-        impl, make_loss(impl), batches, log=lines.append, on_step=tick, eager_only=True, **kw
-    )
+    run = train(impl, criterion, batches, log=lines.append, on_step=tick, eager_only=True, **kw)
     save_run(run, out, log=lines)
 
 
@@ -53,10 +51,13 @@ def train_side_by_side(
     total = len(batches) * kw.get("epochs", 2)
     with tempfile.TemporaryDirectory() as tmp:
         counters = [ctx.Value("i", 0) for _ in impls]
+        # made here, before the fork: npgrad's imports are then paid once, on the
+        # parent's clock, instead of on one run's, which the command waits for
+        criteria = [make_loss(impl) for impl in impls]
         outs = [str(Path(tmp) / f"{impl}.pt") for impl in impls]
         procs = [
-            ctx.Process(target=_child, args=(impl, batches, kw, out, c), daemon=True)
-            for impl, out, c in zip(impls, outs, counters)
+            ctx.Process(target=_child, args=(impl, f, batches, kw, out, c), daemon=True)
+            for impl, f, out, c in zip(impls, criteria, outs, counters)
         ]
         # Ctrl-C reaches the whole process group: the children ignore it (inherited
         # from here, so none can catch it before setting it) and the parent, which
