@@ -476,6 +476,10 @@ def _write_outputs(
                 p.unlink(missing_ok=True)
         stage.rmdir()
     except BaseException:
+        if plotter is not None:
+            # first: a drawing process still at work would write into (and recreate)
+            # the staging folder after it is gone
+            plotter.close()
         shutil.rmtree(stage, ignore_errors=True)
         for p in created:  # the folders this run made, if nothing else is in them
             try:

@@ -134,3 +134,35 @@ def test_the_mosaic_holds_every_tile_stretched_to_its_range_with_white_between()
             want = (tile - tile.min()) / span if span else np.zeros_like(tile)
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
     assert (m[4 : 4 + gap, :] == 1).all() and (m[:, 5 : 5 + gap] == 1).all()
+
+
+def test_a_failed_write_leaves_nothing_even_while_figures_are_drawn(tmp_path, monkeypatch):
+    # the report fails while both figures are still being drawn: the drawing processes
+    # must be gone before the staging folder is, or they would write (and recreate) it
+    import time
+
+    from npgrad import cli
+    from npgrad.experiment import files, report
+
+    def slow(path, **kwargs):
+        time.sleep(0.5)
+        files.atomic_write(path, lambda p: p.write_bytes(b"png"))
+
+    for name in ("loss_curves", "reconstructions"):
+        monkeypatch.setattr(plots, name, slow)
+        monkeypatch.setattr(plots, f"{name}_data", lambda *a, **k: {})
+    p = plotter.Plotter(2)  # forked after the patches: the processes draw slowly too
+
+    def fails(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "save_outputs", fails)
+    out = tmp_path / "run"
+    rep = {"parity": {"params_bitwise_equal": True}}
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            cli._write_outputs(out, rep, None, None, np.zeros((1, 28, 28)), p)
+        time.sleep(1.0)  # past the drawings' end, had they gone on
+        assert not out.exists(), list(out.rglob("*"))
+    finally:
+        p.close()

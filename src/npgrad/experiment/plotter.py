@@ -122,7 +122,8 @@ class Plotter:
             raise errors[0]
 
     def close(self) -> None:
-        """End the drawing processes (at once: a figure not waited for is not wanted)."""
+        """End the drawing processes (at once: a figure not waited for is not wanted).
+        Once they are reaped nothing more is written; a second call does nothing."""
         for conn in self._conns:
             conn.close()
         for proc in self._procs:
@@ -133,3 +134,4 @@ class Plotter:
             if proc.is_alive():
                 proc.kill()
                 proc.join()
+        self._conns, self._procs, self._jobs = [], [], []
