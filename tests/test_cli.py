@@ -250,7 +250,7 @@ def test_ctrl_c_during_two_jobs_is_one_line_and_status_130(tmp_path, presses):
     deadline = time.monotonic() + 60
     while len(_children(proc.pid)) < 4 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(_children(proc.pid)) >= 4, "the two training processes never started"
+    assert len(_children(proc.pid)) >= 4, "the drawing and training processes never started"
     time.sleep(0.5)  # into training
     children = _children(proc.pid)
     for _ in range(presses):

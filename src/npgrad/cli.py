@@ -333,7 +333,9 @@ def reproduce(args: argparse.Namespace, sub: argparse.ArgumentParser) -> int:
             print(_missing_extra("reproduce", ["torchvision"], why), file=sys.stderr)
             return 2
     plotter = None
-    if not args.no_plots and args.jobs == 2 and not args.ddp:
+    # the runs train side by side only on the CPU (an explicit cuda skips this; auto is
+    # only known after the import, and on a GPU machine the processes merely wait)
+    if not args.no_plots and args.jobs == 2 and not args.ddp and args.device in ("auto", "cpu"):
         from .experiment import plotter as drawing  # no torch in it
 
         if drawing.available():

@@ -65,14 +65,15 @@ def test_figures_drawn_apart_are_the_figures_drawn_here(tmp_path, drawer):
 def test_an_error_in_a_drawing_process_is_raised_here(tmp_path, drawer):
     p = drawer(1)
     p.submit([("loss_curves", tmp_path / "curves.png", {"names": ("a", "b")})])
-    with pytest.raises(TypeError, match="loss_curves"):
+    with pytest.raises(TypeError, match="loss_curves") as caught:
         p.wait()
+    assert "in the process drawing curves.png" in "".join(caught.value.__notes__)
     assert not (tmp_path / "curves.png").exists()
 
 
 def test_a_lost_drawing_process_costs_time_not_the_figure(tmp_path, drawer):
     p = drawer(1)
-    proc = p._procs[0]
+    proc = p._workers[0][1]
     os.kill(proc.pid, signal.SIGKILL)
     proc.join(10)
     p.submit([("reconstructions", tmp_path / "digits.png", _digits())])
@@ -115,7 +116,8 @@ def test_drawing_imports_neither_torch_nor_the_engine(tmp_path):
 
 def test_close_ends_every_drawing_process(drawer):
     p = drawer(2)
-    procs = list(p._procs)
+    procs = [proc for _, proc in p._workers]
+    assert all(q.is_alive() for q in procs)  # waiting for a figure
     p.close()
     assert not [q for q in procs if q.is_alive()]
 
@@ -166,3 +168,41 @@ def test_a_failed_write_leaves_nothing_even_while_figures_are_drawn(tmp_path, mo
         assert not out.exists(), list(out.rglob("*"))
     finally:
         p.close()
+
+
+def _in_children_only(monkeypatch, name: str, misbehave) -> None:
+    """``plots.<name>`` misbehaves in a drawing process and draws in this one."""
+    parent, draw = os.getpid(), getattr(plots, name)
+
+    def patched(path, **kwargs):
+        if os.getpid() == parent:
+            return draw(path, **kwargs)
+        misbehave(path)
+
+    monkeypatch.setattr(plots, name, patched)
+
+
+def test_a_process_killed_while_writing_leaves_no_temporary_file(tmp_path, monkeypatch, drawer):
+    def killed(path):
+        (path.parent / f".{path.name}.x1y2z3.png").write_bytes(b"half a png")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    _in_children_only(monkeypatch, "reconstructions", killed)
+    p = drawer(1)
+    p.submit([("reconstructions", tmp_path / "digits.png", _digits())])
+    p.wait()
+    assert os.listdir(tmp_path) == ["digits.png"]
+
+
+def test_a_hung_drawing_process_is_ended_and_its_figure_drawn_here(tmp_path, monkeypatch, drawer):
+    import time
+
+    _in_children_only(monkeypatch, "loss_curves", lambda path: time.sleep(60))
+    p = drawer(1)
+    proc = p._workers[0][1]
+    p.submit([("loss_curves", tmp_path / "curves.png", _curves())])
+    start = time.monotonic()
+    p.wait(timeout=1.0)
+    assert time.monotonic() - start < 30
+    assert not proc.is_alive()
+    assert os.listdir(tmp_path) == ["curves.png"]

@@ -226,8 +226,9 @@ def _iv(v, x):
 
 # ---------------------------------------------------------------- K_v, any real order
 _K_STEP = 1 / 16
-_K_T = torch.arange(0, 32 + _K_STEP / 2, _K_STEP, dtype=torch.float64)  # t up to 32
-_K_S = torch.arange(0, 32 + _K_STEP / 2, _K_STEP, dtype=torch.float64)  # s up to 32
+# the nodes in t and in s, up to 32: numbers, made tensors per call (see
+# scipy_special's _RYBICKI_N)
+_K_T = _K_S = tuple(i * _K_STEP for i in range(32 * 16 + 1))
 _K_NARROW = 16.0  # past it, the integrand in t is too narrow for the step
 
 
@@ -255,7 +256,8 @@ def _kve(v, x) -> torch.Tensor:
     xt = x.to(wide_t)
     vt = torch.as_tensor(v, device=x.device).to(wide_t)
     vt, xt = torch.broadcast_tensors(vt.abs(), xt)  # K_-v = K_v
-    t, s = _K_T.to(x.device, wide_t), _K_S.to(x.device, wide_t)
+    t = torch.tensor(_K_T, device=x.device, dtype=wide_t)
+    s = torch.tensor(_K_S, device=x.device, dtype=wide_t)
     narrow = xt > _K_NARROW
     near_cut = xt * (math.cosh(32.0) - 1) - vt * 32 < 40
     far_cut = vt > 26 * torch.sqrt(2 * xt)

@@ -206,7 +206,9 @@ def _inv_boxcox(y, lmbda):
 
 # ---------------------------------------------------------------- Dawson, erfi
 _RYBICKI_H = 0.25  # the sum's error is about exp(-(pi / 2h)^2): below 1e-17
-_RYBICKI_N = torch.arange(-29, 30, 2, dtype=torch.float64)  # odd offsets: |n h| to 7.25
+# odd offsets: |n h| to 7.25.  Numbers, made a tensor per call: a tensor made at import
+# would take on the modes of the first trace, which imports the rows (a fake tensor)
+_RYBICKI_N = tuple(float(n) for n in range(-29, 30, 2))
 _DAWSON_SERIES = 0.2  # below, the sum's terms cancel: the Taylor series instead
 
 
@@ -225,7 +227,8 @@ def _dawson(x):
     xl = torch.where(small, 1.0, x)
     h = _RYBICKI_H
     # the nearest even multiple of h: the odd n around it (a constant; x carries the slope)
-    n = 2 * torch.round(xl.detach() / (2 * h))[..., None] + _RYBICKI_N.to(x.device, x.dtype)
+    offsets = torch.tensor(_RYBICKI_N, device=x.device, dtype=x.dtype)
+    n = 2 * torch.round(xl.detach() / (2 * h))[..., None] + offsets
     rybicki = (torch.exp(-((xl[..., None] - n * h) ** 2)) / n).sum(-1) / math.sqrt(math.pi)
     # far out, x - n h keeps no digits of x: the asymptotic series 1/2x sum
     # (2k - 1)!! / (2x^2)^k instead, to 1e-16 from |x| = 50 (0 at +-inf)

@@ -102,13 +102,20 @@ def note_baked(x: Any) -> None:
         STATE.baked.append(type(x).__name__)
 
 
-_PROXY = getattr(getattr(torch._C, "_TorchDispatchModeKey", None), "PROXY", None)
+_KEYS = getattr(torch._C, "_TorchDispatchModeKey", None)
+_PROXY = getattr(_KEYS, "PROXY", None)
+_FAKE = getattr(_KEYS, "FAKE", None)
 
 
 def abstract() -> bool:
-    """Values cannot be read: under torch.func, or while make_fx traces (linearize)."""
+    """Values cannot be read: under torch.func, while make_fx traces (linearize), or
+    under a fake-tensor mode (shape propagation, torch.export's tools)."""
     return torch._C._are_functorch_transforms_active() or (
-        _PROXY is not None and torch._C._get_dispatch_mode(_PROXY) is not None
+        _PROXY is not None
+        and (
+            torch._C._get_dispatch_mode(_PROXY) is not None
+            or torch._C._get_dispatch_mode(_FAKE) is not None
+        )
     )
 
 

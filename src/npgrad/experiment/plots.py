@@ -81,9 +81,15 @@ def loss_curves(
     top.set_yscale("log")
     # plain labels ("0.05"): the log axis's default ones go through mathtext, which
     # costs about 5 ms a label, a third of the figure's time
-    plain = _plain_labels()
-    top.yaxis.set_major_formatter(plain)
-    top.yaxis.set_minor_formatter(plain)
+    top.yaxis.set_major_formatter(_plain_labels())
+    seen = np.concatenate([a, b])
+    seen = seen[np.isfinite(seen) & (seen > 0)]
+    if seen.size and seen.max() < 10 * seen.min():  # under a decade: label 0.06, 0.07...
+        top.yaxis.set_minor_formatter(_plain_labels())
+    else:  # the decades only: the minor labels would run into each other
+        from matplotlib.ticker import NullFormatter
+
+        top.yaxis.set_minor_formatter(NullFormatter())
     top.legend(loc="best")  # where the curves are not: their shape depends on the run's length
     fig.suptitle(f"Founding experiment: torch.nn.MSELoss vs npgrad's {name_b} MSE", y=0.985)
     top.set_title(verdict, fontsize=9)

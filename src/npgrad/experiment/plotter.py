@@ -13,9 +13,11 @@ is gone (killed, out of memory), the parent draws the figure itself.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import multiprocessing as mp
 import signal
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -54,15 +56,20 @@ def _serve(conn: Any) -> None:
     except (EOFError, OSError):  # the parent is done without figures (an error upstream)
         return
     name, path, kwargs = job
+    if not path.parent.is_dir():
+        return  # the parent gave up on this folder: recreating it would leave it behind
     try:
         getattr(plots, name)(path, **kwargs)
         reply: Any = None
     except BaseException as e:  # noqa: BLE001 - the parent raises it
-        reply = e
+        reply = (e, traceback.format_exc())
     try:
         conn.send(reply)
+    except (OSError, ValueError):  # the parent is gone
+        pass
     except Exception:  # noqa: BLE001 - an exception that does not pickle
-        conn.send(RuntimeError(f"drawing {path.name} failed: {reply!r}"))
+        with contextlib.suppress(OSError, ValueError):
+            conn.send((RuntimeError(f"drawing {path.name} failed: {reply[0]!r}"), reply[1]))
 
 
 class Plotter:
@@ -75,47 +82,64 @@ class Plotter:
 
     def __init__(self, count: int = 2) -> None:
         ctx = mp.get_context("fork")
-        self._conns: list[Any] = []
-        self._procs: list[Any] = []
-        self._jobs: list[tuple[Job, Any]] = []
+        self._workers: list[tuple[Any, Any]] = []  # (the parent's pipe end, the process)
+        self._jobs: list[tuple[Job, Any, Any]] = []
         handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             for _ in range(count):
                 mine, theirs = ctx.Pipe()
                 proc = ctx.Process(target=_serve, args=(theirs,), daemon=True)
-                proc.start()
-                theirs.close()
-                self._conns.append(mine)
-                self._procs.append(proc)
+                try:
+                    proc.start()
+                finally:
+                    theirs.close()
+                self._workers.append((mine, proc))
+        except BaseException:
+            self.close()  # the ones already started
+            raise
         finally:
             signal.signal(signal.SIGINT, handler)
 
     def submit(self, jobs: list[Job]) -> None:
         """Hand each job to a drawing process (at most one each; the rest, and any
         whose process is gone, are drawn by :meth:`wait` here)."""
-        free = list(self._conns)
+        free = list(self._workers)
         for job in jobs:
-            conn = free.pop(0) if free else None
+            conn, proc = free.pop(0) if free else (None, None)
             if conn is not None:
                 try:
                     conn.send(job)
                 except (OSError, ValueError):  # gone: drawn here instead
                     conn = None
-            self._jobs.append((job, conn))
+            self._jobs.append((job, conn, proc))
 
-    def wait(self) -> None:
-        """Every submitted figure written; the first error a drawing raised, raised."""
+    def wait(self, timeout: float = 120.0) -> None:
+        """Every submitted figure written; the first error a drawing raised, raised.
+
+        A drawing process that died, or that has not answered within ``timeout``
+        seconds (stopped, swapping), is ended and its figure drawn here instead."""
         errors = []
-        for (name, path, kwargs), conn in self._jobs:
+        for (name, path, kwargs), conn, proc in self._jobs:
             if conn is not None:
                 try:
-                    reply = conn.recv()
+                    reply = conn.recv() if conn.poll(timeout) else _LOST
                 except (EOFError, OSError):
-                    conn = None  # its process died: the figure is drawn here
-                else:
-                    if reply is not None:
-                        errors.append(reply)
+                    reply = _LOST
+                except Exception as e:  # noqa: BLE001 - a reply that does not unpickle
+                    reply = (RuntimeError(f"drawing {path.name} failed: {e!r}"), "")
+                if reply is _LOST:
+                    conn = None
+                elif reply is not None:
+                    error, where = reply
+                    if where:
+                        error.add_note(f"(in the process drawing {path.name})\n{where}")
+                    errors.append(error)
             if conn is None:
+                if proc is not None:
+                    _end([proc])
+                # a process killed while writing leaves its temporary file behind
+                for left in path.parent.glob(f".{path.name}.*"):
+                    left.unlink(missing_ok=True)
                 getattr(plots, name)(path, **kwargs)
         self._jobs = []
         if errors:
@@ -123,15 +147,27 @@ class Plotter:
 
     def close(self) -> None:
         """End the drawing processes (at once: a figure not waited for is not wanted).
-        Once they are reaped nothing more is written; a second call does nothing."""
-        for conn in self._conns:
-            conn.close()
-        for proc in self._procs:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in self._procs:
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
-        self._conns, self._procs, self._jobs = [], [], []
+        Once they are reaped nothing more is written; a second call does nothing.  A
+        second Ctrl-C must not cut this short, so it is ignored meanwhile."""
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for conn, _ in self._workers:
+                conn.close()
+            _end([proc for _, proc in self._workers])
+        finally:
+            signal.signal(signal.SIGINT, handler)
+        self._workers, self._jobs = [], []
+
+
+_LOST = object()  # wait()'s marker: no answer will come from that process
+
+
+def _end(procs: list[Any]) -> None:
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
