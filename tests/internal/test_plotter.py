@@ -206,3 +206,39 @@ def test_a_hung_drawing_process_is_ended_and_its_figure_drawn_here(tmp_path, mon
     assert time.monotonic() - start < 30
     assert not proc.is_alive()
     assert os.listdir(tmp_path) == ["curves.png"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self"), reason="needs Linux's /proc")
+def test_drawing_processes_end_when_the_parent_is_killed(tmp_path):
+    # a SIGTERM or SIGKILL to the command alone must not leave them waiting forever
+    import subprocess
+    import time
+
+    code = (
+        "import os, signal, time\n"
+        "from npgrad.experiment import plotter\n"
+        "p = plotter.Plotter(2)\n"
+        "print(' '.join(str(q.pid) for _, q in p._workers), flush=True)\n"
+        "time.sleep(1.5)\n"  # past their warm-up: waiting for a figure
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    # orphans holding the output pipe would keep this waiting: the timeout fails it
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    pids = [int(v) for v in done.stdout.split()]
+    assert len(pids) == 2, done.stderr
+    deadline = time.monotonic() + 20
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [q for q in pids if os.path.exists(f"/proc/{q}") and _running(q)]
+    for q in alive:
+        os.kill(q, signal.SIGKILL)
+    assert alive == [], "drawing processes outlived their parent"
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -45,8 +45,12 @@ def _warm() -> None:
     fig.savefig(io.BytesIO(), format="png", dpi=40, pil_kwargs={"compress_level": 1})
 
 
-def _serve(conn: Any) -> None:
+def _serve(conn: Any, parents: list[Any]) -> None:
     """A drawing process: warm up, then draw the one figure the parent sends."""
+    for end in parents:
+        # the parent's ends, copied by the fork: while one is open here, the parent's
+        # death (SIGTERM, SIGKILL) never reaches recv() below as an EOF
+        end.close()
     try:
         _warm()
     except Exception:  # noqa: BLE001 - a failed warm-up costs time only; drawing reports
@@ -88,7 +92,8 @@ class Plotter:
         try:
             for _ in range(count):
                 mine, theirs = ctx.Pipe()
-                proc = ctx.Process(target=_serve, args=(theirs,), daemon=True)
+                parents = [mine, *(end for end, _ in self._workers)]
+                proc = ctx.Process(target=_serve, args=(theirs, parents), daemon=True)
                 try:
                     proc.start()
                 finally:
