@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from .processes import end
 from .train import Run, load_run, make_loss, save_run, train
 
 
@@ -74,7 +75,7 @@ def train_side_by_side(
         finally:
             for bar in bars[-1:]:
                 bar.close()
-            _stop(procs)
+            end(procs)
         results = []
         for impl, p, out in zip(impls, procs, outs):
             if p.exitcode != 0:
@@ -82,24 +83,6 @@ def train_side_by_side(
             run, extra = load_run(impl, out)
             results.append((run, extra["log"]))
     return results
-
-
-def _stop(procs) -> None:
-    """End and reap the children.  A second Ctrl-C (a double press, or ``timeout``
-    signalling the process and then its group) must not cut this short: a child
-    left running would write into a folder that is gone."""
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-        for p in procs:
-            p.join(10)
-            if p.is_alive():
-                p.kill()
-                p.join()
-    finally:
-        signal.signal(signal.SIGINT, handler)
 
 
 def _wait(procs, counters, impls: list[str], steps: int, total: int, progress: bool, bars: list):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import plots
+from .processes import end
 
 Job = tuple[str, Path, dict[str, Any]]  # (plots function, path, its keyword arguments)
 
@@ -47,10 +48,10 @@ def _warm() -> None:
 
 def _serve(conn: Any, parents: list[Any]) -> None:
     """A drawing process: warm up, then draw the one figure the parent sends."""
-    for end in parents:
+    for theirs in parents:
         # the parent's ends, copied by the fork: while one is open here, the parent's
         # death (SIGTERM, SIGKILL) never reaches recv() below as an EOF
-        end.close()
+        theirs.close()
     try:
         _warm()
     except Exception:  # noqa: BLE001 - a failed warm-up costs time only; drawing reports
@@ -141,7 +142,7 @@ class Plotter:
                     errors.append(error)
             if conn is None:
                 if proc is not None:
-                    _end([proc])
+                    end([proc])
                 # a process killed while writing leaves its temporary file behind
                 for left in path.parent.glob(f".{path.name}.*"):
                     left.unlink(missing_ok=True)
@@ -153,26 +154,11 @@ class Plotter:
     def close(self) -> None:
         """End the drawing processes (at once: a figure not waited for is not wanted).
         Once they are reaped nothing more is written; a second call does nothing.  A
-        second Ctrl-C must not cut this short, so it is ignored meanwhile."""
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            for conn, _ in self._workers:
-                conn.close()
-            _end([proc for _, proc in self._workers])
-        finally:
-            signal.signal(signal.SIGINT, handler)
+        second Ctrl-C must not cut this short (see :func:`.processes.end`)."""
+        for conn, _ in self._workers:
+            conn.close()
+        end([proc for _, proc in self._workers])
         self._workers, self._jobs = [], []
 
 
 _LOST = object()  # wait()'s marker: no answer will come from that process
-
-
-def _end(procs: list[Any]) -> None:
-    for proc in procs:
-        if proc.is_alive():
-            proc.terminate()
-    for proc in procs:
-        proc.join(10)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
