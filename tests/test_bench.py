@@ -77,6 +77,23 @@ def test_compare_pairs_each_variant_with_the_base_in_its_own_loop():
         assert res["base_seconds"][k]["samples_s"] == base  # the pairing is recorded
 
 
+def test_compare_times_a_lone_base_when_no_peer_is_installed():
+    # the NumPy-level section's peers (HIPS autograd, JAX) are optional: without
+    # them only npgrad is left, and it is still timed, with no ratio
+    calls = []
+    res = bench.compare(
+        lambda name: lambda: calls.append(name),
+        ["npgrad"],
+        base="npgrad",
+        device=torch.device("cpu"),
+        warmup=0,
+        repeats=3,
+        inner=1,
+    )
+    assert calls == ["npgrad"] * 3
+    assert res["seconds"]["npgrad"]["repeats"] == 3 and res["ratio"] == {}
+
+
 @needs_mnist
 def test_run_reports_every_figure(tmp_path):
     result = bench.run(

@@ -595,6 +595,21 @@ def test_implements_refuses_a_target_it_could_never_follow(target):
         npgrad.implements(target)
 
 
+@pytest.mark.parametrize(
+    "target", [np.asarray_chkfinite, np.zeros], ids=["asarray_chkfinite", "zeros"]
+)
+def test_implements_refuses_a_numpy_function_that_never_dispatches(target):
+    # listed by supported() and never run would be a rule that silently does nothing
+    with pytest.raises(TypeError, match=rf"'{target.__name__}' is not dispatched"):
+        npgrad.implements(target)
+
+
+def test_implements_takes_dispatched_numpy_functions_to_the_registry():
+    # np.sum dispatches: past the dispatch check, to the registry's own refusal
+    with pytest.raises(ValueError, match="already follows numpy.sum"):
+        npgrad.implements(np.sum)(lambda a: a)
+
+
 def test_implements_without_its_target_says_so():
     with pytest.raises(TypeError, match="without its target"):
 

@@ -101,6 +101,9 @@ def compare(
     ratio: dict[str, float] = {}
     paired: dict[str, Any] = {}
     base_samples: list[float] = []
+    if not any(name != base for name in names):
+        # nothing to pair with (the peers are optional extras): the base alone
+        base_samples = timeit({base: make(base)}, **timing)[base]["samples_s"]
     for name in names:
         if name == base:
             continue

@@ -298,10 +298,14 @@ def _check_out(sub: argparse.ArgumentParser, out: Path, overwrite: bool) -> None
     if out.exists() and not out.is_dir():
         sub.error(f"--out {out} is a file, not a folder")
     entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    # a staging folder left by a killed run holds nothing of the user's: the run
+    # removes it before writing
+    entries = [e for e in entries if not e.startswith(STAGING)]
     if entries and not overwrite:
         shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
+        count = f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}"
         sub.error(
-            f"--out {out} is not empty ({len(entries)} entries: {shown}); choose a new folder, "
+            f"--out {out} is not empty ({count}: {shown}); choose a new folder, "
             "or pass --overwrite to replace npgrad's own files there (other files are kept)"
         )
 

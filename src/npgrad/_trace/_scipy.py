@@ -375,6 +375,14 @@ def implements(target: Any, *, rule: str = "torch", **flags: Any) -> Callable[[C
             )
         )
 
+    if _undispatched(obj):
+        raise TypeError(
+            f"npgrad.implements: {getattr(obj, '__name__', obj)!r} is not dispatched to "
+            "array types (NumPy calls no __array_function__ for it), so a trace never "
+            "reaches a rule for it; register the functions it calls, or give the "
+            "function a backward (@op.backward)"
+        )
+
     def register(fn: Callable) -> Callable:
         impl = _adapt(fn, rule)
         params = inspect.signature(fn).parameters
@@ -426,6 +434,18 @@ def _followable(obj: Any) -> bool:
         return inspect.isfunction(obj) or inspect.ismethod(obj)
     module = getattr(obj, "__module__", None) or ""
     return callable(obj) and module.startswith("numpy") and not inspect.isclass(obj)
+
+
+def _undispatched(obj: Any) -> bool:
+    """A NumPy function that never hands a traced array to ``__array_function__``
+    (``np.asarray_chkfinite``, ``np.zeros``): a rule for it would be listed and never
+    run.  Dispatched ones carry ``_implementation``; ufunc methods go through
+    ``__array_ufunc__``."""
+    if isinstance(obj, np.ufunc) or _is_scipy(obj):
+        return False
+    if hasattr(obj, "_implementation"):
+        return False
+    return not isinstance(getattr(obj, "__self__", None), np.ufunc)
 
 
 def _resolve(qualname: str) -> Any:
