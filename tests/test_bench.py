@@ -144,6 +144,9 @@ def test_run_reports_the_per_call_sections(tmp_path):
     assert "skipped" in res["compiled"] or "result" in res["compiled"]
     api = result["numpy_api"]
     assert "jax" not in sys.modules  # timed in a process of its own (JAX and fork clash)
+    # every library on one thread there: pools timed in turn would slow each other
+    assert api["environment"]["torch_threads"] == 1
+    assert api["environment"]["thread_env"]["OPENBLAS_NUM_THREADS"] == "1"
     assert set(api["problems"]) == set(bench_problems.PROBLEMS)
     timed = set(api["problems"]["gp 64 points"]["seconds"])
     for lib in ("autograd", "jax"):

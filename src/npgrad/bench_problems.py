@@ -347,18 +347,24 @@ def run_numpy_api(
 
 
 def run_numpy_api_apart(quick: bool, *, tiny: bool = False) -> dict[str, Any]:
-    """:func:`run_numpy_api` in a process of its own: JAX starts threads that a later
-    ``fork`` (the experiment's side-by-side runs) would copy half-alive, and neither
-    its threads nor autograd's state should linger beside the other sections."""
+    """:func:`run_numpy_api` in a process of its own, every library on one thread.
+
+    Its own process: JAX starts threads that a later ``fork`` (the experiment's
+    side-by-side runs) would copy half-alive, and neither its threads nor autograd's
+    state should linger beside the other sections.  One thread each, NumPy's BLAS
+    included: on a small machine the libraries' pools, timed in turn, spin on after
+    their block and slow the next library's (on 2 cores npgrad's MLP measured x1.09
+    autograd with two threads each, x0.52-0.57 with one or with a pause per block)."""
     import json
     import subprocess
 
     code = (
         "import json, sys\nfrom npgrad import bench_problems as bp\n"
-        f"print(json.dumps(bp.run_numpy_api({quick!r}, tiny={tiny!r})))"
+        f"print(json.dumps(bp.run_numpy_api({quick!r}, 1, tiny={tiny!r})))"
     )
+    env = {**_child_env(), **{k: "1" for k in THREAD_ENV if k != "XLA_FLAGS"}}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=_child_env())  # fmt: skip
+                          env=env)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"the NumPy-level API section failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
