@@ -264,6 +264,142 @@ def test_ctrl_c_during_two_jobs_is_one_line_and_status_130(tmp_path, presses):
 
 
 @needs_mnist
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("whom", ["command", "group"])
+def test_sigterm_during_two_jobs_cleans_up_and_is_status_143(tmp_path, whom):
+    # kill PID, or timeout: the same cleanup as Ctrl-C, no staging folder left behind
+    out = tmp_path / "run"
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--device", "cpu", "--jobs", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "npgrad", *argv, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(_children(proc.pid)) < 4 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_children(proc.pid)) >= 4, "the drawing and training processes never started"
+    time.sleep(0.5)  # into training
+    children = _children(proc.pid)
+    if whom == "group":
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert stderr.strip().splitlines() == ["npgrad reproduce: terminated"]
+    assert not out.exists()
+    assert not [c for c in children if Path(f"/proc/{c}").exists()], "a child outlived it"
+
+
+@needs_mnist
+def test_a_figure_that_fails_keeps_the_rest_of_the_results(tmp_path, monkeypatch, capsys):
+    from npgrad.experiment import plots
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(plots, "reconstructions", broken)
+    out = tmp_path / "run"
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), *QUICK]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "ValueError: boom" in err  # the traceback, for a bug report
+    assert err.strip().splitlines()[-1] == (
+        f"npgrad reproduce: the figures could not be drawn (ValueError: boom); "
+        f"the report, losses and weights are in {out}/"
+    )
+    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
+                                               "numpy.pt"}  # fmt: skip
+
+
+@needs_mnist
+def test_matplotlib_that_cannot_draw_is_found_before_training(tmp_path, monkeypatch, capsys):
+    from npgrad.experiment import plotter
+
+    def broken():
+        raise RuntimeError("Unrecognized backend string 'nope'")
+
+    monkeypatch.setattr(plotter, "_warm", broken)
+    out = tmp_path / "run"
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), *QUICK]
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert "--- run" not in captured.out  # nothing trained
+    assert captured.err.strip() == (
+        "npgrad reproduce: the figures cannot be drawn here: RuntimeError: Unrecognized "
+        "backend string 'nope'; fix that, or pass --no-plots"
+    )
+    assert not out.exists()
+
+
+@needs_mnist
+def test_a_full_disk_names_the_folder_and_the_file(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from npgrad.experiment import report
+
+    def full(stage, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(stage / "native.pt"))
+
+    monkeypatch.setattr(report, "save_outputs", full)
+    out = tmp_path / "new" / "run"
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), "--no-plots", *QUICK]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"npgrad reproduce: could not write the results into {out} (native.pt): "
+        "No space left on device"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_mnist
+def test_an_interrupt_after_the_results_are_written_says_they_are_whole(
+    tmp_path, monkeypatch, capsys
+):
+    from npgrad.experiment import report
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "summary", interrupted)
+    out = tmp_path / "run"
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), "--no-plots", *QUICK]
+    assert cli.main(argv) == 130
+    assert capsys.readouterr().err.strip() == (
+        f"npgrad reproduce: interrupted after its results were written in full to {out}/"
+    )
+    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
+                                               "numpy.pt"}  # fmt: skip
+
+
+@needs_mnist
+def test_ctrl_c_during_the_renames_waits_for_the_whole_set(tmp_path, monkeypatch, capsys):
+    # the renames are not cut in the middle: all of the new set, or none of it
+    real, calls = os.replace, []
+    out = tmp_path / "run"
+
+    def replace(src, dst):
+        if Path(dst).parent == out:  # a finished file moving into place
+            if not calls:
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the first one moves
+            calls.append(dst)
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), "--no-plots", *QUICK]
+    assert cli.main(argv) == 130
+    assert capsys.readouterr().err.strip() == (
+        f"npgrad reproduce: interrupted after its results were written in full to {out}/"
+    )
+    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
+                                               "numpy.pt"}  # fmt: skip
+
+
+@needs_mnist
 def test_interrupt_while_writing_leaves_no_partial_results(tmp_path, monkeypatch, capsys):
     from npgrad.experiment import plots
 

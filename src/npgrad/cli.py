@@ -381,6 +381,12 @@ def _reproduce(
     except data.DataMissing as e:
         print(f"npgrad reproduce: {e}", file=sys.stderr)
         return 2
+    problem = _cannot_draw(plotter) if test_images is not None else None
+    if problem:
+        # found now, not after both runs have trained
+        print(f"npgrad reproduce: the figures cannot be drawn here: {problem}; fix that, "
+              "or pass --no-plots", file=sys.stderr)  # fmt: skip
+        return 2
     batches = data.Batches(images, labels, args.batch_size, device=device, limit=args.limit)
     # the bars are a convenience: without tqdm the run goes on without them
     progress = sys.stderr.isatty() and not _missing_modules(["tqdm"])
@@ -412,7 +418,21 @@ def _reproduce(
             runs.append(run)
     native, other = runs
     rep = report.build(native, other, device=_resolved(device), config=vars(args), out=out)
-    _write_outputs(out, rep, native, other, test_images, plotter)
+    try:
+        _write_outputs(out, rep, native, other, test_images, plotter)
+    except _FiguresFailed as e:
+        import traceback
+
+        traceback.print_exception(e.error, file=sys.stderr)  # for a bug report
+        print(f"npgrad reproduce: the figures could not be drawn ({_brief(e.error)}); "
+              f"the report, losses and weights are in {out}/", file=sys.stderr)  # fmt: skip
+        return 1
+    except OSError as e:
+        # a full disk, a folder made read-only meanwhile: the earlier files are intact
+        what = f" ({Path(e.filename).name})" if e.filename else ""
+        print(f"npgrad reproduce: could not write the results into {out}{what}: "
+              f"{e.strerror or e}", file=sys.stderr)  # fmt: skip
+        return 1
     print(report.summary(rep, other_name))
     print(
         f"\nWrote {out}/ (report.json, losses.csv, weights"
@@ -451,6 +471,7 @@ def _write_outputs(
     for left in out.glob(f"{STAGING}*"):  # a run killed while writing
         shutil.rmtree(left, ignore_errors=True)
     stage = Path(tempfile.mkdtemp(prefix=STAGING, dir=out))
+    failed: Exception | None = None  # a figure that could not be drawn
     try:
         if test_images is not None:
             from .experiment import plots
@@ -465,22 +486,37 @@ def _write_outputs(
             if plotter is not None:
                 plotter.submit(figures)  # drawn there while the report is written here
             else:
-                for name, path, kwargs in figures:
-                    getattr(plots, name)(path, **kwargs)
+                try:
+                    for name, path, kwargs in figures:
+                        getattr(plots, name)(path, **kwargs)
+                except Exception as e:  # noqa: BLE001 - raised below, with the rest written
+                    failed = e
         report.save_outputs(stage, rep, native, other)
         if test_images is not None and plotter is not None:
-            plotter.wait()
-        # a folder that was not empty was let through by --overwrite: npgrad's files
-        # in it are replaced now, with the new set complete
-        earlier = report.own_files(out)
-        written = sorted(stage.iterdir())
-        for p in written:
-            os.replace(p, out / p.name)
-        names = {p.name for p in written}
-        for p in earlier:
-            if p.name not in names:
-                p.unlink(missing_ok=True)
-        stage.rmdir()
+            try:
+                plotter.wait()
+            except Exception as e:  # noqa: BLE001 - raised below, with the rest written
+                failed = e
+        if failed is not None and isinstance(failed, OSError):
+            raise failed  # the disk: nothing of this run is kept
+        if failed is not None:
+            # the training is not thrown away for a figure: the rest goes in, no figure
+            for p in stage.iterdir():
+                if p.name.endswith(".png"):
+                    p.unlink()
+        with _signals_deferred():
+            # a folder that was not empty was let through by --overwrite: npgrad's files
+            # in it are replaced now, with the new set complete
+            earlier = report.own_files(out)
+            written = sorted(stage.iterdir())
+            for p in written:
+                os.replace(p, out / p.name)
+            names = {p.name for p in written}
+            for p in earlier:
+                if p.name not in names:
+                    p.unlink(missing_ok=True)
+            stage.rmdir()
+            _COMPLETE.append(out)
     except BaseException:
         if plotter is not None:
             # first: a drawing process still at work would write into (and recreate)
@@ -493,6 +529,82 @@ def _write_outputs(
             except OSError:
                 break
         raise
+    if failed is not None:
+        raise _FiguresFailed(failed)
+
+
+class _FiguresFailed(Exception):
+    """The figures failed; everything else of the run was written."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _brief(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
+def _cannot_draw(plotter: Plotter | None) -> str | None:
+    """Why matplotlib cannot draw the figures here, or None: its warm-up, in the
+    drawing processes (a report they have sent by now) or here."""
+    try:
+        if plotter is not None:
+            plotter.ready()
+        else:
+            from .experiment import plotter as drawing
+
+            drawing._warm()  # its time is the first figure's, paid before the runs
+    except Exception as e:  # noqa: BLE001 - any error would come again when drawing
+        return _brief(e)
+    return None
+
+
+# the folders whose results were written in full by this command (an interrupt that
+# comes after that says so)
+_COMPLETE: list[Path] = []
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``), raised where the command is, so that its
+    cleanup runs as for Ctrl-C: helper processes ended, no staging folder left."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    import signal
+
+    # already ending: a second one must not cut the cleanup short (SIGKILL still can)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise _Terminated
+
+
+class _signals_deferred:
+    """Ctrl-C and SIGTERM held while the results are renamed into place (a few
+    milliseconds), then acted on: the folder holds the whole new set or none of it.
+    (Handlers, not a signal mask: torch's threads would take a masked signal.)"""
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        self.got: list[int] = []
+        self.saved: dict[int, object] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.saved[sig] = signal.signal(sig, lambda n, _: self.got.append(n))
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        if self.got and exc[0] is None:
+            handler = self.saved[self.got[0]]
+            if callable(handler):
+                handler(self.got[0], None)  # raises, as it would have then
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(self.got[0])
 
 
 def _check_numbers(sub: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -576,18 +688,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = subs[args.command]
     _check_numbers(sub, args)
     command = {"reproduce": reproduce, "bench": bench}[args.command]
+    import signal
+    import threading
+
+    _COMPLETE.clear()
+    own = threading.current_thread() is threading.main_thread() and (
+        signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # an embedding program's stays
+    )
+    if own:
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return command(args, sub)
-    except KeyboardInterrupt:
-        # one line, not a traceback per process; 128 + SIGINT, as shells report it
-        print(f"npgrad {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        # one line, not a traceback per process; 128 + the signal, as shells report it
+        how, rc = ("terminated", 143) if isinstance(e, _Terminated) else ("interrupted", 130)
+        done = f" after its results were written in full to {_COMPLETE[-1]}/" if _COMPLETE else ""
+        print(f"npgrad {args.command}: {how}{done}", file=sys.stderr)
+        return rc
     except ModuleNotFoundError as e:
         if e.name not in EXTRA_MODULES:
             raise
         # a path the checks above did not foresee: the same advice, not a traceback
         print(_missing_extra(args.command, [e.name], "this command uses it"), file=sys.stderr)
         return 2
+    finally:
+        if own:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 if __name__ == "__main__":

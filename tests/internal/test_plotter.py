@@ -242,3 +242,51 @@ def _running(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_failed_warm_up_is_raised_by_ready_before_any_figure(monkeypatch, drawer):
+    # matplotlib that cannot draw here (a bad MPLBACKEND, a broken install) is found
+    # before the runs train, not when their figures are drawn
+    def broken():
+        raise RuntimeError("no backend here")
+
+    monkeypatch.setattr(plotter, "_warm", broken)  # inherited by the fork
+    p = drawer(2)
+    procs = [proc for _, proc in p._workers]
+    with pytest.raises(RuntimeError, match="no backend here") as caught:
+        p.ready(timeout=30)
+    assert "in the process warming up matplotlib" in "".join(caught.value.__notes__)
+    assert not procs[0].is_alive()
+
+
+def test_ready_passes_when_the_warm_up_worked_and_figures_follow(tmp_path, drawer):
+    p = drawer(1)
+    p.ready(timeout=60)
+    p.ready(timeout=0)  # read once: a second call waits for nothing
+    p.submit([("loss_curves", tmp_path / "curves.png", _curves())])
+    p.wait()
+    assert os.listdir(tmp_path) == ["curves.png"]
+
+
+def test_drawing_processes_end_at_sigterm_despite_the_parents_handler(tmp_path):
+    # the parent raises on SIGTERM (npgrad's command line does); inherited by the fork,
+    # that handler would make terminate() raise inside a child instead of ending it
+    import subprocess
+
+    code = (
+        "import signal, time\n"
+        "def raising(*a):\n"
+        "    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGTERM, raising)\n"
+        "from npgrad.experiment import plotter\n"
+        "p = plotter.Plotter(2)\n"
+        "time.sleep(1.0)\n"
+        "procs = [q for _, q in p._workers]\n"
+        "from npgrad.experiment.processes import end\n"
+        "end(procs)\n"  # while they wait for a figure, their pipes open
+        "print([q.exitcode for q in procs], flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"[{-signal.SIGTERM}, {-signal.SIGTERM}]"
+    assert "Traceback" not in done.stderr

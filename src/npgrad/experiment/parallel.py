@@ -11,7 +11,6 @@ both finish, run by run, so the two logs never interleave.
 from __future__ import annotations
 
 import multiprocessing as mp
-import signal
 import sys
 import tempfile
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from .processes import end
+from .processes import end, forking, started
 from .train import Run, load_run, make_loss, save_run, train
 
 
@@ -28,6 +27,7 @@ def available() -> bool:
 
 
 def _child(impl: str, criterion, batches, kw: dict, out: str, counter) -> None:
+    started()
     torch.set_num_threads(1)
     lines: list[str] = []
 
@@ -60,15 +60,9 @@ def train_side_by_side(
             ctx.Process(target=_child, args=(impl, f, batches, kw, out, c), daemon=True)
             for impl, f, out, c in zip(impls, criteria, outs, counters)
         ]
-        # Ctrl-C reaches the whole process group: the children ignore it (inherited
-        # from here, so none can catch it before setting it) and the parent, which
-        # alone reports it, stops them
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+        with forking():  # Ctrl-C and SIGTERM: see there
             for p in procs:
                 p.start()
-        finally:
-            signal.signal(signal.SIGINT, handler)
         bars: list = []  # the current progress bar, closed however the wait ends
         try:
             _wait(procs, counters, impls, len(batches), total, progress, bars)

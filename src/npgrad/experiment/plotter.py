@@ -8,7 +8,9 @@ the end both figures are drawn at once, warm, while the parent writes the report
 
 A drawing process imports neither torch nor npgrad's engine: it gets each figure as
 plain values (see :mod:`.plots`).  Whatever it raises is raised in the parent; if it
-is gone (killed, out of memory), the parent draws the figure itself.
+is gone (killed, out of memory), the parent draws the figure itself.  Each reports
+its warm-up, so that a matplotlib that cannot draw here (a broken install, a bad
+``MPLBACKEND``) is found before the runs train, not after.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ from __future__ import annotations
 import contextlib
 import io
 import multiprocessing as mp
-import signal
 import traceback
 from pathlib import Path
 from typing import Any
 
 from . import plots
-from .processes import end
+from .processes import end, forking, started
 
 Job = tuple[str, Path, dict[str, Any]]  # (plots function, path, its keyword arguments)
 
@@ -47,15 +48,20 @@ def _warm() -> None:
 
 
 def _serve(conn: Any, parents: list[Any]) -> None:
-    """A drawing process: warm up, then draw the one figure the parent sends."""
+    """A drawing process: warm up and say how it went, then draw the one figure the
+    parent sends."""
+    started()
     for theirs in parents:
         # the parent's ends, copied by the fork: while one is open here, the parent's
         # death (SIGTERM, SIGKILL) never reaches recv() below as an EOF
         theirs.close()
     try:
         _warm()
-    except Exception:  # noqa: BLE001 - a failed warm-up costs time only; drawing reports
-        pass
+        warm: Any = None
+    except BaseException as e:  # noqa: BLE001 - the parent raises it, before training
+        warm = (e, traceback.format_exc())
+    if not _send(conn, warm) or warm is not None:
+        return
     try:
         job = conn.recv()
     except (EOFError, OSError):  # the parent is done without figures (an error upstream)
@@ -68,17 +74,25 @@ def _serve(conn: Any, parents: list[Any]) -> None:
         reply: Any = None
     except BaseException as e:  # noqa: BLE001 - the parent raises it
         reply = (e, traceback.format_exc())
+    _send(conn, reply)
+
+
+def _send(conn: Any, reply: Any) -> bool:
+    """Send ``reply`` (None, or an error and its traceback); False if the parent is gone."""
     try:
         conn.send(reply)
     except (OSError, ValueError):  # the parent is gone
-        pass
+        return False
     except Exception:  # noqa: BLE001 - an exception that does not pickle
+        error, where = reply
         with contextlib.suppress(OSError, ValueError):
-            conn.send((RuntimeError(f"drawing {path.name} failed: {reply[0]!r}"), reply[1]))
+            conn.send((RuntimeError(f"drawing failed: {error!r}"), where))
+    return True
 
 
 class Plotter:
-    """``count`` drawing processes, forked now; :meth:`submit` then :meth:`wait`.
+    """``count`` drawing processes, forked now; :meth:`ready`, :meth:`submit`, then
+    :meth:`wait`.
 
     Fork it before torch is imported (its point is the warm-up alongside that
     import) and close it in a ``finally``; it ignores Ctrl-C, which the parent
@@ -88,28 +102,53 @@ class Plotter:
     def __init__(self, count: int = 2) -> None:
         ctx = mp.get_context("fork")
         self._workers: list[tuple[Any, Any]] = []  # (the parent's pipe end, the process)
+        self._warm: list[bool] = []  # per worker: its warm-up report read
         self._jobs: list[tuple[Job, Any, Any]] = []
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            for _ in range(count):
-                mine, theirs = ctx.Pipe()
-                parents = [mine, *(end for end, _ in self._workers)]
-                proc = ctx.Process(target=_serve, args=(theirs, parents), daemon=True)
-                try:
-                    proc.start()
-                finally:
-                    theirs.close()
-                self._workers.append((mine, proc))
+            with forking():
+                for _ in range(count):
+                    mine, theirs = ctx.Pipe()
+                    parents = [mine, *(end for end, _ in self._workers)]
+                    proc = ctx.Process(target=_serve, args=(theirs, parents), daemon=True)
+                    try:
+                        proc.start()
+                    finally:
+                        theirs.close()
+                    self._workers.append((mine, proc))
+                    self._warm.append(False)
         except BaseException:
             self.close()  # the ones already started
             raise
-        finally:
-            signal.signal(signal.SIGINT, handler)
+
+    def ready(self, timeout: float = 60.0) -> None:
+        """Raise the first warm-up error (matplotlib cannot draw here: the figures
+        would fail after training).  A process that died or has not warmed up within
+        ``timeout`` seconds is left out: its figure is drawn here."""
+        for i in range(len(self._workers)):
+            self._read_warm(i, timeout)
+
+    def _read_warm(self, i: int, timeout: float) -> None:
+        conn, proc = self._workers[i]
+        if self._warm[i] or conn is None:
+            return
+        self._warm[i] = True
+        reply = _receive(conn, timeout, "warming up matplotlib")
+        if reply is None:
+            return
+        conn.close()
+        self._workers[i] = (None, proc)
+        end([proc])
+        if reply is not _LOST:
+            error, where = reply
+            if where:
+                error.add_note(f"(in the process warming up matplotlib)\n{where}")
+            raise error
 
     def submit(self, jobs: list[Job]) -> None:
         """Hand each job to a drawing process (at most one each; the rest, and any
         whose process is gone, are drawn by :meth:`wait` here)."""
-        free = list(self._workers)
+        self.ready()
+        free = [w for w in self._workers if w[0] is not None]
         for job in jobs:
             conn, proc = free.pop(0) if free else (None, None)
             if conn is not None:
@@ -127,12 +166,7 @@ class Plotter:
         errors = []
         for (name, path, kwargs), conn, proc in self._jobs:
             if conn is not None:
-                try:
-                    reply = conn.recv() if conn.poll(timeout) else _LOST
-                except (EOFError, OSError):
-                    reply = _LOST
-                except Exception as e:  # noqa: BLE001 - a reply that does not unpickle
-                    reply = (RuntimeError(f"drawing {path.name} failed: {e!r}"), "")
+                reply = _receive(conn, timeout, f"drawing {path.name}")
                 if reply is _LOST:
                     conn = None
                 elif reply is not None:
@@ -156,9 +190,20 @@ class Plotter:
         Once they are reaped nothing more is written; a second call does nothing.  A
         second Ctrl-C must not cut this short (see :func:`.processes.end`)."""
         for conn, _ in self._workers:
-            conn.close()
+            if conn is not None:
+                conn.close()
         end([proc for _, proc in self._workers])
-        self._workers, self._jobs = [], []
+        self._workers, self._warm, self._jobs = [], [], []
 
 
-_LOST = object()  # wait()'s marker: no answer will come from that process
+def _receive(conn: Any, timeout: float, what: str) -> Any:
+    """A process's answer; ``_LOST`` if it died or said nothing within ``timeout`` s."""
+    try:
+        return conn.recv() if conn.poll(timeout) else _LOST
+    except (EOFError, OSError):
+        return _LOST
+    except Exception as e:  # noqa: BLE001 - a reply that does not unpickle
+        return (RuntimeError(f"{what} failed: {e!r}"), "")
+
+
+_LOST = object()  # the marker of no answer from a process

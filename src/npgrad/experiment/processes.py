@@ -1,9 +1,39 @@
-"""Ending forked helper processes (the training runs, the drawing processes)."""
+"""Starting and ending forked helper processes (the training runs, the drawing
+processes), and the signals around them."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 from typing import Any
+
+_TERM = {signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def forking() -> Iterator[None]:
+    """While helper processes are forked here.
+
+    Ctrl-C reaches the whole process group: the children ignore it (inherited from
+    here, so none can catch it before it is set) and the parent, which alone reports
+    it, stops them.  SIGTERM is held back meanwhile, so that a child cannot get it
+    before :func:`started` restores its default action: the parent's own handler,
+    inherited by the fork, would raise in the child instead of ending it."""
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _TERM)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        if signal.SIGTERM not in held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)  # a pending one lands here
+
+
+def started() -> None:
+    """A forked helper's first step: SIGTERM (``terminate()``) ends it at once."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)
 
 
 def end(procs: list[Any]) -> None:
