@@ -75,8 +75,10 @@ def loss_curves(
         for e in range(1, len(losses_a)):
             ax.axvline(e * per_epoch + 0.5, color="gray", lw=0.8, ls=":")
     for e in range(len(losses_a)):
-        top.text(e * per_epoch + 1, 0.98, f" epoch {e + 1}", transform=top.get_xaxis_transform(),
-                 va="top", fontsize=8, color="gray")  # fmt: skip
+        # at the foot of the axes: the first step's loss (and its published point) is
+        # the curve's highest, where a label at the top would cover it
+        top.text(e * per_epoch + 1, 0.02, f" epoch {e + 1}", transform=top.get_xaxis_transform(),
+                 va="bottom", fontsize=8, color="gray")  # fmt: skip
     top.set_ylabel("MSE loss")
     top.set_yscale("log")
     # plain labels ("0.05"): the log axis's default ones go through mathtext, which
