@@ -217,3 +217,18 @@ def test_the_switch_follows_numpys_cpu_features_and_build(monkeypatch):
     # SVML is linked on x86-64 Linux only: elsewhere NumPy's loops are the slow ones
     monkeypatch.setattr(host.sys, "platform", "darwin")
     assert host.numpy_has_fast_loops() is False
+
+
+@pytest.mark.parametrize("shape", [(6,), BIG], ids=["torch-route", "host-route"])
+def test_expm1s_gradient_keeps_its_digits_in_the_left_tail(shape):
+    # d/dx expm1(x) is exp(x); torch's (expm1(x) + 1) loses relative digits left of 0
+    # (5e-8 at -20) and is exactly 0 past about -37
+    points = np.array([-50.0, -37.5, -20.0, -1e-3, 0.5, 30.0])
+    x = np.resize(points, shape)
+    g = npgrad.grad(lambda a: np.sum(np.expm1(a)))(x)
+    np.testing.assert_allclose(g, np.exp(x), rtol=4e-16, atol=0)
+    # the derivative differentiates too: the second derivative is exp(x) as well
+    h = npgrad.grad(lambda a: np.sum(npgrad.grad(lambda b: np.sum(np.expm1(b)))(a)))(x)
+    np.testing.assert_allclose(h, np.exp(x), rtol=4e-16, atol=0)
+    value = npgrad.value_and_grad(lambda a: np.sum(np.expm1(a)))(x)[0]
+    np.testing.assert_allclose(value, np.sum(np.expm1(x)), rtol=1e-15)

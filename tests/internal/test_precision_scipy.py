@@ -453,6 +453,11 @@ SPOT = [
         lambda x: 1 - x**-0.5,
         1 + 1e-10,
     ),
+    # next to the median: torch.logit's log(q / (1 - q)) was 1.6e-10 off there, and
+    # SciPy's cauchy.ppf is 4.3e-10 off (npgrad's tan(pi (q - 1/2)) is exact)
+    ("logistic.ppf", st.logistic.ppf, lambda q: mpmath.log(q / (1 - q)), 0.5000001),
+    ("logistic.ppf", st.logistic.ppf, lambda q: mpmath.log(q / (1 - q)), 0.4999999),
+    ("cauchy.ppf", st.cauchy.ppf, lambda q: mpmath.tan(mpmath.pi * (q - 0.5)), 0.5000001),
 ]
 
 

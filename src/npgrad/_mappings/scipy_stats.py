@@ -25,7 +25,7 @@ from .._trace._array import tensor
 from .._trace._registry import implements
 from .._trace._state import here, values_hidden, wide
 from .scipy_linalg import symmetric
-from .scipy_special import _betainc, expit, expm1, log1mexp, ndtr, xlog1py, xlogy
+from .scipy_special import _betainc, expit, expm1, log1mexp, logit, ndtr, xlog1py, xlogy
 
 _LOG_2PI = math.log(2 * math.pi)
 _INF = math.inf
@@ -400,7 +400,7 @@ logistic.register("cdf")(expit)
 logistic.register("logcdf")(torch.nn.functional.logsigmoid)
 logistic.register("sf")(lambda z: expit(-z))
 logistic.register("logsf")(lambda z: torch.nn.functional.logsigmoid(-z))
-logistic.register("ppf")(torch.logit)
+logistic.register("ppf")(logit)  # torch.logit loses digits near q = 1/2
 
 cauchy = Continuous("cauchy")
 _pdf_from_log(cauchy, lambda z: -torch.log1p(z * z), math.log(math.pi))
