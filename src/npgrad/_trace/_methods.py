@@ -22,7 +22,7 @@ from ._array import (
 )
 from ._promote import FLOATING
 from ._registry import ROWS, UFUNCS, Row
-from ._state import numpy_error, unsupported
+from ._state import not_picklable, numpy_error, unsupported
 from ._write import dry_run
 
 _IN_PLACE = {
@@ -132,6 +132,11 @@ def install_methods() -> None:
             setattr(TracedArray, name, _operator(row.target, reflected=True))
     for name, (symbol, ufunc) in _IN_PLACE.items():
         setattr(TracedArray, name, _in_place_operator(symbol, ufunc))
+    # copy.copy and copy.deepcopy copy as ndarray's do, gradient kept (the default
+    # protocol copied the tensor detached: a silent zero gradient); pickle refuses
+    TracedArray.__copy__ = lambda self: self.copy()
+    TracedArray.__deepcopy__ = _deepcopy
+    TracedArray.__reduce_ex__ = _refused_pickle
     # the rest of ndarray's public names: a TraceError naming the name, not Python's
     # bare AttributeError
     for name, value in vars(np.ndarray).items():
@@ -141,6 +146,15 @@ def install_methods() -> None:
             setattr(TracedArray, name, _refused_method(name))
         else:
             setattr(TracedArray, name, _refused_attribute(name))
+
+
+def _deepcopy(self: TracedArray, memo: dict) -> TracedArray:
+    memo[id(self)] = out = self.copy()
+    return out
+
+
+def _refused_pickle(self: TracedArray, protocol: Any) -> Any:
+    raise not_picklable()
 
 
 def _refused_method(name: str) -> Callable:

@@ -243,6 +243,14 @@ def no_mapping(what: str) -> TraceError:
     )
 
 
+def not_picklable() -> TraceError:
+    return TraceError(
+        f"{here()}: pickling a traced array (pickle, multiprocessing, torch.save) would "
+        "drop its gradient; np.copy(a) or copy.deepcopy(a) copies it with its gradient, "
+        "and a result belongs in the function's return value"
+    )
+
+
 def subclass_semantics(x: Any) -> str | None:
     """What an ndarray subclass means that its data alone does not: a masked array's
     mask, a matrix's products (``*`` and ``**``); None for any other value."""

