@@ -46,3 +46,35 @@ def test_a_deep_copy_of_parameters_keeps_the_gradient_and_shared_arrays():
 def test_pickling_a_traced_array_is_refused_not_detached():
     with pytest.raises(npgrad.TraceError, match=r"npgrad.grad\(.*<lambda>\).*pickling a traced array"):
         npgrad.grad(lambda p: np.sum(pickle.loads(pickle.dumps(p)) ** 2))(X)
+
+
+# --- an npgrad op meeting plain NumPy values -----------------------------------------
+@npgrad.function
+def _softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+@_softplus.backward
+def _(g, z, out):
+    return g / (1 + np.exp(-z))
+
+
+def test_an_op_on_a_constant_inside_grad_is_a_constant():
+    # softplus's input does not depend on the differentiated argument
+    A = np.arange(6.0).reshape(2, 3) / 6
+
+    def f(w, prior):
+        return np.sum(_softplus(A @ w)) + np.sum((w - prior) ** 2)
+
+    w, prior = np.array([0.1, -0.2, 0.3]), np.zeros(3)
+    g_prior = npgrad.grad(f, argnums=1)(w, prior)
+    np.testing.assert_allclose(g_prior, -2 * (w - prior), rtol=1e-15)
+    g_w = npgrad.grad(f)(w, prior)
+    expect = A.T @ (1 / (1 + np.exp(-(A @ w)))) + 2 * (w - prior)
+    np.testing.assert_allclose(g_w, expect, rtol=1e-14)
+
+
+def test_an_op_called_on_numpy_values_returns_numpy():
+    out = _softplus(np.array([0.0, 1.0]))
+    assert type(out) is np.ndarray
+    np.testing.assert_allclose(out, np.log1p(np.exp([0.0, 1.0])), rtol=1e-15)

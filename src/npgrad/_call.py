@@ -83,7 +83,7 @@ class Call:
                 self.tensors.append(a)
             elif type(a) in (list, tuple, dict):
                 # tensors inside containers (f(x, [w1, w2])): each is an input of its own
-                for path, t in _nested_tensors(a):
+                for path, t in nested_tensors(a):
                     if self.mode != "auto":
                         raise TypeError(
                             f"npgrad op '{op.name}': argument '{name}' holds a tensor inside "
@@ -174,7 +174,7 @@ class Call:
 
         named = [*zip(self.arg_names, self.args), *self.kwargs.items()]
         for name, a in named:
-            if isinstance(a, np.ndarray) or (type(a) is list and not _nested_tensors(a)):
+            if isinstance(a, np.ndarray) or (type(a) is list and not nested_tensors(a)):
                 arr = np.asarray(a) if type(a) is list else a
                 if arr.dtype.kind == "f" and tuple(arr.shape) != tuple(ref_shape):
                     raise ValueError(
@@ -233,14 +233,14 @@ def uniform_tensors(op: Any, args: tuple, labels: bool = False) -> torch.dtype |
     return dtype
 
 
-def _nested_tensors(value: Any, path: tuple = ()) -> list[tuple[tuple, torch.Tensor]]:
+def nested_tensors(value: Any, path: tuple = ()) -> list[tuple[tuple, torch.Tensor]]:
     """(path, tensor) for every tensor inside nested lists, tuples and dicts."""
     if isinstance(value, torch.Tensor):
         return [(path, value)]
     if type(value) in (list, tuple):
-        return [f for i, v in enumerate(value) for f in _nested_tensors(v, (*path, i))]
+        return [f for i, v in enumerate(value) for f in nested_tensors(v, (*path, i))]
     if type(value) is dict:
-        return [f for k, v in value.items() for f in _nested_tensors(v, (*path, k))]
+        return [f for k, v in value.items() for f in nested_tensors(v, (*path, k))]
     return []
 
 

@@ -22,7 +22,7 @@ import torch
 
 from ._bridge import compiled, composite
 from ._bridge.eager import EagerBridge, FastBridge, backward_can_follow
-from ._call import Call, backward_plan
+from ._call import Call, nested_tensors, backward_plan
 from ._errors import describe
 from ._modes import auto
 from ._policy import NONFINITE
@@ -303,6 +303,10 @@ class Function:
                     return call.unpack(FastBridge.apply(call, *args))
         if any(isinstance(a, TracedArray) for a in (*args, *kwargs.values())):
             return self._composed(args, kwargs)
+        if not any(nested_tensors(a) for a in (*args, *kwargs.values())):
+            # NumPy values alone (a plain call, or a constant inside npgrad.grad): the
+            # NumPy function's own result, as autograd's primitives give; no graph to join
+            return self.fn(*args, **kwargs)
         call = Call.build(self, args, kwargs)
         if call.mode == "auto":
             return auto.run_traced(call)
