@@ -44,7 +44,7 @@ def test_a_deep_copy_of_parameters_keeps_the_gradient_and_shared_arrays():
 
 
 def test_pickling_a_traced_array_is_refused_not_detached():
-    with pytest.raises(npgrad.TraceError, match=r"npgrad.grad\(.*<lambda>\).*pickling a traced array"):
+    with pytest.raises(npgrad.TraceError, match=r"grad\(.*<lambda>\).*pickling a traced array"):
         npgrad.grad(lambda p: np.sum(pickle.loads(pickle.dumps(p)) ** 2))(X)
 
 
@@ -78,3 +78,22 @@ def test_an_op_called_on_numpy_values_returns_numpy():
     out = _softplus(np.array([0.0, 1.0]))
     assert type(out) is np.ndarray
     np.testing.assert_allclose(out, np.log1p(np.exp([0.0, 1.0])), rtol=1e-15)
+
+
+# --- a traced array that escapes the call --------------------------------------------
+@pytest.mark.parametrize(
+    "use",
+    [np.mean, np.asarray, lambda z: z + 1.0, lambda z: z.sum(), lambda z: np.exp(z)],
+    ids=["function", "asarray", "operator", "method", "ufunc"],
+)
+def test_a_traced_array_used_after_the_call_is_refused(use):
+    kept = []
+
+    def f(x):
+        z = x * 2.0
+        kept.append(z)  # a global list, an object's attribute, a closure...
+        return np.sum(z)
+
+    np.testing.assert_allclose(npgrad.grad(f)(X), 2.0 * np.ones(3), rtol=1e-15)
+    with pytest.raises(npgrad.TraceError, match="used after the call that traced it"):
+        use(kept[0])

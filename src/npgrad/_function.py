@@ -22,7 +22,7 @@ import torch
 
 from ._bridge import compiled, composite
 from ._bridge.eager import EagerBridge, FastBridge, backward_can_follow
-from ._call import Call, nested_tensors, backward_plan
+from ._call import Call, backward_plan, nested_tensors
 from ._errors import describe
 from ._modes import auto
 from ._policy import NONFINITE

@@ -28,6 +28,7 @@ from .._dtypes import (
 from .._dtypes import torch_dtype as _torch_dtype
 from .._errors import TraceError
 from . import _registry
+from ._index import plain_key
 from ._promote import (
     FLOATING,
     check_int_range,
@@ -40,9 +41,11 @@ from ._promote import (
 )
 from ._registry import FUNCTIONS, UFUNCS, Row, brief, scipy_row
 from ._state import (
+    LIVE,
     STATE,
     caller,
     constant,
+    escaped,
     fail,
     here,
     no_mapping,
@@ -476,6 +479,8 @@ class TracedArray:
 
     # -- the dispatch protocols
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
+        if not LIVE[0]:
+            raise escaped()
         row = UFUNCS.get(ufunc) or scipy_row(ufunc)
         if row is None:
             raise no_mapping(f"the ufunc {ufunc.__name__!r}")
@@ -525,6 +530,8 @@ class TracedArray:
         raise unsupported(f"{ufunc.__name__}.{method}")
 
     def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict):
+        if not LIVE[0]:
+            raise escaped()
         row = FUNCTIONS.get(func)
         if row is None:
             name = f"{getattr(func, '__module__', 'numpy')}.{getattr(func, '__name__', func)}"
@@ -551,6 +558,8 @@ class TracedArray:
         return r
 
     def __array__(self, dtype=None, copy=None):
+        if not LIVE[0]:
+            raise escaped()
         t = self.t
         if t.is_floating_point() or t.is_complex():
             if storing():
@@ -708,7 +717,7 @@ class TracedArray:
         write(self, key, value)
 
     def __getitem__(self, key):
-        if type(key) is int or type(key) is tuple and _plain_key(key):
+        if type(key) is int or type(key) is tuple and plain_key(key):
             # ints, None and forward slices: torch's own indexing, a view as NumPy's
             return self._view(("key", key), self.t[key])
         key = raw_key(key)
@@ -764,11 +773,6 @@ class View(TracedArray):
             _T.__set__(self, derive(self.parent.t, self.op))
             self.seen = gen
         return _T.__get__(self, View)
-
-
-def _plain_key(key: tuple) -> bool:
-    return all(k is None or k is Ellipsis or type(k) is int or type(k) is slice and k.step is None
-               for k in key)  # fmt: skip
 
 
 def _aliases(r: Any, args: Any) -> bool:

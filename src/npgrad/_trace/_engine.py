@@ -13,7 +13,7 @@ from ._array import TracedArray
 from ._methods import METHODS, OPERATORS
 from ._registry import ROWS
 from ._scipy import install as install_scipy
-from ._state import STATE, constant
+from ._state import LIVE, LIVE_LOCK, STATE, constant
 from ._write import caller_mark, hidden
 
 
@@ -56,12 +56,16 @@ class tracing:
 
     def __enter__(self) -> None:
         install_scipy()  # SciPy's functions the user's code imported: followed from now on
+        with LIVE_LOCK:
+            LIVE[0] += 1
         STATE.ops.append(self.name)
         STATE.fns.append(self.fn)
         self.prev = STATE.device
         STATE.device = self.device
 
     def __exit__(self, *exc: Any) -> None:
+        with LIVE_LOCK:
+            LIVE[0] -= 1
         STATE.ops.pop()
         STATE.fns.pop()
         STATE.device = self.prev

@@ -68,3 +68,9 @@ def negative_steps(t: torch.Tensor, key: Any) -> tuple[torch.Tensor, Any]:
             out.append(k)
         dim += rest if n is None else n  # t is flipped first: keys keep their dims
     return t, tuple(out)
+
+
+def plain_key(key: tuple) -> bool:
+    """Ints, None, Ellipsis and forward slices only: torch's own indexing is NumPy's."""
+    return all(k is None or k is Ellipsis or type(k) is int or type(k) is slice and k.step is None
+               for k in key)  # fmt: skip

@@ -22,7 +22,7 @@ from ._array import (
 )
 from ._promote import FLOATING
 from ._registry import ROWS, UFUNCS, Row
-from ._state import not_picklable, numpy_error, unsupported
+from ._state import LIVE, escaped, not_picklable, numpy_error, unsupported
 from ._write import dry_run
 
 _IN_PLACE = {
@@ -72,6 +72,8 @@ def _operator(ufunc: Any, reflected: bool) -> Callable:
     numbers = not (reflected and row.scalar_first)
 
     def op(self, other=None):
+        if not LIVE[0]:
+            raise escaped()
         inputs = (self, other) if not reflected else (other, self)
         if other is None and ufunc.nin == 1:
             inputs = (self,)

@@ -243,6 +243,21 @@ def no_mapping(what: str) -> TraceError:
     )
 
 
+# traces running now, in any thread (a trace's code may hand its arrays to a worker
+# thread): with none, a traced array in use has escaped the call that made it
+LIVE = [0]
+LIVE_LOCK = threading.Lock()
+
+
+def escaped() -> TraceError:
+    return TraceError(
+        "a traced array was used after the call that traced it had returned (it was "
+        "kept in a global, a closure or an object during npgrad.grad or an npgrad op); "
+        "return it from the function (has_aux=True for extra results), or keep "
+        "np.asarray(...) of what the call returned"
+    )
+
+
 def not_picklable() -> TraceError:
     return TraceError(
         f"{here()}: pickling a traced array (pickle, multiprocessing, torch.save) would "
