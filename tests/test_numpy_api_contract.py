@@ -5,8 +5,11 @@ is checked against one derived by hand."""
 
 from __future__ import annotations
 
+import collections
 import copy
+import dataclasses
 import pickle
+import types
 
 import numpy as np
 import pytest
@@ -97,3 +100,34 @@ def test_a_traced_array_used_after_the_call_is_refused(use):
     np.testing.assert_allclose(npgrad.grad(f)(X), 2.0 * np.ones(3), rtol=1e-15)
     with pytest.raises(npgrad.TraceError, match="used after the call that traced it"):
         use(kept[0])
+
+
+# --- what has_aux returns, and containers the API does not walk ------------------
+@dataclasses.dataclass
+class _Out:
+    pred: object
+
+
+@pytest.mark.parametrize(
+    "wrap", [_Out, lambda a: types.SimpleNamespace(pred=a)], ids=["dataclass", "namespace"]
+)
+def test_aux_holding_a_traced_array_in_an_object_is_refused(wrap):
+    f = npgrad.value_and_grad(lambda x: (np.sum(x**2), wrap(x * 2)), has_aux=True)
+    with pytest.raises(TypeError, match=r"has_aux=True.*attribute 'pred' of a"):
+        f(X)
+
+
+def test_aux_in_namedtuples_and_dicts_comes_back_as_numpy():
+    Pair = collections.namedtuple("Pair", "a b")
+    f = npgrad.value_and_grad(lambda x: (np.sum(x**2), {"p": Pair(x * 2, 3.0)}), has_aux=True)
+    (value, aux), g = f(X)
+    a, b = aux["p"]
+    assert type(a) is np.ndarray and b == 3.0
+    np.testing.assert_allclose(a, 2 * X, rtol=0)
+    np.testing.assert_allclose(g, 2 * X, rtol=1e-15)
+
+
+def test_a_namedtuple_argument_is_refused_with_what_to_pass():
+    Params = collections.namedtuple("Params", "w b")
+    with pytest.raises(TypeError, match=r"is a Params \(a tuple subclass\).*_asdict"):
+        npgrad.grad(lambda p: np.sum(p[0] ** 2))(Params(X, X))

@@ -153,6 +153,11 @@ def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
             f"is an array of dtype {x.dtype}; only float16, float32 and float64 "
             "arrays can be differentiated"
         )
+    if isinstance(x, tuple):  # a namedtuple: its fields would need rebuilding
+        raise _BadLeaf(
+            f"is a {type(x).__name__} (a tuple subclass); pass a plain tuple, list or "
+            "dict of arrays (a namedtuple's ._asdict() is a dict)"
+        )
     raise _BadLeaf(
         f"is {type(x).__name__} {x!r:.60}; expected a float ndarray, a float, "
         "or a list, tuple or dict of them"
@@ -431,7 +436,7 @@ def _value_and_grad_call(
     has_aux: bool, device: torch.device,
 ) -> tuple[Any, Any]:  # fmt: skip
     inputs = _Inputs(f, where_f, args, kwargs, nums, device)
-    out = _run(_keeping_aux(f) if has_aux else f, where_f, inputs, kwargs)
+    out = _run(_keeping_aux(f, where_f) if has_aux else f, where_f, inputs, kwargs)
     aux = None
     if has_aux:
         if type(out) not in (tuple, list) or len(out) != 2:
@@ -458,16 +463,28 @@ class _Kept:
         self.value = value
 
 
-def _keep(x: Any) -> Any:
-    kept = [_Kept(v) if type(v) in (bool, int, float, complex) else v for v in _leaves(x)]
+def _keep(x: Any, where: str) -> Any:
+    kept = []
+    for v in _leaves(x):
+        if type(v) in (bool, int, float, complex):
+            v = _Kept(v)
+        elif hasattr(v, "__dict__") and not isinstance(v, (TracedArray, np.ndarray)):
+            for k, a in vars(v).items():
+                if isinstance(a, TracedArray):  # it would come back traced, not NumPy
+                    raise TypeError(
+                        f"{where}: has_aux=True: the aux value holds a traced array in "
+                        f"attribute {k!r} of a {type(v).__name__} object; return arrays in "
+                        "tuples, lists, dicts or namedtuples, which come back as NumPy arrays"
+                    )
+        kept.append(v)
     return _rebuild(x, iter(kept))
 
 
-def _keeping_aux(f: Callable) -> Callable:
+def _keeping_aux(f: Callable, where: str) -> Callable:
     def run(*args: Any, **kwargs: Any) -> Any:
         out = f(*args, **kwargs)
         if type(out) in (tuple, list) and len(out) == 2:
-            return type(out)((out[0], _keep(out[1])))
+            return type(out)((out[0], _keep(out[1], where)))
         return out  # refused by the caller, with the message
 
     return run
