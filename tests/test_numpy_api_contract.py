@@ -13,6 +13,7 @@ import types
 
 import numpy as np
 import pytest
+import torch
 
 import npgrad
 
@@ -131,3 +132,31 @@ def test_a_namedtuple_argument_is_refused_with_what_to_pass():
     Params = collections.namedtuple("Params", "w b")
     with pytest.raises(TypeError, match=r"is a Params \(a tuple subclass\).*_asdict"):
         npgrad.grad(lambda p: np.sum(p[0] ** 2))(Params(X, X))
+
+
+# --- the errors for bad devices and integer inputs ---------------------------------
+BAD_DEVICES = ["gpu", None, 3.5, "meta"] + ([] if torch.cuda.is_available() else ["cuda"])
+
+
+@pytest.mark.parametrize("device", BAD_DEVICES, ids=repr)
+@pytest.mark.parametrize(
+    "transform", [npgrad.grad, npgrad.value_and_grad, npgrad.jacobian, npgrad.hessian, npgrad.hvp]
+)
+def test_a_bad_device_is_refused_when_the_transform_is_made(transform, device):
+    name = transform.__name__
+    with pytest.raises(ValueError, match=rf"npgrad\.{name}\(.*<lambda>\): device="):
+        transform(lambda x: np.sum(x**2), device=device)
+
+
+def test_vjp_refuses_a_bad_device_naming_itself():
+    with pytest.raises(ValueError, match=r"npgrad\.vjp\(.*<lambda>\): device= takes"):
+        npgrad.vjp(lambda x: x * 2, X, device="gpu")
+
+
+@pytest.mark.parametrize("transform", [npgrad.grad, npgrad.jacobian, npgrad.hessian])
+def test_an_integer_input_error_names_the_argument(transform):
+    def loss(w):
+        return np.sum(w**2)
+
+    with pytest.raises(TypeError, match=r"argument 0 \(w\) is an array of dtype int64"):
+        transform(loss)(np.arange(3))

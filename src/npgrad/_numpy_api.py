@@ -182,6 +182,26 @@ def _array_leaf(x: np.ndarray, device: torch.device) -> torch.Tensor:
 _CPU = torch.device("cpu")
 
 
+def _device(device: Any, where: str) -> torch.device:
+    """``device=`` as a torch device that can hold the function's values, or an error
+    naming the transform (torch's own names neither it nor the argument)."""
+    if isinstance(device, torch.device):
+        d = device
+    else:
+        try:
+            d = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(
+                f"{where}: device= takes a torch device such as 'cpu', 'cuda' or 'cuda:1', "
+                f"got {device!r}"
+            ) from None
+    if d.type == "meta":
+        raise ValueError(f"{where}: device='meta' holds no values to compute with")
+    if d.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{where}: device={device!r}, but torch sees no CUDA device here")
+    return d
+
+
 def _inside_trace() -> bool:
     """Whether an outer trace is running (a closure may then carry its graph)."""
     return bool(STATE.ops)
@@ -209,7 +229,7 @@ class _Inputs:
         elif self.traced:
             self.device = STATE.device
         else:
-            self.device = device if isinstance(device, torch.device) else torch.device(device)
+            self.device = device if isinstance(device, torch.device) else _device(device, where)
         self.trees: list[Any] = []  # per argnum: the argument as given
         self.tensors: list[list[torch.Tensor]] = []
         self.kinds: list[list[str]] = []
@@ -419,7 +439,7 @@ def _split(ys: list[Any], as_tuple: bool) -> Any:
 # --------------------------------------------------------------- transforms
 def _value_and_grad(f: Callable, argnums: Any, has_aux: bool, device: Any, where_f: str):
     seen: dict[int, tuple] = {}  # argnums checked once per argument count
-    dev = torch.device(device)
+    dev = _device(device, where_f)
 
     def run(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums, as_tuple = seen.get(len(args)) or seen.setdefault(
@@ -578,7 +598,7 @@ def jacobian(
 
 
 def _jacobian(f: Callable, argnums: Any, device: Any, where_f: str) -> Callable:
-    dev = torch.device(device)
+    dev = _device(device, where_f)
 
     def run(*args: Any, **kwargs: Any) -> Any:
         nums, as_tuple = _argnums(argnums, len(args), where_f)
@@ -638,6 +658,7 @@ def hessian(
     name = f"npgrad.hessian({_fname(f)})"
     inner = _value_and_grad(f, argnums, False, device, name)
 
+    @functools.wraps(f)  # f's signature: errors name its arguments
     def gradient(*args: Any, **kwargs: Any) -> Any:
         return inner(*args, **kwargs)[1]
 
@@ -657,6 +678,7 @@ def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu")
     array([ 6., 12.])
     """
     where_f = f"npgrad.hvp({_fname(f)})"
+    device = _device(device, where_f)
 
     @functools.wraps(f)
     def run(*args: Any, **kwargs: Any) -> Any:
