@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -301,26 +302,46 @@ class _Inputs:
         return out.value if type(out) is _Kept else out  # aux's Python numbers
 
 
-# the engine's remedies name npgrad.function's options; at this level they read so
-_REMEDY = (
-    "(npgrad.grad and the other transforms take no mode= and no backward: register a "
-    "rule for the call with @npgrad.implements, or compute that part outside the "
-    "differentiated function, or differentiate it with npgrad.function(f, mode='numeric') "
-    "on tensors)"
-)
+# the engine's remedies name npgrad.function's options (mode='numeric', a backward);
+# the transforms take neither, so their errors name what they do take
+_RULE = "register a rule for it with @npgrad.implements"
+_REMEDIES = tuple((re.compile(a), b) for a, b in (
+    (r"register a backward with @op\.backward, or a rule with @npgrad\.implements, or use "
+     r"mode='numeric'", "register a rule with @npgrad.implements"),
+    (r", or a backward with @op\.backward, or use mode='numeric'", ""),
+    (r"register a backward with @op\.backward, or use mode='numeric'", _RULE),
+    (r"register a backward,? or use mode='numeric'",
+     f"{_RULE}, or compute it outside the differentiated function"),
+    (r"(?:,? or)? use mode='numeric'", f"; {_RULE}"),
+))  # fmt: skip
 
 
 def _run(f: Callable, where: str, inputs: _Inputs, kwargs: dict) -> Any:
     # callers hold torch.enable_grad(): a caller's no_grad must not stop the recording
-    try:
-        return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
-    except TraceError as e:
+    return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
+
+
+class _in_api_words:
+    """Around a transform's call: a TraceError (from the trace, or from a refusing
+    row's backward) that advises npgrad.function's options gets this level's."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, kind: Any, e: Any, tb: Any) -> None:
+        if kind is None or not issubclass(kind, TraceError) or "mode='numeric'" not in str(e):
+            return
         text = str(e)
-        if ("mode='numeric'" in text or "@op.backward" in text) and _REMEDY not in getattr(
-            e, "__notes__", ()
-        ):
-            e.add_note(_REMEDY)
-        raise
+        for pattern, words in _REMEDIES:
+            text = pattern.sub(words, text)
+        err = kind(text.replace("; ; ", "; ").replace(";; ", "; "))
+        err.__notes__ = list(getattr(e, "__notes__", ()))
+        raise err.with_traceback(tb) from None
+
+
+_API_WORDS = _in_api_words()
 
 
 def _zeros_for_unused(grads: tuple, like: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -445,7 +466,7 @@ def _value_and_grad(f: Callable, argnums: Any, has_aux: bool, device: Any, where
         nums, as_tuple = seen.get(len(args)) or seen.setdefault(
             len(args), _argnums(argnums, len(args), where_f)
         )
-        with torch.enable_grad():
+        with torch.enable_grad(), _API_WORDS:
             return _value_and_grad_call(f, where_f, args, kwargs, nums, as_tuple, has_aux, dev)
 
     return run
@@ -602,7 +623,7 @@ def _jacobian(f: Callable, argnums: Any, device: Any, where_f: str) -> Callable:
 
     def run(*args: Any, **kwargs: Any) -> Any:
         nums, as_tuple = _argnums(argnums, len(args), where_f)
-        with torch.enable_grad():
+        with torch.enable_grad(), _API_WORDS:
             return _jacobian_call(f, where_f, args, kwargs, nums, as_tuple, dev)
 
     return run
@@ -705,7 +726,7 @@ def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu")
             _cotangent(t, x, f"{where_f}: v{p}")
             for t, x, p in zip(tangents, xs, _path(vs if as_tuple else v))
         ]
-        with torch.enable_grad():
+        with torch.enable_grad(), _API_WORDS:
             value = _scalar(_run(f, where_f, inputs, kwargs), where_f)
             g = _backward([value], xs, None, create_graph=True)
             flat = _backward(g, xs, cts, create_graph=inputs.traced)
@@ -745,7 +766,7 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
         raise TypeError(f"{where_f}: no primals given; call vjp(f, x, ...)")
     nums = tuple(range(len(primals)))
     inputs = _Inputs(f, where_f, primals, {}, nums, device)
-    with torch.enable_grad():
+    with torch.enable_grad(), _API_WORDS:
         out = _run(f, where_f, inputs, {})
     ys = [
         _differentiable(y, where_f, f"the function's result{p}")
@@ -761,7 +782,7 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
             )
         cts = [_cotangent(c, y, f"{where_f}: cotangent{p}") for c, y, p in
                zip(cl, ys, _path(cotangent))]  # fmt: skip
-        with torch.enable_grad():
+        with torch.enable_grad(), _API_WORDS:
             flat = _backward(ys, xs, cts, create_graph=inputs.traced, retain_graph=True)
         return tuple(inputs.gradients(flat, extra=tuple(cl)))
 
