@@ -334,6 +334,23 @@ def test_jit_takes_any_memory_layout():
         _assert_trees_close(jitted(la, lb), npgrad.value_and_grad(f)(a, b))
 
 
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(lambda x: np.sum(x[x > 0] ** 2), id="value-dependent-shape"),
+        pytest.param(lambda x: np.sum(x**2) if np.sum(x) > 0 else np.sum(x), id="branch"),
+    ],
+)
+def test_jit_says_why_it_falls_back_in_the_users_terms(f):
+    # torch's reason names its internals (GuardOnDataDependentSymNode, aten.nonzero)
+    x = np.array([1.0, -2.0, 3.0])
+    with pytest.raises(npgrad.NpgradError, match="depends on the values") as e:
+        npgrad.grad(f, jit="strict")(x)
+    assert "DataDependent" not in str(e.value) and "aten." not in str(e.value)
+    with pytest.warns(npgrad.JitFallbackWarning, match="depends on the values"):
+        np.testing.assert_array_equal(npgrad.grad(f, jit=True)(x), npgrad.grad(f)(x))
+
+
 def test_jit_falls_back_once_with_a_warning_and_strict_raises():
     def column(x):
         k = int(np.argmax(x))  # a Python int from the values: no kernel can hold it

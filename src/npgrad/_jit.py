@@ -303,7 +303,7 @@ class Jitted:
         except _NotCompilable:
             raise
         except Exception as e:  # noqa: BLE001 - any failure: not compilable
-            raise _NotCompilable(f"{type(e).__name__}: {str(e)[:200]}") from None
+            raise _NotCompilable(_why(e)) from None
         finally:
             drew = watch.drew()
             # the trace's draws are not the user's: the eager run draws them afresh
@@ -311,9 +311,11 @@ class Jitted:
         if drew:
             raise _NotCompilable("it draws random numbers, which a kernel would replay")
         try:
-            compiled = inductor_compile(gm, [t.detach() for t in examples])
+            with warnings.catch_warnings():  # inductor's own deprecations, not the user's
+                warnings.simplefilter("ignore")
+                compiled = inductor_compile(gm, [t.detach() for t in examples])
         except Exception as e:  # noqa: BLE001 - a value-dependent shape (x[x > 0]) fails here
-            raise _NotCompilable(f"{type(e).__name__}: {str(e)[:200]}") from None
+            raise _NotCompilable(_why(e)) from None
         # a NumPy value frozen into the kernel may be computed from a captured array:
         # the kernel keeps copies of those arrays, compared at each call
         snaps = _snapshot(caps) if found["lift"].baked else None
@@ -363,6 +365,17 @@ class Jitted:
             return api._rebuild(api._split(list(inputs.trees), as_tuple), arranged)
 
         return pack
+
+
+def _why(e: Exception) -> str:
+    """Why a compile failed, in the user's terms where torch's are its internals."""
+    name = type(e).__name__  # GuardOnDataDependentSymNode, DynamicOutputShapeException
+    if "DataDependent" in name or "DynamicOutputShape" in name:
+        return (
+            "a shape or a branch depends on the values (x[x > 0], np.nonzero, if x.sum() "
+            "> 0:), which a kernel compiled once cannot follow"
+        )
+    return f"{type(e).__name__}: {str(e)[:200]}"
 
 
 def _bytes(a: np.ndarray) -> np.ndarray:
