@@ -160,3 +160,23 @@ def test_an_integer_input_error_names_the_argument(transform):
 
     with pytest.raises(TypeError, match=r"argument 0 \(w\) is an array of dtype int64"):
         transform(loss)(np.arange(3))
+
+
+# --- jacobians: batched backward passes, or one pass a row where a node cannot batch
+def test_a_tall_jacobian_matches_the_derivative_by_hand():
+    t = np.linspace(0.0, 5.0, 700)  # more rows than one batch
+    p = np.array([2.0, 0.7, 1.3, 0.2])
+
+    def r(p):
+        return p[0] * np.exp(-p[1] * t) * np.cos(p[2] * t + p[3])
+
+    e, c, s = np.exp(-p[1] * t), np.cos(p[2] * t + p[3]), np.sin(p[2] * t + p[3])
+    expect = np.stack([e * c, -p[0] * t * e * c, -p[0] * t * e * s, -p[0] * e * s], axis=1)
+    np.testing.assert_allclose(npgrad.jacobian(r)(p), expect, rtol=1e-13, atol=1e-15)
+
+
+def test_a_jacobian_through_an_op_with_a_numpy_backward_is_right():
+    # the op's NumPy backward cannot run batched: the rows come one pass each
+    x = np.array([0.3, -1.2, 2.0])
+    J = npgrad.jacobian(lambda v: _softplus(v * 2.0))(x)
+    np.testing.assert_allclose(J, np.diag(2.0 / (1 + np.exp(-2.0 * x))), rtol=1e-15)

@@ -647,10 +647,19 @@ def _jacobian_call(
     return _rebuild(out, iter(blocks))
 
 
+_ROWS_AT_ONCE = 256  # rows of a Jacobian one batched backward computes
+
+
 def _jacobian_of(y: torch.Tensor, xs: list[torch.Tensor], *, create_graph: bool) -> list:
-    """d y / d x for each x, shaped ``y.shape + x.shape``: a backward pass per element
-    of y (a batched backward through vmap would warn or fail on ops it cannot batch)."""
+    """d y / d x for each x, shaped ``y.shape + x.shape``: batched backward passes
+    (vmap over the graph, ``_ROWS_AT_ONCE`` rows each), else one pass per element of
+    y, where vmap cannot batch a node (a NumPy backward, a refusing row)."""
     n = y.numel()
+    if n > 1 and y.requires_grad:
+        try:
+            return _jacobian_batched(y, xs, n, create_graph)
+        except Exception:  # noqa: BLE001 - the loop below: the same rows, or the real error
+            pass
     rows: list[list[torch.Tensor]] = [[] for _ in xs]
     eye = torch.eye(n, dtype=y.dtype, device=y.device)
     for k in range(n):
@@ -662,6 +671,26 @@ def _jacobian_of(y: torch.Tensor, xs: list[torch.Tensor], *, create_graph: bool)
         torch.stack(r).reshape((*y.shape, *x.shape)) if r else x.new_zeros((*y.shape, *x.shape))
         for r, x in zip(rows, xs)
     ]
+
+
+def _jacobian_batched(y: torch.Tensor, xs: list, n: int, create_graph: bool) -> list:
+    import warnings
+
+    blocks: list[list[torch.Tensor]] = [[] for _ in xs]
+    with warnings.catch_warnings():  # vmap's notes on nodes it batches by a loop
+        warnings.simplefilter("ignore")
+        for start in range(0, n, _ROWS_AT_ONCE):
+            # these rows of the identity only (all n^2 of it: 128 MB at n = 4000)
+            k = torch.arange(start, min(start + _ROWS_AT_ONCE, n), device=y.device)
+            rows = torch.zeros((len(k), n), dtype=y.dtype, device=y.device)
+            rows[torch.arange(len(k), device=y.device), k] = 1
+            rows = rows.reshape(len(k), *y.shape)
+            grads = torch.autograd.grad([y], xs, [rows], retain_graph=True,
+                                        create_graph=create_graph, allow_unused=True,
+                                        is_grads_batched=True)  # fmt: skip
+            for j, (g, x) in enumerate(zip(grads, xs)):
+                blocks[j].append(g if g is not None else x.new_zeros((len(rows), *x.shape)))
+    return [torch.cat(b).reshape((*y.shape, *x.shape)) for b, x in zip(blocks, xs)]
 
 
 def hessian(
