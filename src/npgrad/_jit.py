@@ -339,11 +339,15 @@ class Jitted:
         if self.kind == "jacobian":
             ys = [api._differentiable(y, where, "the function's result") for y in api._leaves(out)]
             found["out"] = out
-            return tuple(b for y in ys for b in api._jacobian_of(y, diff, create_graph=False))
+            return tuple(
+                b for y in ys for b in api._jacobian_of(y, diff, create_graph=False, batched=False)
+            )
         # the Hessian: the Jacobian of the gradient
         value = api._scalar(out, where)
         grads = api._backward([value], diff, None, create_graph=True)
-        return tuple(b for g in grads for b in api._jacobian_of(g, diff, create_graph=False))
+        return tuple(
+            b for g in grads for b in api._jacobian_of(g, diff, create_graph=False, batched=False)
+        )
 
     def _packer(self, found: dict) -> Callable:
         kind, has_aux = self.kind, self.has_aux

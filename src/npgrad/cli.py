@@ -516,18 +516,21 @@ def _write_outputs(
                 if p.name not in names:
                     p.unlink(missing_ok=True)
             stage.rmdir()
-            _COMPLETE.append(out)
+            _COMPLETE.append((out, failed))
     except BaseException:
-        if plotter is not None:
-            # first: a drawing process still at work would write into (and recreate)
-            # the staging folder after it is gone
-            plotter.close()
-        shutil.rmtree(stage, ignore_errors=True)
-        for p in created:  # the folders this run made, if nothing else is in them
-            try:
-                p.rmdir()
-            except OSError:
-                break
+        # already ending: a second signal (Ctrl-C then SIGTERM) must not leave the
+        # staging folder behind
+        with _signals_deferred(redeliver=False):
+            if plotter is not None:
+                # first: a drawing process still at work would write into (and
+                # recreate) the staging folder after it is gone
+                plotter.close()
+            shutil.rmtree(stage, ignore_errors=True)
+            for p in created:  # the folders this run made, if nothing else is in them
+                try:
+                    p.rmdir()
+                except OSError:
+                    break
         raise
     if failed is not None:
         raise _FiguresFailed(failed)
@@ -563,7 +566,7 @@ def _cannot_draw(plotter: Plotter | None) -> str | None:
 
 # the folders whose results were written in full by this command (an interrupt that
 # comes after that says so)
-_COMPLETE: list[Path] = []
+_COMPLETE: list[tuple[Path, Exception | None]] = []  # (folder, the figures' error)
 
 
 class _Terminated(KeyboardInterrupt):
@@ -584,6 +587,9 @@ class _signals_deferred:
     milliseconds), then acted on: the folder holds the whole new set or none of it.
     (Handlers, not a signal mask: torch's threads would take a masked signal.)"""
 
+    def __init__(self, redeliver: bool = True) -> None:
+        self.redeliver = redeliver
+
     def __enter__(self) -> None:
         import signal
         import threading
@@ -599,7 +605,7 @@ class _signals_deferred:
 
         for sig, handler in self.saved.items():
             signal.signal(sig, handler)
-        if self.got and exc[0] is None:
+        if self.got and exc[0] is None and self.redeliver:
             handler = self.saved[self.got[0]]
             if callable(handler):
                 handler(self.got[0], None)  # raises, as it would have then
@@ -702,7 +708,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as e:
         # one line, not a traceback per process; 128 + the signal, as shells report it
         how, rc = ("terminated", 143) if isinstance(e, _Terminated) else ("interrupted", 130)
-        done = f" after its results were written in full to {_COMPLETE[-1]}/" if _COMPLETE else ""
+        done = ""
+        if _COMPLETE:
+            where, failed = _COMPLETE[-1]
+            done = (f" after its results were written in full to {where}/" if failed is None
+                    else f" after its report, losses and weights (not the figures: "
+                    f"{_brief(failed)}) were written to {where}/")  # fmt: skip
         print(f"npgrad {args.command}: {how}{done}", file=sys.stderr)
         return rc
     except ModuleNotFoundError as e:

@@ -33,7 +33,14 @@ LAYERS = [
     ["npgrad._modes"],
     ["npgrad._bridge"],
     ["npgrad._function"],
-    ["npgrad._check", "npgrad._numpy_api", "npgrad._jit", "npgrad.losses", "npgrad.nn"],
+    [
+        "npgrad._check",
+        "npgrad._backward_passes",
+        "npgrad._numpy_api",
+        "npgrad._jit",
+        "npgrad.losses",
+        "npgrad.nn",
+    ],
     [
         "npgrad._supported",
         "npgrad.bench",

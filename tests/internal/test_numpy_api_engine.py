@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import npgrad
-from npgrad import _numpy_api
+from npgrad import _backward_passes
 
 
 class _Counting:
@@ -23,8 +23,8 @@ class _Counting:
 
 @pytest.fixture
 def counted(monkeypatch):
-    engine = _Counting(_numpy_api._ENGINE)
-    monkeypatch.setattr(_numpy_api, "_ENGINE", engine)
+    engine = _Counting(_backward_passes.ENGINE)
+    monkeypatch.setattr(_backward_passes, "ENGINE", engine)
     return engine
 
 
@@ -44,7 +44,7 @@ def test_the_direct_call_gives_torch_autograd_grads_answer(dtype, counted, monke
     x, y, unused = (rng.normal(size=(5, 3)).astype(dtype) for _ in range(3))
     value, grads = npgrad.value_and_grad(_f, argnums=(0, 1, 2))(x, y, unused)
     assert counted.calls == 1
-    monkeypatch.setattr(_numpy_api, "_ENGINE", None)  # torch.autograd.grad's way
+    monkeypatch.setattr(_backward_passes, "ENGINE", None)  # torch.autograd.grad's way
     ref_value, ref = npgrad.value_and_grad(_f, argnums=(0, 1, 2))(x, y, unused)
     assert value == ref_value
     for g, r in zip(grads, ref):
@@ -67,7 +67,7 @@ def test_second_derivatives_and_vjps_keep_torch_autograd_grad(counted):
 def test_where_torch_autograd_grad_does_more_it_runs(counted, monkeypatch):
     x = np.linspace(-1.0, 1.0, 6)
     # a torch.func level set (npgrad's own guard; torch refuses requires_grad_ there)
-    monkeypatch.setattr(_numpy_api, "_LEVEL", lambda: 1)
+    monkeypatch.setattr(_backward_passes, "LEVEL", lambda: 1)
     np.testing.assert_allclose(npgrad.grad(lambda a: np.sum(a**3))(x), 3 * x**2, rtol=1e-12)
     assert counted.calls == 0
     monkeypatch.undo()
@@ -84,6 +84,6 @@ def test_where_torch_autograd_grad_does_more_it_runs(counted, monkeypatch):
     assert Seen.calls == 1 and counted.calls == 0
     t = torch.zeros((), dtype=torch.float64)
     sub = torch.nn.Parameter(torch.zeros(2))  # a subclass: __torch_function__ to honour
-    assert not _numpy_api._plain(torch.zeros(3), [t])  # not a scalar
-    assert not _numpy_api._plain(t, [sub])
-    assert _numpy_api._plain(t, [t])
+    assert not _backward_passes.plain(torch.zeros(3), [t])  # not a scalar
+    assert not _backward_passes.plain(t, [sub])
+    assert _backward_passes.plain(t, [t])

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from .processes import forking, started
 from .train import Run, load_run, make_loss, save_run, train
 
 
@@ -57,6 +58,7 @@ def _global_loss(world: int):
 
 
 def _worker(rank: int, world: int, port: int, impl: str, batches, kw: dict, out: str) -> None:
+    started()  # SIGTERM, held back by the parent while it spawned this, ends it now
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
     dist.init_process_group(
@@ -105,29 +107,30 @@ def train_ddp(impl: str, batches, *, world_size: int, device: str = "cpu", **kw)
             f"train_ddp: a batch of {smallest} images cannot be split across "
             f"world_size={world_size} processes; use fewer processes or other --limit"
         )
-    import signal
-
     import torch.multiprocessing as mp
 
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "rank0.pt")
-        # an ignored SIGINT survives the workers' exec and Python then leaves it ignored:
-        # Ctrl-C is reported once, by this process, which stops the workers
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        ctx = None
         try:
-            ctx = mp.spawn(
-                _worker,
-                args=(world_size, _free_port(), impl, batches, dict(kw, device="cpu"), out),
-                nprocs=world_size,
-                join=False,
-            )
-        finally:
-            signal.signal(signal.SIGINT, handler)
-        try:
+            # an ignored SIGINT and a blocked SIGTERM survive the workers' exec: Ctrl-C
+            # is reported once, by this process, and a SIGTERM here waits until the
+            # workers have their arguments (cut off, each printed an UnpicklingError)
+            # started first: its launch unblocks SIGTERM again, mid-forking()
+            from multiprocessing import resource_tracker
+
+            resource_tracker.ensure_running()
+            with forking():
+                ctx = mp.spawn(
+                    _worker,
+                    args=(world_size, _free_port(), impl, batches, dict(kw, device="cpu"), out),
+                    nprocs=world_size,
+                    join=False,
+                )
             while not ctx.join():
                 pass
         finally:
-            for proc in ctx.processes:
+            for proc in ctx.processes if ctx is not None else ():
                 if proc.is_alive():
                     proc.terminate()
                 proc.join()

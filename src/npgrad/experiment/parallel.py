@@ -60,16 +60,18 @@ def train_side_by_side(
             ctx.Process(target=_child, args=(impl, f, batches, kw, out, c), daemon=True)
             for impl, f, out, c in zip(impls, criteria, outs, counters)
         ]
-        with forking():  # Ctrl-C and SIGTERM: see there
-            for p in procs:
-                p.start()
         bars: list = []  # the current progress bar, closed however the wait ends
+        running: list = []  # started ones only: a SIGTERM held back lands as forking ends
         try:
+            with forking():  # Ctrl-C and SIGTERM: see there
+                for p in procs:
+                    p.start()
+                    running.append(p)
             _wait(procs, counters, impls, len(batches), total, progress, bars)
         finally:
             for bar in bars[-1:]:
                 bar.close()
-            end(procs)
+            end(running)
         results = []
         for impl, p, out in zip(impls, procs, outs):
             if p.exitcode != 0:

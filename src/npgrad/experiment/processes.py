@@ -21,13 +21,24 @@ def forking() -> Iterator[None]:
     before :func:`started` restores its default action: the parent's own handler,
     inherited by the fork, would raise in the child instead of ending it."""
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the mask holds it back from this thread only: another one (torch's) takes it,
+    # and a Python handler would then raise here in the middle of a fork or a spawn's
+    # write of its arguments; so a Python handler is deferred too
+    got: list[int] = []
+    term = signal.getsignal(signal.SIGTERM)
+    if callable(term):
+        signal.signal(signal.SIGTERM, lambda n, _: got.append(n))
     held = signal.pthread_sigmask(signal.SIG_BLOCK, _TERM)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, handler)
+        if callable(term):
+            signal.signal(signal.SIGTERM, term)
         if signal.SIGTERM not in held:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)  # a pending one lands here
+        if got and callable(term):
+            term(signal.SIGTERM, None)
 
 
 def started() -> None:

@@ -202,7 +202,15 @@ def save_outputs(out: Path, report: dict[str, Any], native: Run, other: Run) -> 
     write_text(out / "losses.csv", losses_csv(native, other))
     for r in (native, other):
         sd = {k: v.detach().cpu() for k, v in r.model.state_dict().items()}
-        atomic_write(out / f"{r.name}.pt", lambda p, sd=sd: torch.save(sd, p))
+        # through memory: torch.save's own file writer reports a full disk as a
+        # RuntimeError ("unexpected pos"), Python's write as the OSError it is
+        atomic_write(out / f"{r.name}.pt", lambda p, sd=sd: p.write_bytes(_saved(sd)))
+
+
+def _saved(state: dict[str, Any]) -> bytes:
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    return buf.getvalue()
 
 
 def summary(report: dict[str, Any], other: str) -> str:
