@@ -317,23 +317,45 @@ def test_a_figure_that_fails_keeps_the_rest_of_the_results(tmp_path, monkeypatch
 
 
 @needs_mnist
-def test_matplotlib_that_cannot_draw_is_found_before_training(tmp_path, monkeypatch, capsys):
-    from npgrad.experiment import plotter
+def test_a_figures_own_oserror_keeps_the_rest_like_any_figure_error(tmp_path, monkeypatch, capsys):
+    from npgrad.experiment import plots
 
-    def broken():
-        raise RuntimeError("Unrecognized backend string 'nope'")
+    def encoder(*args, **kwargs):
+        raise OSError("encoder error -2 when writing image file")  # PIL's: no errno
 
-    monkeypatch.setattr(plotter, "_warm", broken)
+    monkeypatch.setattr(plots, "reconstructions", encoder)
     out = tmp_path / "run"
     argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), *QUICK]
-    assert cli.main(argv) == 2
-    captured = capsys.readouterr()
-    assert "--- run" not in captured.out  # nothing trained
-    assert captured.err.strip() == (
-        "npgrad reproduce: the figures cannot be drawn here: RuntimeError: Unrecognized "
-        "backend string 'nope'; fix that, or pass --no-plots"
+    assert cli.main(argv) == 1
+    assert "the figures could not be drawn (OSError: encoder error" in capsys.readouterr().err
+    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
+                                               "numpy.pt"}  # fmt: skip
+
+
+@needs_mnist
+def test_a_failed_rename_says_which_files_are_new(tmp_path, monkeypatch, capsys):
+    import errno
+
+    out = tmp_path / "run"
+    argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), "--no-plots", *QUICK]
+    assert cli.main(argv) == 0
+    real, moved = os.replace, []
+
+    def replace(src, dst):
+        if Path(dst).parent == out:
+            if len(moved) == 2:
+                raise OSError(errno.EIO, "Input/output error", str(dst))
+            moved.append(Path(dst).name)
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert cli.main([*argv, "--overwrite", "--seed", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"npgrad reproduce: could not write the results into {out} (")
+    assert err.endswith(
+        f"Input/output error; of this run's files only {', '.join(moved)} reached it, the rest "
+        "there are the earlier run's"
     )
-    assert not out.exists()
 
 
 @needs_mnist

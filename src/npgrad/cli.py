@@ -9,6 +9,7 @@ and argument errors answer at once), and everything that needs torch to check
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
@@ -430,8 +431,11 @@ def _reproduce(
     except OSError as e:
         # a full disk, a folder made read-only meanwhile: the earlier files are intact
         what = f" ({Path(e.filename).name})" if e.filename else ""
+        moved = getattr(e, "moved", None)
+        mixed = (f"; of this run's files only {', '.join(moved) or 'none'} reached it, the "
+                 "rest there are the earlier run's" if moved is not None else "")  # fmt: skip
         print(f"npgrad reproduce: could not write the results into {out}{what}: "
-              f"{e.strerror or e}", file=sys.stderr)  # fmt: skip
+              f"{e.strerror or e}{mixed}", file=sys.stderr)  # fmt: skip
         return 1
     print(report.summary(rep, other_name))
     print(
@@ -497,8 +501,8 @@ def _write_outputs(
                 plotter.wait()
             except Exception as e:  # noqa: BLE001 - raised below, with the rest written
                 failed = e
-        if failed is not None and isinstance(failed, OSError):
-            raise failed  # the disk: nothing of this run is kept
+        if isinstance(failed, OSError) and failed.errno in _DISK_ERRORS:
+            raise failed  # the disk: nothing of this run is kept (PIL's others: a figure's)
         if failed is not None:
             # the training is not thrown away for a figure: the rest goes in, no figure
             for p in stage.iterdir():
@@ -509,8 +513,12 @@ def _write_outputs(
             # in it are replaced now, with the new set complete
             earlier = report.own_files(out)
             written = sorted(stage.iterdir())
-            for p in written:
-                os.replace(p, out / p.name)
+            for i, p in enumerate(written):
+                try:
+                    os.replace(p, out / p.name)
+                except OSError as e:
+                    e.moved = [q.name for q in written[:i]]  # the folder is mixed now
+                    raise
             names = {p.name for p in written}
             for p in earlier:
                 if p.name not in names:
@@ -534,6 +542,10 @@ def _write_outputs(
         raise
     if failed is not None:
         raise _FiguresFailed(failed)
+
+
+# errors of the disk itself (a figure's other OSErrors are the figure's)
+_DISK_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})
 
 
 class _FiguresFailed(Exception):
@@ -701,9 +713,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     own = threading.current_thread() is threading.main_thread() and (
         signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # an embedding program's stays
     )
-    if own:
-        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        if own:  # inside the try: a SIGTERM right after it is this command's too
+            signal.signal(signal.SIGTERM, _on_sigterm)
         return command(args, sub)
     except KeyboardInterrupt as e:
         # one line, not a traceback per process; 128 + the signal, as shells report it

@@ -116,8 +116,9 @@ def _host_row(
         def forward(ctx, x):  # type: ignore[override]
             y = value(x)
             # what torch's own backward keeps: the output where its derivative reads it
-            # (so a later in-place write into it is refused alike), else the input
-            # ("xy": the output for that check, the input for the derivative)
+            # (so a later in-place write into it is refused alike), else the input;
+            # "xy" (expm1) keeps both, the input for an exact derivative, so a write
+            # into either is refused there, where torch refuses only the output's
             ctx.save_for_backward(*{"y": (y,), "x": (x,), "xy": (y, x)}[saves])
             return y
 
