@@ -23,6 +23,17 @@ from .conftest import DATA_ROOT, REPO, needs_mnist
 
 SRC = REPO / "src"
 QUICK = ["--device", "cpu", "--limit", "512", "--epochs", "1", "--jobs", "1"]
+# what a run writes besides its figures (--no-plots, or after a figure failed)
+WITHOUT_FIGURES = {"report.json", "losses.csv", "native.pt", "numpy.pt"}
+
+
+def _raise_in(monkeypatch, owner, name: str, error: BaseException) -> None:
+    """``owner.<name>`` raises ``error`` whenever it is called (for this test)."""
+
+    def raising(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(owner, name, raising)
 
 
 def _env() -> dict[str, str]:
@@ -149,10 +160,12 @@ def test_reproduce_runs_without_the_extra_when_it_needs_none_of_it(tmp_path):
 def test_bench_output_paths_are_checked_before_the_run(
     tmp_path, capsys, monkeypatch, flags, message
 ):
-    def must_not_run(*args, **kwargs):
-        raise AssertionError("the benchmark ran before its output paths were checked")
-
-    monkeypatch.setattr(bench, "run", must_not_run)
+    _raise_in(
+        monkeypatch,
+        bench,
+        "run",
+        AssertionError("the benchmark ran before its output paths were checked"),
+    )
     argv = ["bench", "--quick", *(f.format(tmp=tmp_path) for f in flags)]
     assert _exit_code(argv) == 2
     err = capsys.readouterr().err
@@ -299,10 +312,7 @@ def test_sigterm_during_two_jobs_cleans_up_and_is_status_143(tmp_path, whom):
 def test_a_figure_that_fails_keeps_the_rest_of_the_results(tmp_path, monkeypatch, capsys):
     from npgrad.experiment import plots
 
-    def broken(*args, **kwargs):
-        raise ValueError("boom")
-
-    monkeypatch.setattr(plots, "reconstructions", broken)
+    _raise_in(monkeypatch, plots, "reconstructions", ValueError("boom"))
     out = tmp_path / "run"
     argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), *QUICK]
     assert cli.main(argv) == 1
@@ -312,24 +322,20 @@ def test_a_figure_that_fails_keeps_the_rest_of_the_results(tmp_path, monkeypatch
         f"npgrad reproduce: the figures could not be drawn (ValueError: boom); "
         f"the report, losses and weights are in {out}/"
     )
-    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
-                                               "numpy.pt"}  # fmt: skip
+    assert {p.name for p in out.iterdir()} == WITHOUT_FIGURES
 
 
 @needs_mnist
 def test_a_figures_own_oserror_keeps_the_rest_like_any_figure_error(tmp_path, monkeypatch, capsys):
     from npgrad.experiment import plots
 
-    def encoder(*args, **kwargs):
-        raise OSError("encoder error -2 when writing image file")  # PIL's: no errno
-
-    monkeypatch.setattr(plots, "reconstructions", encoder)
+    encoder = OSError("encoder error -2 when writing image file")  # PIL's: no errno
+    _raise_in(monkeypatch, plots, "reconstructions", encoder)
     out = tmp_path / "run"
     argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), *QUICK]
     assert cli.main(argv) == 1
     assert "the figures could not be drawn (OSError: encoder error" in capsys.readouterr().err
-    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
-                                               "numpy.pt"}  # fmt: skip
+    assert {p.name for p in out.iterdir()} == WITHOUT_FIGURES
 
 
 @needs_mnist
@@ -384,18 +390,14 @@ def test_an_interrupt_after_the_results_are_written_says_they_are_whole(
 ):
     from npgrad.experiment import report
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(report, "summary", interrupted)
+    _raise_in(monkeypatch, report, "summary", KeyboardInterrupt)
     out = tmp_path / "run"
     argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), "--no-plots", *QUICK]
     assert cli.main(argv) == 130
     assert capsys.readouterr().err.strip() == (
         f"npgrad reproduce: interrupted after its results were written in full to {out}/"
     )
-    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
-                                               "numpy.pt"}  # fmt: skip
+    assert {p.name for p in out.iterdir()} == WITHOUT_FIGURES
 
 
 @needs_mnist
@@ -417,18 +419,14 @@ def test_ctrl_c_during_the_renames_waits_for_the_whole_set(tmp_path, monkeypatch
     assert capsys.readouterr().err.strip() == (
         f"npgrad reproduce: interrupted after its results were written in full to {out}/"
     )
-    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
-                                               "numpy.pt"}  # fmt: skip
+    assert {p.name for p in out.iterdir()} == WITHOUT_FIGURES
 
 
 @needs_mnist
 def test_interrupt_while_writing_leaves_no_partial_results(tmp_path, monkeypatch, capsys):
     from npgrad.experiment import plots
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(plots, "reconstructions", interrupted)
+    _raise_in(monkeypatch, plots, "reconstructions", KeyboardInterrupt)
     out = tmp_path / "new" / "run"
     argv = ["reproduce", "--data-dir", str(DATA_ROOT), "--out", str(out), *QUICK]
     assert cli.main(argv) == 130
@@ -447,10 +445,7 @@ def test_interrupted_overwrite_keeps_the_earlier_results_whole(tmp_path, monkeyp
     (out / "notes.txt").write_text("mine")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(plots, "reconstructions", interrupted)
+    _raise_in(monkeypatch, plots, "reconstructions", KeyboardInterrupt)
     assert cli.main([*argv, "--overwrite", "--seed", "1"]) == 130
     capsys.readouterr()
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing staged left
@@ -469,8 +464,7 @@ def test_a_reader_that_leaves_does_not_end_the_run(tmp_path):
     assert first.startswith(b"--- run 'native'")
     assert proc.returncode == 0, stderr
     assert b"Traceback" not in stderr
-    assert {p.name for p in out.iterdir()} == {"report.json", "losses.csv", "native.pt",
-                                               "numpy.pt"}  # fmt: skip
+    assert {p.name for p in out.iterdir()} == WITHOUT_FIGURES
 
 
 # --- issue 7: report.json's provenance ---------------------------------------------------
