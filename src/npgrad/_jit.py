@@ -238,6 +238,7 @@ class Jitted:
         def numpy(t: torch.Tensor, inputs: set) -> np.ndarray:
             if not on_cpu:
                 return t.detach().cpu().numpy()
+            t = api.owned(t)
             a = t.numpy()
             ptr = t.untyped_storage().data_ptr()
             if ptr in inputs:
@@ -421,6 +422,7 @@ def _results(args: tuple, nums: tuple, kinds: dict) -> Any:
     inputs = object.__new__(api._Inputs)
     inputs.arrays = [v for v in api._leaves(args) if type(v) is np.ndarray]
     inputs.traced = False
+    inputs.handed = set()
     inputs.trees = [args[n] for n in nums]
     inputs.kinds = [kinds[n] for n in nums]
     return inputs

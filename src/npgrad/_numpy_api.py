@@ -25,6 +25,7 @@ import torch
 from . import _mappings  # noqa: F401 - the registry's rows, for the engine
 from ._backward_passes import backward as _backward
 from ._backward_passes import jacobian_of as _jacobian_of
+from ._backward_passes import scalar_backward as _scalar_backward
 from ._dtypes import TORCH_TO_NP
 from ._errors import TraceError
 from ._trace._array import TracedArray
@@ -226,6 +227,7 @@ class _Inputs:
                 traced = v
         # results that share memory with any input array are copied before returning
         self.arrays = arrays
+        self.handed: set[int] = set()  # the buffers of the results given so far
         self.traced = traced is not None or _inside_trace()
         if traced is not None:
             self.device = traced.t.device
@@ -264,7 +266,12 @@ class _Inputs:
             t = t.float()
         if not t.is_cpu:
             return t.cpu().numpy()  # a copy already
+        t = owned(t)
         a = t.numpy()
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in self.handed:
+            return a.copy()  # two results in one buffer (x + y sends one gradient to both)
+        self.handed.add(ptr)
         for b in (*self.arrays, *extra):
             if _may_share_memory(a, b):
                 return a.copy()  # never a view of the caller's data
@@ -389,6 +396,15 @@ def _scalar(out: Any, where: str, what: str = "the function's result") -> torch.
     return out
 
 
+def owned(t: torch.Tensor) -> torch.Tensor:
+    """A CPU tensor whose elements each have memory of their own.  Torch gives some
+    results as broadcast views (``np.sum``'s gradient: one 1.0 with stride 0), whose
+    NumPy array would change every element when one is written."""
+    if 0 in t.stride() and t.numel() > 1:
+        return t.contiguous()
+    return t
+
+
 # np.may_share_memory without its __array_function__ dispatch (both are ndarrays)
 _may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)
 
@@ -406,6 +422,11 @@ def _value_and_grad(f: Callable, argnums: Any, has_aux: bool, device: Any, where
         nums, as_tuple = seen.get(len(args)) or seen.setdefault(
             len(args), _argnums(argnums, len(args), where_f)
         )
+        if not kwargs and not has_aux and not STATE.ops and torch.is_grad_enabled():
+            with _API_WORDS:
+                done = _quick_value_and_grad(f, where_f, args, nums, as_tuple, dev)
+            if done is not None:
+                return done
         with torch.enable_grad(), _API_WORDS:
             return _value_and_grad_call(f, where_f, args, kwargs, nums, as_tuple, has_aux, dev)
 
@@ -432,6 +453,60 @@ def _value_and_grad_call(
     g = _split(inputs.gradients(flat), as_tuple)
     v = inputs.value(value)
     return ((v, inputs.value(aux)) if has_aux else v), g
+
+
+def _quick_value_and_grad(
+    f: Callable, where_f: str, args: tuple, nums: tuple, as_tuple: bool, device: torch.device
+) -> tuple[Any, Any] | None:
+    """:func:`_value_and_grad_call` for the common call, in fewer steps (a small
+    objective's whole gradient costs about as much as the general route's Python):
+    positional arguments, none a container or a traced array, float ndarrays
+    differentiated, grad mode on, no outer trace, no aux.  ``None`` (before running
+    anything) for any other call; results, checks and errors are the general route's."""
+    arrays = []
+    for v in args:
+        kind = type(v)
+        if kind is np.ndarray:
+            arrays.append(v)
+        elif kind is list or kind is tuple or kind is dict or isinstance(v, TracedArray):
+            return None
+    call = list(args)
+    xs = []
+    for n in nums:
+        x = args[n]
+        if type(x) is not np.ndarray or x.dtype not in _FLOATS:
+            return None
+        t = call[n] = _array_leaf(x, device)
+        xs.append(t)
+    out = trace(f, call, None, name=where_f, device=device)
+    if type(out) is not torch.Tensor or out.ndim or not out.is_floating_point():
+        out = _scalar(out, where_f)  # raises the general route's error (or passes a subclass)
+    flat = _scalar_backward(out, xs)
+    grads = []
+    handed = set()
+    for g in flat:
+        if g.requires_grad:
+            g = g.detach()
+        if g.is_cpu:
+            g = owned(g)
+            a = g.numpy()
+            if len(flat) > 1:
+                ptr = g.untyped_storage().data_ptr()
+                if ptr in handed:  # one gradient sent to two arguments (x + y)
+                    grads.append(a.copy())
+                    continue
+                handed.add(ptr)
+            for b in arrays:
+                if _may_share_memory(a, b):
+                    a = a.copy()  # never a view of the caller's data
+                    break
+        else:
+            a = g.cpu().numpy()
+        grads.append(a)
+    if out.dtype is torch.bfloat16:  # no NumPy twin: float32, as the general route gives
+        return np.float32(out.float().item()), (tuple(grads) if as_tuple else grads[0])
+    # a NumPy scalar of its dtype; .item()'s Python float holds it exactly
+    return TORCH_TO_NP[out.dtype].type(out.item()), (tuple(grads) if as_tuple else grads[0])
 
 
 class _Kept:

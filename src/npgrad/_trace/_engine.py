@@ -99,7 +99,10 @@ def trace(
     with tracing(name, device, fn):
         try:
             wrapped = [wrap_tree(a, i) for i, a in enumerate(args)]
-            out = fn(*wrapped, **{k: wrap_tree(v, k) for k, v in kwargs.items()})
+            if kwargs:
+                out = fn(*wrapped, **{k: wrap_tree(v, k) for k, v in kwargs.items()})
+            else:
+                out = fn(*wrapped)
         except Exception as e:
             if hidden(e) is not None:
                 raise hidden(e) from None

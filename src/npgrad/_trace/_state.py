@@ -286,8 +286,22 @@ def subclass_semantics(x: Any) -> str | None:
     return None
 
 
+# bool, signed ints, uint8, float16/32/64: dtypes every supported torch takes from NumPy
+_PLAIN_CHARS = frozenset("?bBhilqefd")
+
+
 def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     """A NumPy value (array, list, scalar) as a tensor on the traced device."""
+    state = STATE
+    if type(x) is np.ndarray and not state.lifted and state.baked is None:
+        # the common constant (a target, a data matrix) on the CPU: the general
+        # path's copy below, with only the tests that can apply to it
+        if device is None:
+            device = state.device
+        dt = x.dtype
+        kind = device.type
+        if kind == "cpu" and dt.char in _PLAIN_CHARS and dt.isnative and kind not in NO_FLOAT64:
+            return torch.from_numpy(x.copy())  # a copy: see below
     if type(x) is not np.ndarray:
         refused = subclass_semantics(x)
         if refused is not None:
