@@ -170,3 +170,52 @@ def test_no_two_results_share_memory(route, f, size):
     before = gy.copy()
     gx *= 0.5  # the caller scales one gradient in place
     np.testing.assert_array_equal(gy, before)
+
+
+# --- found by a black-box drive of this round's changes -----------------------------
+def test_a_jitted_aux_that_is_a_captured_array_is_a_copy():
+    captured = np.arange(3.0)
+    f = npgrad.value_and_grad(lambda x: (np.sum(x**2), captured), has_aux=True, jit=True)
+    for _ in range(2):  # the compiling call and a compiled one
+        (value, aux), g = f(W[:3])
+        assert not np.shares_memory(aux, captured)
+        aux[0] = 99.0
+        np.testing.assert_array_equal(captured, np.arange(3.0))
+        np.testing.assert_allclose(g, 2 * W[:3], rtol=1e-15)
+
+
+def test_has_aux_errors_name_the_functions_own_arguments():
+    def f(w, x):
+        x += 1  # a write into the differentiated argument
+        return np.sum(x * w), None
+
+    with pytest.raises(npgrad.TraceError, match=r"argument 1 \('x'\)"):
+        npgrad.grad(f, argnums=1, has_aux=True)(W, W.copy())
+
+
+def test_a_big_endian_float_array_is_differentiated():
+    x = np.array([1.0, -2.0, 3.0], dtype=">f8")
+    g = npgrad.grad(lambda x: np.sum(x**3))(x)
+    np.testing.assert_array_equal(g, 3 * x.astype(np.float64) ** 2)
+    assert g.dtype == np.float64
+
+
+@pytest.mark.parametrize("jit", [True, "strict"], ids=["jit", "strict"])
+def test_a_function_that_fails_eagerly_gets_its_own_error_under_jit(jit):
+    # not a JitFallbackWarning (an error here: warnings are errors in tests), and
+    # not "could not compile ... pass jit=True"
+    f = npgrad.grad(lambda x: np.sum(x, axis=0), jit=jit)
+    with pytest.raises(TypeError, match="the function's result must be a scalar"):
+        f(A)
+
+
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacobian", "hessian", "hvp"])
+def test_a_transform_of_a_non_function_is_refused_when_made(transform):
+    with pytest.raises(TypeError, match=rf"npgrad\.{transform}: the first argument must be the "
+                       "function to differentiate, got int 3"):  # fmt: skip
+        getattr(npgrad, transform)(3)
+
+
+def test_vjp_of_a_non_function_is_refused():
+    with pytest.raises(TypeError, match=r"npgrad\.vjp: the first argument must be the function"):
+        npgrad.vjp(3, W)

@@ -224,7 +224,7 @@ class Jitted:
                     compiled, nums, as_tuple, snaps
                 )
         outs = compiled(*[_as_tensor(a, self.device) for a in leaves])
-        return pack(outs, _results(args, nums, kinds), as_tuple)
+        return pack(outs, _results(args, nums, kinds, caps), as_tuple)
 
     def _fast_call(
         self, compiled: Callable, nums: tuple, as_tuple: bool, snaps: list | None
@@ -260,6 +260,9 @@ class Jitted:
 
     def _fallback(self, why: str, args: tuple, kwargs: dict) -> Any:
         msg = f"{self.where}: jit could not compile the function ({why})"
+        # a function that fails eagerly too (a result that is no scalar) gets that
+        # error, not a compiler's: the compile failed for the user's reason
+        out = self.eager(*args, **kwargs)
         if self.strict:
             raise NpgradError(msg + "; pass jit=True to run it eagerly instead")
         if not self.warned:
@@ -269,7 +272,7 @@ class Jitted:
                 JitFallbackWarning,
                 stacklevel=user_stacklevel(),
             )
-        return self.eager(*args, **kwargs)
+        return out
 
     # ------------------------------------------------------------- tracing
     def _compile(self, key: tuple, leaves: list, n_args: int) -> tuple[Callable, Callable]:
@@ -380,7 +383,10 @@ def _why(e: Exception) -> str:
             "a shape or a branch depends on the values (x[x > 0], np.nonzero, if x.sum() "
             "> 0:), which a kernel compiled once cannot follow"
         )
-    return f"{type(e).__name__}: {str(e)[:200]}"
+    text = str(e)
+    if len(text) > 300:  # torch's may run on for pages: cut at a word, and say so
+        text = text[:300].rsplit(" ", 1)[0] + " ..."
+    return f"{type(e).__name__}: {text}"
 
 
 def _bytes(a: np.ndarray) -> np.ndarray:
@@ -417,10 +423,12 @@ def _leaf_owners(arg_sk: tuple, kw_sk: Any) -> list[int | None]:
     return owners
 
 
-def _results(args: tuple, nums: tuple, kinds: dict) -> Any:
-    """An ``_Inputs`` holding only what turns results back into NumPy."""
+def _results(args: tuple, nums: tuple, kinds: dict, caps: list) -> Any:
+    """An ``_Inputs`` holding only what turns results back into NumPy; ``caps``, the
+    captured arrays, are graph inputs too (an aux that returns one is its memory)."""
     inputs = object.__new__(api._Inputs)
     inputs.arrays = [v for v in api._leaves(args) if type(v) is np.ndarray]
+    inputs.arrays += [v for v in caps if type(v) is np.ndarray]
     inputs.traced = False
     inputs.handed = set()
     inputs.trees = [args[n] for n in nums]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,57 +28,34 @@ from ._backward_passes import jacobian_of as _jacobian_of
 from ._backward_passes import scalar_backward as _scalar_backward
 from ._dtypes import TORCH_TO_NP
 from ._errors import TraceError
+from ._numpy_leaves import (  # noqa: F401 - _jit reads these here too
+    _FLOATS,
+    _array_leaf,
+    _BadLeaf,
+    _is_node,
+    _leaf_tensor,
+    _leaves,
+    _may_share_memory,
+    _path,
+    _rebuild,
+    owned,
+)
 from ._trace._array import TracedArray
 from ._trace._engine import trace
-from ._trace._state import STATE, subclass_semantics
+from ._trace._state import STATE
 
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "vjp", "hvp"]
 
-_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
-
-
-# ------------------------------------------------------------------ trees
-def _is_node(x: Any) -> bool:
-    # exactly the containers trace() walks: a namedtuple or a subclass is a leaf
-    return type(x) in (list, tuple, dict)
-
-
-def _leaves(x: Any, out: list | None = None) -> list:
-    """The leaves of ``x`` in order (a list: this runs on every call)."""
-    out = [] if out is None else out
-    kind = type(x)
-    if kind is list or kind is tuple:
-        for v in x:
-            _leaves(v, out)
-    elif kind is dict:
-        for v in x.values():
-            _leaves(v, out)
-    else:
-        out.append(x)
-    return out
-
-
-def _rebuild(x: Any, new: Iterator[Any]) -> Any:
-    """``x``'s structure with its leaves replaced, in order, by ``new``'s items."""
-    if type(x) is dict:
-        return {k: _rebuild(v, new) for k, v in x.items()}
-    if type(x) in (list, tuple):
-        return type(x)(_rebuild(v, new) for v in x)
-    return next(new)
-
-
-def _path(x: Any) -> Iterator[str]:
-    """Each leaf's place in ``x``, for error messages: ``['w']``, ``[1]``..."""
-    if _is_node(x):
-        items = x.items() if type(x) is dict else enumerate(x)
-        for k, v in items:
-            for p in _path(v):
-                yield f"[{k!r}]{p}"
-    else:
-        yield ""
-
 
 # -------------------------------------------------------------- arguments
+def _callable(f: Any, transform: str) -> None:
+    if not callable(f):
+        raise TypeError(
+            f"npgrad.{transform}: the first argument must be the function to "
+            f"differentiate, got {type(f).__name__} {f!r:.60}"
+        )
+
+
 def _fname(f: Any) -> str:
     return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or type(f).__name__
 
@@ -110,80 +87,6 @@ def _argname(f: Callable, n: int) -> str:
                                               params[n].POSITIONAL_OR_KEYWORD):  # fmt: skip
         return f"argument {n} ({params[n].name})"
     return f"argument {n}"
-
-
-class _BadLeaf(TypeError):
-    """A leaf that cannot be differentiated; the caller adds which argument it is."""
-
-
-def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
-    """A differentiable tensor for one input leaf, and how to give its gradient back:
-    ``"traced"`` (a TracedArray), ``"array"`` (an ndarray) or ``"scalar"``."""
-    if type(x) is np.ndarray and x.dtype in _FLOATS:
-        return _array_leaf(x, device), "array"  # the common leaf first
-    if isinstance(x, TracedArray):
-        t = x.t
-        if not t.is_floating_point():
-            raise _BadLeaf(f"is a traced {x.dtype} array; only floats have a gradient")
-        # a fresh node on the outer graph: the gradient counts only the paths through
-        # this argument (a closure over the same value is a constant here, as in JAX)
-        return (t.view_as(t) if t.requires_grad else t.detach().requires_grad_()), "traced"
-    if isinstance(x, torch.Tensor):
-        raise _BadLeaf(
-            "is a torch.Tensor; npgrad.grad and friends take NumPy arrays and "
-            "return NumPy arrays (for tensors use torch.func, or npgrad.function)"
-        )
-    if isinstance(x, (bool, np.bool_, int, np.integer)):
-        raise _BadLeaf(
-            f"is the integer {x!r}: an integer has no gradient; pass a float "
-            f"(e.g. {float(x)!r}) to differentiate with respect to it"
-        )
-    if isinstance(x, float):
-        return torch.tensor(x, dtype=torch.float64, device=device).requires_grad_(), "scalar"
-    if isinstance(x, np.generic) and x.dtype in _FLOATS:
-        return torch.tensor(np.asarray(x), device=device).requires_grad_(), "scalar"
-    if isinstance(x, np.ndarray):
-        refused = subclass_semantics(x)
-        if refused is not None:
-            raise _BadLeaf(f"is {refused}")
-        if x.dtype in _FLOATS:
-            return _array_leaf(x, device), "array"
-        if x.dtype.kind in "biu":
-            raise _BadLeaf(
-                f"is an array of dtype {x.dtype}: an integer or bool array has no "
-                "gradient; pass x.astype(float) to differentiate with respect to it"
-            )
-        raise _BadLeaf(
-            f"is an array of dtype {x.dtype}; only float16, float32 and float64 "
-            "arrays can be differentiated"
-        )
-    if isinstance(x, tuple):  # a namedtuple: its fields would need rebuilding
-        raise _BadLeaf(
-            f"is a {type(x).__name__} (a tuple subclass); pass a plain tuple, list or "
-            "dict of arrays (a namedtuple's ._asdict() is a dict)"
-        )
-    raise _BadLeaf(
-        f"is {type(x).__name__} {x!r:.60}; expected a float ndarray, a float, "
-        "or a list, tuple or dict of them"
-    )
-
-
-def _array_leaf(x: np.ndarray, device: torch.device) -> torch.Tensor:
-    t = None
-    flags = x.flags
-    if flags.writeable and flags.aligned:  # read-only memory would warn
-        try:
-            t = torch.from_numpy(x)  # no copy: the trace never writes into it
-        except ValueError:  # negative strides
-            pass
-    if t is None:
-        t = torch.from_numpy(np.array(x))
-    if device != _CPU:
-        t = t.to(device)
-    return t.requires_grad_()
-
-
-_CPU = torch.device("cpu")
 
 
 def _device(device: Any, where: str) -> torch.device:
@@ -396,19 +299,6 @@ def _scalar(out: Any, where: str, what: str = "the function's result") -> torch.
     return out
 
 
-def owned(t: torch.Tensor) -> torch.Tensor:
-    """A CPU tensor whose elements each have memory of their own.  Torch gives some
-    results as broadcast views (``np.sum``'s gradient: one 1.0 with stride 0), whose
-    NumPy array would change every element when one is written."""
-    if 0 in t.stride() and t.numel() > 1:
-        return t.contiguous()
-    return t
-
-
-# np.may_share_memory without its __array_function__ dispatch (both are ndarrays)
-_may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)
-
-
 def _split(ys: list[Any], as_tuple: bool) -> Any:
     return tuple(ys) if as_tuple else ys[0]
 
@@ -537,6 +427,7 @@ def _keep(x: Any, where: str) -> Any:
 
 
 def _keeping_aux(f: Callable, where: str) -> Callable:
+    @functools.wraps(f)  # f's signature: errors name its arguments, not *args
     def run(*args: Any, **kwargs: Any) -> Any:
         out = f(*args, **kwargs)
         if type(out) in (tuple, list) and len(out) == 2:
@@ -568,6 +459,7 @@ def value_and_grad(
     draws random numbers) warns once and runs eagerly, or raises with
     ``jit="strict"``.  So do ``grad``, ``jacobian`` and ``hessian``.
     """
+    _callable(f, "value_and_grad")
     where = f"npgrad.value_and_grad({_fname(f)})"
     run = _value_and_grad(f, argnums, has_aux, device, where)
     return functools.wraps(f)(
@@ -604,6 +496,7 @@ def grad(
     >>> npgrad.grad(npgrad.grad(lambda x: x**3))(2.0)  # second derivative, 6 x
     np.float64(12.0)
     """
+    _callable(f, "grad")
     where = f"npgrad.grad({_fname(f)})"
     vg = _value_and_grad(f, argnums, has_aux, device, where)
     vg = _jitted("value_and_grad", f, argnums, has_aux, device, where, jit, vg)
@@ -628,6 +521,7 @@ def jacobian(
     array([[2., 0.],
            [0., 6.]])
     """
+    _callable(f, "jacobian")
     where = f"npgrad.jacobian({_fname(f)})"
     run = _jacobian(f, argnums, device, where)
     return functools.wraps(f)(_jitted("jacobian", f, argnums, False, device, where, jit, run))
@@ -674,6 +568,7 @@ def hessian(
     array([[4., 2.],
            [2., 0.]])
     """
+    _callable(f, "hessian")
     name = f"npgrad.hessian({_fname(f)})"
     inner = _value_and_grad(f, argnums, False, device, name)
 
@@ -696,6 +591,7 @@ def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu")
     >>> h(np.array([1.0, 2.0]), np.array([1.0, 1.0]))  # 6 x * v
     array([ 6., 12.])
     """
+    _callable(f, "hvp")
     where_f = f"npgrad.hvp({_fname(f)})"
     device = _device(device, where_f)
 
@@ -759,6 +655,7 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
     >>> out, vjp_fn(np.array([1.0, 10.0]))
     (array([2., 4.]), (array([ 2., 20.]),))
     """
+    _callable(f, "vjp")
     where_f = f"npgrad.vjp({_fname(f)})"
     if not primals:
         raise TypeError(f"{where_f}: no primals given; call vjp(f, x, ...)")

@@ -36,6 +36,7 @@ LAYERS = [
     [
         "npgrad._check",
         "npgrad._backward_passes",
+        "npgrad._numpy_leaves",
         "npgrad._numpy_api",
         "npgrad._jit",
         "npgrad.losses",

@@ -1,0 +1,147 @@
+"""The NumPy-level API's inputs and results, leaf by leaf: the trees (nested lists,
+tuples and dicts) the transforms take and give, an input leaf as a differentiable
+tensor, and a result tensor as an array with memory of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._trace._array import TracedArray
+from ._trace._state import subclass_semantics
+
+_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+# ------------------------------------------------------------------ trees
+def _is_node(x: Any) -> bool:
+    # exactly the containers trace() walks: a namedtuple or a subclass is a leaf
+    return type(x) in (list, tuple, dict)
+
+
+def _leaves(x: Any, out: list | None = None) -> list:
+    """The leaves of ``x`` in order (a list: this runs on every call)."""
+    out = [] if out is None else out
+    kind = type(x)
+    if kind is list or kind is tuple:
+        for v in x:
+            _leaves(v, out)
+    elif kind is dict:
+        for v in x.values():
+            _leaves(v, out)
+    else:
+        out.append(x)
+    return out
+
+
+def _rebuild(x: Any, new: Iterator[Any]) -> Any:
+    """``x``'s structure with its leaves replaced, in order, by ``new``'s items."""
+    if type(x) is dict:
+        return {k: _rebuild(v, new) for k, v in x.items()}
+    if type(x) in (list, tuple):
+        return type(x)(_rebuild(v, new) for v in x)
+    return next(new)
+
+
+def _path(x: Any) -> Iterator[str]:
+    """Each leaf's place in ``x``, for error messages: ``['w']``, ``[1]``..."""
+    if _is_node(x):
+        items = x.items() if type(x) is dict else enumerate(x)
+        for k, v in items:
+            for p in _path(v):
+                yield f"[{k!r}]{p}"
+    else:
+        yield ""
+
+
+class _BadLeaf(TypeError):
+    """A leaf that cannot be differentiated; the caller adds which argument it is."""
+
+
+def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
+    """A differentiable tensor for one input leaf, and how to give its gradient back:
+    ``"traced"`` (a TracedArray), ``"array"`` (an ndarray) or ``"scalar"``."""
+    if type(x) is np.ndarray and x.dtype in _FLOATS:
+        return _array_leaf(x, device), "array"  # the common leaf first
+    if isinstance(x, TracedArray):
+        t = x.t
+        if not t.is_floating_point():
+            raise _BadLeaf(f"is a traced {x.dtype} array; only floats have a gradient")
+        # a fresh node on the outer graph: the gradient counts only the paths through
+        # this argument (a closure over the same value is a constant here, as in JAX)
+        return (t.view_as(t) if t.requires_grad else t.detach().requires_grad_()), "traced"
+    if isinstance(x, torch.Tensor):
+        raise _BadLeaf(
+            "is a torch.Tensor; npgrad.grad and friends take NumPy arrays and "
+            "return NumPy arrays (for tensors use torch.func, or npgrad.function)"
+        )
+    if isinstance(x, (bool, np.bool_, int, np.integer)):
+        raise _BadLeaf(
+            f"is the integer {x!r}: an integer has no gradient; pass a float "
+            f"(e.g. {float(x)!r}) to differentiate with respect to it"
+        )
+    if isinstance(x, float):
+        return torch.tensor(x, dtype=torch.float64, device=device).requires_grad_(), "scalar"
+    if isinstance(x, np.generic) and x.dtype in _FLOATS:
+        return torch.tensor(np.asarray(x), device=device).requires_grad_(), "scalar"
+    if isinstance(x, np.ndarray):
+        refused = subclass_semantics(x)
+        if refused is not None:
+            raise _BadLeaf(f"is {refused}")
+        if x.dtype in _FLOATS:
+            return _array_leaf(x, device), "array"
+        native = x.dtype.newbyteorder("=")
+        if native in _FLOATS:  # big-endian data (a file's): torch holds native order only
+            return _array_leaf(x.astype(native), device), "array"
+        if x.dtype.kind in "biu":
+            raise _BadLeaf(
+                f"is an array of dtype {x.dtype}: an integer or bool array has no "
+                "gradient; pass x.astype(float) to differentiate with respect to it"
+            )
+        raise _BadLeaf(
+            f"is an array of dtype {x.dtype}; only float16, float32 and float64 "
+            "arrays can be differentiated"
+        )
+    if isinstance(x, tuple):  # a namedtuple: its fields would need rebuilding
+        raise _BadLeaf(
+            f"is a {type(x).__name__} (a tuple subclass); pass a plain tuple, list or "
+            "dict of arrays (a namedtuple's ._asdict() is a dict)"
+        )
+    raise _BadLeaf(
+        f"is {type(x).__name__} {x!r:.60}; expected a float ndarray, a float, "
+        "or a list, tuple or dict of them"
+    )
+
+
+def _array_leaf(x: np.ndarray, device: torch.device) -> torch.Tensor:
+    t = None
+    flags = x.flags
+    if flags.writeable and flags.aligned:  # read-only memory would warn
+        try:
+            t = torch.from_numpy(x)  # no copy: the trace never writes into it
+        except ValueError:  # negative strides
+            pass
+    if t is None:
+        t = torch.from_numpy(np.array(x))
+    if device != _CPU:
+        t = t.to(device)
+    return t.requires_grad_()
+
+
+_CPU = torch.device("cpu")
+
+
+def owned(t: torch.Tensor) -> torch.Tensor:
+    """A CPU tensor whose elements each have memory of their own.  Torch gives some
+    results as broadcast views (``np.sum``'s gradient: one 1.0 with stride 0), whose
+    NumPy array would change every element when one is written."""
+    if 0 in t.stride() and t.numel() > 1:
+        return t.contiguous()
+    return t
+
+
+# np.may_share_memory without its __array_function__ dispatch (both are ndarrays)
+_may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)
