@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import npgrad
 
@@ -120,21 +121,26 @@ BROADCAST_GRADIENTS = {
     "grad positional": lambda f: npgrad.grad(f)(A, B),
     "grad by keyword": lambda f: npgrad.grad(f)(A, t=B),
     "value_and_grad": lambda f: npgrad.value_and_grad(f)(A, B)[1],
-    "jit": lambda f: npgrad.grad(f, jit=True)(A, B),
+    "jit": lambda f: _second_call(npgrad.grad(f, jit=True), A, B),  # the compiled route
+    "jit's first call": lambda f: npgrad.grad(f, jit=True)(A, B),  # the compiling one
     "vjp": lambda f: npgrad.vjp(f, A, B)[1](np.float64(1.0))[0],
 }
 
 
+def _second_call(transform, *args):
+    transform(*args)
+    return transform(*args)
+
+
 @pytest.mark.parametrize("route", list(BROADCAST_GRADIENTS))
 @pytest.mark.parametrize(
-    "f",
-    [lambda x, t: np.sum(x), lambda x, t: np.sum(np.sum(x, axis=0) * 2.0)],
+    "f, slope",
+    [(lambda x, t: np.sum(x), 1.0), (lambda x, t: np.sum(np.sum(x, axis=0) * 2.0), 2.0)],
     ids=["sum", "sum over axis 0"],
 )
-def test_a_broadcast_gradient_comes_back_with_memory_of_its_own(route, f):
+def test_a_broadcast_gradient_comes_back_with_memory_of_its_own(route, f, slope):
     g = BROADCAST_GRADIENTS[route](f)
-    expect = np.full(A.shape, 1.0 if g[0, 0] == 1.0 else 2.0)
-    np.testing.assert_array_equal(g, expect)
+    np.testing.assert_array_equal(g, np.full(A.shape, slope))
     g[0, 0] = 99.0
     assert np.count_nonzero(g == 99.0) == 1
 
@@ -146,7 +152,8 @@ SHARED = {
     "has_aux (the general route)": lambda f, x, y: npgrad.grad(
         lambda x, y: (f(x, y), None), argnums=(0, 1), has_aux=True
     )(x, y)[0],
-    "jit": lambda f, x, y: npgrad.grad(f, argnums=(0, 1), jit=True)(x, y),
+    "jit": lambda f, x, y: _second_call(npgrad.grad(f, argnums=(0, 1), jit=True), x, y),
+    "jit's first call": lambda f, x, y: npgrad.grad(f, argnums=(0, 1), jit=True)(x, y),
     "a dict": lambda f, x, y: tuple(
         npgrad.grad(lambda p: f(p["x"], p["y"]))({"x": x, "y": y}).values()
     ),
@@ -219,3 +226,47 @@ def test_a_transform_of_a_non_function_is_refused_when_made(transform):
 def test_vjp_of_a_non_function_is_refused():
     with pytest.raises(TypeError, match=r"npgrad\.vjp: the first argument must be the function"):
         npgrad.vjp(3, W)
+
+
+WEIGHTS = np.array([0.5, -1.0, 2.0])
+
+
+def _dot_weights(x):
+    return np.dot(x, WEIGHTS)  # its gradient is WEIGHTS itself, a kernel input under jit
+
+
+def _dot_keyword(x, *, w):
+    return np.dot(x, w)
+
+
+@pytest.mark.parametrize("call", [1, 2], ids=["compiling call", "compiled call"])
+def test_a_jitted_gradient_is_never_a_captured_or_keyword_array(call):
+    f, h = npgrad.grad(_dot_weights, jit=True), npgrad.grad(_dot_keyword, jit=True)
+    w = WEIGHTS.copy()
+    for _ in range(call):
+        g, gk = f(np.ones(3)), h(np.ones(3), w=w)
+    assert not np.shares_memory(g, WEIGHTS) and not np.shares_memory(gk, w)
+    g *= 0
+    gk *= 0
+    np.testing.assert_array_equal(WEIGHTS, [0.5, -1.0, 2.0])
+    np.testing.assert_array_equal(w, [0.5, -1.0, 2.0])
+
+
+INFERENCE = {
+    "grad": lambda f, x: npgrad.grad(f)(x),
+    "grad by keyword": lambda f, x: npgrad.grad(lambda x, s=1.0: s * f(x))(x, s=1.0),
+    "jit": lambda f, x: _second_call(npgrad.grad(f, jit=True), x),
+    "hvp": lambda f, x: npgrad.hvp(f)(x, np.ones_like(x)) / (6 * x) * (3 * x**2),
+    "vjp": lambda f, x: npgrad.vjp(f, x)[1](np.float64(1.0))[0],
+    "jacobian": lambda f, x: npgrad.jacobian(f)(x),
+    "hessian": lambda f, x: np.diag(npgrad.hessian(f)(x)) / (6 * x) * (3 * x**2),
+}
+
+
+@pytest.mark.parametrize("route", list(INFERENCE))
+def test_under_inference_mode_the_gradient_is_right_not_zero(route):
+    # torch.inference_mode's tensors record nothing: enable_grad does not lift it
+    f = lambda x: np.sum(x**3)  # noqa: E731
+    with torch.inference_mode():
+        g = INFERENCE[route](f, W)
+    np.testing.assert_allclose(g, 3 * W**2, rtol=1e-14)

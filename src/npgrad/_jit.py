@@ -143,6 +143,9 @@ class Jitted:
         return (numbers, tuple((a.dtype.str, a.shape) for a in arrays)), arrays
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if torch.is_inference_mode_enabled():  # see api._outside_inference
+            with torch.inference_mode(False):
+                return self(*args, **kwargs)
         if not kwargs and not api._inside_trace():
             if not self.live:
                 fast = self.fast.get(_fast_key(args))
@@ -224,7 +227,7 @@ class Jitted:
                     compiled, nums, as_tuple, snaps
                 )
         outs = compiled(*[_as_tensor(a, self.device) for a in leaves])
-        return pack(outs, _results(args, nums, kinds, caps), as_tuple)
+        return pack(outs, _results(args, kwargs, nums, kinds, caps), as_tuple)
 
     def _fast_call(
         self, compiled: Callable, nums: tuple, as_tuple: bool, snaps: list | None
@@ -423,12 +426,13 @@ def _leaf_owners(arg_sk: tuple, kw_sk: Any) -> list[int | None]:
     return owners
 
 
-def _results(args: tuple, nums: tuple, kinds: dict, caps: list) -> Any:
-    """An ``_Inputs`` holding only what turns results back into NumPy; ``caps``, the
-    captured arrays, are graph inputs too (an aux that returns one is its memory)."""
+def _results(args: tuple, kwargs: dict, nums: tuple, kinds: dict, caps: list) -> Any:
+    """An ``_Inputs`` holding only what turns results back into NumPy; keyword and
+    captured arrays (``caps``) are the kernel's inputs too, and a result that is one
+    of its inputs (``np.dot(x, W)``'s gradient) is that array's memory."""
     inputs = object.__new__(api._Inputs)
-    inputs.arrays = [v for v in api._leaves(args) if type(v) is np.ndarray]
-    inputs.arrays += [v for v in caps if type(v) is np.ndarray]
+    every = api._leaves(kwargs, api._leaves(args)) + list(caps)
+    inputs.arrays = [v for v in every if type(v) is np.ndarray]
     inputs.traced = False
     inputs.handed = set()
     inputs.trees = [args[n] for n in nums]

@@ -228,6 +228,21 @@ _REMEDIES = tuple((re.compile(a), b) for a, b in (
 ))  # fmt: skip
 
 
+def _outside_inference(run: Callable) -> Callable:
+    """``run`` with autograd able to record: under ``torch.inference_mode`` (which
+    ``enable_grad`` does not lift) the leaves made from the arguments would be
+    inference tensors, recorded by nothing, and every gradient a silent zero."""
+
+    @functools.wraps(run)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if torch.is_inference_mode_enabled():
+            with torch.inference_mode(False):
+                return run(*args, **kwargs)
+        return run(*args, **kwargs)
+
+    return call
+
+
 def _run(f: Callable, where: str, inputs: _Inputs, kwargs: dict) -> Any:
     # callers hold torch.enable_grad(): a caller's no_grad must not stop the recording
     return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
@@ -308,6 +323,7 @@ def _value_and_grad(f: Callable, argnums: Any, has_aux: bool, device: Any, where
     seen: dict[int, tuple] = {}  # argnums checked once per argument count
     dev = _device(device, where_f)
 
+    @_outside_inference
     def run(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums, as_tuple = seen.get(len(args)) or seen.setdefault(
             len(args), _argnums(argnums, len(args), where_f)
@@ -530,6 +546,7 @@ def jacobian(
 def _jacobian(f: Callable, argnums: Any, device: Any, where_f: str) -> Callable:
     dev = _device(device, where_f)
 
+    @_outside_inference
     def run(*args: Any, **kwargs: Any) -> Any:
         nums, as_tuple = _argnums(argnums, len(args), where_f)
         with torch.enable_grad(), _API_WORDS:
@@ -596,6 +613,7 @@ def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu")
     device = _device(device, where_f)
 
     @functools.wraps(f)
+    @_outside_inference
     def run(*args: Any, **kwargs: Any) -> Any:
         after = max(argnums) if isinstance(argnums, (tuple, list)) and argnums else argnums
         if len(args) < 2:
@@ -656,6 +674,9 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
     (array([2., 4.]), (array([ 2., 20.]),))
     """
     _callable(f, "vjp")
+    if torch.is_inference_mode_enabled():  # see _outside_inference
+        with torch.inference_mode(False):
+            return vjp(f, *primals, device=device)
     where_f = f"npgrad.vjp({_fname(f)})"
     if not primals:
         raise TypeError(f"{where_f}: no primals given; call vjp(f, x, ...)")
@@ -669,6 +690,7 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
     ]
     xs = inputs.flat()
 
+    @_outside_inference
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         cl = list(_leaves(cotangent))
         if len(cl) != len(ys):
@@ -677,8 +699,13 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
             )
         cts = [_cotangent(c, y, f"{where_f}: cotangent{p}") for c, y, p in
                zip(cl, ys, _path(cotangent))]  # fmt: skip
+        # each call's results are checked against the value's and each other's buffers
+        # only (an earlier call's results, freed, have buffers the allocator reuses)
+        inputs.handed = set(given)
         with torch.enable_grad(), _API_WORDS:
             flat = _backward(ys, xs, cts, create_graph=inputs.traced, retain_graph=True)
         return tuple(inputs.gradients(flat, extra=tuple(cl)))
 
-    return inputs.value(out), vjp_fn
+    value = inputs.value(out)
+    given = set(inputs.handed)  # the value's buffers
+    return value, vjp_fn
