@@ -270,3 +270,37 @@ def test_under_inference_mode_the_gradient_is_right_not_zero(route):
     with torch.inference_mode():
         g = INFERENCE[route](f, W)
     np.testing.assert_allclose(g, 3 * W**2, rtol=1e-14)
+
+
+BIG = np.array([1.0, -2.0, 3.0], dtype=">f8")  # a file's byte order; torch has native only
+ONES = np.ones(3)
+BIG_ENDIAN = {
+    "differentiated": (lambda: npgrad.grad(lambda a: np.sum(a**2))(BIG), 2 * BIG),
+    "data": (lambda: npgrad.grad(lambda a, w: np.sum(w * a))(ONES, BIG), BIG),
+    "data by keyword": (lambda: npgrad.grad(lambda a, w: np.sum(w * a))(ONES, w=BIG), BIG),
+    "data under jit": (
+        lambda: _second_call(npgrad.grad(lambda a, w: np.sum(w * a), jit=True), ONES, BIG),
+        BIG,
+    ),
+    "differentiated under jit": (
+        lambda: _second_call(npgrad.grad(lambda a: np.sum(a**2), jit=True), BIG),
+        2 * BIG,
+    ),
+    "captured": (lambda: npgrad.grad(lambda a: np.sum(BIG * a))(ONES), BIG),
+    "an index": (
+        lambda: npgrad.grad(lambda a, i: np.sum(a[i]))(ONES, np.array([0, 2], dtype=">i8")),
+        np.array([1.0, 0.0, 1.0]),
+    ),
+    "a tangent": (lambda: npgrad.hvp(lambda a: np.sum(a**3))(ONES, BIG), 6 * BIG),
+    "a cotangent": (lambda: npgrad.vjp(lambda a: a * 2, ONES)[1](BIG)[0], 2 * BIG),
+    "a read-only cotangent": (
+        lambda: npgrad.vjp(lambda a: a * 2, ONES)[1](np.broadcast_to(1.0, (3,)))[0],
+        np.full(3, 2.0),
+    ),
+}
+
+
+@pytest.mark.parametrize("where", list(BIG_ENDIAN))
+def test_big_endian_and_read_only_arrays_anywhere(where):
+    compute, expect = BIG_ENDIAN[where]
+    np.testing.assert_array_equal(compute(), expect)  # and no torch warning (an error here)

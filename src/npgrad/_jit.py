@@ -82,6 +82,8 @@ def _as_tensor(a: Any, device: torch.device) -> torch.Tensor:
     """C order always: inductor's kernel is built for the strides it was traced with."""
     if isinstance(a, torch.Tensor):
         return a.to(device).contiguous()
+    if not a.dtype.isnative:  # big-endian data: torch holds native order only
+        a = a.astype(a.dtype.newbyteorder("="))
     if not (a.flags.c_contiguous and a.flags.writeable and a.flags.aligned):
         a = np.array(a, order="C")  # read-only memory would warn in from_numpy
     return torch.from_numpy(a).to(device)
@@ -94,7 +96,7 @@ def _fast_key(args: tuple) -> tuple | None:
         if type(a) is not np.ndarray:
             return None
         f = a.flags
-        if not (f.c_contiguous and f.writeable and f.aligned):
+        if not (f.c_contiguous and f.writeable and f.aligned and a.dtype.isnative):
             return None
         key.append((a.shape, a.dtype))
     return tuple(key)

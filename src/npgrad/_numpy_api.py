@@ -655,7 +655,9 @@ def _cotangent(v: Any, like: torch.Tensor, where: str) -> torch.Tensor:
         a = np.asarray(v)
         if a.dtype.kind not in "fiu":
             raise TypeError(f"{where} has dtype {a.dtype}; expected a real array")
-        t = torch.as_tensor(a)
+        # a copy in native byte order: torch takes neither read-only memory (it warns)
+        # nor big-endian data, and the backward must not hold the caller's array
+        t = torch.from_numpy(np.array(a, dtype=a.dtype.newbyteorder("=")))
     else:
         raise TypeError(f"{where} is {type(v).__name__} {v!r:.60}; expected a NumPy array")
     if tuple(t.shape) != tuple(like.shape):

@@ -316,6 +316,8 @@ def constant(x: Any, device: torch.device | None = None) -> torch.Tensor:
     if STATE.baked is not None and isinstance(x, np.ndarray) and x.size:
         note_baked(x)
     a = np.asarray(x)
+    if not a.dtype.isnative and a.dtype.kind in "biufc":  # big-endian data: torch has none
+        a = a.astype(a.dtype.newbyteorder("="))
     if device.type in NO_FLOAT64 and a.dtype in NARROW:
         a = a.astype(NARROW[a.dtype])
     # always a copy: the user's code may write into its array later (a scratch buffer,
