@@ -304,3 +304,11 @@ BIG_ENDIAN = {
 def test_big_endian_and_read_only_arrays_anywhere(where):
     compute, expect = BIG_ENDIAN[where]
     np.testing.assert_array_equal(compute(), expect)  # and no torch warning (an error here)
+
+
+def test_a_jit_fallback_reason_names_no_option_the_transforms_lack():
+    f = npgrad.grad(lambda x: np.sum(np.unique(x) ** 2), jit=True)
+    with pytest.warns(npgrad.JitFallbackWarning, match="np.unique needs its values") as seen:
+        g = f(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(g, [2.0, 4.0, 6.0])
+    assert "mode='numeric'" not in str(seen[0].message)

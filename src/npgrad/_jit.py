@@ -264,7 +264,7 @@ class Jitted:
         return run
 
     def _fallback(self, why: str, args: tuple, kwargs: dict) -> Any:
-        msg = f"{self.where}: jit could not compile the function ({why})"
+        msg = f"{self.where}: jit could not compile the function ({api.in_api_words(why)})"
         # a function that fails eagerly too (a result that is no scalar) gets that
         # error, not a compiler's: the compile failed for the user's reason
         out = self.eager(*args, **kwargs)

@@ -248,6 +248,13 @@ def _run(f: Callable, where: str, inputs: _Inputs, kwargs: dict) -> Any:
     return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
 
 
+def in_api_words(text: str) -> str:
+    """A message advising npgrad.function's options, in the transforms' words."""
+    for pattern, words in _REMEDIES:
+        text = pattern.sub(words, text)
+    return text.replace("; ; ", "; ").replace(";; ", "; ")
+
+
 class _in_api_words:
     """Around a transform's call: a TraceError (from the trace, or from a refusing
     row's backward) that advises npgrad.function's options gets this level's."""
@@ -260,10 +267,7 @@ class _in_api_words:
     def __exit__(self, kind: Any, e: Any, tb: Any) -> None:
         if kind is None or not issubclass(kind, TraceError) or "mode='numeric'" not in str(e):
             return
-        text = str(e)
-        for pattern, words in _REMEDIES:
-            text = pattern.sub(words, text)
-        err = kind(text.replace("; ; ", "; ").replace(";; ", "; "))
+        err = kind(in_api_words(str(e)))
         err.__notes__ = list(getattr(e, "__notes__", ()))
         raise err.with_traceback(tb) from None
 
