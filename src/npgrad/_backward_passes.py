@@ -50,19 +50,6 @@ def backward(
     return zeros_for_unused(grads, xs)
 
 
-def scalar_backward(out: torch.Tensor, xs: list[torch.Tensor]) -> list[torch.Tensor]:
-    """:func:`backward` of one scalar with respect to plain leaf tensors (the
-    NumPy-level API's common call, whose caller made ``xs``): the same answer."""
-    if not out.requires_grad:
-        return [torch.zeros_like(x) for x in xs]
-    if plain(out, xs):
-        grads = ENGINE.run_backward(
-            (out,), (torch.ones_like(out),), False, False, tuple(xs), True, False
-        )
-        return zeros_for_unused(grads, xs)
-    return backward([out], xs, None, create_graph=False)
-
-
 ENGINE = getattr(getattr(torch.autograd, "Variable", None), "_execution_engine", None)
 LEVEL = getattr(getattr(torch._C, "_functorch", None), "maybe_current_level", None)
 MODES = getattr(torch._C, "_len_torch_function_stack", None)

@@ -24,6 +24,7 @@ import torch
 from . import _numpy_api as api
 from ._bridge.compiled import RandomWatch, captured_places, live_places, read_captured
 from ._errors import JitFallbackWarning, NpgradError, user_stacklevel
+from ._numpy_leaves import owned
 from ._trace._state import lifting
 
 _CONSTANTS = (int, float, bool, str, type(None), np.generic)
@@ -144,10 +145,8 @@ class Jitted:
         numbers = (stamp, tuple(ints), tuple(v.hex() for v in floats), tuple(scalars))
         return (numbers, tuple((a.dtype.str, a.shape) for a in arrays)), arrays
 
+    @api._outside_inference
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if torch.is_inference_mode_enabled():  # see api._outside_inference
-            with torch.inference_mode(False):
-                return self(*args, **kwargs)
         if not kwargs and not api._inside_trace():
             if not self.live:
                 fast = self.fast.get(_fast_key(args))
@@ -243,7 +242,7 @@ class Jitted:
         def numpy(t: torch.Tensor, inputs: set) -> np.ndarray:
             if not on_cpu:
                 return t.detach().cpu().numpy()
-            t = api.owned(t)
+            t = owned(t)
             a = t.numpy()
             ptr = t.untyped_storage().data_ptr()
             if ptr in inputs:

@@ -25,20 +25,19 @@ import torch
 from . import _mappings  # noqa: F401 - the registry's rows, for the engine
 from ._backward_passes import backward as _backward
 from ._backward_passes import jacobian_of as _jacobian_of
-from ._backward_passes import scalar_backward as _scalar_backward
 from ._dtypes import TORCH_TO_NP
 from ._errors import TraceError
-from ._numpy_leaves import (  # noqa: F401 - _jit reads these here too
+from ._numpy_leaves import (
     _FLOATS,
     _array_leaf,
     _BadLeaf,
     _is_node,
     _leaf_tensor,
     _leaves,
-    _may_share_memory,
     _path,
     _rebuild,
-    owned,
+    result_array,
+    scalar_result,
 )
 from ._trace._array import TracedArray
 from ._trace._engine import trace
@@ -163,22 +162,7 @@ class _Inputs:
         return [t for ts in self.tensors for t in ts]
 
     def numpy(self, t: torch.Tensor, extra: tuple = ()) -> np.ndarray:
-        if t.requires_grad:
-            t = t.detach()
-        if t.dtype is torch.bfloat16:
-            t = t.float()
-        if not t.is_cpu:
-            return t.cpu().numpy()  # a copy already
-        t = owned(t)
-        a = t.numpy()
-        ptr = t.untyped_storage().data_ptr()
-        if ptr in self.handed:
-            return a.copy()  # two results in one buffer (x + y sends one gradient to both)
-        self.handed.add(ptr)
-        for b in (*self.arrays, *extra):
-            if _may_share_memory(a, b):
-                return a.copy()  # never a view of the caller's data
-        return a
+        return result_array(t, (*self.arrays, *extra), self.handed)
 
     def gradients(self, flat: list[torch.Tensor], extra: tuple = ()) -> list[Any]:
         """``flat`` (one tensor per leaf) arranged as the arguments, per argnum."""
@@ -205,10 +189,9 @@ class _Inputs:
         if isinstance(out, torch.Tensor):
             if self.traced:
                 return TracedArray(out)
-            if out.ndim == 0 and out.dtype is not torch.bfloat16:
+            if out.ndim == 0:
                 if out.is_floating_point():
-                    # a NumPy scalar of its dtype; .item()'s Python float holds it exactly
-                    return TORCH_TO_NP[out.dtype].type(out.item())
+                    return scalar_result(out)
                 return out.detach().cpu().numpy()[()]  # a NumPy scalar: a copy
             return self.numpy(out)[()]
         return out.value if type(out) is _Kept else out  # aux's Python numbers
@@ -391,32 +374,10 @@ def _quick_value_and_grad(
     out = trace(f, call, None, name=where_f, device=device)
     if type(out) is not torch.Tensor or out.ndim or not out.is_floating_point():
         out = _scalar(out, where_f)  # raises the general route's error (or passes a subclass)
-    flat = _scalar_backward(out, xs)
-    grads = []
-    handed = set()
-    for g in flat:
-        if g.requires_grad:
-            g = g.detach()
-        if g.is_cpu:
-            g = owned(g)
-            a = g.numpy()
-            if len(flat) > 1:
-                ptr = g.untyped_storage().data_ptr()
-                if ptr in handed:  # one gradient sent to two arguments (x + y)
-                    grads.append(a.copy())
-                    continue
-                handed.add(ptr)
-            for b in arrays:
-                if _may_share_memory(a, b):
-                    a = a.copy()  # never a view of the caller's data
-                    break
-        else:
-            a = g.cpu().numpy()
-        grads.append(a)
-    if out.dtype is torch.bfloat16:  # no NumPy twin: float32, as the general route gives
-        return np.float32(out.float().item()), (tuple(grads) if as_tuple else grads[0])
-    # a NumPy scalar of its dtype; .item()'s Python float holds it exactly
-    return TORCH_TO_NP[out.dtype].type(out.item()), (tuple(grads) if as_tuple else grads[0])
+    flat = _backward([out], xs, None, create_graph=False)
+    handed = set() if len(flat) > 1 else None  # one gradient sent to two arguments (x + y)
+    grads = [result_array(g, arrays, handed) for g in flat]
+    return scalar_result(out), (tuple(grads) if as_tuple else grads[0])
 
 
 class _Kept:
@@ -669,6 +630,7 @@ def _cotangent(v: Any, like: torch.Tensor, where: str) -> torch.Tensor:
     return t.to(dtype=like.dtype, device=like.device)
 
 
+@_outside_inference
 def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]:
     """``f(*primals)`` and a function mapping a cotangent (the output's structure)
     to the tuple of gradients, one per primal, as ``jax.vjp``.  The recorded graph
@@ -680,9 +642,6 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
     (array([2., 4.]), (array([ 2., 20.]),))
     """
     _callable(f, "vjp")
-    if torch.is_inference_mode_enabled():  # see _outside_inference
-        with torch.inference_mode(False):
-            return vjp(f, *primals, device=device)
     where_f = f"npgrad.vjp({_fname(f)})"
     if not primals:
         raise TypeError(f"{where_f}: no primals given; call vjp(f, x, ...)")

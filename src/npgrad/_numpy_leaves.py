@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._dtypes import TORCH_TO_NP
 from ._trace._array import TracedArray
 from ._trace._state import subclass_semantics
 
@@ -145,3 +146,35 @@ def owned(t: torch.Tensor) -> torch.Tensor:
 
 # np.may_share_memory without its __array_function__ dispatch (both are ndarrays)
 _may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)
+
+
+def result_array(t: torch.Tensor, arrays: tuple | list, handed: set[int] | None) -> np.ndarray:
+    """A result tensor as an ndarray with memory of its own: never a view of the
+    caller's ``arrays``, nor a broadcast view (:func:`owned`), nor a view of another
+    result of the call (``handed``: the buffers given so far, this one added; ``None``
+    for a call's only result).  bfloat16, which has no NumPy twin, comes as float32."""
+    if t.requires_grad:
+        t = t.detach()
+    if t.dtype is torch.bfloat16:
+        t = t.float()
+    if not t.is_cpu:
+        return t.cpu().numpy()  # a copy already
+    t = owned(t)
+    a = t.numpy()
+    if handed is not None:
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in handed:
+            return a.copy()  # two results in one buffer (x + y sends one gradient to both)
+        handed.add(ptr)
+    for b in arrays:
+        if _may_share_memory(a, b):
+            return a.copy()  # never a view of the caller's data
+    return a
+
+
+def scalar_result(t: torch.Tensor) -> np.generic:
+    """A 0-d float tensor as a NumPy scalar of its dtype, as NumPy's reductions give
+    (float32 for bfloat16); ``.item()``'s Python float holds the value exactly."""
+    if t.dtype is torch.bfloat16:
+        return np.float32(t.float().item())
+    return TORCH_TO_NP[t.dtype].type(t.item())
