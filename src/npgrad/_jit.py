@@ -43,6 +43,8 @@ def _skeleton(x: Any, diff: bool, leaves: list, kinds: list) -> Any:
     kind = type(x)
     if kind in (list, tuple):
         return (kind.__name__, *(_skeleton(v, diff, leaves, kinds) for v in x))
+    if isinstance(x, tuple) and hasattr(kind, "_fields"):  # a namedtuple, by its class
+        return ("named", kind, *(_skeleton(v, diff, leaves, kinds) for v in x))
     if kind is dict:
         return ("dict", *((k, _skeleton(v, diff, leaves, kinds)) for k, v in x.items()))
     if diff:
@@ -68,6 +70,8 @@ def _rebuild(sk: Any, leaves: Any) -> Any:
     if tag in ("list", "tuple"):
         items = [_rebuild(v, leaves) for v in sk[1:]]
         return items if tag == "list" else tuple(items)
+    if tag == "named":
+        return sk[1](*[_rebuild(v, leaves) for v in sk[2:]])
     if tag == "dict":
         return {k: _rebuild(v, leaves) for k, v in sk[1:]}
     if tag == "c":
@@ -296,7 +300,11 @@ class Jitted:
             diff = [flat[i] for i in order]  # in argnums' order, as the results are
             lift = found["lift"] = lifting(zip(caps, flat[n_args:]))
             with torch.enable_grad(), lift:
-                out = api.trace(self.f, call, call_kwargs, name=self.where, device=self.device)
+                # aux's Python numbers stay numbers, as in the eager route
+                f = api._keeping_aux(self.f, self.where) if self.has_aux else self.f
+                out = api.trace(
+                    f, call, call_kwargs, name=self.where, device=self.device, named=True
+                )
                 return self._transform(out, diff, found)
 
         examples = [
@@ -339,11 +347,14 @@ class Jitted:
                 out, aux = out
             value = api._scalar(out, where)
             grads = api._backward([value], diff, None, create_graph=False)
-            aux_leaves = api._leaves(aux) if self.has_aux else []
-            if not all(isinstance(a, torch.Tensor) for a in aux_leaves):
-                raise _NotCompilable("aux holds values that are not arrays")
+            aux_arrays = []
+            for a in api._leaves(aux) if self.has_aux else ():
+                if isinstance(a, torch.Tensor):
+                    aux_arrays.append(a.detach())
+                elif type(a) is not api._Kept:  # a number is kept, as it came
+                    raise _NotCompilable("aux holds values that are not arrays or numbers")
             found["aux"] = aux
-            return (value.detach(), *grads, *(a.detach() for a in aux_leaves))
+            return (value.detach(), *grads, *aux_arrays)
         if self.kind == "jacobian":
             ys = [api._differentiable(y, where, "the function's result") for y in api._leaves(out)]
             found["out"] = out
@@ -367,8 +378,10 @@ class Jitted:
                 g = api._split(inputs.gradients(list(outs[1 : 1 + n])), as_tuple)
                 if not has_aux:
                     return value, g
-                aux = api._rebuild(found["aux"], iter(outs[1 + n :]))
-                return (value, inputs.value(aux)), g
+                arrays = iter(outs[1 + n :])
+                leaves = [v if type(v) is api._Kept else next(arrays) for v in
+                          api._leaves(found["aux"])]  # fmt: skip
+                return (value, inputs.value(api._rebuild(found["aux"], iter(leaves)))), g
             blocks = [list(outs[i : i + n]) for i in range(0, len(outs), n)]
             arranged = iter([api._split(inputs.gradients(b), as_tuple) for b in blocks])
             if kind == "jacobian":
@@ -417,6 +430,9 @@ def _leaf_owners(arg_sk: tuple, kw_sk: Any) -> list[int | None]:
                 walk(v, n)
         elif tag == "dict":
             for _, v in sk[1:]:
+                walk(v, n)
+        elif tag == "named":
+            for v in sk[2:]:
                 walk(v, n)
         elif tag in ("d", "a"):
             owners.append(n if tag == "d" else None)

@@ -117,8 +117,9 @@ class _Inputs:
     """The arguments of one call, the differentiated leaves as tensors."""
 
     def __init__(
-        self, f: Callable, where: str, args: tuple, kwargs: dict, nums: tuple, device: Any
-    ) -> None:
+        self, f: Callable, where: str, args: tuple, kwargs: dict, nums: tuple, device: Any,
+        own: bool = False,
+    ) -> None:  # fmt: skip
         every = _leaves(kwargs, _leaves(args)) if kwargs else _leaves(args)
         traced = None
         arrays = []
@@ -150,12 +151,16 @@ class _Inputs:
                 except _BadLeaf as e:
                     p = list(_path(tree))[i]
                     raise TypeError(f"{where}: {_argname(f, n)}{p} {e}") from None
+                if own and k == "array" and t.is_cpu:
+                    # vjp's graph outlives the call: its saved inputs must not be the
+                    # caller's memory, which a later x += step would change under it
+                    t = t.detach().clone().requires_grad_()
                 ts.append(t)
                 ks.append(k)
             self.trees.append(tree)
             self.tensors.append(ts)
             self.kinds.append(ks)
-            call[n] = ts[0] if type(tree) not in (list, tuple, dict) else _rebuild(tree, iter(ts))
+            call[n] = _rebuild(tree, iter(ts)) if _is_node(tree) else ts[0]
         self.call = call
 
     def flat(self) -> list[torch.Tensor]:
@@ -228,7 +233,7 @@ def _outside_inference(run: Callable) -> Callable:
 
 def _run(f: Callable, where: str, inputs: _Inputs, kwargs: dict) -> Any:
     # callers hold torch.enable_grad(): a caller's no_grad must not stop the recording
-    return trace(f, inputs.call, kwargs, name=where, device=inputs.device)
+    return trace(f, inputs.call, kwargs, name=where, device=inputs.device, named=True)
 
 
 def in_api_words(text: str) -> str:
@@ -361,8 +366,8 @@ def _quick_value_and_grad(
         kind = type(v)
         if kind is np.ndarray:
             arrays.append(v)
-        elif kind is list or kind is tuple or kind is dict or isinstance(v, TracedArray):
-            return None
+        elif kind is list or kind is dict or isinstance(v, (tuple, TracedArray)):
+            return None  # (a tuple subclass too: a namedtuple is a container)
     call = list(args)
     xs = []
     for n in nums:
@@ -371,7 +376,7 @@ def _quick_value_and_grad(
             return None
         t = call[n] = _array_leaf(x, device)
         xs.append(t)
-    out = trace(f, call, None, name=where_f, device=device)
+    out = trace(f, call, None, name=where_f, device=device, named=True)
     if type(out) is not torch.Tensor or out.ndim or not out.is_floating_point():
         out = _scalar(out, where_f)  # raises the general route's error (or passes a subclass)
     flat = _backward([out], xs, None, create_graph=False)
@@ -646,7 +651,7 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
     if not primals:
         raise TypeError(f"{where_f}: no primals given; call vjp(f, x, ...)")
     nums = tuple(range(len(primals)))
-    inputs = _Inputs(f, where_f, primals, {}, nums, device)
+    inputs = _Inputs(f, where_f, primals, {}, nums, device, own=True)
     with torch.enable_grad(), _API_WORDS:
         out = _run(f, where_f, inputs, {})
     ys = [

@@ -19,8 +19,13 @@ _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 # ------------------------------------------------------------------ trees
 def _is_node(x: Any) -> bool:
-    # exactly the containers trace() walks: a namedtuple or a subclass is a leaf
-    return type(x) in (list, tuple, dict)
+    # the containers trace(named=True) walks; another tuple subclass is a leaf
+    return type(x) in (list, tuple, dict) or _named(x)
+
+
+def _named(x: Any) -> bool:
+    """A namedtuple (a tuple subclass with fields), a node as in JAX's pytrees."""
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
 
 
 def _leaves(x: Any, out: list | None = None) -> list:
@@ -33,6 +38,9 @@ def _leaves(x: Any, out: list | None = None) -> list:
     elif kind is dict:
         for v in x.values():
             _leaves(v, out)
+    elif _named(x):
+        for v in x:
+            _leaves(v, out)
     else:
         out.append(x)
     return out
@@ -44,12 +52,18 @@ def _rebuild(x: Any, new: Iterator[Any]) -> Any:
         return {k: _rebuild(v, new) for k, v in x.items()}
     if type(x) in (list, tuple):
         return type(x)(_rebuild(v, new) for v in x)
+    if _named(x):
+        return type(x)(*[_rebuild(v, new) for v in x])
     return next(new)
 
 
 def _path(x: Any) -> Iterator[str]:
     """Each leaf's place in ``x``, for error messages: ``['w']``, ``[1]``..."""
-    if _is_node(x):
+    if _named(x):
+        for k, v in zip(type(x)._fields, x):
+            for p in _path(v):
+                yield f".{k}{p}"
+    elif _is_node(x):
         items = x.items() if type(x) is dict else enumerate(x)
         for k, v in items:
             for p in _path(v):
@@ -100,16 +114,17 @@ def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
         if x.dtype.kind in "biu":
             raise _BadLeaf(
                 f"is an array of dtype {x.dtype}: an integer or bool array has no "
-                "gradient; pass x.astype(float) to differentiate with respect to it"
+                "gradient; pass it as floats (its .astype(float)) to differentiate with "
+                "respect to it"
             )
         raise _BadLeaf(
             f"is an array of dtype {x.dtype}; only float16, float32 and float64 "
             "arrays can be differentiated"
         )
-    if isinstance(x, tuple):  # a namedtuple: its fields would need rebuilding
+    if isinstance(x, tuple):  # a tuple subclass without fields: no way to rebuild it
         raise _BadLeaf(
-            f"is a {type(x).__name__} (a tuple subclass); pass a plain tuple, list or "
-            "dict of arrays (a namedtuple's ._asdict() is a dict)"
+            f"is a {type(x).__name__} (a tuple subclass); pass a plain tuple, list, "
+            "dict or namedtuple of arrays"
         )
     raise _BadLeaf(
         f"is {type(x).__name__} {x!r:.60}; expected a float ndarray, a float, "

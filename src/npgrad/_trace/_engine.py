@@ -17,32 +17,37 @@ from ._state import LIVE, LIVE_LOCK, STATE, constant
 from ._write import caller_mark, hidden
 
 
-def wrap_tree(x: Any, slot: Any = None) -> Any:
-    """Every tensor in a (nested) list, tuple or dict as a TracedArray, marked as the
-    caller's (argument ``slot``: writes into it are refused)."""
+def wrap_tree(x: Any, slot: Any = None, named: bool = False) -> Any:
+    """Every tensor in a (nested) list, tuple or dict (with ``named``, namedtuple too)
+    as a TracedArray, marked as the caller's (argument ``slot``: writes into it are
+    refused)."""
     if isinstance(x, torch.Tensor):
         return TracedArray(x, caller_mark(slot))
     if type(x) in (list, tuple):
-        return type(x)(wrap_tree(v, slot) for v in x)
+        return type(x)(wrap_tree(v, slot, named) for v in x)
     if type(x) is dict:
-        return {k: wrap_tree(v, slot) for k, v in x.items()}
+        return {k: wrap_tree(v, slot, named) for k, v in x.items()}
+    if named and isinstance(x, tuple) and hasattr(type(x), "_fields"):
+        return type(x)(*[wrap_tree(v, slot, named) for v in x])
     return x
 
 
-def unwrap_tree(x: Any, device: torch.device) -> Any:
+def unwrap_tree(x: Any, device: torch.device, named: bool = False) -> Any:
     """The inverse: TracedArrays, NumPy values and numbers as tensors on ``device``."""
     if isinstance(x, TracedArray):
         return x.t
     if isinstance(x, (np.ndarray, np.generic, bool, int, float)):
         return constant(x, device)
     if type(x) in (list, tuple):
-        return type(x)(unwrap_tree(v, device) for v in x)
+        return type(x)(unwrap_tree(v, device, named) for v in x)
     if isinstance(x, tuple) and hasattr(type(x), "_fields"):
         # a named result (np.linalg.qr's QRResult, or the function's own): its fields
-        # as a plain tuple, the structure every caller of trace() walks
-        return tuple(unwrap_tree(v, device) for v in x)
+        # as a plain tuple, the structure every caller of trace() walks, unless the
+        # caller keeps names (the NumPy-level API gives results the function's shape)
+        items = [unwrap_tree(v, device, named) for v in x]
+        return type(x)(*items) if named else tuple(items)
     if type(x) is dict:
-        return {k: unwrap_tree(v, device) for k, v in x.items()}
+        return {k: unwrap_tree(v, device, named) for k, v in x.items()}
     return x
 
 
@@ -78,13 +83,16 @@ def trace(
     *,
     name: str,
     device: torch.device | str | None = None,
+    named: bool = False,
 ) -> Any:
     """Run plain NumPy ``fn`` on torch tensors; autograd records every op.
 
     Every ``torch.Tensor`` in ``args``/``kwargs`` (inside lists, tuples and dicts
     too) reaches ``fn`` as a :class:`TracedArray`; the result comes back with the
     same structure, arrays and numbers as tensors on ``device``.  ``name`` is what
-    error messages call the computation.  Knows nothing of ``Function``.
+    error messages call the computation.  With ``named``, namedtuples are containers
+    both ways too (else a namedtuple argument is passed as it is, and a namedtuple
+    result comes back as a plain tuple).  Knows nothing of ``Function``.
 
     >>> import numpy as np, torch
     >>> x = torch.tensor([0.0, 1.0], requires_grad=True)
@@ -98,9 +106,9 @@ def trace(
     device = device if type(device) is torch.device else torch.device(device)
     with tracing(name, device, fn):
         try:
-            wrapped = [wrap_tree(a, i) for i, a in enumerate(args)]
+            wrapped = [wrap_tree(a, i, named) for i, a in enumerate(args)]
             if kwargs:
-                out = fn(*wrapped, **{k: wrap_tree(v, k) for k, v in kwargs.items()})
+                out = fn(*wrapped, **{k: wrap_tree(v, k, named) for k, v in kwargs.items()})
             else:
                 out = fn(*wrapped)
         except Exception as e:
@@ -109,7 +117,7 @@ def trace(
             if not isinstance(e, NpgradError):
                 e.add_note(f"(raised in npgrad's trace of '{name}')")
             raise
-    return unwrap_tree(out, device)
+    return unwrap_tree(out, device, named)
 
 
 def supported() -> list[str]:
