@@ -152,3 +152,137 @@ def test_vjp_fn_answers_for_the_primal_as_it_was():
     np.testing.assert_allclose(before, want, rtol=1e-15)
     np.testing.assert_allclose(after, want, rtol=1e-15)
     np.testing.assert_array_equal(out, np.sin([1.0, 2.0, 3.0]) * np.array([1.0, 2.0, 3.0]))
+
+
+# --- the structure is the one given, matched by key and field ------------------------
+def test_vjp_fn_keeps_the_structure_it_was_given():
+    params = {"w": np.array([1.0, 2.0]), "b": np.array([10.0, 20.0])}
+    layers = [np.array([1.0]), np.array([3.0])]
+    out, vjp_fn = npgrad.vjp(
+        lambda p, ls: p["w"] * 2.0 + p["b"] * 5.0 + ls[0] * ls[1], params, layers
+    )
+    params["w"] = params.pop("w") - 0.1  # an optimiser's update that re-inserts a key
+    del params["b"]
+    layers.append(np.array([9.0]))
+    gp, gl = vjp_fn(np.ones(2))
+    assert list(gp) == ["w", "b"] and len(gl) == 2
+    np.testing.assert_array_equal(gp["w"], [2.0, 2.0])
+    np.testing.assert_array_equal(gp["b"], [5.0, 5.0])
+    np.testing.assert_array_equal(gl[0], [6.0])  # d/d ls[0] of sum(ls[0] * ls[1] * [1, 1])
+    np.testing.assert_array_equal(gl[1], [2.0])
+
+
+def test_a_function_that_edits_its_argument_gets_the_gradient_of_what_it_was_given():
+    def f(p):
+        w = p.pop("w")  # the caller's dict, edited in the call
+        p["w"] = w
+        return np.sum(w**2) + 3 * np.sum(p["b"])
+
+    g = npgrad.grad(f)({"w": np.array([1.0, 2.0]), "b": np.array([1.0])})
+    assert list(g) == ["w", "b"]
+    np.testing.assert_array_equal(g["w"], [2.0, 4.0])
+    np.testing.assert_array_equal(g["b"], [3.0])
+
+
+def hvp_of_dict():
+    return npgrad.hvp(lambda d: np.sum(d["a"] ** 2) + np.sum(d["b"] ** 4))
+
+
+D = {"a": np.ones(2), "b": np.ones(2)}
+
+
+def test_a_tangent_dict_is_matched_by_key_not_by_order():
+    h = hvp_of_dict()  # the Hessian is diag(2, 2) for a, diag(12, 12) for b
+    one = h(D, {"a": np.array([1.0, 0.0]), "b": np.array([0.0, 1.0])})
+    other = h(D, {"b": np.array([0.0, 1.0]), "a": np.array([1.0, 0.0])})
+    for got in (one, other):
+        assert list(got) == ["a", "b"]
+        np.testing.assert_array_equal(got["a"], [2.0, 0.0])
+        np.testing.assert_array_equal(got["b"], [0.0, 12.0])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"x": np.ones(2), "y": np.ones(2)}, {"a": np.ones(2)}, [np.ones(2), np.ones(2)], np.ones(4)],
+    ids=["other keys", "a key missing", "a list", "an array"],
+)
+def test_a_tangent_of_another_structure_is_refused_naming_it(bad):
+    with pytest.raises(
+        ValueError, match=r"npgrad\.hvp\(.*\): v should be a dict with the keys 'a', 'b'"
+    ):
+        hvp_of_dict()(D, bad)
+
+
+def test_a_cotangent_is_matched_by_field_and_key():
+    Out = collections.namedtuple("Out", "u v")
+    Swapped = collections.namedtuple("Swapped", "v u")
+    out, vjp_fn = npgrad.vjp(lambda x: Out(x * 1.0, {"p": x * 10.0, "q": x}), np.ones(2))
+    assert type(out) is Out
+    want = 1.0 * 1 + 10.0 * 2 + 3.0  # cotangents u = 1, v["p"] = 2, v["q"] = 3
+    for ct in (
+        Out(np.ones(2), {"p": np.full(2, 2.0), "q": np.full(2, 3.0)}),
+        Swapped(v={"q": np.full(2, 3.0), "p": np.full(2, 2.0)}, u=np.ones(2)),
+        (np.ones(2), {"q": np.full(2, 3.0), "p": np.full(2, 2.0)}),  # a plain tuple: by position
+    ):
+        (g,) = vjp_fn(ct)
+        np.testing.assert_array_equal(g, [want, want])
+    with pytest.raises(
+        ValueError, match=r"the cotangent\.v should be a dict with the keys 'p', 'q'"
+    ):
+        vjp_fn(Out(np.ones(2), {"p": np.ones(2), "r": np.ones(2)}))
+    with pytest.raises(ValueError, match=r"the cotangent should be a Out with the fields u, v"):
+        vjp_fn(collections.namedtuple("Other", "a b")(np.ones(2), np.ones(2)))
+
+
+def test_a_list_of_numbers_is_a_cotangent_for_an_array():
+    _, vjp_fn = npgrad.vjp(lambda x: x * 2.0, np.ones(3))
+    np.testing.assert_array_equal(vjp_fn([1.0, 2.0, 3.0])[0], [2.0, 4.0, 6.0])
+
+
+def test_a_namedtuple_class_that_converts_its_fields_is_rebuilt_without_them():
+    class Checked(collections.namedtuple("Checked", "w b")):
+        def __new__(cls, w, b):  # np.asarray would drop a traced array's gradient
+            return super().__new__(cls, np.asarray(w, float), np.asarray(b, float))
+
+    g = npgrad.grad(lambda p: np.sum(p.w**2) + np.sum(p.b))(Checked([1.0, 2.0], [0.0]))
+    assert type(g) is Checked
+    np.testing.assert_array_equal(g.w, [2.0, 4.0])
+    np.testing.assert_array_equal(g.b, [1.0])
+
+
+# --- jit: a number argument that changes ----------------------------------------------
+def test_jit_runs_a_function_of_a_changing_number_eagerly_past_a_few_values_naming_it():
+    def f(x, step):
+        return np.sum(np.sin(x)) * step
+
+    g = npgrad.grad(f, jit=True)
+    x = np.array([0.5, 1.0])
+    got = []
+    with pytest.warns(
+        npgrad.JitFallbackWarning,
+        match=r"argument 1 \(step\) is a number that took more than 8 values.*np\.asarray",
+    ):
+        for i in range(10):
+            got.append(g(x, 1.0 + i))
+    for i, r in enumerate(got):  # every answer right, compiled or eager
+        np.testing.assert_allclose(r, np.cos(x) * (1.0 + i), rtol=1e-14)
+    strict = npgrad.grad(f, jit="strict")
+    for i in range(8):
+        strict(x, 1.0 + i)
+    with pytest.raises(npgrad.NpgradError, match=r"argument 1 \(step\) is a number"):
+        strict(x, 99.0)
+
+
+def test_jit_says_why_a_data_arrays_value_cannot_be_read_and_runs_it_eagerly():
+    def f(x, y):
+        return np.sum(x * y), float(np.mean(y))  # y: data, read as a number for aux
+
+    eager = npgrad.value_and_grad(f, has_aux=True)(np.ones(3), np.arange(3.0))
+    g = npgrad.value_and_grad(f, has_aux=True, jit=True)
+    with pytest.warns(
+        npgrad.JitFallbackWarning,
+        match=r"float\(\) on a traced array .* reads its value, which a compiled trace",
+    ):
+        got = g(np.ones(3), np.arange(3.0))
+    assert got[0] == eager[0] and type(got[0][1]) is float
+    np.testing.assert_array_equal(got[1], eager[1])

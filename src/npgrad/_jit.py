@@ -65,13 +65,27 @@ def _skeleton(x: Any, diff: bool, leaves: list, kinds: list) -> Any:
     raise _NotCompilable(f"an argument of type {kind.__name__} cannot be a compiled constant")
 
 
+def _loose(sk: Any) -> Any:
+    """A skeleton with its numbers' values left out: a signature up to those."""
+    tag = sk[0]
+    if tag == "c":
+        return ("c", sk[1])
+    if tag in ("list", "tuple"):
+        return (tag, *map(_loose, sk[1:]))
+    if tag == "named":
+        return (tag, sk[1], *map(_loose, sk[2:]))
+    if tag == "dict":
+        return (tag, *((k, _loose(v)) for k, v in sk[1:]))
+    return sk
+
+
 def _rebuild(sk: Any, leaves: Any) -> Any:
     tag = sk[0]
     if tag in ("list", "tuple"):
         items = [_rebuild(v, leaves) for v in sk[1:]]
         return items if tag == "list" else tuple(items)
     if tag == "named":
-        return sk[1](*[_rebuild(v, leaves) for v in sk[2:]])
+        return tuple.__new__(sk[1], [_rebuild(v, leaves) for v in sk[2:]])  # as _make
     if tag == "dict":
         return {k: _rebuild(v, leaves) for k, v in sk[1:]}
     if tag == "c":
@@ -129,6 +143,10 @@ class Jitted:
         self.live = live_places(self.places)  # (refreshed by each general call)
         self.stamps: set = set()
         self.rebuilds = 0  # kernels rebuilt because the captured arrays changed
+        # the kernels per signature without its numbers' values: a number argument
+        # (a schedule's step size) compiles a kernel per value, so past a few it is
+        # run eagerly, with a warning naming it
+        self.by_numbers: dict[tuple, list[tuple]] = {}
 
     def _captured(self) -> tuple[tuple, list]:
         """What ``f`` captures now: the numbers (by value, bitwise) and the arrays'
@@ -205,6 +223,12 @@ class Jitted:
             self.rebuilds += 1
             kernel = None
         if kernel is None:
+            loose = (nums, tuple(map(_loose, key[1])), _loose(key[2]), cap_key)
+            seen = self.by_numbers.setdefault(loose, [])
+            if key not in seen:  # (not a rebuild, which the captured arrays count)
+                if len(seen) >= _NUMBER_RETRACES:
+                    return self._fallback(self._changing_number(seen[0], key), args, kwargs)
+                seen.append(key)
             if cap_key:
                 self.stamps.add(cap_key[0])
                 if len(self.stamps) + self.rebuilds > _NUMBER_RETRACES:
@@ -233,6 +257,18 @@ class Jitted:
                 )
         outs = compiled(*[_as_tensor(a, self.device) for a in leaves])
         return pack(outs, _results(args, kwargs, nums, kinds, caps), as_tuple)
+
+    def _changing_number(self, first: tuple, key: tuple) -> str:
+        """Why a signature seen with other numbers is not compiled again, naming the
+        argument whose number changed."""
+        where = next((api._argname(self.f, i) for i, (a, b) in enumerate(zip(first[1], key[1]))
+                      if a != b), "a keyword argument")  # fmt: skip
+        return (
+            f"{where} is a number that took more than {_NUMBER_RETRACES} values, a kernel "
+            "each (a number is compiled in as a constant); pass it as a 0-d array of "
+            "your data's dtype, np.asarray(value, x.dtype), which the kernel reads at "
+            "run time"
+        )
 
     def _fast_call(
         self, compiled: Callable, nums: tuple, as_tuple: bool, snaps: list | None
@@ -452,7 +488,7 @@ def _results(args: tuple, kwargs: dict, nums: tuple, kinds: dict, caps: list) ->
     inputs.arrays = [v for v in every if type(v) is np.ndarray]
     inputs.traced = False
     inputs.handed = set()
-    inputs.trees = [args[n] for n in nums]
+    inputs.trees = [api._tree_copy(args[n]) for n in nums]
     inputs.kinds = [kinds[n] for n in nums]
     return inputs
 

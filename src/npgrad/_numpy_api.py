@@ -29,6 +29,7 @@ from ._dtypes import TORCH_TO_NP
 from ._errors import TraceError
 from ._numpy_leaves import (
     _FLOATS,
+    _aligned,
     _array_leaf,
     _BadLeaf,
     _is_node,
@@ -36,6 +37,7 @@ from ._numpy_leaves import (
     _leaves,
     _path,
     _rebuild,
+    _tree_copy,
     result_array,
     scalar_result,
 )
@@ -157,7 +159,9 @@ class _Inputs:
                     t = t.detach().clone().requires_grad_()
                 ts.append(t)
                 ks.append(k)
-            self.trees.append(tree)
+            # the structure as it is now: the function, or the caller before vjp_fn,
+            # may edit the dicts and lists given (pop a key, append), not the results
+            self.trees.append(_tree_copy(tree))
             self.tensors.append(ts)
             self.kinds.append(ks)
             call[n] = _rebuild(tree, iter(ts)) if _is_node(tree) else ts[0]
@@ -290,7 +294,8 @@ def _differentiable(out: Any, where: str, what: str) -> torch.Tensor:
         )
     if not out.is_floating_point():
         raise TypeError(
-            f"{where}: {what} has the integer dtype {TORCH_TO_NP[out.dtype]}; "
+            f"{where}: {what} has the {'boolean' if out.dtype is torch.bool else 'integer'} "
+            f"dtype {TORCH_TO_NP[out.dtype]}; "
             "only a float result has a gradient"
         )
     return out
@@ -598,16 +603,13 @@ def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, *, device: Any = "cpu")
         if type(vs) not in (tuple, list) or len(vs) != len(nums):
             raise TypeError(f"{where_f}: v must be a tuple of {len(nums)} tangents, one per argnum")
         xs = inputs.flat()
-        tangents = []
-        for n, x_tree, vt in zip(nums, inputs.trees, vs):
-            vl = list(_leaves(vt))
-            if len(vl) != len(list(_leaves(x_tree))):
-                raise ValueError(f"{where_f}: v does not have the structure of argument {n}")
-            tangents += vl
-        cts = [
-            _cotangent(t, x, f"{where_f}: v{p}")
-            for t, x, p in zip(tangents, xs, _path(vs if as_tuple else v))
-        ]
+        tangents, cts = [], []
+        it = iter(xs)
+        for i, (x_tree, vt) in enumerate(zip(inputs.trees, vs)):
+            what = f"{where_f}: v" + (f"[{i}]" if as_tuple else "")
+            for t, p in _aligned(vt, x_tree, what):  # by key and field, not by position
+                tangents.append(t)
+                cts.append(_cotangent(t, next(it), f"{what}{p}"))
         with torch.enable_grad(), _API_WORDS:
             value = _scalar(_run(f, where_f, inputs, kwargs), where_f)
             g = _backward([value], xs, None, create_graph=True)
@@ -621,7 +623,9 @@ def _cotangent(v: Any, like: torch.Tensor, where: str) -> torch.Tensor:
     """A tangent or cotangent as a tensor of ``like``'s shape, dtype and device."""
     if isinstance(v, TracedArray):
         t = v.t
-    elif isinstance(v, (np.ndarray, np.generic, float, int)) and not isinstance(v, bool):
+    elif isinstance(v, (np.ndarray, np.generic, float, int, list, tuple)) and not isinstance(
+        v, bool
+    ):  # (a list of numbers too, as NumPy reads it)
         a = np.asarray(v)
         if a.dtype.kind not in "fiu":
             raise TypeError(f"{where} has dtype {a.dtype}; expected a real array")
@@ -662,13 +666,9 @@ def vjp(f: Callable, *primals: Any, device: Any = "cpu") -> tuple[Any, Callable]
 
     @_outside_inference
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        cl = list(_leaves(cotangent))
-        if len(cl) != len(ys):
-            raise ValueError(
-                f"{where_f}: the cotangent has {len(cl)} arrays; the result has {len(ys)}"
-            )
-        cts = [_cotangent(c, y, f"{where_f}: cotangent{p}") for c, y, p in
-               zip(cl, ys, _path(cotangent))]  # fmt: skip
+        pairs = _aligned(cotangent, out, f"{where_f}: the cotangent")
+        cl = [c for c, _ in pairs]
+        cts = [_cotangent(c, y, f"{where_f}: cotangent{p}") for (c, p), y in zip(pairs, ys)]
         # each call's results are checked against the value's and each other's buffers
         # only (an earlier call's results, freed, have buffers the allocator reuses)
         inputs.handed = set(given)

@@ -53,8 +53,70 @@ def _rebuild(x: Any, new: Iterator[Any]) -> Any:
     if type(x) in (list, tuple):
         return type(x)(_rebuild(v, new) for v in x)
     if _named(x):
-        return type(x)(*[_rebuild(v, new) for v in x])
+        # tuple.__new__, as namedtuple's own _make: a class whose __new__ converts or
+        # checks its fields (np.asarray) must not see tensors or traced arrays
+        return tuple.__new__(type(x), [_rebuild(v, new) for v in x])
     return next(new)
+
+
+def _tree_copy(x: Any) -> Any:
+    """``x``'s containers copied, its leaves kept: the structure as it is now, which
+    later edits of the caller's dicts and lists (``p["w"] = p.pop("w") - lr * g``)
+    cannot change."""
+    return _rebuild(x, iter(_leaves(x))) if _is_node(x) else x
+
+
+def _aligned(v: Any, like: Any, what: str) -> list[tuple[Any, str]]:
+    """The leaves of ``v`` (a tangent or cotangent) in the order of ``like``'s (the
+    argument or result it stands for), with each one's place for messages: dicts
+    matched by key and namedtuples by field name, whatever their order, lists and
+    tuples by position; a structure that differs is refused, naming the place."""
+    out: list[tuple[Any, str]] = []
+
+    def refuse(path: str, want: str, got: Any) -> None:
+        raise ValueError(f"{what}{path} should be {want}, like the value it stands for; "
+                         f"got {_kind(got)}")  # fmt: skip
+
+    def walk(v: Any, like: Any, path: str) -> None:
+        if type(like) is dict:
+            if not isinstance(v, dict) or set(v) != set(like):
+                keys = ", ".join(map(repr, like))
+                refuse(path, f"a dict with the keys {keys}", v)
+            for k in like:
+                walk(v[k], like[k], f"{path}[{k!r}]")
+        elif _named(like):
+            fields = type(like)._fields
+            if _named(v) and set(type(v)._fields) == set(fields):
+                for k in fields:
+                    walk(getattr(v, k), getattr(like, k), f"{path}.{k}")
+            elif type(v) in (list, tuple) and len(v) == len(like):
+                for k, a, b in zip(fields, v, like):
+                    walk(a, b, f"{path}.{k}")
+            else:
+                refuse(path, f"a {type(like).__name__} with the fields {', '.join(fields)}", v)
+        elif type(like) in (list, tuple):
+            if not (type(v) in (list, tuple) or _named(v)) or len(v) != len(like):
+                refuse(path, f"a list or tuple of {len(like)}", v)
+            for i, (a, b) in enumerate(zip(v, like)):
+                walk(a, b, f"{path}[{i}]")
+        elif isinstance(v, dict) or _named(v):
+            refuse(path, "an array", v)
+        else:
+            out.append((v, path))  # a list of numbers too: the caller reads it as an array
+
+    walk(v, like, "")
+    return out
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, dict):
+        return f"a dict with the keys {', '.join(map(repr, v))}"
+    if _named(v):
+        return f"a {type(v).__name__} with the fields {', '.join(type(v)._fields)}"
+    if type(v) in (list, tuple):
+        return f"a {type(v).__name__} of {len(v)}"
+    name = type(v).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _path(x: Any) -> Iterator[str]:

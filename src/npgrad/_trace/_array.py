@@ -53,7 +53,9 @@ from ._state import (
     number_tensor,
     numpy_conversion,
     numpy_error,
+    unread,
     unsupported,
+    values_hidden,
     wide,
 )
 from ._write import (
@@ -233,8 +235,8 @@ def apply_ufunc(row: Row, inputs: tuple, kwargs: dict) -> Any:
             want = wide()
         elif row.float_result:
             # NumPy picks the loop from each input on its own (int8 and uint8 both fit
-            # float16: float16), not from their common integer type (int16: float32)
-            # (a Python int beside a bool array makes it an integer one: int64)
+            # float16: float16), not from their common integer type (int16: float32;
+            # a Python int beside a bool array makes it an integer one: int64)
             as_int = any(type(a) is int for a in args)
             floats = [
                 wide() if as_int and a.dtype is torch.bool else INT_TO_FLOAT.get(a.dtype) or wide()
@@ -512,8 +514,7 @@ class TracedArray:
         if method == "at":
             return ufunc_at(ufunc, inputs, kwargs)
         if method == "outer" and ufunc.nin == 2 and len(inputs) == 2:
-            # every pair: a's shape, then b's, through the ufunc's own call (its
-            # promotion, dtype= and out= rules)
+            # every pair: a's shape then b's, by the ufunc's call (promotion, dtype=, out=)
             a, b = inputs
             return ufunc(np.reshape(a, np.shape(a) + (1,) * np.ndim(b)), b, **kwargs)
         if method == "reduce" and row.reduce is not None:
@@ -659,6 +660,8 @@ class TracedArray:
         if self.t.is_floating_point() or self.t.is_complex():
             if storing():
                 raise numpy_target("an assignment (buf[...] = v)")
+            if not self.t.requires_grad and values_hidden():  # a data array under jit
+                raise unread(f"{kind} on a traced array (in {caller()})")
             raise fail(f"{kind} on a floating traced array (in {caller()})")
         return self.t.item()
 
@@ -791,8 +794,7 @@ def _aliases(r: Any, args: Any) -> bool:
     return False
 
 
-# ufunc -> a fast path taking the raw inputs, returning None when it does not apply
-# (installed by _fusion, which knows the deferred arrays)
+# ufunc -> a fast path on the raw inputs, None where it does not apply (from _fusion)
 FUSE: dict[Any, Callable[[tuple], Any]] = {}
 
 __all__ = ["TracedArray", "_registry"]

@@ -28,7 +28,7 @@ def wrap_tree(x: Any, slot: Any = None, named: bool = False) -> Any:
     if type(x) is dict:
         return {k: wrap_tree(v, slot, named) for k, v in x.items()}
     if named and isinstance(x, tuple) and hasattr(type(x), "_fields"):
-        return type(x)(*[wrap_tree(v, slot, named) for v in x])
+        return tuple.__new__(type(x), [wrap_tree(v, slot, named) for v in x])  # as _make
     return x
 
 
@@ -45,7 +45,7 @@ def unwrap_tree(x: Any, device: torch.device, named: bool = False) -> Any:
         # as a plain tuple, the structure every caller of trace() walks, unless the
         # caller keeps names (the NumPy-level API gives results the function's shape)
         items = [unwrap_tree(v, device, named) for v in x]
-        return type(x)(*items) if named else tuple(items)
+        return tuple.__new__(type(x), items) if named else tuple(items)
     if type(x) is dict:
         return {k: unwrap_tree(v, device, named) for k, v in x.items()}
     return x

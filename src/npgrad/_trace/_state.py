@@ -161,6 +161,15 @@ def fail(what: str) -> TraceError:
     )
 
 
+def unread(what: str) -> TraceError:
+    """A TraceError for reading the value of an array that has none: a data array a
+    compiled kernel reads at run time (``jit=True``), with no gradient to drop."""
+    return TraceError(
+        f"{here()}: {what} reads its value, which a compiled trace (jit=True, "
+        "torch.compile) does not have; keep the computation on the array"
+    )
+
+
 def unsupported(what: str) -> TraceError:
     return TraceError(
         f"{here()}: {what} is not supported; register a backward, or use mode='numeric'"
