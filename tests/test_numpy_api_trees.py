@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import typing
+import warnings
 
 import numpy as np
 import pytest
@@ -132,14 +133,44 @@ def test_a_bad_leaf_inside_a_namedtuple_is_named_by_its_field():
         npgrad.grad(loss)(Params(W, np.array([1])), X, Y)
 
 
-def test_a_namedtuple_data_argument_is_read_as_it_is():
-    Data = collections.namedtuple("Data", "X y")
+def test_a_namedtuple_data_argument_is_the_callers_own_object():
+    class Data(collections.namedtuple("Data", "X y")):
+        pass  # no __slots__: an instance may carry attributes
+
+    d = Data(X, Y)
+    d.scale = 3.0
+    seen = []
 
     def f(w, d):
-        return np.sum((d.X @ w - d.y) ** 2)
+        seen.append(d)
+        return np.sum((d.X @ w - d.y) ** 2) * getattr(d, "scale", 1.0)
 
-    g = npgrad.grad(f)(W, Data(X, Y))
-    np.testing.assert_allclose(g, 2 * X.T @ (X @ W - Y), rtol=1e-13)
+    g = npgrad.grad(f)(W, d)
+    assert seen[0] is d  # not a rebuilt copy without its attribute
+    np.testing.assert_allclose(g, 3.0 * 2 * X.T @ (X @ W - Y), rtol=1e-13)
+    plain = collections.namedtuple("Plain", "X y")(X, Y)
+    npgrad.grad(lambda w, p: seen.append(p) or np.sum(p.X @ w))(W, plain)
+    assert seen[-1] is plain
+
+
+def test_a_namedtuple_with_attributes_is_refused_as_a_differentiated_argument():
+    class Params(collections.namedtuple("Params", "w b")):
+        pass
+
+    p = Params(W, B0)
+    p.lr = 0.1  # a rebuilt Params (the gradient) could not keep it
+    with pytest.raises(
+        TypeError, match=r"argument 0 \(p\) is a Params \(a tuple subclass with instance attributes"
+    ):
+        npgrad.grad(lambda p: np.sum(p.w**2))(p)
+
+
+def test_vjps_value_is_no_view_of_the_kept_primal():
+    x = np.array([1.0, 2.0])
+    out, vjp_fn = npgrad.vjp(lambda x: (x, np.sin(x)), x)
+    out[0][:] = 100.0  # the caller writes into a result
+    (g,) = vjp_fn((np.zeros(2), np.ones(2)))
+    np.testing.assert_allclose(g, np.cos([1.0, 2.0]), rtol=1e-15)
 
 
 def test_vjp_fn_answers_for_the_primal_as_it_was():
@@ -230,7 +261,7 @@ def test_a_cotangent_is_matched_by_field_and_key():
         ValueError, match=r"the cotangent\.v should be a dict with the keys 'p', 'q'"
     ):
         vjp_fn(Out(np.ones(2), {"p": np.ones(2), "r": np.ones(2)}))
-    with pytest.raises(ValueError, match=r"the cotangent should be a Out with the fields u, v"):
+    with pytest.raises(ValueError, match=r"the cotangent should be an Out with the fields u, v"):
         vjp_fn(collections.namedtuple("Other", "a b")(np.ones(2), np.ones(2)))
 
 
@@ -260,16 +291,27 @@ def test_jit_runs_a_function_of_a_changing_number_eagerly_past_a_few_values_nami
     got = []
     with pytest.warns(
         npgrad.JitFallbackWarning,
-        match=r"argument 1 \(step\) is a number that took more than 8 values.*np\.asarray",
+        match=r"argument 1 \(step\) took floats of more than 8 values.*np\.asarray",
     ):
         for i in range(10):
             got.append(g(x, 1.0 + i))
     for i, r in enumerate(got):  # every answer right, compiled or eager
         np.testing.assert_allclose(r, np.cos(x) * (1.0 + i), rtol=1e-14)
+
+    def by_name(x, mode="sin"):
+        return np.sum(getattr(np, mode)(x))
+
+    h = npgrad.grad(by_name, jit=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a string option: a kernel each, no float advice
+        for mode in ["sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "arctan", "log1p"]:
+            np.testing.assert_allclose(
+                h(x, mode=mode), npgrad.grad(by_name)(x, mode=mode), rtol=1e-14
+            )
     strict = npgrad.grad(f, jit="strict")
     for i in range(8):
         strict(x, 1.0 + i)
-    with pytest.raises(npgrad.NpgradError, match=r"argument 1 \(step\) is a number"):
+    with pytest.raises(npgrad.NpgradError, match=r"argument 1 \(step\) took floats"):
         strict(x, 99.0)
 
 

@@ -649,3 +649,65 @@ def test_zero_d_transposes_are_the_array():
     x = torch.tensor(3.0, dtype=torch.float64)
     for f in (lambda a: a.T, lambda a: np.transpose(a, ()), lambda a: a.transpose()):
         assert float(npgrad.function(lambda a, f=f: f(a) * 2, name="t", mode="auto")(x)) == 6.0
+
+
+# ---------------------------------------------------------------- residuals
+def _exp_changing_its_residual():
+    @npgrad.function
+    def exp(x):
+        return np.exp(x)
+
+    @exp.def_fwd
+    def _(x):
+        e = np.exp(x)
+        return e, e
+
+    @exp.backward
+    def _(g, x, out, residuals=None):
+        e = np.exp(x) if residuals is None else residuals
+        e *= g  # in place: the residual is the backward's to use up
+        return e
+
+    return exp
+
+
+def test_a_backward_changing_its_residual_in_place_leaves_later_passes_right():
+    x = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(_exp_changing_its_residual(), x)  # a pass per row
+    torch.testing.assert_close(jac, torch.diag(torch.exp(x)), **TOL[torch.float64])
+    x.requires_grad_()
+    y = _exp_changing_its_residual()(x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.clone()
+    y.backward()  # the second pass recomputes: residuals are None for it
+    torch.testing.assert_close(x.grad, 2 * first, **TOL[torch.float64])
+    torch.testing.assert_close(first, torch.exp(x.detach()), **TOL[torch.float64])
+
+
+def test_batched_gradients_into_a_numpy_backward_are_refused_with_what_to_do():
+    x = torch.rand(3, dtype=torch.float64, requires_grad=True)
+    t = torch.zeros(3, dtype=torch.float64)
+    with pytest.raises(npgrad.NpgradError, match=r"op 'mse': a NumPy backward cannot take batched"):
+        torch.autograd.functional.jacobian(npgrad.losses.mse, (x, t), vectorize=True)
+    # one at a time, and torch.func's own rules, give the gradient
+    (gx, _) = torch.autograd.functional.jacobian(npgrad.losses.mse, (x, t))
+    torch.testing.assert_close(gx, 2 * x.detach() / 3, **TOL[torch.float64])
+    torch.testing.assert_close(torch.func.jacrev(npgrad.losses.mse)(x, t), gx, **TOL[torch.float64])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32], ids=lambda d: d.__name__)
+def test_np_take_with_narrow_integer_labels(dtype):
+    z = np.random.default_rng(1).normal(size=(4, 3))
+    labels = np.array([0, 2, 1], dtype=dtype)
+    g = npgrad.grad(lambda z: np.sum(np.take(z, labels, axis=1) ** 2))(z)
+    want = np.zeros_like(z)
+    for j in labels.astype(np.int64):
+        want[:, j] += 2 * z[:, j]
+    np.testing.assert_allclose(g, want, rtol=1e-15)
+
+
+def test_np_full_like_with_a_traced_fill_value_keeps_its_gradient():
+    x = np.array([1.0, 2.0, 3.0])
+    value, g = npgrad.value_and_grad(lambda x: np.sum(np.full_like(x, x[1] ** 2) * x))(x)
+    assert value == np.sum(np.full_like(x, 4.0) * x)
+    np.testing.assert_allclose(g, [4.0, 4.0 + 2 * 2.0 * np.sum(x), 4.0], rtol=1e-15)

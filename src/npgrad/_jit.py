@@ -25,12 +25,16 @@ from . import _numpy_api as api
 from ._bridge.compiled import RandomWatch, captured_places, live_places, read_captured
 from ._errors import JitFallbackWarning, NpgradError, user_stacklevel
 from ._numpy_leaves import owned
+from ._trace._engine import named_node
 from ._trace._state import lifting
 
 _CONSTANTS = (int, float, bool, str, type(None), np.generic)
 # kernels one function may gain from new values of the numbers it captures (as
 # Dynamo's recompile limit): past that it runs eagerly
 _NUMBER_RETRACES = 8
+# kernels one function may gain in all (shapes, options, namedtuple classes made per
+# call): past this, new signatures run eagerly, as torch.compile's cache limit does
+_MAX_KERNELS = 64
 
 
 class _NotCompilable(Exception):
@@ -43,7 +47,7 @@ def _skeleton(x: Any, diff: bool, leaves: list, kinds: list) -> Any:
     kind = type(x)
     if kind in (list, tuple):
         return (kind.__name__, *(_skeleton(v, diff, leaves, kinds) for v in x))
-    if isinstance(x, tuple) and hasattr(kind, "_fields"):  # a namedtuple, by its class
+    if named_node(x):  # a namedtuple, by its class
         return ("named", kind, *(_skeleton(v, diff, leaves, kinds) for v in x))
     if kind is dict:
         return ("dict", *((k, _skeleton(v, diff, leaves, kinds)) for k, v in x.items()))
@@ -66,10 +70,12 @@ def _skeleton(x: Any, diff: bool, leaves: list, kinds: list) -> Any:
 
 
 def _loose(sk: Any) -> Any:
-    """A skeleton with its numbers' values left out: a signature up to those."""
+    """A skeleton with its floats' values left out: a signature up to those (an int
+    may be a shape or an index, a string an option: a kernel each, as they are)."""
     tag = sk[0]
     if tag == "c":
-        return ("c", sk[1])
+        kind = sk[1]
+        return ("c", kind) if kind is float or issubclass(kind, np.floating) else sk
     if tag in ("list", "tuple"):
         return (tag, *map(_loose, sk[1:]))
     if tag == "named":
@@ -227,7 +233,10 @@ class Jitted:
             seen = self.by_numbers.setdefault(loose, [])
             if key not in seen:  # (not a rebuild, which the captured arrays count)
                 if len(seen) >= _NUMBER_RETRACES:
-                    return self._fallback(self._changing_number(seen[0], key), args, kwargs)
+                    return self._fallback(self._changing_number(seen[-1], key), args, kwargs)
+                if len(self.kernels) >= _MAX_KERNELS:
+                    why = f"more than {_MAX_KERNELS} input signatures, a kernel each"
+                    return self._fallback(why, args, kwargs)
                 seen.append(key)
             if cap_key:
                 self.stamps.add(cap_key[0])
@@ -258,16 +267,18 @@ class Jitted:
         outs = compiled(*[_as_tensor(a, self.device) for a in leaves])
         return pack(outs, _results(args, kwargs, nums, kinds, caps), as_tuple)
 
-    def _changing_number(self, first: tuple, key: tuple) -> str:
-        """Why a signature seen with other numbers is not compiled again, naming the
-        argument whose number changed."""
-        where = next((api._argname(self.f, i) for i, (a, b) in enumerate(zip(first[1], key[1]))
-                      if a != b), "a keyword argument")  # fmt: skip
+    def _changing_number(self, last: tuple, key: tuple) -> str:
+        """Why a signature seen with other floats is not compiled again, naming the
+        arguments whose floats differ from the last kernel's."""
+        where = [api._argname(self.f, i) for i, (a, b) in enumerate(zip(last[1], key[1]))
+                 if a != b]  # fmt: skip
+        if last[2] != key[2]:
+            where.append("a keyword argument")
         return (
-            f"{where} is a number that took more than {_NUMBER_RETRACES} values, a kernel "
-            "each (a number is compiled in as a constant); pass it as a 0-d array of "
-            "your data's dtype, np.asarray(value, x.dtype), which the kernel reads at "
-            "run time"
+            f"{' and '.join(where) or 'an argument'} took floats of more than "
+            f"{_NUMBER_RETRACES} values, a kernel each (a float is compiled in as a "
+            "constant); pass it as a 0-d array of your data's dtype, "
+            "np.asarray(value, x.dtype), which the kernel reads at run time"
         )
 
     def _fast_call(

@@ -155,8 +155,11 @@ class _Inputs:
                     raise TypeError(f"{where}: {_argname(f, n)}{p} {e}") from None
                 if own and k == "array" and t.is_cpu:
                     # vjp's graph outlives the call: its saved inputs must not be the
-                    # caller's memory, which a later x += step would change under it
-                    t = t.detach().clone().requires_grad_()
+                    # caller's memory, which a later x += step would change under it;
+                    # nor may a result be this copy's (f = lambda x: x hands it back)
+                    t = t.detach().clone()
+                    self.arrays.append(t.numpy())
+                    t.requires_grad_()
                 ts.append(t)
                 ks.append(k)
             # the structure as it is now: the function, or the caller before vjp_fn,

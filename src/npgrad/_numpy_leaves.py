@@ -12,6 +12,7 @@ import torch
 
 from ._dtypes import TORCH_TO_NP
 from ._trace._array import TracedArray
+from ._trace._engine import named_node
 from ._trace._state import subclass_semantics
 
 _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
@@ -23,9 +24,7 @@ def _is_node(x: Any) -> bool:
     return type(x) in (list, tuple, dict) or _named(x)
 
 
-def _named(x: Any) -> bool:
-    """A namedtuple (a tuple subclass with fields), a node as in JAX's pytrees."""
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+_named = named_node  # a namedtuple with fields only: a node, as in JAX's pytrees
 
 
 def _leaves(x: Any, out: list | None = None) -> list:
@@ -93,7 +92,7 @@ def _aligned(v: Any, like: Any, what: str) -> list[tuple[Any, str]]:
                 for k, a, b in zip(fields, v, like):
                     walk(a, b, f"{path}.{k}")
             else:
-                refuse(path, f"a {type(like).__name__} with the fields {', '.join(fields)}", v)
+                refuse(path, f"{_a(type(like).__name__)} with the fields {', '.join(fields)}", v)
         elif type(like) in (list, tuple):
             if not (type(v) in (list, tuple) or _named(v)) or len(v) != len(like):
                 refuse(path, f"a list or tuple of {len(like)}", v)
@@ -112,11 +111,14 @@ def _kind(v: Any) -> str:
     if isinstance(v, dict):
         return f"a dict with the keys {', '.join(map(repr, v))}"
     if _named(v):
-        return f"a {type(v).__name__} with the fields {', '.join(type(v)._fields)}"
+        return f"{_a(type(v).__name__)} with the fields {', '.join(type(v)._fields)}"
     if type(v) in (list, tuple):
         return f"a {type(v).__name__} of {len(v)}"
-    name = type(v).__name__
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+    return _a(type(v).__name__)
+
+
+def _a(name: str) -> str:
+    return f"{'an' if name[:1].lower() in tuple('aeiou') else 'a'} {name}"
 
 
 def _path(x: Any) -> Iterator[str]:
@@ -183,10 +185,12 @@ def _leaf_tensor(x: Any, device: torch.device) -> tuple[torch.Tensor, str]:
             f"is an array of dtype {x.dtype}; only float16, float32 and float64 "
             "arrays can be differentiated"
         )
-    if isinstance(x, tuple):  # a tuple subclass without fields: no way to rebuild it
+    if isinstance(x, tuple):  # a tuple subclass without fields, or with attributes
+        has = "instance attributes, which its gradient could not keep" if getattr(
+            x, "__dict__", None) else "no fields to rebuild it by"  # fmt: skip
         raise _BadLeaf(
-            f"is a {type(x).__name__} (a tuple subclass); pass a plain tuple, list, "
-            "dict or namedtuple of arrays"
+            f"is a {type(x).__name__} (a tuple subclass with {has}); pass a plain "
+            "tuple, list, dict or namedtuple of arrays"
         )
     raise _BadLeaf(
         f"is {type(x).__name__} {x!r:.60}; expected a float ndarray, a float, "

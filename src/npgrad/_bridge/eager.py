@@ -57,6 +57,16 @@ def _save(ctx, call: Call, tensors: tuple, output: tuple) -> None:
         ctx.mark_non_differentiable(*nondiff)
 
 
+def _batched(grads: tuple) -> bool:
+    """Whether these gradients are batches: autograd's engine under torch's legacy vmap
+    (``is_grads_batched=True``), whose tensors carry the ``Batched`` dispatch key."""
+    return any(
+        isinstance(g, torch.Tensor)
+        and "Batched" in str(torch._C._dispatch_keys(g)).partition("(")[2].rstrip(")").split(", ")
+        for g in grads
+    )
+
+
 def _bridge_backward(ctx, grads: tuple) -> tuple:
     call: Call = ctx.call
     saved = ctx.saved_tensors
@@ -65,7 +75,19 @@ def _bridge_backward(ctx, grads: tuple) -> tuple:
     if not any(needs):
         return (None,) * (1 + ctx.n_in)
     if call.op.torch_backward or not torch.is_grad_enabled():
-        result = modes.backward(call, grads, inputs, outputs, needs)
+        try:
+            result = modes.backward(call, grads, inputs, outputs, needs)
+        except RuntimeError:
+            if call.op.torch_backward or not _batched(grads):
+                raise
+            # is_grads_batched=True, jacobian(vectorize=True): autograd's engine under
+            # vmap hands this backward a batch of cotangents NumPy cannot see as arrays
+            raise NpgradError(
+                f"npgrad op '{call.op.name}': a NumPy backward cannot take batched "
+                "gradients (torch.autograd.grad(..., is_grads_batched=True), "
+                "torch.autograd.functional.jacobian(..., vectorize=True)); take them one "
+                "at a time (vectorize=False), use torch.func.jacrev, or mode='auto'"
+            ) from None
     else:
         # create_graph=True or torch.func: a second autograd.Function, so that
         # torch.func unwraps its inputs and differentiating the gradient again

@@ -45,6 +45,8 @@ def _empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, dev
 @implements(np.full_like, dtype="row", handles=("order", "subok"))
 def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
     v = unwrap(fill_value)
+    if isinstance(v, torch.Tensor):  # a traced fill value (x[1] ** 2): its gradient kept
+        return _like(a, dtype, shape, lambda t, d: torch.zeros_like(t, dtype=d) + v.to(d))
     return _like(a, dtype, shape, lambda t, d: torch.full_like(t, v, dtype=d))
 
 

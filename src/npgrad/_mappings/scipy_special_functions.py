@@ -109,12 +109,19 @@ def _psi_order(k: int, t: torch.Tensor) -> torch.Tensor:
     tetragamma, as exactly.  Torch computes the higher orders through zeta already."""
     if k != 1:
         return torch.special.polygamma(k, t)
-    top = t == math.inf  # ζ(2, inf) is nan; the trigamma tends to 0 (the gradient too)
+    # far right, 1/x + 1/(2x^2) is the trigamma to the last digit, where zeta underflows
+    # (0 from about 1e155) and is nan at inf; each branch sees safe values only, so
+    # neither puts a nan in the other's gradient
+    far = t > 1e15
+    x = torch.where(far, 1.0, t)
     try:
-        z = torch.special.zeta(2.0, torch.where(top, 1.0, t))
+        z = torch.special.zeta(2.0, x)
     except NotImplementedError:  # forward-mode AD (jvp, jacfwd): zeta has no rule
-        return torch.special.polygamma(1, t)
-    return torch.where(top, 0.0, z)
+        pole = (x <= 0) & (x == torch.floor(x))  # torch's kernel: 6.6e32 at -1, nan at -inf
+        z = torch.special.polygamma(1, torch.where(x == -math.inf, 0.0, x))
+        z = z + torch.where(pole, math.inf, 0.0)
+    r = 1 / torch.where(far, t, 1e16)  # (r + r^2 / 2 keeps the gradient -0 at inf)
+    return torch.where(far, r + 0.5 * r * r, z)
 
 
 @implements("scipy.special.polygamma", kind="scipy")

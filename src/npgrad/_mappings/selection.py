@@ -217,6 +217,8 @@ def _take(a, indices, axis=None, out=None, mode="raise"):
         t, axis = t.reshape(-1), 0
     n = t.shape[axis]
     flat = idx.reshape(-1)
+    if not flat.is_floating_point() and flat.dtype not in (torch.int64, torch.bool):
+        flat = flat.long()  # uint8 or int16 labels: torch's index_select takes int64
     if mode == "wrap":
         flat = torch.remainder(flat, n) if n else flat
     elif mode == "clip":  # NumPy's clip: negative indices go to 0, not from the end

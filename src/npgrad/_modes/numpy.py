@@ -159,9 +159,13 @@ def _user_backward(self: Call, grads, inputs, outputs, needs: tuple[bool, ...]) 
     op = self.op
     g = tuple(grads) if self.structure == "tuple" else grads[0]
     out = tuple(outputs) if self.structure == "tuple" else outputs[0]
-    args, kwargs = backward_arguments(
-        self, op._bwd_plan, g, list(inputs), out, needs, self.residuals
-    )
+    residuals = self.residuals
+    # residuals serve one backward: a backward may change them in place (d *= g) or
+    # consume them (pop), so a second pass through the same graph (retain_graph,
+    # torch.autograd.functional.jacobian's rows) gets None and recomputes, as the
+    # contract allows, instead of reading what the first pass left
+    self.residuals = None
+    args, kwargs = backward_arguments(self, op._bwd_plan, g, list(inputs), out, needs, residuals)
     return run_user(op, "backward", op.bwd, args, kwargs)
 
 

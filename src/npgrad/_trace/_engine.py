@@ -17,6 +17,13 @@ from ._state import LIVE, LIVE_LOCK, STATE, constant
 from ._write import caller_mark, hidden
 
 
+def named_node(x: Any) -> bool:
+    """A namedtuple the NumPy-level API walks as a container (as JAX's pytrees do):
+    one with fields only; instance attributes (a subclass without ``__slots__``, given
+    some) would be lost by a rebuilt one, so such a namedtuple is a leaf."""
+    return isinstance(x, tuple) and hasattr(type(x), "_fields") and not getattr(x, "__dict__", None)
+
+
 def wrap_tree(x: Any, slot: Any = None, named: bool = False) -> Any:
     """Every tensor in a (nested) list, tuple or dict (with ``named``, namedtuple too)
     as a TracedArray, marked as the caller's (argument ``slot``: writes into it are
@@ -27,8 +34,11 @@ def wrap_tree(x: Any, slot: Any = None, named: bool = False) -> Any:
         return type(x)(wrap_tree(v, slot, named) for v in x)
     if type(x) is dict:
         return {k: wrap_tree(v, slot, named) for k, v in x.items()}
-    if named and isinstance(x, tuple) and hasattr(type(x), "_fields"):
-        return tuple.__new__(type(x), [wrap_tree(v, slot, named) for v in x])  # as _make
+    if named and named_node(x):
+        items = [wrap_tree(v, slot, named) for v in x]
+        if all(a is b for a, b in zip(items, x)):
+            return x  # no tensor inside: the caller's own object, identity kept
+        return tuple.__new__(type(x), items)  # as namedtuple's _make: no __new__ run
     return x
 
 
@@ -45,7 +55,7 @@ def unwrap_tree(x: Any, device: torch.device, named: bool = False) -> Any:
         # as a plain tuple, the structure every caller of trace() walks, unless the
         # caller keeps names (the NumPy-level API gives results the function's shape)
         items = [unwrap_tree(v, device, named) for v in x]
-        return tuple.__new__(type(x), items) if named else tuple(items)
+        return tuple.__new__(type(x), items) if named and named_node(x) else tuple(items)
     if type(x) is dict:
         return {k: unwrap_tree(v, device, named) for k, v in x.items()}
     return x
