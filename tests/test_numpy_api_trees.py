@@ -291,7 +291,7 @@ def test_jit_runs_a_function_of_a_changing_number_eagerly_past_a_few_values_nami
     got = []
     with pytest.warns(
         npgrad.JitFallbackWarning,
-        match=r"argument 1 \(step\) took floats of more than 8 values.*np\.asarray",
+        match=r"argument 1 \(step\) took more than 8 values.*np\.asarray",
     ):
         for i in range(10):
             got.append(g(x, 1.0 + i))
@@ -311,7 +311,7 @@ def test_jit_runs_a_function_of_a_changing_number_eagerly_past_a_few_values_nami
     strict = npgrad.grad(f, jit="strict")
     for i in range(8):
         strict(x, 1.0 + i)
-    with pytest.raises(npgrad.NpgradError, match=r"argument 1 \(step\) took floats"):
+    with pytest.raises(npgrad.NpgradError, match=r"argument 1 \(step\) took more than 8"):
         strict(x, 99.0)
 
 
@@ -328,3 +328,14 @@ def test_jit_says_why_a_data_arrays_value_cannot_be_read_and_runs_it_eagerly():
         got = g(np.ones(3), np.arange(3.0))
     assert got[0] == eager[0] and type(got[0][1]) is float
     np.testing.assert_array_equal(got[1], eager[1])
+
+
+def test_jit_bounds_an_int_argument_too_naming_it():
+    def f(x, n):
+        return np.sum(x**n)
+
+    g = npgrad.grad(f, jit=True)
+    x = np.array([0.5, 2.0])
+    with pytest.warns(npgrad.JitFallbackWarning, match=r"argument 1 \(n\) took more than 8 values"):
+        for n in range(1, 11):
+            np.testing.assert_allclose(g(x, n), n * x ** (n - 1), rtol=1e-14)

@@ -178,15 +178,6 @@ def test_a_decorated_method_binds_its_instance():
     assert _Scaler.scaled.name == "scaled"  # looked up on the class: the op itself
 
 
-def test_a_decorated_method_under_torch_compile_says_what_to_do():
-    x = torch.ones(2, dtype=torch.float64, requires_grad=True)
-    s = _Scaler(3.0)
-    torch._dynamo.reset()
-    with pytest.raises(Exception, match=r"define the method without the decorator"):
-        torch.compile(lambda x: s.scaled(x), fullgraph=True)(x)
-    torch._dynamo.reset()
-
-
 def test_an_op_kept_as_a_class_attribute_is_not_bound():
     # only a function whose first parameter is "self" is a method
     class Net(torch.nn.Module):

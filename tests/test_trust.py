@@ -711,3 +711,11 @@ def test_np_full_like_with_a_traced_fill_value_keeps_its_gradient():
     value, g = npgrad.value_and_grad(lambda x: np.sum(np.full_like(x, x[1] ** 2) * x))(x)
     assert value == np.sum(np.full_like(x, 4.0) * x)
     np.testing.assert_allclose(g, [4.0, 4.0 + 2 * 2.0 * np.sum(x), 4.0], rtol=1e-15)
+
+
+def test_np_full_like_refuses_a_fill_value_that_does_not_broadcast_to_its_shape():
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(
+        ValueError, match=r"could not broadcast input array from shape \(3, 1\) into shape \(3,\)"
+    ):
+        npgrad.grad(lambda x: np.sum(np.full_like(x, x.reshape(3, 1))))(x)

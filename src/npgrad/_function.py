@@ -13,6 +13,7 @@ import inspect
 import itertools
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from typing import Any, overload
 
@@ -118,9 +119,7 @@ class Function:
         # does; an op kept as a class attribute (criterion = npgrad.losses.mse) does not
         if obj is None or not self._method:
             return self
-        # a partial, not types.MethodType: torch.compile (fullgraph) follows a partial
-        # of the op, and a bound method of a callable object it does not
-        return functools.partial(self, obj)
+        return types.MethodType(self, obj)
 
     # An op is a function: a copy is the op itself, and pickling refers to it by module
     # and qualified name where that finds it, as Python pickles functions. Otherwise it

@@ -70,12 +70,13 @@ def _skeleton(x: Any, diff: bool, leaves: list, kinds: list) -> Any:
 
 
 def _loose(sk: Any) -> Any:
-    """A skeleton with its floats' values left out: a signature up to those (an int
-    may be a shape or an index, a string an option: a kernel each, as they are)."""
+    """A skeleton with its numbers' values left out: a signature up to those (a
+    string, None or a bool is an option: a kernel each, with no bound of its own)."""
     tag = sk[0]
     if tag == "c":
         kind = sk[1]
-        return ("c", kind) if kind is float or issubclass(kind, np.floating) else sk
+        number = kind in (int, float) or issubclass(kind, (np.integer, np.floating))
+        return ("c", kind) if number else sk
     if tag in ("list", "tuple"):
         return (tag, *map(_loose, sk[1:]))
     if tag == "named":
@@ -268,17 +269,17 @@ class Jitted:
         return pack(outs, _results(args, kwargs, nums, kinds, caps), as_tuple)
 
     def _changing_number(self, last: tuple, key: tuple) -> str:
-        """Why a signature seen with other floats is not compiled again, naming the
-        arguments whose floats differ from the last kernel's."""
+        """Why a signature seen with other numbers is not compiled again, naming the
+        arguments whose numbers differ from the last kernel's."""
         where = [api._argname(self.f, i) for i, (a, b) in enumerate(zip(last[1], key[1]))
                  if a != b]  # fmt: skip
         if last[2] != key[2]:
             where.append("a keyword argument")
         return (
-            f"{' and '.join(where) or 'an argument'} took floats of more than "
-            f"{_NUMBER_RETRACES} values, a kernel each (a float is compiled in as a "
-            "constant); pass it as a 0-d array of your data's dtype, "
-            "np.asarray(value, x.dtype), which the kernel reads at run time"
+            f"{' and '.join(where) or 'an argument'} took more than {_NUMBER_RETRACES} "
+            "values, a kernel each (a number is compiled in as a constant); a float "
+            "that changes every call is best passed as a 0-d array of your data's "
+            "dtype, np.asarray(value, x.dtype), which the kernel reads at run time"
         )
 
     def _fast_call(

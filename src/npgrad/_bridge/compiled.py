@@ -71,15 +71,6 @@ def _encode(op: Any, args: tuple, kwargs: dict):
                     "contain the character \\x1f"
                 )
             parts.append(tag + ":" + "S" + a)
-        elif getattr(op, "_method", False) and args and a is args[0]:
-            # a decorated method: its instance cannot travel into a compiled graph
-            raise TypeError(
-                f"npgrad op '{op.name}': a method decorated with npgrad.function gets its "
-                f"instance ({type(a).__name__}) as an argument, which torch.compile cannot "
-                "pass into the graph; define the method without the decorator and make "
-                f"the op from the bound method, npgrad.function(obj.{op.name}), once, "
-                "outside the compiled code"
-            )
         else:
             raise TypeError(
                 f"npgrad op '{op.name}': under torch.compile, arguments must be tensors, "

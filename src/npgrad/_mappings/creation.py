@@ -46,8 +46,18 @@ def _empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, dev
 def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
     v = unwrap(fill_value)
     if isinstance(v, torch.Tensor):  # a traced fill value (x[1] ** 2): its gradient kept
-        return _like(a, dtype, shape, lambda t, d: torch.zeros_like(t, dtype=d) + v.to(d))
+        return _like(a, dtype, shape, lambda t, d: _filled(t, v, d))
     return _like(a, dtype, shape, lambda t, d: torch.full_like(t, v, dtype=d))
+
+
+def _filled(t: torch.Tensor, v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    try:
+        return torch.broadcast_to(v.to(dtype), t.shape).clone()  # memory of its own
+    except RuntimeError:  # NumPy's words (np.copyto's), not torch's
+        raise ValueError(
+            f"could not broadcast input array from shape {tuple(v.shape)} into shape "
+            f"{tuple(t.shape)}"
+        ) from None
 
 
 @implements(np.linspace, axis="row", dtype="row")

@@ -120,7 +120,7 @@ def _psi_order(k: int, t: torch.Tensor) -> torch.Tensor:
         pole = (x <= 0) & (x == torch.floor(x))  # torch's kernel: 6.6e32 at -1, nan at -inf
         z = torch.special.polygamma(1, torch.where(x == -math.inf, 0.0, x))
         z = z + torch.where(pole, math.inf, 0.0)
-    r = 1 / torch.where(far, t, 1e16)  # (r + r^2 / 2 keeps the gradient -0 at inf)
+    r = 1 / torch.where(far, t, 1e16)  # (r + r^2 / 2 keeps the gradient 0 at inf)
     return torch.where(far, r + 0.5 * r * r, z)
 
 
