@@ -384,7 +384,7 @@ def _quick_value_and_grad(
             return None
         t = call[n] = _array_leaf(x, device)
         xs.append(t)
-    out = trace(f, call, None, name=where_f, device=device, named=True)
+    out = trace(f, call, None, name=where_f, device=device)  # (no tuple argument here)
     if type(out) is not torch.Tensor or out.ndim or not out.is_floating_point():
         out = _scalar(out, where_f)  # raises the general route's error (or passes a subclass)
     flat = _backward([out], xs, None, create_graph=False)
