@@ -442,3 +442,36 @@ def test_compiled_vmap_of_an_opaque_op_with_a_gradient_falls_back_to_eager():
     torch.testing.assert_close(
         x.grad, torch.tensor(captured * 2).expand(6, 5), **TOL[torch.float64]
     )
+
+
+_SCALE = 2.0
+
+
+def _scaled_mse(x, t):
+    return _SCALE * np.mean((x - t) ** 2)
+
+
+def test_new_globals_beside_a_captured_number_cause_no_recompiles():
+    # a training script binds names as it runs; the op reads one global number (and
+    # the attribute name "mean", which is no global): Dynamo must guard that number,
+    # not the whole module's namespace, or each new name costs a compile
+    global _SCALE
+    from torch._dynamo.testing import CompileCounter
+
+    counter = CompileCounter()
+    op = npgrad.function(_scaled_mse, name="scaled")
+    fn = torch.compile(op, backend=counter, fullgraph=True)
+    x = torch.rand(4, 3, dtype=torch.float64, requires_grad=True)
+    t = torch.rand(4, 3, dtype=torch.float64)
+    names = [f"_bound_while_training_{i}" for i in range(4)]
+    try:
+        for i, name in enumerate(names):
+            globals()[name] = i
+            fn(x, t).backward()
+        assert counter.frame_count == 1
+        _SCALE = 3.0  # a new value of the number it reads: seen, never stale
+        torch.testing.assert_close(fn(x, t), 3.0 * torch.mean((x - t) ** 2))
+    finally:
+        _SCALE = 2.0
+        for name in names:
+            globals().pop(name, None)

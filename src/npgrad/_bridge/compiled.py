@@ -478,7 +478,13 @@ def holding_values(key: str) -> tuple:
     now: Dynamo runs this in Python and takes its answer as a constant, so it reads
     (and guards) only those, never a string array it could not convert, nor a module.
     """
-    return tuple(i for i, p in enumerate(OPS[key]._captures) if _readable(_value(p)))
+    # (an unbound global is no value: most are attribute names in the code, np.mean's
+    # "mean", and one the code reads would raise NameError in the trace)
+    return tuple(
+        i
+        for i, p in enumerate(OPS[key]._captures)
+        if not (p[0] == "g" and p[2] not in p[1]) and _readable(_value(p))
+    )
 
 
 # what torch.compiler.assume_constant_result(holding_values) does, without importing

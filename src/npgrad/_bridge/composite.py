@@ -152,8 +152,13 @@ def _log(op: Any, chosen: str, why: str, sig: tuple | None) -> None:
 
 
 def _held(op: Any) -> tuple:
+    held = compiled.holding_values(op.key)  # a constant to Dynamo
+    if not held:
+        # (op._captures is not touched: Dynamo would guard every entry of a captured
+        # module's globals, a few microseconds of guards on every compiled call)
+        return ()
     places = op._captures
-    return tuple(places[i] for i in compiled.holding_values(op.key))
+    return tuple(places[i] for i in held)
 
 
 def _frozen(op: Any, cints: list, cfloats: list, lifted: list) -> bool:
@@ -230,7 +235,7 @@ def call_compiled(op: Any, args: tuple, kwargs: dict) -> Any:
     key, tensors, ints, floats = compiled._encode(op, args, kwargs)
     # Dynamo traces this: what it reads here it guards (a captured number, through
     # the stamp) or lifts to a graph input read at each call (a captured array)
-    stamp, cints, cfloats, arrays = compiled.read_captured(_held(op) if op._captures else ())
+    stamp, cints, cfloats, arrays = compiled.read_captured(_held(op))
     lifted = [torch.as_tensor(a) for a in arrays]
     stamp = _PROCESS + stamp
     outs = torch.ops.npgrad.auto(tensors, key, ints, floats, lifted, cints, cfloats, stamp)
