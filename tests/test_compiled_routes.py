@@ -475,3 +475,72 @@ def test_new_globals_beside_a_captured_number_cause_no_recompiles():
         _SCALE = 2.0
         for name in names:
             globals().pop(name, None)
+
+
+# ------------------------------------------- parameters inside containers
+def _tiny_net(p, x, y):
+    h = np.tanh(x @ p["W"][0] + p["b"])
+    return np.mean((h @ p["W"][1] - y) ** 2) * p["scale"]
+
+
+def _tiny_net_torch(p, x, y):
+    h = torch.tanh(x @ p["W"][0] + p["b"])
+    return torch.mean((h @ p["W"][1] - y) ** 2) * p["scale"]
+
+
+def _net_params(scale=2.0):
+    g = torch.Generator().manual_seed(1)
+    d = torch.float64
+    W = [torch.randn(3, 4, generator=g, dtype=d), torch.randn(4, 2, generator=g, dtype=d)]
+    b = torch.randn(4, generator=g, dtype=d)
+    return {"W": [w.requires_grad_() for w in W], "b": b.requires_grad_(), "scale": scale}
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+def test_parameters_in_dicts_and_lists_compile_on_the_composite_route(backend):
+    op = npgrad.function(_tiny_net, name="net-in-containers")
+    fn = torch.compile(op, fullgraph=True, backend=backend)
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    y = torch.randn(5, 2, generator=g, dtype=torch.float64)
+    for scale in (2.0, 0.5):  # a number inside a container is read at each call
+        p = _net_params(scale)
+        leaves = [*p["W"], p["b"]]
+        got = torch.autograd.grad(fn(p, x, y), leaves)
+        want = torch.autograd.grad(_tiny_net_torch(p, x, y), leaves)
+        for a, b in zip(got, want):
+            torch.testing.assert_close(a, b, **TOL[torch.float64])
+    assert op.compiled_route == "composite"
+
+
+def test_a_container_with_a_value_dependent_shape_takes_the_opaque_route():
+    def f(p, x):
+        h = x @ p["W"]
+        return np.sum(h[h[:, 0] > 0] ** 2)
+
+    op = npgrad.function(f, name="masked-in-a-dict")
+    g = torch.Generator().manual_seed(3)
+    W = torch.randn(3, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    got = torch.autograd.grad(
+        torch.compile(op, fullgraph=True, backend="aot_eager")({"W": W}, x), W
+    )
+    h = x @ W
+    want = torch.autograd.grad(torch.sum(h[h[:, 0] > 0] ** 2), W)
+    torch.testing.assert_close(got, want, **TOL[torch.float64])
+    assert op.compiled_route == "opaque"
+
+
+def test_a_new_container_structure_is_a_new_graph_never_a_stale_one():
+    def f(params, x):
+        return sum(np.sum(x @ w) for w in params)
+
+    op = npgrad.function(f, name="list-of-params")
+    fn = torch.compile(op, fullgraph=True, backend="aot_eager")
+    x = torch.ones(2, 3, dtype=torch.float64)
+    for n in (1, 2, 3):
+        ws = [torch.full((3, 1), float(i + 1), dtype=torch.float64) for i in range(n)]
+        torch.testing.assert_close(
+            fn(ws, x), torch.tensor(6.0 * sum(range(1, n + 1)), dtype=torch.float64)
+        )
+        torch.testing.assert_close(fn(tuple(ws), x), fn(ws, x))

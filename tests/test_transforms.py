@@ -246,9 +246,12 @@ def test_compiled_backward_computes_only_the_wanted_gradients():
 
 
 def test_compile_refuses_unsupported_argument_types():
-    compiled = torch.compile(lambda x: scaled(x, [1.0]), fullgraph=True, backend="aot_eager")
+    compiled = torch.compile(lambda x: scaled(x, {1.0}), fullgraph=True, backend="aot_eager")
     with pytest.raises(Exception, match="under torch.compile, arguments must be tensors"):
         compiled(torch.ones(2))
+    keyed = torch.compile(lambda x: scaled(x, {1: 1.0}), fullgraph=True, backend="aot_eager")
+    with pytest.raises(Exception, match="a dict argument's keys must be strings; got a key"):
+        keyed(torch.ones(2))
 
 
 # ---------------------------------------------------------------- torch.func

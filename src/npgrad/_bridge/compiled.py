@@ -39,7 +39,59 @@ def register(op: Any, key: str) -> None:
     OPS[key] = op
 
 
-_SEP = "\x1f"
+_SEP = "\x1f"  # between the arguments in a key
+_NEST = "\x1e"  # between the tokens of one container argument
+
+
+def _leaf_code(op: Any, a: Any, tensors: list, ints: list, floats: list, tokens: list) -> None:
+    """Append ``a``'s tokens (a container: its tag and length, then its items, in
+    order) to ``tokens``; its tensors, ints and floats go to their lists."""
+    if isinstance(a, torch.Tensor):
+        tensors.append(a)
+        tokens.append("T")
+    elif a is None:
+        tokens.append("N")
+    elif isinstance(a, bool):
+        tokens.append("B1" if a else "B0")
+    elif isinstance(a, int):
+        ints.append(a)
+        tokens.append("I")
+    elif isinstance(a, float):
+        floats.append(a)
+        tokens.append("F")
+    elif isinstance(a, str):
+        tokens.append("S" + _plain(op, a, "string arguments"))
+    elif type(a) is list or type(a) is tuple:
+        # a parameter list or tuple (f(params, x) with params = [W, b]): its structure
+        # goes into the key, so a new structure is a new graph, as a new shape is
+        tokens.append(("L" if type(a) is list else "U") + str(len(a)))
+        for v in a:
+            _leaf_code(op, v, tensors, ints, floats, tokens)
+    elif type(a) is dict:
+        tokens.append("D" + str(len(a)))
+        for k, v in a.items():
+            if not isinstance(k, str):
+                raise TypeError(
+                    f"npgrad op '{op.name}': under torch.compile, a dict argument's keys "
+                    f"must be strings; got a key of type {type(k).__name__}"
+                )
+            tokens.append("K" + _plain(op, k, "dict keys"))
+            _leaf_code(op, v, tensors, ints, floats, tokens)
+    else:
+        raise TypeError(
+            f"npgrad op '{op.name}': under torch.compile, arguments must be tensors, "
+            "int, float, bool, str or None, or lists, tuples and dicts (string keys) "
+            f"of those; got {type(a).__name__}"
+        )
+
+
+def _plain(op: Any, s: str, what: str) -> str:
+    if _SEP in s or _NEST in s:
+        raise ValueError(
+            f"npgrad op '{op.name}': under torch.compile, {what} may not contain the "
+            "characters \\x1e or \\x1f"
+        )
+    return s
 
 
 def _encode(op: Any, args: tuple, kwargs: dict):
@@ -50,33 +102,35 @@ def _encode(op: Any, args: tuple, kwargs: dict):
     floats: list[float] = []
     items = [(None, a) for a in args] + list(kwargs.items())
     for k, a in items:
-        tag = "" if k is None else k
-        if isinstance(a, torch.Tensor):
-            tensors.append(a)
-            parts.append(tag + ":" + "T")
-        elif a is None:
-            parts.append(tag + ":" + "N")
-        elif isinstance(a, bool):
-            parts.append(tag + ":" + ("B1" if a else "B0"))
-        elif isinstance(a, int):
-            ints.append(a)
-            parts.append(tag + ":" + "I")
-        elif isinstance(a, float):
-            floats.append(a)
-            parts.append(tag + ":" + "F")
-        elif isinstance(a, str):
-            if _SEP in a:
-                raise ValueError(
-                    f"npgrad op '{op.name}': under torch.compile, string arguments may not "
-                    "contain the character \\x1f"
-                )
-            parts.append(tag + ":" + "S" + a)
-        else:
-            raise TypeError(
-                f"npgrad op '{op.name}': under torch.compile, arguments must be tensors, "
-                f"int, float, bool, str or None; got {type(a).__name__}"
-            )
+        tokens: list[str] = []
+        _leaf_code(op, a, tensors, ints, floats, tokens)
+        parts.append(("" if k is None else k) + ":" + _NEST.join(tokens))
     return _SEP.join(parts), tensors, ints, floats
+
+
+def _leaf_value(tokens: Any, ti: Any, ii: Any, fi: Any) -> Any:
+    code = next(tokens)
+    kind, rest = code[0], code[1:]
+    if kind == "T":
+        return next(ti)
+    if kind == "I":
+        return int(next(ii))
+    if kind == "F":
+        return float(next(fi))
+    if kind == "B":
+        return rest == "1"
+    if kind == "S":
+        return rest
+    if kind in "LU":
+        items = [_leaf_value(tokens, ti, ii, fi) for _ in range(int(rest))]
+        return items if kind == "L" else tuple(items)
+    if kind == "D":
+        out = {}
+        for _ in range(int(rest)):
+            name = next(tokens)[1:]
+            out[name] = _leaf_value(tokens, ti, ii, fi)
+        return out
+    return None
 
 
 def _decode(key: str, tensors, ints, floats) -> tuple[Any, tuple, dict]:
@@ -87,19 +141,7 @@ def _decode(key: str, tensors, ints, floats) -> tuple[Any, tuple, dict]:
     kwargs: dict = {}
     for p in parts:
         name, _, code = p.partition(":")
-        kind, rest = code[0], code[1:]
-        if kind == "T":
-            value: Any = next(ti)
-        elif kind == "I":
-            value = int(next(ii))
-        elif kind == "F":
-            value = float(next(fi))
-        elif kind == "B":
-            value = rest == "1"
-        elif kind == "S":
-            value = rest
-        else:
-            value = None
+        value = _leaf_value(iter(code.split(_NEST)), ti, ii, fi)
         if name:
             kwargs[name] = value
         else:
