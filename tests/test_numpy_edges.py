@@ -409,3 +409,52 @@ def test_fft_of_an_array_with_no_rows_is_empty_as_numpys(f, shape, axis, n):
     op = npgrad.function(lambda a: np.abs(f(a, n=n, axis=axis)), name="fft", mode="auto")
     got = op(torch.tensor(x, requires_grad=True))
     assert tuple(got.shape) == want.shape and got.dtype == torch.float64
+
+
+# ------------------------------------------------ a.shape = ..., in place
+def _reshaped_in_place(x):
+    y = x * 2.0
+    y.shape = (-1,)
+    d = x - 1.0 * x[::-1]  # a deferred difference, reshaped once computed
+    d.shape = (3, 2)
+    return np.sum(y * np.arange(y.size)) + np.sum(d[0] ** 2) + float(y.ndim)
+
+
+def test_setting_shape_is_numpys_in_place_reshape():
+    x = np.arange(6.0).reshape(2, 3) / 7
+    value, grad = npgrad.value_and_grad(_reshaped_in_place)(x)
+    np.testing.assert_allclose(value, _reshaped_in_place(x.copy()), **F64)
+    h = 1e-6
+    central = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        central[i] = (_reshaped_in_place(x + e) - _reshaped_in_place(x - e)) / (2 * h)
+    np.testing.assert_allclose(grad, central, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "f, error",
+    [
+        (lambda x: setattr(x * 1.0, "shape", (4,)), ValueError),  # a size no shape has
+        (lambda x: setattr(x.T * 1.0, "shape", (-1,)), AttributeError),  # a copy needed
+    ],
+    ids=["bad-size", "not-viewable"],
+)
+def test_setting_shape_fails_as_numpy(f, error):
+    x = np.ones((2, 3))
+    with pytest.raises(error) as want:
+        f(x.copy())
+    with pytest.raises(error) as got:
+        npgrad.grad(lambda x: f(x) or np.sum(x))(x)
+    assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [lambda x: setattr(x, "shape", (-1,)), lambda x: setattr((x * 1.0)[0:1], "shape", (-1,))],
+    ids=["an-argument", "a-view"],
+)
+def test_setting_shape_where_other_arrays_share_memory_is_refused(f):
+    with pytest.raises(npgrad.TraceError, match=r"setting \.shape of an argument.*a = a\.reshape"):
+        npgrad.grad(lambda x: f(x) or np.sum(x))(np.ones((2, 3)))

@@ -47,7 +47,9 @@ class Deferred(TracedArray):
         self._value = value
 
     def _like(self) -> torch.Tensor:
-        return self.a  # deferred only when a and b share shape and dtype
+        # deferred only when a and b share shape and dtype; once computed, the value
+        # (which a.shape = ... may have reshaped)
+        return self.a if self._value is None else self._value
 
     def _peek(self) -> torch.Tensor | None:
         return self._value

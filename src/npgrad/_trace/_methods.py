@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import TraceAttributeError
+from .._errors import TraceAttributeError, TraceError
 from ._array import (
     FUSE,
     TracedArray,
@@ -20,9 +20,10 @@ from ._array import (
     wrap,
     write,
 )
+from ._fusion import Deferred
 from ._promote import FLOATING
 from ._registry import ROWS, UFUNCS, Row
-from ._state import LIVE, escaped, not_picklable, numpy_error, unsupported
+from ._state import LIVE, caller, escaped, here, not_picklable, numpy_error, unsupported
 from ._write import dry_run
 
 _IN_PLACE = {
@@ -139,6 +140,7 @@ def install_methods() -> None:
     TracedArray.__copy__ = lambda self: self.copy()
     TracedArray.__deepcopy__ = _deepcopy
     TracedArray.__reduce_ex__ = _refused_pickle
+    TracedArray.shape = property(TracedArray.shape.fget, _set_shape)
     # the rest of ndarray's public names: a TraceError naming the name, not Python's
     # bare AttributeError
     for name, value in vars(np.ndarray).items():
@@ -148,6 +150,29 @@ def install_methods() -> None:
             setattr(TracedArray, name, _refused_method(name))
         else:
             setattr(TracedArray, name, _refused_attribute(name))
+
+
+def _set_shape(self: TracedArray, shape: Any) -> None:
+    """``a.shape = (n, -1)``: NumPy's in-place reshape.  For an array the function
+    made and no view shares it is ``a = a.reshape(...)``; an argument or an array with
+    views would need every array sharing its memory to follow, which is refused."""
+    if not LIVE[0]:
+        raise escaped()
+    if self.fam is not None or type(self) not in (TracedArray, Deferred):
+        raise TraceError(
+            f"{here()}: setting .shape of an argument, or of an array that views share, "
+            f"is not supported (in {caller()}); write a = a.reshape(...) instead"
+        )
+    # NumPy's own answer for the size and a -1, from a broadcast array without memory
+    new = np.broadcast_to(np.empty((), np.bool_), self.shape).reshape(shape).shape
+    try:
+        t = self.t.view(new)
+    except RuntimeError:  # strides no view can follow: NumPy refuses to copy here too
+        raise AttributeError(
+            "Incompatible shape for in-place modification. Use `.reshape()` to make a "
+            "copy with the desired shape."
+        ) from None
+    self.t = t
 
 
 def _deepcopy(self: TracedArray, memo: dict) -> TracedArray:
