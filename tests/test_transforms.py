@@ -387,3 +387,35 @@ def test_compile_shape_inference_tolerates_non_finite_values_on_zeros():
     with pytest.raises(FloatingPointError, match="'log': output 0 is not finite"):
         with np.errstate(divide="ignore"):
             compiled(torch.zeros(4, dtype=torch.float64))
+
+
+def _masked_sum(x):
+    return np.sum(x[x > 0.5] ** 2)
+
+
+def _int_read(x, k):
+    return np.sum(x[: int(k[0])])
+
+
+def _branch(x):
+    if np.all(x > 0):
+        return np.sum(x)
+    return np.sum(-x)
+
+
+@pytest.mark.parametrize(
+    "f, batched",
+    [(_masked_sum, 1), (_int_read, 2), (_branch, 1)],
+    ids=["boolean-mask", "int-of-an-array", "if-on-an-array"],
+)
+def test_vmap_of_code_reading_values_names_the_op_and_the_line(f, batched):
+    x = torch.rand(4, 3, dtype=torch.float64)
+    args = (x, torch.tensor([[2], [3], [1], [2]]))[:batched]
+    op = npgrad.function(f, name=f"reads-{f.__name__}")
+    for i in range(4):  # per example the same code runs (values read eagerly)
+        op(*(a[i] for a in args))
+    with pytest.raises(npgrad.TraceError) as e:
+        torch.func.vmap(op)(*args)
+    msg = str(e.value)
+    assert f"npgrad op 'reads-{f.__name__}'" in msg and "under torch.func.vmap" in msg
+    assert f"{__name__}.{f.__name__}, line " in msg and "once per example" in msg

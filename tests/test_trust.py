@@ -695,6 +695,29 @@ def test_batched_gradients_into_a_numpy_backward_are_refused_with_what_to_do():
     torch.testing.assert_close(torch.func.jacrev(npgrad.losses.mse)(x, t), gx, **TOL[torch.float64])
 
 
+def _squared_with_a_torch_backward():
+    op = npgrad.function(lambda x: x**2, name="squared-torch-backward")
+
+    @op.backward(torch_ops=True)
+    def _(g, x, out):
+        return 2 * x * g
+
+    return op
+
+
+def test_batched_gradients_through_a_torch_ops_backward():
+    # the backward is torch ops, which batch; the finiteness check of its gradient
+    # read values, which a batch has not (torch's raw "Batching rule not implemented")
+    op = _squared_with_a_torch_backward()
+    x = torch.rand(3, dtype=torch.float64, requires_grad=True)
+    want = torch.diag(2 * x.detach())
+    jac = torch.autograd.functional.jacobian(op, x, vectorize=True)
+    torch.testing.assert_close(jac, want, **TOL[torch.float64])
+    cot = torch.tensor([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]], dtype=torch.float64)
+    (rows,) = torch.autograd.grad(op(x), x, cot, is_grads_batched=True)
+    torch.testing.assert_close(rows, cot * 2 * x.detach(), **TOL[torch.float64])
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32], ids=lambda d: d.__name__)
 def test_np_take_with_narrow_integer_labels(dtype):
     z = np.random.default_rng(1).normal(size=(4, 3))

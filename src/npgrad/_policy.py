@@ -122,6 +122,16 @@ def all_finite(value: np.ndarray | torch.Tensor) -> bool:
     return bool(np.isfinite(value).all())
 
 
+def legacy_batched(t: Any) -> bool:
+    """Whether ``t`` is a batch of torch's legacy vmap (autograd's engine under
+    ``is_grads_batched=True``): the ``Batched`` dispatch key, which torch's Python
+    enum does not name.  Its values cannot be read."""
+    if not isinstance(t, torch.Tensor):
+        return False
+    keys = str(torch._C._dispatch_keys(t)).partition("(")[2].rstrip(")").split(", ")
+    return "Batched" in keys
+
+
 def check_finite(owner: Owner, value: np.ndarray | torch.Tensor, what: str) -> None:
     """The ``nonfinite`` policy for one output or gradient."""
     if owner.nonfinite != "ignore" and not all_finite(value):

@@ -18,7 +18,7 @@ from .. import _modes as modes
 from .._call import Call
 from .._dtypes import COMPUTE_DTYPE
 from .._errors import NpgradError
-from .._policy import never_traced
+from .._policy import legacy_batched, never_traced
 
 
 def backward_can_follow(tensors) -> bool:
@@ -58,13 +58,8 @@ def _save(ctx, call: Call, tensors: tuple, output: tuple) -> None:
 
 
 def _batched(grads: tuple) -> bool:
-    """Whether these gradients are batches: autograd's engine under torch's legacy vmap
-    (``is_grads_batched=True``), whose tensors carry the ``Batched`` dispatch key."""
-    return any(
-        isinstance(g, torch.Tensor)
-        and "Batched" in str(torch._C._dispatch_keys(g)).partition("(")[2].rstrip(")").split(", ")
-        for g in grads
-    )
+    """Whether these gradients are batches of torch's legacy vmap (``is_grads_batched``)."""
+    return any(legacy_batched(g) for g in grads)
 
 
 def _bridge_backward(ctx, grads: tuple) -> tuple:

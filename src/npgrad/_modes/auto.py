@@ -9,7 +9,7 @@ import torch
 
 from .._call import Call, uniform_tensors
 from .._dtypes import COMPUTE_DTYPE
-from .._errors import NpgradError
+from .._errors import NpgradError, TraceError, prefix
 from .._policy import all_finite, report_nonfinite, require_scalar_loss, run_user
 from .._trace import _engine
 from .._trace._array import TracedArray
@@ -31,6 +31,28 @@ def tracing(name: str, device: torch.device, fn: Any):
 
         _rows = True
     return _engine.tracing(name, device, fn)
+
+
+def vmap_refusal(op: Any, e: BaseException) -> TraceError | None:
+    """torch's error for a value read under ``torch.func.vmap`` (``.item()``, an
+    ``if`` on an array, a boolean mask: what a batch has no one value for), as a
+    TraceError naming the op, the user's line and what to do instead; else ``None``."""
+    msg = str(e)
+    if type(e) is not RuntimeError or not msg.startswith("vmap:"):
+        return None
+    where, tb = "?", e.__traceback__
+    while tb is not None:  # the innermost frame of the user's own code
+        mod = tb.tb_frame.f_globals.get("__name__", "")
+        if not mod.startswith(("npgrad.", "numpy", "torch", "scipy")):
+            where = f"{mod}.{tb.tb_frame.f_code.co_name}, line {tb.tb_lineno}"
+        tb = tb.tb_next
+    why = msg.removeprefix("vmap:").strip().split(". ")[0]
+    return TraceError(
+        f"{prefix(op.name, 'auto')}: under torch.func.vmap the NumPy code reads an "
+        f"array's values (in {where}), which vmap cannot batch: each example has values "
+        f"of its own (torch: {why}). Compute without reading values (np.where(c, a, b) "
+        "instead of an if, a mask instead of a selection), or call the op once per example"
+    )
 
 
 def _check_output(op: Any, j: int, r: torch.Tensor, dtype: Any, device: torch.device, check: bool):
@@ -122,6 +144,11 @@ def evaluate(call: Call, tensors: list[torch.Tensor]) -> tuple[tuple[torch.Tenso
             if hidden(e) is not None:
                 raise hidden(e) from None
             raise
+        except RuntimeError as e:
+            refused = vmap_refusal(op, e)
+            if refused is not None:
+                raise refused from e
+            raise
     return outputs(op, out, call.dtype, device, call.check_finite, tensors)
 
 
@@ -156,6 +183,9 @@ def run_fast(op: Any, args: tuple) -> Any:
         except Exception as e:
             if hidden(e) is not None:
                 raise hidden(e) from None
+            refused = vmap_refusal(op, e)
+            if refused is not None:
+                raise refused from e
             if not isinstance(e, NpgradError):
                 e.add_note(f"(raised in the forward of npgrad op '{op.name}')")
             raise

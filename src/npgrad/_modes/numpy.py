@@ -18,7 +18,14 @@ from .. import _convert
 from .._call import Call, backward_arguments
 from .._dtypes import COMPUTE_DTYPE, HALF, SAME_ON_HOST, numpy_dtype
 from .._errors import BackwardError, describe
-from .._policy import all_finite, check_finite, report_nonfinite, require_scalar_loss, run_user
+from .._policy import (
+    all_finite,
+    check_finite,
+    legacy_batched,
+    report_nonfinite,
+    require_scalar_loss,
+    run_user,
+)
 
 
 def forward(self: Call, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
@@ -214,7 +221,14 @@ def _check_grads(self: Call, result: Any, inputs: tuple, *, as_tensor: bool, nee
                 )
             if g.dtype != t.dtype:  # autograd's own rule: cast to the input's dtype
                 g = g.to(t.dtype)
-            if op.nonfinite != "ignore" and (op.nonfinite == "raise" or g.is_cpu):
+            if (
+                op.nonfinite != "ignore"
+                and (op.nonfinite == "raise" or g.is_cpu)
+                # a batch of gradients (torch.func's vmap, autograd's is_grads_batched)
+                # has no values to read: automatic mode's outputs go unchecked there too
+                and not torch._C._are_functorch_transforms_active()
+                and not legacy_batched(g)
+            ):
                 check_finite(op, g, f"the gradient for '{name}'")
             out.append(g)
             continue
